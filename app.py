@@ -1,0 +1,27 @@
+"""Switchboard: wiring only. Each capability lives in its own package under ``chalicelib/``."""
+
+import logging
+
+from chalice import Chalice, Rate
+
+from chalicelib.ivr.routes import voice, voice_service
+from chalicelib.settings import get_settings
+from chalicelib.telephony.webhooks import twilio_signature_guard
+
+app = Chalice(app_name="switchboard")
+app.log.setLevel(logging.INFO)
+logging.getLogger("chalicelib").setLevel(logging.INFO)
+
+app.register_middleware(twilio_signature_guard, "http")
+app.register_blueprint(voice)
+
+
+@app.route("/", methods=["GET"])
+def health():
+    return {"service": "switchboard", "stage": get_settings().stage}
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES))
+def sweep_stale_calls(event):
+    """Close call records whose final status callback was lost."""
+    return voice_service().sweep_stale_calls()

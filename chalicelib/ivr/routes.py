@@ -1,0 +1,122 @@
+"""Voice webhooks: parse Twilio's form, call the voice service, answer TwiML.
+
+Every route answers valid TwiML whatever happens inside: an exception becomes the hotline's
+fallback, and if even that fails, a spoken apology. Twilio's "application error" is never heard.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chalice import Blueprint
+
+from chalicelib.ivr.request import VoiceRequest
+from chalicelib.prompts import render_prompt
+from chalicelib.settings import get_settings
+from chalicelib.telephony import twiml
+from chalicelib.telephony.signature import MalformedWebhook, parse_form
+from chalicelib.telephony.webhooks import FORM, error, xml
+
+log = logging.getLogger(__name__)
+voice = Blueprint(__name__)
+
+_service = None
+
+
+def voice_service():
+    """The voice service, built on first use: storage and the engine load only when a call comes
+    in, which keeps the app's cold import small (see ``make bench``)."""
+    global _service
+    if _service is None:
+        from chalicelib.ivr.service import VoiceService
+
+        _service = VoiceService(get_settings())
+    return _service
+
+
+def set_voice_service(service) -> None:
+    """Swap the service (tests use a simulated clock)."""
+    global _service
+    _service = service
+
+
+def _voice_request() -> VoiceRequest:
+    return VoiceRequest.from_params(parse_form(voice.current_request.raw_body))
+
+
+def _answer_safely(handle) -> object:
+    """Run ``handle(service, request)``; on any failure answer the fallback instead."""
+    try:
+        req = _voice_request()
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    try:
+        service = voice_service()
+        return xml(handle(service, req))
+    except Exception:  # noqa: BLE001 - the caller must hear something sensible
+        log.exception("voice webhook failed for call %s; answering the fallback", req.call_sid)
+    try:
+        return xml(voice_service().fallback(req))
+    except Exception:  # noqa: BLE001
+        log.exception("fallback failed for call %s", req.call_sid)
+        return xml(twiml.say_and_hangup(*render_prompt("fallback_goodbye")))
+
+
+@voice.route("/twilio/voice", methods=["POST"], content_types=FORM)
+def incoming_call():
+    return _answer_safely(lambda service, req: service.answer(req))
+
+
+@voice.route("/twilio/voice/step/{step}/{node}", methods=["POST"], content_types=FORM)
+def flow_step(step, node):
+    if not step.isdigit():
+        return error(400, "step must be a number")
+    return _answer_safely(lambda service, req: service.step(req, int(step), node))
+
+
+@voice.route("/twilio/voice/hold/{node}", methods=["POST"], content_types=FORM)
+def queue_hold(node):
+    try:
+        req = _voice_request()
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    try:
+        return xml(voice_service().hold(req, node))
+    except Exception:  # noqa: BLE001 - leaving the queue hands the call to its overflow
+        log.exception("hold music failed for call %s; leaving the queue", req.call_sid)
+        return xml(twiml.leave())
+
+
+@voice.route("/twilio/voice/fallback", methods=["POST"], content_types=FORM)
+def number_fallback():
+    """The Fallback URL set on the Twilio number: Twilio calls it when our main URL failed."""
+    return _answer_safely(lambda service, req: service.fallback_for_number(req))
+
+
+@voice.route("/twilio/voice/fallback/dialed", methods=["POST"], content_types=FORM)
+def fallback_dialed():
+    return _answer_safely(lambda service, req: service.fallback_dialed(req))
+
+
+@voice.route("/twilio/voice/fallback/recorded", methods=["POST"], content_types=FORM)
+def fallback_recorded():
+    return _answer_safely(lambda service, req: service.fallback_recorded(req))
+
+
+@voice.route("/twilio/voice/status", methods=["POST"], content_types=FORM)
+def call_status():
+    try:
+        req = _voice_request()
+        voice_service().status(req)
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    return xml(twiml.empty())
+
+
+@voice.route("/twilio/voice/transcription", methods=["POST"], content_types=FORM)
+def voicemail_transcription():
+    try:
+        voice_service().transcription(parse_form(voice.current_request.raw_body))
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    return xml(twiml.empty())

@@ -1,0 +1,357 @@
+"""The hotline's voice webhooks, from Twilio's parameters to TwiML.
+
+Each request follows the same pipeline:
+
+1. **load** — the call record (one GetItem) and the flow version it pinned (cached forever,
+   versions are immutable);
+2. **decide** — the pure flow engine computes the verbs, the new state and the side effects;
+3. **save** — one conditional write moves the call a step on and stores the TwiML answered, so a
+   retried request replays the same answer instead of running the step twice;
+4. **act** — side effects (texts, voicemails) run only after the step is saved, keyed so that
+   they happen at most once;
+5. **render** — TwiML back to Twilio.
+
+Anything that goes wrong on the way becomes the hotline's fallback TwiML (transfer or voicemail):
+a caller never hears Twilio's "application error".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.ivr import engine
+from chalicelib.ivr import verbs as v
+from chalicelib.ivr.bundle import load_bundled
+from chalicelib.ivr.model import Flow
+from chalicelib.ivr.request import VoiceRequest
+from chalicelib.logs import mask_number
+from chalicelib.messaging.outbound import send_sms
+from chalicelib.prompts import render_prompt
+from chalicelib.settings import Settings
+from chalicelib.store import calls, directory, flows, voicemails
+from chalicelib.telephony import twiml
+from chalicelib.telephony.twiml import VoiceUrls
+
+log = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class StorePorts:
+    """The engine's window on storage: self-service look-ups and other flows' live versions."""
+
+    def __init__(self, settings: Settings):
+        self._max_age = settings.flow_cache_seconds
+
+    def lookup(self, source: str, key: str) -> dict | None:
+        return directory.lookup(source, key)
+
+    def live_flow(self, flow_id: str) -> Flow:
+        try:
+            return flows.get_live(flow_id, self._max_age)
+        except flows.FlowNotPublished:
+            seed = load_bundled(flow_id)
+            if seed is None:
+                raise
+            try:
+                version, _ = flows.publish(seed, published_by="bundle")
+            except flows.PublishConflict:
+                version = flows.live_version(flow_id, 0)  # another Lambda seeded it first
+            log.info("published bundled flow %s as v%s", flow_id, version)
+            return flows.get_version(flow_id, version)
+
+
+def redact(vars: dict, sensitive: set[str]) -> dict:
+    return {name: (REDACTED if name in sensitive else value) for name, value in vars.items()}
+
+
+class VoiceService:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow, ports=None):
+        self.settings = settings
+        self.clock = clock
+        self.ports = ports or StorePorts(settings)
+
+    @property
+    def urls(self) -> VoiceUrls:
+        return VoiceUrls(self.settings.public_base_url)
+
+    # ---- webhooks ----------------------------------------------------------------------
+    def answer(self, req: VoiceRequest) -> str:
+        """A new call: pick the hotline by the number dialled and start its entry flow."""
+        hotline = directory.get_hotline(req.hotline)
+        if hotline is None:
+            log.warning("call %s to unknown number %s", req.call_sid, mask_number(req.hotline))
+            return twiml.say_and_hangup(*render_prompt("unknown_number"))
+        customer = directory.get_customer(req.caller) if req.caller else None
+        flow = self.ports.live_flow(hotline.entry_flow)
+        language = (customer or {}).get("language") or hotline.default_language
+        if language not in flow.languages:
+            language = flow.languages[0]
+        state = engine.CallState(flow_id=flow.id, flow_version=flow.version, language=language)
+        result = engine.start(flow, self._context(req, customer), state, self.ports)
+        flow = result.flow or flow
+        body = twiml.render(result.verbs, self.urls, step=1)
+        new_call = calls.NewCall(
+            call_sid=req.call_sid,
+            hotline=req.hotline,
+            caller=req.caller,
+            direction=req.direction,
+            flow_id=state.flow_id,
+            flow_version=state.flow_version,
+            language=state.language,
+            customer=customer,
+            fallback={
+                "number": hotline.fallback_number,
+                "voicemail": bool(hotline.fallback_voicemail),
+                "language": hotline.default_language,
+            },
+        )
+        try:
+            record = calls.start_call(
+                new_call,
+                node=result.waiting_on,
+                path=result.visited,
+                vars=state.vars,
+                attempts=state.attempts,
+                inputs=redact(state.vars, flow.sensitive_vars),
+                twiml=body,
+                outcome=result.outcome,
+                now=self.clock(),
+                retention_days=self.settings.call_retention_days,
+            )
+        except calls.StepConflict as conflict:
+            return self._replay(conflict.record, req)
+        self._act(result.effects, record, flow)
+        log.info(
+            "call %s from %s answered by flow %s v%s",
+            req.call_sid,
+            mask_number(req.caller),
+            flow.id,
+            flow.version,
+        )
+        return body
+
+    def step(self, req: VoiceRequest, step: int, node: str) -> str:
+        """Twilio's answer to a verb that waited (Gather, Record, Dial, Enqueue)."""
+        record = calls.get_call(req.call_sid)
+        if record is None:
+            raise LookupError(f"no call record for {req.call_sid}")
+        if record.step != step or record.node != node:
+            return self._replay(record, req, step)
+        flow = flows.get_version(record.flow_id, int(record.flow_version))
+        state = self._state(record)
+        ctx = self._context(req, record.customer, record)
+        result = engine.resume(flow, node, req.params, ctx, state, self.ports)
+        flow = result.flow or flow
+        body = twiml.render(result.verbs, self.urls, step=step + 1)
+        try:
+            calls.advance_call(
+                record,
+                expected_step=step,
+                flow_id=state.flow_id,
+                flow_version=state.flow_version,
+                language=state.language,
+                node=result.waiting_on,
+                visited=result.visited,
+                vars=state.vars,
+                attempts=state.attempts,
+                inputs=redact(state.vars, flow.sensitive_vars),
+                twiml=body,
+                outcome=result.outcome,
+                now=self.clock(),
+            )
+        except calls.StepConflict as conflict:
+            return self._replay(conflict.record, req, step)
+        self._act(result.effects, record, flow)
+        return body
+
+    def hold(self, req: VoiceRequest, node: str) -> str:
+        """What a queued caller hears while waiting (Twilio loops this document)."""
+        record = calls.get_call(req.call_sid)
+        if record is None:
+            raise LookupError(f"no call record for {req.call_sid}")
+        flow = flows.get_version(record.flow_id, int(record.flow_version))
+        ctx = self._context(req, record.customer, record)
+        verbs = engine.hold(flow, node, req.params, ctx, self._state(record))
+        return twiml.render_hold(verbs)
+
+    def status(self, req: VoiceRequest) -> bool:
+        status = req.params.get("CallStatus", "")
+        applied = calls.apply_status(
+            req.call_sid,
+            status,
+            sequence=_int(req.params.get("SequenceNumber"), 0),
+            duration=_int(req.params.get("CallDuration"), None),
+            now=self.clock(),
+            retention_days=self.settings.call_retention_days,
+            hotline=req.hotline or None,
+            caller=req.caller or None,
+        )
+        log.info("call %s status %s (%s)", req.call_sid, status, "applied" if applied else "stale")
+        return applied
+
+    def transcription(self, params: dict) -> None:
+        """Twilio's transcription of a voicemail, stored with the message (any arrival order)."""
+        recording_sid = params.get("RecordingSid", "")
+        if not recording_sid.startswith("RE"):
+            raise ValueError("RecordingSid is missing or malformed")
+        voicemails.save_transcription(
+            recording_sid,
+            params.get("TranscriptionText", ""),
+            params.get("TranscriptionStatus", "completed"),
+            self.clock(),
+        )
+
+    def sweep_stale_calls(self, max_age_hours: float = 4.0) -> int:
+        """Close calls whose final status callback never came, dropping their live variables."""
+        now = self.clock()
+        cutoff = now - timedelta(hours=max_age_hours)
+        closed = sum(calls.close_stale_call(sid, now) for sid in calls.stale_open_calls(cutoff))
+        if closed:
+            log.warning("closed %d stale call records", closed)
+        return closed
+
+    # ---- degraded paths: these must not depend on storage ------------------------------
+    def fallback(self, req: VoiceRequest | None, known: dict | None = None) -> str:
+        """Safe TwiML when a flow cannot go on: the hotline's transfer number, else voicemail."""
+        known = known or self._known_fallback(req)
+        language = known.get("language")
+        number = known.get("number") or self.settings.fallback_number
+        if number:
+            return twiml.fallback_transfer(_say("fallback_transfer", language), number, self.urls)
+        if known.get("voicemail", True):
+            return twiml.fallback_voicemail(_say("fallback_voicemail", language), self.urls)
+        return twiml.say_and_hangup(*render_prompt("fallback_goodbye", language))
+
+    def fallback_for_number(self, req: VoiceRequest) -> str:
+        """Twilio gave up on our main URL; look the hotline up once more, then fall back."""
+        try:
+            directory.get_hotline(req.hotline)
+        except Exception:  # noqa: BLE001 - storage down: the last known settings will do
+            log.warning("hotline lookup failed in the fallback for call %s", req.call_sid)
+        return self.fallback(req)
+
+    def fallback_dialed(self, req: VoiceRequest) -> str:
+        """The fallback transfer ended: done if it connected, else offer voicemail."""
+        if req.params.get("DialCallStatus") in ("completed", "answered"):
+            return twiml.hangup()
+        known = self._known_fallback(req)
+        language = known.get("language")
+        return twiml.fallback_voicemail(_say("fallback_voicemail", language), self.urls)
+
+    def fallback_recorded(self, req: VoiceRequest) -> str:
+        """After a fallback voicemail (or transfer): keep the message, say goodbye."""
+        recording_sid = req.params.get("RecordingSid")
+        if recording_sid:
+            try:
+                voicemails.save_recording(
+                    recording_sid=recording_sid,
+                    call_sid=req.call_sid,
+                    hotline=req.hotline,
+                    caller=req.caller,
+                    recording_url=req.params.get("RecordingUrl", ""),
+                    duration=_int(req.params.get("RecordingDuration"), 0),
+                    language=None,
+                    node="fallback",
+                    now=self.clock(),
+                    retention_days=self.settings.call_retention_days,
+                )
+            except Exception:  # noqa: BLE001 - storage may be the very thing that is down
+                # The recording stays at Twilio; its sid in the log is enough to recover it.
+                log.exception("could not store fallback voicemail %s", recording_sid)
+        return twiml.say_and_hangup(*render_prompt("fallback_thanks"))
+
+    # ---- internals ---------------------------------------------------------------------
+    def _known_fallback(self, req: VoiceRequest | None) -> dict:
+        if req is None:
+            return {}
+        hotline = directory.last_known_hotline(req.hotline)
+        if hotline is None:
+            return {}
+        return {
+            "number": hotline.fallback_number,
+            "voicemail": bool(hotline.fallback_voicemail),
+            "language": hotline.default_language,
+        }
+
+    def _replay(self, record, req: VoiceRequest, step: int | None = None) -> str:
+        """A retried or stale request: answer what we answered before, run nothing again."""
+        if (
+            record is not None
+            and record.last_response
+            and (step is None or record.step == step + 1)
+        ):
+            log.info("call %s: replaying step %s", req.call_sid, record.step)
+            return record.last_response
+        log.warning("call %s: request for step %s does not match the call", req.call_sid, step)
+        known = dict(record.fallback or {}) if record is not None else None
+        if known is not None and record.language:
+            known["language"] = record.language
+        return self.fallback(req, known)
+
+    def _context(self, req: VoiceRequest, customer: dict | None, record=None) -> engine.CallContext:
+        return engine.CallContext(
+            call_sid=req.call_sid,
+            caller=(record.caller if record is not None and record.caller else req.caller),
+            hotline=(record.hotline if record is not None and record.hotline else req.hotline),
+            now=self.clock(),
+            customer=customer,
+            caller_country=req.caller_country,
+            hold_music_url=self.settings.hold_music_url,
+        )
+
+    @staticmethod
+    def _state(record) -> engine.CallState:
+        return engine.CallState(
+            flow_id=record.flow_id,
+            flow_version=int(record.flow_version),
+            language=record.language,
+            vars=dict(record.vars or {}),
+            attempts=dict(record.attempts or {}),
+        )
+
+    def _act(self, effects: list, record, flow: Flow) -> None:
+        for effect in effects:
+            if isinstance(effect, v.SendSms):
+                send_sms(
+                    key=effect.key,
+                    to=effect.to,
+                    sender=record.hotline,
+                    body=effect.body,
+                    template=effect.template,
+                    call_sid=record.call_sid,
+                    settings=self.settings,
+                    now=self.clock(),
+                )
+            elif isinstance(effect, v.SaveVoicemail):
+                voicemails.save_recording(
+                    recording_sid=effect.recording_sid,
+                    call_sid=record.call_sid,
+                    hotline=record.hotline,
+                    caller=record.caller,
+                    recording_url=effect.recording_url,
+                    duration=effect.duration,
+                    language=effect.language,
+                    node=effect.node,
+                    now=self.clock(),
+                    retention_days=self.settings.call_retention_days,
+                )
+            else:
+                raise TypeError(f"unknown effect {type(effect).__name__}")
+
+
+def _say(name: str, language: str | None) -> v.Say:
+    return v.Say(*render_prompt(name, language))
+
+
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

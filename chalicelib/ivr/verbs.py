@@ -1,0 +1,116 @@
+"""What the flow engine asks the telephony layer to do, in plain data.
+
+The engine never builds TwiML or calls Twilio: it returns these verbs and effects, and
+``chalicelib.telephony.twiml`` renders the verbs while ``chalicelib.ivr.service`` carries out the
+effects. Verbs that wait for the caller (Gather, Record, Dial, Enqueue) name the node whose
+``resume`` handles Twilio's next request; the renderer turns that into an action URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+    voice: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Play:
+    url: str
+    loop: int = 1
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: int = 1
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Collect DTMF and/or speech; Twilio posts the result (even an empty one) to ``node``."""
+
+    node: str
+    prompts: tuple = ()  # Say / Play / Pause played while listening
+    input: str = "dtmf"  # "dtmf", "speech" or "dtmf speech"
+    num_digits: int | None = None
+    timeout: int = 5
+    finish_on_key: str | None = None
+    language: str | None = None  # speech recognition language
+    hints: tuple[str, ...] = ()
+    speech_timeout: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """Record a voicemail; Twilio posts the recording to ``node``."""
+
+    node: str
+    max_length: int = 120
+    transcribe: bool = True
+    play_beep: bool = True
+    timeout: int = 5
+    finish_on_key: str = "#"
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    """Put the caller in a queue; Twilio asks ``node``'s hold handler what to play meanwhile."""
+
+    node: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class Leave:
+    """Leave the queue (from hold music); Twilio then posts QueueResult=leave to the node."""
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Transfer to an outside number; Twilio posts DialCallStatus to ``node``."""
+
+    node: str
+    number: str
+    timeout: int = 20
+    caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+# ---- effects: side effects the service carries out after the step is saved ----------------
+
+
+@dataclass(frozen=True)
+class SendSms:
+    to: str
+    body: str
+    template: str  # the template name, kept with the message record
+    key: str  # idempotency key: the same key is never sent twice
+
+
+@dataclass(frozen=True)
+class SaveVoicemail:
+    recording_sid: str
+    recording_url: str
+    duration: int
+    node: str
+    language: str | None = None
+
+
+@dataclass
+class StepResult:
+    """The outcome of one engine step: what to play, the new state, what else to do."""
+
+    verbs: list = field(default_factory=list)
+    effects: list = field(default_factory=list)
+    visited: list[str] = field(default_factory=list)  # node ids run in this step, in order
+    waiting_on: str | None = None  # node whose resume handles the next request
+    outcome: str | None = None  # set when the flow ended: "hangup", "voicemail", "queue", ...
+    flow: object = None  # the Flow current after the step (another one after a goto)

@@ -1,0 +1,1 @@
+"""Texts: sending SMS (and, later, the inbound SMS channel)."""

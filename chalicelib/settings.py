@@ -1,0 +1,146 @@
+"""Runtime settings, read once from the environment into a typed object.
+
+Where each value comes from, in order of precedence:
+
+1. the process environment (``chalice local``, tests, or `environment_variables` of a stage);
+2. for the Twilio secrets and the public URL in AWS: SSM Parameter Store under ``SSM_PREFIX``
+   (e.g. ``/switchboard/prod``), fetched lazily on first use so cold starts stay cheap and the
+   secrets never appear in ``.chalice/config.json``.
+
+Nothing here logs a secret; ``describe()`` masks them for diagnostics.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+# Names of the SSM parameters, relative to SSM_PREFIX.
+SSM_NAMES = {
+    "TWILIO_ACCOUNT_SID": "twilio/account-sid",
+    "TWILIO_AUTH_TOKEN": "twilio/auth-token",
+    "PUBLIC_BASE_URL": "public-base-url",
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or contradicts another one."""
+
+
+def _flag(raw: str | None, default: bool, name: str) -> bool:
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+@dataclass
+class Settings:
+    stage: str = "local"
+    table_prefix: str = "switchboard-local-"
+    aws_region: str = "us-east-1"
+    dynamodb_endpoint: str | None = None
+    twilio_api_base: str | None = None
+    ssm_prefix: str | None = None
+    validate_signatures: bool = True
+    hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+    fallback_number: str | None = None
+    call_retention_days: int = 90
+    flow_cache_seconds: float = 15.0
+    _secrets: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # --- secrets and the public URL: env first, SSM second, fetched once -------------------
+    def _secret(self, name: str) -> str:
+        if name in self._secrets:
+            return self._secrets[name]
+        with self._lock:
+            if name not in self._secrets:
+                value = os.environ.get(name) or self._from_ssm(name)
+                if not value:
+                    raise ConfigError(f"{name} is not set (environment or SSM {self.ssm_prefix})")
+                self._secrets[name] = value
+        return self._secrets[name]
+
+    def _from_ssm(self, name: str) -> str | None:
+        if not self.ssm_prefix:
+            return None
+        import boto3  # only in AWS, and only once per container
+
+        client = boto3.client("ssm", region_name=self.aws_region)
+        path = f"{self.ssm_prefix.rstrip('/')}/{SSM_NAMES[name]}"
+        return client.get_parameter(Name=path, WithDecryption=True)["Parameter"]["Value"]
+
+    @property
+    def twilio_account_sid(self) -> str:
+        return self._secret("TWILIO_ACCOUNT_SID")
+
+    @property
+    def twilio_auth_token(self) -> str:
+        return self._secret("TWILIO_AUTH_TOKEN")
+
+    @property
+    def public_base_url(self) -> str:
+        return self._secret("PUBLIC_BASE_URL").rstrip("/")
+
+    def describe(self) -> dict:
+        """Settings safe to print: no secret values."""
+        return {
+            "stage": self.stage,
+            "table_prefix": self.table_prefix,
+            "aws_region": self.aws_region,
+            "dynamodb_endpoint": self.dynamodb_endpoint,
+            "twilio_api_base": self.twilio_api_base,
+            "validate_signatures": self.validate_signatures,
+            "ssm_prefix": self.ssm_prefix,
+        }
+
+
+def load_settings(environ: dict | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    stage = env.get("SWITCHBOARD_STAGE", "local")
+    validate = _flag(env.get("TWILIO_VALIDATE_SIGNATURES"), True, "TWILIO_VALIDATE_SIGNATURES")
+    if stage == "prod" and not validate:
+        # The prod stage refuses to run unsigned: the switch is ignored, loudly.
+        log.error("TWILIO_VALIDATE_SIGNATURES=false is refused in prod; validation stays on")
+        validate = True
+    return Settings(
+        stage=stage,
+        table_prefix=env.get("TABLE_PREFIX", f"switchboard-{stage}-"),
+        aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
+        twilio_api_base=env.get("TWILIO_API_BASE") or None,
+        ssm_prefix=env.get("SSM_PREFIX") or None,
+        validate_signatures=validate,
+        hold_music_url=env.get("HOLD_MUSIC_URL") or Settings.hold_music_url,
+        fallback_number=env.get("FALLBACK_NUMBER") or None,
+        call_retention_days=int(env.get("CALL_RETENTION_DAYS", "90")),
+        flow_cache_seconds=float(env.get("FLOW_CACHE_SECONDS", "15")),
+    )
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    global _settings
+    _settings = None

@@ -1,0 +1,1 @@
+"""Storage: PynamoDB models and the few queries the domain needs. Nothing else touches DynamoDB."""

@@ -1,0 +1,247 @@
+"""Call records: one item per call, advanced by conditional writes so retries change nothing twice.
+
+Two guards keep the record right under Twilio's retries and out-of-order callbacks:
+
+* every IVR step carries the step number it expects (it is in the action URL); the write that
+  advances the call succeeds only if the record is still at that step, and stores the TwiML it
+  answered so that a retried request gets the very same answer;
+* a status callback is applied only if it is newer than the last one applied, ordered first by
+  the status's place in a call's life (ringing < in-progress < final) and then by Twilio's
+  ``SequenceNumber``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.store.models import CallRecord
+
+OPEN_BUCKETS = 8  # shards of the sparse open-calls index, so no partition runs hot
+
+STATUS_RANK = {
+    "queued": 1,
+    "initiated": 2,
+    "ringing": 3,
+    "in-progress": 4,
+    "answered": 4,
+    "completed": 5,
+    "busy": 5,
+    "failed": 5,
+    "no-answer": 5,
+    "canceled": 5,
+}
+FINAL_STATUSES = {status for status, rank in STATUS_RANK.items() if rank == 5}
+
+
+class StepConflict(Exception):
+    """The call moved on (a retry or a racing request); ``record`` is its current state."""
+
+    def __init__(self, record: CallRecord | None):
+        super().__init__("call record is not at the expected step")
+        self.record = record
+
+
+@dataclass
+class NewCall:
+    call_sid: str
+    hotline: str
+    caller: str
+    direction: str
+    flow_id: str
+    flow_version: int
+    language: str
+    customer: dict | None
+    fallback: dict
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+def open_bucket(call_sid: str) -> str:
+    digest = hashlib.sha1(call_sid.encode()).digest()
+    return f"open#{digest[0] % OPEN_BUCKETS}"
+
+
+def get_call(call_sid: str) -> CallRecord | None:
+    try:
+        return CallRecord.get(call_sid, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def start_call(
+    call: NewCall,
+    *,
+    node: str | None,
+    path: list[str],
+    vars: dict,
+    attempts: dict,
+    inputs: dict,
+    twiml: str,
+    outcome: str | None,
+    now: datetime,
+    retention_days: int,
+) -> CallRecord:
+    """Create the record at step 1; raise StepConflict if the IVR already answered (a retry)."""
+    record = CallRecord(
+        call.call_sid,
+        hotline=call.hotline,
+        caller=call.caller,
+        direction=call.direction,
+        flow_id=call.flow_id,
+        flow_version=call.flow_version,
+        language=call.language,
+        customer=call.customer,
+        fallback=call.fallback,
+        node=node,
+        step=1,
+        path=path,
+        vars=vars,
+        attempts=attempts,
+        inputs=inputs,
+        last_response=twiml,
+        outcome=outcome,
+        status="in-progress",
+        started_at=now,
+        updated_at=now,
+        open_bucket=open_bucket(call.call_sid),
+        expires=now + timedelta(days=retention_days),
+    )
+    try:
+        # An item made earlier by a status callback has no step yet; the IVR may still take it.
+        record.save(condition=CallRecord.step.does_not_exist())
+    except PutError as exc:
+        if _conditional_failed(exc):
+            raise StepConflict(get_call(call.call_sid)) from exc
+        raise
+    return record
+
+
+def advance_call(
+    record: CallRecord,
+    *,
+    expected_step: int,
+    flow_id: str,
+    flow_version: int,
+    language: str,
+    node: str | None,
+    visited: list[str],
+    vars: dict,
+    attempts: dict,
+    inputs: dict,
+    twiml: str,
+    outcome: str | None,
+    now: datetime,
+) -> None:
+    """Move the call one step on, only if nobody else did (one UpdateItem)."""
+    actions = [
+        CallRecord.step.set(expected_step + 1),
+        CallRecord.flow_id.set(flow_id),
+        CallRecord.flow_version.set(flow_version),
+        CallRecord.language.set(language),
+        CallRecord.vars.set(vars),
+        CallRecord.attempts.set(attempts),
+        CallRecord.inputs.set(inputs),
+        CallRecord.last_response.set(twiml),
+        CallRecord.updated_at.set(now),
+    ]
+    actions.append(CallRecord.node.set(node) if node else CallRecord.node.remove())
+    if visited:
+        actions.append(CallRecord.path.set(CallRecord.path.append(visited)))
+    if outcome:
+        actions.append(CallRecord.outcome.set(outcome))
+    try:
+        record.update(actions=actions, condition=CallRecord.step == expected_step)
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            raise StepConflict(get_call(record.call_sid)) from exc
+        raise
+
+
+def apply_status(
+    call_sid: str,
+    status: str,
+    *,
+    sequence: int,
+    duration: int | None,
+    now: datetime,
+    retention_days: int,
+    hotline: str | None = None,
+    caller: str | None = None,
+) -> bool:
+    """Record a call status if it is newer than what we have; return whether it was applied.
+
+    A final status also drops the live flow variables (they may hold sensitive inputs) and takes
+    the call out of the open-calls index.
+    """
+    rank = STATUS_RANK.get(status)
+    if rank is None:
+        raise ValueError(f"unknown call status {status!r}")
+    actions = [
+        CallRecord.status.set(status),
+        CallRecord.status_rank.set(rank),
+        CallRecord.status_seq.set(sequence),
+        CallRecord.updated_at.set(now),
+        CallRecord.expires.set(now + timedelta(days=retention_days)),
+    ]
+    if hotline:
+        actions.append(CallRecord.hotline.set(CallRecord.hotline | hotline))
+    if caller:
+        actions.append(CallRecord.caller.set(CallRecord.caller | caller))
+    if status in FINAL_STATUSES:
+        actions += [
+            CallRecord.ended_at.set(now),
+            CallRecord.vars.remove(),
+            CallRecord.open_bucket.remove(),
+        ]
+        if duration is not None:
+            actions.append(CallRecord.duration.set(duration))
+    newer = (
+        CallRecord.status_rank.does_not_exist()
+        | (CallRecord.status_rank < rank)
+        | ((CallRecord.status_rank == rank) & (CallRecord.status_seq < sequence))
+    )
+    try:
+        CallRecord(call_sid).update(actions=actions, condition=newer)
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
+def stale_open_calls(older_than: datetime, limit: int = 500) -> list[str]:
+    """Calls still open that started before ``older_than`` (their final callback was lost)."""
+    sids: list[str] = []
+    for bucket in range(OPEN_BUCKETS):
+        query = CallRecord.open_calls.query(
+            f"open#{bucket}", CallRecord.started_at < older_than, limit=limit
+        )
+        sids.extend(item.call_sid for item in query)
+    return sids[:limit]
+
+
+def close_stale_call(call_sid: str, now: datetime) -> bool:
+    """Close a call whose final status never came; a late real callback still wins after."""
+    try:
+        CallRecord(call_sid).update(
+            actions=[
+                CallRecord.outcome.set(CallRecord.outcome | "lost"),
+                CallRecord.ended_at.set(now),
+                CallRecord.vars.remove(),
+                CallRecord.open_bucket.remove(),
+                CallRecord.updated_at.set(now),
+            ],
+            condition=CallRecord.open_bucket.exists(),
+        )
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True

@@ -1,0 +1,217 @@
+"""PynamoDB models: the only place that knows how Switchboard's state sits in DynamoDB.
+
+Every table name is ``TABLE_PREFIX + <short name>`` so one AWS account can hold several stages.
+``infra/cloudformation/switchboard.yaml`` declares the same tables for AWS; ``tests`` check that the
+two agree. Timeouts are short on purpose: Twilio gives a webhook 15 s in all, and a caller must
+reach the fallback path long before that if DynamoDB is unreachable.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.settings import Settings, get_settings
+
+
+class _Base(Model):
+    class Meta:
+        abstract = True
+        connect_timeout_seconds = 1
+        read_timeout_seconds = 3
+        max_retry_attempts = 2
+        base_backoff_ms = 25
+
+
+class Hotline(_Base):
+    """A number customers dial: which flow answers it and what to do when things break."""
+
+    class Meta(_Base.Meta):
+        short_name = "hotlines"
+
+    number = UnicodeAttribute(hash_key=True)  # E.164
+    name = UnicodeAttribute()
+    entry_flow = UnicodeAttribute()
+    default_language = UnicodeAttribute(default="en-US")
+    default_region = UnicodeAttribute(default="US")  # for parsing national numbers
+    fallback_number = UnicodeAttribute(null=True)  # transfer here when a flow fails
+    fallback_voicemail = BooleanAttribute(default=True)  # else record a message
+
+
+class FlowVersion(_Base):
+    """Immutable published flow versions; version 0 is the pointer to the live version."""
+
+    class Meta(_Base.Meta):
+        short_name = "flows"
+
+    flow_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(range_key=True)
+    live_version = NumberAttribute(null=True)  # only on the pointer item (version 0)
+    document = UnicodeAttribute(null=True)  # compiled flow as JSON
+    checksum = UnicodeAttribute(null=True)
+    published_at = UTCDateTimeAttribute(null=True)
+    published_by = UnicodeAttribute(null=True)
+
+
+class OpenCallIndex(GlobalSecondaryIndex):
+    """Sparse index of calls still open, for the sweeper; a finished call drops out of it."""
+
+    class Meta:
+        index_name = "open_calls"
+        projection = KeysOnlyProjection()
+
+    open_bucket = UnicodeAttribute(hash_key=True)
+    started_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CallRecord(_Base):
+    """One item per call: what the caller did, where the flow is, how the call ended."""
+
+    class Meta(_Base.Meta):
+        short_name = "calls"
+
+    call_sid = UnicodeAttribute(hash_key=True)
+    hotline = UnicodeAttribute(null=True)
+    caller = UnicodeAttribute(null=True)
+    direction = UnicodeAttribute(null=True)
+    flow_id = UnicodeAttribute(null=True)
+    flow_version = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    node = UnicodeAttribute(null=True)  # the node waiting for Twilio's next request
+    step = NumberAttribute(default=0)  # bumped by every IVR step; guards against replays
+    path = ListAttribute(default=list)  # node ids in the order visited
+    vars = JSONAttribute(null=True)  # live flow variables; dropped when the call ends
+    attempts = JSONAttribute(null=True)  # retries per node
+    inputs = JSONAttribute(null=True)  # what the caller entered, sensitive values redacted
+    customer = JSONAttribute(null=True)  # snapshot of the customer record at call start
+    fallback = JSONAttribute(null=True)  # the hotline's fallback, copied at call start
+    last_response = UnicodeAttribute(null=True)  # TwiML of the last step, replayed on retries
+    status = UnicodeAttribute(null=True)  # Twilio CallStatus
+    status_rank = NumberAttribute(null=True)  # order of the last status applied
+    status_seq = NumberAttribute(null=True)  # Twilio SequenceNumber of the last status applied
+    outcome = UnicodeAttribute(null=True)  # how the flow ended: hangup, voicemail, queue, ...
+    started_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)
+    duration = NumberAttribute(null=True)  # seconds, from Twilio's CallDuration
+    open_bucket = UnicodeAttribute(null=True)
+    expires = TTLAttribute(null=True)
+
+    open_calls = OpenCallIndex()
+
+
+class VoicemailByHotline(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_hotline"
+        projection = AllProjection()
+
+    hotline = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Voicemail(_Base):
+    """A recorded message; the transcription arrives later and is stored on the same item."""
+
+    class Meta(_Base.Meta):
+        short_name = "voicemails"
+
+    recording_sid = UnicodeAttribute(hash_key=True)
+    call_sid = UnicodeAttribute()
+    hotline = UnicodeAttribute()
+    caller = UnicodeAttribute(null=True)
+    recording_url = UnicodeAttribute(null=True)
+    duration = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    flow_node = UnicodeAttribute(null=True)
+    transcription = UnicodeAttribute(null=True)
+    transcription_status = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires = TTLAttribute(null=True)
+
+    by_hotline = VoicemailByHotline()
+
+
+class Customer(_Base):
+    """What we know about a caller by phone number: name, VIP flag, language, account."""
+
+    class Meta(_Base.Meta):
+        short_name = "customers"
+
+    phone = UnicodeAttribute(hash_key=True)  # E.164
+    name = UnicodeAttribute(null=True)
+    vip = BooleanAttribute(default=False)
+    language = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+    flags = ListAttribute(default=list)
+
+
+class Account(_Base):
+    """Self-service data the IVR reads aloud (balance due, due date)."""
+
+    class Meta(_Base.Meta):
+        short_name = "accounts"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(null=True)
+    balance_due = UnicodeAttribute(null=True)  # decimal as text: never a float for money
+    currency = UnicodeAttribute(default="USD")
+    due_date = UnicodeAttribute(null=True)  # ISO date
+    phone = UnicodeAttribute(null=True)
+
+
+class Message(_Base):
+    """An SMS we sent (or tried to), keyed by an idempotency key so retries never send twice."""
+
+    class Meta(_Base.Meta):
+        short_name = "messages"
+
+    message_key = UnicodeAttribute(hash_key=True)
+    message_sid = UnicodeAttribute(null=True)
+    to = UnicodeAttribute()
+    sender = UnicodeAttribute(null=True)
+    body_template = UnicodeAttribute(null=True)
+    call_sid = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="pending")
+    error = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires = TTLAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    Hotline,
+    FlowVersion,
+    CallRecord,
+    Voicemail,
+    Customer,
+    Account,
+    Message,
+)
+
+# Self-service sources a flow's *lookup* node may read, by the name used in flow files.
+LOOKUP_SOURCES: dict[str, type[Model]] = {"accounts": Account, "customers": Customer}
+
+
+def bind_models(settings: Settings | None = None) -> None:
+    """Point every model at this stage's tables and endpoint.
+
+    PynamoDB caches a connection per model, so it is reset here too (see PITFALLS.md).
+    """
+    settings = settings or get_settings()
+    for model in ALL_MODELS:
+        meta = model.Meta
+        meta.table_name = settings.table_prefix + meta.short_name
+        meta.region = settings.aws_region
+        meta.host = settings.dynamodb_endpoint
+        model._connection = None
+
+
+bind_models()

@@ -1,0 +1,59 @@
+"""Everything under ``/twilio/`` passes here first: only requests Twilio signed get through.
+
+A missing or wrong signature gets 403 before any handler runs, so it can change nothing. The
+check is on in every stage unless ``TWILIO_VALIDATE_SIGNATURES=false``, which prod refuses (see
+``chalicelib.settings``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from chalice import Response
+
+from chalicelib.settings import get_settings
+from chalicelib.telephony.signature import (
+    MalformedWebhook,
+    app_path,
+    is_valid,
+    parse_form,
+    public_url,
+)
+
+log = logging.getLogger(__name__)
+
+TWILIO_PREFIX = "/twilio/"
+FORM = ["application/x-www-form-urlencoded"]
+
+
+def error(status: int, message: str) -> Response:
+    return Response(
+        body=json.dumps({"error": message}),
+        status_code=status,
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def xml(body: str) -> Response:
+    return Response(body=body, status_code=200, headers={"Content-Type": "text/xml"})
+
+
+def twilio_signature_guard(event, get_response):
+    """Chalice HTTP middleware: validate Twilio's signature on every ``/twilio/*`` request."""
+    if not event.path.startswith(TWILIO_PREFIX):
+        return get_response(event)
+    try:
+        params = parse_form(event.raw_body)
+    except MalformedWebhook as exc:
+        return error(400, str(exc))
+    settings = get_settings()
+    if settings.validate_signatures:
+        query = dict(event.query_params) if event.query_params else None
+        url = public_url(settings.public_base_url, app_path(event.path, event.uri_params), query)
+        signature = event.headers.get("x-twilio-signature")
+        if not is_valid(settings.twilio_auth_token, url, params, signature):
+            log.warning("rejected %s: %s Twilio signature", event.path,
+                        "wrong" if signature else "missing")
+            return error(403, "invalid Twilio signature")
+    return get_response(event)

@@ -1,0 +1,114 @@
+"""Signature checking, URL rebuilding, TwiML rendering and number masking: pure, no I/O."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from chalicelib.ivr import verbs as v
+from chalicelib.logs import mask_number, mask_text
+from chalicelib.settings import ConfigError, load_settings
+from chalicelib.telephony.signature import (
+    MalformedWebhook,
+    app_path,
+    is_valid,
+    parse_form,
+    public_url,
+)
+from chalicelib.telephony.twiml import VoiceUrls, render
+
+
+def test_signature_known_answer_from_twilio_python():
+    params = {
+        "CallSid": "CA1234567890ABCDE",
+        "Caller": "+14158675309",
+        "Digits": "1234",
+        "From": "+14158675309",
+        "To": "+18005551212",
+    }
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert is_valid("12345", url, params, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+    assert not is_valid("12345", url, {**params, "Digits": "1235"}, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+    assert not is_valid("12345", url, params, None)
+    assert not is_valid("wrong", url, params, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+
+
+def test_form_keeps_blank_fields_twilio_signs():
+    assert parse_form(b"Digits=&CallSid=CA1") == {"Digits": "", "CallSid": "CA1"}
+    assert parse_form(b"") == {}
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe", b"a=1&&&b", b"=novalue&x"])
+def test_malformed_form_is_refused(body):
+    with pytest.raises(MalformedWebhook):
+        parse_form(body)
+
+
+def test_public_url_is_rebuilt_from_the_route_not_the_stage():
+    path = app_path("/twilio/voice/step/{step}/{node}", {"step": "3", "node": "main_menu"})
+    assert path == "/twilio/voice/step/3/main_menu"
+    assert public_url("https://x.example/api/", path) == (
+        "https://x.example/api/twilio/voice/step/3/main_menu"
+    )
+    assert public_url("https://x.example", "/twilio/voice", {"a": "1"}) == (
+        "https://x.example/twilio/voice?a=1"
+    )
+
+
+def test_prod_refuses_to_switch_signature_validation_off():
+    assert not load_settings({"SWITCHBOARD_STAGE": "dev",
+                              "TWILIO_VALIDATE_SIGNATURES": "false"}).validate_signatures
+    assert load_settings({"SWITCHBOARD_STAGE": "prod",
+                          "TWILIO_VALIDATE_SIGNATURES": "false"}).validate_signatures
+    assert load_settings({}).validate_signatures
+
+
+def test_settings_reject_a_vague_flag_and_name_missing_secrets():
+    with pytest.raises(ConfigError):
+        load_settings({"TWILIO_VALIDATE_SIGNATURES": "maybe"})
+    settings = load_settings({"SWITCHBOARD_STAGE": "dev"})
+    settings._secrets.clear()
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        import os
+
+        saved = os.environ.pop("TWILIO_AUTH_TOKEN", None)
+        try:
+            settings.twilio_auth_token  # noqa: B018
+        finally:
+            if saved is not None:
+                os.environ["TWILIO_AUTH_TOKEN"] = saved
+    assert "auth" not in str(settings.describe()).lower()
+
+
+def test_phone_numbers_are_masked():
+    assert mask_number("+14155550111") == "+1••••••0111"
+    assert mask_number(None) == "-"
+    assert "0111" in mask_text("call from +1 415 555 0111 failed")
+    assert "555 0111" not in mask_text("call from +1 415 555 0111 failed")
+
+
+def test_render_points_every_waiting_verb_at_the_next_step():
+    urls = VoiceUrls("https://x.example/api")
+    body = render(
+        [
+            v.Say("Hello", "Polly.Joanna", "en-US"),
+            v.Gather("menu", prompts=(v.Say("Press 1"),), num_digits=1, input="dtmf speech"),
+        ],
+        urls,
+        step=4,
+    )
+    root = ET.fromstring(body)
+    say, gather = list(root)
+    assert (say.tag, say.text, say.get("voice")) == ("Say", "Hello", "Polly.Joanna")
+    assert gather.get("action") == "https://x.example/api/twilio/voice/step/4/menu"
+    assert gather.get("actionOnEmptyResult") == "true"
+    assert gather.find("Say").text == "Press 1"
+
+
+def test_render_enqueue_uses_the_hold_url_and_record_transcribes():
+    urls = VoiceUrls("https://x.example")
+    root = ET.fromstring(render([v.Enqueue("wait", "support"), v.Record("vm", 60)], urls, 2))
+    enqueue, record = list(root)
+    assert enqueue.text == "support"
+    assert enqueue.get("waitUrl") == "https://x.example/twilio/voice/hold/wait"
+    assert record.get("transcribeCallback") == "https://x.example/twilio/voice/transcription"
+    assert record.get("maxLength") == "60"
