@@ -32,7 +32,7 @@ test: $(VENV_STAMP) $(NODE_STAMP) bundle
 	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 bench: $(VENV_STAMP) $(NODE_STAMP) bundle
-	$(PY) -m tests.bench.run
+	$(PY) tests/bench/run.py
 
 ## Place a test call into the running stack (interactive; SCRIPT="1,2,hangup" to script it).
 call: $(VENV_STAMP)

@@ -67,8 +67,14 @@ class StorePorts:
             return flows.get_version(flow_id, version)
 
 
-def redact(vars: dict, sensitive: set[str]) -> dict:
-    return {name: (REDACTED if name in sensitive else value) for name, value in vars.items()}
+def caller_inputs(vars: dict, flow: Flow) -> dict:
+    """What the caller entered, for the call record: sensitive values never stored in clear."""
+    sensitive = flow.sensitive_vars
+    return {
+        name: (REDACTED if name in sensitive else value)
+        for name, value in vars.items()
+        if name in flow.input_vars
+    }
 
 
 class VoiceService:
@@ -119,7 +125,7 @@ class VoiceService:
                 path=result.visited,
                 vars=state.vars,
                 attempts=state.attempts,
-                inputs=redact(state.vars, flow.sensitive_vars),
+                inputs=caller_inputs(state.vars, flow),
                 twiml=body,
                 outcome=result.outcome,
                 now=self.clock(),
@@ -161,7 +167,7 @@ class VoiceService:
                 visited=result.visited,
                 vars=state.vars,
                 attempts=state.attempts,
-                inputs=redact(state.vars, flow.sensitive_vars),
+                inputs=caller_inputs(state.vars, flow),
                 twiml=body,
                 outcome=result.outcome,
                 now=self.clock(),

@@ -165,6 +165,7 @@ class Account(_Base):
     balance_due = UnicodeAttribute(null=True)  # decimal as text: never a float for money
     currency = UnicodeAttribute(default="USD")
     due_date = UnicodeAttribute(null=True)  # ISO date
+    pin_hash = UnicodeAttribute(null=True)  # sha256 of "<account_id>:<pin>", never the PIN
     phone = UnicodeAttribute(null=True)
 
 

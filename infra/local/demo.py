@@ -6,6 +6,7 @@ when their content changed, so editing ``flows/`` and re-running gives a new ver
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ DEMO_HOTLINE = "+14155550100"
 DEMO_VIP = "+14155550111"
 DEMO_CALLER = "+14155550122"
 DEMO_ACCOUNT = "79927398713"  # passes the Luhn check the billing flow asks for
+DEMO_PIN = "1234"
 
 
 def load_demo(flows_dir: Path = ROOT / "flows") -> list[str]:
@@ -38,7 +40,8 @@ def load_demo(flows_dir: Path = ROOT / "flows") -> list[str]:
              account_id=DEMO_ACCOUNT, flags=["vip"]).save()
     Customer(DEMO_CALLER, name="Grace Hopper", vip=False, language="zh-CN").save()
     Account(DEMO_ACCOUNT, name="Ada Lovelace", balance_due="42.17", currency="USD",
-            due_date="2026-12-15", phone=DEMO_VIP).save()
+            due_date="2026-12-15", phone=DEMO_VIP,
+            pin_hash=hashlib.sha256(f"{DEMO_ACCOUNT}:{DEMO_PIN}".encode()).hexdigest()).save()
 
     errors = lint_flows(flows_dir)
     if errors:

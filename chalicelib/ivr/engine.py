@@ -1,0 +1,397 @@
+"""The flow interpreter: where a call goes next, as plain data.
+
+Each public function answers one kind of Twilio webhook. ``start`` runs a new call from the
+flow's start node; ``resume`` takes Twilio's action request for the node that was waiting
+(Gather, Record, Enqueue, Dial) and decides where that input leads; ``hold`` answers a queue's
+waitUrl. From there the engine runs every node that needs nothing from the caller (say, play,
+branch, hours, lookup, sms, goto), collecting verbs, until it reaches a node that waits for
+Twilio to call back or one that ends the call: one webhook, one ``StepResult``.
+
+The engine is pure. It reads the clock from ``CallContext.now``, changes only the ``CallState``
+it is given (the service persists it), reaches storage only through ``Ports``, and returns side
+effects (texts, voicemails) for the service to carry out once the step is saved. The same
+request replayed against the same state gives the same answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from chalicelib.ivr import templates
+from chalicelib.ivr import verbs as v
+from chalicelib.ivr.model import CollectNode, Flow, HoursNode, MenuNode, Node, QueueNode
+
+MAX_NODES_PER_STEP = 100  # a flow that runs this many nodes without waiting is broken
+
+BUILTIN_VARS = ("caller", "hotline", "customer", "caller_country", "language", "now")
+HOLD_VARS = ("queue_position", "queue_time")  # in a queue's hold prompt only
+QUEUE_OVERFLOW = {"leave", "queue-full", "error", "system-error"}
+TRANSFER_CONNECTED = {"completed", "answered"}
+GATHER_INPUT = {"dtmf": "dtmf", "speech": "speech", "both": "dtmf speech"}
+
+
+class EngineError(Exception):
+    """The flow cannot go on (a broken flow or a request for a node that does not wait)."""
+
+
+@dataclass
+class CallContext:
+    """Facts about the call, read-only."""
+
+    call_sid: str
+    caller: str
+    hotline: str
+    now: datetime  # aware, UTC
+    customer: dict | None = None  # {'name', 'vip', 'language', 'account_id', 'flags'}
+    caller_country: str | None = None
+    hold_music_url: str = ""
+
+
+@dataclass
+class CallState:
+    """Where the call is in its flows; mutable, persisted by the service between webhooks."""
+
+    flow_id: str
+    flow_version: int
+    language: str
+    vars: dict = field(default_factory=dict)
+    attempts: dict = field(default_factory=dict)  # node -> failed tries at a menu or collect
+
+
+class Ports(Protocol):
+    def lookup(self, source: str, key: str) -> dict | None: ...  # self-service data
+
+    def live_flow(self, flow_id: str) -> Flow: ...  # for goto
+
+
+def start(flow: Flow, ctx: CallContext, state: CallState, ports: Ports) -> v.StepResult:
+    """A new call: run from the flow's start node."""
+    step = _Step(flow, ctx, state, ports)
+    return step.run(flow.start)
+
+
+def resume(
+    flow: Flow, node_id: str, event: dict, ctx: CallContext, state: CallState, ports: Ports
+) -> v.StepResult:
+    """Twilio's action request for the waiting node ``node_id``; ``event`` is its POST params.
+
+    ``visited`` lists the nodes run after the waiting one, not the waiting node itself.
+    """
+    step = _Step(flow, ctx, state, ports)
+    node = step.node(node_id)
+    if not node.waits:
+        raise EngineError(f"node '{node_id}' ({node.kind}) does not wait for Twilio")
+    return step.run(getattr(step, f"_resume_{node.kind}")(node_id, node, event))
+
+
+def hold(flow: Flow, node_id: str, event: dict, ctx: CallContext, state: CallState) -> list:
+    """What a caller waiting in queue node ``node_id`` hears next; Twilio loops it.
+
+    Once the caller has waited ``max_wait`` seconds, ``Leave`` ends the wait: Twilio then posts
+    QueueResult=leave to the node's resume, which goes to ``on_overflow``.
+    """
+    step = _Step(flow, ctx, state, ports=None)
+    node = step.node(node_id)
+    if not isinstance(node, QueueNode):
+        raise EngineError(f"node '{node_id}' is not a queue")
+    waited = _int(event.get("QueueTime"))
+    if waited >= node.max_wait:
+        return [v.Leave()]
+    extra = {"queue_position": _int(event.get("QueuePosition")) or None, "queue_time": waited}
+    music = node.music or ctx.hold_music_url
+    return [
+        *step.say(node.hold_prompt, extra=extra),
+        v.Play(music) if music else v.Pause(seconds=20),  # no music: don't re-ask Twilio at once
+    ]
+
+
+class _Step:
+    """One webhook's run through the flow; ``_enter_<kind>``/``_resume_<kind>`` per node kind.
+
+    Each handler returns the next node to run, or None when the step stops (a verb now waits for
+    Twilio, or the call ended).
+    """
+
+    def __init__(self, flow: Flow, ctx: CallContext, state: CallState, ports: Ports | None):
+        self.flow, self.ctx, self.state, self.ports = flow, ctx, state, ports
+        self.result = v.StepResult(flow=flow)
+
+    def run(self, node_id: str | None) -> v.StepResult:
+        while node_id is not None:
+            if len(self.result.visited) >= MAX_NODES_PER_STEP:
+                raise EngineError(
+                    f"flow '{self.flow.id}' ran {MAX_NODES_PER_STEP} nodes without waiting "
+                    f"(last: {' -> '.join(self.result.visited[-5:])})"
+                )
+            node = self.node(node_id)
+            self.result.visited.append(node_id)
+            node_id = getattr(self, f"_enter_{node.kind}")(node_id, node)
+        return self.result
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.flow.nodes[node_id]
+        except KeyError:
+            raise EngineError(f"flow '{self.flow.id}' has no node '{node_id}'") from None
+
+    # ---- speaking ------------------------------------------------------------------------
+    @property
+    def language(self) -> str:
+        language = self.state.language
+        return language if language in self.flow.languages else self.flow.languages[0]
+
+    def context(self, extra: dict | None = None) -> dict:
+        """What templates and conditions see: the call's variables, then the built-ins."""
+        return {
+            **self.state.vars,
+            "caller": self.ctx.caller,
+            "hotline": self.ctx.hotline,
+            "customer": self.ctx.customer or {},
+            "caller_country": self.ctx.caller_country,
+            "language": self.language,
+            "now": self.ctx.now,
+            **(extra or {}),
+        }
+
+    def say(
+        self, name: str | None, language: str | None = None, extra: dict | None = None
+    ) -> list[v.Say]:
+        """``[Say]`` for template ``name`` in the call's (or the given) language; [] if silent."""
+        if name is None:
+            return []
+        language = language or self.language
+        text = templates.render(self.flow, language, name, self.context(extra))
+        voice = self.flow.voices.get(language)
+        if not text:
+            return []
+        return [v.Say(text, voice.voice if voice else None, voice.language if voice else None)]
+
+    def speech_language(self) -> str:
+        voice = self.flow.voices.get(self.language)
+        return (voice.speech or voice.language) if voice else self.language
+
+    def end(self, outcome: str, *before: v.Say) -> None:
+        """The flow is over: say ``before``, hang up, record the outcome."""
+        self.result.verbs.extend(before)
+        self.result.verbs.append(v.Hangup())
+        self.result.outcome = outcome
+
+    def wait(self, node_id: str, verb) -> None:
+        self.result.verbs.append(verb)
+        self.result.waiting_on = node_id
+
+    def retry(self, node_id: str, node, give_up: str) -> str:
+        """Ask again (with the reprompt) until ``retries`` run out, then go to ``give_up``."""
+        failed = self.state.attempts.get(node_id, 0) + 1
+        if failed > node.retries:
+            self.state.attempts.pop(node_id, None)
+            return give_up
+        self.state.attempts[node_id] = failed
+        return node_id
+
+    # ---- nodes that run straight through --------------------------------------------------
+    def _enter_say(self, node_id, node):
+        self.result.verbs.extend(self.say(node.template))
+        return node.next
+
+    def _enter_play(self, node_id, node):
+        url = templates.render_string(node.url, self.context())
+        if url:
+            self.result.verbs.append(v.Play(url, node.loop))
+        return node.next
+
+    def _enter_branch(self, node_id, node):
+        context = self.context()
+        for case in node.cases:
+            if templates.evaluate(case.condition, context):
+                return case.next
+        return node.otherwise
+
+    def _enter_hours(self, node_id, node):
+        return node.open if _is_open(node, self.ctx.now) else node.closed
+
+    def _enter_lookup(self, node_id, node):
+        key = templates.render_string(node.key, self.context())
+        record = self.ports.lookup(node.source, key) if key else None
+        if record is None:
+            return node.on_missing
+        for variable, name in node.into.items():
+            if name in record:
+                self.state.vars[variable] = record[name]
+        return node.next
+
+    def _enter_sms(self, node_id, node):
+        body = templates.render(self.flow, self.language, node.template, self.context())
+        key = f"{self.ctx.call_sid}:{node_id}"  # one text per node per call, however often run
+        self.result.effects.append(v.SendSms(self.ctx.caller, body, node.template, key))
+        return node.next
+
+    def _enter_goto(self, node_id, node):
+        target = self.ports.live_flow(node.flow)
+        self.flow = self.result.flow = target
+        self.state.flow_id, self.state.flow_version = target.id, target.version
+        self.state.language = self.language
+        return target.start
+
+    def _enter_hangup(self, node_id, node):
+        self.end("hangup", *self.say(node.template))
+
+    # ---- nodes that wait for Twilio ------------------------------------------------------
+    def _enter_menu(self, node_id, node):
+        prompts = self.say(node.reprompt) if node_id in self.state.attempts else []
+        for language in self.flow.languages if node.each_language else [self.language]:
+            prompts += self.say(node.prompt, language)
+        listens = node.input != "dtmf"
+        hints = [word for o in node.options.values() for word in o.speech.get(self.language, [])]
+        gather = v.Gather(
+            node=node_id,
+            prompts=tuple(prompts),
+            input=GATHER_INPUT[node.input],
+            num_digits=1 if node.input != "speech" else None,
+            timeout=node.timeout,
+            finish_on_key="" if "#" in node.options else None,  # then '#' is a choice
+            language=self.speech_language() if listens else None,
+            hints=tuple(hints) if listens else (),
+            speech_timeout="auto" if listens else None,
+        )
+        self.wait(node_id, gather)
+
+    def _resume_menu(self, node_id, node, event):
+        digits = (event.get("Digits") or "").strip()
+        speech = (event.get("SpeechResult") or "").strip()
+        if not digits and not speech:
+            return self.retry(node_id, node, node.on_timeout)
+        key = digits if digits in node.options else _spoken_option(node, speech, self.language)
+        if key is None:
+            return self.retry(node_id, node, node.on_invalid)
+        self.state.attempts.pop(node_id, None)
+        option = node.options[key]
+        for variable, value in option.set.items():
+            if variable == "language":
+                self.state.language = value
+            else:
+                self.state.vars[variable] = value
+        return option.next
+
+    def _enter_collect(self, node_id, node):
+        prompts = self.say(node.reprompt) if node_id in self.state.attempts else []
+        prompts += self.say(node.prompt)
+        by_keypad = node.input == "dtmf"
+        fixed = node.max_length if node.max_length == node.min_length else None
+        gather = v.Gather(
+            node=node_id,
+            prompts=tuple(prompts),
+            input=node.input,
+            num_digits=fixed if by_keypad else None,
+            timeout=node.timeout,
+            finish_on_key=node.finish_on_key if by_keypad else None,
+            language=None if by_keypad else self.speech_language(),
+            speech_timeout=None if by_keypad else "auto",
+        )
+        self.wait(node_id, gather)
+
+    def _resume_collect(self, node_id, node, event):
+        if node.input == "dtmf":
+            value = (event.get("Digits") or "").strip()
+        else:
+            value = (event.get("SpeechResult") or "").strip().rstrip(".。!！?？")
+        if not _acceptable(node, value):
+            return self.retry(node_id, node, node.on_fail)
+        self.state.attempts.pop(node_id, None)
+        self.state.vars[node.into] = value
+        return node.next
+
+    def _enter_voicemail(self, node_id, node):
+        self.result.verbs.extend(self.say(node.prompt))
+        self.wait(node_id, v.Record(node_id, node.max_length, node.transcribe))
+
+    def _resume_voicemail(self, node_id, node, event):
+        duration = _int(event.get("RecordingDuration"))
+        recorded = bool(event.get("RecordingSid")) and duration > 0
+        if recorded:
+            self.result.effects.append(
+                v.SaveVoicemail(
+                    recording_sid=event["RecordingSid"],
+                    recording_url=event.get("RecordingUrl", ""),
+                    duration=duration,
+                    node=node_id,
+                    language=self.language,
+                )
+            )
+        if node.next is not None:
+            return node.next
+        return self.end("voicemail", *self.say(node.thanks)) if recorded else self.end("hangup")
+
+    def _enter_queue(self, node_id, node):
+        self.wait(node_id, v.Enqueue(node_id, node.queue))
+
+    def _resume_queue(self, node_id, node, event):
+        if event.get("QueueResult") in QUEUE_OVERFLOW:
+            return node.on_overflow
+        self.end("queue")  # bridged (the agent hung up first) or the caller hung up
+
+    def _enter_transfer(self, node_id, node):
+        self.wait(node_id, v.Dial(node_id, node.to, node.timeout))
+
+    def _resume_transfer(self, node_id, node, event):
+        if event.get("DialCallStatus") in TRANSFER_CONNECTED:
+            return self.end("transfer")
+        return node.on_fail or self.end("hangup")  # busy, no-answer, failed, canceled
+
+
+def _is_open(node: HoursNode, now: datetime) -> bool:
+    local = now.astimezone(ZoneInfo(node.timezone))
+    if local.date().isoformat() in node.holidays:
+        return False
+    minute = local.hour * 60 + local.minute
+    spans = node.opening_minutes().get(local.weekday(), [])
+    return any(start <= minute < end for start, end in spans)
+
+
+def _spoken_option(node: MenuNode, speech: str, language: str) -> str | None:
+    """The first option with a word in what the caller said (or who said the key itself).
+
+    Latin words must stand alone ("no" is not in "know"); CJK has no spaces, so any occurrence
+    counts ("我想查账单" contains "账单").
+    """
+    said = re.sub(r"[^\w\s]", " ", speech.casefold())
+    if len(said.split()) == 1 and said.strip() in node.options:
+        return said.strip()
+    for key, option in node.options.items():
+        for word in option.speech.get(language, []):
+            word = word.casefold()
+            pattern = rf"(?<!\w){re.escape(word)}(?!\w)" if word.isascii() else re.escape(word)
+            if re.search(pattern, said):
+                return key
+    return None
+
+
+def _acceptable(node: CollectNode, value: str) -> bool:
+    if len(value) < node.min_length or (node.max_length and len(value) > node.max_length):
+        return False
+    if node.pattern and not re.fullmatch(node.pattern, value):
+        return False
+    return not node.luhn or _luhn_valid(value)
+
+
+def _luhn_valid(number: str) -> bool:
+    """The mod-10 check digit used by account and card numbers: catches most typos."""
+    if not number.isdigit():
+        return False
+    total = 0
+    for position, digit in enumerate(int(d) for d in reversed(number)):
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

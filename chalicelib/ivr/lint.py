@@ -1,0 +1,371 @@
+"""Everything that can be wrong with a flow, found before a caller finds it.
+
+``lint_flows`` is what ``manage.py flows lint`` and publishing run: any error refuses the publish.
+Loading already rejects bad YAML, duplicate keys and schema errors (see ``loader`` and
+``model``); the checks here need a whole flow: the graph (dangling targets, unreachable nodes,
+loops a caller can never leave, loops that never wait for the caller and would spin inside one
+webhook), the templates (syntax, missing files and translations, variables no node sets) and the
+values only meaningful to the outside world (regexes, time zones, opening hours, phone numbers).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from jinja2 import TemplateSyntaxError, meta
+from jinja2 import nodes as jinja_nodes
+
+from chalicelib.ivr import templates
+from chalicelib.ivr.engine import BUILTIN_VARS, HOLD_VARS
+from chalicelib.ivr.loader import load_flows
+from chalicelib.ivr.model import (
+    CollectNode,
+    Flow,
+    GotoNode,
+    HoursNode,
+    LintError,
+    LookupNode,
+    MenuNode,
+    QueueNode,
+    TransferNode,
+    parse_days,
+    parse_span,
+)
+
+__all__ = ["LintError", "lint_flow", "lint_flows"]
+
+VAR_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+
+
+def lint_flows(flows_dir: str | Path) -> list[LintError]:
+    """All errors in a flows directory, ordered by file and line. Empty means publishable."""
+    flows, errors = load_flows(flows_dir)
+    present: dict[str, Flow | None] = {path.stem: None for path in Path(flows_dir).glob("*.yaml")}
+    present.update(flows)
+    for flow in flows.values():
+        errors.extend(lint_flow(flow, present))
+    return sorted(errors, key=lambda error: (error.file, error.line or 0))
+
+
+def lint_flow(flow: Flow, flows: Mapping[str, Flow | None] | None = None) -> list[LintError]:
+    """The errors of one loaded flow.
+
+    ``flows`` are the flows beside it by id (None for a file that failed to load): ``goto``
+    targets must be among them, and variables they set count as set (state survives a goto).
+    Without it, ``goto`` targets are not checked.
+    """
+    others = [other for other in (flows or {}).values() if other is not None]
+    known = _set_vars(flow, others) | set(BUILTIN_VARS) | templates.GLOBALS
+    checks = (
+        _targets(flow, flows),
+        _unreachable(flow),
+        _loops(flow),
+        _templates(flow),
+        _template_variables(flow, known),
+        _expression_variables(flow, known),
+        _variable_names(flow),
+        _languages(flow),
+        _collects(flow),
+        _hours(flow),
+        _transfers(flow),
+    )
+    return list(dict.fromkeys(error for check in checks for error in check))
+
+
+# ---- the graph -----------------------------------------------------------------------------
+
+
+def _edges(flow: Flow) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """``(node, path of the field, target)`` for every target field."""
+    for node_id, node in flow.nodes.items():
+        for path, target in node.references("target"):
+            yield node_id, path, target
+
+
+def _graph(flow: Flow) -> dict[str, list[str]]:
+    graph: dict[str, list[str]] = {node_id: [] for node_id in flow.nodes}
+    for node_id, _, target in _edges(flow):
+        if target in flow.nodes:
+            graph[node_id].append(target)
+    return graph
+
+
+def _targets(flow: Flow, flows: Mapping[str, Flow | None] | None) -> Iterator[LintError]:
+    if flow.start not in flow.nodes:
+        yield flow.error(("start",), f"start node '{flow.start}' does not exist")
+    for node_id, path, target in _edges(flow):
+        if target not in flow.nodes:
+            where = ".".join(path)
+            yield flow.error(
+                ("nodes", node_id, *path), f"'{where}' points to unknown node '{target}'"
+            )
+    for node_id, node in flow.nodes.items():
+        if isinstance(node, GotoNode) and flows is not None and node.flow not in flows:
+            message = f"goto to unknown flow '{node.flow}' (no {node.flow}.yaml beside this flow)"
+            yield flow.error(("nodes", node_id, "flow"), message)
+
+
+def _unreachable(flow: Flow) -> Iterator[LintError]:
+    graph = _graph(flow)
+    seen, todo = set(), [flow.start] if flow.start in graph else []
+    while todo:
+        node_id = todo.pop()
+        if node_id not in seen:
+            seen.add(node_id)
+            todo.extend(graph[node_id])
+    for node_id in flow.nodes:
+        if node_id not in seen:
+            yield flow.error(("nodes", node_id), f"unreachable from start node '{flow.start}'")
+
+
+def _loops(flow: Flow) -> Iterator[LintError]:
+    graph = _graph(flow)
+    for component in _cycles(graph):
+        inside = set(component)
+        leaves = any(t not in inside for node_id in component for t in graph[node_id])
+        if not leaves and not any(flow.nodes[n].may_end_call() for n in component):
+            yield flow.error(
+                ("nodes", component[0]),
+                f"loop with no way out: {' -> '.join(component)} (no exit, nothing ends the call)",
+            )
+    spinning = {
+        node_id: [t for t in targets if not flow.nodes[t].waits]
+        for node_id, targets in graph.items()
+        if not flow.nodes[node_id].waits
+    }
+    for component in _cycles(spinning):
+        yield flow.error(
+            ("nodes", component[0]),
+            f"loop never waits for the caller: {' -> '.join(component)} "
+            "(it would run forever within one request)",
+        )
+
+
+def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Strongly connected components that contain a cycle (Tarjan), each in file order."""
+    order = {node_id: i for i, node_id in enumerate(graph)}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node_id: str) -> None:
+        index[node_id] = low[node_id] = len(index)
+        stack.append(node_id)
+        for target in graph[node_id]:
+            if target not in index:
+                visit(target)
+                low[node_id] = min(low[node_id], low[target])
+            elif target in stack:
+                low[node_id] = min(low[node_id], index[target])
+        if low[node_id] == index[node_id]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node_id:
+                    break
+            if len(component) > 1 or node_id in graph[node_id]:
+                found.append(sorted(component, key=order.__getitem__))
+
+    for node_id in graph:
+        if node_id not in index:
+            visit(node_id)
+    return sorted(found, key=lambda component: order[component[0]])
+
+
+# ---- templates and variables ---------------------------------------------------------------
+
+
+def _template_uses(flow: Flow) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Template name -> [(node, path of the field)] in file order."""
+    uses: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for node_id, node in flow.nodes.items():
+        for path, name in node.references("template"):
+            uses.setdefault(name, []).append((node_id, path))
+    return uses
+
+
+def _templates(flow: Flow) -> Iterator[LintError]:
+    for name, uses in _template_uses(flow).items():
+        have = [language for language in flow.languages if name in flow.templates.get(language, {})]
+        for language in flow.languages:
+            if language in have:
+                continue
+            file = flow.template_file(language, name)
+            if have:
+                message = (
+                    f"missing translation: template '{name}' has no {language} version ({file})"
+                )
+            else:
+                message = f"missing template '{name}': no file {file}"
+            for node_id, path in uses:
+                yield flow.error(("nodes", node_id, *path), message)
+
+
+def _template_variables(flow: Flow, known: set[str]) -> Iterator[LintError]:
+    """Syntax and undefined variables of every template, at its own file and line."""
+    for name, uses in _template_uses(flow).items():
+        node_id = uses[0][0]
+        in_hold = any(
+            isinstance(flow.nodes[n], QueueNode) and p == ("hold_prompt",) for n, p in uses
+        )
+        allowed = known | set(HOLD_VARS) if in_hold else known
+        for language in flow.languages:
+            source = flow.templates.get(language, {}).get(name)
+            if source is None:
+                continue
+            file = flow.template_file(language, name)
+            try:
+                tree = templates.parse(source)
+            except TemplateSyntaxError as exc:
+                yield LintError(file, exc.lineno, node_id, f"template syntax error: {exc.message}")
+                continue
+            for line, variable in _undeclared(tree, allowed):
+                message = f"undefined variable '{variable}' (no node sets it)"
+                yield LintError(file, line, node_id, message)
+
+
+def _expression_variables(flow: Flow, known: set[str]) -> Iterator[LintError]:
+    """The same for inline templates (look-up keys, media URLs) and branch conditions."""
+    for node_id, node in flow.nodes.items():
+        for role, parse in (("inline", templates.parse), ("condition", templates.parse_condition)):
+            for path, source in node.references(role):
+                where = ("nodes", node_id, *path)
+                try:
+                    tree = parse(source)
+                except TemplateSyntaxError as exc:
+                    yield flow.error(where, f"syntax error in '{source}': {exc.message}")
+                    continue
+                for _, variable in _undeclared(tree, known):
+                    message = f"'{source}' uses undefined variable '{variable}' (no node sets it)"
+                    yield flow.error(where, message)
+
+
+def _undeclared(tree: jinja_nodes.Template, allowed: set[str]) -> list[tuple[int, str]]:
+    """``(first line, name)`` of each variable the template reads but nothing provides."""
+    names = meta.find_undeclared_variables(tree) - allowed
+    lines: dict[str, int] = {}
+    for use in tree.find_all(jinja_nodes.Name):
+        if use.name in names:
+            lines[use.name] = min(use.lineno, lines.get(use.name, use.lineno))
+    return sorted((line, name) for name, line in lines.items())
+
+
+def _settings(flow: Flow) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """``(node, path, variable)`` for every variable a node sets."""
+    for node_id, node in flow.nodes.items():
+        if isinstance(node, CollectNode):
+            yield node_id, ("into",), node.into
+        elif isinstance(node, LookupNode):
+            for variable in node.into:
+                yield node_id, ("into", variable), variable
+        elif isinstance(node, MenuNode):
+            for key, option in node.options.items():
+                for variable in option.set:
+                    yield node_id, ("options", key, "set", variable), variable
+
+
+def _set_vars(flow: Flow, others: list[Flow]) -> set[str]:
+    return {variable for f in (flow, *others) for _, _, variable in _settings(f)}
+
+
+def _variable_names(flow: Flow) -> Iterator[LintError]:
+    for node_id, path, variable in _settings(flow):
+        where = ("nodes", node_id, *path)
+        if not VAR_NAME.match(variable):
+            yield flow.error(where, f"'{variable}' is not a variable name (lowercase, digits, _)")
+        elif variable in BUILTIN_VARS and variable != "language":
+            yield flow.error(where, f"'{variable}' is built in and cannot be set")
+
+
+def _languages(flow: Flow) -> Iterator[LintError]:
+    """Every language has a voice; menus switch to and listen for the flow's languages only."""
+    for index, language in enumerate(flow.languages):
+        if language not in flow.voices:
+            yield flow.error(("languages", str(index)), f"no voice for language '{language}'")
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, MenuNode):
+            continue
+        for key, option in node.options.items():
+            where = ("nodes", node_id, "options", key)
+            chosen = option.set.get("language")
+            if chosen is not None and chosen not in flow.languages:
+                message = f"language '{chosen}' is not one of {', '.join(flow.languages)}"
+                yield flow.error((*where, "set", "language"), message)
+            for language in option.speech:
+                if language not in flow.languages:
+                    message = f"speech words for '{language}', which is not a flow language"
+                    yield flow.error((*where, "speech", language), message)
+
+
+# ---- values the outside world must accept --------------------------------------------------
+
+
+def _collects(flow: Flow) -> Iterator[LintError]:
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, CollectNode):
+            continue
+        if node.pattern is not None:
+            try:
+                re.compile(node.pattern)
+            except re.error as exc:
+                yield flow.error(("nodes", node_id, "pattern"), f"invalid regex: {exc}")
+        if node.max_length is not None and node.max_length < node.min_length:
+            yield flow.error(("nodes", node_id, "max_length"), "max_length is below min_length")
+
+
+def _hours(flow: Flow) -> Iterator[LintError]:
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, HoursNode):
+            continue
+        try:
+            ZoneInfo(node.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            message = (
+                f"unknown time zone '{node.timezone}' (use an IANA name like America/New_York)"
+            )
+            yield flow.error(("nodes", node_id, "timezone"), message)
+        for days, spans in node.weekly.items():
+            try:
+                parse_days(days)
+            except ValueError as exc:
+                yield flow.error(("nodes", node_id, "weekly", days), f"weekly hours: {exc}")
+            for index, span in enumerate(spans):
+                try:
+                    parse_span(span)
+                except ValueError as exc:
+                    where = ("nodes", node_id, "weekly", days, str(index))
+                    yield flow.error(where, f"weekly hours: {exc}")
+        for index, day in enumerate(node.holidays):
+            if not _is_iso_date(day):
+                message = f"holiday '{day}' is not a date like 2026-12-25"
+                yield flow.error(("nodes", node_id, "holidays", str(index)), message)
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        return bool(re.fullmatch(r"\d{4}-\d\d-\d\d", text)) and bool(date.fromisoformat(text))
+    except ValueError:
+        return False
+
+
+def _transfers(flow: Flow) -> Iterator[LintError]:
+    for node_id, node in flow.nodes.items():
+        if isinstance(node, TransferNode) and not _is_e164(node.to):
+            message = f"'{node.to}' is not a valid E.164 number like +14155550100"
+            yield flow.error(("nodes", node_id, "to"), message)
+
+
+def _is_e164(number: str) -> bool:
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164 == number and phonenumbers.is_valid_number(parsed)

@@ -1,0 +1,168 @@
+"""``make bench``: figures for the IVR's speed goals, printed, never asserted.
+
+The machine is shared and noisy, so each figure that has a target is measured as a ratio against
+a baseline taken in the same run, interleaved with it:
+
+* cold import of ``app`` in a fresh interpreter (target ≤ 300 ms), next to a bare interpreter;
+* server time per IVR webhook through Chalice's in-process test client against DynamoDB Local,
+  p50 and p99, as a ratio to a handler answering constant TwiML through the same stack
+  (signature check included) — target ≤ 3×;
+* DynamoDB requests per IVR step — target ≤ 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+BASE = "https://bench.switchboard.test/api"
+TOKEN = "bench-token-not-a-secret"
+CALLS = int(os.environ.get("BENCH_CALLS", "150"))
+IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "12"))
+ACTION = re.compile(r'action="' + re.escape(BASE) + r'([^"]+)"')
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def cold_import() -> None:
+    code = "import time; t=time.perf_counter(); import {m}; print(time.perf_counter()-t)"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    samples: dict[str, list[float]] = {"app": [], "chalice": []}
+    for _ in range(IMPORT_RUNS):
+        for module in samples:  # interleaved, so both see the same machine load
+            out = subprocess.run([sys.executable, "-c", code.format(m=module)], cwd=ROOT,
+                                 env=env, capture_output=True, text=True, check=True)
+            samples[module].append(float(out.stdout.strip()) * 1000)
+    app_ms, chalice_ms = (statistics.median(samples[m]) for m in ("app", "chalice"))
+    print(f"cold import of app:        median {app_ms:6.1f} ms  (target <= 300 ms;"
+          f" `import chalice` alone {chalice_ms:.1f} ms; {IMPORT_RUNS} runs)")
+
+
+class DynamoCounter:
+    """Counts DynamoDB API calls by wrapping PynamoDB's single dispatch point."""
+
+    def __init__(self):
+        from pynamodb.connection.base import Connection
+
+        self.count = 0
+        self.seconds = 0.0
+        original = Connection.dispatch
+
+        def counting(conn, operation_name, operation_kwargs):
+            self.count += 1
+            started = time.perf_counter()
+            try:
+                return original(conn, operation_name, operation_kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        Connection.dispatch = counting
+
+
+def webhook_figures() -> None:
+    from infra.local.dynamodb import DynamoDBLocal
+
+    ddb = DynamoDBLocal()
+    ddb.start()
+    try:
+        os.environ.update(
+            DYNAMODB_ENDPOINT=ddb.endpoint, AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local", AWS_REGION="us-east-1", PUBLIC_BASE_URL=BASE,
+            TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID="AC" + "0" * 32, TABLE_PREFIX="bench-",
+        )
+        os.environ.pop("TWILIO_API_BASE", None)
+        _webhooks()
+    finally:
+        ddb.stop()
+
+
+def _webhooks() -> None:
+    from chalice import Response
+    from chalice.test import Client
+    from twilio.request_validator import RequestValidator
+
+    from chalicelib.store.tables import create_tables
+    from infra.local.demo import DEMO_HOTLINE, load_demo
+
+    create_tables()
+    load_demo()
+    import app as app_module
+
+    constant = '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello</Say></Response>'
+
+    @app_module.app.route("/twilio/bench/constant", methods=["POST"],
+                          content_types=["application/x-www-form-urlencoded"])
+    def constant_twiml():
+        return Response(body=constant, headers={"Content-Type": "text/xml"})
+
+    counter = DynamoCounter()
+    validator = RequestValidator(TOKEN)
+    ivr_ms: list[float] = []
+    base_ms: list[float] = []
+    requests_per_step: list[int] = []
+    own_ms: list[float] = []  # step time minus time spent waiting on DynamoDB Local
+
+    with Client(app_module.app) as client:
+
+        def post(path: str, params: dict) -> tuple[float, str]:
+            headers = {"Content-Type": "application/x-www-form-urlencoded",
+                       "X-Twilio-Signature": validator.compute_signature(BASE + path, params)}
+            body = urlencode(params)
+            started = time.perf_counter()
+            response = client.http.post(path, headers=headers, body=body)
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200, response.body
+            return elapsed, response.body.decode()
+
+        # warm up: caches, connections, template compilation
+        for _ in range(5):
+            post("/twilio/bench/constant", {"CallSid": "CA" + uuid.uuid4().hex})
+        # A caller walks: language menu -> main menu "9" (repeat) twice -> "3" (voicemail)
+        digits = ["1", "9", "9", "3"]
+        for _ in range(CALLS):
+            call = {"CallSid": "CA" + uuid.uuid4().hex, "From": "+14155550177",
+                    "To": DEMO_HOTLINE, "CallStatus": "in-progress", "Direction": "inbound"}
+            _, body = post("/twilio/voice", call)
+            for key in digits:
+                path = ACTION.search(body).group(1)
+                before, db_before = counter.count, counter.seconds
+                elapsed, body = post(path, {**call, "Digits": key})
+                requests_per_step.append(counter.count - before)
+                own_ms.append(elapsed - (counter.seconds - db_before) * 1000)
+                ivr_ms.append(elapsed)
+                base_elapsed, _ = post("/twilio/bench/constant", call)
+                base_ms.append(base_elapsed)
+
+    p50, p99 = pct(ivr_ms, 0.50), pct(ivr_ms, 0.99)
+    b50, b99 = pct(base_ms, 0.50), pct(base_ms, 0.99)
+    print(f"IVR step webhook:          p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   "
+          f"({len(ivr_ms)} steps)")
+    print(f"constant TwiML, same stack: p50 {b50:6.2f} ms   p99 {b99:6.2f} ms")
+    print(f"ratio IVR / constant:      p50 {p50 / b50:5.2f}x   p99 {p99 / b99:5.2f}x"
+          "   (target <= 3x)")
+    o50, o99 = pct(own_ms, 0.50), pct(own_ms, 0.99)
+    print(f"  of which Switchboard's own time (DynamoDB waits removed): p50 {o50:5.2f} ms"
+          f" = {o50 / b50:4.2f}x constant;  p99 {o99:5.2f} ms = {o99 / b99:4.2f}x")
+    print(f"  DynamoDB Local round trips per step: p50 {p50 - o50:5.2f} ms")
+    mean = statistics.mean(requests_per_step)
+    print(f"DynamoDB requests per IVR step: mean {mean:.2f}, max {max(requests_per_step)}"
+          "   (target <= 2)")
+
+
+if __name__ == "__main__":
+    print("Switchboard benchmark (figures only; nothing here passes or fails)")
+    cold_import()
+    webhook_figures()

@@ -1,0 +1,120 @@
+"""Integration fixtures: the real app in-process (Chalice's test client), DynamoDB Local, the demo
+data, and the local carrier placing signed calls into the app and serving Twilio's REST API."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import pytest
+from chalice.test import Client
+
+from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
+
+# Monday 23 Nov 2026, 10:00 in New York: the demo's agents are open.
+OPEN_HOURS = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+# Sunday 22 Nov 2026, 10:00 in New York: closed.
+CLOSED = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    """A settable clock for the voice service (hours, timestamps)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def app_module():
+    import app
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def demo(app_module):
+    from infra.local.demo import load_demo
+
+    load_demo()
+    from infra.local import demo
+
+    return demo
+
+
+@pytest.fixture
+def clock():
+    return Clock(OPEN_HOURS)
+
+
+@pytest.fixture
+def client(app_module, demo, clock):
+    from chalicelib.ivr.routes import set_voice_service
+    from chalicelib.ivr.service import VoiceService
+    from chalicelib.settings import get_settings
+    from chalicelib.store import directory, flows
+
+    flows.clear_cache()
+    directory.clear_cache()
+    set_voice_service(VoiceService(get_settings(), clock=clock))
+    with Client(app_module.app) as test_client:
+        yield test_client
+    set_voice_service(None)
+
+
+def chalice_transport(test_client: Client):
+    """The carrier's webhook transport, posting into the in-process app instead of over HTTP."""
+    lock = threading.Lock()
+
+    def transport(url: str, params: dict, headers: dict):
+        assert url.startswith(PUBLIC_BASE_URL), url
+        path = url[len(PUBLIC_BASE_URL):]
+        with lock:
+            response = test_client.http.post(
+                path,
+                headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
+                body=urlencode(params),
+            )
+        return (response.status_code, response.body.decode("utf-8"),
+                response.headers.get("Content-Type", ""))
+
+    return transport
+
+
+@pytest.fixture
+def carrier(client):
+    """A carrier wired to the app, with its REST API live so the app's texts reach it."""
+    from chalicelib.settings import get_settings
+    from chalicelib.telephony import rest
+    from infra.local.carrier import Carrier, make_server
+
+    carrier = Carrier(app_url=PUBLIC_BASE_URL, account_sid=TEST_ACCOUNT, auth_token=TEST_TOKEN,
+                      transport=chalice_transport(client), background=False)
+    server = make_server(carrier, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    settings = get_settings()
+    settings.twilio_api_base = f"http://{host}:{port}"
+    carrier.emulator_url = settings.twilio_api_base
+    rest.reset_client()
+    yield carrier
+    server.shutdown()
+    server.server_close()
+    settings.twilio_api_base = None
+    rest.reset_client()
+
+
+def signed_post(test_client: Client, path: str, params: dict, token: str = TEST_TOKEN):
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(token).compute_signature(PUBLIC_BASE_URL + path, params)
+    return test_client.http.post(
+        path,
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "X-Twilio-Signature": signature},
+        body=urlencode(params),
+    )
