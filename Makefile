@@ -36,7 +36,7 @@ bench: $(VENV_STAMP) $(NODE_STAMP) bundle
 
 ## Place a test call into the running stack (interactive; SCRIPT="1,2,hangup" to script it).
 call: $(VENV_STAMP)
-	$(PY) -m infra.local.carrier call --to $${TO:-+14155550100} --from $${FROM:-+14155550111} \
+	$(PY) -m infra.local.carrier call --to $${TO:-+14155550100} --from $${FROM:-+14155550177} \
 		$(if $(SCRIPT),--script "$(SCRIPT)")
 
 lint: $(VENV_STAMP)

@@ -6,6 +6,9 @@
     python manage.py flows versions FLOW           list a flow's published versions
     python manage.py flows bundle                  lint, then compile flows into chalicelib/
     python manage.py tables create                 create this stage's tables (local/test)
+    python manage.py calls show CALL_SID           one call record, as stored
+    python manage.py calls recent [--limit N]      the latest calls (a scan: local use only)
+    python manage.py voicemails list [HOTLINE]     voicemails of a hotline, newest first
 
 Storage commands use the same settings as the app (TABLE_PREFIX, DYNAMODB_ENDPOINT, AWS_*).
 """
@@ -87,6 +90,49 @@ def cmd_tables_create(args) -> int:
     return 0
 
 
+def _print_item(item) -> None:
+    import json
+
+    fields = item.to_simple_dict()
+    for name, value in fields.items():  # JSON attributes come back as text: show them as JSON
+        if isinstance(value, str) and value[:1] in "{[":
+            fields[name] = json.loads(value)
+    print(json.dumps(fields, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_calls_show(args) -> int:
+    from chalicelib.store.calls import get_call
+
+    record = get_call(args.call_sid)
+    if record is None:
+        print(f"no call {args.call_sid}", file=sys.stderr)
+        return 1
+    _print_item(record)
+    return 0
+
+
+def cmd_calls_recent(args) -> int:
+    from chalicelib.logs import mask_number
+    from chalicelib.store.models import CallRecord
+
+    records = sorted(CallRecord.scan(), key=lambda r: r.started_at or r.updated_at, reverse=True)
+    for r in records[: args.limit]:
+        started = f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "-"
+        print(f"{r.call_sid}  {started}  {mask_number(r.caller)} -> {r.hotline}  "
+              f"{r.flow_id} v{r.flow_version}  {r.status}/{r.outcome or '-'}  "
+              f"{' > '.join(r.path or [])}")
+    return 0
+
+
+def cmd_voicemails_list(args) -> int:
+    from chalicelib.store.voicemails import voicemails_for_hotline
+
+    for vm in voicemails_for_hotline(args.hotline, limit=args.limit):
+        print(f"{vm.created_at:%Y-%m-%d %H:%M:%S}  {vm.recording_sid}  call {vm.call_sid}  "
+              f"{vm.duration}s  {vm.language or '-'}  {vm.transcription or '(no transcription)'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
@@ -110,6 +156,20 @@ def main(argv: list[str] | None = None) -> int:
 
     tables = sub.add_parser("tables").add_subparsers(dest="command", required=True)
     tables.add_parser("create", help="create missing tables").set_defaults(func=cmd_tables_create)
+
+    calls = sub.add_parser("calls").add_subparsers(dest="command", required=True)
+    show = calls.add_parser("show", help="one call record")
+    show.add_argument("call_sid")
+    show.set_defaults(func=cmd_calls_show)
+    recent = calls.add_parser("recent", help="latest calls (scans the table)")
+    recent.add_argument("--limit", type=int, default=10)
+    recent.set_defaults(func=cmd_calls_recent)
+
+    vms = sub.add_parser("voicemails").add_subparsers(dest="command", required=True)
+    vm_list = vms.add_parser("list", help="voicemails of a hotline, newest first")
+    vm_list.add_argument("hotline", nargs="?", default="+14155550100")
+    vm_list.add_argument("--limit", type=int, default=20)
+    vm_list.set_defaults(func=cmd_voicemails_list)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -30,7 +30,7 @@ def parse_form(raw_body: bytes | str | None) -> dict[str, str]:
 
 
 def app_path(route_template: str, uri_params: dict | None) -> str:
-    """The request's path relative to the app (no stage prefix), e.g. ``/twilio/voice/step/3/menu``."""
+    """The path relative to the app, without a stage prefix: ``/twilio/voice/step/3/menu``."""
     path = route_template
     for name, value in (uri_params or {}).items():
         path = path.replace("{" + name + "}", value)

@@ -36,7 +36,9 @@ def error(status: int, message: str) -> Response:
 
 
 def xml(body: str) -> Response:
-    return Response(body=body, status_code=200, headers={"Content-Type": "text/xml"})
+    return Response(
+        body=body, status_code=200, headers={"Content-Type": "text/xml; charset=utf-8"}
+    )
 
 
 def twilio_signature_guard(event, get_response):

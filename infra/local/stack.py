@@ -118,6 +118,11 @@ def _mask(value: str) -> str:
     return value[:4] + "…" if len(value) > 8 else "…"
 
 
+def _token_note(token: str) -> str:
+    """Never print any part of a token: say only where it came from."""
+    return "local dev token" if token == LOCAL_DEV_AUTH_TOKEN else "set from your environment"
+
+
 def set_defaults(port: int, emulator: bool) -> dict[str, bool]:
     """Fill in local settings the developer did not set; say which services to start here."""
     start = {
@@ -212,7 +217,7 @@ def banner(app_url: str, start: dict[str, bool]) -> None:
             f"  Public base URL             {env['PUBLIC_BASE_URL']}",
             f"  Stage / table prefix        {env['SWITCHBOARD_STAGE']} / {env['TABLE_PREFIX']}",
             f"  Twilio account / token      {_mask(env['TWILIO_ACCOUNT_SID'])} / "
-            f"{_mask(env['TWILIO_AUTH_TOKEN'])}",
+            f"{_token_note(env['TWILIO_AUTH_TOKEN'])}",
             "",
             "  place a test call: make call          stop everything: Ctrl-C",
             "=" * 72,

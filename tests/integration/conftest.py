@@ -4,7 +4,7 @@ data, and the local carrier placing signed calls into the app and serving Twilio
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -13,9 +13,9 @@ from chalice.test import Client
 from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
 
 # Monday 23 Nov 2026, 10:00 in New York: the demo's agents are open.
-OPEN_HOURS = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+OPEN_HOURS = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 # Sunday 22 Nov 2026, 10:00 in New York: closed.
-CLOSED = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
+CLOSED = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 
 
 class Clock:

@@ -605,6 +605,16 @@ def test_deferred_mode_runs_rest_work_on_demand(app) -> None:
     assert [p["MessageStatus"] for p in app.posts("/sms-status")] == ["sent", "delivered"]
 
 
+def test_inbound_sms_and_stop_opt_out(app, carrier) -> None:
+    app.route("/twilio/sms", (200, "<Response/>", "text/xml"))
+    assert carrier.send_inbound_sms(HOTLINE, CALLER, "STOP")[0] == 200
+    sms = app.posts("/twilio/sms")[0]
+    assert sms["Body"] == "STOP" and sms["OptOutType"] == "STOP" and sms["From"] == CALLER
+    with pytest.raises(Exception) as refused:
+        carrier.send_message(CALLER, HOTLINE, "still there?")
+    assert refused.value.code == 21610
+
+
 # --------------------------------------------------------------------------- control API
 
 
@@ -701,3 +711,35 @@ def test_default_requests_transport_and_cli(http_app) -> None:
     http_app.route("/twilio/voice", R("<Dance/>"))
     failed = run_cli("--app-url", http_app.url, "--script", "1", "--fallback-url", "none")
     assert failed.returncode == 2 and "application error" in failed.stdout
+
+
+def test_twiml_without_a_charset_is_read_as_utf8_over_real_http():
+    """Regression: requests decodes text/* without a charset as Latin-1; TwiML is UTF-8."""
+    import http.server
+    import threading as _threading
+
+    body = '<?xml version="1.0" encoding="UTF-8"?><Response><Say>谢谢您的来电</Say></Response>'
+
+    class App(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            payload = body.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), App)
+    _threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        carrier = Carrier(app_url=url, status_url=None, fallback_url=None)
+        transcript = carrier.place_inbound_call("+14155550100", "+14155550111", [])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert transcript.said == ["谢谢您的来电"]

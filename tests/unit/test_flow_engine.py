@@ -6,6 +6,7 @@ Twilio would post to the waiting node's action URL (or ``hold`` for a queue's wa
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ class FakePorts:
                 "balance_due": "42.17",
                 "currency": "USD",
                 "due_date": "2026-07-01",
+                "pin_hash": hashlib.sha256(f"{ACCOUNT}:4321".encode()).hexdigest(),
             }
         }
         self.lookups: list[tuple[str, str]] = []
@@ -264,6 +266,14 @@ def test_valid_account_and_pin_read_the_balance(flows):
     assert spoken(result)[0] == ("Ada Lovelace, your balance due is $42.17, due on July 1, 2026.")
     assert result.waiting_on == "offer_sms"
     assert call.flow.sensitive_vars == {"pin"}
+
+
+def test_a_wrong_pin_is_refused_without_reading_the_balance(flows):
+    call = in_billing(flows)
+    call.press(ACCOUNT)
+    result = call.press("4322")
+    assert not any("42.17" in text for text in spoken(result))
+    assert result.outcome == "hangup"
 
 
 def test_balance_in_mandarin(flows):

@@ -141,4 +141,9 @@ def requests_transport(url: str, params: Mapping[str, str] | None,
         body = urlencode(list(params.items()))
         response = requests.post(url, data=body.encode(), headers=dict(headers),
                                  timeout=timeout, allow_redirects=False)
-    return response.status_code, response.text, response.headers.get("Content-Type", "")
+    content_type = response.headers.get("Content-Type", "")
+    if "charset" not in content_type.lower():
+        # Like Twilio, read TwiML as the UTF-8 its XML declaration names, not HTTP's Latin-1
+        # default for text/* without a charset.
+        return response.status_code, response.content.decode("utf-8", "replace"), content_type
+    return response.status_code, response.text, content_type
