@@ -1,0 +1,54 @@
+"""Operator paths: publishing refuses broken flows; the scheduled sweeper really runs locally."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from chalicelib.store import calls
+from chalicelib.store.models import FlowVersion
+from tests.conftest import ROOT
+from tests.integration.conftest import OPEN_HOURS
+
+
+def test_publishing_refuses_a_directory_with_a_broken_flow(capsys):
+    import manage
+
+    broken = ROOT / "tests" / "fixtures" / "flows"
+    before = {(v.flow_id, v.version) for v in FlowVersion.scan()}
+    assert manage.main(["flows", "publish", "--dir", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "dangling.yaml:" in err and "nothing was published" in err
+    assert {(v.flow_id, v.version) for v in FlowVersion.scan()} == before
+
+
+def test_lint_cli_passes_on_the_shipped_flows(capsys):
+    import manage
+
+    assert manage.main(["flows", "lint"]) == 0
+    assert "billing, main" in capsys.readouterr().out
+
+
+def test_the_local_scheduler_runs_the_apps_sweeper_against_dynamodb(client, clock):
+    from infra.local.scheduler import LocalScheduler
+
+    # Given a call whose final status callback was lost five hours ago
+    sid = "CA" + uuid.uuid4().hex
+    calls.start_call(
+        calls.NewCall(sid, "+14155550100", "+14155550177", "inbound", "main", 1, "en-US", None,
+                      {}),
+        node="main_menu", path=["main_menu"], vars={"pin": "1234"}, attempts={}, inputs={},
+        twiml="<Response/>", outcome=None, now=OPEN_HOURS - timedelta(hours=5),
+        retention_days=30,
+    )
+    import app
+
+    ticks = [0.0]
+    scheduler = LocalScheduler(app.app, clock=lambda: ticks[0])
+    assert [job.name for job in scheduler.jobs] == ["sweep_stale_calls"]
+    # When the job falls due (15 minutes later) and runs as EventBridge would call it
+    for thread in scheduler.run_pending(15 * 60.0):
+        thread.join(30)
+    # Then the stale call is closed and its live variables are gone
+    record = calls.get_call(sid)
+    assert record.outcome == "lost" and record.vars is None
