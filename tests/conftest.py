@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-TEST_TOKEN = "test-auth-token-not-a-secret"
-TEST_ACCOUNT = "AC" + "7e57" * 8
-PUBLIC_BASE_URL = "https://switchboard.test/api"  # a stage prefix, as behind API Gateway
+from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN  # noqa: E402
 
 _dynamodb = None
 

@@ -77,6 +77,32 @@ def caller_inputs(vars: dict, flow: Flow) -> dict:
     }
 
 
+def fallback_of(hotline) -> dict:
+    """The hotline's fallback, as copied onto each call so it survives hotline edits."""
+    return {
+        "number": hotline.fallback_number,
+        "voicemail": bool(hotline.fallback_voicemail),
+        "language": hotline.default_language,
+    }
+
+
+def step_outcome(
+    state: engine.CallState, result: v.StepResult, flow: Flow, body: str
+) -> calls.StepOutcome:
+    return calls.StepOutcome(
+        flow_id=state.flow_id,
+        flow_version=state.flow_version,
+        language=state.language,
+        node=result.waiting_on,
+        visited=result.visited,
+        vars=state.vars,
+        attempts=state.attempts,
+        inputs=caller_inputs(state.vars, flow),
+        twiml=body,
+        outcome=result.outcome,
+    )
+
+
 class VoiceService:
     def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow, ports=None):
         self.settings = settings
@@ -108,26 +134,13 @@ class VoiceService:
             hotline=req.hotline,
             caller=req.caller,
             direction=req.direction,
-            flow_id=state.flow_id,
-            flow_version=state.flow_version,
-            language=state.language,
             customer=customer,
-            fallback={
-                "number": hotline.fallback_number,
-                "voicemail": bool(hotline.fallback_voicemail),
-                "language": hotline.default_language,
-            },
+            fallback=fallback_of(hotline),
         )
         try:
             record = calls.start_call(
                 new_call,
-                node=result.waiting_on,
-                path=result.visited,
-                vars=state.vars,
-                attempts=state.attempts,
-                inputs=caller_inputs(state.vars, flow),
-                twiml=body,
-                outcome=result.outcome,
+                step_outcome(state, result, flow, body),
                 now=self.clock(),
                 retention_days=self.settings.call_retention_days,
             )
@@ -158,19 +171,7 @@ class VoiceService:
         body = twiml.render(result.verbs, self.urls, step=step + 1)
         try:
             calls.advance_call(
-                record,
-                expected_step=step,
-                flow_id=state.flow_id,
-                flow_version=state.flow_version,
-                language=state.language,
-                node=result.waiting_on,
-                visited=result.visited,
-                vars=state.vars,
-                attempts=state.attempts,
-                inputs=caller_inputs(state.vars, flow),
-                twiml=body,
-                outcome=result.outcome,
-                now=self.clock(),
+                record, step, step_outcome(state, result, flow, body), now=self.clock()
             )
         except calls.StepConflict as conflict:
             return self._replay(conflict.record, req, step)
@@ -278,13 +279,7 @@ class VoiceService:
         if req is None:
             return {}
         hotline = directory.last_known_hotline(req.hotline)
-        if hotline is None:
-            return {}
-        return {
-            "number": hotline.fallback_number,
-            "voicemail": bool(hotline.fallback_voicemail),
-            "language": hotline.default_language,
-        }
+        return fallback_of(hotline) if hotline is not None else {}
 
     def _replay(self, record, req: VoiceRequest, step: int | None = None) -> str:
         """A retried or stale request: answer what we answered before, run nothing again."""

@@ -47,15 +47,30 @@ class StepConflict(Exception):
 
 @dataclass
 class NewCall:
+    """Facts about a call fixed when it is answered."""
+
     call_sid: str
     hotline: str
     caller: str
     direction: str
+    customer: dict | None
+    fallback: dict
+
+
+@dataclass
+class StepOutcome:
+    """Where one IVR step left the call: what is written to the record after each step."""
+
     flow_id: str
     flow_version: int
     language: str
-    customer: dict | None
-    fallback: dict
+    node: str | None  # the node waiting for Twilio's next request; None when the flow ended
+    visited: list[str]
+    vars: dict
+    attempts: dict
+    inputs: dict
+    twiml: str
+    outcome: str | None
 
 
 def _conditional_failed(exc: Exception) -> bool:
@@ -76,17 +91,7 @@ def get_call(call_sid: str) -> CallRecord | None:
 
 
 def start_call(
-    call: NewCall,
-    *,
-    node: str | None,
-    path: list[str],
-    vars: dict,
-    attempts: dict,
-    inputs: dict,
-    twiml: str,
-    outcome: str | None,
-    now: datetime,
-    retention_days: int,
+    call: NewCall, step: StepOutcome, *, now: datetime, retention_days: int
 ) -> CallRecord:
     """Create the record at step 1; raise StepConflict if the IVR already answered (a retry)."""
     record = CallRecord(
@@ -94,19 +99,19 @@ def start_call(
         hotline=call.hotline,
         caller=call.caller,
         direction=call.direction,
-        flow_id=call.flow_id,
-        flow_version=call.flow_version,
-        language=call.language,
         customer=call.customer,
         fallback=call.fallback,
-        node=node,
+        flow_id=step.flow_id,
+        flow_version=step.flow_version,
+        language=step.language,
+        node=step.node,
         step=1,
-        path=path,
-        vars=vars,
-        attempts=attempts,
-        inputs=inputs,
-        last_response=twiml,
-        outcome=outcome,
+        path=step.visited,
+        vars=step.vars,
+        attempts=step.attempts,
+        inputs=step.inputs,
+        last_response=step.twiml,
+        outcome=step.outcome,
         status="in-progress",
         started_at=now,
         updated_at=now,
@@ -124,38 +129,25 @@ def start_call(
 
 
 def advance_call(
-    record: CallRecord,
-    *,
-    expected_step: int,
-    flow_id: str,
-    flow_version: int,
-    language: str,
-    node: str | None,
-    visited: list[str],
-    vars: dict,
-    attempts: dict,
-    inputs: dict,
-    twiml: str,
-    outcome: str | None,
-    now: datetime,
+    record: CallRecord, expected_step: int, step: StepOutcome, *, now: datetime
 ) -> None:
     """Move the call one step on, only if nobody else did (one UpdateItem)."""
     actions = [
         CallRecord.step.set(expected_step + 1),
-        CallRecord.flow_id.set(flow_id),
-        CallRecord.flow_version.set(flow_version),
-        CallRecord.language.set(language),
-        CallRecord.vars.set(vars),
-        CallRecord.attempts.set(attempts),
-        CallRecord.inputs.set(inputs),
-        CallRecord.last_response.set(twiml),
+        CallRecord.flow_id.set(step.flow_id),
+        CallRecord.flow_version.set(step.flow_version),
+        CallRecord.language.set(step.language),
+        CallRecord.vars.set(step.vars),
+        CallRecord.attempts.set(step.attempts),
+        CallRecord.inputs.set(step.inputs),
+        CallRecord.last_response.set(step.twiml),
         CallRecord.updated_at.set(now),
     ]
-    actions.append(CallRecord.node.set(node) if node else CallRecord.node.remove())
-    if visited:
-        actions.append(CallRecord.path.set(CallRecord.path.append(visited)))
-    if outcome:
-        actions.append(CallRecord.outcome.set(outcome))
+    actions.append(CallRecord.node.set(step.node) if step.node else CallRecord.node.remove())
+    if step.visited:
+        actions.append(CallRecord.path.set(CallRecord.path.append(step.visited)))
+    if step.outcome:
+        actions.append(CallRecord.outcome.set(step.outcome))
     try:
         record.update(actions=actions, condition=CallRecord.step == expected_step)
     except UpdateError as exc:

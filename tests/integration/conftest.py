@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-from tests.conftest import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
+from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
 
 # Monday 23 Nov 2026, 10:00 in New York: the demo's agents are open.
 OPEN_HOURS = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

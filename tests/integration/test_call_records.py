@@ -16,21 +16,22 @@ def new_sid() -> str:
     return "CA" + uuid.uuid4().hex
 
 
-def started(sid: str) -> CallRecord:
-    return calls.start_call(
-        calls.NewCall(sid, "+14155550100", "+14155550111", "inbound", "main", 1, "en-US", None,
-                      {"number": None, "voicemail": True}),
-        node="menu", path=["welcome", "menu"], vars={"pin": "1234"}, attempts={}, inputs={},
-        twiml="<Response>step1</Response>", outcome=None, now=NOW, retention_days=30,
+def outcome(twiml: str, node: str = "menu", visited=("welcome", "menu")) -> calls.StepOutcome:
+    return calls.StepOutcome(
+        flow_id="main", flow_version=1, language="en-US", node=node, visited=list(visited),
+        vars={"pin": "1234"}, attempts={}, inputs={}, twiml=twiml, outcome=None,
     )
+
+
+def started(sid: str) -> CallRecord:
+    call = calls.NewCall(sid, "+14155550100", "+14155550111", "inbound", None,
+                         {"number": None, "voicemail": True})
+    return calls.start_call(call, outcome("<Response>step1</Response>"), now=NOW,
+                            retention_days=30)
 
 
 def advance(record, expected, twiml):
-    calls.advance_call(
-        record, expected_step=expected, flow_id="main", flow_version=1, language="en-US",
-        node="next", visited=["next"], vars={}, attempts={}, inputs={}, twiml=twiml,
-        outcome=None, now=NOW,
-    )
+    calls.advance_call(record, expected, outcome(twiml, "next", ["next"]), now=NOW)
 
 
 def test_a_retried_first_webhook_finds_the_call_already_answered():

@@ -232,7 +232,7 @@ def test_a_new_flow_version_reaches_new_calls_while_calls_in_progress_keep_their
 ):
     from chalicelib.ivr.loader import load_flows
     from chalicelib.store import flows
-    from tests.conftest import ROOT
+    from tests.support import ROOT
 
     # Given a call waiting at the language menu on the live version
     first = signed_post(client, "/twilio/voice",

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from chalicelib.store import calls
 from chalicelib.store.models import FlowVersion
-from tests.conftest import ROOT
 from tests.integration.conftest import OPEN_HOURS
+from tests.support import ROOT
 
 
 def test_publishing_refuses_a_directory_with_a_broken_flow(capsys):
@@ -34,13 +34,13 @@ def test_the_local_scheduler_runs_the_apps_sweeper_against_dynamodb(client, cloc
 
     # Given a call whose final status callback was lost five hours ago
     sid = "CA" + uuid.uuid4().hex
-    calls.start_call(
-        calls.NewCall(sid, "+14155550100", "+14155550177", "inbound", "main", 1, "en-US", None,
-                      {}),
-        node="main_menu", path=["main_menu"], vars={"pin": "1234"}, attempts={}, inputs={},
-        twiml="<Response/>", outcome=None, now=OPEN_HOURS - timedelta(hours=5),
-        retention_days=30,
+    call = calls.NewCall(sid, "+14155550100", "+14155550177", "inbound", None, {})
+    step = calls.StepOutcome(
+        flow_id="main", flow_version=1, language="en-US", node="main_menu",
+        visited=["main_menu"], vars={"pin": "1234"}, attempts={}, inputs={},
+        twiml="<Response/>", outcome=None,
     )
+    calls.start_call(call, step, now=OPEN_HOURS - timedelta(hours=5), retention_days=30)
     import app
 
     ticks = [0.0]

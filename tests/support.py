@@ -1,0 +1,8 @@
+"""Constants shared by the test harness and the tests (importable, unlike conftest modules)."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_TOKEN = "test-auth-token-not-a-secret"
+TEST_ACCOUNT = "AC" + "7e57" * 8
+PUBLIC_BASE_URL = "https://switchboard.test/api"  # a stage prefix, as behind API Gateway
