@@ -112,3 +112,26 @@ def test_render_enqueue_uses_the_hold_url_and_record_transcribes():
     assert enqueue.get("waitUrl") == "https://x.example/twilio/voice/hold/wait"
     assert record.get("transcribeCallback") == "https://x.example/twilio/voice/transcription"
     assert record.get("maxLength") == "60"
+
+
+def test_in_aws_secrets_come_from_ssm_once_and_the_environment_wins(monkeypatch):
+    import boto3
+    from botocore.stub import Stubber
+
+    ssm = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="x",
+                       aws_secret_access_key="x")
+    stub = Stubber(ssm)
+    stub.add_response(
+        "get_parameter",
+        {"Parameter": {"Name": "/switchboard/prod/twilio/auth-token", "Value": "from-ssm"}},
+        {"Name": "/switchboard/prod/twilio/auth-token", "WithDecryption": True},
+    )
+    stub.activate()
+    monkeypatch.setattr(boto3, "client", lambda *a, **k: ssm)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://hotline.example.com/")
+    settings = load_settings({"SWITCHBOARD_STAGE": "prod", "SSM_PREFIX": "/switchboard/prod"})
+    assert settings.twilio_auth_token == "from-ssm"
+    assert settings.twilio_auth_token == "from-ssm"  # cached: the stub allows one call only
+    assert settings.public_base_url == "https://hotline.example.com"
+    stub.assert_no_pending_responses()
