@@ -15,12 +15,11 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.ivr.model import Flow
-from chalicelib.store.models import FlowVersion
+from chalicelib.store.models import FlowVersion, transaction_connection
 
 POINTER = 0
 
@@ -100,9 +99,8 @@ def publish(flow: Flow, published_by: str = "cli") -> tuple[int, bool]:
         published_at=datetime.now(UTC),
         published_by=published_by,
     )
-    connection = Connection(region=FlowVersion.Meta.region, host=FlowVersion.Meta.host)
     try:
-        with TransactWrite(connection=connection) as tx:
+        with TransactWrite(connection=transaction_connection()) as tx:
             tx.save(item, condition=FlowVersion.version.does_not_exist())
             if pointer is None:
                 tx.save(

@@ -17,6 +17,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -104,6 +105,9 @@ class CallRecord(_Base):
     ended_at = UTCDateTimeAttribute(null=True)
     duration = NumberAttribute(null=True)  # seconds, from Twilio's CallDuration
     open_bucket = UnicodeAttribute(null=True)
+    queue_id = UnicodeAttribute(null=True)  # set while the caller waits in a queue
+    queue_entry_key = UnicodeAttribute(null=True)
+    agent_id = UnicodeAttribute(null=True)  # the agent who served (or is serving) the call
     expires = TTLAttribute(null=True)
 
     open_calls = OpenCallIndex()
@@ -187,6 +191,109 @@ class Message(_Base):
     expires = TTLAttribute(null=True)
 
 
+class AgentByMobile(GlobalSecondaryIndex):
+    """Sparse: agents who registered a phone for SMS state commands."""
+
+    class Meta:
+        index_name = "by_mobile"
+        projection = KeysOnlyProjection()
+
+    mobile = UnicodeAttribute(hash_key=True)
+
+
+class AgentItem(_Base):
+    """An agent: profile, skills, queues and the live state that routing reserves against."""
+
+    class Meta(_Base.Meta):
+        short_name = "agents"
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    endpoint_kind = UnicodeAttribute(default="phone")  # phone | sip | client
+    endpoint_address = UnicodeAttribute()
+    skills = JSONAttribute(default=dict)
+    queues = JSONAttribute(default=dict)  # queue id -> tier
+    languages = ListAttribute(default=list)
+    regions = ListAttribute(default=list)
+    wrap_up_seconds = NumberAttribute(default=30)
+    mobile = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(default="offline")
+    state_since = UTCDateTimeAttribute(null=True)
+    state_reason = UnicodeAttribute(null=True)
+    idle_since = UTCDateTimeAttribute(null=True)
+    calls_today = NumberAttribute(default=0)
+    calls_today_date = UnicodeAttribute(null=True)
+    missed_in_row = NumberAttribute(default=0)
+    reserved_call = UnicodeAttribute(null=True)  # the caller this agent is reserved for
+    reserved_until = UTCDateTimeAttribute(null=True)
+    current_call = UnicodeAttribute(null=True)
+
+    by_mobile = AgentByMobile()
+
+
+class AgentEvent(_Base):
+    """Each agent state change with its time and reason: the audit trail and report source."""
+
+    class Meta(_Base.Meta):
+        short_name = "agent_events"
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)  # ISO timestamp + a short random suffix
+    state = UnicodeAttribute()
+    previous = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    call_sid = UnicodeAttribute(null=True)
+    expires = TTLAttribute(null=True)
+
+
+class QueueItem(_Base):
+    """A queue's configuration (a QueueConfig as JSON) and its round-robin pointer."""
+
+    class Meta(_Base.Meta):
+        short_name = "queues"
+
+    queue_id = UnicodeAttribute(hash_key=True)
+    config = JSONAttribute()
+    last_agent_id = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class QueueMember(_Base):
+    """Which agents serve a queue, at which tier: lets dispatch fetch a queue's agents by key."""
+
+    class Meta(_Base.Meta):
+        short_name = "queue_members"
+
+    queue_id = UnicodeAttribute(hash_key=True)
+    agent_id = UnicodeAttribute(range_key=True)
+    tier = NumberAttribute(default=1)
+
+
+class QueueEntry(_Base):
+    """A caller waiting in a queue. The sort key orders the line: priority, then join time."""
+
+    class Meta(_Base.Meta):
+        short_name = "queue_entries"
+
+    queue_id = UnicodeAttribute(hash_key=True)
+    entry_key = UnicodeAttribute(range_key=True)  # "<999-priority>#<joined ISO>#<call sid>"
+    call_sid = UnicodeAttribute()
+    caller = UnicodeAttribute()
+    joined_at = UTCDateTimeAttribute()
+    priority = NumberAttribute(default=0)
+    status = UnicodeAttribute(default="waiting")  # waiting | reserved
+    kind = UnicodeAttribute(default="call")  # call | callback (keeps its place, phone down)
+    language = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+    customer_name = UnicodeAttribute(null=True)
+    vip = BooleanAttribute(default=False)
+    dedicated_agent = UnicodeAttribute(null=True)
+    sticky_agent = UnicodeAttribute(null=True)
+    reserved_agents = ListAttribute(default=list)
+    reserved_until = UTCDateTimeAttribute(null=True)
+    expires = TTLAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     Hotline,
     FlowVersion,
@@ -195,10 +302,26 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Customer,
     Account,
     Message,
+    AgentItem,
+    AgentEvent,
+    QueueItem,
+    QueueMember,
+    QueueEntry,
 )
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.
 LOOKUP_SOURCES: dict[str, type[Model]] = {"accounts": Account, "customers": Customer}
+
+
+_transaction_connection: Connection | None = None
+
+
+def transaction_connection() -> Connection:
+    """The connection transactions run on, built once per binding (a botocore client is costly)."""
+    global _transaction_connection
+    if _transaction_connection is None:
+        _transaction_connection = Connection(region=_Base.Meta.region, host=_Base.Meta.host)
+    return _transaction_connection
 
 
 def bind_models(settings: Settings | None = None) -> None:
@@ -206,7 +329,11 @@ def bind_models(settings: Settings | None = None) -> None:
 
     PynamoDB caches a connection per model, so it is reset here too (see PITFALLS.md).
     """
+    global _transaction_connection
     settings = settings or get_settings()
+    _Base.Meta.region = settings.aws_region
+    _Base.Meta.host = settings.dynamodb_endpoint
+    _transaction_connection = None
     for model in ALL_MODELS:
         meta = model.Meta
         meta.table_name = settings.table_prefix + meta.short_name

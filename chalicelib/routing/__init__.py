@@ -1,0 +1,1 @@
+"""Automatic call distribution: agents, queues, and who serves which waiting caller."""

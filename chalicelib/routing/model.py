@@ -1,0 +1,113 @@
+"""The routing vocabulary as plain data: agents, queues, waiting callers, and offers.
+
+Everything here is free of AWS and HTTP so that strategies, overflow and estimates can be tested
+on a simulated clock; ``chalicelib.store`` maps these to DynamoDB items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class AgentState(StrEnum):
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    RESERVED = "reserved"  # chosen for a caller, being connected
+    ON_CALL = "on-call"
+    WRAP_UP = "wrap-up"  # after-call work
+    AWAY = "away"  # break or away: logged in, not taking calls
+
+
+class Strategy(StrEnum):
+    LONGEST_IDLE = "longest-idle"
+    ROUND_ROBIN = "round-robin"
+    RING_ALL = "ring-all"
+    FEWEST_CALLS = "fewest-calls-today"
+    SKILLS = "skills-based"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where an agent's phone rings: a number, a SIP URI, or a Twilio Client identity."""
+
+    kind: str  # "phone" | "sip" | "client"
+    address: str
+
+
+@dataclass
+class Agent:
+    agent_id: str
+    name: str
+    endpoint: Endpoint
+    skills: dict[str, int] = field(default_factory=dict)  # skill -> level 1..10
+    queues: dict[str, int] = field(default_factory=dict)  # queue id -> tier (1 = first)
+    languages: list[str] = field(default_factory=list)
+    wrap_up_seconds: int = 30
+    state: AgentState = AgentState.OFFLINE
+    state_since: datetime | None = None
+    state_reason: str | None = None
+    idle_since: datetime | None = None  # when the agent last became available after work
+    calls_today: int = 0
+    calls_today_date: str | None = None  # ISO date of calls_today, in the agent's day
+    missed_in_row: int = 0
+    mobile: str | None = None  # registered phone for SMS state commands
+    regions: list[str] = field(default_factory=list)  # e.g. ["US", "+1415"]: caller regions
+
+
+@dataclass
+class OverflowTier:
+    """After ``after_seconds`` of waiting, agents of tier ``tier`` may take the call too."""
+
+    after_seconds: int
+    tier: int
+
+
+@dataclass
+class QueueConfig:
+    queue_id: str
+    name: str
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    required_skills: dict[str, int] = field(default_factory=dict)  # skills-based minimums
+    tiers: list[OverflowTier] = field(default_factory=list)  # widen to later tiers over time
+    max_wait_seconds: int = 600
+    max_size: int = 50
+    overflow: dict = field(default_factory=dict)  # {"kind": queue|voicemail|callback|transfer, ...}
+    join_empty: str = "overflow"  # "overflow" (no agent logged in -> at once) or "wait"
+    sticky_days: int = 0  # 0 = off
+    sticky_wait_seconds: int = 30
+    vip_priority: int = 10
+    region_routing: bool = False
+    whisper: bool = True
+    record: bool = False
+    announce_every_seconds: int = 60
+    offer_callback: bool = True
+    offer_voicemail: bool = True
+    service_level_seconds: int = 20
+
+
+@dataclass
+class WaitingCaller:
+    """A caller in a queue (or a queue-callback request keeping its place)."""
+
+    call_sid: str
+    queue_id: str
+    caller: str
+    joined_at: datetime
+    priority: int = 0  # higher first
+    language: str | None = None
+    country: str | None = None  # ISO region of the caller's number
+    customer_name: str | None = None
+    vip: bool = False
+    dedicated_agent: str | None = None  # a VIP's account manager
+    sticky_agent: str | None = None  # who served this caller last, if recent
+    skills: dict[str, int] = field(default_factory=dict)  # extra needs of this caller
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A decision: connect ``caller`` to ``agents`` (several for ring-all)."""
+
+    caller: WaitingCaller
+    agents: tuple[Agent, ...]

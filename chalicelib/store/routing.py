@@ -1,0 +1,349 @@
+"""Agents, queues and the waiting line in DynamoDB, and the one write that matters most: the
+reservation that pairs one caller with an agent.
+
+A reservation is a single DynamoDB transaction: the queue entry moves waiting → reserved and every
+offered agent available → reserved, each conditional on its current state. Many Lambdas may
+dispatch the same queue at once; whichever transaction commits first wins and the others are
+cancelled whole, so no agent ever holds two callers and no caller two agents.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.routing.model import (
+    Agent,
+    AgentState,
+    Endpoint,
+    OverflowTier,
+    QueueConfig,
+    Strategy,
+    WaitingCaller,
+)
+from chalicelib.store.models import (
+    AgentEvent,
+    AgentItem,
+    QueueEntry,
+    QueueItem,
+    QueueMember,
+    transaction_connection,
+)
+
+EVENT_RETENTION_DAYS = 400  # a year of history for reports, plus slack
+ENTRY_RETENTION_HOURS = 24  # a forgotten entry disappears by TTL (reads also check status)
+
+
+class StateConflict(Exception):
+    """The agent or entry was not in the state the write expected (someone else moved it)."""
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+# ---- agents ---------------------------------------------------------------------------------
+
+
+def to_agent(item: AgentItem) -> Agent:
+    return Agent(
+        agent_id=item.agent_id,
+        name=item.name,
+        endpoint=Endpoint(item.endpoint_kind, item.endpoint_address),
+        skills=dict(item.skills or {}),
+        queues=dict(item.queues or {}),
+        languages=list(item.languages or []),
+        wrap_up_seconds=int(item.wrap_up_seconds),
+        state=AgentState(item.state),
+        state_since=item.state_since,
+        state_reason=item.state_reason,
+        idle_since=item.idle_since,
+        calls_today=int(item.calls_today or 0),
+        calls_today_date=item.calls_today_date,
+        missed_in_row=int(item.missed_in_row or 0),
+        mobile=item.mobile,
+        regions=list(item.regions or []),
+    )
+
+
+def get_agent_item(agent_id: str) -> AgentItem | None:
+    try:
+        return AgentItem.get(agent_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def get_agent(agent_id: str) -> Agent | None:
+    item = get_agent_item(agent_id)
+    return to_agent(item) if item else None
+
+
+def agent_by_mobile(mobile: str) -> Agent | None:
+    for key in AgentItem.by_mobile.query(mobile, limit=1):
+        return get_agent(key.agent_id)
+    return None
+
+
+def save_agent_profile(agent: Agent, now: datetime) -> None:
+    """Create or update an agent's profile (never its live state) and its queue memberships."""
+    existing = get_agent_item(agent.agent_id)
+    item = existing or AgentItem(agent.agent_id, state=AgentState.OFFLINE.value, state_since=now)
+    item.name = agent.name
+    item.endpoint_kind = agent.endpoint.kind
+    item.endpoint_address = agent.endpoint.address
+    item.skills = agent.skills
+    item.queues = agent.queues
+    item.languages = agent.languages
+    item.regions = agent.regions
+    item.wrap_up_seconds = agent.wrap_up_seconds
+    item.mobile = agent.mobile
+    old_queues = set((existing.queues or {}) if existing else {})
+    with TransactWrite(connection=transaction_connection()) as tx:
+        tx.save(item)
+        for queue_id, tier in agent.queues.items():
+            tx.save(QueueMember(queue_id, agent.agent_id, tier=tier))
+        for queue_id in old_queues - set(agent.queues):
+            tx.delete(QueueMember(queue_id, agent.agent_id))
+
+
+def change_agent_state(
+    agent: Agent,
+    expected: AgentState | tuple[AgentState, ...],
+    now: datetime,
+    *,
+    reserved_call: str | None = None,
+    reserved_until: datetime | None = None,
+    current_call: str | None = None,
+    call_sid: str | None = None,
+) -> None:
+    """Write ``agent``'s new state (already decided by ``routing.agent_states``) if the stored
+    state is still ``expected``; record the change with its reason in the agent's history."""
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    actions = [
+        AgentItem.state.set(agent.state.value),
+        AgentItem.state_since.set(agent.state_since or now),
+        AgentItem.calls_today.set(agent.calls_today),
+        AgentItem.missed_in_row.set(agent.missed_in_row),
+    ]
+    actions += _set_or_remove(AgentItem.state_reason, agent.state_reason)
+    actions += _set_or_remove(AgentItem.idle_since, agent.idle_since)
+    actions += _set_or_remove(AgentItem.calls_today_date, agent.calls_today_date)
+    actions += _set_or_remove(AgentItem.reserved_call, reserved_call)
+    actions += _set_or_remove(AgentItem.reserved_until, reserved_until)
+    actions += _set_or_remove(AgentItem.current_call, current_call)
+    condition = AgentItem.state.is_in(*[state.value for state in expected])
+    previous = ",".join(state.value for state in expected)
+    event = _event(agent.agent_id, agent.state, previous, agent.state_reason,
+                   call_sid or reserved_call or current_call, now)
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.update(AgentItem(agent.agent_id), actions=actions, condition=condition)
+            tx.save(event)
+    except TransactWriteError as exc:
+        raise StateConflict(f"agent {agent.agent_id} is no longer {expected}") from exc
+
+
+def _event(agent_id, state, previous, reason, call_sid, now) -> AgentEvent:
+    previous = previous.value if isinstance(previous, AgentState) else previous
+    return AgentEvent(
+        agent_id,
+        f"{now.isoformat()}#{secrets.token_hex(3)}",
+        state=AgentState(state).value,
+        previous=previous,
+        reason=reason,
+        call_sid=call_sid,
+        expires=now + timedelta(days=EVENT_RETENTION_DAYS),
+    )
+
+
+def agent_history(agent_id: str, limit: int = 50) -> list[AgentEvent]:
+    return list(AgentEvent.query(agent_id, scan_index_forward=False, limit=limit))
+
+
+def _set_or_remove(attribute, value):
+    return [attribute.set(value)] if value is not None else [attribute.remove()]
+
+
+# ---- queues ---------------------------------------------------------------------------------
+
+
+def config_to_dict(config: QueueConfig) -> dict:
+    data = dict(config.__dict__)
+    data["strategy"] = config.strategy.value
+    data["tiers"] = [tier.__dict__ for tier in config.tiers]
+    return data
+
+
+def config_from_dict(data: dict) -> QueueConfig:
+    data = dict(data)
+    data["strategy"] = Strategy(data.get("strategy", Strategy.LONGEST_IDLE.value))
+    data["tiers"] = [OverflowTier(**tier) for tier in data.get("tiers", [])]
+    return QueueConfig(**data)
+
+
+def save_queue(config: QueueConfig, now: datetime) -> None:
+    QueueItem(config.queue_id, config=config_to_dict(config), updated_at=now).save()
+
+
+def get_queue(queue_id: str) -> QueueConfig | None:
+    try:
+        return config_from_dict(QueueItem.get(queue_id).config)
+    except DoesNotExist:
+        return None
+
+
+def list_queues() -> list[QueueConfig]:
+    """All queues: a small configuration table, read whole by the admin API and the board."""
+    return [config_from_dict(item.config) for item in QueueItem.scan()]
+
+
+def round_robin_pointer(queue_id: str) -> str | None:
+    try:
+        return QueueItem.get(queue_id).last_agent_id
+    except DoesNotExist:
+        return None
+
+
+def set_round_robin_pointer(queue_id: str, agent_id: str) -> None:
+    QueueItem(queue_id).update(actions=[QueueItem.last_agent_id.set(agent_id)])
+
+
+def queue_agents(queue_id: str) -> list[Agent]:
+    """The agents serving a queue (any state), by key: a Query and one BatchGet."""
+    ids = [member.agent_id for member in QueueMember.query(queue_id)]
+    if not ids:
+        return []
+    return [to_agent(item) for item in AgentItem.batch_get(ids)]
+
+
+# ---- the waiting line ---------------------------------------------------------------------
+
+
+def entry_key(caller: WaitingCaller) -> str:
+    """Sorts ascending in dispatch order: higher priority first, then earlier join."""
+    priority = max(0, min(999, caller.priority))
+    return f"{999 - priority:03d}#{caller.joined_at.isoformat()}#{caller.call_sid}"
+
+
+def join_queue(caller: WaitingCaller, kind: str = "call") -> str:
+    """Put a caller in line (idempotent per call: a retried join keeps the first place)."""
+    key = entry_key(caller)
+    entry = QueueEntry(
+        caller.queue_id,
+        key,
+        call_sid=caller.call_sid,
+        caller=caller.caller,
+        joined_at=caller.joined_at,
+        priority=caller.priority,
+        kind=kind,
+        language=caller.language,
+        country=caller.country,
+        customer_name=caller.customer_name,
+        vip=caller.vip,
+        dedicated_agent=caller.dedicated_agent,
+        sticky_agent=caller.sticky_agent,
+        expires=caller.joined_at + timedelta(hours=ENTRY_RETENTION_HOURS),
+    )
+    try:
+        entry.save(condition=QueueEntry.entry_key.does_not_exist())
+    except PutError as exc:
+        if not _conditional_failed(exc):
+            raise
+    return key
+
+
+def to_waiting(entry: QueueEntry) -> WaitingCaller:
+    return WaitingCaller(
+        call_sid=entry.call_sid,
+        queue_id=entry.queue_id,
+        caller=entry.caller,
+        joined_at=entry.joined_at,
+        priority=int(entry.priority or 0),
+        language=entry.language,
+        country=entry.country,
+        customer_name=entry.customer_name,
+        vip=bool(entry.vip),
+        dedicated_agent=entry.dedicated_agent,
+        sticky_agent=entry.sticky_agent,
+    )
+
+
+def queue_entries(queue_id: str, limit: int = 100) -> list[QueueEntry]:
+    """The line in dispatch order (waiting and reserved), one Query."""
+    return list(QueueEntry.query(queue_id, consistent_read=True, limit=limit))
+
+
+def get_entry(queue_id: str, key: str) -> QueueEntry | None:
+    try:
+        return QueueEntry.get(queue_id, key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def position_in_line(queue_id: str, key: str) -> int:
+    """1 for the head of the line: callers ahead of this one, plus one."""
+    ahead = QueueEntry.count(queue_id, QueueEntry.entry_key < key, consistent_read=True)
+    return ahead + 1
+
+
+def leave_queue(queue_id: str, key: str) -> None:
+    QueueEntry(queue_id, key).delete()
+
+
+def reserve(
+    entry: QueueEntry, agents: list[Agent], now: datetime, hold_seconds: int
+) -> bool:
+    """Reserve ``agents`` (one, or several for ring-all) for the waiting ``entry``, atomically.
+
+    Returns False when another dispatcher got there first: nothing was written.
+    """
+    until = now + timedelta(seconds=hold_seconds)
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.update(
+                QueueEntry(entry.queue_id, entry.entry_key),
+                actions=[
+                    QueueEntry.status.set("reserved"),
+                    QueueEntry.reserved_agents.set([agent.agent_id for agent in agents]),
+                    QueueEntry.reserved_until.set(until),
+                ],
+                condition=(QueueEntry.status == "waiting"),
+            )
+            for agent in agents:
+                tx.update(
+                    AgentItem(agent.agent_id),
+                    actions=[
+                        AgentItem.state.set(AgentState.RESERVED.value),
+                        AgentItem.state_since.set(now),
+                        AgentItem.state_reason.set(f"reserved for {entry.call_sid}"),
+                        AgentItem.reserved_call.set(entry.call_sid),
+                        AgentItem.reserved_until.set(until),
+                    ],
+                    condition=(AgentItem.state == AgentState.AVAILABLE.value),
+                )
+                tx.save(_event(agent.agent_id, AgentState.RESERVED, AgentState.AVAILABLE,
+                               f"reserved for {entry.call_sid}", entry.call_sid, now))
+    except TransactWriteError:
+        return False
+    return True
+
+
+def release_entry(entry: QueueEntry) -> bool:
+    """Put a reserved entry back in line at its original place (the agent did not answer)."""
+    try:
+        QueueEntry(entry.queue_id, entry.entry_key).update(
+            actions=[
+                QueueEntry.status.set("waiting"),
+                QueueEntry.reserved_agents.set([]),
+                QueueEntry.reserved_until.remove(),
+            ],
+            condition=(QueueEntry.status == "reserved"),
+        )
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True
