@@ -28,7 +28,8 @@ from chalicelib.ivr.model import CollectNode, Flow, HoursNode, MenuNode, Node, Q
 MAX_NODES_PER_STEP = 100  # a flow that runs this many nodes without waiting is broken
 
 BUILTIN_VARS = ("caller", "hotline", "customer", "caller_country", "language", "now")
-HOLD_VARS = ("queue_position", "queue_time")  # in a queue's hold prompt only
+# in a queue's hold prompt only
+HOLD_VARS = ("queue_position", "queue_time", "estimated_wait_minutes")
 QUEUE_OVERFLOW = {"leave", "queue-full", "error", "system-error"}
 TRANSFER_CONNECTED = {"completed", "answered"}
 GATHER_INPUT = {"dtmf": "dtmf", "speech": "speech", "both": "dtmf speech"}
@@ -88,11 +89,20 @@ def resume(
     return step.run(getattr(step, f"_resume_{node.kind}")(node_id, node, event))
 
 
-def hold(flow: Flow, node_id: str, event: dict, ctx: CallContext, state: CallState) -> list:
+def hold(
+    flow: Flow,
+    node_id: str,
+    event: dict,
+    ctx: CallContext,
+    state: CallState,
+    line: dict | None = None,
+) -> list:
     """What a caller waiting in queue node ``node_id`` hears next; Twilio loops it.
 
     Once the caller has waited ``max_wait`` seconds, ``Leave`` ends the wait: Twilio then posts
-    QueueResult=leave to the node's resume, which goes to ``on_overflow``.
+    QueueResult=leave to the node's resume, which goes to ``on_overflow``. ``line`` carries what
+    routing knows of the caller's place (``queue_position``, ``estimated_wait_minutes``), which
+    beats Twilio's own position when the line is ours.
     """
     step = _Step(flow, ctx, state, ports=None)
     node = step.node(node_id)
@@ -102,6 +112,7 @@ def hold(flow: Flow, node_id: str, event: dict, ctx: CallContext, state: CallSta
     if waited >= node.max_wait:
         return [v.Leave()]
     extra = {"queue_position": _int(event.get("QueuePosition")) or None, "queue_time": waited}
+    extra.update(line or {})
     music = node.music or ctx.hold_music_url
     return [
         *step.say(node.hold_prompt, extra=extra),

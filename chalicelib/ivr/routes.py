@@ -120,3 +120,17 @@ def voicemail_transcription():
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     return xml(twiml.empty())
+
+
+@voice.route("/twilio/voice/hold/{node}/choice", methods=["POST"], content_types=FORM)
+def queue_hold_choice(node):
+    """A key pressed during hold music (1: call me back, keep my place; 2: voicemail)."""
+    try:
+        req = _voice_request()
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    try:
+        return xml(voice_service().hold_choice(req, node))
+    except Exception:  # noqa: BLE001 - back to the music: the caller keeps waiting
+        log.exception("hold choice failed for call %s", req.call_sid)
+        return xml(twiml.empty())

@@ -29,6 +29,7 @@ from chalicelib.ivr.request import VoiceRequest
 from chalicelib.logs import mask_number
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
+from chalicelib.routing.service import RoutingService
 from chalicelib.settings import Settings
 from chalicelib.store import calls, directory, flows, voicemails
 from chalicelib.telephony import twiml
@@ -104,10 +105,13 @@ def step_outcome(
 
 
 class VoiceService:
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow, ports=None):
+    def __init__(
+        self, settings: Settings, clock: Callable[[], datetime] = utcnow, ports=None, routing=None
+    ):
         self.settings = settings
         self.clock = clock
         self.ports = ports or StorePorts(settings)
+        self.routing = routing or RoutingService(settings, clock)
 
     @property
     def urls(self) -> VoiceUrls:
@@ -126,7 +130,9 @@ class VoiceService:
         if language not in flow.languages:
             language = flow.languages[0]
         state = engine.CallState(flow_id=flow.id, flow_version=flow.version, language=language)
-        result = engine.start(flow, self._context(req, customer), state, self.ports)
+        ctx = self._context(req, customer)
+        result = engine.start(flow, ctx, state, self.ports)
+        result = self._admit_or_overflow(flow, result, ctx, state, req)
         flow = result.flow or flow
         body = twiml.render(result.verbs, self.urls, step=1)
         new_call = calls.NewCall(
@@ -147,6 +153,7 @@ class VoiceService:
         except calls.StepConflict as conflict:
             return self._replay(conflict.record, req)
         self._act(result.effects, record, flow)
+        self._join_queue(result, record, state, req)
         log.info(
             "call %s from %s answered by flow %s v%s",
             req.call_sid,
@@ -163,10 +170,15 @@ class VoiceService:
             raise LookupError(f"no call record for {req.call_sid}")
         if record.step != step or record.node != node:
             return self._replay(record, req, step)
+        if req.params.get("QueueResult") == "redirected" and record.queue_id:
+            # Our own dispatch pulled the caller out of the queue to ring an agent: the flow
+            # stays at its queue node (the agent path may hand the caller back to it).
+            return twiml.empty()
         flow = flows.get_version(record.flow_id, int(record.flow_version))
         state = self._state(record)
         ctx = self._context(req, record.customer, record)
         result = engine.resume(flow, node, req.params, ctx, state, self.ports)
+        result = self._admit_or_overflow(flow, result, ctx, state, req)
         flow = result.flow or flow
         body = twiml.render(result.verbs, self.urls, step=step + 1)
         try:
@@ -176,6 +188,7 @@ class VoiceService:
         except calls.StepConflict as conflict:
             return self._replay(conflict.record, req, step)
         self._act(result.effects, record, flow)
+        self._join_queue(result, record, state, req)
         return body
 
     def hold(self, req: VoiceRequest, node: str) -> str:
@@ -185,12 +198,30 @@ class VoiceService:
             raise LookupError(f"no call record for {req.call_sid}")
         flow = flows.get_version(record.flow_id, int(record.flow_version))
         ctx = self._context(req, record.customer, record)
-        verbs = engine.hold(flow, node, req.params, ctx, self._state(record))
-        return twiml.render_hold(verbs)
+        if record.queue_id:
+            self.routing.dispatch(record.queue_id)  # the caller is surely in Twilio's queue now
+        line = self.routing.line_facts(record)
+        verbs = engine.hold(flow, node, req.params, ctx, self._state(record), line)
+        if not line or any(isinstance(verb, v.Leave) for verb in verbs):
+            return twiml.render_hold(verbs)
+        offer = v.Say(*render_prompt("queue_offer", record.language))
+        return twiml.render_hold(verbs, offer=offer, choice_url=self.urls.hold_choice(node))
+
+    def hold_choice(self, req: VoiceRequest, node: str) -> str:
+        """A key pressed on hold: 1 keeps the place as a callback request, 2 leaves a message."""
+        digits = req.params.get("Digits", "")
+        record = calls.get_call(req.call_sid)
+        if record is None:
+            raise LookupError(f"no call record for {req.call_sid}")
+        if digits == "1" and self.routing.keep_place_for_callback(record):
+            return twiml.say_and_hangup(*render_prompt("queue_callback_confirmed", record.language))
+        if digits == "2":
+            return twiml.leave()
+        return twiml.empty()  # anything else: back to the hold music
 
     def status(self, req: VoiceRequest) -> bool:
         status = req.params.get("CallStatus", "")
-        applied = calls.apply_status(
+        record = calls.apply_status(
             req.call_sid,
             status,
             sequence=_int(req.params.get("SequenceNumber"), 0),
@@ -200,8 +231,12 @@ class VoiceService:
             hotline=req.hotline or None,
             caller=req.caller or None,
         )
-        log.info("call %s status %s (%s)", req.call_sid, status, "applied" if applied else "stale")
-        return applied
+        log.info("call %s status %s (%s)", req.call_sid, status, "applied" if record else "stale")
+        if record is not None and status in calls.FINAL_STATUSES and (
+            record.queue_id or record.agent_id
+        ):
+            self.routing.caller_gone(record)
+        return record is not None
 
     def transcription(self, params: dict) -> None:
         """Twilio's transcription of a voicemail, stored with the message (any arrival order)."""
@@ -223,6 +258,31 @@ class VoiceService:
         if closed:
             log.warning("closed %d stale call records", closed)
         return closed
+
+    # ---- queues ------------------------------------------------------------------------------
+    def _admit_or_overflow(self, flow, result, ctx, state, req) -> v.StepResult:
+        """A step that ends in a queue: check the queue can take the caller; if not (nobody
+        logged in, full), continue at the queue node's overflow in the same answer."""
+        enqueue = next((verb for verb in result.verbs if isinstance(verb, v.Enqueue)), None)
+        if enqueue is None:
+            return result
+        reason = self.routing.overflow_reason(enqueue.queue)
+        if reason is None:
+            return result
+        overflow = engine.resume(
+            result.flow or flow, enqueue.node, {"QueueResult": "queue-full"}, ctx, state,
+            self.ports,
+        )
+        overflow.verbs = [verb for verb in result.verbs if verb is not enqueue] + overflow.verbs
+        overflow.effects = result.effects + overflow.effects
+        overflow.visited = result.visited + overflow.visited
+        log.info("call %s: queue %s overflows (%s)", req.call_sid, enqueue.queue, reason)
+        return overflow
+
+    def _join_queue(self, result, record, state, req) -> None:
+        enqueue = next((verb for verb in result.verbs if isinstance(verb, v.Enqueue)), None)
+        if enqueue is not None:
+            self.routing.join(record, enqueue.queue, state.language, req.caller_country)
 
     # ---- degraded paths: these must not depend on storage ------------------------------
     def fallback(self, req: VoiceRequest | None, known: dict | None = None) -> str:

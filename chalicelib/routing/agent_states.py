@@ -33,6 +33,7 @@ ALLOWED: dict[AgentState, frozenset[AgentState]] = {
     state: targets if state is OFFLINE else targets | {OFFLINE} for state, targets in _MOVES.items()
 }
 
+
 class InvalidTransition(ValueError):
     """A state change the machine does not allow, e.g. on-call straight to available."""
 

@@ -15,7 +15,7 @@ left unused — except under ring-all, which offers everyone to the head caller 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from chalicelib.routing.agent_states import calls_handled_today
@@ -54,19 +54,20 @@ def eligible_agents(
     offline does not.
     """
     agents = list(agents)
-    personal = _personal_agent_id(queue, caller)
-    if personal is not None and waited_seconds(caller, now) < queue.sticky_wait_seconds:
+    personal = _personal_agent_waited_for(queue, caller, now)
+    if personal is not None:
         held = _hold_for(queue, caller, personal, agents)
         if held is not None:
             return held
     waited = waited_seconds(caller, now)
     open_tiers = {1} | {t.tier for t in queue.tiers if waited >= t.after_seconds}
+    needs = required_skills(queue, caller)
     pool = [
         agent
         for agent in agents
         if agent.state is AgentState.AVAILABLE
         and agent_tier(queue, agent) in open_tiers
-        and has_skills(agent, required_skills(queue, caller))
+        and has_skills(agent, needs)
     ]
     if caller.language:
         pool = _prefer(pool, lambda agent: speaks(agent, caller.language))
@@ -101,11 +102,11 @@ def choose_offers(
         return [a for a in eligible_agents(queue, caller, agents, now) if a.agent_id not in used]
 
     for caller in callers:
-        personal = _personal_agent_id(queue, caller)
-        if personal is None or waited_seconds(caller, now) >= queue.sticky_wait_seconds:
+        personal = _personal_agent_waited_for(queue, caller, now)
+        if personal is None:
             continue
         pool = unused(caller)
-        if len(pool) == 1 and pool[0].agent_id == personal:
+        if [a.agent_id for a in pool] == [personal]:  # free, and nobody ahead has them
             chosen[caller.call_sid] = (pool[0],)
             used.add(personal)
 
@@ -195,13 +196,18 @@ def serves_region(agent: Agent, caller: WaitingCaller) -> bool:
     return False
 
 
-def _prefer(pool: list[Agent], wanted) -> list[Agent]:
+def _prefer(pool: list[Agent], wanted: Callable[[Agent], bool]) -> list[Agent]:
     preferred = [agent for agent in pool if wanted(agent)]
     return preferred or pool
 
 
-def _personal_agent_id(queue: QueueConfig, caller: WaitingCaller) -> str | None:
-    """The account manager, else the sticky agent when the queue has sticky routing on."""
+def _personal_agent_waited_for(
+    queue: QueueConfig, caller: WaitingCaller, now: datetime
+) -> str | None:
+    """Within the sticky window: the account manager, else the sticky agent (if the queue has
+    sticky routing on). None once the caller has waited ``queue.sticky_wait_seconds``."""
+    if waited_seconds(caller, now) >= queue.sticky_wait_seconds:
+        return None
     if caller.dedicated_agent:
         return caller.dedicated_agent
     if caller.sticky_agent and queue.sticky_days > 0:

@@ -166,8 +166,9 @@ def apply_status(
     retention_days: int,
     hotline: str | None = None,
     caller: str | None = None,
-) -> bool:
-    """Record a call status if it is newer than what we have; return whether it was applied.
+) -> CallRecord | None:
+    """Record a call status if it is newer than what we have; return the updated record, or
+    None when the status was stale or a duplicate.
 
     A final status also drops the live flow variables (they may hold sensitive inputs) and takes
     the call out of the open-calls index.
@@ -199,13 +200,14 @@ def apply_status(
         | (CallRecord.status_rank < rank)
         | ((CallRecord.status_rank == rank) & (CallRecord.status_seq < sequence))
     )
+    record = CallRecord(call_sid)
     try:
-        CallRecord(call_sid).update(actions=actions, condition=newer)
+        record.update(actions=actions, condition=newer)  # fills ``record`` with ALL_NEW
     except UpdateError as exc:
         if _conditional_failed(exc):
-            return False
+            return None
         raise
-    return True
+    return record
 
 
 def stale_open_calls(older_than: datetime, limit: int = 500) -> list[str]:
@@ -237,3 +239,18 @@ def close_stale_call(call_sid: str, now: datetime) -> bool:
             return False
         raise
     return True
+
+
+def set_queue_entry(call_sid: str, queue_id: str, entry_key: str) -> None:
+    """Remember where the caller stands in line, so a hang-up can find and free it."""
+    CallRecord(call_sid).update(
+        actions=[CallRecord.queue_id.set(queue_id), CallRecord.queue_entry_key.set(entry_key)]
+    )
+
+
+def set_agent(call_sid: str, agent_id: str) -> None:
+    CallRecord(call_sid).update(actions=[CallRecord.agent_id.set(agent_id)])
+
+
+def set_outcome(call_sid: str, outcome: str) -> None:
+    CallRecord(call_sid).update(actions=[CallRecord.outcome.set(outcome)])

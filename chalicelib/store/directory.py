@@ -54,6 +54,7 @@ def get_customer(phone: str) -> dict | None:
         "vip": bool(customer.vip),
         "language": customer.language,
         "account_id": customer.account_id,
+        "account_manager": customer.account_manager,
         "flags": list(customer.flags or []),
     }
 

@@ -155,6 +155,7 @@ class Customer(_Base):
     vip = BooleanAttribute(default=False)
     language = UnicodeAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
+    account_manager = UnicodeAttribute(null=True)  # agent id of a VIP's dedicated manager
     flags = ListAttribute(default=list)
 
 
@@ -255,6 +256,7 @@ class QueueItem(_Base):
     queue_id = UnicodeAttribute(hash_key=True)
     config = JSONAttribute()
     last_agent_id = UnicodeAttribute(null=True)
+    handle_times = JSONAttribute(null=True)  # the last talk times (s), for estimated waits
     updated_at = UTCDateTimeAttribute(null=True)
 
 

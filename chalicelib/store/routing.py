@@ -347,3 +347,33 @@ def release_entry(entry: QueueEntry) -> bool:
             return False
         raise
     return True
+
+
+HANDLE_TIMES_KEPT = 50
+
+
+def recent_handle_times(queue_id: str) -> list[float]:
+    try:
+        return list(QueueItem.get(queue_id).handle_times or [])
+    except DoesNotExist:
+        return []
+
+
+def add_handle_time(queue_id: str, seconds: int) -> None:
+    """Remember a talk time for estimated waits (a lost sample under a race is harmless)."""
+    times = recent_handle_times(queue_id)[-(HANDLE_TIMES_KEPT - 1):] + [seconds]
+    QueueItem(queue_id).update(actions=[QueueItem.handle_times.set(times)])
+
+
+def convert_to_callback(queue_id: str, key: str) -> bool:
+    """A waiting caller asked to be called back: the entry keeps its place as a callback."""
+    try:
+        QueueEntry(queue_id, key).update(
+            actions=[QueueEntry.kind.set("callback")],
+            condition=(QueueEntry.status == "waiting"),
+        )
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True

@@ -24,6 +24,9 @@ class VoiceUrls:
     def hold(self, node: str) -> str:
         return f"{self.base}/twilio/voice/hold/{node}"
 
+    def hold_choice(self, node: str) -> str:
+        return f"{self.base}/twilio/voice/hold/{node}/choice"
+
     @property
     def transcription(self) -> str:
         return f"{self.base}/twilio/voice/transcription"
@@ -114,14 +117,24 @@ def render(verbs: list, urls: VoiceUrls, step: int) -> str:
     return str(response)
 
 
-def render_hold(verbs: list) -> str:
-    """TwiML for a queue's waitUrl: only Say, Play, Pause and Leave are used there."""
+def render_hold(verbs: list, offer: v.Say | None = None, choice_url: str | None = None) -> str:
+    """TwiML for a queue's waitUrl: only Say, Play, Pause, Gather and Leave are used there.
+
+    With an ``offer`` the prompts and music play inside a one-key Gather, so the caller can
+    press a key (callback, voicemail) at any moment of the wait.
+    """
     response = VoiceResponse()
+    parent = response
+    if offer is not None and choice_url:
+        parent = response.gather(num_digits=1, action=choice_url, method="POST", timeout=1,
+                                 input="dtmf")
     for verb in verbs:
         if isinstance(verb, v.Leave):
             response.leave()
-        else:
-            _prompt(response, verb)
+            continue
+        _prompt(parent, verb)
+        if offer is not None and parent is not response and verb is verbs[0]:
+            _say(parent, offer)
     return str(response)
 
 

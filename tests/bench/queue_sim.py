@@ -12,7 +12,9 @@ Run ``python tests/bench/queue_sim.py`` from the repo root; it prints, never ass
 from __future__ import annotations
 
 import heapq
+import math
 import random
+import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -50,18 +52,28 @@ def simulate(
     seed: int,
     threshold: float = THRESHOLD,
     warmup: float = 0.05,
+    batches: int = 10,
 ) -> dict:
     """Run ``calls`` arrivals through one queue; figures cover calls after the first ``warmup``.
 
     Returns the measured service level within ``threshold`` (0..1), ASA and share that waited,
-    with the Erlang C predictions for the same traffic beside them.
+    with the Erlang C predictions for the same traffic beside them, and two counts that must be
+    zero: ``stalls`` (rounds that left a caller waiting beside a free agent) and ``out_of_order``
+    (callers answered before someone who arrived earlier). Waits are correlated (a busy
+    spell delays many callers), so the standard errors come from ``batches`` consecutive batch
+    means rather than from treating calls as independent.
     """
     rng = random.Random(seed)
     queue = QueueConfig(queue_id="q", name="sim", max_size=10**9, max_wait_seconds=10**9)
     staff = {}
     for i in range(agents):
-        agent = Agent(f"a{i:03d}", f"Agent {i}", Endpoint("client", f"a{i}"), queues={"q": 1})
-        agent.wrap_up_seconds = 0
+        agent = Agent(
+            f"a{i:03d}",
+            f"Agent {i}",
+            Endpoint("client", f"a{i}"),
+            queues={"q": 1},
+            wrap_up_seconds=0,
+        )
         staff[agent.agent_id] = agent_states.transition(agent, AgentState.AVAILABLE, START)
 
     events: list[tuple[float, int, int, str]] = []
@@ -79,6 +91,8 @@ def simulate(
     busy_seconds = 0.0
     measured_from = int(calls * warmup)
     clock = 0.0
+    stalls = out_of_order = 0  # both must stay 0: no agent idle while a caller waits, FIFO
+    last_served = -1
 
     while events:
         clock, _, kind, ref = heapq.heappop(events)
@@ -93,50 +107,74 @@ def simulate(
             if agent_states.wrap_up_over(agent, now):
                 agent = agent_states.transition(agent, AgentState.AVAILABLE, now)
             staff[ref] = agent
+        if not waiting:
+            continue  # a hangup with nobody queued: the agent just waits
         for offer in choose_offers(queue, waiting.values(), staff.values(), now):
             caller, (agent,) = offer.caller, offer.agents
             del waiting[caller.call_sid]
             agent = agent_states.transition(agent, AgentState.RESERVED, now)
             staff[agent.agent_id] = agent_states.transition(agent, AgentState.ON_CALL, now)
-            if int(caller.call_sid[1:]) >= measured_from:
+            number = int(caller.call_sid[1:])
+            out_of_order += number < last_served
+            last_served = max(last_served, number)
+            if number >= measured_from:
                 waits.append((now - caller.joined_at).total_seconds())
             handle = rng.expovariate(1 / aht)
             busy_seconds += handle
             schedule(clock + handle, HANGUP, agent.agent_id)
+        if waiting and any(a.state is AgentState.AVAILABLE for a in staff.values()):
+            stalls += 1
 
     traffic = arrival_rate * aht
+    size = len(waits) // batches
+    parts = [waits[i * size : (i + 1) * size] for i in range(batches)]
     return {
         "traffic": traffic,
         "agents": agents,
         "calls": len(waits),
         "service_level": service_level(waits, threshold),
+        "service_level_se": _standard_error([service_level(p, threshold) for p in parts]),
         "asa": sum(waits) / len(waits),
+        "asa_se": _standard_error([sum(p) / len(p) for p in parts]),
         "waited": sum(1 for w in waits if w > 0) / len(waits),
         "occupancy": busy_seconds / (agents * clock),
         "erlang_service_level": erlang_c_service_level(traffic, agents, aht, threshold),
         "erlang_asa": erlang_c_asa(traffic, agents, aht),
         "erlang_pw": erlang_c(traffic, agents),
+        "stalls": stalls,
+        "out_of_order": out_of_order,
     }
 
 
-def main() -> None:
-    aht, traffic, calls = 180.0, 10.0, 20_000
-    print(f"M/M/N through choose_offers: A = {traffic:g} erlangs, AHT {aht:g} s, {calls} calls,")
-    print(f"longest-idle, FIFO, SL within {THRESHOLD} s; measured vs Erlang C\n")
+def _standard_error(batch_means: list[float]) -> float:
+    return statistics.stdev(batch_means) / math.sqrt(len(batch_means))
+
+
+def main(calls: int = 30_000) -> None:
+    aht, traffic = 180.0, 10.0
+    print(f"M/M/N through choose_offers + agent_states: A = {traffic:g} erlangs, AHT {aht:g} s,")
+    print(f"{calls} calls per row, longest-idle, FIFO, no abandonment, no wrap-up.")
+    print(f"SL = answered within {THRESHOLD} s; ± = one standard error (batch means).\n")
     print(
-        f"{'N':>3} {'SL sim':>8} {'SL erl':>8} {'Δ pts':>6}   {'ASA sim':>8} {'ASA erl':>8}"
-        f" {'Δ s':>6}   {'Pw sim':>6} {'Pw erl':>6}   {'occ':>5} {'secs':>5}"
+        f"{'N':>3} {'SL sim':>13} {'Erlang C':>9} {'Δ pts':>6}   {'ASA sim':>12} {'Erlang C':>9}"
+        f" {'Δ s':>6}   {'Pw sim':>6} {'Pw erl':>6}   {'occ':>4} {'secs':>5}"
     )
+    faults = 0
     for agents in (12, 13, 14):
         started = time.perf_counter()
         r = simulate(traffic / aht, aht, agents, calls, seed=agents)
         took = time.perf_counter() - started
-        sl, sl_erl = 100 * r["service_level"], 100 * r["erlang_service_level"]
+        sl, sl_se = 100 * r["service_level"], 100 * r["service_level_se"]
+        sl_erl = 100 * r["erlang_service_level"]
+        sl_cell = f"{sl:.1f} ± {sl_se:.1f}%"
+        asa_cell = f"{r['asa']:.1f} ± {r['asa_se']:.1f}s"
         print(
-            f"{agents:>3} {sl:>7.1f}% {sl_erl:>7.1f}% {sl - sl_erl:>+6.1f}   {r['asa']:>7.1f}s"
-            f" {r['erlang_asa']:>7.1f}s {r['asa'] - r['erlang_asa']:>+6.1f}   {r['waited']:>6.3f}"
-            f" {r['erlang_pw']:>6.3f}   {r['occupancy']:>5.2f} {took:>5.1f}"
+            f"{agents:>3} {sl_cell:>13} {sl_erl:>8.1f}% {sl - sl_erl:>+6.1f}"
+            f"   {asa_cell:>12} {r['erlang_asa']:>8.1f}s {r['asa'] - r['erlang_asa']:>+6.1f}"
+            f"   {r['waited']:>6.3f} {r['erlang_pw']:>6.3f}   {r['occupancy']:>4.2f} {took:>5.1f}"
         )
+        faults += r["stalls"] + r["out_of_order"]
+    print(f"\nRounds leaving a caller beside a free agent, or answering out of turn: {faults}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,512 @@
+"""What the routing admin API does: validate a JSON body, build the routing dataclasses, store them.
+
+Plain values in (a parsed body, ``now``), JSON-ready dicts out, so the Chalice routes in
+``routing.api`` stay a few lines each. Three exceptions say what went wrong and the routes map
+them to HTTP: ``InvalidRequest`` 400, ``NotFound`` 404, ``Conflict`` 409.
+
+Validation is strict: an unknown field is refused, because a typo ("skils") silently dropping an
+agent's skills would only show as calls routed wrongly. Every message starts with the field's
+path (``skills.billing``, ``tiers[0].tier``) so a form can point at it. Fields that ``GET``
+returns but that are the agent's live state (``state``, ``calls_today``, ...) are ignored on
+``PUT``, so GET → edit → PUT works, and the state only ever changes through ``change_state``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+import phonenumbers
+
+from chalicelib.logs import mask_text
+from chalicelib.routing import agent_states
+from chalicelib.routing.model import (
+    Agent,
+    AgentState,
+    Endpoint,
+    OverflowTier,
+    QueueConfig,
+    Strategy,
+)
+from chalicelib.store import routing as store
+from chalicelib.store.calls import get_call
+from chalicelib.store.models import AgentItem
+
+log = logging.getLogger(__name__)
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_REGION = re.compile(r"[A-Z]{2}|\+\d{1,14}")  # an ISO country, or a dialling prefix
+_CLIENT = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
+
+AGENT_FIELDS = frozenset(
+    {"agent_id", "name", "endpoint", "skills", "queues", "languages", "regions",
+     "wrap_up_seconds", "mobile"}
+)
+AGENT_LIVE_FIELDS = frozenset(
+    {"state", "state_since", "state_reason", "idle_since", "calls_today", "missed_in_row"}
+)
+QUEUE_FIELDS = frozenset(QueueConfig.__dataclass_fields__)
+OVERFLOW_KINDS = ("queue", "voicemail", "callback", "transfer")
+# Reserved, on-call and wrap-up follow the call (webhooks, the sweeper); people set only these.
+HAND_STATES = (AgentState.AVAILABLE, AgentState.AWAY, AgentState.OFFLINE)
+LINE_LIMIT = 1000  # entries a board reads per queue; a line holds at most max_size callers
+NOT_YET = {
+    "board": "service_level_today and abandon_rate_today need per-queue daily counts of answered"
+             " and abandoned calls, which storage does not keep yet",
+    "context": "previous contacts need an index of calls by caller, which storage lacks yet",
+}
+
+
+class InvalidRequest(ValueError):
+    """The request body (or a query parameter) is wrong; ``field`` names what."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(LookupError):
+    def __init__(self, kind: str, ident: str):
+        super().__init__(f"no {kind} '{ident}'")
+
+
+class Conflict(Exception):
+    """The request contradicts what is stored: a duplicate, or a state change not possible now."""
+
+
+# ---- validation -----------------------------------------------------------------------------
+
+
+def parse_body(raw: bytes | str | None) -> dict:
+    try:
+        data = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest("body", "is not valid JSON") from exc
+    return _object(data, "body")
+
+
+def _object(value, field: str, allowed: frozenset[str] | None = None) -> dict:
+    if not isinstance(value, dict):
+        raise InvalidRequest(field, "must be a JSON object")
+    unknown = sorted(set(value) - allowed) if allowed is not None else []
+    if unknown:
+        prefix = "" if field == "body" else f"{field}."
+        raise InvalidRequest(prefix + unknown[0], "is not a known field")
+    return value
+
+
+def _text(body: dict, key: str, *, required: bool = False, field: str | None = None,
+          max_length: int = 200) -> str | None:
+    field = field or key
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise InvalidRequest(field, "is required")
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise InvalidRequest(field, f"must be a non-empty string of at most {max_length} chars")
+    return value.strip()
+
+
+def _identifier(value, field: str) -> str:
+    if value is None:
+        raise InvalidRequest(field, "is required")
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise InvalidRequest(field, "must be 1 to 64 letters, digits, '_', '.' or '-'")
+    return value
+
+
+def _integer(value, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidRequest(field, f"must be an integer from {low} to {high}")
+    return value
+
+
+def _boolean(body: dict, key: str, default: bool) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise InvalidRequest(key, "must be true or false")
+    return value
+
+
+def _choice(body: dict, key: str, choices, default: str | None = None) -> str:
+    value = body.get(key, default)
+    allowed = [str(choice) for choice in choices]
+    if value is None:
+        raise InvalidRequest(key, f"is required: one of {', '.join(allowed)}")
+    if value not in allowed:
+        raise InvalidRequest(key, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def _e164(value, field: str) -> str:
+    """A dialable number in E.164 (``+14155550100``), checked against libphonenumber's plans."""
+    if not isinstance(value, str):
+        raise InvalidRequest(field, "must be a phone number in E.164 form, like +14155550100")
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed) or value != (
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    ):
+        raise InvalidRequest(field, "must be a valid phone number in E.164 form, like +14155550100")
+    return value
+
+
+def _levels(value, field: str) -> dict[str, int]:
+    """Skill levels: ``{"billing": 7}``, each an integer from 1 to 10."""
+    levels = _object(value if value is not None else {}, field)
+    for name in levels:
+        _identifier(name, f"{field}.{name}")
+    return {
+        name: _integer(level, f"{field}.{name}", 1, 10) for name, level in sorted(levels.items())
+    }
+
+
+def _strings(value, field: str, pattern: re.Pattern) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidRequest(field, "must be a list of strings")
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not pattern.fullmatch(item):
+            raise InvalidRequest(f"{field}[{i}]", f"{json.dumps(item)} is not allowed here")
+    return list(value)
+
+
+# ---- agents ---------------------------------------------------------------------------------
+
+
+def _endpoint(value) -> Endpoint:
+    body = _object(value, "endpoint", frozenset({"kind", "address"}))
+    kind = _choice(body, "kind", ("phone", "sip", "client"), default="phone")
+    address = _text(body, "address", required=True, field="endpoint.address", max_length=256)
+    if kind == "phone":
+        _e164(address, "endpoint.address")
+    elif kind == "sip" and not re.fullmatch(r"sips?:[^@\s]+@[^@\s]+", address):
+        raise InvalidRequest("endpoint.address", "must be a SIP URI like sip:alice@pbx.example")
+    elif kind == "client" and not _CLIENT.fullmatch(address):
+        raise InvalidRequest("endpoint.address", "must be a Twilio Client identity")
+    return Endpoint(kind, address)
+
+
+def _agent_from_body(body: dict, agent_id: str) -> Agent:
+    body = {key: value for key, value in body.items() if key not in AGENT_LIVE_FIELDS}
+    _object(body, "body", AGENT_FIELDS)
+    if body.get("agent_id", agent_id) != agent_id:
+        raise InvalidRequest("agent_id", "does not match the agent in the URL")
+    queues = _object(body.get("queues", {}), "queues")
+    for queue_id in queues:
+        _identifier(queue_id, f"queues.{queue_id}")
+    agent = Agent(
+        agent_id=agent_id,
+        name=_text(body, "name", required=True),
+        endpoint=_endpoint(body.get("endpoint")),
+        skills=_levels(body.get("skills"), "skills"),
+        queues={q: _integer(tier, f"queues.{q}", 1, 99) for q, tier in sorted(queues.items())},
+        languages=_strings(body.get("languages"), "languages", _LANGUAGE),
+        regions=_strings(body.get("regions"), "regions", _REGION),
+        wrap_up_seconds=_integer(body.get("wrap_up_seconds", 30), "wrap_up_seconds", 0, 3600),
+        mobile=_e164(body["mobile"], "mobile") if body.get("mobile") is not None else None,
+    )
+    for queue_id in agent.queues:
+        if store.get_queue(queue_id) is None:
+            raise InvalidRequest(f"queues.{queue_id}", f"no queue '{queue_id}'")
+    if agent.mobile:
+        holder = store.agent_by_mobile(agent.mobile)
+        if holder is not None and holder.agent_id != agent_id:
+            raise Conflict(f"mobile: already registered to agent '{holder.agent_id}'")
+    return agent
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def agent_json(agent: Agent, now: datetime) -> dict:
+    return {
+        "agent_id": agent.agent_id,
+        "name": agent.name,
+        "endpoint": {"kind": agent.endpoint.kind, "address": agent.endpoint.address},
+        "skills": agent.skills,
+        "queues": agent.queues,
+        "languages": agent.languages,
+        "regions": agent.regions,
+        "wrap_up_seconds": agent.wrap_up_seconds,
+        "mobile": agent.mobile,
+        "state": agent.state.value,
+        "state_since": _iso(agent.state_since),
+        "state_reason": agent.state_reason,
+        "idle_since": _iso(agent.idle_since),
+        "calls_today": agent_states.calls_handled_today(agent, now),
+        "missed_in_row": agent.missed_in_row,
+    }
+
+
+def _stored_agent(agent_id: str) -> Agent:
+    agent = store.get_agent(agent_id)
+    if agent is None:
+        raise NotFound("agent", agent_id)
+    return agent
+
+
+def create_agent(body: dict, now: datetime) -> dict:
+    agent_id = _identifier(body.get("agent_id"), "agent_id")
+    agent = _agent_from_body(body, agent_id)
+    if store.get_agent(agent_id) is not None:
+        raise Conflict(f"agent '{agent_id}' already exists")
+    store.save_agent_profile(agent, now)
+    return agent_json(_stored_agent(agent_id), now)
+
+
+def list_agents(now: datetime) -> dict:
+    # No store query lists every agent yet; the agents table is small and admin-only here.
+    agents = sorted((store.to_agent(item) for item in AgentItem.scan()), key=lambda a: a.agent_id)
+    return {"agents": [agent_json(agent, now) for agent in agents]}
+
+
+def get_agent(agent_id: str, now: datetime) -> dict:
+    return agent_json(_stored_agent(agent_id), now)
+
+
+def update_agent(agent_id: str, body: dict, now: datetime) -> dict:
+    _stored_agent(agent_id)
+    store.save_agent_profile(_agent_from_body(body, agent_id), now)
+    return agent_json(_stored_agent(agent_id), now)
+
+
+def change_state(
+    agent_id: str, body: dict, now: datetime, on_available: Callable[[str], object]
+) -> dict:
+    """Move an agent to available, away or offline by hand, recording ``reason`` in history.
+
+    ``on_available`` (the routing service's dispatch) runs after the agent became available; if
+    it fails, the state change stands and the scheduled sweep offers the waiting callers.
+    """
+    _object(body, "body", frozenset({"state", "reason"}))
+    state = AgentState(_choice(body, "state", [s.value for s in AgentState]))
+    if state not in HAND_STATES:
+        raise InvalidRequest("state", f"'{state}' follows the call; set available, away or offline")
+    reason = _text(body, "reason")
+    agent = _stored_agent(agent_id)
+    if agent.state is AgentState.RESERVED:
+        raise Conflict(f"agent {agent_id} is being connected to a caller; try again when the call"
+                       " is answered or the offer lapses")
+    try:
+        updated = agent_states.transition(agent, state, now, reason)
+        store.change_agent_state(updated, agent.state, now)
+    except agent_states.InvalidTransition as exc:
+        raise Conflict(str(exc)) from exc
+    except store.StateConflict as exc:
+        raise Conflict(f"agent {agent_id} changed state meanwhile; read it and retry") from exc
+    log.info("agent %s: %s -> %s (%s)", agent_id, agent.state.value, state.value,
+             mask_text(reason or "no reason"))
+    if state is AgentState.AVAILABLE:
+        try:
+            on_available(agent_id)
+        except Exception:  # noqa: BLE001 - the state is stored; the sweep dispatches later
+            log.exception("dispatch after agent %s became available failed", agent_id)
+    return agent_json(_stored_agent(agent_id), now)
+
+
+def agent_history(agent_id: str, limit: str | None = None) -> dict:
+    """The agent's state changes, newest first; ``limit`` is the query parameter as text."""
+    count = 50 if limit is None else _integer(int(limit) if limit.isdigit() else 0, "limit", 1, 500)
+    _stored_agent(agent_id)
+    events = store.agent_history(agent_id, limit=count)
+    return {
+        "agent_id": agent_id,
+        "events": [
+            {"at": event.at.split("#")[0], "state": event.state, "previous": event.previous,
+             "reason": event.reason, "call_sid": event.call_sid}
+            for event in events
+        ],
+    }
+
+
+# ---- queues ---------------------------------------------------------------------------------
+
+
+def _tiers(value) -> list[OverflowTier]:
+    if not isinstance(value, list):
+        raise InvalidRequest("tiers", "must be a list of {after_seconds, tier}")
+    tiers = []
+    for i, item in enumerate(value):
+        field = f"tiers[{i}]"
+        item = _object(item, field, frozenset({"after_seconds", "tier"}))
+        tiers.append(OverflowTier(
+            after_seconds=_integer(item.get("after_seconds"), f"{field}.after_seconds", 0, 86400),
+            tier=_integer(item.get("tier"), f"{field}.tier", 1, 99),
+        ))
+    return tiers
+
+
+def _overflow(value, queue_id: str) -> dict:
+    """Where callers go when the queue gives up; only the target is checked here."""
+    overflow = _object(value, "overflow")
+    if not overflow:
+        return {}
+    kind = _choice(overflow, "kind", OVERFLOW_KINDS)
+    if kind == "transfer":
+        _e164(overflow.get("to"), "overflow.to")
+    if kind == "queue":
+        target = _identifier(overflow.get("queue"), "overflow.queue")
+        if target == queue_id:
+            raise InvalidRequest("overflow.queue", "cannot overflow into the same queue")
+    return overflow
+
+
+def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
+    _object(body, "body", QUEUE_FIELDS)
+    if body.get("queue_id", queue_id) != queue_id:
+        raise InvalidRequest("queue_id", "does not match the queue in the URL")
+    base = QueueConfig(queue_id, name="")
+
+    def number(key: str, low: int, high: int) -> int:
+        return _integer(body.get(key, getattr(base, key)), key, low, high)
+
+    def flag(key: str) -> bool:
+        return _boolean(body, key, getattr(base, key))
+
+    return QueueConfig(
+        queue_id=queue_id,
+        name=_text(body, "name", required=True),
+        strategy=Strategy(_choice(body, "strategy", [s.value for s in Strategy], base.strategy)),
+        required_skills=_levels(body.get("required_skills"), "required_skills"),
+        tiers=_tiers(body.get("tiers", [])),
+        max_wait_seconds=number("max_wait_seconds", 1, 86400),
+        max_size=number("max_size", 1, 10000),
+        overflow=_overflow(body.get("overflow", {}), queue_id),
+        join_empty=_choice(body, "join_empty", ("overflow", "wait"), base.join_empty),
+        sticky_days=number("sticky_days", 0, 365),
+        sticky_wait_seconds=number("sticky_wait_seconds", 0, 600),
+        vip_priority=number("vip_priority", 0, 999),
+        region_routing=flag("region_routing"),
+        whisper=flag("whisper"),
+        record=flag("record"),
+        announce_every_seconds=number("announce_every_seconds", 0, 3600),
+        offer_callback=flag("offer_callback"),
+        offer_voicemail=flag("offer_voicemail"),
+        service_level_seconds=number("service_level_seconds", 1, 3600),
+    )
+
+
+def _stored_queue(queue_id: str) -> QueueConfig:
+    config = store.get_queue(queue_id)
+    if config is None:
+        raise NotFound("queue", queue_id)
+    return config
+
+
+def create_queue(body: dict, now: datetime) -> dict:
+    queue_id = _identifier(body.get("queue_id"), "queue_id")
+    config = _queue_from_body(body, queue_id)
+    if store.get_queue(queue_id) is not None:
+        raise Conflict(f"queue '{queue_id}' already exists")
+    store.save_queue(config, now)
+    return store.config_to_dict(config)
+
+
+def list_queues() -> dict:
+    queues = sorted(store.list_queues(), key=lambda config: config.queue_id)
+    return {"queues": [store.config_to_dict(config) for config in queues]}
+
+
+def get_queue(queue_id: str) -> dict:
+    return store.config_to_dict(_stored_queue(queue_id))
+
+
+def update_queue(queue_id: str, body: dict, now: datetime) -> dict:
+    _stored_queue(queue_id)
+    config = _queue_from_body(body, queue_id)
+    store.save_queue(config, now)
+    return store.config_to_dict(config)
+
+
+# ---- the wallboard and the screen pop -------------------------------------------------------
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> int | None:
+    return max(0, int((now - moment).total_seconds())) if moment else None
+
+
+def queue_board(queue_id: str, now: datetime) -> dict:
+    return _board(_stored_queue(queue_id), now)
+
+
+def board(now: datetime) -> dict:
+    queues = sorted(store.list_queues(), key=lambda config: config.queue_id)
+    return {"as_of": now.isoformat(), "queues": [_board(config, now) for config in queues]}
+
+
+def _board(config: QueueConfig, now: datetime) -> dict:
+    """One queue's line and agents: one Query for the line, a Query and a BatchGet for agents."""
+    line = [entry for entry in store.queue_entries(config.queue_id, limit=LINE_LIMIT)
+            if entry.expires is None or entry.expires > now]  # TTL deletion lags
+    calls = [entry for entry in line if entry.kind == "call"]
+    agents = sorted(store.queue_agents(config.queue_id), key=lambda agent: agent.agent_id)
+    by_state = {state.value: 0 for state in AgentState}
+    for agent in agents:
+        by_state[agent.state.value] += 1
+    return {
+        "queue_id": config.queue_id,
+        "name": config.name,
+        "as_of": now.isoformat(),
+        "callers_waiting": len(calls),
+        "callers_being_connected": sum(1 for entry in calls if entry.status == "reserved"),
+        "callbacks_waiting": len(line) - len(calls),
+        "oldest_wait_seconds": _seconds_since(min((e.joined_at for e in calls), default=None),
+                                              now),
+        "agents_by_state": by_state,
+        "agents": [
+            {"agent_id": agent.agent_id, "name": agent.name, "state": agent.state.value,
+             "state_reason": agent.state_reason,
+             "seconds_in_state": _seconds_since(agent.state_since, now)}
+            for agent in agents
+        ],
+        "service_level_today": None,
+        "abandon_rate_today": None,
+        "note": NOT_YET["board"],
+    }
+
+
+def agent_context(agent_id: str, now: datetime) -> dict:
+    """The screen pop: who is calling, what they did in the IVR, and how long they waited.
+
+    The wait runs from joining the queue when the line entry is still there, else from the start
+    of the call (which then includes the IVR).
+    """
+    item = store.get_agent_item(agent_id)
+    if item is None:
+        raise NotFound("agent", agent_id)
+    call_sid = item.current_call or item.reserved_call
+    if not call_sid:
+        raise NotFound("current call for agent", agent_id)
+    record = get_call(call_sid)
+    if record is None:
+        raise NotFound("call", call_sid)
+    entry = (store.get_entry(record.queue_id, record.queue_entry_key)
+             if record.queue_id and record.queue_entry_key else None)
+    joined = entry.joined_at if entry else None
+    return {
+        "agent_id": agent_id,
+        "agent_state": item.state,
+        "call_sid": call_sid,
+        "caller": record.caller,
+        "hotline": record.hotline,
+        "language": record.language,
+        "customer": record.customer,
+        "queue_id": record.queue_id,
+        "ivr_path": list(record.path or []),
+        "inputs": dict(record.inputs or {}),
+        "call_started_at": _iso(record.started_at),
+        "joined_queue_at": _iso(joined),
+        "waited_seconds": _seconds_since(joined or record.started_at, now),
+        "previous_contacts": [],
+        "note": NOT_YET["context"],
+    }

@@ -1,0 +1,113 @@
+"""The routing admin API: agents, queues, the wallboard and the agent's screen pop, as JSON.
+
+Every route is ``api_key_required=True``: deployed, API Gateway refuses a request without a valid
+``x-api-key`` header before Lambda runs. Chalice does not make the keys: create an API key and a
+usage plan for the stage in API Gateway and attach the key to it. ``chalice local`` and
+``chalice.test.Client`` check no key at all, so on a laptop and in tests this API is open.
+
+Each route parses the request and calls one function of ``routing.admin``, whose errors become
+400 (``InvalidRequest``, with the ``field``), 404 (``NotFound``) and 409 (``Conflict``), each as
+``{"error": "..."}``. The admin module, and with it PynamoDB and phonenumbers, loads on the first
+API request, so Twilio's webhooks do not pay for it at cold start (see ``make bench``). The time
+comes from the routing service's clock, so a simulated clock governs dispatch and the board alike.
+"""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.routing.routes import routing_service
+
+routing_api = Blueprint(__name__)
+
+
+def _answer(action, status: int = 200) -> Response:
+    """Run ``action(admin)`` and turn its result or its error into a JSON response."""
+    from chalicelib.routing import admin
+
+    try:
+        return Response(body=action(admin), status_code=status)
+    except admin.InvalidRequest as exc:
+        return Response(body={"error": str(exc), "field": exc.field}, status_code=400)
+    except admin.NotFound as exc:
+        return Response(body={"error": str(exc)}, status_code=404)
+    except admin.Conflict as exc:
+        return Response(body={"error": str(exc)}, status_code=409)
+
+
+def _body(admin) -> dict:
+    return admin.parse_body(routing_api.current_request.raw_body)
+
+
+def _now():
+    return routing_service().clock()
+
+
+def _available(agent_id: str) -> None:
+    routing_service().agent_became_available(agent_id)
+
+
+@routing_api.route("/agents", methods=["POST"], api_key_required=True)
+def create_agent():
+    return _answer(lambda admin: admin.create_agent(_body(admin), _now()), status=201)
+
+
+@routing_api.route("/agents", methods=["GET"], api_key_required=True)
+def list_agents():
+    return _answer(lambda admin: admin.list_agents(_now()))
+
+
+@routing_api.route("/agents/{agent_id}", methods=["GET"], api_key_required=True)
+def get_agent(agent_id):
+    return _answer(lambda admin: admin.get_agent(agent_id, _now()))
+
+
+@routing_api.route("/agents/{agent_id}", methods=["PUT"], api_key_required=True)
+def update_agent(agent_id):
+    return _answer(lambda admin: admin.update_agent(agent_id, _body(admin), _now()))
+
+
+@routing_api.route("/agents/{agent_id}/state", methods=["POST"], api_key_required=True)
+def change_agent_state(agent_id):
+    return _answer(lambda admin: admin.change_state(agent_id, _body(admin), _now(), _available))
+
+
+@routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)
+def agent_history(agent_id):
+    limit = (routing_api.current_request.query_params or {}).get("limit")
+    return _answer(lambda admin: admin.agent_history(agent_id, limit))
+
+
+@routing_api.route("/agents/{agent_id}/context", methods=["GET"], api_key_required=True)
+def agent_context(agent_id):
+    return _answer(lambda admin: admin.agent_context(agent_id, _now()))
+
+
+@routing_api.route("/queues", methods=["POST"], api_key_required=True)
+def create_queue():
+    return _answer(lambda admin: admin.create_queue(_body(admin), _now()), status=201)
+
+
+@routing_api.route("/queues", methods=["GET"], api_key_required=True)
+def list_queues():
+    return _answer(lambda admin: admin.list_queues())
+
+
+@routing_api.route("/queues/{queue_id}", methods=["GET"], api_key_required=True)
+def get_queue(queue_id):
+    return _answer(lambda admin: admin.get_queue(queue_id))
+
+
+@routing_api.route("/queues/{queue_id}", methods=["PUT"], api_key_required=True)
+def update_queue(queue_id):
+    return _answer(lambda admin: admin.update_queue(queue_id, _body(admin), _now()))
+
+
+@routing_api.route("/queues/{queue_id}/board", methods=["GET"], api_key_required=True)
+def queue_board(queue_id):
+    return _answer(lambda admin: admin.queue_board(queue_id, _now()))
+
+
+@routing_api.route("/board", methods=["GET"], api_key_required=True)
+def board():
+    return _answer(lambda admin: admin.board(_now()))

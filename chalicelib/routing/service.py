@@ -1,0 +1,314 @@
+"""Dispatch: pair waiting callers with free agents and connect them through Twilio.
+
+A dispatch round for a queue reads the line (one Query) and the queue's agents (a Query and a
+BatchGet), lets the pure ``selection.choose_offers`` decide, then tries each offer as one
+DynamoDB transaction (``store.routing.reserve``). An offer that loses a race is simply dropped:
+the next round sees the new state. Each reservation that wins becomes one Twilio REST request
+that redirects the waiting call to TwiML dialling the agent with a whisper.
+
+Rounds run when a caller joins, when an agent becomes available, and from the scheduled
+sweeper, which also expires reservations whose webhooks were lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from chalicelib.prompts import render_prompt
+from chalicelib.routing import agent_states, selection
+from chalicelib.routing.estimates import estimated_wait
+from chalicelib.routing.model import AgentState, Strategy, WaitingCaller
+from chalicelib.routing.twiml import (
+    RoutingUrls,
+    render_connect,
+    render_requeue,
+    twiml_empty,
+    twiml_hangup,
+    twiml_say,
+)
+from chalicelib.settings import Settings
+from chalicelib.store import calls, routing
+
+log = logging.getLogger(__name__)
+
+RESERVATION_SECONDS = 45  # ring time plus slack; past this the sweeper frees both sides
+MAX_MISSES = 3  # unanswered offers in a row before an agent is set away
+
+
+class Connector(Protocol):
+    """How a reserved caller is handed to an agent: redirect the call to ``url``."""
+
+    def redirect(self, call_sid: str, url: str) -> None: ...
+
+
+class TwilioConnector:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def redirect(self, call_sid: str, url: str) -> None:
+        from chalicelib.telephony.rest import twilio_client
+
+        twilio_client(self.settings).calls(call_sid).update(url=url, method="POST")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RoutingService:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        connector: Connector | None = None,
+    ):
+        self.settings = settings
+        self.clock = clock
+        self.connector = connector or TwilioConnector(settings)
+
+    @property
+    def urls(self) -> RoutingUrls:
+        return RoutingUrls(self.settings.public_base_url)
+
+    # ---- joining and waiting -------------------------------------------------------------
+    def overflow_reason(self, queue_id: str) -> str | None:
+        """Why ``queue_id`` cannot take another caller now (no agent logged in, full), or None.
+        A queue with no routing configuration takes everyone onto hold music."""
+        queue = routing.get_queue(queue_id)
+        if queue is None:
+            return None
+        agents = routing.queue_agents(queue_id)
+        line = routing.queue_entries(queue_id, limit=queue.max_size + 1)
+        logged_in = [a for a in agents if a.state is not AgentState.OFFLINE]
+        return selection.overflow_action(queue, len(line), logged_in, 0)
+
+    def join(self, record, queue_id: str, language: str | None, country: str | None) -> None:
+        """Put a caller the IVR handed to ``queue_id`` in line (after the step is saved)."""
+        queue = routing.get_queue(queue_id)
+        if queue is None:
+            return
+        customer = record.customer or {}
+        caller = WaitingCaller(
+            call_sid=record.call_sid,
+            queue_id=queue_id,
+            caller=record.caller or "",
+            joined_at=self.clock(),
+            priority=queue.vip_priority if customer.get("vip") else 0,
+            language=language,
+            country=country,
+            customer_name=customer.get("name"),
+            vip=bool(customer.get("vip")),
+            dedicated_agent=customer.get("account_manager"),
+        )
+        key = routing.join_queue(caller)
+        calls.set_queue_entry(record.call_sid, queue_id, key)
+        record.queue_id, record.queue_entry_key = queue_id, key
+
+    def line_facts(self, record, staffed_hint: int | None = None) -> dict:
+        """Position and estimated wait for hold prompts, from our own line."""
+        if not record.queue_id or not record.queue_entry_key:
+            return {}
+        position = routing.position_in_line(record.queue_id, record.queue_entry_key)
+        agents = routing.queue_agents(record.queue_id)
+        staffed = sum(a.state not in (AgentState.OFFLINE, AgentState.AWAY) for a in agents)
+        handle_times = routing.recent_handle_times(record.queue_id)
+        wait = estimated_wait(position, staffed, handle_times)
+        facts = {"queue_position": position}
+        if wait is not None:
+            facts["estimated_wait_minutes"] = max(1, round(wait / 60))
+        return facts
+
+    def keep_place_for_callback(self, record) -> bool:
+        """The caller pressed 1: their entry becomes a queue-callback request, same place."""
+        if not record.queue_id or not record.queue_entry_key:
+            return False
+        return routing.convert_to_callback(record.queue_id, record.queue_entry_key)
+
+    # ---- dispatch -------------------------------------------------------------------------
+    def agent_became_available(self, agent_id: str) -> int:
+        """Dispatch every queue the agent serves; return how many callers were offered."""
+        agent = routing.get_agent(agent_id)
+        if agent is None:
+            return 0
+        return sum(self.dispatch(queue_id) for queue_id in sorted(agent.queues))
+
+    def dispatch(self, queue_id: str) -> int:
+        """One routing round for ``queue_id``; return the number of reservations made."""
+        queue = routing.get_queue(queue_id)
+        if queue is None:
+            return 0
+        now = self.clock()
+        entries = {e.call_sid: e for e in routing.queue_entries(queue_id)}
+        waiting = [
+            routing.to_waiting(e)
+            for e in entries.values()
+            if e.status == "waiting" and e.kind == "call"
+        ]
+        if not waiting:
+            return 0
+        agents = routing.queue_agents(queue_id)
+        pointer = routing.round_robin_pointer(queue_id) if queue.strategy is Strategy.ROUND_ROBIN \
+            else None
+        offers = selection.choose_offers(queue, waiting, agents, now, last_agent_id=pointer)
+        made = 0
+        for offer in offers:
+            entry = entries[offer.caller.call_sid]
+            if not routing.reserve(entry, list(offer.agents), now, RESERVATION_SECONDS):
+                continue  # another dispatcher won this caller or agent: the next round decides
+            if queue.strategy is Strategy.ROUND_ROBIN:
+                routing.set_round_robin_pointer(queue_id, offer.agents[-1].agent_id)
+            try:
+                self.connector.redirect(entry.call_sid, self.urls.connect(queue_id, entry.call_sid))
+            except Exception:  # noqa: BLE001 - the caller stays in line, the agents are freed
+                log.exception("could not connect call %s; releasing", entry.call_sid)
+                self._undo_reservation(entry, offer.agents, now, "connect failed")
+                continue
+            made += 1
+            log.info("call %s offered to %s in %s", entry.call_sid,
+                     ",".join(a.agent_id for a in offer.agents), queue_id)
+        return made
+
+    # ---- the connection through Twilio -------------------------------------------------------
+    def connect_twiml(self, queue_id: str, call_sid: str) -> str:
+        """The redirected caller's TwiML: dial the reserved agent(s), each with a whisper."""
+        record = calls.get_call(call_sid)
+        entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
+        if entry is None or entry.status != "reserved":
+            return self.requeue_twiml(record)
+        queue = routing.get_queue(queue_id)
+        agents = [a for a in map(routing.get_agent, entry.reserved_agents) if a is not None]
+        return render_connect(
+            agents,
+            action=self.urls.dialed(queue_id, call_sid),
+            whisper=lambda agent: self.urls.whisper(queue_id, call_sid, agent.agent_id),
+            record=bool(queue and queue.record),
+            recording_status=self.urls.recording_status,
+        )
+
+    def whisper_twiml(self, queue_id: str, call_sid: str, agent_id: str) -> str:
+        """The agent answered: they are on the call, others offered the call are freed."""
+        now = self.clock()
+        record = calls.get_call(call_sid)
+        entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
+        agent = routing.get_agent(agent_id)
+        if entry is None or agent is None or agent.state is not AgentState.RESERVED:
+            return twiml_hangup()  # the reservation is over: this leg must not bridge
+        on_call = agent_states.transition(agent, AgentState.ON_CALL, now, f"call {call_sid}")
+        routing.change_agent_state(on_call, AgentState.RESERVED, now, current_call=call_sid)
+        for other in entry.reserved_agents:
+            if other != agent_id:
+                self._free_agent(other, now, "answered by another agent")
+        routing.leave_queue(queue_id, entry.entry_key)
+        calls.set_agent(call_sid, agent_id)
+        queue = routing.get_queue(queue_id)
+        waited = round((now - entry.joined_at).total_seconds())
+        text, voice, language = render_prompt(
+            "whisper",
+            record.language,
+            queue=queue.name if queue else queue_id,
+            caller_name=entry.customer_name,
+            vip=bool(entry.vip),
+            waited_minutes=max(0, round(waited / 60)),
+        )
+        return twiml_say(text, voice, language) if queue is None or queue.whisper else \
+            twiml_empty()
+
+    def dialed_twiml(self, queue_id: str, call_sid: str, params: dict) -> str:
+        """The agent leg ended. Answered: wrap-up, the call is done. Not answered: the caller
+        goes back to the front of the line and the agents who let it ring log a miss."""
+        now = self.clock()
+        status = params.get("DialCallStatus", "")
+        record = calls.get_call(call_sid)
+        if status in ("completed", "answered") and record is not None and record.agent_id:
+            self._finish_with_agent(record.agent_id, call_sid, now)
+            duration = params.get("DialCallDuration")
+            if duration and duration.isdigit():
+                routing.add_handle_time(queue_id, int(duration))
+            calls.set_outcome(call_sid, "agent")
+            return twiml_hangup()
+        entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
+        if entry is not None and entry.status == "reserved":
+            for agent_id in entry.reserved_agents:
+                self._miss(agent_id, now)
+            routing.release_entry(entry)
+        return self.requeue_twiml(record)
+
+    def requeue_twiml(self, record) -> str:
+        """Back into the Twilio queue, at the flow's queue node (our line kept the place)."""
+        if record is None or not record.node:
+            return twiml_hangup()
+        from chalicelib.telephony.twiml import VoiceUrls
+
+        return render_requeue(record.queue_id or "default", VoiceUrls(self.urls.base),
+                              record.step, record.node)
+
+    def caller_gone(self, record) -> None:
+        """The caller's call ended: free what it held (an entry, a reservation, an agent)."""
+        now = self.clock()
+        if record.queue_id and record.queue_entry_key:
+            entry = routing.get_entry(record.queue_id, record.queue_entry_key)
+            if entry is not None and entry.kind == "call":
+                if entry.status == "reserved":
+                    for agent_id in entry.reserved_agents:
+                        self._free_agent(agent_id, now, "caller hung up")
+                routing.leave_queue(entry.queue_id, entry.entry_key)
+        if record.agent_id:
+            self._finish_with_agent(record.agent_id, record.call_sid, now)
+
+    # ---- the sweeper ----------------------------------------------------------------------
+    def sweep(self) -> dict:
+        """Repair what lost webhooks would strand, end finished wrap-ups, then dispatch."""
+        now = self.clock()
+        ended_wrap_up = expired = offered = 0
+        for queue in routing.list_queues():
+            for agent in routing.queue_agents(queue.queue_id):
+                if agent_states.wrap_up_over(agent, now):
+                    ended_wrap_up += self._try_state(
+                        agent_states.transition(agent, AgentState.AVAILABLE, now, "wrap-up over"),
+                        AgentState.WRAP_UP, now)
+            for entry in routing.queue_entries(queue.queue_id):
+                if entry.status == "reserved" and entry.reserved_until and \
+                        entry.reserved_until < now:
+                    for agent_id in entry.reserved_agents:
+                        self._miss(agent_id, now)
+                    expired += routing.release_entry(entry)
+            offered += self.dispatch(queue.queue_id)
+        return {"wrap_up_ended": ended_wrap_up, "reservations_expired": expired,
+                "offered": offered}
+
+    # ---- agent bookkeeping ----------------------------------------------------------------
+    def _finish_with_agent(self, agent_id: str, call_sid: str, now: datetime) -> None:
+        agent = routing.get_agent(agent_id)
+        if agent is None or agent.state is not AgentState.ON_CALL:
+            return  # already wrapped up: a duplicate or late callback
+        self._try_state(agent_states.after_call(agent, now), AgentState.ON_CALL, now,
+                        call_sid=call_sid)
+
+    def _miss(self, agent_id: str, now: datetime) -> None:
+        agent = routing.get_agent(agent_id)
+        if agent is None or agent.state is not AgentState.RESERVED:
+            return
+        self._try_state(agent_states.record_miss(agent, now, MAX_MISSES), AgentState.RESERVED, now)
+
+    def _free_agent(self, agent_id: str, now: datetime, reason: str) -> None:
+        agent = routing.get_agent(agent_id)
+        if agent is None or agent.state is not AgentState.RESERVED:
+            return
+        self._try_state(agent_states.transition(agent, AgentState.AVAILABLE, now, reason),
+                        AgentState.RESERVED, now)
+
+    def _undo_reservation(self, entry, agents, now: datetime, reason: str) -> None:
+        for agent in agents:
+            self._free_agent(agent.agent_id, now, reason)
+        routing.release_entry(entry)
+
+    @staticmethod
+    def _try_state(agent, expected: AgentState, now: datetime, **kwargs) -> int:
+        try:
+            routing.change_agent_state(agent, expected, now, **kwargs)
+        except routing.StateConflict:
+            return 0  # someone else moved the agent first: their change stands
+        return 1

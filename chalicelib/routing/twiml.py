@@ -1,0 +1,90 @@
+"""TwiML and URLs of the agent connection: dial the reserved agents, whisper, then bridge.
+
+The waiting caller is redirected (REST) to ``/twilio/voice/agent/connect/...``, which dials every
+agent reserved for them; each agent leg first fetches ``whisper`` (played to the agent only, and
+the moment we learn who answered); ``dialed`` receives how the agent leg ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from chalicelib.routing.model import Agent
+from chalicelib.telephony.twiml import VoiceUrls
+
+AGENT_RING_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class RoutingUrls:
+    base: str
+
+    def connect(self, queue_id: str, call_sid: str) -> str:
+        return f"{self.base}/twilio/voice/agent/connect/{queue_id}/{call_sid}"
+
+    def whisper(self, queue_id: str, call_sid: str, agent_id: str) -> str:
+        return f"{self.base}/twilio/voice/agent/whisper/{queue_id}/{call_sid}/{agent_id}"
+
+    def dialed(self, queue_id: str, call_sid: str) -> str:
+        return f"{self.base}/twilio/voice/agent/dialed/{queue_id}/{call_sid}"
+
+    @property
+    def recording_status(self) -> str:
+        return f"{self.base}/twilio/voice/recording"
+
+
+def _dial_agent(dial: Dial, agent: Agent, whisper_url: str) -> None:
+    if agent.endpoint.kind == "client":
+        dial.client(agent.endpoint.address, url=whisper_url, method="POST")
+    elif agent.endpoint.kind == "sip":
+        dial.sip(agent.endpoint.address, url=whisper_url, method="POST")
+    else:
+        dial.number(agent.endpoint.address, url=whisper_url, method="POST")
+
+
+def render_connect(
+    agents: list[Agent],
+    *,
+    action: str,
+    whisper: Callable[[Agent], str],
+    record: bool,
+    recording_status: str,
+) -> str:
+    """Ring every reserved agent at once (one for most strategies, all for ring-all)."""
+    response = VoiceResponse()
+    options = {"action": action, "method": "POST", "timeout": AGENT_RING_SECONDS,
+               "answer_on_bridge": True}
+    if record:
+        options.update(record="record-from-answer-dual",
+                       recording_status_callback=recording_status)
+    dial = response.dial(**options)
+    for agent in agents:
+        _dial_agent(dial, agent, whisper(agent))
+    return str(response)
+
+
+def render_requeue(queue: str, urls: VoiceUrls, step: int, node: str) -> str:
+    """Back to hold music in the same Twilio queue, resuming the flow's queue node."""
+    response = VoiceResponse()
+    response.enqueue(queue, action=urls.step(step, node), method="POST",
+                     wait_url=urls.hold(node), wait_url_method="POST")
+    return str(response)
+
+
+def twiml_say(text: str, voice: str | None, language: str | None) -> str:
+    response = VoiceResponse()
+    response.say(text, voice=voice, language=language)
+    return str(response)
+
+
+def twiml_hangup() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
+def twiml_empty() -> str:
+    return str(VoiceResponse())

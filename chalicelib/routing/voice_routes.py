@@ -1,0 +1,89 @@
+"""Twilio webhooks of the agent connection: connect (caller leg), whisper (agent leg), dialed.
+
+Like every voice route they answer valid TwiML whatever happens: a failure on the caller's leg
+sends the caller back to the queue's hold music, never to Twilio's application error.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chalice import Blueprint
+
+from chalicelib.routing.twiml import twiml_hangup
+from chalicelib.telephony.signature import MalformedWebhook, parse_form
+from chalicelib.telephony.webhooks import FORM, error, xml
+
+log = logging.getLogger(__name__)
+agent_voice = Blueprint(__name__)
+
+_service = None
+
+
+def routing_service():
+    """Built on first use, like the voice service (keeps the app's cold import small)."""
+    global _service
+    if _service is None:
+        from chalicelib.ivr.routes import voice_service
+
+        _service = voice_service().routing
+    return _service
+
+
+def set_routing_service(service) -> None:
+    global _service
+    _service = service
+
+
+def _params() -> dict:
+    params = parse_form(agent_voice.current_request.raw_body)
+    if not params.get("CallSid", "").startswith("CA"):
+        raise ValueError("CallSid is missing or malformed")
+    return params
+
+
+@agent_voice.route("/twilio/voice/agent/connect/{queue_id}/{call_sid}", methods=["POST"],
+                   content_types=FORM)
+def connect_caller(queue_id, call_sid):
+    try:
+        _params()
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    service = routing_service()
+    try:
+        return xml(service.connect_twiml(queue_id, call_sid))
+    except Exception:  # noqa: BLE001
+        log.exception("connect failed for call %s", call_sid)
+        from chalicelib.store import calls
+
+        return xml(service.requeue_twiml(calls.get_call(call_sid)))
+
+
+@agent_voice.route("/twilio/voice/agent/whisper/{queue_id}/{call_sid}/{agent_id}",
+                   methods=["POST"], content_types=FORM)
+def whisper_to_agent(queue_id, call_sid, agent_id):
+    try:
+        _params()
+        return xml(routing_service().whisper_twiml(queue_id, call_sid, agent_id))
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    except Exception:  # noqa: BLE001 - hang up the agent leg: the caller's dial then fails over
+        log.exception("whisper failed for call %s agent %s", call_sid, agent_id)
+        return xml(twiml_hangup())
+
+
+@agent_voice.route("/twilio/voice/agent/dialed/{queue_id}/{call_sid}", methods=["POST"],
+                   content_types=FORM)
+def agent_leg_ended(queue_id, call_sid):
+    try:
+        params = _params()
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    service = routing_service()
+    try:
+        return xml(service.dialed_twiml(queue_id, call_sid, params))
+    except Exception:  # noqa: BLE001
+        log.exception("dial outcome failed for call %s", call_sid)
+        from chalicelib.store import calls
+
+        return xml(service.requeue_twiml(calls.get_call(call_sid)))

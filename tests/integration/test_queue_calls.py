@@ -1,0 +1,101 @@
+"""Callers reach agents through the demo queue: real app, DynamoDB Local, the carrier emulator."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig
+from chalicelib.store import routing
+from chalicelib.store.models import AgentItem, CallRecord
+from tests.integration.conftest import OPEN_HOURS
+
+HOTLINE = "+14155550100"
+TO_QUEUE = ["1", "2"]  # English, then "speak to an agent" (open hours)
+
+
+@pytest.fixture
+def support_queue():
+    """The demo's `support` queue with two agents on, each with a long wrap-up."""
+    routing.save_queue(QueueConfig("support", "Support", max_size=10), OPEN_HOURS)
+    agents = []
+    for number in ("+14155550161", "+14155550162"):
+        agent = Agent(f"ag-{uuid.uuid4().hex[:6]}", "Agent " + number[-2:],
+                      Endpoint("phone", number), queues={"support": 1}, wrap_up_seconds=600)
+        routing.save_agent_profile(agent, OPEN_HOURS)
+        agent.state, agent.state_since = AgentState.AVAILABLE, OPEN_HOURS
+        agent.idle_since = OPEN_HOURS - timedelta(minutes=30)  # idle since before "now"
+        routing.change_agent_state(agent, AgentState.OFFLINE, OPEN_HOURS)
+        agents.append(agent)
+    # other tests' agents must not serve this queue
+    for member in routing.queue_agents("support"):
+        if member.agent_id not in {a.agent_id for a in agents}:
+            routing.save_agent_profile(
+                Agent(member.agent_id, member.name, member.endpoint, queues={}), OPEN_HOURS)
+    for entry in routing.queue_entries("support"):
+        routing.leave_queue("support", entry.entry_key)
+    yield agents
+    for agent in agents:
+        routing.save_agent_profile(Agent(agent.agent_id, agent.name, agent.endpoint, queues={}),
+                                   OPEN_HOURS)
+
+
+def agent_state(agent_id: str) -> str:
+    return AgentItem.get(agent_id, consistent_read=True).state
+
+
+def test_callers_reach_different_agents_with_a_whisper_and_the_third_keeps_its_place(
+    carrier, support_queue
+):
+    first = carrier.place_inbound_call(HOTLINE, "+14155550171", TO_QUEUE)
+    second = carrier.place_inbound_call(HOTLINE, "+14155550172", TO_QUEUE)
+    for t in (first, second):
+        assert not t.errors and not t.application_error, t.errors
+        dials = t.of_type("dial")
+        assert dials and dials[-1]["bridged"], t.events
+        whisper = " ".join(e.get("text", "") for e in dials[-1].get("whisper", []))
+        assert "Support queue" in whisper
+    served = {CallRecord.get(t.call_sid).agent_id for t in (first, second)}
+    assert served == {a.agent_id for a in support_queue}, "two callers, two different agents"
+    assert {agent_state(a.agent_id) for a in support_queue} == {"wrap-up"}
+    assert {CallRecord.get(t.call_sid).outcome for t in (first, second)} == {"agent"}
+
+    # Both agents are in wrap-up: the third caller waits, hears place and wait, presses 1
+    third = carrier.place_inbound_call(HOTLINE, "+14155550173", [*TO_QUEUE, "1"])
+    assert not third.errors, third.errors
+    said = " ".join(third.said)
+    assert "number 1 in line" in said
+    assert "minute" in said, "an estimated wait is announced"
+    assert "call you back" in said
+    entries = routing.queue_entries("support")
+    assert [(e.call_sid, e.kind) for e in entries] == [(third.call_sid, "callback")]
+    record = CallRecord.get(third.call_sid)
+    assert entries[0].joined_at <= record.updated_at, "the request keeps the original join time"
+
+
+def test_an_agent_who_does_not_answer_is_skipped_and_the_caller_keeps_the_front(
+    carrier, support_queue
+):
+    silent, answering = support_queue
+    carrier.set_answer_script(silent.endpoint.address, ["no-answer"])
+    # make the silent agent the longest idle, so they are tried first
+    item = AgentItem.get(silent.agent_id)
+    item.update(actions=[AgentItem.idle_since.set(OPEN_HOURS.replace(hour=1))])
+    t = carrier.place_inbound_call(HOTLINE, "+14155550174", TO_QUEUE)
+    assert not t.application_error, t.errors
+    assert CallRecord.get(t.call_sid).agent_id == answering.agent_id
+    missed = AgentItem.get(silent.agent_id, consistent_read=True)
+    assert missed.state == "available" and missed.missed_in_row == 1
+
+
+def test_with_nobody_logged_in_callers_overflow_at_once(carrier, support_queue):
+    for agent in support_queue:
+        current = routing.get_agent(agent.agent_id)
+        current.state = AgentState.OFFLINE
+        routing.change_agent_state(current, AgentState.AVAILABLE, OPEN_HOURS)
+    t = carrier.place_inbound_call(HOTLINE, "+14155550175", [*TO_QUEUE, "record:4"])
+    assert not t.errors, t.errors
+    assert not t.of_type("enqueue"), "join-empty overflows before the caller is queued"
+    assert CallRecord.get(t.call_sid).outcome == "voicemail"
