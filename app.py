@@ -5,8 +5,10 @@ import logging
 from chalice import Chalice, Rate
 
 from chalicelib.ivr.routes import voice, voice_service
+from chalicelib.messaging.routes import sms
 from chalicelib.routing.api import routing_api
-from chalicelib.routing.voice_routes import agent_voice, routing_service
+from chalicelib.routing.routes import routing_service
+from chalicelib.routing.voice_routes import agent_voice
 from chalicelib.settings import get_settings
 from chalicelib.telephony.webhooks import twilio_signature_guard
 
@@ -18,6 +20,7 @@ app.register_middleware(twilio_signature_guard, "http")
 app.register_blueprint(voice)
 app.register_blueprint(routing_api)
 app.register_blueprint(agent_voice)
+app.register_blueprint(sms)
 
 
 @app.route("/", methods=["GET"])

@@ -170,10 +170,13 @@ class VoiceService:
             raise LookupError(f"no call record for {req.call_sid}")
         if record.step != step or record.node != node:
             return self._replay(record, req, step)
-        if req.params.get("QueueResult") == "redirected" and record.queue_id:
+        queue_result = req.params.get("QueueResult")
+        if queue_result == "redirected" and record.queue_id:
             # Our own dispatch pulled the caller out of the queue to ring an agent: the flow
             # stays at its queue node (the agent path may hand the caller back to it).
             return twiml.empty()
+        if queue_result and record.queue_entry_key:
+            self.routing.leave(record)  # left Twilio's queue (max wait, a key, hang-up)
         flow = flows.get_version(record.flow_id, int(record.flow_version))
         state = self._state(record)
         ctx = self._context(req, record.customer, record)

@@ -33,7 +33,6 @@ from chalicelib.routing.model import (
 )
 from chalicelib.store import routing as store
 from chalicelib.store.calls import get_call
-from chalicelib.store.models import AgentItem
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +132,14 @@ def _boolean(body: dict, key: str, default: bool) -> bool:
     return value
 
 
-def _choice(body: dict, key: str, choices, default: str | None = None) -> str:
+def _choice(body: dict, key: str, choices, default: str | None = None,
+            field: str | None = None) -> str:
     value = body.get(key, default)
     allowed = [str(choice) for choice in choices]
     if value is None:
-        raise InvalidRequest(key, f"is required: one of {', '.join(allowed)}")
+        raise InvalidRequest(field or key, f"is required: one of {', '.join(allowed)}")
     if value not in allowed:
-        raise InvalidRequest(key, f"must be one of {', '.join(allowed)}")
+        raise InvalidRequest(field or key, f"must be one of {', '.join(allowed)}")
     return value
 
 
@@ -184,7 +184,7 @@ def _strings(value, field: str, pattern: re.Pattern) -> list[str]:
 
 def _endpoint(value) -> Endpoint:
     body = _object(value, "endpoint", frozenset({"kind", "address"}))
-    kind = _choice(body, "kind", ("phone", "sip", "client"), default="phone")
+    kind = _choice(body, "kind", ("phone", "sip", "client"), "phone", field="endpoint.kind")
     address = _text(body, "address", required=True, field="endpoint.address", max_length=256)
     if kind == "phone":
         _e164(address, "endpoint.address")
@@ -266,7 +266,7 @@ def create_agent(body: dict, now: datetime) -> dict:
 
 def list_agents(now: datetime) -> dict:
     # No store query lists every agent yet; the agents table is small and admin-only here.
-    agents = sorted((store.to_agent(item) for item in AgentItem.scan()), key=lambda a: a.agent_id)
+    agents = sorted(store.list_agents(), key=lambda a: a.agent_id)
     return {"agents": [agent_json(agent, now) for agent in agents]}
 
 
@@ -351,7 +351,7 @@ def _overflow(value, queue_id: str) -> dict:
     overflow = _object(value, "overflow")
     if not overflow:
         return {}
-    kind = _choice(overflow, "kind", OVERFLOW_KINDS)
+    kind = _choice(overflow, "kind", OVERFLOW_KINDS, field="overflow.kind")
     if kind == "transfer":
         _e164(overflow.get("to"), "overflow.to")
     if kind == "queue":

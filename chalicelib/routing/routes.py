@@ -7,22 +7,19 @@ fake or a service on a simulated clock.
 
 from __future__ import annotations
 
-from chalicelib.settings import get_settings
-
 _service = None
 
 
 def routing_service():
-    """The routing service, built on first use."""
-    global _service
-    if _service is None:
-        from chalicelib.routing.service import RoutingService
+    """The routing service: the one the voice service dispatches with, unless a test set one."""
+    if _service is not None:
+        return _service
+    from chalicelib.ivr.routes import voice_service
 
-        _service = RoutingService(get_settings())
-    return _service
+    return voice_service().routing
 
 
 def set_routing_service(service) -> None:
-    """Swap the service (tests use a fake or a simulated clock); ``None`` rebuilds it lazily."""
+    """Swap the service (tests use a fake); ``None`` goes back to the voice service's."""
     global _service
     _service = service

@@ -107,6 +107,13 @@ class RoutingService:
         calls.set_queue_entry(record.call_sid, queue_id, key)
         record.queue_id, record.queue_entry_key = queue_id, key
 
+    def leave(self, record) -> None:
+        """The caller left the queue before an agent took them: out of our line too (a
+        queue-callback request keeps its place: that caller is waiting, phone down)."""
+        entry = routing.get_entry(record.queue_id, record.queue_entry_key)
+        if entry is not None and entry.kind == "call" and entry.status == "waiting":
+            routing.leave_queue(entry.queue_id, entry.entry_key)
+
     def line_facts(self, record, staffed_hint: int | None = None) -> dict:
         """Position and estimated wait for hold prompts, from our own line."""
         if not record.queue_id or not record.queue_entry_key:

@@ -10,30 +10,13 @@ import logging
 
 from chalice import Blueprint
 
+from chalicelib.routing.routes import routing_service
 from chalicelib.routing.twiml import twiml_hangup
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
 from chalicelib.telephony.webhooks import FORM, error, xml
 
 log = logging.getLogger(__name__)
 agent_voice = Blueprint(__name__)
-
-_service = None
-
-
-def routing_service():
-    """Built on first use, like the voice service (keeps the app's cold import small)."""
-    global _service
-    if _service is None:
-        from chalicelib.ivr.routes import voice_service
-
-        _service = voice_service().routing
-    return _service
-
-
-def set_routing_service(service) -> None:
-    global _service
-    _service = service
-
 
 def _params() -> dict:
     params = parse_form(agent_voice.current_request.raw_body)

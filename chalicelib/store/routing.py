@@ -88,25 +88,37 @@ def agent_by_mobile(mobile: str) -> Agent | None:
 
 
 def save_agent_profile(agent: Agent, now: datetime) -> None:
-    """Create or update an agent's profile (never its live state) and its queue memberships."""
+    """Create or update an agent's profile and queue memberships, never its live state: the
+    profile fields are written with an update, so a reservation made meanwhile stands."""
     existing = get_agent_item(agent.agent_id)
-    item = existing or AgentItem(agent.agent_id, state=AgentState.OFFLINE.value, state_since=now)
-    item.name = agent.name
-    item.endpoint_kind = agent.endpoint.kind
-    item.endpoint_address = agent.endpoint.address
-    item.skills = agent.skills
-    item.queues = agent.queues
-    item.languages = agent.languages
-    item.regions = agent.regions
-    item.wrap_up_seconds = agent.wrap_up_seconds
-    item.mobile = agent.mobile
-    old_queues = set((existing.queues or {}) if existing else {})
+    old_queues = set(existing.queues or {}) if existing else set()
+    profile = [
+        AgentItem.name.set(agent.name),
+        AgentItem.endpoint_kind.set(agent.endpoint.kind),
+        AgentItem.endpoint_address.set(agent.endpoint.address),
+        AgentItem.skills.set(agent.skills),
+        AgentItem.queues.set(agent.queues),
+        AgentItem.languages.set(agent.languages),
+        AgentItem.regions.set(agent.regions),
+        AgentItem.wrap_up_seconds.set(agent.wrap_up_seconds),
+        *_set_or_remove(AgentItem.mobile, agent.mobile),
+        # a new agent starts logged out; an existing one keeps its state
+        AgentItem.state.set(AgentItem.state | AgentState.OFFLINE.value),
+        AgentItem.state_since.set(AgentItem.state_since | now),
+        AgentItem.calls_today.set(AgentItem.calls_today | 0),
+        AgentItem.missed_in_row.set(AgentItem.missed_in_row | 0),
+    ]
     with TransactWrite(connection=transaction_connection()) as tx:
-        tx.save(item)
+        tx.update(AgentItem(agent.agent_id), actions=profile)
         for queue_id, tier in agent.queues.items():
             tx.save(QueueMember(queue_id, agent.agent_id, tier=tier))
         for queue_id in old_queues - set(agent.queues):
             tx.delete(QueueMember(queue_id, agent.agent_id))
+
+
+def list_agents() -> list[Agent]:
+    """Every agent: a small table read whole by the admin API."""
+    return [to_agent(item) for item in AgentItem.scan()]
 
 
 def change_agent_state(
@@ -185,7 +197,11 @@ def config_from_dict(data: dict) -> QueueConfig:
 
 
 def save_queue(config: QueueConfig, now: datetime) -> None:
-    QueueItem(config.queue_id, config=config_to_dict(config), updated_at=now).save()
+    """Write a queue's configuration; its routing data (round-robin pointer, handle times)
+    is left as it is."""
+    QueueItem(config.queue_id).update(
+        actions=[QueueItem.config.set(config_to_dict(config)), QueueItem.updated_at.set(now)]
+    )
 
 
 def get_queue(queue_id: str) -> QueueConfig | None:

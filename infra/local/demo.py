@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from chalicelib.routing.model import Agent, Endpoint, QueueConfig  # noqa: E402
+from chalicelib.store import routing  # noqa: E402
 from chalicelib.store.models import Account, Customer, Hotline  # noqa: E402
 
 DEMO_HOTLINE = "+14155550100"
@@ -20,6 +23,19 @@ DEMO_VIP = "+14155550111"
 DEMO_CALLER = "+14155550122"
 DEMO_ACCOUNT = "79927398713"  # passes the Luhn check the billing flow asks for
 DEMO_PIN = "1234"
+
+
+# Two agents whose phones the carrier emulator answers; they start offline: put them on with
+# `curl -X POST localhost:8000/agents/ag-alice/state -d '{"state": "available"}'` or by texting
+# ON from their mobile (`python -m infra.local.carrier sms ...`).
+DEMO_AGENTS = [
+    Agent("ag-alice", "Alice", Endpoint("phone", "+14155550161"), skills={"billing": 7},
+          queues={"support": 1}, languages=["en-US"], wrap_up_seconds=20,
+          mobile="+14155550181"),
+    Agent("ag-bo", "Bo", Endpoint("phone", "+14155550162"), skills={"billing": 5},
+          queues={"support": 1}, languages=["zh-CN", "en-US"], wrap_up_seconds=20,
+          mobile="+14155550182"),
+]
 
 
 def load_demo(flows_dir: Path = ROOT / "flows") -> list[str]:
@@ -37,11 +53,17 @@ def load_demo(flows_dir: Path = ROOT / "flows") -> list[str]:
         fallback_voicemail=True,
     ).save()
     Customer(DEMO_VIP, name="Ada Lovelace", vip=True, language=None,
-             account_id=DEMO_ACCOUNT, flags=["vip"]).save()
+             account_id=DEMO_ACCOUNT, account_manager="ag-alice", flags=["vip"]).save()
     Customer(DEMO_CALLER, name="Grace Hopper", vip=False, language="zh-CN").save()
     Account(DEMO_ACCOUNT, name="Ada Lovelace", balance_due="42.17", currency="USD",
             due_date="2026-12-15", phone=DEMO_VIP,
             pin_hash=hashlib.sha256(f"{DEMO_ACCOUNT}:{DEMO_PIN}".encode()).hexdigest()).save()
+
+    now = datetime.now(UTC)
+    routing.save_queue(QueueConfig("support", "Support", max_size=25, service_level_seconds=20),
+                       now)
+    for agent in DEMO_AGENTS:
+        routing.save_agent_profile(agent, now)  # profiles only: agents log in themselves
 
     errors = lint_flows(flows_dir)
     if errors:

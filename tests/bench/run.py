@@ -91,7 +91,11 @@ def webhook_figures() -> None:
             TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID="AC" + "0" * 32, TABLE_PREFIX="bench-",
         )
         os.environ.pop("TWILIO_API_BASE", None)
-        _webhooks()
+        counter = _webhooks()
+        from tests.bench import routing as routing_bench
+
+        routing_bench.throughput(counter)
+        routing_bench.stress()
     finally:
         ddb.stop()
 
@@ -181,9 +185,13 @@ def _webhooks() -> None:
     mean = statistics.mean(requests_per_step)
     print(f"DynamoDB requests per IVR step: mean {mean:.2f}, max {max(requests_per_step)}"
           "   (target <= 2)")
+    return counter
 
 
 if __name__ == "__main__":
     print("Switchboard benchmark (figures only; nothing here passes or fails)")
     cold_import()
     webhook_figures()
+    from tests.bench import queue_sim
+
+    queue_sim.main(calls=int(os.environ.get("BENCH_SIM_CALLS", "20000")))

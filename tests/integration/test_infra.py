@@ -153,7 +153,12 @@ def test_policy_grants_exactly_the_stage(stage, config):
     assert f"switchboard-{other}" not in resources and f"/switchboard/{other}" not in resources
     actions = {a for s in policy["Statement"] for a in _list(s["Action"])}
     assert not any(a.endswith("*") for a in actions), actions
-    assert "dynamodb:Scan" not in actions and "dynamodb:DeleteTable" not in actions
+    assert "dynamodb:DeleteTable" not in actions
+    # Scan only on the two small configuration tables the admin API and board read whole
+    scans = [s for s in policy["Statement"] if "dynamodb:Scan" in _list(s["Action"])]
+    assert [sorted(_list(s["Resource"])) for s in scans] == [sorted(
+        f"arn:aws:dynamodb:*:*:table/{env['TABLE_PREFIX']}{name}" for name in ("agents", "queues")
+    )]
 
 
 def _list(value):

@@ -91,6 +91,7 @@ def test_an_agent_who_does_not_answer_is_skipped_and_the_caller_keeps_the_front(
 
 
 def test_with_nobody_logged_in_callers_overflow_at_once(carrier, support_queue):
+    """Join-empty: no agent of the queue is logged in."""
     for agent in support_queue:
         current = routing.get_agent(agent.agent_id)
         current.state = AgentState.OFFLINE
@@ -99,3 +100,20 @@ def test_with_nobody_logged_in_callers_overflow_at_once(carrier, support_queue):
     assert not t.errors, t.errors
     assert not t.of_type("enqueue"), "join-empty overflows before the caller is queued"
     assert CallRecord.get(t.call_sid).outcome == "voicemail"
+
+
+def test_callers_hold_until_the_maximum_wait_then_overflow_to_voicemail(carrier, support_queue):
+    # Given both agents logged in but away: the queue admits callers, nobody can answer
+    for agent in support_queue:
+        current = routing.get_agent(agent.agent_id)
+        current.state, current.state_reason = AgentState.AWAY, "meeting"
+        routing.change_agent_state(current, AgentState.AVAILABLE, OPEN_HOURS)
+    # (each pass of the hold music is a one-key Gather: the caller presses nothing)
+    t = carrier.place_inbound_call(HOTLINE, "+14155550176", [*TO_QUEUE] + ["wait"] * 8)
+    assert not t.errors, t.errors
+    # Then they hear hold music until the flow's max_wait (120 s), leave, and leave a message
+    assert t.of_type("enqueue") and t.of_type("leave")
+    assert t.duration >= 120
+    record = CallRecord.get(t.call_sid)
+    assert {"queue_overflow", "leave_voicemail"} <= set(record.path)
+    assert routing.queue_entries("support") == [], "the caller left the line"

@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     if args.command == "serve":
         return serve(args)
+    if args.command == "sms":
+        return text(args)
     return call(args)
 
 
@@ -65,7 +67,29 @@ def parser() -> argparse.ArgumentParser:
                         help="a running `serve` to place the call through")
     call_p.add_argument("--local", action="store_true",
                         help="run the call in this process even if a server answers")
+    sms_p = sub.add_parser("sms", help="text the app's number (e.g. an agent's ON/OFF)")
+    sms_p.add_argument("--to", required=True)
+    sms_p.add_argument("--from", dest="from_", required=True)
+    sms_p.add_argument("--body", required=True)
+    sms_p.add_argument("--app-url", default=None)
+    sms_p.add_argument("-v", "--verbose", action="store_true")
     return p
+
+
+def text(args: argparse.Namespace) -> int:
+    """Send one inbound SMS to the app, signed as Twilio would, and print the reply."""
+    import xml.etree.ElementTree as ElementTree
+
+    carrier = Carrier(app_url=args.app_url or "http://127.0.0.1:8000",
+                      account_sid=os.environ.get("TWILIO_ACCOUNT_SID"),
+                      auth_token=os.environ.get("TWILIO_AUTH_TOKEN"))
+    status, body = carrier.send_inbound_sms(args.to, args.from_, args.body)
+    if status != 200:
+        print(f"the app answered {status}: {body}", file=sys.stderr)
+        return 2
+    replies = [m.text or "" for m in ElementTree.fromstring(body).iter("Message")]
+    print("\n".join(f"↩ {reply}" for reply in replies) or "(no reply)")
+    return 0
 
 
 def url_option(value: str | None) -> Any:
