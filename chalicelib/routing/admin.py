@@ -23,6 +23,7 @@ import phonenumbers
 
 from chalicelib.logs import mask_text
 from chalicelib.routing import agent_states
+from chalicelib.routing.estimates import abandon_rate
 from chalicelib.routing.model import (
     Agent,
     AgentState,
@@ -53,11 +54,6 @@ OVERFLOW_KINDS = ("queue", "voicemail", "callback", "transfer")
 # Reserved, on-call and wrap-up follow the call (webhooks, the sweeper); people set only these.
 HAND_STATES = (AgentState.AVAILABLE, AgentState.AWAY, AgentState.OFFLINE)
 LINE_LIMIT = 1000  # entries a board reads per queue; a line holds at most max_size callers
-NOT_YET = {
-    "board": "service_level_today and abandon_rate_today need per-queue daily counts of answered"
-             " and abandoned calls, which storage does not keep yet",
-    "context": "previous contacts need an index of calls by caller, which storage lacks yet",
-}
 
 
 class InvalidRequest(ValueError):
@@ -469,10 +465,37 @@ def _board(config: QueueConfig, now: datetime) -> dict:
              "seconds_in_state": _seconds_since(agent.state_since, now)}
             for agent in agents
         ],
-        "service_level_today": None,
-        "abandon_rate_today": None,
-        "note": NOT_YET["board"],
+        **_today(config, now),
     }
+
+
+def _today(config: QueueConfig, now: datetime) -> dict:
+    """Service level, abandon rate and ASA so far today (UTC), from the queue's day counters."""
+    day = store.queue_day(config.queue_id, now.date().isoformat())
+    offered = int(day.offered) if day else 0
+    answered = int(day.answered) if day else 0
+    return {
+        "offered_today": offered,
+        "answered_today": answered,
+        "abandoned_today": int(day.abandoned) if day else 0,
+        "service_level_today": service_level_share(
+            int(day.answered_in_sl) if day else 0, answered),
+        "service_level_seconds": config.service_level_seconds,
+        "abandon_rate_today": abandon_rate(int(day.abandoned) if day else 0, offered),
+        "average_speed_of_answer_today": (round(int(day.wait_seconds) / answered, 1)
+                                          if answered else None),
+    }
+
+
+def service_level_share(in_level: int, answered: int) -> float | None:
+    return round(in_level / answered, 4) if answered else None
+
+
+def previous_contacts(phone: str | None, current_call: str) -> list[dict]:
+    """The caller's recent contacts with us, newest first, without the call in progress."""
+    contact = store.get_contact(phone) if phone else None
+    return [c for c in (contact.recent or []) if c.get("call_sid") != current_call] \
+        if contact else []
 
 
 def agent_context(agent_id: str, now: datetime) -> dict:
@@ -507,6 +530,5 @@ def agent_context(agent_id: str, now: datetime) -> dict:
         "call_started_at": _iso(record.started_at),
         "joined_queue_at": _iso(joined),
         "waited_seconds": _seconds_since(joined or record.started_at, now),
-        "previous_contacts": [],
-        "note": NOT_YET["context"],
+        "previous_contacts": previous_contacts(record.caller, call_sid),
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from chalicelib.prompts import render_prompt
@@ -91,21 +91,36 @@ class RoutingService:
         if queue is None:
             return
         customer = record.customer or {}
+        now = self.clock()
         caller = WaitingCaller(
             call_sid=record.call_sid,
             queue_id=queue_id,
             caller=record.caller or "",
-            joined_at=self.clock(),
+            joined_at=now,
             priority=queue.vip_priority if customer.get("vip") else 0,
             language=language,
             country=country,
             customer_name=customer.get("name"),
             vip=bool(customer.get("vip")),
             dedicated_agent=customer.get("account_manager"),
+            sticky_agent=self._last_agent(record.caller, queue, now),
         )
         key = routing.join_queue(caller)
         calls.set_queue_entry(record.call_sid, queue_id, key)
         record.queue_id, record.queue_entry_key = queue_id, key
+        routing.count_in_queue_day(queue_id, now, offered=1)
+
+    @staticmethod
+    def _last_agent(phone: str | None, queue, now: datetime) -> str | None:
+        """Who served this caller last, if within the queue's sticky window (sticky routing)."""
+        if not phone or queue.sticky_days <= 0:
+            return None
+        contact = routing.get_contact(phone)
+        if contact is None or contact.last_served_at is None:
+            return None
+        if now - contact.last_served_at > timedelta(days=queue.sticky_days):
+            return None
+        return contact.last_agent_id
 
     def leave(self, record) -> None:
         """The caller left the queue before an agent took them: out of our line too (a
@@ -212,6 +227,13 @@ class RoutingService:
         calls.set_agent(call_sid, agent_id)
         queue = routing.get_queue(queue_id)
         waited = round((now - entry.joined_at).total_seconds())
+        level = queue.service_level_seconds if queue else 20
+        routing.count_in_queue_day(queue_id, now, answered=1,
+                                   answered_in_sl=int(waited <= level), wait_seconds=waited)
+        if record.caller:
+            routing.remember_contact(record.caller, {
+                "call_sid": call_sid, "at": now.isoformat(), "queue_id": queue_id,
+                "agent_id": agent_id, "outcome": "answered"}, now)
         text, voice, language = render_prompt(
             "whisper",
             record.language,
@@ -262,6 +284,12 @@ class RoutingService:
                     for agent_id in entry.reserved_agents:
                         self._free_agent(agent_id, now, "caller hung up")
                 routing.leave_queue(entry.queue_id, entry.entry_key)
+                routing.count_in_queue_day(entry.queue_id, now, abandoned=1)
+                if record.caller:
+                    routing.remember_contact(record.caller, {
+                        "call_sid": record.call_sid, "at": now.isoformat(),
+                        "queue_id": entry.queue_id, "agent_id": None,
+                        "outcome": "abandoned"}, now)
         if record.agent_id:
             self._finish_with_agent(record.agent_id, record.call_sid, now)
 

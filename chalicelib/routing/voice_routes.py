@@ -70,3 +70,22 @@ def agent_leg_ended(queue_id, call_sid):
         from chalicelib.store import calls
 
         return xml(service.requeue_twiml(calls.get_call(call_sid)))
+
+
+@agent_voice.route("/twilio/voice/recording", methods=["POST"], content_types=FORM)
+def recording_status():
+    """Twilio's recordingStatusCallback for a queue's dual-channel agent recording."""
+    try:
+        params = _params()
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    from chalicelib.store import calls
+
+    calls.set_recording(params["CallSid"], {
+        "sid": params.get("RecordingSid"),
+        "status": params.get("RecordingStatus"),
+        "url": params.get("RecordingUrl"),
+        "duration": params.get("RecordingDuration"),
+        "channels": params.get("RecordingChannels"),
+    })
+    return xml("<Response/>")

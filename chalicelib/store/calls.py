@@ -254,3 +254,8 @@ def set_agent(call_sid: str, agent_id: str) -> None:
 
 def set_outcome(call_sid: str, outcome: str) -> None:
     CallRecord(call_sid).update(actions=[CallRecord.outcome.set(outcome)])
+
+
+def set_recording(call_sid: str, recording: dict) -> None:
+    """The agent conversation's recording status (in-progress, completed, absent, failed)."""
+    CallRecord(call_sid).update(actions=[CallRecord.recording.set(recording)])

@@ -108,6 +108,7 @@ class CallRecord(_Base):
     queue_id = UnicodeAttribute(null=True)  # set while the caller waits in a queue
     queue_entry_key = UnicodeAttribute(null=True)
     agent_id = UnicodeAttribute(null=True)  # the agent who served (or is serving) the call
+    recording = JSONAttribute(null=True)  # {sid, status, url, duration, channels} if recorded
     expires = TTLAttribute(null=True)
 
     open_calls = OpenCallIndex()
@@ -296,6 +297,37 @@ class QueueEntry(_Base):
     expires = TTLAttribute(null=True)
 
 
+class Contact(_Base):
+    """What we remember of a caller across calls: who served them last, their recent contacts.
+    Feeds sticky routing and the screen pop; kept for everyone, not only known customers."""
+
+    class Meta(_Base.Meta):
+        short_name = "contacts"
+
+    phone = UnicodeAttribute(hash_key=True)
+    last_agent_id = UnicodeAttribute(null=True)
+    last_served_at = UTCDateTimeAttribute(null=True)
+    recent = JSONAttribute(null=True)  # newest first: [{call_sid, at, queue_id, agent_id, outcome}]
+    expires = TTLAttribute(null=True)
+
+
+class QueueDay(_Base):
+    """One queue's counters for one day (UTC), bumped with atomic ADDs: the board's source for
+    service level and abandon rate today."""
+
+    class Meta(_Base.Meta):
+        short_name = "queue_stats"
+
+    queue_id = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)  # ISO date
+    offered = NumberAttribute(default=0)
+    answered = NumberAttribute(default=0)
+    answered_in_sl = NumberAttribute(default=0)
+    abandoned = NumberAttribute(default=0)
+    wait_seconds = NumberAttribute(default=0)  # summed over answered calls, for ASA
+    expires = TTLAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     Hotline,
     FlowVersion,
@@ -309,6 +341,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     QueueItem,
     QueueMember,
     QueueEntry,
+    Contact,
+    QueueDay,
 )
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.

@@ -27,6 +27,8 @@ from chalicelib.routing.model import (
 from chalicelib.store.models import (
     AgentEvent,
     AgentItem,
+    Contact,
+    QueueDay,
     QueueEntry,
     QueueItem,
     QueueMember,
@@ -393,3 +395,47 @@ def convert_to_callback(queue_id: str, key: str) -> bool:
             return False
         raise
     return True
+
+
+# ---- what we remember of callers, and each queue's day ------------------------------------
+
+CONTACTS_KEPT = 10
+CONTACT_RETENTION_DAYS = 400
+STATS_RETENTION_DAYS = 400
+
+
+def get_contact(phone: str) -> Contact | None:
+    try:
+        return Contact.get(phone)
+    except DoesNotExist:
+        return None
+
+
+def remember_contact(phone: str, contact: dict, now: datetime) -> None:
+    """Add a contact to the caller's recent history (newest first, a few kept); a served one
+    also records the agent for sticky routing."""
+    existing = get_contact(phone)
+    recent = [contact] + [c for c in (existing.recent if existing else None) or []
+                          if c.get("call_sid") != contact.get("call_sid")]
+    actions = [
+        Contact.recent.set(recent[:CONTACTS_KEPT]),
+        Contact.expires.set(now + timedelta(days=CONTACT_RETENTION_DAYS)),
+    ]
+    if contact.get("agent_id"):
+        actions += [Contact.last_agent_id.set(contact["agent_id"]),
+                    Contact.last_served_at.set(now)]
+    Contact(phone).update(actions=actions)
+
+
+def count_in_queue_day(queue_id: str, now: datetime, **increments: int) -> None:
+    """Atomically add to today's counters, e.g. ``answered=1, wait_seconds=35``."""
+    actions = [getattr(QueueDay, name).add(value) for name, value in increments.items() if value]
+    actions.append(QueueDay.expires.set(now + timedelta(days=STATS_RETENTION_DAYS)))
+    QueueDay(queue_id, now.date().isoformat()).update(actions=actions)
+
+
+def queue_day(queue_id: str, day: str) -> QueueDay | None:
+    try:
+        return QueueDay.get(queue_id, day)
+    except DoesNotExist:
+        return None

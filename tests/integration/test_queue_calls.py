@@ -58,6 +58,13 @@ def test_callers_reach_different_agents_with_a_whisper_and_the_third_keeps_its_p
         whisper = " ".join(e.get("text", "") for e in dials[-1].get("whisper", []))
         assert "Support queue" in whisper
     served = {CallRecord.get(t.call_sid).agent_id for t in (first, second)}
+    # the board counts today's answered calls and the screen pop knows the caller next time
+    from chalicelib.routing import admin
+
+    today = admin.queue_board("support", OPEN_HOURS)
+    assert today["answered_today"] >= 2 and today["service_level_today"] is not None
+    contact = routing.get_contact("+14155550171")
+    assert contact.last_agent_id in served and contact.recent[0]["outcome"] == "answered"
     assert served == {a.agent_id for a in support_queue}, "two callers, two different agents"
     assert {agent_state(a.agent_id) for a in support_queue} == {"wrap-up"}
     assert {CallRecord.get(t.call_sid).outcome for t in (first, second)} == {"agent"}
@@ -117,3 +124,63 @@ def test_callers_hold_until_the_maximum_wait_then_overflow_to_voicemail(carrier,
     record = CallRecord.get(t.call_sid)
     assert {"queue_overflow", "leave_voicemail"} <= set(record.path)
     assert routing.queue_entries("support") == [], "the caller left the line"
+
+
+def test_a_caller_who_hangs_up_while_an_agent_rings_frees_the_agent_at_once(client, support_queue):
+    from chalicelib.store import calls
+    from tests.integration.conftest import signed_post
+
+    # Given a caller in line, reserved for an agent (the agent's phone is ringing)
+    sid = "CA" + uuid.uuid4().hex
+    step = calls.StepOutcome("main", 1, "en-US", "agent_queue", [], {}, {}, {}, "<Response/>",
+                             None)
+    calls.start_call(calls.NewCall(sid, HOTLINE, "+14155550177", "inbound", None, {}), step,
+                     now=OPEN_HOURS, retention_days=1)
+    from chalicelib.routing.model import WaitingCaller
+
+    key = routing.join_queue(WaitingCaller(sid, "support", "+14155550177", OPEN_HOURS))
+    calls.set_queue_entry(sid, "support", key)
+    agent = support_queue[0]
+    assert routing.reserve(routing.get_entry("support", key), [agent], OPEN_HOURS, 45)
+    # When the caller hangs up
+    response = signed_post(client, "/twilio/voice/status",
+                           {"CallSid": sid, "CallStatus": "completed", "SequenceNumber": "3"})
+    # Then the agent is available again at once and the caller is out of the line
+    assert response.status_code == 200
+    assert agent_state(agent.agent_id) == "available"
+    assert routing.get_entry("support", key) is None
+
+
+def test_the_recording_status_is_stored_on_the_call(client):
+    from chalicelib.store import calls
+    from tests.integration.conftest import signed_post
+
+    sid = "CA" + uuid.uuid4().hex
+    calls.apply_status(sid, "in-progress", sequence=1, duration=None, now=OPEN_HOURS,
+                       retention_days=1)
+    response = signed_post(client, "/twilio/voice/recording", {
+        "CallSid": sid, "RecordingSid": "RE" + "1" * 32, "RecordingStatus": "completed",
+        "RecordingUrl": "https://api.twilio.com/rec", "RecordingDuration": "42",
+        "RecordingChannels": "2"})
+    assert response.status_code == 200
+    assert CallRecord.get(sid).recording["status"] == "completed"
+    assert CallRecord.get(sid).recording["channels"] == "2"
+
+
+def test_a_repeat_caller_goes_back_to_the_agent_who_served_them(carrier, support_queue):
+    # Given a sticky queue, and a caller served by the agent who is NOT longest idle
+    first_agent, second_agent = support_queue
+    routing.save_queue(QueueConfig("support", "Support", max_size=10, sticky_days=7,
+                                   sticky_wait_seconds=60), OPEN_HOURS)
+    routing.remember_contact("+14155550199", {"call_sid": "CA" + "9" * 32, "at": "x",
+                                              "queue_id": "support",
+                                              "agent_id": second_agent.agent_id,
+                                              "outcome": "answered"}, OPEN_HOURS)
+    item = AgentItem.get(first_agent.agent_id)
+    item.update(actions=[AgentItem.idle_since.set(OPEN_HOURS.replace(hour=1))])
+    # When they call again
+    t = carrier.place_inbound_call(HOTLINE, "+14155550199", TO_QUEUE)
+    # Then their last agent takes the call, not the longest-idle one
+    assert not t.application_error, t.errors
+    assert CallRecord.get(t.call_sid).agent_id == second_agent.agent_id
+    routing.save_queue(QueueConfig("support", "Support", max_size=10), OPEN_HOURS)
