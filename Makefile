@@ -7,7 +7,7 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := infra/local/node_modules/.installed
 STAGE ?= dev
 
-.PHONY: run test bench call lint lint-flows bundle package deploy publish-flows clean
+.PHONY: run test bench call text lint lint-flows bundle package deploy publish-flows clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(VENV_STAMP) $(NODE_STAMP) bundle
 call: $(VENV_STAMP)
 	$(PY) -m infra.local.carrier call --to $${TO:-+14155550100} --from $${FROM:-+14155550177} \
 		$(if $(SCRIPT),--script "$(SCRIPT)")
+
+## Text the hotline from a phone (e.g. an agent's ON/OFF/BREAK): make text FROM=+14155550181 BODY=ON
+text: $(VENV_STAMP)
+	$(PY) -m infra.local.carrier sms --to $${TO:-+14155550100} --from "$(FROM)" --body "$(BODY)"
 
 lint: $(VENV_STAMP)
 	$(PY) -m ruff check .

@@ -14,8 +14,8 @@ from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
 
 # Monday 23 Nov 2026, 10:00 in New York: the demo's agents are open.
 OPEN_HOURS = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-# Sunday 22 Nov 2026, 10:00 in New York: closed.
-CLOSED = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+# Christmas Day 2026, 10:00 in New York: the demo agents are off (a holiday).
+CLOSED = datetime(2026, 12, 25, 15, 0, tzinfo=UTC)
 
 
 class Clock:

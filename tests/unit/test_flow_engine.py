@@ -320,6 +320,15 @@ def test_declining_the_text_sends_nothing(flows):
 # ---- business hours --------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def office_flows(flows) -> dict[str, Flow]:
+    """The demo with office hours (Mon-Fri 09:00-18:00 New York) instead of its 24/7 agents."""
+    main = flows["main"]
+    hours = replace(main.nodes["agent_hours"], weekly={"mon-fri": ["09:00-18:00"]})
+    return {**flows, "main": replace(main, nodes={**main.nodes, "agent_hours": hours})}
+
+
+
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
@@ -339,14 +348,14 @@ def test_declining_the_text_sends_nothing(flows):
         (datetime(2026, 12, 24, 15, 0, tzinfo=UTC), "agent_queue"),
     ],
 )
-def test_agent_hours_in_new_york(flows, now, expected):
-    call = to_main_menu(flows, now=now)
+def test_agent_hours_in_new_york(office_flows, now, expected):
+    call = to_main_menu(office_flows, now=now)
     result = call.press("2")
     assert result.visited[:2] == ["agent_hours", expected]
 
 
-def test_after_hours_message_then_voicemail(flows):
-    call = to_main_menu(flows, now=datetime(2026, 3, 7, 15, 0, tzinfo=UTC))
+def test_after_hours_message_then_voicemail(office_flows):
+    call = to_main_menu(office_flows, now=datetime(2026, 3, 7, 15, 0, tzinfo=UTC))
     result = call.press("2")
     assert spoken(result)[0].startswith("Our office is closed right now.")
     assert result.waiting_on == "leave_voicemail"

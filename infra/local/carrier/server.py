@@ -337,6 +337,9 @@ def control(carrier: Carrier, r: Request) -> Reply:
         for number in data.get("numbers", []):
             carrier.opt_out(number)
         return 200, {"ok": True, "opted_out": sorted(carrier.opted_out)}, {}
+    if route == ("POST", "inbound-sms"):
+        status, body = carrier.send_inbound_sms(data["to"], data["from"], data.get("body", ""))
+        return 200, {"status": status, "body": body}, {}
     if route == ("POST", "inbound"):
         options = {k: data[k] for k in ("voice_url", "status_url", "fallback_url",
                                         "forwarded_from", "caller_name") if k in data}
