@@ -214,12 +214,20 @@ class RoutingService:
         """The agent answered: they are on the call, others offered the call are freed."""
         now = self.clock()
         record = calls.get_call(call_sid)
+        agent_item = routing.get_agent_item(agent_id)
+        if record is not None and record.agent_id == agent_id and agent_item is not None \
+                and agent_item.current_call == call_sid:
+            # Twilio retried this request: the agent is already on this call; whisper again.
+            return self._whisper(record, queue_id, waited=None)
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
-        agent = routing.get_agent(agent_id)
+        agent = routing.to_agent(agent_item) if agent_item is not None else None
         if entry is None or agent is None or agent.state is not AgentState.RESERVED:
             return twiml_hangup()  # the reservation is over: this leg must not bridge
         on_call = agent_states.transition(agent, AgentState.ON_CALL, now, f"call {call_sid}")
-        routing.change_agent_state(on_call, AgentState.RESERVED, now, current_call=call_sid)
+        try:
+            routing.change_agent_state(on_call, AgentState.RESERVED, now, current_call=call_sid)
+        except routing.StateConflict:
+            return twiml_hangup()  # the reservation expired this very moment
         for other in entry.reserved_agents:
             if other != agent_id:
                 self._free_agent(other, now, "answered by another agent")
@@ -234,16 +242,23 @@ class RoutingService:
             routing.remember_contact(record.caller, {
                 "call_sid": call_sid, "at": now.isoformat(), "queue_id": queue_id,
                 "agent_id": agent_id, "outcome": "answered"}, now)
+        return self._whisper(record, queue_id, waited, entry, queue)
+
+    def _whisper(self, record, queue_id: str, waited: int | None, entry=None, queue=None) -> str:
+        """What the agent hears before the caller is put through (the queue may switch it off)."""
+        queue = queue or routing.get_queue(queue_id)
+        if queue is not None and not queue.whisper:
+            return twiml_empty()
+        customer = record.customer or {}
         text, voice, language = render_prompt(
             "whisper",
             record.language,
             queue=queue.name if queue else queue_id,
-            caller_name=entry.customer_name,
-            vip=bool(entry.vip),
-            waited_minutes=max(0, round(waited / 60)),
+            caller_name=entry.customer_name if entry else customer.get("name"),
+            vip=bool(entry.vip) if entry else bool(customer.get("vip")),
+            waited_minutes=max(0, round((waited or 0) / 60)),
         )
-        return twiml_say(text, voice, language) if queue is None or queue.whisper else \
-            twiml_empty()
+        return twiml_say(text, voice, language)
 
     def dialed_twiml(self, queue_id: str, call_sid: str, params: dict) -> str:
         """The agent leg ended. Answered: wrap-up, the call is done. Not answered: the caller

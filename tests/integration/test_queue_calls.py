@@ -184,3 +184,21 @@ def test_a_repeat_caller_goes_back_to_the_agent_who_served_them(carrier, support
     assert not t.application_error, t.errors
     assert CallRecord.get(t.call_sid).agent_id == second_agent.agent_id
     routing.save_queue(QueueConfig("support", "Support", max_size=10), OPEN_HOURS)
+
+
+def test_a_retried_whisper_whispers_again_instead_of_dropping_the_agent(client, carrier,
+                                                                        support_queue):
+    from tests.integration.conftest import signed_post
+
+    t = carrier.place_inbound_call(HOTLINE, "+14155550178", TO_QUEUE)
+    record = CallRecord.get(t.call_sid)
+    agent_id = record.agent_id
+    # Put the agent back on that call, as if the bridge were still up, and retry the whisper
+    item = AgentItem.get(agent_id)
+    item.update(actions=[AgentItem.state.set("on-call"), AgentItem.current_call.set(t.call_sid)])
+    retry = signed_post(client, f"/twilio/voice/agent/whisper/support/{t.call_sid}/{agent_id}",
+                        {"CallSid": "CA" + uuid.uuid4().hex, "From": HOTLINE,
+                         "To": "+14155550161"})
+    assert retry.status_code == 200
+    assert b"<Say" in retry.body and b"<Hangup" not in retry.body
+    assert agent_state(agent_id) == "on-call"
