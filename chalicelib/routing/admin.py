@@ -531,4 +531,23 @@ def agent_context(agent_id: str, now: datetime) -> dict:
         "joined_queue_at": _iso(joined),
         "waited_seconds": _seconds_since(joined or record.started_at, now),
         "previous_contacts": previous_contacts(record.caller, call_sid),
+        "transfers": list(record.transfers or []),
     }
+
+
+TRANSFER_KINDS = ("queue", "agent", "number")
+
+
+def transfer(agent_id: str, body: dict, service) -> dict:
+    """Cold-transfer the agent's current caller; the call keeps its context (see the service)."""
+    from chalicelib.routing.service import TransferRefused
+
+    _object(body, "body", frozenset({"to", "target"}))
+    kind = _choice(body, "to", TRANSFER_KINDS)
+    target = _text(body, "target", required=True)
+    target = _e164(target, "target") if kind == "number" else _identifier(target, "target")
+    _stored_agent(agent_id)
+    try:
+        return service.transfer(agent_id, kind, target)
+    except TransferRefused as exc:
+        raise Conflict(str(exc)) from exc

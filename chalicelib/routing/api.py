@@ -72,6 +72,12 @@ def change_agent_state(agent_id):
     return _answer(lambda admin: admin.change_state(agent_id, _body(admin), _now(), _available))
 
 
+@routing_api.route("/agents/{agent_id}/transfer", methods=["POST"], api_key_required=True)
+def transfer_call(agent_id):
+    """Cold transfer of the agent's caller: ``{"to": "queue"|"agent"|"number", "target": ...}``."""
+    return _answer(lambda admin: admin.transfer(agent_id, _body(admin), routing_service()))
+
+
 @routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)
 def agent_history(agent_id):
     limit = (routing_api.current_request.query_params or {}).get("limit")

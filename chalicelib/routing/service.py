@@ -24,6 +24,7 @@ from chalicelib.routing.model import AgentState, Strategy, WaitingCaller
 from chalicelib.routing.twiml import (
     RoutingUrls,
     render_connect,
+    render_dial_out,
     render_requeue,
     twiml_empty,
     twiml_hangup,
@@ -39,9 +40,11 @@ MAX_MISSES = 3  # unanswered offers in a row before an agent is set away
 
 
 class Connector(Protocol):
-    """How a reserved caller is handed to an agent: redirect the call to ``url``."""
+    """How a live call is moved: to TwiML at ``url`` (connect an agent) or given inline."""
 
     def redirect(self, call_sid: str, url: str) -> None: ...
+
+    def redirect_twiml(self, call_sid: str, twiml: str) -> None: ...
 
 
 class TwilioConnector:
@@ -52,6 +55,15 @@ class TwilioConnector:
         from chalicelib.telephony.rest import twilio_client
 
         twilio_client(self.settings).calls(call_sid).update(url=url, method="POST")
+
+    def redirect_twiml(self, call_sid: str, twiml: str) -> None:
+        from chalicelib.telephony.rest import twilio_client
+
+        twilio_client(self.settings).calls(call_sid).update(twiml=twiml)
+
+
+class TransferRefused(Exception):
+    """The transfer cannot happen now (no call, target busy or unknown); the call is untouched."""
 
 
 def utcnow() -> datetime:
@@ -280,14 +292,14 @@ class RoutingService:
             routing.release_entry(entry)
         return self.requeue_twiml(record)
 
-    def requeue_twiml(self, record) -> str:
-        """Back into the Twilio queue, at the flow's queue node (our line kept the place)."""
+    def requeue_twiml(self, record, queue_id: str | None = None) -> str:
+        """Back into a Twilio queue, at the flow's queue node (our line keeps the place)."""
         if record is None or not record.node:
             return twiml_hangup()
         from chalicelib.telephony.twiml import VoiceUrls
 
-        return render_requeue(record.queue_id or "default", VoiceUrls(self.urls.base),
-                              record.step, record.node)
+        return render_requeue(queue_id or record.queue_id or "default",
+                              VoiceUrls(self.urls.base), record.step, record.node)
 
     def caller_gone(self, record) -> None:
         """The caller's call ended: free what it held (an entry, a reservation, an agent)."""
@@ -307,6 +319,60 @@ class RoutingService:
                         "outcome": "abandoned"}, now)
         if record.agent_id:
             self._finish_with_agent(record.agent_id, record.call_sid, now)
+
+    # ---- transfers ------------------------------------------------------------------------
+    def transfer(self, agent_id: str, kind: str, target: str) -> dict:
+        """Cold-transfer the agent's current caller to a queue, an agent or an outside number.
+
+        The call record (IVR path, inputs, customer) goes with the caller, so the next agent's
+        screen pop shows the same context; the transfer itself is added to the record. The
+        transferring agent's leg ends and they go to wrap-up.
+        """
+        now = self.clock()
+        agent = routing.get_agent(agent_id)
+        item = routing.get_agent_item(agent_id)
+        call_sid = item.current_call if item else None
+        if agent is None or agent.state is not AgentState.ON_CALL or not call_sid:
+            raise TransferRefused(f"agent {agent_id} is not on a call")
+        record = calls.get_call(call_sid)
+        if record is None:
+            raise TransferRefused(f"call {call_sid} is unknown")
+        if kind == "number":
+            body = render_dial_out(target, self.urls.base)
+            self.connector.redirect_twiml(call_sid, body)
+        elif kind == "queue":
+            queue = routing.get_queue(target)
+            if queue is None:
+                raise TransferRefused(f"no queue '{target}'")
+            self.join(record, target, record.language, None)
+            self.connector.redirect_twiml(call_sid, self.requeue_twiml(record, target))
+        elif kind == "agent":
+            self._reserve_for_agent(record, target, now)
+            self.connector.redirect(call_sid, self.urls.connect(record.queue_id, call_sid))
+        else:
+            raise TransferRefused(f"cannot transfer to a '{kind}'")
+        self._finish_with_agent(agent_id, call_sid, now)
+        calls.add_transfer(call_sid, {"at": now.isoformat(), "from_agent": agent_id,
+                                      "to": kind, "target": target})
+        log.info("call %s transferred by %s to %s %s", call_sid, agent_id, kind,
+                 target if kind != "number" else "(number)")
+        return {"call_sid": call_sid, "to": kind, "target": target}
+
+    def _reserve_for_agent(self, record, agent_id: str, now: datetime) -> None:
+        """Line the caller up for one named agent and reserve them together, or refuse."""
+        target = routing.get_agent(agent_id)
+        if target is None:
+            raise TransferRefused(f"no agent '{agent_id}'")
+        if target.state is not AgentState.AVAILABLE:
+            raise TransferRefused(f"agent {agent_id} is {target.state.value}, not available")
+        queue_id = next(iter(sorted(target.queues)), None)
+        if queue_id is None:
+            raise TransferRefused(f"agent {agent_id} serves no queue")
+        self.join(record, queue_id, record.language, None)
+        entry = routing.get_entry(queue_id, record.queue_entry_key)
+        if not routing.reserve(entry, [target], now, RESERVATION_SECONDS):
+            routing.leave_queue(queue_id, record.queue_entry_key)
+            raise TransferRefused(f"agent {agent_id} was just taken by another call")
 
     # ---- the sweeper ----------------------------------------------------------------------
     def sweep(self) -> dict:

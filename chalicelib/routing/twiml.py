@@ -74,6 +74,15 @@ def render_requeue(queue: str, urls: VoiceUrls, step: int, node: str) -> str:
     return str(response)
 
 
+def render_dial_out(number: str, base: str) -> str:
+    """A transfer to an outside number: dial it; afterwards the call ends."""
+    response = VoiceResponse()
+    dial = response.dial(timeout=AGENT_RING_SECONDS * 2, answer_on_bridge=True)
+    dial.number(number)
+    response.hangup()
+    return str(response)
+
+
 def twiml_say(text: str, voice: str | None, language: str | None) -> str:
     response = VoiceResponse()
     response.say(text, voice=voice, language=language)

@@ -259,3 +259,10 @@ def set_outcome(call_sid: str, outcome: str) -> None:
 def set_recording(call_sid: str, recording: dict) -> None:
     """The agent conversation's recording status (in-progress, completed, absent, failed)."""
     CallRecord(call_sid).update(actions=[CallRecord.recording.set(recording)])
+
+
+def add_transfer(call_sid: str, transfer: dict) -> None:
+    """Append a transfer to the call's history (the list is created on the first one)."""
+    CallRecord(call_sid).update(
+        actions=[CallRecord.transfers.set((CallRecord.transfers | []).append([transfer]))]
+    )

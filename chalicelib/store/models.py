@@ -109,6 +109,7 @@ class CallRecord(_Base):
     queue_entry_key = UnicodeAttribute(null=True)
     agent_id = UnicodeAttribute(null=True)  # the agent who served (or is serving) the call
     recording = JSONAttribute(null=True)  # {sid, status, url, duration, channels} if recorded
+    transfers = ListAttribute(null=True)  # [{at, from_agent, to, target}] in order
     expires = TTLAttribute(null=True)
 
     open_calls = OpenCallIndex()
