@@ -19,11 +19,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from chalicelib.ivr import templates
 from chalicelib.ivr import verbs as v
-from chalicelib.ivr.model import CollectNode, Flow, HoursNode, MenuNode, Node, QueueNode
+from chalicelib.ivr.model import (
+    CollectNode,
+    Flow,
+    HoursNode,
+    MenuNode,
+    Node,
+    QueueNode,
+    is_open,
+)
 
 MAX_NODES_PER_STEP = 100  # a flow that runs this many nodes without waiting is broken
 
@@ -343,6 +350,11 @@ class _Step:
     def _resume_queue(self, node_id, node, event):
         if event.get("QueueResult") in QUEUE_OVERFLOW:
             return node.on_overflow
+        if "DialCallStatus" in event and "QueueResult" not in event:
+            # the queue's own overflow transferred the caller out (see ivr.service)
+            if event["DialCallStatus"] in TRANSFER_CONNECTED:
+                return self.end("transfer")
+            return node.on_overflow
         self.end("queue")  # bridged (the agent hung up first) or the caller hung up
 
     def _enter_transfer(self, node_id, node):
@@ -355,12 +367,7 @@ class _Step:
 
 
 def _is_open(node: HoursNode, now: datetime) -> bool:
-    local = now.astimezone(ZoneInfo(node.timezone))
-    if local.date().isoformat() in node.holidays:
-        return False
-    minute = local.hour * 60 + local.minute
-    spans = node.opening_minutes().get(local.weekday(), [])
-    return any(start <= minute < end for start, end in spans)
+    return is_open(node.timezone, node.weekly, node.holidays, now)
 
 
 def _spoken_option(node: MenuNode, speech: str, language: str) -> str | None:

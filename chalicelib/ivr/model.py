@@ -16,10 +16,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from types import UnionType
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo
 
 NODE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # node ids end up in webhook URLs
 TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # template names end up in file paths
@@ -191,11 +193,27 @@ class HoursNode(Node):
 
     def opening_minutes(self) -> dict[int, list[tuple[int, int]]]:
         """Weekday (0 = Monday) -> [(start, end)] in minutes after local midnight."""
-        week: dict[int, list[tuple[int, int]]] = {}
-        for days, spans in self.weekly.items():
-            for day in parse_days(days):
-                week.setdefault(day, []).extend(parse_span(span) for span in spans)
-        return week
+        return opening_minutes(self.weekly)
+
+
+def opening_minutes(weekly: dict[str, list[str]]) -> dict[int, list[tuple[int, int]]]:
+    """Weekday (0 = Monday) -> [(start, end)] in minutes after local midnight."""
+    week: dict[int, list[tuple[int, int]]] = {}
+    for days, spans in weekly.items():
+        for day in parse_days(days):
+            week.setdefault(day, []).extend(parse_span(span) for span in spans)
+    return week
+
+
+def is_open(timezone: str, weekly: dict[str, list[str]], holidays, now: datetime) -> bool:
+    """Open at ``now`` by a weekly schedule in ``timezone``, closed all day on ``holidays``.
+    Shared by the flow's *hours* node and queue hours."""
+    local = now.astimezone(ZoneInfo(timezone))
+    if local.date().isoformat() in holidays:
+        return False
+    minute = local.hour * 60 + local.minute
+    return any(start <= minute < end
+               for start, end in opening_minutes(weekly).get(local.weekday(), []))
 
 
 def parse_days(days: str) -> range:

@@ -175,12 +175,20 @@ class VoiceService:
             # Our own dispatch pulled the caller out of the queue to ring an agent: the flow
             # stays at its queue node (the agent path may hand the caller back to it).
             return twiml.empty()
+        left_for = None
         if queue_result and record.queue_entry_key:
-            self.routing.leave(record)  # left Twilio's queue (max wait, a key, hang-up)
+            left_for = self.routing.leave(record)  # left Twilio's queue (max wait, key, hang-up)
         flow = flows.get_version(record.flow_id, int(record.flow_version))
         state = self._state(record)
         ctx = self._context(req, record.customer, record)
-        result = engine.resume(flow, node, req.params, ctx, state, self.ports)
+        if queue_result == "leave" and left_for is None and record.queue_id and \
+                self.routing.overflow_of(record.queue_id):
+            # The wait ran out: the queue's own overflow action (to another queue, a callback,
+            # a transfer) rather than the flow's.
+            result = self._overflow(flow, v.StepResult(flow=flow),
+                                    v.Enqueue(node, record.queue_id), ctx, state)
+        else:
+            result = engine.resume(flow, node, req.params, ctx, state, self.ports)
         result = self._admit_or_overflow(flow, result, ctx, state, req)
         flow = result.flow or flow
         body = twiml.render(result.verbs, self.urls, step=step + 1)
@@ -204,6 +212,9 @@ class VoiceService:
         if record.queue_id:
             self.routing.dispatch(record.queue_id)  # the caller is surely in Twilio's queue now
         line = self.routing.line_facts(record)
+        max_wait = self.routing.max_wait_seconds(record.queue_id)
+        if max_wait is not None and _int(req.params.get("QueueTime"), 0) >= max_wait:
+            return twiml.leave()  # the queue's own limit, on top of the flow node's max_wait
         verbs = engine.hold(flow, node, req.params, ctx, self._state(record), line)
         if not line or any(isinstance(verb, v.Leave) for verb in verbs):
             return twiml.render_hold(verbs)
@@ -219,6 +230,7 @@ class VoiceService:
         if digits == "1" and self.routing.keep_place_for_callback(record):
             return twiml.say_and_hangup(*render_prompt("queue_callback_confirmed", record.language))
         if digits == "2":
+            self.routing.choose_voicemail(record)
             return twiml.leave()
         return twiml.empty()  # anything else: back to the hold music
 
@@ -264,22 +276,44 @@ class VoiceService:
 
     # ---- queues ------------------------------------------------------------------------------
     def _admit_or_overflow(self, flow, result, ctx, state, req) -> v.StepResult:
-        """A step that ends in a queue: check the queue can take the caller; if not (nobody
-        logged in, full), continue at the queue node's overflow in the same answer."""
+        """A step that ends in a queue: check the queue can take the caller; if not (closed,
+        nobody logged in, full), apply the overflow within the same answer."""
         enqueue = next((verb for verb in result.verbs if isinstance(verb, v.Enqueue)), None)
         if enqueue is None:
             return result
         reason = self.routing.overflow_reason(enqueue.queue)
         if reason is None:
             return result
+        log.info("call %s: queue %s overflows (%s)", req.call_sid, enqueue.queue, reason)
+        return self._overflow(flow, result, enqueue, ctx, state)
+
+    def _overflow(self, flow, result, enqueue, ctx, state) -> v.StepResult:
+        """The queue's own overflow action if it has one, else the flow's ``on_overflow``."""
+        action = self.routing.overflow_of(enqueue.queue)
+        before = [verb for verb in result.verbs if verb is not enqueue]
+        kind = action.get("kind")
+        if kind == "queue" and self.routing.overflow_reason(action["queue"]) is None:
+            result.verbs = before + [v.Enqueue(enqueue.node, action["queue"])]
+            result.waiting_on, result.outcome = enqueue.node, None
+            return result
+        if kind == "transfer":
+            result.verbs = before + [_say("queue_transfer", state.language),
+                                     v.Dial(enqueue.node, action["to"])]
+            result.waiting_on, result.outcome = enqueue.node, "transfer"
+            return result
+        if kind == "callback":
+            result.verbs = before + [_say("queue_callback_confirmed", state.language),
+                                     v.Hangup()]
+            result.effects = result.effects + [v.KeepPlaceForCallback(enqueue.queue)]
+            result.waiting_on, result.outcome = None, "callback"
+            return result
         overflow = engine.resume(
             result.flow or flow, enqueue.node, {"QueueResult": "queue-full"}, ctx, state,
             self.ports,
         )
-        overflow.verbs = [verb for verb in result.verbs if verb is not enqueue] + overflow.verbs
+        overflow.verbs = before + overflow.verbs
         overflow.effects = result.effects + overflow.effects
         overflow.visited = result.visited + overflow.visited
-        log.info("call %s: queue %s overflows (%s)", req.call_sid, enqueue.queue, reason)
         return overflow
 
     def _join_queue(self, result, record, state, req) -> None:
@@ -393,6 +427,8 @@ class VoiceService:
                     settings=self.settings,
                     now=self.clock(),
                 )
+            elif isinstance(effect, v.KeepPlaceForCallback):
+                self.routing.keep_place(record, effect.queue, record.language)
             elif isinstance(effect, v.SaveVoicemail):
                 voicemails.save_recording(
                     recording_sid=effect.recording_sid,

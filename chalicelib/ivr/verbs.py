@@ -104,6 +104,13 @@ class SaveVoicemail:
     language: str | None = None
 
 
+@dataclass(frozen=True)
+class KeepPlaceForCallback:
+    """Put the caller in ``queue``'s line as a callback request (they hang up, keep the place)."""
+
+    queue: str
+
+
 @dataclass
 class StepResult:
     """The outcome of one engine step: what to play, the new state, what else to do."""

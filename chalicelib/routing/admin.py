@@ -17,10 +17,12 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from chalicelib.ivr.model import opening_minutes
 from chalicelib.logs import mask_text
 from chalicelib.routing import agent_states
 from chalicelib.routing.estimates import abandon_rate
@@ -50,7 +52,8 @@ AGENT_LIVE_FIELDS = frozenset(
     {"state", "state_since", "state_reason", "idle_since", "calls_today", "missed_in_row"}
 )
 QUEUE_FIELDS = frozenset(QueueConfig.__dataclass_fields__)
-OVERFLOW_KINDS = ("queue", "voicemail", "callback", "transfer")
+# With no overflow set, the flow's queue node decides (its on_overflow, e.g. voicemail).
+OVERFLOW_KINDS = ("queue", "callback", "transfer")
 # Reserved, on-call and wrap-up follow the call (webhooks, the sweeper); people set only these.
 HAND_STATES = (AgentState.AVAILABLE, AgentState.AWAY, AgentState.OFFLINE)
 LINE_LIMIT = 1000  # entries a board reads per queue; a line holds at most max_size callers
@@ -357,6 +360,29 @@ def _overflow(value, queue_id: str) -> dict:
     return overflow
 
 
+def _hours(value) -> dict:
+    """Queue hours like a flow's hours node: ``{timezone, weekly, holidays}``; {} = always."""
+    hours = _object(value, "hours", frozenset({"timezone", "weekly", "holidays"}))
+    if not hours:
+        return {}
+    try:
+        ZoneInfo(_text(hours, "timezone", required=True, field="hours.timezone"))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidRequest("hours.timezone", "is not an IANA time zone") from exc
+    weekly = _object(hours.get("weekly"), "hours.weekly")
+    try:
+        opening_minutes({days: list(spans) for days, spans in weekly.items()})
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest("hours.weekly", str(exc)) from exc
+    holidays = hours.get("holidays", [])
+    for i, day in enumerate(holidays if isinstance(holidays, list) else [None]):
+        try:
+            date.fromisoformat(day)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequest(f"hours.holidays[{i}]", "must be a date YYYY-MM-DD") from exc
+    return {"timezone": hours["timezone"], "weekly": weekly, "holidays": holidays}
+
+
 def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
     _object(body, "body", QUEUE_FIELDS)
     if body.get("queue_id", queue_id) != queue_id:
@@ -389,6 +415,7 @@ def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
         offer_callback=flag("offer_callback"),
         offer_voicemail=flag("offer_voicemail"),
         service_level_seconds=number("service_level_seconds", 1, 3600),
+        hours=_hours(body.get("hours", {})),
     )
 
 

@@ -85,6 +85,7 @@ class QueueConfig:
     offer_callback: bool = True
     offer_voicemail: bool = True
     service_level_seconds: int = 20
+    hours: dict = field(default_factory=dict)  # {timezone, weekly, holidays}; empty = always open
 
 
 @dataclass

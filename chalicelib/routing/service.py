@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from chalicelib.ivr.model import is_open
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
 from chalicelib.routing.estimates import estimated_wait
@@ -87,11 +88,15 @@ class RoutingService:
 
     # ---- joining and waiting -------------------------------------------------------------
     def overflow_reason(self, queue_id: str) -> str | None:
-        """Why ``queue_id`` cannot take another caller now (no agent logged in, full), or None.
-        A queue with no routing configuration takes everyone onto hold music."""
+        """Why ``queue_id`` cannot take another caller now (closed, no agent logged in, full),
+        or None. A queue with no routing configuration takes everyone onto hold music."""
         queue = routing.get_queue(queue_id)
         if queue is None:
             return None
+        hours = queue.hours
+        if hours and not is_open(hours["timezone"], hours["weekly"], hours.get("holidays", []),
+                                 self.clock()):
+            return "closed"
         agents = routing.queue_agents(queue_id)
         line = routing.queue_entries(queue_id, limit=queue.max_size + 1)
         logged_in = [a for a in agents if a.state is not AgentState.OFFLINE]
@@ -134,12 +139,36 @@ class RoutingService:
             return None
         return contact.last_agent_id
 
-    def leave(self, record) -> None:
+    def overflow_of(self, queue_id: str) -> dict:
+        """The queue's own overflow action ({kind: queue|callback|transfer, ...}), or {}."""
+        queue = routing.get_queue(queue_id)
+        return dict(queue.overflow) if queue is not None and queue.overflow else {}
+
+    def max_wait_seconds(self, queue_id: str | None) -> int | None:
+        queue = routing.get_queue(queue_id) if queue_id else None
+        return queue.max_wait_seconds if queue is not None else None
+
+    def keep_place(self, record, queue_id: str, language: str | None) -> None:
+        """Line a caller up as a callback request straight away (an overflow to callback)."""
+        self.join(record, queue_id, language, None)
+        routing.convert_to_callback(queue_id, record.queue_entry_key)
+
+    def choose_voicemail(self, record) -> bool:
+        """The caller pressed 2 on hold: out of dispatch now; their leaving means voicemail."""
+        if not record.queue_id or not record.queue_entry_key:
+            return False
+        return routing.mark_entry(record.queue_id, record.queue_entry_key, "voicemail")
+
+    def leave(self, record) -> str | None:
         """The caller left the queue before an agent took them: out of our line too (a
-        queue-callback request keeps its place: that caller is waiting, phone down)."""
+        queue-callback request keeps its place: that caller is waiting, phone down). Returns
+        why they left: "voicemail" when they chose it, else None (the queue gave up)."""
         entry = routing.get_entry(record.queue_id, record.queue_entry_key)
-        if entry is not None and entry.kind == "call" and entry.status == "waiting":
+        if entry is None or entry.kind != "call":
+            return None
+        if entry.status in ("waiting", "voicemail"):
             routing.leave_queue(entry.queue_id, entry.entry_key)
+        return "voicemail" if entry.status == "voicemail" else None
 
     def line_facts(self, record, staffed_hint: int | None = None) -> dict:
         """Position and estimated wait for hold prompts, from our own line."""

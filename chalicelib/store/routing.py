@@ -383,6 +383,20 @@ def add_handle_time(queue_id: str, seconds: int) -> None:
     QueueItem(queue_id).update(actions=[QueueItem.handle_times.set(times)])
 
 
+def mark_entry(queue_id: str, key: str, status: str) -> bool:
+    """Take a waiting entry out of dispatch with a reason (e.g. "voicemail": the caller chose
+    to leave a message); False if it was no longer waiting."""
+    try:
+        QueueEntry(queue_id, key).update(
+            actions=[QueueEntry.status.set(status)], condition=(QueueEntry.status == "waiting")
+        )
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
 def convert_to_callback(queue_id: str, key: str) -> bool:
     """A waiting caller asked to be called back: the entry keeps its place as a callback."""
     try:

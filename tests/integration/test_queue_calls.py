@@ -202,3 +202,54 @@ def test_a_retried_whisper_whispers_again_instead_of_dropping_the_agent(client, 
     assert retry.status_code == 200
     assert b"<Say" in retry.body and b"<Hangup" not in retry.body
     assert agent_state(agent_id) == "on-call"
+
+
+def _queue(**overrides) -> None:
+    routing.save_queue(QueueConfig("support", "Support", **{"max_size": 10, **overrides}),
+                       OPEN_HOURS)
+
+
+def test_a_closed_queue_overflows_to_its_callback_action(carrier, support_queue):
+    # Given queue hours that are over for the day, and callback as the queue's overflow
+    _queue(hours={"timezone": "America/New_York", "weekly": {"mon-fri": ["06:00-09:00"]}},
+           overflow={"kind": "callback"})
+    try:
+        t = carrier.place_inbound_call(HOTLINE, "+14155550191", TO_QUEUE)
+    finally:
+        _queue()
+    assert not t.errors, t.errors
+    assert not t.of_type("enqueue") and "call you back" in " ".join(t.said)
+    assert [(e.call_sid, e.kind) for e in routing.queue_entries("support")] == [
+        (t.call_sid, "callback")]
+
+
+def test_a_full_queue_overflows_into_another_queue(carrier, support_queue):
+    routing.save_queue(QueueConfig("overflow-q", "Overflow", join_empty="wait"), OPEN_HOURS)
+    _queue(max_size=1, overflow={"kind": "queue", "queue": "overflow-q"})
+    from chalicelib.routing.model import WaitingCaller
+
+    routing.join_queue(WaitingCaller("CA" + uuid.uuid4().hex, "support", "+1", OPEN_HOURS))
+    try:
+        t = carrier.place_inbound_call(HOTLINE, "+14155550192", [*TO_QUEUE, "hold:5"])
+    finally:
+        _queue()
+    assert not t.application_error, t.errors
+    assert t.of_type("enqueue")[0]["queue"] == "overflow-q"
+    assert CallRecord.get(t.call_sid).queue_id == "overflow-q"
+
+
+def test_the_queues_own_max_wait_leads_to_its_transfer_action(carrier, support_queue):
+    for agent in support_queue:  # logged in, but nobody free
+        current = routing.get_agent(agent.agent_id)
+        current.state = AgentState.AWAY
+        routing.change_agent_state(current, AgentState.AVAILABLE, OPEN_HOURS)
+    _queue(max_wait_seconds=45, overflow={"kind": "transfer", "to": "+14155550199"})
+    try:
+        t = carrier.place_inbound_call(HOTLINE, "+14155550193", [*TO_QUEUE] + ["wait"] * 4)
+    finally:
+        _queue()
+    assert not t.errors, t.errors
+    assert t.of_type("leave") and 45 <= t.duration
+    dials = t.of_type("dial")
+    assert dials and "+14155550199" in dials[0]["targets"]
+    assert CallRecord.get(t.call_sid).outcome == "transfer"
