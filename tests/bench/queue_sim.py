@@ -170,7 +170,7 @@ def main(calls: int = 30_000, seeds: int = 5) -> None:
         took = time.perf_counter() - started
         r = runs[0]
 
-        def pooled(key: str) -> tuple[float, float]:
+        def pooled(key: str, runs: list[dict] = runs) -> tuple[float, float]:
             values = [run[key] for run in runs]
             spread = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0
             return statistics.fmean(values), spread
