@@ -27,12 +27,10 @@ from chalicelib.routing.twiml import (
     render_connect,
     render_dial_out,
     render_requeue,
-    twiml_empty,
-    twiml_hangup,
-    twiml_say,
 )
 from chalicelib.settings import Settings
 from chalicelib.store import calls, routing
+from chalicelib.telephony import twiml as voice_twiml
 
 log = logging.getLogger(__name__)
 
@@ -263,12 +261,12 @@ class RoutingService:
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
         agent = routing.to_agent(agent_item) if agent_item is not None else None
         if entry is None or agent is None or agent.state is not AgentState.RESERVED:
-            return twiml_hangup()  # the reservation is over: this leg must not bridge
+            return voice_twiml.hangup()  # the reservation is over: this leg must not bridge
         on_call = agent_states.transition(agent, AgentState.ON_CALL, now, f"call {call_sid}")
         try:
             routing.change_agent_state(on_call, AgentState.RESERVED, now, current_call=call_sid)
         except routing.StateConflict:
-            return twiml_hangup()  # the reservation expired this very moment
+            return voice_twiml.hangup()  # the reservation expired this very moment
         for other in entry.reserved_agents:
             if other != agent_id:
                 self._free_agent(other, now, "answered by another agent")
@@ -289,7 +287,7 @@ class RoutingService:
         """What the agent hears before the caller is put through (the queue may switch it off)."""
         queue = queue or routing.get_queue(queue_id)
         if queue is not None and not queue.whisper:
-            return twiml_empty()
+            return voice_twiml.empty()
         customer = record.customer or {}
         text, voice, language = render_prompt(
             "whisper",
@@ -299,7 +297,7 @@ class RoutingService:
             vip=bool(entry.vip) if entry else bool(customer.get("vip")),
             waited_minutes=max(0, round((waited or 0) / 60)),
         )
-        return twiml_say(text, voice, language)
+        return voice_twiml.say(text, voice, language)
 
     def dialed_twiml(self, queue_id: str, call_sid: str, params: dict) -> str:
         """The agent leg ended. Answered: wrap-up, the call is done. Not answered: the caller
@@ -313,7 +311,7 @@ class RoutingService:
             if duration and duration.isdigit():
                 routing.add_handle_time(queue_id, int(duration))
             calls.set_outcome(call_sid, "agent")
-            return twiml_hangup()
+            return voice_twiml.hangup()
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
         if entry is not None and entry.status == "reserved":
             for agent_id in entry.reserved_agents:
@@ -324,7 +322,7 @@ class RoutingService:
     def requeue_twiml(self, record, queue_id: str | None = None) -> str:
         """Back into a Twilio queue, at the flow's queue node (our line keeps the place)."""
         if record is None or not record.node:
-            return twiml_hangup()
+            return voice_twiml.hangup()
         from chalicelib.telephony.twiml import VoiceUrls
 
         return render_requeue(queue_id or record.queue_id or "default",

@@ -81,19 +81,3 @@ def render_dial_out(number: str, base: str) -> str:
     dial.number(number)
     response.hangup()
     return str(response)
-
-
-def twiml_say(text: str, voice: str | None, language: str | None) -> str:
-    response = VoiceResponse()
-    response.say(text, voice=voice, language=language)
-    return str(response)
-
-
-def twiml_hangup() -> str:
-    response = VoiceResponse()
-    response.hangup()
-    return str(response)
-
-
-def twiml_empty() -> str:
-    return str(VoiceResponse())

@@ -11,7 +11,7 @@ import logging
 from chalice import Blueprint
 
 from chalicelib.routing.routes import routing_service
-from chalicelib.routing.twiml import twiml_hangup
+from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
 from chalicelib.telephony.webhooks import FORM, error, xml
 
@@ -52,7 +52,7 @@ def whisper_to_agent(queue_id, call_sid, agent_id):
         return error(400, str(exc))
     except Exception:  # noqa: BLE001 - hang up the agent leg: the caller's dial then fails over
         log.exception("whisper failed for call %s agent %s", call_sid, agent_id)
-        return xml(twiml_hangup())
+        return xml(voice_twiml.hangup())
 
 
 @agent_voice.route("/twilio/voice/agent/dialed/{queue_id}/{call_sid}", methods=["POST"],

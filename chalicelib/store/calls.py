@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.store.models import CallRecord
+from chalicelib.store.models import CallRecord, update_if
 
 OPEN_BUCKETS = 8  # shards of the sparse open-calls index, so no partition runs hot
 
@@ -223,22 +223,17 @@ def stale_open_calls(older_than: datetime, limit: int = 500) -> list[str]:
 
 def close_stale_call(call_sid: str, now: datetime) -> bool:
     """Close a call whose final status never came; a late real callback still wins after."""
-    try:
-        CallRecord(call_sid).update(
-            actions=[
-                CallRecord.outcome.set(CallRecord.outcome | "lost"),
-                CallRecord.ended_at.set(now),
-                CallRecord.vars.remove(),
-                CallRecord.open_bucket.remove(),
-                CallRecord.updated_at.set(now),
-            ],
-            condition=CallRecord.open_bucket.exists(),
-        )
-    except UpdateError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
-    return True
+    return update_if(
+        CallRecord(call_sid),
+        [
+            CallRecord.outcome.set(CallRecord.outcome | "lost"),
+            CallRecord.ended_at.set(now),
+            CallRecord.vars.remove(),
+            CallRecord.open_bucket.remove(),
+            CallRecord.updated_at.set(now),
+        ],
+        CallRecord.open_bucket.exists(),
+    )
 
 
 def set_queue_entry(call_sid: str, queue_id: str, entry_key: str) -> None:

@@ -350,6 +350,19 @@ ALL_MODELS: tuple[type[Model], ...] = (
 LOOKUP_SOURCES: dict[str, type[Model]] = {"accounts": Account, "customers": Customer}
 
 
+def update_if(item: Model, actions: list, condition) -> bool:
+    """Apply ``actions`` to ``item`` only if ``condition`` holds; False when it did not."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 _transaction_connection: Connection | None = None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.routing.model import (
@@ -33,6 +33,7 @@ from chalicelib.store.models import (
     QueueItem,
     QueueMember,
     transaction_connection,
+    update_if,
 )
 
 EVENT_RETENTION_DAYS = 400  # a year of history for reports, plus slack
@@ -351,20 +352,15 @@ def reserve(
 
 def release_entry(entry: QueueEntry) -> bool:
     """Put a reserved entry back in line at its original place (the agent did not answer)."""
-    try:
-        QueueEntry(entry.queue_id, entry.entry_key).update(
-            actions=[
-                QueueEntry.status.set("waiting"),
-                QueueEntry.reserved_agents.set([]),
-                QueueEntry.reserved_until.remove(),
-            ],
-            condition=(QueueEntry.status == "reserved"),
-        )
-    except UpdateError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
-    return True
+    return update_if(
+        QueueEntry(entry.queue_id, entry.entry_key),
+        [
+            QueueEntry.status.set("waiting"),
+            QueueEntry.reserved_agents.set([]),
+            QueueEntry.reserved_until.remove(),
+        ],
+        QueueEntry.status == "reserved",
+    )
 
 
 HANDLE_TIMES_KEPT = 50
@@ -386,29 +382,14 @@ def add_handle_time(queue_id: str, seconds: int) -> None:
 def mark_entry(queue_id: str, key: str, status: str) -> bool:
     """Take a waiting entry out of dispatch with a reason (e.g. "voicemail": the caller chose
     to leave a message); False if it was no longer waiting."""
-    try:
-        QueueEntry(queue_id, key).update(
-            actions=[QueueEntry.status.set(status)], condition=(QueueEntry.status == "waiting")
-        )
-    except UpdateError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
-    return True
+    return update_if(QueueEntry(queue_id, key), [QueueEntry.status.set(status)],
+                     QueueEntry.status == "waiting")
 
 
 def convert_to_callback(queue_id: str, key: str) -> bool:
     """A waiting caller asked to be called back: the entry keeps its place as a callback."""
-    try:
-        QueueEntry(queue_id, key).update(
-            actions=[QueueEntry.kind.set("callback")],
-            condition=(QueueEntry.status == "waiting"),
-        )
-    except UpdateError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
-    return True
+    return update_if(QueueEntry(queue_id, key), [QueueEntry.kind.set("callback")],
+                     QueueEntry.status == "waiting")
 
 
 # ---- what we remember of callers, and each queue's day ------------------------------------

@@ -170,6 +170,12 @@ def fallback_voicemail(say: v.Say, urls: VoiceUrls) -> str:
     return str(response)
 
 
+def say(text: str, voice: str | None = None, language: str | None = None) -> str:
+    response = VoiceResponse()
+    _say(response, v.Say(text, voice, language))
+    return str(response)
+
+
 def hangup() -> str:
     response = VoiceResponse()
     response.hangup()
