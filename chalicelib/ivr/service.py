@@ -216,9 +216,10 @@ class VoiceService:
         if max_wait is not None and _int(req.params.get("QueueTime"), 0) >= max_wait:
             return twiml.leave()  # the queue's own limit, on top of the flow node's max_wait
         verbs = engine.hold(flow, node, req.params, ctx, self._state(record), line)
-        if not line or any(isinstance(verb, v.Leave) for verb in verbs):
+        offers = self.routing.hold_offers(record.queue_id)
+        if not any(offers.values()) or any(isinstance(verb, v.Leave) for verb in verbs):
             return twiml.render_hold(verbs)
-        offer = v.Say(*render_prompt("queue_offer", record.language))
+        offer = v.Say(*render_prompt("queue_offer", record.language, **offers))
         return twiml.render_hold(verbs, offer=offer, choice_url=self.urls.hold_choice(node))
 
     def hold_choice(self, req: VoiceRequest, node: str) -> str:
@@ -227,9 +228,10 @@ class VoiceService:
         record = calls.get_call(req.call_sid)
         if record is None:
             raise LookupError(f"no call record for {req.call_sid}")
-        if digits == "1" and self.routing.keep_place_for_callback(record):
+        offers = self.routing.hold_offers(record.queue_id)
+        if digits == "1" and offers["callback"] and self.routing.keep_place_for_callback(record):
             return twiml.say_and_hangup(*render_prompt("queue_callback_confirmed", record.language))
-        if digits == "2":
+        if digits == "2" and offers["voicemail"]:
             self.routing.choose_voicemail(record)
             return twiml.leave()
         return twiml.empty()  # anything else: back to the hold music

@@ -182,6 +182,13 @@ class RoutingService:
             facts["estimated_wait_minutes"] = max(1, round(wait / 60))
         return facts
 
+    def hold_offers(self, queue_id: str | None) -> dict:
+        """Which keys a waiting caller is offered: 1 = callback keeping the place, 2 = voicemail."""
+        queue = routing.get_queue(queue_id) if queue_id else None
+        if queue is None:
+            return {"callback": False, "voicemail": False}
+        return {"callback": queue.offer_callback, "voicemail": queue.offer_voicemail}
+
     def keep_place_for_callback(self, record) -> bool:
         """The caller pressed 1: their entry becomes a queue-callback request, same place."""
         if not record.queue_id or not record.queue_entry_key:

@@ -253,3 +253,18 @@ def test_the_queues_own_max_wait_leads_to_its_transfer_action(carrier, support_q
     dials = t.of_type("dial")
     assert dials and "+14155550199" in dials[0]["targets"]
     assert CallRecord.get(t.call_sid).outcome == "transfer"
+
+
+def test_a_queue_that_offers_no_callback_ignores_the_key(carrier, support_queue):
+    for agent in support_queue:  # logged in, but nobody free
+        current = routing.get_agent(agent.agent_id)
+        current.state = AgentState.AWAY
+        routing.change_agent_state(current, AgentState.AVAILABLE, OPEN_HOURS)
+    _queue(offer_callback=False)
+    try:
+        t = carrier.place_inbound_call(HOTLINE, "+14155550194", [*TO_QUEUE, "1", "hangup"])
+    finally:
+        _queue()
+    said = " ".join(t.said)
+    assert "press 2" in said and "call you back" not in said
+    assert routing.queue_entries("support") == []
