@@ -209,14 +209,13 @@ class VoiceService:
             raise LookupError(f"no call record for {req.call_sid}")
         flow = flows.get_version(record.flow_id, int(record.flow_version))
         ctx = self._context(req, record.customer, record)
-        if record.queue_id:
-            self.routing.dispatch(record.queue_id)  # the caller is surely in Twilio's queue now
-        line = self.routing.line_facts(record)
-        max_wait = self.routing.max_wait_seconds(record.queue_id)
-        if max_wait is not None and _int(req.params.get("QueueTime"), 0) >= max_wait:
+        # The caller is surely in Twilio's queue now: a dispatch round may ring an agent.
+        facts = self.routing.hold(record)
+        if facts["max_wait"] is not None and _int(req.params.get("QueueTime"), 0) >= \
+                facts["max_wait"]:
             return twiml.leave()  # the queue's own limit, on top of the flow node's max_wait
-        verbs = engine.hold(flow, node, req.params, ctx, self._state(record), line)
-        offers = self.routing.hold_offers(record.queue_id)
+        verbs = engine.hold(flow, node, req.params, ctx, self._state(record), facts["line"])
+        offers = facts["offers"]
         if not any(offers.values()) or any(isinstance(verb, v.Leave) for verb in verbs):
             return twiml.render_hold(verbs)
         offer = v.Say(*render_prompt("queue_offer", record.language, **offers))

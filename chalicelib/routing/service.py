@@ -142,10 +142,6 @@ class RoutingService:
         queue = routing.get_queue(queue_id)
         return dict(queue.overflow) if queue is not None and queue.overflow else {}
 
-    def max_wait_seconds(self, queue_id: str | None) -> int | None:
-        queue = routing.get_queue(queue_id) if queue_id else None
-        return queue.max_wait_seconds if queue is not None else None
-
     def keep_place(self, record, queue_id: str, language: str | None) -> None:
         """Line a caller up as a callback request straight away (an overflow to callback)."""
         self.join(record, queue_id, language, None)
@@ -168,19 +164,29 @@ class RoutingService:
             routing.leave_queue(entry.queue_id, entry.entry_key)
         return "voicemail" if entry.status == "voicemail" else None
 
-    def line_facts(self, record, staffed_hint: int | None = None) -> dict:
-        """Position and estimated wait for hold prompts, from our own line."""
-        if not record.queue_id or not record.queue_entry_key:
-            return {}
-        position = routing.position_in_line(record.queue_id, record.queue_entry_key)
-        agents = routing.queue_agents(record.queue_id)
-        staffed = sum(a.state not in (AgentState.OFFLINE, AgentState.AWAY) for a in agents)
-        handle_times = routing.recent_handle_times(record.queue_id)
-        wait = estimated_wait(position, staffed, handle_times)
-        facts = {"queue_position": position}
-        if wait is not None:
-            facts["estimated_wait_minutes"] = max(1, round(wait / 60))
-        return facts
+    def hold(self, record) -> dict:
+        """Everything one hold-music request needs, read once: run a dispatch round for the
+        queue, then the caller's place, the estimated wait, the limit and the offers.
+
+        Returns ``{"line": {queue_position, estimated_wait_minutes}, "max_wait": seconds,
+        "offers": {callback, voicemail}}``; empty facts for a queue without routing.
+        """
+        item = routing.get_queue_item(record.queue_id) if record.queue_id else None
+        if item is None:
+            return {"line": {}, "max_wait": None, "offers": self.hold_offers(None)}
+        queue = routing.config_from_dict(item.config)
+        agents = routing.queue_agents(queue.queue_id)
+        self.dispatch(queue.queue_id, queue=queue, agents=agents)
+        line = {}
+        if record.queue_entry_key:
+            position = routing.position_in_line(queue.queue_id, record.queue_entry_key)
+            staffed = sum(a.state not in (AgentState.OFFLINE, AgentState.AWAY) for a in agents)
+            wait = estimated_wait(position, staffed, list(item.handle_times or []))
+            line = {"queue_position": position}
+            if wait is not None:
+                line["estimated_wait_minutes"] = max(1, round(wait / 60))
+        offers = {"callback": queue.offer_callback, "voicemail": queue.offer_voicemail}
+        return {"line": line, "max_wait": queue.max_wait_seconds, "offers": offers}
 
     def hold_offers(self, queue_id: str | None) -> dict:
         """Which keys a waiting caller is offered: 1 = callback keeping the place, 2 = voicemail."""
@@ -203,9 +209,10 @@ class RoutingService:
             return 0
         return sum(self.dispatch(queue_id) for queue_id in sorted(agent.queues))
 
-    def dispatch(self, queue_id: str) -> int:
-        """One routing round for ``queue_id``; return the number of reservations made."""
-        queue = routing.get_queue(queue_id)
+    def dispatch(self, queue_id: str, queue=None, agents=None) -> int:
+        """One routing round for ``queue_id``; return the number of reservations made.
+        ``queue`` and ``agents`` may be passed when the caller has just read them."""
+        queue = queue or routing.get_queue(queue_id)
         if queue is None:
             return 0
         now = self.clock()
@@ -217,7 +224,7 @@ class RoutingService:
         ]
         if not waiting:
             return 0
-        agents = routing.queue_agents(queue_id)
+        agents = agents if agents is not None else routing.queue_agents(queue_id)
         pointer = routing.round_robin_pointer(queue_id) if queue.strategy is Strategy.ROUND_ROBIN \
             else None
         offers = selection.choose_offers(queue, waiting, agents, now, last_agent_id=pointer)

@@ -207,6 +207,14 @@ def save_queue(config: QueueConfig, now: datetime) -> None:
     )
 
 
+def get_queue_item(queue_id: str) -> QueueItem | None:
+    """The queue's item: its configuration and its routing data (handle times) in one read."""
+    try:
+        return QueueItem.get(queue_id)
+    except DoesNotExist:
+        return None
+
+
 def get_queue(queue_id: str) -> QueueConfig | None:
     try:
         return config_from_dict(QueueItem.get(queue_id).config)
