@@ -268,3 +268,36 @@ def test_a_queue_that_offers_no_callback_ignores_the_key(carrier, support_queue)
     said = " ".join(t.said)
     assert "press 2" in said and "call you back" not in said
     assert routing.queue_entries("support") == []
+
+
+def test_the_sweeper_expires_a_lost_reservation_and_ends_wrap_up(client, support_queue):
+    from datetime import timedelta as minutes_later
+
+    from chalicelib.routing.model import WaitingCaller
+    from chalicelib.routing.service import RESERVATION_SECONDS, RoutingService
+    from chalicelib.settings import get_settings
+
+    ringing, wrapping = support_queue
+    # Given a reservation whose webhooks were lost, and an agent in wrap-up
+    caller = WaitingCaller("CA" + uuid.uuid4().hex, "support", "+14155550195", OPEN_HOURS)
+    key = routing.join_queue(caller)
+    assert routing.reserve(routing.get_entry("support", key), [ringing], OPEN_HOURS, 45)
+    current = routing.get_agent(wrapping.agent_id)
+    current.state, current.state_since = AgentState.WRAP_UP, OPEN_HOURS
+    routing.change_agent_state(current, AgentState.AVAILABLE, OPEN_HOURS)
+
+    class NoTwilio:
+        def redirect(self, call_sid, url):
+            raise ConnectionError("not in this test")
+
+    later = OPEN_HOURS + minutes_later(seconds=max(RESERVATION_SECONDS, 600) + 1)
+    service = RoutingService(get_settings(), clock=lambda: later, connector=NoTwilio())
+    # When the sweeper runs
+    report = service.sweep()
+    # Then the ringing agent logged a miss, the caller is back in line, wrap-up is over
+    assert report["reservations_expired"] >= 1 and report["wrap_up_ended"] >= 1
+    missed = AgentItem.get(ringing.agent_id, consistent_read=True)
+    assert missed.missed_in_row == 1
+    entry = routing.get_entry("support", key)
+    assert entry is not None and entry.joined_at == OPEN_HOURS, "the caller keeps the place"
+    assert entry.status == "waiting", "a failed connect releases the new reservation too"
