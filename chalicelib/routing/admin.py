@@ -293,6 +293,8 @@ def change_state(
         raise InvalidRequest("state", f"'{state}' follows the call; set available, away or offline")
     reason = _text(body, "reason")
     agent = _stored_agent(agent_id)
+    if agent.state is state and state is not AgentState.AWAY:
+        return agent_json(agent, now)  # already there: a repeated request changes nothing
     if agent.state is AgentState.RESERVED:
         raise Conflict(f"agent {agent_id} is being connected to a caller; try again when the call"
                        " is answered or the offer lapses")
