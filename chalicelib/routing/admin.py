@@ -417,6 +417,7 @@ def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
         offer_callback=flag("offer_callback"),
         offer_voicemail=flag("offer_voicemail"),
         service_level_seconds=number("service_level_seconds", 1, 3600),
+        max_misses=number("max_misses", 0, 50),
         hours=_hours(body.get("hours", {})),
     )
 

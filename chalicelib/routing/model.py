@@ -85,6 +85,7 @@ class QueueConfig:
     offer_callback: bool = True
     offer_voicemail: bool = True
     service_level_seconds: int = 20
+    max_misses: int = 3  # offers an agent lets ring out in a row before being set away (0: never)
     hours: dict = field(default_factory=dict)  # {timezone, weekly, holidays}; empty = always open
 
 

@@ -35,7 +35,7 @@ from chalicelib.telephony import twiml as voice_twiml
 log = logging.getLogger(__name__)
 
 RESERVATION_SECONDS = 45  # ring time plus slack; past this the sweeper frees both sides
-MAX_MISSES = 3  # unanswered offers in a row before an agent is set away
+MAX_MISSES = 3  # unanswered offers in a row before an agent is set away, if the queue is gone
 
 
 class Connector(Protocol):
@@ -328,8 +328,9 @@ class RoutingService:
             return voice_twiml.hangup()
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
         if entry is not None and entry.status == "reserved":
+            queue = routing.get_queue(queue_id)
             for agent_id in entry.reserved_agents:
-                self._miss(agent_id, now)
+                self._miss(agent_id, now, queue.max_misses if queue else MAX_MISSES)
             routing.release_entry(entry)
         return self.requeue_twiml(record)
 
@@ -430,7 +431,7 @@ class RoutingService:
                 if entry.status == "reserved" and entry.reserved_until and \
                         entry.reserved_until < now:
                     for agent_id in entry.reserved_agents:
-                        self._miss(agent_id, now)
+                        self._miss(agent_id, now, queue.max_misses)
                     expired += routing.release_entry(entry)
             offered += self.dispatch(queue.queue_id)
         return {"wrap_up_ended": ended_wrap_up, "reservations_expired": expired,
@@ -444,11 +445,11 @@ class RoutingService:
         self._try_state(agent_states.after_call(agent, now), AgentState.ON_CALL, now,
                         call_sid=call_sid)
 
-    def _miss(self, agent_id: str, now: datetime) -> None:
+    def _miss(self, agent_id: str, now: datetime, max_misses: int) -> None:
         agent = routing.get_agent(agent_id)
         if agent is None or agent.state is not AgentState.RESERVED:
             return
-        self._try_state(agent_states.record_miss(agent, now, MAX_MISSES), AgentState.RESERVED, now)
+        self._try_state(agent_states.record_miss(agent, now, max_misses), AgentState.RESERVED, now)
 
     def _free_agent(self, agent_id: str, now: datetime, reason: str) -> None:
         agent = routing.get_agent(agent_id)

@@ -301,3 +301,19 @@ def test_the_sweeper_expires_a_lost_reservation_and_ends_wrap_up(client, support
     entry = routing.get_entry("support", key)
     assert entry is not None and entry.joined_at == OPEN_HOURS, "the caller keeps the place"
     assert entry.status == "waiting", "a failed connect releases the new reservation too"
+
+
+def test_an_agent_who_misses_too_many_offers_in_a_row_is_set_away(carrier, support_queue):
+    silent, answering = support_queue
+    _queue(max_misses=1)
+    carrier.set_answer_script(silent.endpoint.address, ["no-answer"])
+    AgentItem(silent.agent_id).update(
+        actions=[AgentItem.idle_since.set(OPEN_HOURS.replace(hour=1))])
+    try:
+        t = carrier.place_inbound_call(HOTLINE, "+14155550196", TO_QUEUE)
+    finally:
+        _queue()
+    assert not t.application_error, t.errors
+    assert CallRecord.get(t.call_sid).agent_id == answering.agent_id
+    away = AgentItem.get(silent.agent_id, consistent_read=True)
+    assert (away.state, away.state_reason) == ("away", "missed 1 calls in a row")
