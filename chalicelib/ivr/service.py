@@ -29,7 +29,7 @@ from chalicelib.ivr.request import VoiceRequest
 from chalicelib.logs import mask_number
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
-from chalicelib.routing.service import RoutingService
+from chalicelib.routing.service import QueueConfigs, RoutingService
 from chalicelib.settings import Settings
 from chalicelib.store import calls, directory, flows, voicemails
 from chalicelib.telephony import twiml
@@ -132,7 +132,8 @@ class VoiceService:
         state = engine.CallState(flow_id=flow.id, flow_version=flow.version, language=language)
         ctx = self._context(req, customer)
         result = engine.start(flow, ctx, state, self.ports)
-        result = self._admit_or_overflow(flow, result, ctx, state, req)
+        queues = QueueConfigs()
+        result = self._admit_or_overflow(flow, result, ctx, state, req, queues)
         flow = result.flow or flow
         body = twiml.render(result.verbs, self.urls, step=1)
         new_call = calls.NewCall(
@@ -153,7 +154,7 @@ class VoiceService:
         except calls.StepConflict as conflict:
             return self._replay(conflict.record, req)
         self._act(result.effects, record, flow)
-        self._join_queue(result, record, state, req)
+        self._join_queue(result, record, state, req, queues)
         log.info(
             "call %s from %s answered by flow %s v%s",
             req.call_sid,
@@ -181,15 +182,16 @@ class VoiceService:
         flow = flows.get_version(record.flow_id, int(record.flow_version))
         state = self._state(record)
         ctx = self._context(req, record.customer, record)
+        queues = QueueConfigs()
         if queue_result == "leave" and left_for is None and record.queue_id and \
-                self.routing.overflow_of(record.queue_id):
+                self.routing.overflow_of(record.queue_id, queues):
             # The wait ran out: the queue's own overflow action (to another queue, a callback,
             # a transfer) rather than the flow's.
             result = self._overflow(flow, v.StepResult(flow=flow),
-                                    v.Enqueue(node, record.queue_id), ctx, state)
+                                    v.Enqueue(node, record.queue_id), ctx, state, queues)
         else:
             result = engine.resume(flow, node, req.params, ctx, state, self.ports)
-        result = self._admit_or_overflow(flow, result, ctx, state, req)
+        result = self._admit_or_overflow(flow, result, ctx, state, req, queues)
         flow = result.flow or flow
         body = twiml.render(result.verbs, self.urls, step=step + 1)
         try:
@@ -199,7 +201,7 @@ class VoiceService:
         except calls.StepConflict as conflict:
             return self._replay(conflict.record, req, step)
         self._act(result.effects, record, flow)
-        self._join_queue(result, record, state, req)
+        self._join_queue(result, record, state, req, queues)
         return body
 
     def hold(self, req: VoiceRequest, node: str) -> str:
@@ -276,24 +278,24 @@ class VoiceService:
         return closed
 
     # ---- queues ------------------------------------------------------------------------------
-    def _admit_or_overflow(self, flow, result, ctx, state, req) -> v.StepResult:
+    def _admit_or_overflow(self, flow, result, ctx, state, req, queues) -> v.StepResult:
         """A step that ends in a queue: check the queue can take the caller; if not (closed,
         nobody logged in, full), apply the overflow within the same answer."""
         enqueue = next((verb for verb in result.verbs if isinstance(verb, v.Enqueue)), None)
         if enqueue is None:
             return result
-        reason = self.routing.overflow_reason(enqueue.queue)
+        reason = self.routing.overflow_reason(enqueue.queue, queues)
         if reason is None:
             return result
         log.info("call %s: queue %s overflows (%s)", req.call_sid, enqueue.queue, reason)
-        return self._overflow(flow, result, enqueue, ctx, state)
+        return self._overflow(flow, result, enqueue, ctx, state, queues)
 
-    def _overflow(self, flow, result, enqueue, ctx, state) -> v.StepResult:
+    def _overflow(self, flow, result, enqueue, ctx, state, queues) -> v.StepResult:
         """The queue's own overflow action if it has one, else the flow's ``on_overflow``."""
-        action = self.routing.overflow_of(enqueue.queue)
+        action = self.routing.overflow_of(enqueue.queue, queues)
         before = [verb for verb in result.verbs if verb is not enqueue]
         kind = action.get("kind")
-        if kind == "queue" and self.routing.overflow_reason(action["queue"]) is None:
+        if kind == "queue" and self.routing.overflow_reason(action["queue"], queues) is None:
             result.verbs = before + [v.Enqueue(enqueue.node, action["queue"])]
             result.waiting_on, result.outcome = enqueue.node, None
             return result
@@ -317,10 +319,10 @@ class VoiceService:
         overflow.visited = result.visited + overflow.visited
         return overflow
 
-    def _join_queue(self, result, record, state, req) -> None:
+    def _join_queue(self, result, record, state, req, queues) -> None:
         enqueue = next((verb for verb in result.verbs if isinstance(verb, v.Enqueue)), None)
         if enqueue is not None:
-            self.routing.join(record, enqueue.queue, state.language, req.caller_country)
+            self.routing.join(record, enqueue.queue, state.language, req.caller_country, queues)
 
     # ---- degraded paths: these must not depend on storage ------------------------------
     def fallback(self, req: VoiceRequest | None, known: dict | None = None) -> str:

@@ -69,6 +69,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class QueueConfigs:
+    """Queue configurations read at most once per webhook: one request may consult the same
+    queue several times (admission, overflow, joining the line)."""
+
+    def __init__(self):
+        self._read: dict[str, object] = {}
+
+    def get(self, queue_id: str):
+        if queue_id not in self._read:
+            self._read[queue_id] = routing.get_queue(queue_id)
+        return self._read[queue_id]
+
+
 class RoutingService:
     def __init__(
         self,
@@ -85,10 +98,10 @@ class RoutingService:
         return RoutingUrls(self.settings.public_base_url)
 
     # ---- joining and waiting -------------------------------------------------------------
-    def overflow_reason(self, queue_id: str) -> str | None:
+    def overflow_reason(self, queue_id: str, queues: QueueConfigs | None = None) -> str | None:
         """Why ``queue_id`` cannot take another caller now (closed, no agent logged in, full),
         or None. A queue with no routing configuration takes everyone onto hold music."""
-        queue = routing.get_queue(queue_id)
+        queue = (queues or QueueConfigs()).get(queue_id)
         if queue is None:
             return None
         hours = queue.hours
@@ -100,9 +113,16 @@ class RoutingService:
         logged_in = [a for a in agents if a.state is not AgentState.OFFLINE]
         return selection.overflow_action(queue, len(line), logged_in, 0)
 
-    def join(self, record, queue_id: str, language: str | None, country: str | None) -> None:
+    def join(
+        self,
+        record,
+        queue_id: str,
+        language: str | None,
+        country: str | None,
+        queues: QueueConfigs | None = None,
+    ) -> None:
         """Put a caller the IVR handed to ``queue_id`` in line (after the step is saved)."""
-        queue = routing.get_queue(queue_id)
+        queue = (queues or QueueConfigs()).get(queue_id)
         if queue is None:
             return
         customer = record.customer or {}
@@ -137,9 +157,9 @@ class RoutingService:
             return None
         return contact.last_agent_id
 
-    def overflow_of(self, queue_id: str) -> dict:
+    def overflow_of(self, queue_id: str, queues: QueueConfigs | None = None) -> dict:
         """The queue's own overflow action ({kind: queue|callback|transfer, ...}), or {}."""
-        queue = routing.get_queue(queue_id)
+        queue = (queues or QueueConfigs()).get(queue_id)
         return dict(queue.overflow) if queue is not None and queue.overflow else {}
 
     def keep_place(self, record, queue_id: str, language: str | None) -> None:
@@ -254,7 +274,7 @@ class RoutingService:
         if entry is None or entry.status != "reserved":
             return self.requeue_twiml(record)
         queue = routing.get_queue(queue_id)
-        agents = [a for a in map(routing.get_agent, entry.reserved_agents) if a is not None]
+        agents = routing.get_agents(list(entry.reserved_agents))
         return render_connect(
             agents,
             action=self.urls.dialed(queue_id, call_sid),

@@ -240,10 +240,14 @@ def set_round_robin_pointer(queue_id: str, agent_id: str) -> None:
 
 def queue_agents(queue_id: str) -> list[Agent]:
     """The agents serving a queue (any state), by key: a Query and one BatchGet."""
-    ids = [member.agent_id for member in QueueMember.query(queue_id)]
-    if not ids:
+    return get_agents([member.agent_id for member in QueueMember.query(queue_id)])
+
+
+def get_agents(agent_ids: list[str]) -> list[Agent]:
+    """Several agents in one BatchGet (unknown ids are left out)."""
+    if not agent_ids:
         return []
-    return [to_agent(item) for item in AgentItem.batch_get(ids)]
+    return [to_agent(item) for item in AgentItem.batch_get(agent_ids)]
 
 
 # ---- the waiting line ---------------------------------------------------------------------

@@ -31,8 +31,3 @@ def _enable_ttl(model, attr_name: str) -> None:
         TimeToLiveSpecification={"Enabled": True, "AttributeName": attr_name},
     )
 
-
-def delete_tables() -> None:
-    for model in ALL_MODELS:
-        if model.exists():
-            model.delete_table()

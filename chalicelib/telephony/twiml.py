@@ -120,21 +120,20 @@ def render(verbs: list, urls: VoiceUrls, step: int) -> str:
 def render_hold(verbs: list, offer: v.Say | None = None, choice_url: str | None = None) -> str:
     """TwiML for a queue's waitUrl: only Say, Play, Pause, Gather and Leave are used there.
 
-    With an ``offer`` the prompts and music play inside a one-key Gather, so the caller can
-    press a key (callback, voicemail) at any moment of the wait.
+    With an ``offer`` the prompts, the offer and the music play inside a one-key Gather, so the
+    caller can press a key (callback, voicemail) at any moment of the wait.
     """
     response = VoiceResponse()
-    parent = response
-    if offer is not None and choice_url:
-        parent = response.gather(num_digits=1, action=choice_url, method="POST", timeout=1,
-                                 input="dtmf")
-    for verb in verbs:
-        if isinstance(verb, v.Leave):
-            response.leave()
-            continue
-        _prompt(parent, verb)
-        if offer is not None and parent is not response and verb is verbs[0]:
-            _say(parent, offer)
+    if offer is None or not choice_url:
+        for verb in verbs:
+            response.leave() if isinstance(verb, v.Leave) else _prompt(response, verb)
+        return str(response)
+    gather = response.gather(num_digits=1, action=choice_url, method="POST", timeout=1,
+                             input="dtmf")
+    spoken = [verb for verb in verbs if isinstance(verb, v.Say)]
+    music = [verb for verb in verbs if not isinstance(verb, v.Say)]
+    for verb in [*spoken, offer, *music]:
+        _prompt(gather, verb)
     return str(response)
 
 
