@@ -213,14 +213,22 @@ class VoiceService:
         ctx = self._context(req, record.customer, record)
         # The caller is surely in Twilio's queue now: a dispatch round may ring an agent.
         facts = self.routing.hold(record)
-        if facts["max_wait"] is not None and _int(req.params.get("QueueTime"), 0) >= \
-                facts["max_wait"]:
+        waited = _int(req.params.get("QueueTime"), 0)
+        if facts["max_wait"] is not None and waited >= facts["max_wait"]:
             return twiml.leave()  # the queue's own limit, on top of the flow node's max_wait
         verbs = engine.hold(flow, node, req.params, ctx, self._state(record), facts["line"])
         offers = facts["offers"]
-        if not any(offers.values()) or any(isinstance(verb, v.Leave) for verb in verbs):
+        if any(isinstance(verb, v.Leave) for verb in verbs):
             return twiml.render_hold(verbs)
-        offer = v.Say(*render_prompt("queue_offer", record.language, **offers))
+        offer = None
+        if _announce_now(record.announced_at, waited, facts["announce_every"]):
+            calls.set_announced(record.call_sid, waited)
+            if any(offers.values()):
+                offer = v.Say(*render_prompt("queue_offer", record.language, **offers))
+        else:
+            verbs = verbs[-1:]  # between announcements: only the music
+        if not any(offers.values()):
+            return twiml.render_hold(verbs)
         return twiml.render_hold(verbs, offer=offer, choice_url=self.urls.hold_choice(node))
 
     def hold_choice(self, req: VoiceRequest, node: str) -> str:
@@ -451,6 +459,14 @@ class VoiceService:
 
 def _say(name: str, language: str | None) -> v.Say:
     return v.Say(*render_prompt(name, language))
+
+
+def _announce_now(announced_at, waited: int, every: int) -> bool:
+    """Speak the place in line (and the offers) every ``every`` seconds of waiting, not on each
+    loop of the hold music; a new wait (QueueTime restarts after a missed agent) starts over."""
+    if not every or announced_at is None:
+        return True
+    return waited < announced_at or waited - announced_at >= every
 
 
 def _int(value, default):

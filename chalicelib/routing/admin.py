@@ -566,18 +566,34 @@ def agent_context(agent_id: str, now: datetime) -> dict:
 
 
 TRANSFER_KINDS = ("queue", "agent", "number")
+TRANSFER_MODES = ("cold", "warm")
 
 
 def transfer(agent_id: str, body: dict, service) -> dict:
-    """Cold-transfer the agent's current caller; the call keeps its context (see the service)."""
+    """Transfer the agent's current caller, cold or warm; the call keeps its context."""
     from chalicelib.routing.service import TransferRefused
 
-    _object(body, "body", frozenset({"to", "target"}))
+    _object(body, "body", frozenset({"to", "target", "mode"}))
     kind = _choice(body, "to", TRANSFER_KINDS)
     target = _text(body, "target", required=True)
     target = _e164(target, "target") if kind == "number" else _identifier(target, "target")
+    mode = _choice(body, "mode", TRANSFER_MODES, default="cold")
     _stored_agent(agent_id)
     try:
-        return service.transfer(agent_id, kind, target)
+        return service.transfer(agent_id, kind, target, mode)
+    except TransferRefused as exc:
+        raise Conflict(str(exc)) from exc
+
+
+def finish_warm_transfer(agent_id: str, step: str, service) -> dict:
+    """``complete`` hands the caller to the consulted party; ``cancel`` returns to the caller."""
+    from chalicelib.routing.service import TransferRefused
+
+    if step not in ("complete", "cancel"):
+        raise NotFound("transfer step", step)
+    _stored_agent(agent_id)
+    try:
+        return service.warm.complete(agent_id) if step == "complete" \
+            else service.warm.cancel(agent_id)
     except TransferRefused as exc:
         raise Conflict(str(exc)) from exc

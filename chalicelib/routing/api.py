@@ -74,8 +74,15 @@ def change_agent_state(agent_id):
 
 @routing_api.route("/agents/{agent_id}/transfer", methods=["POST"], api_key_required=True)
 def transfer_call(agent_id):
-    """Cold transfer of the agent's caller: ``{"to": "queue"|"agent"|"number", "target": ...}``."""
+    """Transfer the agent's caller: ``{"to": "queue"|"agent"|"number", "target": ...,
+    "mode": "cold"|"warm"}``; a warm one is finished with ``.../transfer/complete|cancel``."""
     return _answer(lambda admin: admin.transfer(agent_id, _body(admin), routing_service()))
+
+
+@routing_api.route("/agents/{agent_id}/transfer/{step}", methods=["POST"],
+                   api_key_required=True)
+def finish_warm_transfer(agent_id, step):
+    return _answer(lambda admin: admin.finish_warm_transfer(agent_id, step, routing_service()))
 
 
 @routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)

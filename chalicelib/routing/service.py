@@ -23,6 +23,7 @@ from chalicelib.routing import agent_states, selection
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import AgentState, Strategy, WaitingCaller
 from chalicelib.routing.twiml import (
+    AGENT_RING_SECONDS,
     RoutingUrls,
     render_connect,
     render_dial_out,
@@ -45,6 +46,10 @@ class Connector(Protocol):
 
     def redirect_twiml(self, call_sid: str, twiml: str) -> None: ...
 
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str: ...
+
+    def hangup(self, call_sid: str) -> None: ...
+
 
 class TwilioConnector:
     def __init__(self, settings: Settings):
@@ -59,6 +64,20 @@ class TwilioConnector:
         from chalicelib.telephony.rest import twilio_client
 
         twilio_client(self.settings).calls(call_sid).update(twiml=twiml)
+
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+        from chalicelib.telephony.rest import twilio_client
+
+        call = twilio_client(self.settings).calls.create(
+            to=to, from_=from_, url=url, method="POST", status_callback=status_callback,
+            status_callback_method="POST", status_callback_event=["completed"],
+            timeout=AGENT_RING_SECONDS)
+        return call.sid
+
+    def hangup(self, call_sid: str) -> None:
+        from chalicelib.telephony.rest import twilio_client
+
+        twilio_client(self.settings).calls(call_sid).update(status="completed")
 
 
 class TransferRefused(Exception):
@@ -96,6 +115,13 @@ class RoutingService:
     @property
     def urls(self) -> RoutingUrls:
         return RoutingUrls(self.settings.public_base_url)
+
+    @property
+    def warm(self):
+        """Warm transfers (consult first, then hand over): ``routing/consult.py``."""
+        from chalicelib.routing.consult import WarmTransfers
+
+        return WarmTransfers(self)
 
     # ---- joining and waiting -------------------------------------------------------------
     def overflow_reason(self, queue_id: str, queues: QueueConfigs | None = None) -> str | None:
@@ -189,11 +215,13 @@ class RoutingService:
         queue, then the caller's place, the estimated wait, the limit and the offers.
 
         Returns ``{"line": {queue_position, estimated_wait_minutes}, "max_wait": seconds,
-        "offers": {callback, voicemail}}``; empty facts for a queue without routing.
+        "offers": {callback, voicemail}, "announce_every": seconds}``; empty facts for a queue
+        without routing.
         """
         item = routing.get_queue_item(record.queue_id) if record.queue_id else None
         if item is None:
-            return {"line": {}, "max_wait": None, "offers": self.hold_offers(None)}
+            return {"line": {}, "max_wait": None, "offers": self.hold_offers(None),
+                    "announce_every": 0}
         queue = routing.config_from_dict(item.config)
         agents = routing.queue_agents(queue.queue_id)
         self.dispatch(queue.queue_id, queue=queue, agents=agents)
@@ -206,7 +234,8 @@ class RoutingService:
             if wait is not None:
                 line["estimated_wait_minutes"] = max(1, round(wait / 60))
         offers = {"callback": queue.offer_callback, "voicemail": queue.offer_voicemail}
-        return {"line": line, "max_wait": queue.max_wait_seconds, "offers": offers}
+        return {"line": line, "max_wait": queue.max_wait_seconds, "offers": offers,
+                "announce_every": queue.announce_every_seconds}
 
     def hold_offers(self, queue_id: str | None) -> dict:
         """Which keys a waiting caller is offered: 1 = callback keeping the place, 2 = voicemail."""
@@ -283,7 +312,8 @@ class RoutingService:
             recording_status=self.urls.recording_status,
         )
 
-    def whisper_twiml(self, queue_id: str, call_sid: str, agent_id: str) -> str:
+    def whisper_twiml(self, queue_id: str, call_sid: str, agent_id: str,
+                      leg_sid: str | None = None) -> str:
         """The agent answered: they are on the call, others offered the call are freed."""
         now = self.clock()
         record = calls.get_call(call_sid)
@@ -305,7 +335,7 @@ class RoutingService:
             if other != agent_id:
                 self._free_agent(other, now, "answered by another agent")
         routing.leave_queue(queue_id, entry.entry_key)
-        calls.set_agent(call_sid, agent_id)
+        calls.set_agent(call_sid, agent_id, leg_sid)
         queue = routing.get_queue(queue_id)
         waited = round((now - entry.joined_at).total_seconds())
         level = queue.service_level_seconds if queue else 20
@@ -339,6 +369,8 @@ class RoutingService:
         now = self.clock()
         status = params.get("DialCallStatus", "")
         record = calls.get_call(call_sid)
+        if record is not None and record.consult_state:
+            return self.warm.on_hold_twiml()  # the agent stepped into a warm transfer
         if status in ("completed", "answered") and record is not None and record.agent_id:
             self._finish_with_agent(record.agent_id, call_sid, now)
             duration = params.get("DialCallDuration")
@@ -366,6 +398,7 @@ class RoutingService:
     def caller_gone(self, record) -> None:
         """The caller's call ended: free what it held (an entry, a reservation, an agent)."""
         now = self.clock()
+        self.warm.caller_gone(record)
         if record.queue_id and record.queue_entry_key:
             entry = routing.get_entry(record.queue_id, record.queue_entry_key)
             if entry is not None and entry.kind == "call":
@@ -383,22 +416,32 @@ class RoutingService:
             self._finish_with_agent(record.agent_id, record.call_sid, now)
 
     # ---- transfers ------------------------------------------------------------------------
-    def transfer(self, agent_id: str, kind: str, target: str) -> dict:
-        """Cold-transfer the agent's current caller to a queue, an agent or an outside number.
-
-        The call record (IVR path, inputs, customer) goes with the caller, so the next agent's
-        screen pop shows the same context; the transfer itself is added to the record. The
-        transferring agent's leg ends and they go to wrap-up.
-        """
-        now = self.clock()
-        agent = routing.get_agent(agent_id)
+    def current_call_of(self, agent_id: str):
+        """The call record of the call ``agent_id`` is talking on, or TransferRefused."""
         item = routing.get_agent_item(agent_id)
         call_sid = item.current_call if item else None
-        if agent is None or agent.state is not AgentState.ON_CALL or not call_sid:
+        if item is None or item.state != AgentState.ON_CALL.value or not call_sid:
             raise TransferRefused(f"agent {agent_id} is not on a call")
         record = calls.get_call(call_sid)
         if record is None:
             raise TransferRefused(f"call {call_sid} is unknown")
+        return record
+
+    def transfer(self, agent_id: str, kind: str, target: str, mode: str = "cold") -> dict:
+        """Transfer the agent's current caller to a queue, an agent or an outside number.
+
+        The call record (IVR path, inputs, customer) goes with the caller, so the next agent's
+        screen pop shows the same context; the transfer itself is added to the record. A cold
+        transfer ends the agent's leg at once (wrap-up); a warm one consults first
+        (``routing/consult.py``).
+        """
+        if mode == "warm":
+            return self.warm.start(agent_id, kind, target)
+        now = self.clock()
+        record = self.current_call_of(agent_id)
+        if record.consult_state:
+            raise TransferRefused("a warm transfer is in progress; complete or cancel it first")
+        call_sid = record.call_sid
         if kind == "number":
             body = render_dial_out(target, self.urls.base)
             self.connector.redirect_twiml(call_sid, body)

@@ -31,6 +31,15 @@ class RoutingUrls:
     def dialed(self, queue_id: str, call_sid: str) -> str:
         return f"{self.base}/twilio/voice/agent/dialed/{queue_id}/{call_sid}"
 
+    def consult_join(self, call_sid: str) -> str:
+        return f"{self.base}/twilio/voice/agent/consult/{call_sid}/join"
+
+    def consult_status(self, call_sid: str) -> str:
+        return f"{self.base}/twilio/voice/agent/consult/{call_sid}/status"
+
+    def conference_left(self, call_sid: str, party: str) -> str:
+        return f"{self.base}/twilio/voice/agent/consult/{call_sid}/left/{party}"
+
     @property
     def recording_status(self) -> str:
         return f"{self.base}/twilio/voice/recording"
@@ -81,3 +90,41 @@ def render_dial_out(number: str, base: str) -> str:
     dial.number(number)
     response.hangup()
     return str(response)
+
+
+def conference_room(call_sid: str) -> str:
+    """One conference room per call: a warm transfer brings everyone together there."""
+    return f"switchboard-{call_sid}"
+
+
+def render_conference(room: str, *, end_on_exit: bool, action: str | None,
+                      intro: tuple[str, str, str] | None = None) -> str:
+    """Join ``room``. The caller ends it on leaving; agents do not, so a consultation survives
+    either agent. ``action`` tells us when an agent's leg leaves the room."""
+    response = VoiceResponse()
+    if intro:
+        text, voice, language = intro
+        response.say(text, voice=voice, language=language)
+    options = {"action": action, "method": "POST"} if action else {}
+    dial = response.dial(**options)
+    dial.conference(room, start_conference_on_enter=True, end_conference_on_exit=end_on_exit,
+                    beep=False)
+    if not action:
+        response.hangup()
+    return str(response)
+
+
+def render_on_hold(music_url: str) -> str:
+    """The caller waits on music while their agent consults someone else."""
+    response = VoiceResponse()
+    response.play(music_url, loop=0)
+    return str(response)
+
+
+def dial_address(endpoint) -> str:
+    """The ``To`` of a REST call to an agent endpoint (a number, ``client:id`` or a SIP URI)."""
+    if endpoint.kind == "client":
+        return f"client:{endpoint.address}"
+    if endpoint.kind == "sip" and not endpoint.address.startswith("sip:"):
+        return f"sip:{endpoint.address}"
+    return endpoint.address

@@ -46,8 +46,9 @@ def connect_caller(queue_id, call_sid):
                    methods=["POST"], content_types=FORM)
 def whisper_to_agent(queue_id, call_sid, agent_id):
     try:
-        _params()
-        return xml(routing_service().whisper_twiml(queue_id, call_sid, agent_id))
+        params = _params()
+        return xml(routing_service().whisper_twiml(queue_id, call_sid, agent_id,
+                                                   params["CallSid"]))
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     except Exception:  # noqa: BLE001 - hang up the agent leg: the caller's dial then fails over
@@ -70,6 +71,45 @@ def agent_leg_ended(queue_id, call_sid):
         from chalicelib.store import calls
 
         return xml(service.requeue_twiml(calls.get_call(call_sid)))
+
+
+@agent_voice.route("/twilio/voice/agent/consult/{call_sid}/join", methods=["POST"],
+                   content_types=FORM)
+def consulted_party_answered(call_sid):
+    """A warm transfer's consulted party picked up (their own leg asks what to play)."""
+    try:
+        params = _params()
+        return xml(routing_service().warm.answered_twiml(call_sid, params["CallSid"]))
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    except Exception:  # noqa: BLE001 - hang up this leg; its status callback cancels the consult
+        log.exception("consult join failed for call %s", call_sid)
+        return xml(voice_twiml.hangup())
+
+
+@agent_voice.route("/twilio/voice/agent/consult/{call_sid}/status", methods=["POST"],
+                   content_types=FORM)
+def consulted_leg_status(call_sid):
+    try:
+        params = _params()
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    routing_service().warm.leg_status(call_sid, params)
+    return xml("<Response/>")
+
+
+@agent_voice.route("/twilio/voice/agent/consult/{call_sid}/left/{party}", methods=["POST"],
+                   content_types=FORM)
+def left_conference(call_sid, party):
+    """An agent's (or outside party's) leg left the call's conference room."""
+    try:
+        _params()
+        return xml(routing_service().warm.left_twiml(call_sid, party))
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    except Exception:  # noqa: BLE001
+        log.exception("conference exit failed for call %s", call_sid)
+        return xml(voice_twiml.hangup())
 
 
 @agent_voice.route("/twilio/voice/recording", methods=["POST"], content_types=FORM)

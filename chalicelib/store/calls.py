@@ -243,8 +243,16 @@ def set_queue_entry(call_sid: str, queue_id: str, entry_key: str) -> None:
     )
 
 
-def set_agent(call_sid: str, agent_id: str) -> None:
-    CallRecord(call_sid).update(actions=[CallRecord.agent_id.set(agent_id)])
+def set_agent(call_sid: str, agent_id: str, leg_sid: str | None = None) -> None:
+    actions = [CallRecord.agent_id.set(agent_id)]
+    if leg_sid:
+        actions.append(CallRecord.agent_leg_sid.set(leg_sid))
+    CallRecord(call_sid).update(actions=actions)
+
+
+def set_announced(call_sid: str, queue_time: int) -> None:
+    """Remember when (in seconds of waiting) the caller last heard their place in line."""
+    CallRecord(call_sid).update(actions=[CallRecord.announced_at.set(queue_time)])
 
 
 def set_outcome(call_sid: str, outcome: str) -> None:
@@ -261,3 +269,54 @@ def add_transfer(call_sid: str, transfer: dict) -> None:
     CallRecord(call_sid).update(
         actions=[CallRecord.transfers.set((CallRecord.transfers | []).append([transfer]))]
     )
+
+
+# ---- warm transfer (consultation) -------------------------------------------------------------
+CONSULTING = ("dialing", "talking")
+
+
+def start_consult(call_sid: str, consult: dict) -> bool:
+    """Open a consultation on the call unless one is already running (two clicks, two agents)."""
+    return update_if(
+        CallRecord(call_sid),
+        [CallRecord.consult_state.set("dialing"), CallRecord.consult.set(consult)],
+        CallRecord.call_sid.exists() & CallRecord.consult_state.does_not_exist(),
+    )
+
+
+def consult_answered(call_sid: str, consult: dict) -> bool:
+    """The consulted party picked up: dialing -> talking (once)."""
+    return update_if(
+        CallRecord(call_sid),
+        [CallRecord.consult_state.set("talking"), CallRecord.consult.set(consult)],
+        CallRecord.consult_state == "dialing",
+    )
+
+
+def set_consult_leg(call_sid: str, consult: dict) -> None:
+    """Remember the consulted party's CallSid, if the consultation is still running."""
+    update_if(CallRecord(call_sid), [CallRecord.consult.set(consult)],
+              CallRecord.consult_state.is_in(*CONSULTING))
+
+
+def end_consult(call_sid: str, expected: tuple[str, ...], transfer: dict, *,
+                conference: str | None, agent_id: str | None = None,
+                agent_leg_sid: str | None = None, new_agent: bool = False) -> bool:
+    """Close the consultation exactly once (complete, cancel, or the consulted leg failing).
+
+    ``new_agent`` hands the call to the consulted party (``agent_id`` may then be None: an
+    outside number). The outcome is appended to the call's transfer history.
+    """
+    actions = [
+        CallRecord.consult_state.remove(),
+        CallRecord.consult.remove(),
+        CallRecord.transfers.set((CallRecord.transfers | []).append([transfer])),
+    ]
+    if conference:
+        actions.append(CallRecord.conference.set(conference))
+    if new_agent:
+        actions.append(CallRecord.agent_id.set(agent_id) if agent_id
+                       else CallRecord.agent_id.remove())
+        actions.append(CallRecord.agent_leg_sid.set(agent_leg_sid) if agent_leg_sid
+                       else CallRecord.agent_leg_sid.remove())
+    return update_if(CallRecord(call_sid), actions, CallRecord.consult_state.is_in(*expected))

@@ -108,6 +108,11 @@ class CallRecord(_Base):
     queue_id = UnicodeAttribute(null=True)  # set while the caller waits in a queue
     queue_entry_key = UnicodeAttribute(null=True)
     agent_id = UnicodeAttribute(null=True)  # the agent who served (or is serving) the call
+    agent_leg_sid = UnicodeAttribute(null=True)  # CallSid of that agent's leg (for warm transfer)
+    consult_state = UnicodeAttribute(null=True)  # dialing | talking while a warm transfer runs
+    consult = JSONAttribute(null=True)  # {conference, from_agent, to, target, target_agent, leg}
+    conference = UnicodeAttribute(null=True)  # set once the call talks in a conference room
+    announced_at = NumberAttribute(null=True)  # QueueTime of the last position announcement
     recording = JSONAttribute(null=True)  # {sid, status, url, duration, channels} if recorded
     transfers = ListAttribute(null=True)  # [{at, from_agent, to, target}] in order
     expires = TTLAttribute(null=True)

@@ -120,11 +120,12 @@ def render(verbs: list, urls: VoiceUrls, step: int) -> str:
 def render_hold(verbs: list, offer: v.Say | None = None, choice_url: str | None = None) -> str:
     """TwiML for a queue's waitUrl: only Say, Play, Pause, Gather and Leave are used there.
 
-    With an ``offer`` the prompts, the offer and the music play inside a one-key Gather, so the
-    caller can press a key (callback, voicemail) at any moment of the wait.
+    With a ``choice_url`` the prompts, the ``offer`` (if it is spoken this time) and the music
+    play inside a one-key Gather, so the caller can press a key (callback, voicemail) at any
+    moment of the wait.
     """
     response = VoiceResponse()
-    if offer is None or not choice_url:
+    if not choice_url:
         for verb in verbs:
             response.leave() if isinstance(verb, v.Leave) else _prompt(response, verb)
         return str(response)
@@ -132,7 +133,7 @@ def render_hold(verbs: list, offer: v.Say | None = None, choice_url: str | None 
                              input="dtmf")
     spoken = [verb for verb in verbs if isinstance(verb, v.Say)]
     music = [verb for verb in verbs if not isinstance(verb, v.Say)]
-    for verb in [*spoken, offer, *music]:
+    for verb in [*spoken, *([offer] if offer else []), *music]:
         _prompt(gather, verb)
     return str(response)
 

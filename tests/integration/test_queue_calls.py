@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.routing import agent_states
 from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig
 from chalicelib.store import routing
 from chalicelib.store.models import AgentItem, CallRecord
@@ -92,7 +93,10 @@ def test_an_agent_who_does_not_answer_is_skipped_and_the_caller_keeps_the_front(
     item.update(actions=[AgentItem.idle_since.set(OPEN_HOURS.replace(hour=1))])
     t = carrier.place_inbound_call(HOTLINE, "+14155550174", TO_QUEUE)
     assert not t.application_error, t.errors
-    assert CallRecord.get(t.call_sid).agent_id == answering.agent_id
+    record = CallRecord.get(t.call_sid)
+    assert record.agent_id == answering.agent_id
+    # the answering agent's own leg is remembered (a warm transfer moves it)
+    assert record.agent_leg_sid.startswith("CA") and record.agent_leg_sid != t.call_sid
     missed = AgentItem.get(silent.agent_id, consistent_read=True)
     assert missed.state == "available" and missed.missed_in_row == 1
 
@@ -317,3 +321,27 @@ def test_an_agent_who_misses_too_many_offers_in_a_row_is_set_away(carrier, suppo
     assert CallRecord.get(t.call_sid).agent_id == answering.agent_id
     away = AgentItem.get(silent.agent_id, consistent_read=True)
     assert (away.state, away.state_reason) == ("away", "missed 1 calls in a row")
+
+
+def test_place_in_line_is_announced_every_announce_every_seconds_not_every_loop(
+    carrier, support_queue
+):
+    # Given both agents on a break (logged in, so the caller may wait) and announcements
+    # every 90 s, while one loop of hold music lasts 30 s
+    routing.save_queue(QueueConfig("support", "Support", max_size=10,
+                                   announce_every_seconds=90), OPEN_HOURS)
+    for agent in support_queue:
+        routing.change_agent_state(
+            agent_states.transition(routing.get_agent(agent.agent_id), AgentState.AWAY,
+                                    OPEN_HOURS, "break"), AgentState.AVAILABLE, OPEN_HOURS)
+    # When a caller holds for about four minutes
+    t = carrier.place_inbound_call(HOTLINE, "+14155550176", [*TO_QUEUE, "hold:240", *["wait"] * 12])
+    assert not t.errors, t.errors
+    waits = [w for w in t.webhooks if "/twilio/voice/hold/" in w.get("url", "")
+             and "choice" not in w["url"]]
+    announced = [s for s in t.said if "in line" in s]
+    # Then the music looped many times but the place was spoken only every 90 s
+    assert 2 <= len(announced) <= 3, (len(waits), announced)
+    # and the press-1 offer still works between announcements (each wait is a Gather)
+    music = [w["body"] for w in waits if "<Leave" not in w["body"]]  # Leave: the flow's max wait
+    assert len(music) >= 4 and all("<Gather" in body for body in music), music
