@@ -7,7 +7,7 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := infra/local/node_modules/.installed
 STAGE ?= dev
 
-.PHONY: run test bench call text lint lint-flows bundle package deploy publish-flows clean
+.PHONY: run test bench call text lint lint-flows bundle browser package deploy publish-flows clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,12 @@ bundle: $(VENV_STAMP)
 run: $(VENV_STAMP) $(NODE_STAMP) bundle
 	$(PY) -m infra.local.stack
 
+## Debian's Chromium and ChromeDriver for tests/browser, installed only when missing.
+browser:
+	bash infra/local/install-browser.sh
+
 ## The test suite; it starts its own DynamoDB Local on a free port (exit 5, no tests, is a pass).
-test: $(VENV_STAMP) $(NODE_STAMP) bundle
+test: $(VENV_STAMP) $(NODE_STAMP) bundle browser
 	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 bench: $(VENV_STAMP) $(NODE_STAMP) bundle

@@ -4,7 +4,11 @@ import logging
 
 from chalice import Chalice, Rate
 
+from chalicelib.callbacks.missed_api import missed_api
+from chalicelib.callbacks.routes import callbacks_api
+from chalicelib.callbacks.voice_routes import callback_voice
 from chalicelib.ivr.routes import voice, voice_service
+from chalicelib.messaging.api import messaging_api
 from chalicelib.messaging.routes import sms
 from chalicelib.routing.api import routing_api
 from chalicelib.routing.routes import routing_service
@@ -21,6 +25,10 @@ app.register_blueprint(voice)
 app.register_blueprint(routing_api)
 app.register_blueprint(agent_voice)
 app.register_blueprint(sms)
+app.register_blueprint(callbacks_api)
+app.register_blueprint(messaging_api)
+app.register_blueprint(missed_api)
+app.register_blueprint(callback_voice)
 
 
 @app.route("/", methods=["GET"])
@@ -38,3 +46,9 @@ def sweep_stale_calls(event):
 def sweep_queues(event):
     """End finished wrap-ups, expire lost reservations, then dispatch every queue."""
     return routing_service().sweep()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def dispatch_callbacks(event):
+    """Move due callback requests into their queues' lines (within calling hours), then dial."""
+    return routing_service().callbacks.tick()

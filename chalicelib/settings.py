@@ -58,6 +58,13 @@ class Settings:
     fallback_number: str | None = None
     call_retention_days: int = 90
     flow_cache_seconds: float = 15.0
+    # Web callbacks (chalicelib.callbacks): abuse controls and defaults of POST /callbacks.
+    callback_default_hotline: str | None = None  # the hotline a request names none of
+    callback_allowed_origins: tuple[str, ...] = ()  # pages that may embed the widget
+    callback_rate_per_ip: int = 20  # requests per client IP per window
+    callback_rate_per_number: int = 5  # requests per phone number per window
+    callback_rate_window_seconds: int = 3600
+    callback_max_days_ahead: int = 14  # how far ahead a preferred time may be
     _secrets: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -127,6 +134,15 @@ def load_settings(environ: dict | None = None) -> Settings:
         fallback_number=env.get("FALLBACK_NUMBER") or None,
         call_retention_days=int(env.get("CALL_RETENTION_DAYS", "90")),
         flow_cache_seconds=float(env.get("FLOW_CACHE_SECONDS", "15")),
+        callback_default_hotline=env.get("CALLBACK_DEFAULT_HOTLINE") or None,
+        callback_allowed_origins=tuple(
+            origin.strip().rstrip("/")
+            for origin in env.get("CALLBACK_ALLOWED_ORIGINS", "").split(",") if origin.strip()
+        ),
+        callback_rate_per_ip=int(env.get("CALLBACK_RATE_PER_IP", "20")),
+        callback_rate_per_number=int(env.get("CALLBACK_RATE_PER_NUMBER", "5")),
+        callback_rate_window_seconds=int(env.get("CALLBACK_RATE_WINDOW_SECONDS", "3600")),
+        callback_max_days_ahead=int(env.get("CALLBACK_MAX_DAYS_AHEAD", "14")),
     )
 
 

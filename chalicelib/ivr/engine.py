@@ -230,7 +230,11 @@ class _Step:
         return node.otherwise
 
     def _enter_hours(self, node_id, node):
-        return node.open if _is_open(node, self.ctx.now) else node.closed
+        if _is_open(node, self.ctx.now):
+            return node.open
+        # a caller we could not serve: a missed call for the follow-up (callbacks.missed)
+        self.result.effects.append(v.HoursClosed(node_id, self.language))
+        return node.closed
 
     def _enter_lookup(self, node_id, node):
         key = templates.render_string(node.key, self.context())

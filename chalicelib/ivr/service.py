@@ -453,8 +453,25 @@ class VoiceService:
                     now=self.clock(),
                     retention_days=self.settings.call_retention_days,
                 )
+                self._missed_call(record, "voicemail", effect.language)
+            elif isinstance(effect, v.HoursClosed):
+                self._missed_call(record, "after_hours", effect.language)
             else:
                 raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    def _missed_call(self, record, reason: str, language: str | None) -> None:
+        """Record a missed call for the hotline's follow-up (``callbacks.missed``). Whatever goes
+        wrong there is logged: the caller's TwiML is already decided and must not suffer."""
+        try:
+            from chalicelib.callbacks.missed import record_missed_call
+
+            record_missed_call(
+                hotline=record.hotline, caller=record.caller, reason=reason,
+                call_sid=record.call_sid, language=language or record.language,
+                queue_id=record.queue_id, now=self.clock(), settings=self.settings,
+            )
+        except Exception:  # noqa: BLE001 - a follow-up must never break the call
+            log.exception("call %s: missed call (%s) not recorded", record.call_sid, reason)
 
 
 def _say(name: str, language: str | None) -> v.Say:

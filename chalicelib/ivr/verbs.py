@@ -111,6 +111,15 @@ class KeepPlaceForCallback:
     queue: str
 
 
+@dataclass(frozen=True)
+class HoursClosed:
+    """The flow took the closed branch of *hours* node ``node``: the caller called after hours
+    (recorded as a missed call)."""
+
+    node: str
+    language: str | None = None
+
+
 @dataclass
 class StepResult:
     """The outcome of one engine step: what to play, the new state, what else to do."""

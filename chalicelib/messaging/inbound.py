@@ -1,38 +1,155 @@
-"""Texts that arrive on a hotline number.
+"""Texts that arrive on a hotline number: the SMS channel.
 
-For now one kind is understood: an agent texting a state command (``ON``, ``OFF``, ``BREAK``,
-``上线``, ...) from their registered phone. Everything else is acknowledged with no reply; the
-customer SMS channel (opt-outs, replies to confirmations) builds on this entry point.
+In this order:
+
+1. **Agents' state commands.** A text from an agent's registered mobile that is a state command
+   (``ON``, ``OFF``, ``BREAK``, ``上线``, ...) changes the agent's state. Anything else an agent
+   sends gets the command help, except STOP/START, which count for agents as for anyone.
+2. **Keywords** (``keywords.classify``): opt-out records the number on the opt-out list and
+   cancels its open callbacks; opt-in takes it off; help answers with our help text;
+   ``CANCEL CALL`` cancels open callbacks and says so.
+3. **Anything else** goes to the last agent who served that customer (within
+   ``FORWARD_WINDOW_DAYS``), forwarded to the agent's mobile from the hotline number, or, when
+   there is no such agent or the text cannot reach them, becomes a ticket for the admin API.
+
+Which replies we send (as TwiML), and why:
+
+* Opt-out / opt-in with Twilio's own keywords (STOP, START, ...): **none**. On long codes Twilio
+  blocks or unblocks the number and sends the standard confirmation itself before our webhook
+  runs (Twilio support, "Twilio support for opt-out keywords (SMS STOP filtering)"); a second
+  confirmation from us would be noise, and a reply to a number Twilio has just blocked fails
+  with error 21610 anyway. The same holds when the request carries ``OptOutType`` (a Messaging
+  Service with Advanced Opt-Out handled the keyword and sent its configured reply).
+* Opt-out / opt-in with our own keywords (退订, 订阅, TD, ...): Twilio neither acts nor answers,
+  so we send the one confirmation (``sms_opted_out`` / ``sms_opted_in``). That confirmation is
+  the only text an opted-out number ever gets from us, as is the custom in SMS programmes.
+* HELP / INFO / 帮助: our help text, which is the one that names ``CANCEL CALL``. On a long code
+  Twilio also sends its generic help reply to HELP and INFO; configure Advanced Opt-Out's help
+  text if one reply is wanted.
+* Cancel-callback: what was cancelled, or that there was nothing to cancel.
+* Anything else: no reply. The text reaches a person (the agent, or a ticket) who answers it;
+  an automatic "thank you" to every text would be noise, and a text to the wrong number (an
+  agent command from an unregistered phone, say) should meet silence, not an invitation.
+* Nothing at all, except that one opt-out confirmation, to a number on the opt-out list.
+
+Time comes in as ``now`` (the message time for the opt-out list), and cancelling callbacks is
+injected (``cancel_callbacks(number, now) -> int``), so this module needs neither a clock nor
+the callbacks package.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from chalicelib.logs import mask_number
+from chalicelib.messaging import keywords
+from chalicelib.messaging.keywords import Intent, Keyword
+from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
-from chalicelib.routing.model import AgentState
-from chalicelib.store import routing
+from chalicelib.routing.model import Agent, AgentState
+from chalicelib.settings import Settings
+from chalicelib.store import directory, messages, optouts, routing, tickets
 
 log = logging.getLogger(__name__)
 
+CancelCallbacks = Callable[[str, datetime], int]
 
-def handle_inbound_sms(params: dict, now: datetime, on_available) -> str | None:
+FORWARD_WINDOW_DAYS = 30  # an agent who served the customer longer ago than this gets no texts
+FORWARDED_BODY_LIMIT = 1000  # characters of the customer's text in the forward (Twilio: 1,600)
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    message_sid: str
+    sender: str
+    hotline: str
+    body: str
+    media_urls: list[str] = field(default_factory=list)
+    opt_out_type: str | None = None  # Twilio's OptOutType when Advanced Opt-Out handled it
+
+    @classmethod
+    def from_params(cls, params: dict) -> InboundSms:
+        try:
+            media = int(params.get("NumMedia") or 0)
+        except ValueError:
+            media = 0
+        return cls(
+            message_sid=params.get("MessageSid", ""),
+            sender=params.get("From", ""),
+            hotline=params.get("To", ""),
+            body=params.get("Body", ""),
+            media_urls=[params[f"MediaUrl{i}"] for i in range(media) if params.get(f"MediaUrl{i}")],
+            opt_out_type=params.get("OptOutType") or None,
+        )
+
+
+def ticket_id_for(message_sid: str, secret: str) -> str:
+    """The ticket id for an inbound message: the same for a retried webhook (so one ticket per
+    message), and unguessable without ``secret``."""
+    digest = hmac.new(secret.encode(), f"ticket:{message_sid}".encode(), hashlib.sha256)
+    return "TK" + digest.hexdigest()[:32]
+
+
+def handle_inbound_sms(
+    params: dict,
+    now: datetime,
+    on_available: Callable[[str], None],
+    *,
+    cancel_callbacks: CancelCallbacks,
+    settings: Settings,
+) -> str | None:
     """The reply text for an inbound SMS, or None for no reply.
 
-    ``on_available(agent_id)`` runs after an agent becomes available (it dispatches their queues).
+    ``on_available(agent_id)`` runs after an agent becomes available (it dispatches their queues);
+    ``cancel_callbacks(number, now)`` cancels the number's open callback requests.
     """
-    sender = params.get("From", "")
-    agent = routing.agent_by_mobile(sender) if sender else None
-    if agent is None:
-        log.info("sms from %s: not an agent; no reply", mask_number(sender))
+    sms = InboundSms.from_params(params)
+    keyword = keywords.classify(sms.body)
+    agent = routing.agent_by_mobile(sms.sender) if sms.sender else None
+    if agent is not None:
+        command = agent_states.parse_state_command(sms.body)
+        if command is not None:
+            return _change_agent_state(agent, command, now, on_available)
+        if keyword.intent not in (Intent.OPT_OUT, Intent.OPT_IN):
+            return render_prompt("agent_command_help", _agent_language(agent))[0]
+    if not sms.sender:
+        log.info("sms %s has no sender; ignored", sms.message_sid)
         return None
-    language = agent.languages[0] if agent.languages else None
-    command = agent_states.parse_state_command(params.get("Body"))
-    if command is None:
-        return render_prompt("agent_command_help", language)[0]
+    language = _reply_language(keyword, sms)
+    if keyword.intent is Intent.OPT_OUT:
+        return _opt_out(sms, keyword, language, now, cancel_callbacks)
+    if keyword.intent is Intent.OPT_IN:
+        return _opt_in(sms, keyword, language, now)
+    if keyword.intent is Intent.HELP:
+        hotline = directory.get_hotline(sms.hotline)
+        return _reply(sms, "sms_help", language, hotline_name=hotline.name if hotline else None,
+                      cancel_word=keywords.CANCEL_CALLBACK_WORD,
+                      cancel_word_zh=keywords.CANCEL_CALLBACK_WORD_ZH)
+    if keyword.intent is Intent.CANCEL_CALLBACK:
+        cancelled = cancel_callbacks(sms.sender, now)
+        log.info("sms from %s cancelled %d callbacks", mask_number(sms.sender), cancelled)
+        template = "sms_callback_cancelled" if cancelled else "sms_nothing_to_cancel"
+        return _reply(sms, template, language, count=cancelled)
+    _message_for_people(sms, language, now, settings)
+    return None
+
+
+# ---- agents ---------------------------------------------------------------------------------
+
+
+def _agent_language(agent: Agent) -> str | None:
+    return agent.languages[0] if agent.languages else None
+
+
+def _change_agent_state(agent: Agent, command: tuple[AgentState, str], now: datetime,
+                        on_available: Callable[[str], None]) -> str:
+    language = _agent_language(agent)
     state, reason = command
     if agent.state is state:
         return render_prompt("agent_state_changed", language, state=state.value)[0]
@@ -45,3 +162,106 @@ def handle_inbound_sms(params: dict, now: datetime, on_available) -> str | None:
     if state is AgentState.AVAILABLE:
         on_available(agent.agent_id)
     return render_prompt("agent_state_changed", language, state=state.value)[0]
+
+
+# ---- consent --------------------------------------------------------------------------------
+
+
+def _opt_out(sms: InboundSms, keyword: Keyword, language: str | None, now: datetime,
+             cancel_callbacks: CancelCallbacks) -> str | None:
+    if not optouts.opt_out(sms.sender, keyword.word, now, message_sid=sms.message_sid):
+        log.info("sms %s: opt-out from %s is older than an opt-in in force; ignored",
+                 sms.message_sid, mask_number(sms.sender))
+        return None
+    cancelled = cancel_callbacks(sms.sender, now)
+    log.info("%s opted out (%s); %d open callbacks cancelled", mask_number(sms.sender),
+             keyword.word, cancelled)
+    if keyword.carrier_handled or sms.opt_out_type:
+        return None  # Twilio confirmed it
+    return render_prompt("sms_opted_out", language)[0]
+
+
+def _opt_in(sms: InboundSms, keyword: Keyword, language: str | None,
+            now: datetime) -> str | None:
+    if not optouts.opt_in(sms.sender, keyword.word, now, message_sid=sms.message_sid):
+        log.info("sms %s: opt-in from %s is older than an opt-out in force; ignored",
+                 sms.message_sid, mask_number(sms.sender))
+        return None
+    log.info("%s opted back in (%s)", mask_number(sms.sender), keyword.word)
+    if keyword.carrier_handled or sms.opt_out_type:
+        return None
+    return render_prompt("sms_opted_in", language)[0]
+
+
+def _reply(sms: InboundSms, template: str, language: str | None, **context) -> str | None:
+    """A reply, unless the sender opted out: then nothing goes back."""
+    if optouts.is_opted_out(sms.sender):
+        log.info("no reply to %s: opted out", mask_number(sms.sender))
+        return None
+    return render_prompt(template, language, **context)[0]
+
+
+def _reply_language(keyword: Keyword, sms: InboundSms) -> str | None:
+    """Chinese if they wrote Chinese; else the customer's language, else the hotline's."""
+    if keyword.language == "zh-CN":
+        return keyword.language
+    customer = directory.get_customer(sms.sender)
+    if customer and customer.get("language"):
+        return customer["language"]
+    if keyword.language:
+        return keyword.language
+    hotline = directory.get_hotline(sms.hotline)
+    return hotline.default_language if hotline else None
+
+
+# ---- everything else: to the customer's agent, or a ticket ---------------------------------
+
+
+def _message_for_people(sms: InboundSms, language: str | None, now: datetime,
+                        settings: Settings) -> None:
+    if not sms.body.strip() and not sms.media_urls:
+        log.info("empty sms %s from %s; ignored", sms.message_sid, mask_number(sms.sender))
+        return
+    if not _forward_to_agent(sms, now, settings):
+        ticket_id = ticket_id_for(sms.message_sid, settings.twilio_auth_token)
+        created = tickets.open_ticket(
+            ticket_id, message_sid=sms.message_sid, sender=sms.sender, hotline=sms.hotline,
+            body=sms.body, media_urls=sms.media_urls, language=language, now=now)
+        log.info("sms %s from %s: ticket %s %s", sms.message_sid, mask_number(sms.sender),
+                 ticket_id, "opened" if created else "already open")
+
+
+def last_agent(customer: str, now: datetime) -> Agent | None:
+    """The agent who last served ``customer``, if that was within ``FORWARD_WINDOW_DAYS``."""
+    contact = routing.get_contact(customer)
+    if contact is None or not contact.last_agent_id:
+        return None
+    served = contact.last_served_at
+    if served is not None and now - served > timedelta(days=FORWARD_WINDOW_DAYS):
+        return None
+    return routing.get_agent(contact.last_agent_id)
+
+
+def _forward_to_agent(sms: InboundSms, now: datetime, settings: Settings) -> bool:
+    """Forward the text to the customer's last agent; False if it could not go (no agent, no
+    mobile, the agent's number opted out, Twilio refused), so the caller opens a ticket."""
+    agent = last_agent(sms.sender, now)
+    if agent is None or not agent.mobile:
+        return False
+    customer = directory.get_customer(sms.sender)
+    name = customer.get("name") if customer else None
+    body = sms.body.strip()
+    if len(body) > FORWARDED_BODY_LIMIT:
+        body = body[: FORWARDED_BODY_LIMIT - 1] + "…"
+    key = f"sms-forward:{sms.message_sid}"  # a retried webhook forwards once
+    text = render_prompt(
+        "sms_forwarded", _agent_language(agent),
+        customer=f"{name} ({sms.sender})" if name else sms.sender,
+        hotline=sms.hotline, body=body, media=len(sms.media_urls),
+    )[0]
+    if send_sms(key=key, to=agent.mobile, sender=sms.hotline, body=text,
+                template="sms_forwarded", call_sid=None, settings=settings, now=now):
+        log.info("sms %s forwarded to agent %s", sms.message_sid, agent.agent_id)
+        return True
+    sent = messages.get_message(key)  # None returned: a retry of a forward, or a failure
+    return sent is not None and sent.status not in ("failed", "opted_out", "pending")

@@ -1,4 +1,11 @@
-"""Send one SMS, at most once per idempotency key, without ever failing the call that asked."""
+"""Send one SMS, at most once per idempotency key, never to an opted-out number, and without
+ever failing the call that asked.
+
+Every text asks for delivery status callbacks at ``<PUBLIC_BASE_URL>/twilio/sms/status``, which
+record sent / delivered / undelivered on the message. If Twilio refuses a text because the
+number replied STOP to it (error 21610, e.g. before our list knew), the number goes on our list
+too: Twilio's block and ours then agree.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,14 @@ import logging
 from datetime import datetime
 
 from chalicelib.logs import mask_number
+from chalicelib.messaging.consent import may_contact
 from chalicelib.settings import Settings
-from chalicelib.store import messages
+from chalicelib.store import messages, optouts
 
 log = logging.getLogger(__name__)
+
+STATUS_CALLBACK_PATH = "/twilio/sms/status"
+CARRIER_OPTED_OUT = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
 
 
 def send_sms(
@@ -23,7 +34,9 @@ def send_sms(
     settings: Settings,
     now: datetime,
 ) -> str | None:
-    """Send ``body`` to ``to`` unless ``key`` was already used; return the message sid."""
+    """Send ``body`` to ``to`` unless ``key`` was already used or ``to`` opted out; return the
+    message sid (None when nothing was sent; ``messages.get_message(key)`` says why)."""
+    opted_out = not may_contact(to)
     if not messages.claim(
         key,
         to=to,
@@ -31,16 +44,29 @@ def send_sms(
         call_sid=call_sid,
         now=now,
         retention_days=settings.call_retention_days,
+        status="opted_out" if opted_out else "pending",
     ):
         log.info("sms %s already sent; not sending again", key)
+        return None
+    if opted_out:
+        log.info("sms %s not sent: %s opted out", key, mask_number(to))
         return None
     try:
         from chalicelib.telephony.rest import twilio_client
 
-        message = twilio_client(settings).messages.create(to=to, from_=sender, body=body)
+        message = twilio_client(settings).messages.create(
+            to=to, from_=sender, body=body,
+            status_callback=settings.public_base_url + STATUS_CALLBACK_PATH)
     except Exception as exc:  # noqa: BLE001 - a text must never break the call
-        log.warning("sms %s to %s failed: %s", key, mask_number(to), type(exc).__name__)
-        messages.mark_failed(key, f"{type(exc).__name__}: {exc}")
+        code = getattr(exc, "code", None)
+        log.warning("sms %s to %s failed: %s %s", key, mask_number(to), type(exc).__name__,
+                    code or "")
+        if code == CARRIER_OPTED_OUT:
+            messages.mark_opted_out(key, str(code))
+            optouts.opt_out(to, f"carrier:{code}", now)
+        else:
+            messages.mark_failed(key, f"{type(exc).__name__}: {exc}",
+                                 str(code) if code else None)
         return None
     messages.mark_sent(key, message.sid, message.status or "queued", sender)
     log.info("sms %s sent to %s as %s", key, mask_number(to), message.sid)

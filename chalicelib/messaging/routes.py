@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from chalice import Blueprint
@@ -13,6 +14,27 @@ from chalicelib.telephony.webhooks import FORM, error, xml
 
 log = logging.getLogger(__name__)
 sms = Blueprint(__name__)
+
+_clock: Callable[[], datetime] | None = None
+
+
+def messaging_now() -> datetime:
+    """The time for texts (the message time on the opt-out list, tickets): real time unless a
+    test set a simulated clock."""
+    return _clock() if _clock is not None else datetime.now(UTC)
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    global _clock
+    _clock = clock
+
+
+def _cancel_callbacks():
+    """``cancel_callbacks(number, now) -> int`` from the callbacks package (imported late: only
+    a text that cancels needs it)."""
+    from chalicelib.callbacks.requests import cancel_open_for_number
+
+    return cancel_open_for_number
 
 
 @sms.route("/twilio/sms", methods=["POST"], content_types=FORM)
@@ -25,15 +47,29 @@ def inbound_sms():
         return error(400, "MessageSid is missing or malformed")
     from chalicelib.messaging.inbound import handle_inbound_sms
     from chalicelib.routing.routes import routing_service
+    from chalicelib.settings import get_settings
 
     response = MessagingResponse()
     try:
-        reply = handle_inbound_sms(params, datetime.now(UTC),
-                                   lambda agent_id: routing_service().agent_became_available(
-                                       agent_id))
+        reply = handle_inbound_sms(
+            params, messaging_now(),
+            lambda agent_id: routing_service().agent_became_available(agent_id),
+            cancel_callbacks=_cancel_callbacks(), settings=get_settings())
     except Exception:  # noqa: BLE001 - a text never gets an error page back
         log.exception("inbound sms %s failed", params.get("MessageSid"))
         reply = None
     if reply:
         response.message(reply)
     return xml(str(response))
+
+
+@sms.route("/twilio/sms/status", methods=["POST"], content_types=FORM)
+def sms_status():
+    """Delivery status of a text we sent (the ``StatusCallback`` that ``send_sms`` asks for)."""
+    from chalicelib.messaging.delivery import BadStatusCallback, record_delivery_status
+
+    try:
+        record_delivery_status(parse_form(sms.current_request.raw_body))
+    except (MalformedWebhook, BadStatusCallback) as exc:
+        return error(400, str(exc))
+    return xml(str(MessagingResponse()))

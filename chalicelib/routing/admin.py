@@ -419,6 +419,9 @@ def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
         service_level_seconds=number("service_level_seconds", 1, 3600),
         max_misses=number("max_misses", 0, 50),
         hours=_hours(body.get("hours", {})),
+        callback_strategy=_choice(body, "callback_strategy", ("agent-first", "customer-first"),
+                                  base.callback_strategy),
+        callback_max_attempts=number("callback_max_attempts", 1, 10),
     )
 
 

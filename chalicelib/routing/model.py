@@ -87,6 +87,8 @@ class QueueConfig:
     service_level_seconds: int = 20
     max_misses: int = 3  # offers an agent lets ring out in a row before being set away (0: never)
     hours: dict = field(default_factory=dict)  # {timezone, weekly, holidays}; empty = always open
+    callback_strategy: str = "agent-first"  # or "customer-first" (calls the customer, then queues)
+    callback_max_attempts: int = 3
 
 
 @dataclass

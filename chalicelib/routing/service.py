@@ -46,7 +46,8 @@ class Connector(Protocol):
 
     def redirect_twiml(self, call_sid: str, twiml: str) -> None: ...
 
-    def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str: ...
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
+                   machine_detection: str | None = None) -> str: ...
 
     def hangup(self, call_sid: str) -> None: ...
 
@@ -65,13 +66,15 @@ class TwilioConnector:
 
         twilio_client(self.settings).calls(call_sid).update(twiml=twiml)
 
-    def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
+                   machine_detection: str | None = None) -> str:
         from chalicelib.telephony.rest import twilio_client
 
+        options = {"machine_detection": machine_detection} if machine_detection else {}
         call = twilio_client(self.settings).calls.create(
             to=to, from_=from_, url=url, method="POST", status_callback=status_callback,
             status_callback_method="POST", status_callback_event=["completed"],
-            timeout=AGENT_RING_SECONDS)
+            timeout=AGENT_RING_SECONDS, **options)
         return call.sid
 
     def hangup(self, call_sid: str) -> None:
@@ -115,6 +118,13 @@ class RoutingService:
     @property
     def urls(self) -> RoutingUrls:
         return RoutingUrls(self.settings.public_base_url)
+
+    @property
+    def callbacks(self):
+        """Calling customers back (``callbacks/dispatcher.py``)."""
+        from chalicelib.callbacks.dispatcher import CallbackDispatcher
+
+        return CallbackDispatcher(self)
 
     @property
     def warm(self):
@@ -189,9 +199,23 @@ class RoutingService:
         return dict(queue.overflow) if queue is not None and queue.overflow else {}
 
     def keep_place(self, record, queue_id: str, language: str | None) -> None:
-        """Line a caller up as a callback request straight away (an overflow to callback)."""
-        self.join(record, queue_id, language, None)
-        routing.convert_to_callback(queue_id, record.queue_entry_key)
+        """An overflow to callback: a queue-callback request joins the line now."""
+        customer = record.customer or {}
+        self._queue_callback(record, queue_id, language, customer.get("name"), self.clock())
+
+    def _queue_callback(self, record, queue_id: str, language: str | None, name: str | None,
+                        joined_at: datetime) -> bool:
+        """Store a queue-callback request for the caller, placed in line at ``joined_at``."""
+        from chalicelib.callbacks.missed import callable_caller
+        from chalicelib.callbacks.requests import request_callback
+
+        phone = callable_caller(record.caller)
+        if phone is None:
+            log.info("call %s: no number to call back", record.call_sid)
+            return False
+        request_callback(hotline=record.hotline, queue_id=queue_id, phone=phone, name=name,
+                         language=language, kind="queue", now=self.clock(), joined_at=joined_at)
+        return True
 
     def choose_voicemail(self, record) -> bool:
         """The caller pressed 2 on hold: out of dispatch now; their leaving means voicemail."""
@@ -245,10 +269,24 @@ class RoutingService:
         return {"callback": queue.offer_callback, "voicemail": queue.offer_voicemail}
 
     def keep_place_for_callback(self, record) -> bool:
-        """The caller pressed 1: their entry becomes a queue-callback request, same place."""
+        """The caller pressed 1: a queue-callback request takes their place in line (their
+        original join time), and the call's own entry leaves it."""
         if not record.queue_id or not record.queue_entry_key:
             return False
-        return routing.convert_to_callback(record.queue_id, record.queue_entry_key)
+        entry = routing.get_entry(record.queue_id, record.queue_entry_key)
+        if entry is None or not routing.mark_entry(entry.queue_id, entry.entry_key, "callback"):
+            return False  # already reserved for an agent, or gone: the call goes on
+        try:
+            stored = self._queue_callback(record, entry.queue_id, record.language,
+                                          entry.customer_name, entry.joined_at)
+        except Exception:  # noqa: BLE001 - keep the caller in line rather than lose them
+            log.exception("call %s: could not store the queue callback", record.call_sid)
+            stored = False
+        if not stored:
+            routing.set_entry_status(entry.queue_id, entry.entry_key, "callback", "waiting")
+            return False
+        routing.leave_queue(entry.queue_id, entry.entry_key)
+        return True
 
     # ---- dispatch -------------------------------------------------------------------------
     def agent_became_available(self, agent_id: str) -> int:
@@ -265,25 +303,42 @@ class RoutingService:
         if queue is None:
             return 0
         now = self.clock()
-        entries = {e.call_sid: e for e in routing.queue_entries(queue_id)}
+        line = routing.queue_entries(queue_id)
+        entries = {e.call_sid: e for e in line}
+        agent_first = queue.callback_strategy != "customer-first"
         waiting = [
             routing.to_waiting(e)
-            for e in entries.values()
-            if e.status == "waiting" and e.kind == "call"
+            for e in line
+            if e.status == "waiting" and (e.kind == "call" or (
+                e.kind == "callback" and agent_first
+                and self.callbacks.allowed_now(e, queue, now)))
         ]
-        if not waiting:
+        if not waiting and agent_first:
             return 0
         agents = agents if agents is not None else routing.queue_agents(queue_id)
+        made = 0
+        if not agent_first and any(e.kind == "callback" for e in line):
+            dialled = self.callbacks.call_customers_first(queue, line, agents, now)
+            made += dialled
+            # each customer being called back keeps one free agent for when they answer
+            held = dialled + sum(e.kind == "callback" and e.status == "dialing" for e in line)
+            free = sorted((a for a in agents if a.state is AgentState.AVAILABLE),
+                          key=lambda a: (a.idle_since or now, a.agent_id))[:held]
+            agents = [a for a in agents if a not in free]
+            if not waiting:
+                return made
         pointer = routing.round_robin_pointer(queue_id) if queue.strategy is Strategy.ROUND_ROBIN \
             else None
         offers = selection.choose_offers(queue, waiting, agents, now, last_agent_id=pointer)
-        made = 0
         for offer in offers:
             entry = entries[offer.caller.call_sid]
             if not routing.reserve(entry, list(offer.agents), now, RESERVATION_SECONDS):
                 continue  # another dispatcher won this caller or agent: the next round decides
             if queue.strategy is Strategy.ROUND_ROBIN:
                 routing.set_round_robin_pointer(queue_id, offer.agents[-1].agent_id)
+            if entry.kind == "callback":
+                made += self.callbacks.offer_to_agent(entry, list(offer.agents), queue, now)
+                continue
             try:
                 self.connector.redirect(entry.call_sid, self.urls.connect(queue_id, entry.call_sid))
             except Exception:  # noqa: BLE001 - the caller stays in line, the agents are freed
@@ -336,6 +391,9 @@ class RoutingService:
                 self._free_agent(other, now, "answered by another agent")
         routing.leave_queue(queue_id, entry.entry_key)
         calls.set_agent(call_sid, agent_id, leg_sid)
+        if record.callback_id:
+            record.agent_id = agent_id
+            self.callbacks.agent_took_call(record, now)
         queue = routing.get_queue(queue_id)
         waited = round((now - entry.joined_at).total_seconds())
         level = queue.service_level_seconds if queue else 20
@@ -388,6 +446,11 @@ class RoutingService:
 
     def requeue_twiml(self, record, queue_id: str | None = None) -> str:
         """Back into a Twilio queue, at the flow's queue node (our line keeps the place)."""
+        if record is not None and record.callback_id:  # a called-back customer: no IVR flow
+            from chalicelib.callbacks.twiml import render_callback_enqueue
+
+            return render_callback_enqueue(None, queue_id or record.queue_id,
+                                           self.callbacks._hold_urls(record.callback_id))
         if record is None or not record.node:
             return voice_twiml.hangup()
         from chalicelib.telephony.twiml import VoiceUrls
@@ -407,6 +470,7 @@ class RoutingService:
                         self._free_agent(agent_id, now, "caller hung up")
                 routing.leave_queue(entry.queue_id, entry.entry_key)
                 routing.count_in_queue_day(entry.queue_id, now, abandoned=1)
+                self._missed(record, entry, now)
                 if record.caller:
                     routing.remember_contact(record.caller, {
                         "call_sid": record.call_sid, "at": now.isoformat(),
@@ -414,6 +478,18 @@ class RoutingService:
                         "outcome": "abandoned"}, now)
         if record.agent_id:
             self._finish_with_agent(record.agent_id, record.call_sid, now)
+
+    def _missed(self, record, entry, now: datetime) -> None:
+        """A caller who hung up in line becomes a missed call (the hotline's follow-up)."""
+        try:
+            from chalicelib.callbacks.missed import record_missed_call
+
+            record_missed_call(hotline=record.hotline, caller=record.caller, reason="abandoned",
+                               call_sid=record.call_sid,
+                               language=entry.language or record.language,
+                               queue_id=entry.queue_id, now=now, settings=self.settings)
+        except Exception:  # noqa: BLE001 - never break the status callback
+            log.exception("call %s: missed call (abandoned) not recorded", record.call_sid)
 
     # ---- transfers ------------------------------------------------------------------------
     def current_call_of(self, agent_id: str):
@@ -496,6 +572,9 @@ class RoutingService:
                     for agent_id in entry.reserved_agents:
                         self._miss(agent_id, now, queue.max_misses)
                     expired += routing.release_entry(entry)
+                    entry.status = "waiting"
+                if entry.kind == "callback" and entry.status in ("waiting", "dialing"):
+                    self.callbacks.repair(entry, now)
             offered += self.dispatch(queue.queue_id)
         return {"wrap_up_ended": ended_wrap_up, "reservations_expired": expired,
                 "offered": offered}

@@ -250,6 +250,21 @@ def set_agent(call_sid: str, agent_id: str, leg_sid: str | None = None) -> None:
     CallRecord(call_sid).update(actions=actions)
 
 
+def start_callback_call(call_sid: str, *, hotline: str, customer_phone: str, queue_id: str,
+                        callback_id: str, customer: dict | None, language: str | None,
+                        agent_id: str | None, now: datetime,
+                        retention_days: int) -> CallRecord:
+    """The record of a call we placed to return a customer's call: the customer is the
+    ``caller`` (so screen pop, contacts and reports read it like an inbound call)."""
+    record = CallRecord(
+        call_sid, hotline=hotline, caller=customer_phone, direction="outbound-callback",
+        customer=customer, language=language, queue_id=queue_id, agent_id=agent_id,
+        callback_id=callback_id, status="in-progress", started_at=now, updated_at=now,
+        path=["callback"], expires=now + timedelta(days=retention_days))
+    record.save()
+    return record
+
+
 def set_announced(call_sid: str, queue_time: int) -> None:
     """Remember when (in seconds of waiting) the caller last heard their place in line."""
     CallRecord(call_sid).update(actions=[CallRecord.announced_at.set(queue_time)])

@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
@@ -46,6 +47,16 @@ class Hotline(_Base):
     default_region = UnicodeAttribute(default="US")  # for parsing national numbers
     fallback_number = UnicodeAttribute(null=True)  # transfer here when a flow fails
     fallback_voicemail = BooleanAttribute(default=True)  # else record a message
+    # Web callbacks: the countries whose numbers we call back (ISO codes; empty list = any), and
+    # the form's topics, each naming the queue that handles it: {"billing": "support", ...}.
+    allowed_regions = ListAttribute(default=lambda: ["US", "CA"])
+    callback_topics = JSONAttribute(null=True)
+    # Missed calls (chalicelib.callbacks.missed): a "we missed you" text, at most one per number
+    # per window, and/or an automatic callback request in ``missed_call_queue``.
+    missed_call_sms = BooleanAttribute(default=False)
+    missed_call_sms_window_hours = NumberAttribute(default=24)
+    missed_call_callback = BooleanAttribute(default=False)
+    missed_call_queue = UnicodeAttribute(null=True)  # else the queue the caller left, if any
 
 
 class FlowVersion(_Base):
@@ -113,6 +124,7 @@ class CallRecord(_Base):
     consult = JSONAttribute(null=True)  # {conference, from_agent, to, target, target_agent, leg}
     conference = UnicodeAttribute(null=True)  # set once the call talks in a conference room
     announced_at = NumberAttribute(null=True)  # QueueTime of the last position announcement
+    callback_id = UnicodeAttribute(null=True)  # an outbound call placed for a callback request
     recording = JSONAttribute(null=True)  # {sid, status, url, duration, channels} if recorded
     transfers = ListAttribute(null=True)  # [{at, from_agent, to, target}] in order
     expires = TTLAttribute(null=True)
@@ -181,6 +193,16 @@ class Account(_Base):
     phone = UnicodeAttribute(null=True)
 
 
+class MessageBySid(GlobalSecondaryIndex):
+    """Sparse: messages Twilio accepted, by MessageSid, for delivery status callbacks."""
+
+    class Meta:
+        index_name = "by_message_sid"
+        projection = KeysOnlyProjection()
+
+    message_sid = UnicodeAttribute(hash_key=True)
+
+
 class Message(_Base):
     """An SMS we sent (or tried to), keyed by an idempotency key so retries never send twice."""
 
@@ -193,10 +215,69 @@ class Message(_Base):
     sender = UnicodeAttribute(null=True)
     body_template = UnicodeAttribute(null=True)
     call_sid = UnicodeAttribute(null=True)
+    # pending, opted_out (never sent: the number opted out), or Twilio's MessageStatus
     status = UnicodeAttribute(default="pending")
+    status_rank = NumberAttribute(null=True)  # order of that status: a late callback never undoes
     error = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)  # Twilio's ErrorCode, e.g. 30003, 21610
     created_at = UTCDateTimeAttribute()
     expires = TTLAttribute(null=True)
+
+    by_message_sid = MessageBySid()
+
+
+class OptOut(_Base):
+    """A number's consent to texts and calls: the one opt-out list every outbound path checks.
+
+    ``changed_at`` is the message time of the change in force; a change only applies when it is
+    later, so a STOP and a START racing end as the later one said, whatever order they land in.
+    """
+
+    class Meta(_Base.Meta):
+        short_name = "opt_outs"
+
+    number = UnicodeAttribute(hash_key=True)  # E.164
+    status = UnicodeAttribute()  # opted_out | opted_in
+    keyword = UnicodeAttribute(null=True)  # the word of the change in force ("stop", "退订")
+    opted_out_at = UTCDateTimeAttribute(null=True)
+    opted_in_at = UTCDateTimeAttribute(null=True)
+    changed_at = UTCDateTimeAttribute()
+    recent_sids = ListAttribute(default=list)  # MessageSids applied lately: a retry is a no-op
+
+
+class TicketsByStatus(GlobalSecondaryIndex):
+    """Tickets by status, newest first on read: the admin list without a Scan."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Ticket(_Base):
+    """A customer's text that no agent could take: kept for a person to read and close.
+
+    The id is derived from the inbound MessageSid with a secret (``messaging.inbound``), so a
+    retried webhook puts the same key and the conditional put refuses a second ticket.
+    """
+
+    class Meta(_Base.Meta):
+        short_name = "tickets"
+
+    ticket_id = UnicodeAttribute(hash_key=True)  # "TK" + 32 hex characters
+    message_sid = UnicodeAttribute()
+    sender = UnicodeAttribute()  # the customer (E.164)
+    hotline = UnicodeAttribute()  # the number they texted
+    body = UnicodeAttribute(null=True)
+    media_urls = ListAttribute(default=list)
+    language = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="open")  # open | closed
+    created_at = UTCDateTimeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+
+    by_status = TicketsByStatus()
 
 
 class AgentByMobile(GlobalSecondaryIndex):
@@ -334,6 +415,145 @@ class QueueDay(_Base):
     expires = TTLAttribute(null=True)
 
 
+class CallbacksDue(GlobalSecondaryIndex):
+    """Sparse: requests waiting for their time (status ``scheduled``), spread over a few shards
+    so the dispatcher reads what is due with one Query per shard and never scans."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)  # "due#0" .. "due#7", derived from the id
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CallbacksByPhone(GlobalSecondaryIndex):
+    """A number's requests, newest last: the SMS ``CANCEL CALL`` reply finds them here."""
+
+    class Meta:
+        index_name = "by_phone"
+        projection = AllProjection()
+
+    phone = UnicodeAttribute(hash_key=True)
+    requested_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CallbackRequest(_Base):
+    """A customer asked to be called back (web form, "press 1" in a queue, or a missed call).
+
+    Every status change bumps ``version`` and is conditional on it, so the dispatcher, the API
+    and the SMS reply can race without one undoing the other (``store.callbacks.transition``).
+    """
+
+    class Meta(_Base.Meta):
+        short_name = "callbacks"
+
+    callback_id = UnicodeAttribute(hash_key=True)  # "cb_" + 24 random URL-safe characters
+    kind = UnicodeAttribute()  # web | queue | missed
+    hotline = UnicodeAttribute()  # the number we call from
+    queue_id = UnicodeAttribute()
+    phone = UnicodeAttribute()  # E.164
+    name = UnicodeAttribute(null=True)
+    topic = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    # scheduled | queued | dialing | connected | completed | failed | cancelled
+    status = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    preferred_at = UTCDateTimeAttribute(null=True)  # null: as soon as possible
+    joined_at = UTCDateTimeAttribute(null=True)  # its place in the queue's line
+    attempts = NumberAttribute(default=0)
+    max_attempts = NumberAttribute(default=3)
+    last_error = UnicodeAttribute(null=True)
+    history = ListAttribute(default=list)  # [{at, status, detail}] oldest first
+    call_sid = UnicodeAttribute(null=True)  # the last outbound call placed for it
+    entry_key = UnicodeAttribute(null=True)  # its QueueEntry while queued
+    version = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)  # set only while scheduled (the sparse due index)
+    due_at = UTCDateTimeAttribute(null=True)
+    expires = TTLAttribute(null=True)  # set when it closes
+
+    due = CallbacksDue()
+    by_phone = CallbacksByPhone()
+
+
+class CallbackLock(_Base):
+    """At most one open callback request per (queue, number): written in the same transaction
+    as the request, deleted in the one that closes it."""
+
+    class Meta(_Base.Meta):
+        short_name = "callback_locks"
+
+    lock_key = UnicodeAttribute(hash_key=True)  # "<queue_id>#<E.164>"
+    callback_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires = TTLAttribute(null=True)  # a safety net only: closing a request deletes its lock
+
+
+class RateCounter(_Base):
+    """Fixed-window request counters (per client IP, per number), bumped with conditional ADDs;
+    each window's item expires by TTL."""
+
+    class Meta(_Base.Meta):
+        short_name = "rate_limits"
+
+    counter_key = UnicodeAttribute(hash_key=True)  # "<scope>#<subject>#<window start epoch>"
+    hits = NumberAttribute(default=0)
+    expires = TTLAttribute(null=True)
+
+
+class MissedCallsByHotline(GlobalSecondaryIndex):
+    """A hotline's missed calls by their latest miss: the API's list, newest first, no Scan.
+    Sparse: the text-window guard items carry no ``hotline`` and stay out of it."""
+
+    class Meta:
+        index_name = "by_hotline"
+        projection = AllProjection()
+
+    hotline = UnicodeAttribute(hash_key=True)
+    last_at = UTCDateTimeAttribute(range_key=True)
+
+
+class MissedCall(_Base):
+    """Calls we missed from one number to one hotline, merged into one record until resolved.
+
+    ``contact`` is "<hotline digits>-<number digits>" (URL-safe). ``slot`` is ``open`` for the
+    record repeat misses merge into (status open or followed_up), ``resolved#<time>`` once
+    resolved (kept as history), and ``sms`` for the item that guards the "we missed you" text
+    window. Every merge is one UpdateItem (``store.missed``): no read-modify-write.
+    """
+
+    class Meta(_Base.Meta):
+        short_name = "missed_calls"
+
+    contact = UnicodeAttribute(hash_key=True)
+    slot = UnicodeAttribute(range_key=True)
+    hotline = UnicodeAttribute(null=True)  # E.164
+    caller = UnicodeAttribute(null=True)  # E.164
+    status = UnicodeAttribute(null=True)  # open | followed_up | resolved
+    miss_count = NumberAttribute(null=True)  # distinct calls missed
+    first_at = UTCDateTimeAttribute(null=True)
+    last_at = UTCDateTimeAttribute(null=True)
+    reasons = UnicodeSetAttribute(null=True)  # abandoned, after_hours, voicemail, callback_failed
+    last_reason = UnicodeAttribute(null=True)
+    call_sids = ListAttribute(null=True)  # the first calls merged (bounded), oldest first
+    last_call_sid = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    queue_id = UnicodeAttribute(null=True)  # the queue the caller was in, if any
+    sms_sent_at = UTCDateTimeAttribute(null=True)  # follow-up: the text sent
+    sms_sid = UnicodeAttribute(null=True)
+    callback_id = UnicodeAttribute(null=True)  # follow-up: the callback request made
+    resolved_at = UTCDateTimeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    window_until = UTCDateTimeAttribute(null=True)  # sms guard only: no other text before this
+    version = NumberAttribute(null=True)  # bumped by every write to the open record
+    expires = TTLAttribute(null=True)
+
+    by_hotline = MissedCallsByHotline()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     Hotline,
     FlowVersion,
@@ -342,6 +562,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Customer,
     Account,
     Message,
+    OptOut,
+    Ticket,
     AgentItem,
     AgentEvent,
     QueueItem,
@@ -349,6 +571,10 @@ ALL_MODELS: tuple[type[Model], ...] = (
     QueueEntry,
     Contact,
     QueueDay,
+    CallbackRequest,
+    CallbackLock,
+    RateCounter,
+    MissedCall,
 )
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.

@@ -398,10 +398,10 @@ def mark_entry(queue_id: str, key: str, status: str) -> bool:
                      QueueEntry.status == "waiting")
 
 
-def convert_to_callback(queue_id: str, key: str) -> bool:
-    """A waiting caller asked to be called back: the entry keeps its place as a callback."""
-    return update_if(QueueEntry(queue_id, key), [QueueEntry.kind.set("callback")],
-                     QueueEntry.status == "waiting")
+def set_entry_status(queue_id: str, key: str, expected: str, status: str) -> bool:
+    """Move an entry from ``expected`` to ``status`` (e.g. a claimed callback back to waiting)."""
+    return update_if(QueueEntry(queue_id, key), [QueueEntry.status.set(status)],
+                     QueueEntry.status == expected)
 
 
 # ---- what we remember of callers, and each queue's day ------------------------------------

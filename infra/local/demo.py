@@ -51,6 +51,14 @@ def load_demo(flows_dir: Path = ROOT / "flows") -> list[str]:
         default_region="US",
         fallback_number=None,
         fallback_voicemail=True,
+        # web callbacks: numbers of these countries may ask; the form's topics and their queue
+        allowed_regions=["US", "CA", "GB", "CN"],
+        callback_topics={"support": "support", "billing": "support"},
+        # missed calls: a "we missed you" text (one per number per day) and a callback request
+        missed_call_sms=True,
+        missed_call_sms_window_hours=24,
+        missed_call_callback=True,
+        missed_call_queue="support",
     ).save()
     Customer(DEMO_VIP, name="Ada Lovelace", vip=True, language=None,
              account_id=DEMO_ACCOUNT, account_manager="ag-alice", flags=["vip"]).save()

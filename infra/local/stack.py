@@ -141,6 +141,7 @@ def set_defaults(port: int, emulator: bool) -> dict[str, bool]:
         "TWILIO_ACCOUNT_SID": LOCAL_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": LOCAL_DEV_AUTH_TOKEN,
         "TWILIO_API_BASE": "http://127.0.0.1:8100",
+        "CALLBACK_DEFAULT_HOTLINE": "+14155550100",  # the demo hotline calls web callbacks back
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)

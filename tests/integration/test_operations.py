@@ -45,7 +45,8 @@ def test_the_local_scheduler_runs_the_apps_sweeper_against_dynamodb(client, cloc
 
     ticks = [0.0]
     scheduler = LocalScheduler(app.app, clock=lambda: ticks[0])
-    assert {job.name for job in scheduler.jobs} == {"sweep_stale_calls", "sweep_queues"}
+    assert {job.name for job in scheduler.jobs} == {"sweep_stale_calls", "sweep_queues",
+                                                    "dispatch_callbacks"}
     scheduler.jobs = [job for job in scheduler.jobs if job.name == "sweep_stale_calls"]
     # When the job falls due (15 minutes later) and runs as EventBridge would call it
     for thread in scheduler.run_pending(15 * 60.0):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.routing import agent_states
 from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig
-from chalicelib.store import routing
+from chalicelib.store import callbacks, routing
 from chalicelib.store.models import AgentItem, CallRecord
 from tests.integration.conftest import OPEN_HOURS
 
@@ -77,10 +77,13 @@ def test_callers_reach_different_agents_with_a_whisper_and_the_third_keeps_its_p
     assert "number 1 in line" in said
     assert "minute" in said, "an estimated wait is announced"
     assert "call you back" in said
+    # a queue-callback request holds the caller's place in line, at their original join time
     entries = routing.queue_entries("support")
-    assert [(e.call_sid, e.kind) for e in entries] == [(third.call_sid, "callback")]
+    assert [e.kind for e in entries] == ["callback"]
+    request = callbacks.get_request(entries[0].call_sid)
+    assert (request.kind, request.status, request.phone) == ("queue", "queued", "+14155550173")
     record = CallRecord.get(third.call_sid)
-    assert entries[0].joined_at <= record.updated_at, "the request keeps the original join time"
+    assert request.joined_at == entries[0].joined_at <= record.updated_at
 
 
 def test_an_agent_who_does_not_answer_is_skipped_and_the_caller_keeps_the_front(
@@ -223,8 +226,11 @@ def test_a_closed_queue_overflows_to_its_callback_action(carrier, support_queue)
         _queue()
     assert not t.errors, t.errors
     assert not t.of_type("enqueue") and "call you back" in " ".join(t.said)
-    assert [(e.call_sid, e.kind) for e in routing.queue_entries("support")] == [
-        (t.call_sid, "callback")]
+    # the request waits for the queue to open (06:00 in New York, Tuesday) outside the line
+    assert routing.queue_entries("support") == []
+    [request] = callbacks.requests_for_number("+14155550191")
+    assert (request.kind, request.status) == ("queue", "scheduled")
+    assert request.due_at == datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
 
 
 def test_a_full_queue_overflows_into_another_queue(carrier, support_queue):

@@ -1,0 +1,270 @@
+"""Missed calls: callers we did not serve, merged per number, and what the hotline does about it.
+
+A miss is recorded with one ``reason``, where the code that knows it happened calls
+``record_missed_call``:
+
+- ``voicemail``: the flow saved a voicemail (``ivr.service``, the ``SaveVoicemail`` effect);
+- ``after_hours``: the flow took the *closed* branch of an *hours* node (``ivr.service``, the
+  ``HoursClosed`` effect), recorded when it happens rather than at the end of the call, so the
+  text can reach the caller while they still remember calling;
+- ``abandoned``: the caller hung up while waiting in a queue (``routing.service.caller_gone``);
+- ``callback_failed``: a callback request's last attempt failed (the dispatcher).
+
+Misses from one number to one hotline merge into one open record (count, first and last time,
+reasons, call sids) until someone resolves it; one call is one miss, however many reasons it
+collects (closed, then a voicemail). Storage and its race-safety live in ``store.missed``.
+
+Follow-up, by the hotline's policy (``Hotline.missed_call_*``), once per newly missed call:
+
+- an automatic callback request (``callbacks.requests.request_callback``, kind ``missed``) in
+  ``missed_call_queue`` (or the queue the caller left), if the number is one we call back;
+- a "we missed you" text (``templates/<language>/missed_call.j2``), at most one per number per
+  ``missed_call_sms_window_hours``: the window is claimed by a conditional write, so concurrent
+  misses send one text. ``messaging.outbound.send_sms`` refuses opted-out numbers itself.
+
+A failed callback gets neither: the dispatcher sends its own apology, and a new automatic
+callback would only fail again. Callers with no number to call back (anonymous, ``client:``,
+Twilio's placeholder numbers) are not recorded at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import unquote
+
+from chalicelib.logs import mask_number
+from chalicelib.prompts import render_prompt
+from chalicelib.settings import Settings
+from chalicelib.store import directory
+from chalicelib.store import missed as store
+
+log = logging.getLogger(__name__)
+
+REASONS = ("abandoned", "after_hours", "voicemail", "callback_failed")
+NO_FOLLOW_UP = frozenset({"callback_failed"})
+TEMPLATE = "missed_call"
+MAX_LIST = 200
+NOTE_MAX = 500
+
+
+class InvalidRequest(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(RuntimeError):
+    pass
+
+
+# ---- recording a miss ------------------------------------------------------------------------
+
+
+def callable_caller(caller: str | None, default_region: str = "US") -> str | None:
+    """The caller as E.164 if it is a number we could call back, else None (anonymous,
+    ``client:alice``, ``+266696687``, premium rate, short codes...)."""
+    from chalicelib.callbacks.numbers import NumberRefused, normalise_number
+
+    if not caller or not caller.startswith("+"):
+        return None
+    try:
+        return normalise_number(caller, default_region, ())
+    except NumberRefused:
+        return None
+
+
+def record_missed_call(
+    *,
+    hotline: str,
+    caller: str,
+    reason: str,
+    call_sid: str | None,
+    language: str | None,
+    queue_id: str | None,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Merge this miss into the number's open record and apply the hotline's follow-up policy.
+
+    Safe to call from concurrent Lambdas for the same number; safe to call twice for one call
+    (the second counts nothing and follows up nothing).
+    """
+    if reason not in REASONS:
+        raise ValueError(f"reason must be one of {REASONS}, not {reason!r}")
+    line = directory.get_hotline(hotline)
+    if line is None:
+        log.warning("missed call to unknown hotline %s not recorded", mask_number(hotline))
+        return
+    number = callable_caller(caller, line.default_region or "US")
+    if number is None:
+        log.info("missed call (%s) from %s: no number to call back, not recorded", reason,
+                 mask_number(caller))
+        return
+    merge = store.merge_miss(
+        hotline=line.number, caller=number, reason=reason, call_sid=call_sid,
+        language=language, queue_id=queue_id, now=now,
+        retention_days=settings.call_retention_days,
+    )
+    log.info("missed call (%s) from %s to %s: %s miss %d", reason, mask_number(number),
+             mask_number(line.number), "new" if merge.new_call else "same call,",
+             merge.record["count"])
+    if not merge.new_call or reason in NO_FOLLOW_UP:
+        return
+    language = language or merge.record["language"] or line.default_language
+    callback_id = None
+    if line.missed_call_callback:
+        callback_id = _request_callback(line, number, language, queue_id, now)
+    if line.missed_call_sms:
+        _send_text(line, number, reason, callback_id is not None, language, call_sid, now,
+                   settings)
+
+
+def _request_callback(line, number: str, language: str | None, queue_id: str | None,
+                      now: datetime) -> str | None:
+    """An automatic callback request; its id, or None when the policy cannot apply."""
+    from chalicelib.callbacks.numbers import NumberRefused, normalise_number
+
+    queue = line.missed_call_queue or queue_id
+    if not queue:
+        log.warning("hotline %s calls back missed calls but names no missed_call_queue",
+                    mask_number(line.number))
+        return None
+    try:  # a call we pay for: the hotline's allowed countries apply, as for web requests
+        normalise_number(number, line.default_region or "US", line.allowed_regions or ())
+    except NumberRefused as exc:
+        log.info("no callback for missed call from %s: %s", mask_number(number), exc.code)
+        return None
+    from chalicelib.callbacks.requests import request_callback
+
+    customer = directory.get_customer(number) or {}
+    try:
+        callback_id, created = request_callback(
+            hotline=line.number, queue_id=queue, phone=number, name=customer.get("name"),
+            language=language, kind="missed", now=now,
+        )
+    except Exception:  # noqa: BLE001 - the text (and the record) must still happen
+        log.exception("callback request for missed call from %s failed", mask_number(number))
+        return None
+    store.note_follow_up(line.number, number, callback_id=callback_id)
+    log.info("missed call from %s: callback %s (%s)", mask_number(number), callback_id,
+             "new" if created else "already requested")
+    return callback_id
+
+
+def _send_text(line, number: str, reason: str, callback: bool, language: str | None,
+               call_sid: str | None, now: datetime, settings: Settings) -> None:
+    from chalicelib.messaging.outbound import send_sms
+
+    window = timedelta(hours=int(line.missed_call_sms_window_hours or 0))
+    if not store.claim_sms_window(line.number, number, now, window):
+        log.info("missed call from %s: texted within the last %s, no text", mask_number(number),
+                 window)
+        return
+    body, _, _ = render_prompt(TEMPLATE, language, hotline_name=line.name, callback=callback,
+                               reason=reason)
+    key = f"missed:{store.contact_key(line.number, number)}:{now:%Y%m%dT%H%M%S}"
+    sid = send_sms(key=key, to=number, sender=line.number, body=body, template=TEMPLATE,
+                   call_sid=call_sid, settings=settings, now=now)
+    if sid:
+        store.note_follow_up(line.number, number, sms_sid=sid, sms_sent_at=now)
+
+
+# ---- the admin API ---------------------------------------------------------------------------
+
+
+def list_missed_calls(params: dict) -> dict:
+    """``GET /missed-calls?hotline=&status=&limit=&before=``: newest miss first."""
+    hotline = _number(params.get("hotline"), "hotline")
+    status = params.get("status") or None
+    if status is not None and status not in store.STATUS_FILTERS:
+        raise InvalidRequest("status", f"must be one of {', '.join(store.STATUS_FILTERS)}")
+    limit = _limit(params.get("limit"))
+    before = _time(params.get("before"), "before")
+    records = store.list_for_hotline(hotline, status, limit, before)
+    return {"hotline": hotline, "status": status,
+            "missed_calls": [_with_path(record) for record in records]}
+
+
+def get_missed_call(hotline: str, number: str) -> dict:
+    """``GET /missed-calls/{hotline}/{number}``: the open record and the resolved ones."""
+    hotline, number = _number(hotline, "hotline"), _number(number, "number")
+    current = store.get_open(hotline, number)
+    resolved = store.history(hotline, number)
+    if current is None and not resolved:
+        raise NotFound(f"no missed calls from {number} to {hotline}")
+    return {"hotline": hotline, "caller": number,
+            "open": _with_path(current) if current else None, "resolved": resolved}
+
+
+def resolve_missed_call(hotline: str, number: str, raw_body: bytes | None, now: datetime) -> dict:
+    """``POST /missed-calls/{hotline}/{number}/resolve`` with an optional ``{by, note}``."""
+    hotline, number = _number(hotline, "hotline"), _number(number, "number")
+    body = _json_body(raw_body)
+    by, note = body.get("by"), body.get("note")
+    for field, value in (("by", by), ("note", note)):
+        if value is not None and (not isinstance(value, str) or len(value) > NOTE_MAX):
+            raise InvalidRequest(field, f"must be text of at most {NOTE_MAX} characters")
+    try:
+        resolved = store.resolve(hotline, number, now, by=by, note=note)
+    except store.Contention as exc:
+        raise Conflict(str(exc)) from exc
+    if resolved is None:
+        raise NotFound(f"no open missed call from {number} to {hotline}")
+    return resolved
+
+
+def _with_path(record: dict) -> dict:
+    path = f"/missed-calls/{record['hotline'].lstrip('+')}/{record['caller'].lstrip('+')}"
+    return {**record, "path": path}
+
+
+def _number(value, field: str) -> str:
+    """A number in a URL: ``+14155550100``, ``14155550100`` or ``%2B14155550100``."""
+    text = unquote(value or "").strip()
+    digits = text[1:] if text.startswith("+") else text
+    if not (digits.isdigit() and digits.isascii() and 3 <= len(digits) <= 15):
+        raise InvalidRequest(field, "must be a phone number in E.164 form, like 14155550100")
+    return "+" + digits
+
+
+def _limit(value) -> int:
+    if value in (None, ""):
+        return 50
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if not 1 <= limit <= MAX_LIST:
+        raise InvalidRequest("limit", f"must be a whole number from 1 to {MAX_LIST}")
+    return limit
+
+
+def _time(value, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise InvalidRequest(field, "must be an ISO time with its offset, like "
+                                    "2026-11-23T15:00:00Z")
+    return at
+
+
+def _json_body(raw: bytes | None) -> dict:
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("body", "is not JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("body", "must be a JSON object")
+    return body

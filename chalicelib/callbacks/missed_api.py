@@ -1,0 +1,52 @@
+"""The missed-calls admin API, as JSON: list a hotline's missed calls, show one number's, resolve.
+
+Like the routing admin API every route is ``api_key_required=True`` (API Gateway checks the
+``x-api-key`` before Lambda runs; ``chalice local`` and the test client check nothing). A record is
+addressed by the hotline and the caller's number, digits only (``/missed-calls/14155550100/
+8613800138000``; a leading ``+`` or ``%2B`` is accepted too), so ids are URL-safe and guessable
+only by someone who already holds the API key. Errors: 400 naming the ``field``, 404, 409.
+"""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+missed_api = Blueprint(__name__)
+
+
+def _answer(action, status: int = 200) -> Response:
+    """Run ``action(missed)`` and turn its result or its error into a JSON response."""
+    from chalicelib.callbacks import missed
+
+    try:
+        return Response(body=action(missed), status_code=status)
+    except missed.InvalidRequest as exc:
+        return Response(body={"error": str(exc), "field": exc.field}, status_code=400)
+    except missed.NotFound as exc:
+        return Response(body={"error": str(exc)}, status_code=404)
+    except missed.Conflict as exc:
+        return Response(body={"error": str(exc)}, status_code=409)
+
+
+def _now():
+    from chalicelib.routing.routes import routing_service
+
+    return routing_service().clock()
+
+
+@missed_api.route("/missed-calls", methods=["GET"], api_key_required=True)
+def list_missed_calls():
+    params = dict(missed_api.current_request.query_params or {})
+    return _answer(lambda missed: missed.list_missed_calls(params))
+
+
+@missed_api.route("/missed-calls/{hotline}/{number}", methods=["GET"], api_key_required=True)
+def get_missed_call(hotline, number):
+    return _answer(lambda missed: missed.get_missed_call(hotline, number))
+
+
+@missed_api.route("/missed-calls/{hotline}/{number}/resolve", methods=["POST"],
+                  api_key_required=True)
+def resolve_missed_call(hotline, number):
+    body = missed_api.current_request.raw_body
+    return _answer(lambda missed: missed.resolve_missed_call(hotline, number, body, _now()))

@@ -1,0 +1,88 @@
+"""Which numbers we are willing to call back, as E.164.
+
+A callback is a call *we* pay for, placed to a number a stranger typed into a web form. So the
+number must be a real, complete number of a country the hotline serves, and of a kind a contact
+center can reasonably dial: fixed line, mobile, VoIP or toll-free. Everything else is refused with
+a code the API returns as is:
+
+- ``invalid``: not a number in any numbering plan (or empty, or letters);
+- ``short_code``: an emergency or service short code (911, 112, 999) or an SMS short code;
+- ``premium_rate`` / ``shared_cost``: numbers that charge the caller, the classic callback-fraud
+  target (UK 09xx, US 900, DE 0900, UK 0871);
+- ``country_not_allowed``: outside the hotline's ``allowed_regions``;
+- ``not_dialable``: valid but not a person's line: pagers, UAN, voicemail-only access numbers,
+  UK 070 "personal numbers" (which forward anywhere, at a premium) and numbers of unknown type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, PhoneNumberType, shortnumberinfo
+
+MAX_INPUT = 40  # characters: longer input is not a phone number, whatever it holds
+
+CALLABLE_TYPES = frozenset({
+    PhoneNumberType.FIXED_LINE,
+    PhoneNumberType.MOBILE,
+    PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    PhoneNumberType.VOIP,
+    PhoneNumberType.TOLL_FREE,
+})
+
+
+class NumberRefused(ValueError):
+    """The number cannot be called back; ``code`` says why, ``message`` says it to a person."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def normalise_number(raw: str, default_region: str, allowed_regions: Collection[str]) -> str:
+    """``raw`` as typed (national or international) → E.164, or ``NumberRefused``.
+
+    ``default_region`` reads national numbers (``(415) 555-2671`` with ``US``); a number in
+    ``+`` form keeps its own country. ``allowed_regions`` are ISO codes (``US``, ``GB``); an
+    empty collection allows every country.
+    """
+    text = (raw or "").strip()
+    if not text or len(text) > MAX_INPUT:
+        raise NumberRefused("invalid", "Enter a phone number.")
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise NumberRefused("invalid", "This is not a phone number.") from exc
+    if not phonenumbers.is_valid_number(number):
+        dialled_nationally = not text.startswith(("+", "00"))
+        if dialled_nationally and shortnumberinfo.is_possible_short_number(number) and \
+                len(str(number.national_number)) <= 6:
+            raise NumberRefused("short_code", "Short codes and emergency numbers cannot be "
+                                              "called back; enter a full phone number.")
+        raise NumberRefused("invalid", "This phone number is not complete or not valid.")
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.PREMIUM_RATE:
+        raise NumberRefused("premium_rate", "Premium-rate numbers cannot be called back.")
+    if kind == PhoneNumberType.SHARED_COST:
+        raise NumberRefused("shared_cost", "Shared-cost numbers cannot be called back.")
+    region = phonenumbers.region_code_for_number(number)
+    allowed = {code.upper() for code in allowed_regions}
+    if allowed and region not in allowed:
+        raise NumberRefused("country_not_allowed",
+                            f"We can only call numbers in {', '.join(sorted(allowed))}.")
+    if kind not in CALLABLE_TYPES:
+        raise NumberRefused("not_dialable", "We cannot call this kind of number back; enter "
+                                            "a landline or mobile number.")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def number_region(e164: str) -> str | None:
+    """ISO region of an E.164 number (``+442079460000`` → ``GB``), None if it has none."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    return region if region and region != "001" else None

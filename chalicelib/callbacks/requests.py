@@ -1,0 +1,138 @@
+"""The one way in for callback requests: create (web form, "press 1" in a queue, a missed call's
+follow-up), look up, cancel (the web API, the SMS ``CANCEL CALL`` reply).
+
+Where a new request starts:
+
+- a preferred time later than a few minutes from now → ``scheduled`` at that time (the
+  dispatcher finds it through the due index);
+- as soon as possible while the queue is open → ``queued``: a place in the queue's line next to
+  the callers on hold, at ``joined_at`` (a queue callback keeps the caller's original place);
+- as soon as possible while the queue is closed → ``scheduled`` at the queue's next opening.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.callbacks import slots
+from chalicelib.callbacks.model import (
+    CANCELLABLE,
+    KINDS,
+    OPEN_STATUSES,
+    QUEUED,
+    SCHEDULED,
+    new_callback_id,
+)
+from chalicelib.logs import mask_number
+from chalicelib.store import callbacks as store
+from chalicelib.store import routing
+
+log = logging.getLogger(__name__)
+
+class UnknownQueue(LookupError):
+    """The queue named has no routing configuration: nobody would ever call back."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    status: str  # queued | scheduled
+    due_at: datetime | None  # when scheduled
+
+
+def placement(queue, now: datetime, preferred_at: datetime | None) -> Placement:
+    """Where a new request starts (see the module docstring)."""
+    if preferred_at is not None and preferred_at > now + slots.ASAP_SLACK:
+        return Placement(SCHEDULED, preferred_at)
+    hours = queue.hours or {}
+    if slots.open_at(hours, now):
+        return Placement(QUEUED, None)
+    return Placement(SCHEDULED, slots.next_opening(hours, now) or now)
+
+
+def request_callback(
+    *,
+    hotline: str,
+    queue_id: str,
+    phone: str,
+    name: str | None,
+    language: str | None,
+    kind: str,
+    now: datetime,
+    preferred_at: datetime | None = None,
+    joined_at: datetime | None = None,
+    topic: str | None = None,
+) -> tuple[str, bool]:
+    """Ask for a callback to ``phone`` (E.164, already checked) from ``queue_id``'s agents.
+
+    Returns ``(callback_id, True)`` for a new request, or ``(existing_id, False)`` when this
+    number already has an open request in this queue (nothing is written then). ``joined_at``
+    is the place in line (a queue callback passes the caller's original join time; default
+    now). Raises ``UnknownQueue`` for a queue without routing.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    queue = routing.get_queue(queue_id)
+    if queue is None:
+        raise UnknownQueue(f"no queue '{queue_id}'")
+    where = placement(queue, now, preferred_at)
+    req = store.CallbackRequest(
+        new_callback_id(),
+        kind=kind,
+        hotline=hotline,
+        queue_id=queue_id,
+        phone=phone,
+        name=name,
+        topic=topic,
+        language=language,
+        status=where.status,
+        requested_at=now,
+        preferred_at=preferred_at if where.status == SCHEDULED and preferred_at else None,
+        joined_at=None,
+        due_at=where.due_at,
+        history=[store.outcome(where.status, now, f"requested ({kind})")],
+    )
+    entry = None
+    if where.status == QUEUED:
+        req.joined_at = joined_at or now
+        entry = store.line_entry(req, req.joined_at)
+    try:
+        store.create_request(req, now, entry)
+    except store.AlreadyRequested as exc:
+        log.info("callback for %s in %s already requested: %s", mask_number(phone), queue_id,
+                 exc.existing_id)
+        return exc.existing_id, False
+    log.info("callback %s (%s) for %s in %s: %s", req.callback_id, kind, mask_number(phone),
+             queue_id, where.status)
+    return req.callback_id, True
+
+
+def get_request(callback_id: str):
+    return store.get_request(callback_id)
+
+
+def cancel_request(callback_id: str, now: datetime,
+                   detail: str = "cancelled by the customer") -> str | None:
+    """Cancel a request if it still can be; return its status afterwards (``cancelled``, or
+    the status that stopped it: ``connected``, ``completed``, ``failed``), None if unknown.
+    Cancelling twice is harmless: the second time finds it ``cancelled``."""
+    store.cancel(callback_id, now, detail)
+    req = store.get_request(callback_id)
+    return req.status if req else None
+
+
+def open_for_number(phone: str) -> list:
+    """The number's open requests in every queue (newest first)."""
+    return [req for req in store.requests_for_number(phone) if req.status in OPEN_STATUSES]
+
+
+def cancel_open_for_number(number: str, now: datetime) -> int:
+    """The customer replied ``CANCEL CALL``: cancel each of their requests that can still be
+    cancelled; return how many were."""
+    cancelled = 0
+    for req in open_for_number(number):
+        if req.status in CANCELLABLE and store.cancel(req.callback_id, now,
+                                                      "cancelled by SMS reply", closed_only=True):
+            cancelled += 1
+    return cancelled

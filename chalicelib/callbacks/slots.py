@@ -1,0 +1,93 @@
+"""When a callback may happen: the customer's preferred time against the queue's hours.
+
+Pure: plain values and a ``now`` in, datetimes (UTC) or a refusal out. ``hours`` is a queue's
+``{timezone, weekly, holidays}``; an empty dict means the queue is always open.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.ivr.model import is_open, opening_minutes
+
+# A preferred time this close to now (or a little in the past: clocks differ) means "now".
+ASAP_SLACK = timedelta(minutes=5)
+SEARCH_DAYS = 14  # how far next_opening looks ahead
+
+
+class SlotRefused(ValueError):
+    """The preferred time cannot be used; ``code`` is ``malformed``, ``past``, ``too_far`` or
+    ``closed``."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def zone_of(hours: dict) -> ZoneInfo:
+    return ZoneInfo(hours.get("timezone") or "UTC")
+
+
+def open_at(hours: dict, at: datetime) -> bool:
+    if not hours:
+        return True
+    return is_open(hours["timezone"], hours["weekly"], hours.get("holidays", []), at)
+
+
+def parse_preferred(value: str | None, hours: dict) -> datetime | None:
+    """``asap`` (or nothing) → None; an ISO 8601 time → that instant in UTC. A time without an
+    offset is read in the queue's time zone (the customer picked it from the queue's hours)."""
+    text = (value or "").strip()
+    if not text or text.lower() in ("asap", "now"):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError as exc:
+        raise SlotRefused("malformed", "Give a time like 2026-11-24T10:30 or 'asap'.") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone_of(hours))
+    return parsed.astimezone(UTC)
+
+
+def check_preferred(preferred: datetime | None, hours: dict, now: datetime,
+                    max_days_ahead: int) -> datetime | None:
+    """The preferred time if it can be honoured, None for "as soon as possible", or
+    ``SlotRefused``: in the past, more than ``max_days_ahead`` away, or outside the hours."""
+    if preferred is None or preferred <= now + ASAP_SLACK:
+        if preferred is not None and preferred < now - ASAP_SLACK:
+            raise SlotRefused("past", "That time has already passed.")
+        return None
+    if preferred > now + timedelta(days=max_days_ahead):
+        raise SlotRefused("too_far", f"Pick a time within the next {max_days_ahead} days.")
+    if not open_at(hours, preferred):
+        raise SlotRefused("closed", "We are closed at that time; pick a time within our "
+                                    "opening hours.")
+    return preferred
+
+
+def next_opening(hours: dict, now: datetime) -> datetime | None:
+    """``now`` if open, else the start of the next opening span (UTC) within ``SEARCH_DAYS``;
+    None if the queue never opens in that time."""
+    if open_at(hours, now):
+        return now
+    zone = zone_of(hours)
+    week = opening_minutes(hours["weekly"])
+    holidays = set(hours.get("holidays", []))
+    today = now.astimezone(zone).date()
+    for offset in range(SEARCH_DAYS + 1):
+        day = today + timedelta(days=offset)
+        if day.isoformat() in holidays:
+            continue
+        for start, _end in sorted(week.get(day.weekday(), [])):
+            candidate = _local(day, start, zone)
+            if candidate > now and open_at(hours, candidate):
+                return candidate
+    return None
+
+
+def _local(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """That day's ``minute`` after midnight on the wall clock of ``zone``, as UTC."""
+    wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+    return wall.astimezone(UTC)

@@ -1,0 +1,50 @@
+"""Twilio webhooks of the calls we place to return customers' calls.
+
+``/twilio/voice/callback/{callback_id}/{step}``: ``agent`` and ``agent-status`` (agent-first: the
+agent's leg), ``dialed`` (how the agent's dial to the customer ended), ``customer`` and
+``customer-status`` (customer-first: the customer's leg, with answering-machine detection),
+``hold`` and ``left`` (a called-back customer waiting in line). Each answers valid TwiML whatever
+happens; a status callback always gets 200 so Twilio does not retry a settled outcome forever.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chalice import Blueprint
+
+from chalicelib.routing.routes import routing_service
+from chalicelib.telephony import twiml as voice_twiml
+from chalicelib.telephony.signature import MalformedWebhook, parse_form
+from chalicelib.telephony.webhooks import FORM, error, xml
+
+log = logging.getLogger(__name__)
+callback_voice = Blueprint(__name__)
+
+TWIML_STEPS = {"agent": "agent_answered_twiml", "dialed": "customer_dialed_twiml",
+               "customer": "customer_answered_twiml", "hold": "hold_twiml"}
+STATUS_STEPS = {"agent-status": "agent_leg_status", "customer-status": "customer_leg_status"}
+
+
+@callback_voice.route("/twilio/voice/callback/{callback_id}/{step}", methods=["POST"],
+                      content_types=FORM)
+def callback_call(callback_id, step):
+    try:
+        params = parse_form(callback_voice.current_request.raw_body)
+        if not params.get("CallSid", "").startswith("CA"):
+            raise ValueError("CallSid is missing or malformed")
+    except (MalformedWebhook, ValueError) as exc:
+        return error(400, str(exc))
+    if step not in TWIML_STEPS and step not in STATUS_STEPS and step != "left":
+        return error(404, f"no callback step '{step}'")
+    dispatcher = routing_service().callbacks
+    try:
+        if step in STATUS_STEPS:
+            getattr(dispatcher, STATUS_STEPS[step])(callback_id, params)
+            return xml("<Response/>")
+        if step == "left":
+            return xml(voice_twiml.hangup())
+        return xml(getattr(dispatcher, TWIML_STEPS[step])(callback_id, params))
+    except Exception:  # noqa: BLE001 - never Twilio's application error on a callback call
+        log.exception("callback %s step %s failed", callback_id, step)
+        return xml("<Response/>" if step in STATUS_STEPS else voice_twiml.hangup())

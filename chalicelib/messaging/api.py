@@ -1,0 +1,46 @@
+"""The tickets admin API: customers' texts that no agent could take, as JSON.
+
+Like the routing admin API, every route is ``api_key_required=True`` (API Gateway checks the
+``x-api-key`` when deployed; ``chalice local`` and the test client check none), and the ticket
+logic, with PynamoDB, loads on the first request rather than at the app's cold start. Time comes
+from the SMS webhooks' clock (``messaging.routes.messaging_now``), so tests can simulate it.
+"""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+messaging_api = Blueprint(__name__)
+
+
+def _answer(action) -> Response:
+    from chalicelib.messaging import tickets
+
+    try:
+        return Response(body=action(tickets), status_code=200)
+    except tickets.InvalidRequest as exc:
+        return Response(body={"error": str(exc), "field": exc.field}, status_code=400)
+    except tickets.NotFound as exc:
+        return Response(body={"error": str(exc)}, status_code=404)
+
+
+def _now():
+    from chalicelib.messaging.routes import messaging_now
+
+    return messaging_now()
+
+
+@messaging_api.route("/tickets", methods=["GET"], api_key_required=True)
+def list_tickets():
+    query = messaging_api.current_request.query_params
+    return _answer(lambda tickets: tickets.list_tickets(query))
+
+
+@messaging_api.route("/tickets/{ticket_id}", methods=["GET"], api_key_required=True)
+def get_ticket(ticket_id):
+    return _answer(lambda tickets: tickets.get_ticket(ticket_id))
+
+
+@messaging_api.route("/tickets/{ticket_id}/close", methods=["POST"], api_key_required=True)
+def close_ticket(ticket_id):
+    return _answer(lambda tickets: tickets.close_ticket(ticket_id, _now()))

@@ -1,0 +1,78 @@
+"""What the tickets admin API does: read query parameters, list / show / close tickets, as
+JSON-ready dicts. ``InvalidRequest`` (400, naming the ``field``) and ``NotFound`` (404) say what
+went wrong; ``messaging.api`` maps them to HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.store import tickets as store
+from chalicelib.store.models import Ticket
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class InvalidRequest(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(LookupError):
+    pass
+
+
+def to_json(ticket: Ticket) -> dict:
+    return {
+        "ticket_id": ticket.ticket_id,
+        "status": ticket.status,
+        "from": ticket.sender,
+        "to": ticket.hotline,
+        "body": ticket.body,
+        "media_urls": list(ticket.media_urls or []),
+        "language": ticket.language,
+        "message_sid": ticket.message_sid,
+        "created_at": ticket.created_at.isoformat(),
+        "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
+    }
+
+
+def list_tickets(query: dict | None) -> dict:
+    """``?status=open|closed`` (default open), ``limit`` (1..200, default 50) and ``before`` (the
+    ``next_before`` of the previous page): newest first."""
+    query = query or {}
+    status = query.get("status", "open")
+    if status not in store.STATUSES:
+        raise InvalidRequest("status", f"must be one of {', '.join(store.STATUSES)}")
+    raw_limit = query.get("limit", str(DEFAULT_LIMIT))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise InvalidRequest("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    before = None
+    if query.get("before"):
+        try:
+            before = datetime.fromisoformat(query["before"])
+        except ValueError as exc:
+            raise InvalidRequest("before", "must be an ISO 8601 time") from exc
+        if before.tzinfo is None:
+            raise InvalidRequest("before", "must include a UTC offset")
+    limit = int(raw_limit)
+    found = store.list_tickets(status, limit, before)
+    more = len(found) == limit
+    # "Z", not "+00:00": the cursor goes into a URL as it is, where "+" would mean a space
+    cursor = found[-1].created_at.isoformat().replace("+00:00", "Z") if more else None
+    return {"tickets": [to_json(t) for t in found], "next_before": cursor}
+
+
+def get_ticket(ticket_id: str) -> dict:
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket '{ticket_id}'")
+    return to_json(ticket)
+
+
+def close_ticket(ticket_id: str, now: datetime) -> dict:
+    ticket = store.close_ticket(ticket_id, now)
+    if ticket is None:
+        raise NotFound(f"no ticket '{ticket_id}'")
+    return to_json(ticket)

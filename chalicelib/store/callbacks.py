@@ -1,0 +1,302 @@
+"""Callback requests in DynamoDB: creating one per number and queue, finding the due ones, and
+moving each through its statuses without ever applying a change twice.
+
+Three rules hold every write here together:
+
+- **One open request per (queue, number).** Creating a request writes the request and a lock
+  item ``<queue>#<number>`` in one transaction, the lock only if absent; closing a request
+  (completed, failed, cancelled) deletes the lock in the transaction that closes it. Two
+  submissions racing for the same number cannot both win.
+- **Every transition is conditional on ``version``** and bumps it, with an outcome appended to
+  ``history``. The dispatcher, the web API and an SMS reply may act on one request at the same
+  moment; the one whose version is stale gets False and must re-read.
+- **Only scheduled requests are in the ``due`` index.** ``due_shard``/``due_at`` are set when a
+  request becomes ``scheduled`` and removed on any other status, so ``due_requests`` is one
+  Query per shard over exactly the requests waiting for their time: no Scan, at any size.
+
+A ``queued`` request also holds a place in the queue's line (a ``QueueEntry`` of kind
+``callback`` whose ``call_sid`` is the callback id), put there in the same transaction that
+makes it queued.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.callbacks.model import (
+    CANCELLABLE,
+    CANCELLED,
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    QUEUED,
+    SCHEDULED,
+    STATUSES,
+    all_due_shards,
+    due_shard,
+)
+from chalicelib.callbacks.numbers import number_region
+from chalicelib.routing.model import WaitingCaller
+from chalicelib.store import routing
+from chalicelib.store.models import (
+    CallbackLock,
+    CallbackRequest,
+    QueueEntry,
+    transaction_connection,
+)
+
+CLOSED_RETENTION_DAYS = 30  # a closed request stays readable (status page, reports) this long
+LOCK_SAFETY_DAYS = 60  # a lock outlives any sane open request; closing deletes it long before
+LINE_ENTRY_DAYS = 3  # a callback's place in line, should its request be forgotten
+CREATE_TRIES = 4
+CANCEL_TRIES = 3  # re-reads when the dispatcher moved the request meanwhile
+
+# Fields a transition may set besides the status (None removes a nullable one).
+TRANSITION_FIELDS = frozenset({
+    "attempts", "max_attempts", "last_error", "call_sid", "preferred_at", "joined_at",
+    "entry_key", "name", "topic", "language",
+})
+
+
+class AlreadyRequested(Exception):
+    """This number already has an open request in this queue: ``existing_id``."""
+
+    def __init__(self, existing_id: str):
+        super().__init__(f"an open callback request exists: {existing_id}")
+        self.existing_id = existing_id
+
+
+def lock_key(queue_id: str, phone: str) -> str:
+    return f"{queue_id}#{phone}"
+
+
+def outcome(status: str, now: datetime, detail: str | None = None) -> dict:
+    return {"at": now.isoformat(), "status": status, "detail": detail}
+
+
+# ---- creating --------------------------------------------------------------------------------
+
+
+def line_entry(req: CallbackRequest, joined_at: datetime, priority: int = 0) -> QueueEntry:
+    """The request's place in its queue's line: ordered with the callers on hold by priority and
+    ``joined_at`` (a queue callback keeps the caller's original join time)."""
+    waiting = WaitingCaller(call_sid=req.callback_id, queue_id=req.queue_id, caller=req.phone,
+                            joined_at=joined_at, priority=priority)
+    return QueueEntry(
+        req.queue_id,
+        routing.entry_key(waiting),
+        call_sid=req.callback_id,
+        caller=req.phone,
+        joined_at=joined_at,
+        priority=priority,
+        kind="callback",
+        language=req.language,
+        country=number_region(req.phone),
+        customer_name=req.name,
+        expires=joined_at + timedelta(days=LINE_ENTRY_DAYS),
+    )
+
+
+def create_request(req: CallbackRequest, now: datetime,
+                   entry: QueueEntry | None = None) -> CallbackRequest:
+    """Store a new request (and its place in line, for a ``queued`` one) with the open lock, in
+    one transaction; ``AlreadyRequested`` if the number has an open request in that queue.
+
+    ``req`` comes fully built (id, status, times); this sets ``version`` and the due index.
+    """
+    req.version = 1
+    req.updated_at = now
+    _set_due(req)
+    if entry is not None:
+        req.entry_key = entry.entry_key
+    lock = CallbackLock(lock_key(req.queue_id, req.phone), callback_id=req.callback_id,
+                        created_at=now, expires=now + timedelta(days=LOCK_SAFETY_DAYS))
+    for attempt in range(CREATE_TRIES):
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                tx.save(req, condition=CallbackRequest.callback_id.does_not_exist())
+                tx.save(lock, condition=CallbackLock.lock_key.does_not_exist())
+                if entry is not None:
+                    tx.save(entry, condition=QueueEntry.entry_key.does_not_exist())
+            return req
+        except TransactWriteError:
+            holder = _lock_holder(lock.lock_key)
+            if holder is not None and holder != req.callback_id:
+                existing = get_request(holder)
+                if existing is not None and existing.status in OPEN_STATUSES:
+                    raise AlreadyRequested(holder) from None
+                _drop_stale_lock(lock.lock_key, holder)
+            # No holder: a concurrent transaction on the same lock was in flight (DynamoDB
+            # cancels both sides of a conflict). Try again; its outcome is visible by now.
+            time.sleep(0.02 * (attempt + 1))
+    raise RuntimeError(f"could not store callback request {req.callback_id}")
+
+
+def _lock_holder(key: str) -> str | None:
+    try:
+        return CallbackLock.get(key, consistent_read=True).callback_id
+    except DoesNotExist:
+        return None
+
+
+def _drop_stale_lock(key: str, holder: str) -> None:
+    """A lock whose request is gone or closed (it expired by TTL): free the number."""
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        CallbackLock(key).delete(condition=CallbackLock.callback_id == holder)
+    except DeleteError:
+        pass  # someone else freed or took it meanwhile: the next try sees which
+
+
+def _set_due(req: CallbackRequest) -> None:
+    if req.status == SCHEDULED:
+        req.due_shard = due_shard(req.callback_id)
+        req.due_at = req.due_at or req.preferred_at or req.requested_at
+    else:
+        req.due_shard = None
+        req.due_at = None
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def get_request(callback_id: str) -> CallbackRequest | None:
+    try:
+        return CallbackRequest.get(callback_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def due_requests(now: datetime, limit: int = 100) -> list[CallbackRequest]:
+    """Scheduled requests whose time has come, earliest first, at most ``limit``: one Query per
+    shard of the sparse ``due`` index (``due_at <= now``), never a Scan.
+
+    The items come from the index (eventually consistent): act on them with ``transition``,
+    whose version check refuses a stale one.
+    """
+    found: list[CallbackRequest] = []
+    for shard in all_due_shards():
+        found.extend(CallbackRequest.due.query(shard, CallbackRequest.due_at <= now,
+                                               limit=limit))
+    found.sort(key=lambda req: (req.due_at, req.callback_id))
+    return found[:limit]
+
+
+def requests_for_number(phone: str, limit: int = 50) -> list[CallbackRequest]:
+    """A number's requests, newest first (from the ``by_phone`` index: eventually consistent)."""
+    return list(CallbackRequest.by_phone.query(phone, scan_index_forward=False, limit=limit))
+
+
+# ---- changing --------------------------------------------------------------------------------
+
+
+def transition(
+    request: str | CallbackRequest,
+    expected_version: int,
+    new_status: str,
+    now: datetime,
+    *,
+    detail: str | None = None,
+    due_at: datetime | None = None,
+    entry: QueueEntry | None = None,
+    leave_line: bool = False,
+    **fields,
+) -> bool:
+    """Move a request to ``new_status`` if its stored version is still ``expected_version``;
+    False (nothing written) when someone else changed it first.
+
+    - ``new_status == "scheduled"`` puts it in the due index at ``due_at`` (default: now); any
+      other status takes it out.
+    - A closing status (completed, failed, cancelled) deletes the open lock in the same
+      transaction, so the number may ask again, and starts the TTL.
+    - ``entry`` (with ``queued``): its place in line, written in the same transaction.
+    - ``leave_line``: delete its current place in line in the same transaction.
+    - ``fields``: attempts, max_attempts, last_error, call_sid, preferred_at, joined_at, ...
+    - ``detail`` goes into the history entry (why: "busy", "cancelled by SMS", ...).
+
+    ``request`` may be the id, or the item when the caller has it (saves a read when closing
+    or leaving the line).
+    """
+    if new_status not in STATUSES:
+        raise ValueError(f"unknown callback status {new_status!r}")
+    unknown = set(fields) - TRANSITION_FIELDS
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)} in a transition")
+    closing = new_status in CLOSED_STATUSES
+    item = request if isinstance(request, CallbackRequest) else None
+    callback_id = item.callback_id if item is not None else request
+    if (closing or leave_line) and item is None:
+        item = get_request(callback_id)
+        if item is None:
+            return False
+
+    actions = [
+        CallbackRequest.status.set(new_status),
+        CallbackRequest.version.set(expected_version + 1),
+        CallbackRequest.updated_at.set(now),
+        CallbackRequest.history.set(
+            CallbackRequest.history.append([outcome(new_status, now, detail)])),
+    ]
+    if new_status == SCHEDULED:
+        actions += [CallbackRequest.due_shard.set(due_shard(callback_id)),
+                    CallbackRequest.due_at.set(due_at or now)]
+    else:
+        actions += [CallbackRequest.due_shard.remove(), CallbackRequest.due_at.remove()]
+    if closing:
+        actions += [CallbackRequest.closed_at.set(now),
+                    CallbackRequest.expires.set(now + timedelta(days=CLOSED_RETENTION_DAYS))]
+    if entry is not None:
+        fields["entry_key"] = entry.entry_key
+    elif leave_line:
+        fields["entry_key"] = None
+    for name, value in fields.items():
+        attribute = getattr(CallbackRequest, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.update(CallbackRequest(callback_id), actions=actions,
+                      condition=CallbackRequest.version == expected_version)
+            if closing:
+                tx.delete(CallbackLock(lock_key(item.queue_id, item.phone)),
+                          condition=CallbackLock.lock_key.does_not_exist()
+                          | (CallbackLock.callback_id == callback_id))
+            if entry is not None:
+                tx.save(entry, condition=QueueEntry.entry_key.does_not_exist())
+            if leave_line and item.entry_key:
+                tx.delete(QueueEntry(item.queue_id, item.entry_key))
+    except TransactWriteError:
+        return False
+    return True
+
+
+def queue_up(req: CallbackRequest, now: datetime, joined_at: datetime | None = None,
+             detail: str | None = None) -> bool:
+    """A scheduled request whose time came takes a place in its queue's line (at ``joined_at``,
+    default now) and becomes ``queued``, in one transaction; False if it changed meanwhile."""
+    joined = joined_at or now
+    return transition(req, int(req.version), QUEUED, now, detail=detail,
+                      entry=line_entry(req, joined), joined_at=joined)
+
+
+def cancel(callback_id: str, now: datetime, detail: str = "cancelled by the customer", *,
+           closed_only: bool = False) -> bool:
+    """Cancel the request (and free its place in line) if it is still scheduled, queued or
+    dialing; True if it is cancelled afterwards. An already cancelled request gives True (the
+    API's DELETE is idempotent) unless ``closed_only``, which counts only this call's cancel."""
+    for _ in range(CANCEL_TRIES):
+        req = get_request(callback_id)
+        if req is None:
+            return False
+        if req.status == CANCELLED:
+            return not closed_only
+        if req.status not in CANCELLABLE:
+            return False
+        if transition(req, int(req.version), CANCELLED, now, detail=detail,
+                      leave_line=bool(req.entry_key)):
+            return True
+    return False
