@@ -5,9 +5,11 @@ Where a new request starts:
 
 - a preferred time later than a few minutes from now → ``scheduled`` at that time (the
   dispatcher finds it through the due index);
-- as soon as possible while the queue is open → ``queued``: a place in the queue's line next to
-  the callers on hold, at ``joined_at`` (a queue callback keeps the caller's original place);
-- as soon as possible while the queue is closed → ``scheduled`` at the queue's next opening.
+- as soon as possible while the queue is open and it is 08:00-21:00 for the customer →
+  ``queued``: a place in the queue's line next to the callers on hold, at ``joined_at`` (a queue
+  callback keeps the caller's original place, also when it has to wait for the morning);
+- otherwise → ``scheduled`` at the next minute both allow (a chosen time that falls in the
+  customer's night moves to their morning).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.callbacks import slots
+from chalicelib.callbacks import slots, timing
 from chalicelib.callbacks.model import (
     CANCELLABLE,
     KINDS,
@@ -41,14 +43,19 @@ class Placement:
     due_at: datetime | None  # when scheduled
 
 
-def placement(queue, now: datetime, preferred_at: datetime | None) -> Placement:
-    """Where a new request starts (see the module docstring)."""
-    if preferred_at is not None and preferred_at > now + slots.ASAP_SLACK:
-        return Placement(SCHEDULED, preferred_at)
+def placement(queue, now: datetime, preferred_at: datetime | None,
+              phone: str = "") -> Placement:
+    """Where a new request starts (see the module docstring). Both the queue's hours and the
+    customer's calling hours (08:00-21:00 where their number is) decide "now" and "when"."""
     hours = queue.hours or {}
-    if slots.open_at(hours, now):
+    fallback_tz = hours.get("timezone", "UTC")
+    if preferred_at is not None and preferred_at > now + slots.ASAP_SLACK:
+        when = timing.next_contact_time(phone, preferred_at, hours or None, fallback_tz)
+        return Placement(SCHEDULED, when or preferred_at)
+    if timing.may_call_at(phone, now, hours or None, fallback_tz):
         return Placement(QUEUED, None)
-    return Placement(SCHEDULED, slots.next_opening(hours, now) or now)
+    when = timing.next_contact_time(phone, now, hours or None, fallback_tz)
+    return Placement(SCHEDULED, when or slots.next_opening(hours, now) or now)
 
 
 def request_callback(
@@ -76,7 +83,7 @@ def request_callback(
     queue = routing.get_queue(queue_id)
     if queue is None:
         raise UnknownQueue(f"no queue '{queue_id}'")
-    where = placement(queue, now, preferred_at)
+    where = placement(queue, now, preferred_at, phone)
     req = store.CallbackRequest(
         new_callback_id(),
         kind=kind,
@@ -89,7 +96,7 @@ def request_callback(
         status=where.status,
         requested_at=now,
         preferred_at=preferred_at if where.status == SCHEDULED and preferred_at else None,
-        joined_at=None,
+        joined_at=joined_at,  # a queue callback's place, kept for when it joins the line
         due_at=where.due_at,
         history=[store.outcome(where.status, now, f"requested ({kind})")],
     )

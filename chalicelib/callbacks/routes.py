@@ -13,6 +13,7 @@ confirmation text leads there). The files ship in ``chalicelib/callbacks/widget/
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.settings import get_settings
 
+log = logging.getLogger(__name__)
 callbacks_api = Blueprint(__name__)
 
 FORM_OR_JSON = ["application/json", "application/x-www-form-urlencoded"]
@@ -101,9 +103,23 @@ def create_callback():
 
     def submit(web, settings):
         form = web.parse_form(request.raw_body, request.headers.get("content-type"))
-        return web.submit(form, client_ip=_client_ip(), now=_now(), settings=settings)
+        view = web.submit(form, client_ip=_client_ip(), now=_now(), settings=settings)
+        if view["status"] == "queued":
+            _dispatch_now(view["queue"])
+        return view
 
     return _answer(submit, status=202)
+
+
+def _dispatch_now(queue_id: str) -> None:
+    """A routing round right away: a free agent calls the visitor back without waiting for the
+    every-minute job. Best effort; the job dials the request anyway."""
+    try:
+        from chalicelib.routing.routes import routing_service
+
+        routing_service().dispatch(queue_id)
+    except Exception:  # noqa: BLE001 - the request is stored; the job will dial it
+        log.exception("immediate dispatch of queue %s failed", queue_id)
 
 
 @callbacks_api.route("/callbacks", methods=["OPTIONS"])

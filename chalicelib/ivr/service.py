@@ -178,7 +178,8 @@ class VoiceService:
             return twiml.empty()
         left_for = None
         if queue_result and record.queue_entry_key:
-            left_for = self.routing.leave(record)  # left Twilio's queue (max wait, key, hang-up)
+            # left Twilio's queue (max wait, a key, a hang-up)
+            left_for = self.routing.leave(record, queue_result)
         flow = flows.get_version(record.flow_id, int(record.flow_version))
         state = self._state(record)
         ctx = self._context(req, record.customer, record)

@@ -223,15 +223,18 @@ class RoutingService:
             return False
         return routing.mark_entry(record.queue_id, record.queue_entry_key, "voicemail")
 
-    def leave(self, record) -> str | None:
-        """The caller left the queue before an agent took them: out of our line too (a
-        queue-callback request keeps its place: that caller is waiting, phone down). Returns
-        why they left: "voicemail" when they chose it, else None (the queue gave up)."""
+    def leave(self, record, result: str | None = None) -> str | None:
+        """The caller left the queue before an agent took them: out of our line too. Twilio's
+        ``QueueResult`` says how; ``hangup`` is an abandoned call (counted, and a missed call
+        for the hotline's follow-up). Returns why they left: "voicemail" when they chose it,
+        else None (the queue gave up, or the caller did)."""
         entry = routing.get_entry(record.queue_id, record.queue_entry_key)
         if entry is None or entry.kind != "call":
             return None
         if entry.status in ("waiting", "voicemail"):
             routing.leave_queue(entry.queue_id, entry.entry_key)
+            if result == "hangup" and entry.status == "waiting":
+                self._abandoned(record, entry, self.clock())
         return "voicemail" if entry.status == "voicemail" else None
 
     def hold(self, record) -> dict:
@@ -469,18 +472,18 @@ class RoutingService:
                     for agent_id in entry.reserved_agents:
                         self._free_agent(agent_id, now, "caller hung up")
                 routing.leave_queue(entry.queue_id, entry.entry_key)
-                routing.count_in_queue_day(entry.queue_id, now, abandoned=1)
-                self._missed(record, entry, now)
-                if record.caller:
-                    routing.remember_contact(record.caller, {
-                        "call_sid": record.call_sid, "at": now.isoformat(),
-                        "queue_id": entry.queue_id, "agent_id": None,
-                        "outcome": "abandoned"}, now)
+                self._abandoned(record, entry, now)
         if record.agent_id:
             self._finish_with_agent(record.agent_id, record.call_sid, now)
 
-    def _missed(self, record, entry, now: datetime) -> None:
-        """A caller who hung up in line becomes a missed call (the hotline's follow-up)."""
+    def _abandoned(self, record, entry, now: datetime) -> None:
+        """A caller hung up while waiting: the day's abandon count, the caller's contact
+        history, and a missed call for the hotline's follow-up."""
+        routing.count_in_queue_day(entry.queue_id, now, abandoned=1)
+        if record.caller:
+            routing.remember_contact(record.caller, {
+                "call_sid": record.call_sid, "at": now.isoformat(), "queue_id": entry.queue_id,
+                "agent_id": None, "outcome": "abandoned"}, now)
         try:
             from chalicelib.callbacks.missed import record_missed_call
 

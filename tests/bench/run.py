@@ -66,10 +66,12 @@ class DynamoCounter:
 
         self.count = 0
         self.seconds = 0.0
+        self.by_operation: dict[str, int] = {}
         original = Connection.dispatch
 
         def counting(conn, operation_name, operation_kwargs):
             self.count += 1
+            self.by_operation[operation_name] = self.by_operation.get(operation_name, 0) + 1
             started = time.perf_counter()
             try:
                 return original(conn, operation_name, operation_kwargs)
@@ -96,6 +98,10 @@ def webhook_figures() -> None:
 
         routing_bench.throughput(counter)
         routing_bench.stress()
+        from tests.bench import callbacks as callbacks_bench
+
+        callbacks_bench.dispatch_per_tick(counter)
+        callbacks_bench.race()
     finally:
         ddb.stop()
 

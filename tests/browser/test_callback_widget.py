@@ -13,7 +13,7 @@ from chalicelib.store import callbacks as store
 from chalicelib.store import routing
 from tests.browser.conftest import OPEN_HOURS
 
-QUEUE = "cbweb"  # one agent available, 3-minute calls
+QUEUE = "cbweb"  # one agent, busy (in wrap-up, so requests stay in line), 3-minute calls
 HOURS_QUEUE = "cbweb-hours"  # weekdays 09:00-17:00 New York
 _numbers = itertools.count(2000)
 
@@ -33,9 +33,9 @@ def queues(app_server):
     routing.save_agent_profile(Agent("ag-cbweb", "Wen", Endpoint("phone", "+14155550164"),
                                      queues={QUEUE: 1}), OPEN_HOURS)
     agent = routing.get_agent("ag-cbweb")
-    if agent.state is not AgentState.AVAILABLE:
+    if agent.state is not AgentState.WRAP_UP:
         previous = agent.state
-        agent.state = AgentState.AVAILABLE
+        agent.state = AgentState.WRAP_UP
         routing.change_agent_state(agent, previous, OPEN_HOURS)
     for seconds in (180, 180, 180):
         routing.add_handle_time(QUEUE, seconds)

@@ -354,3 +354,38 @@ def test_the_sweeper_repairs_a_callback_offer_whose_webhooks_were_lost(world):
     assert [e.call_sid for e in routing.queue_entries(queue_id)] == [callback_id]
     # offered again (the agent is free once more)
     assert sum(p["url"].endswith(f"/{callback_id}/agent") for p in edge.placed) == 2
+
+
+# ---- end to end through the carrier emulator --------------------------------------------
+def test_a_web_request_is_called_back_through_the_carrier(client, carrier):
+    """The real REST client and the emulator: the job queues the request, the agent's phone
+    rings, the whisper plays, the customer is dialled and answers, the request completes."""
+    clock = Clock(NOW)
+    service = RoutingService(get_settings(), clock=clock)  # Twilio REST -> the emulator
+    set_routing_service(service)
+    set_voice_service(VoiceService(get_settings(), clock=clock, routing=service))
+    try:
+        queue_id = "cbe" + uuid.uuid4().hex[:6]
+        routing.save_queue(QueueConfig(queue_id, "Web", join_empty="wait"), NOW)
+        agent = Agent(f"ag-e2e-{queue_id}", "Grace", Endpoint("phone", "+14155550179"),
+                      queues={queue_id: 1})
+        routing.save_agent_profile(agent, NOW)
+        phone = new_phone()
+        callback_id = ask(queue_id, phone, kind="web", at=NOW - timedelta(minutes=1))
+        # the agent logs in: the immediate trigger dials the callback at once
+        agent.state = AgentState.AVAILABLE
+        routing.change_agent_state(agent, AgentState.OFFLINE, NOW)
+        assert service.agent_became_available(agent.agent_id) == 1
+        carrier.wait_idle()
+        [agent_leg] = [t for t in carrier.transcripts("outbound-api")
+                       if t.to == "+14155550179"]
+        assert not agent_leg.errors, agent_leg.errors
+        assert any("Callback for the Web queue: Ada" in s for s in agent_leg.said)
+        [dial] = agent_leg.of_type("dial")
+        assert dial["targets"] == [phone] and dial["outcome"] == "completed"
+        request = callbacks.get_request(callback_id)
+        assert request.status == "completed", request.history
+        assert agent_state(agent) == "wrap-up"
+    finally:
+        set_routing_service(None)
+        set_voice_service(None)

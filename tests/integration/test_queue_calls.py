@@ -77,13 +77,14 @@ def test_callers_reach_different_agents_with_a_whisper_and_the_third_keeps_its_p
     assert "number 1 in line" in said
     assert "minute" in said, "an estimated wait is announced"
     assert "call you back" in said
-    # a queue-callback request holds the caller's place in line, at their original join time
-    entries = routing.queue_entries("support")
-    assert [e.kind for e in entries] == ["callback"]
-    request = callbacks.get_request(entries[0].call_sid)
-    assert (request.kind, request.status, request.phone) == ("queue", "queued", "+14155550173")
+    # a queue-callback request keeps the caller's place (their original join time); it is 07:00
+    # in San Francisco, so it waits for 08:00 there before it takes that place in line again
+    [request] = callbacks.requests_for_number("+14155550173")
+    assert (request.kind, request.status) == ("queue", "scheduled")
+    assert request.due_at == OPEN_HOURS + timedelta(hours=1)
     record = CallRecord.get(third.call_sid)
-    assert request.joined_at == entries[0].joined_at <= record.updated_at
+    assert record.started_at <= request.joined_at <= record.updated_at
+    assert routing.queue_entries("support") == []  # the call's own entry left the line
 
 
 def test_an_agent_who_does_not_answer_is_skipped_and_the_caller_keeps_the_front(
@@ -351,3 +352,27 @@ def test_place_in_line_is_announced_every_announce_every_seconds_not_every_loop(
     # and the press-1 offer still works between announcements (each wait is a Gather)
     music = [w["body"] for w in waits if "<Leave" not in w["body"]]  # Leave: the flow's max wait
     assert len(music) >= 4 and all("<Gather" in body for body in music), music
+
+
+def test_a_caller_who_hangs_up_in_line_is_an_abandoned_and_missed_call(carrier, support_queue):
+    # Given both agents on a break (logged in, so the caller waits)
+    for agent in support_queue:
+        routing.change_agent_state(
+            agent_states.transition(routing.get_agent(agent.agent_id), AgentState.AWAY,
+                                    OPEN_HOURS, "break"), AgentState.AVAILABLE, OPEN_HOURS)
+    before = routing.queue_day("support", OPEN_HOURS.date().isoformat())
+    abandoned_before = int(before.abandoned or 0) if before else 0
+    # When a caller hangs up on the hold music (Twilio posts the Enqueue action first)
+    t = carrier.place_inbound_call(HOTLINE, "+14155550178", [*TO_QUEUE, "hangup"])
+    assert not t.errors, t.errors
+    # Then the line is empty, the abandon is counted once, and the caller is a missed call
+    # who gets the hotline's "we missed you" text
+    assert routing.queue_entries("support") == []
+    day = routing.queue_day("support", OPEN_HOURS.date().isoformat())
+    assert int(day.abandoned) == abandoned_before + 1
+    from chalicelib.store import missed
+
+    record = missed.get_open(HOTLINE, "+14155550178")
+    assert record["reasons"] == ["abandoned"] and record["count"] == 1
+    texts = [m for m in carrier.messages if m["to"] == "+14155550178"]
+    assert len(texts) == 1

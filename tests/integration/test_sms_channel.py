@@ -450,6 +450,10 @@ def test_status_callbacks_must_be_signed_and_well_formed(client):
 
 
 def test_an_existing_messages_table_gets_the_new_index(dynamodb_endpoint):
+    """A laptop's table made before the index existed is rebuilt with it, its items kept (DynamoDB
+    Local can leave an index added by UpdateTable in CREATING for good)."""
+    from datetime import UTC, datetime
+
     from pynamodb.connection import Connection
 
     from chalicelib.store.models import Message
@@ -462,12 +466,16 @@ def test_an_existing_messages_table_gets_the_new_index(dynamodb_endpoint):
         AttributeDefinitions=[{"AttributeName": "message_key", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "message_key", "KeyType": "HASH"}])
     real_name = Message.Meta.table_name
-    Message.Meta.table_name = name
+    Message.Meta.table_name, Message._connection = name, None
     try:
+        Message("old", to="+14155550100", status="sent", created_at=datetime.now(UTC)).save()
         _add_missing_indexes(Message)
         _add_missing_indexes(Message)  # a second run finds it there
+        # the item survived, and writes that feed the index work at once
+        Message("old").update(actions=[Message.message_sid.set("SM" + "1" * 32)])
+        assert [m.message_key for m in Message.by_message_sid.query("SM" + "1" * 32)] == ["old"]
     finally:
-        Message.Meta.table_name = real_name
+        Message.Meta.table_name, Message._connection = real_name, None
     indexes = client.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"]
     assert [(i["IndexName"], i["KeySchema"]) for i in indexes] == [
         ("by_message_sid", [{"AttributeName": "message_sid", "KeyType": "HASH"}])]
