@@ -219,8 +219,11 @@ class CallbackDispatcher:
                                           f"callback {callback_id}")
         if not self.service._try_state(on_call, AgentState.RESERVED, now, current_call=leg):
             return voice_twiml.hangup()
-        store.transition(req, int(req.version), DIALING, now, call_sid=leg, leave_line=True,
-                         detail=f"agent {agent.agent_id} answered; calling the customer")
+        if not store.transition(req, int(req.version), DIALING, now, call_sid=leg,
+                                leave_line=True,
+                                detail=f"agent {agent.agent_id} answered; calling the customer"):
+            # cancelled (or settled) this very moment: the agent's leg ends, they wrap up
+            return voice_twiml.hangup()
         queue = routing.get_queue(req.queue_id)
         calls.start_callback_call(
             leg, hotline=req.hotline, customer_phone=req.phone, queue_id=req.queue_id,

@@ -34,6 +34,7 @@ import logging
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
+from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.logs import mask_number
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import Settings
@@ -49,18 +50,6 @@ MAX_LIST = 200
 NOTE_MAX = 500
 
 
-class InvalidRequest(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(RuntimeError):
-    pass
 
 
 # ---- recording a miss ------------------------------------------------------------------------

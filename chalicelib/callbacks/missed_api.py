@@ -11,21 +11,16 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.api_errors import json_answer
+
 missed_api = Blueprint(__name__)
 
 
 def _answer(action, status: int = 200) -> Response:
-    """Run ``action(missed)`` and turn its result or its error into a JSON response."""
+    """Run ``action(missed)``; its result or its error becomes the JSON response."""
     from chalicelib.callbacks import missed
 
-    try:
-        return Response(body=action(missed), status_code=status)
-    except missed.InvalidRequest as exc:
-        return Response(body={"error": str(exc), "field": exc.field}, status_code=400)
-    except missed.NotFound as exc:
-        return Response(body={"error": str(exc)}, status_code=404)
-    except missed.Conflict as exc:
-        return Response(body={"error": str(exc)}, status_code=409)
+    return json_answer(lambda: action(missed), status)
 
 
 def _now():

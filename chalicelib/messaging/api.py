@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.api_errors import json_answer
+
 messaging_api = Blueprint(__name__)
 
 
 def _answer(action) -> Response:
+    """Run ``action(tickets)``; its result or its error becomes the JSON response."""
     from chalicelib.messaging import tickets
 
-    try:
-        return Response(body=action(tickets), status_code=200)
-    except tickets.InvalidRequest as exc:
-        return Response(body={"error": str(exc), "field": exc.field}, status_code=400)
-    except tickets.NotFound as exc:
-        return Response(body={"error": str(exc)}, status_code=404)
+    return json_answer(lambda: action(tickets))
 
 
 def _now():

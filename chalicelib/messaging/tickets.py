@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.api_errors import InvalidRequest, NotFound
 from chalicelib.store import tickets as store
 from chalicelib.store.models import Ticket
 
@@ -13,14 +14,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-class InvalidRequest(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-class NotFound(LookupError):
-    pass
 
 
 def to_json(ticket: Ticket) -> dict:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.ivr.model import opening_minutes
 from chalicelib.logs import mask_text
 from chalicelib.routing import agent_states
@@ -59,21 +60,6 @@ HAND_STATES = (AgentState.AVAILABLE, AgentState.AWAY, AgentState.OFFLINE)
 LINE_LIMIT = 1000  # entries a board reads per queue; a line holds at most max_size callers
 
 
-class InvalidRequest(ValueError):
-    """The request body (or a query parameter) is wrong; ``field`` names what."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-class NotFound(LookupError):
-    def __init__(self, kind: str, ident: str):
-        super().__init__(f"no {kind} '{ident}'")
-
-
-class Conflict(Exception):
-    """The request contradicts what is stored: a duplicate, or a state change not possible now."""
 
 
 # ---- validation -----------------------------------------------------------------------------

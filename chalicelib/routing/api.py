@@ -16,23 +16,17 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.api_errors import json_answer
 from chalicelib.routing.routes import routing_service
 
 routing_api = Blueprint(__name__)
 
 
 def _answer(action, status: int = 200) -> Response:
-    """Run ``action(admin)`` and turn its result or its error into a JSON response."""
+    """Run ``action(admin)``; its result or its error becomes the JSON response."""
     from chalicelib.routing import admin
 
-    try:
-        return Response(body=action(admin), status_code=status)
-    except admin.InvalidRequest as exc:
-        return Response(body={"error": str(exc), "field": exc.field}, status_code=400)
-    except admin.NotFound as exc:
-        return Response(body={"error": str(exc)}, status_code=404)
-    except admin.Conflict as exc:
-        return Response(body={"error": str(exc)}, status_code=409)
+    return json_answer(lambda: action(admin), status)
 
 
 def _body(admin) -> dict:

@@ -7,7 +7,10 @@ a baseline taken in the same run, interleaved with it:
 * server time per IVR webhook through Chalice's in-process test client against DynamoDB Local,
   p50 and p99, as a ratio to a handler answering constant TwiML through the same stack
   (signature check included) — target ≤ 3×;
-* DynamoDB requests per IVR step — target ≤ 2.
+* DynamoDB requests per IVR step — target ≤ 2;
+* routing (``routing.py``), callbacks (``callbacks.py``: dispatched per tick with 10,000 pending,
+  DynamoDB requests per dialled callback, Scans, duplicate dials in a race), the queue simulation
+  against Erlang C (``queue_sim.py``) and the calling-hours search (``contact_time.py``).
 
 DynamoDB Local answers in 5–8 ms per request, so a step that must read and conditionally write the
 call record cannot come near 3× a handler that touches nothing. The script therefore also prints
@@ -201,3 +204,6 @@ if __name__ == "__main__":
     from tests.bench import queue_sim
 
     queue_sim.main(calls=int(os.environ.get("BENCH_SIM_CALLS", "20000")))
+    from tests.bench import contact_time
+
+    contact_time.main()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, TEST_ACCOUNT, TEST_TOKEN
+from tests.support import ROOT, TEST_ACCOUNT, TEST_TOKEN, Clock
 
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL = ROOT / "infra" / "local" / "install-browser.sh"
@@ -48,14 +48,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(scope="module")

@@ -10,22 +10,12 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
+from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN, Clock
 
 # Monday 23 Nov 2026, 10:00 in New York: the demo's agents are open.
 OPEN_HOURS = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 # Christmas Day 2026, 10:00 in New York: the demo agents are off (a holiday).
 CLOSED = datetime(2026, 12, 25, 15, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A settable clock for the voice service (hours, timestamps)."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,8 @@ from chalicelib.settings import get_settings
 from chalicelib.store import callbacks, optouts, routing
 from chalicelib.store import missed as store_missed
 from chalicelib.store.models import AgentItem, CallRecord
-from tests.integration.conftest import Clock, signed_post
-from tests.support import PUBLIC_BASE_URL
+from tests.integration.conftest import signed_post
+from tests.support import PUBLIC_BASE_URL, Clock
 
 NOW = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # noon in San Francisco, 15:00 in New York
 HOTLINE = "+14155550100"
