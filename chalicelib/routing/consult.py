@@ -79,8 +79,10 @@ class WarmTransfers:
             consult["leg"] = connector.place_call(
                 to=address, from_=record.hotline, url=urls.consult_join(record.call_sid),
                 status_callback=urls.consult_status(record.call_sid))
-        except Exception:  # noqa: BLE001 - the consulted party cannot be called: back together
-            log.exception("warm transfer of %s: could not call the target", record.call_sid)
+        except Exception as exc:  # noqa: BLE001 - the consulted party cannot be called: back
+            # (no traceback: Twilio's message may quote the number dialled)
+            log.warning("warm transfer of %s: could not call the target: %s %s", record.call_sid,
+                        type(exc).__name__, getattr(exc, "code", "") or "")
             self.cancel_consult(record.call_sid, "could not call the target")
             raise TransferRefused(f"could not call the {kind} '{target}'") from None
         calls.set_consult_leg(record.call_sid, consult)

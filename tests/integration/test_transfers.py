@@ -32,6 +32,7 @@ class TwilioEdge:
         self.placed: list[dict] = []
         self.hung_up: list[str] = []
         self.gone: set[str] = set()  # legs Twilio no longer knows
+        self.refuse_calls = False
 
     def redirect(self, call_sid: str, url: str) -> None:
         self.urls[call_sid] = url
@@ -42,6 +43,8 @@ class TwilioEdge:
         self.twiml[call_sid] = twiml
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+        if self.refuse_calls:
+            raise RuntimeError("Twilio 400 (21211): invalid 'To'")
         sid = "CA" + uuid.uuid4().hex
         self.placed.append({"sid": sid, "to": to, "from": from_, "url": url,
                             "status_callback": status_callback})
@@ -339,3 +342,17 @@ def test_an_agent_leg_that_already_ended_sends_the_caller_back_in_line(setup):
     assert ET.fromstring(edge.twiml[sid]).find("Enqueue") is not None
     assert state(second).state == "available" and not edge.placed
     assert CallRecord.get(sid, consistent_read=True).consult_state is None
+
+
+def test_a_target_that_cannot_be_called_brings_the_caller_back_to_the_agent(setup):
+    client, edge, agents, sid, _ = setup
+    first, second = agents["first"].agent_id, agents["second"].agent_id
+    edge.refuse_calls = True
+    status, body = post(client, f"/agents/{first}/transfer",
+                        {"to": "agent", "target": second, "mode": "warm"})
+    assert status == 409 and "could not call" in body["error"]
+    # the caller rejoins the first agent in the room; the target is free again
+    assert ET.fromstring(edge.twiml[sid]).find("Dial/Conference") is not None
+    assert state(second).state == "available" and state(first).state == "on-call"
+    record = CallRecord.get(sid, consistent_read=True)
+    assert record.consult_state is None and record.transfers[-1]["outcome"] == "cancelled"
