@@ -25,7 +25,9 @@ from .session import (
     Call,
     CallTranscript,
     EndCall,
+    Fetch,
     Redirect,
+    RoomEnded,
     ScriptInput,
     parse_script,
     send_webhook,
@@ -56,6 +58,7 @@ class Limits:
 
     max_requests: int = 200
     max_call_seconds: float = 4 * 3600
+    live_seconds: float = 120.0  # real seconds a live talk or a conference waits for an event
 
 
 class CarrierError(Exception):
@@ -128,6 +131,69 @@ class Queues:
                 "MaxQueueSize": "1000"}
 
 
+class Rooms:
+    """Conference rooms (created when the first participant enters, gone when empty).
+
+    Participants wait in their own threads on their mailboxes; a participant leaving with
+    endConferenceOnExit empties the room and posts ``RoomEnded`` to everyone else. Each room
+    keeps the latest absolute virtual time of its participants, so clocks line up on leaving.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.members: dict[str, dict[Call, bool]] = {}  # room -> call -> endConferenceOnExit
+        self.latest: dict[str, float] = {}
+
+    def _touch(self, name: str, call: Call) -> None:
+        moment = call.clock.epoch + call.clock.now
+        self.latest[name] = max(self.latest.get(name, moment), moment)
+
+    def join(self, name: str, call: Call, end_on_exit: bool) -> list[str]:
+        """Enter ``name``; returns the SIDs of those already there."""
+        with self._changed:
+            members = self.members.setdefault(name, {})
+            present = [c.sid for c in members]
+            members[call] = end_on_exit
+            self._touch(name, call)
+            self._changed.notify_all()
+        return present
+
+    def leave(self, name: str, call: Call) -> list[Call]:
+        """Leave ``name`` (no-op if the room already ended) and line the clock up with the
+        room's; returns the participants this exit ended the conference for."""
+        with self._changed:
+            members = self.members.get(name, {})
+            present = call in members
+            ends = members.pop(call, False)
+            ended = list(members) if ends else []
+            if ends:
+                members.clear()
+            if present:
+                self._touch(name, call)
+            latest = self.latest.get(name, 0.0) - call.clock.epoch
+            if not members:
+                self.members.pop(name, None)
+            self._changed.notify_all()
+        call.clock.now = max(call.clock.now, latest)
+        for other in ended:
+            other.post(RoomEnded(name, call.sid))
+        return ended
+
+    def present(self, name: str) -> list[Call]:
+        with self._changed:
+            return list(self.members.get(name, {}))
+
+    def wait_for(self, name: str, predicate: Callable[[list[Call]], bool],
+                 timeout: float = 10.0) -> list[Call]:
+        """Wait (really) until ``predicate(participants)`` holds; TimeoutError if it never
+        does. Tests use it to act once a party is in the room."""
+        with self._changed:
+            if not self._changed.wait_for(
+                    lambda: predicate(list(self.members.get(name, {}))), timeout):
+                raise TimeoutError(f"room {name!r}: condition not met after {timeout}s")
+            return list(self.members.get(name, {}))
+
+
 class Carrier:
     """The emulated carrier: calls, queues, texts and the work the REST API starts.
 
@@ -157,6 +223,7 @@ class Carrier:
         self.emulator_url = emulator_url
         self.limits = limits or Limits()
         self.queues = Queues()
+        self.rooms = Rooms()
         self.calls: dict[str, Call] = {}
         self.messages: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []  # failures outside calls (message callbacks)
@@ -263,6 +330,11 @@ class Carrier:
         call.clock.epoch = parent.clock.epoch + parent.clock.now
         self._register(call)
         return call
+
+    def continue_leg(self, leg: Call, target: Fetch) -> None:
+        """A child leg redirected out of its bridge runs the new TwiML in its own thread
+        (always a thread, even deferred: it may wait in a conference room)."""
+        self._spawn(lambda: leg.run(start=target))
 
     def redirect_call(self, sid: str, url: str | None = None, method: str = "POST",
                       twiml: str | None = None) -> Call:
@@ -484,6 +556,7 @@ class Carrier:
             self.opted_out.clear()
             self._pending.clear()
             self.queues = Queues()
+            self.rooms = Rooms()
 
 
 def make_server(carrier: Carrier, host: str = "127.0.0.1", port: int = 0):

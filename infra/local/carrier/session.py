@@ -10,6 +10,7 @@ never has to be interrupted in the middle of a webhook.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections import deque
@@ -65,7 +66,8 @@ OUT_OF_BAND = ("dial", "hold")  # consumed by the next Dial / Enqueue, skipped b
 def parse_action(step: str) -> Action:
     """Parse one script step: ``"123#"``, ``"say:words"``, ``"wait"``, ``"hangup"``,
     ``"record:8"`` / ``"record:8#"`` / ``"record:8!"`` (caller hangs up) / ``"record:8:text"``,
-    ``"dial:busy"`` / ``"dial:completed:45"``, ``"hold:120"`` and, first in an answer script,
+    ``"dial:busy"`` / ``"dial:completed:45"`` / ``"dial:completed:live"`` (talk until hung up,
+    redirected or the conference ends), ``"hold:120"`` and, first in an answer script,
     ``"human"`` / ``"machine"`` / ``"busy"`` / ``"no-answer"`` / ``"failed"``."""
     raw = step
     step = step.strip()
@@ -82,7 +84,10 @@ def parse_action(step: str) -> Action:
         parts = low.split(":")
         if parts[1] not in DIAL_OUTCOMES:
             raise ValueError(f"unknown dial outcome in script step {raw!r}")
-        talk = float(parts[2]) if len(parts) > 2 and parts[2] else 30.0
+        if len(parts) > 2 and parts[2] == "live":
+            talk = math.inf
+        else:
+            talk = float(parts[2]) if len(parts) > 2 and parts[2] else 30.0
         return Action("dial", outcome=parts[1], seconds=talk, raw=raw)
     match = _RECORD.match(step)
     if match:
@@ -248,6 +253,22 @@ class Bridge:
 
 
 @dataclass
+class LegControl:
+    """A REST redirect or hang-up of a bridged child leg, handed to the parent that carries it."""
+
+    leg: Call
+    message: Redirect | EndCall
+
+
+@dataclass
+class RoomEnded:
+    """A participant with endConferenceOnExit left: everyone's <Dial><Conference> ends."""
+
+    room: str
+    by: str
+
+
+@dataclass
 class Delivery:
     status: int | None
     body: str
@@ -396,13 +417,38 @@ class Call:
         self.done = threading.Event()
         self._mail: deque[Any] = deque()
         self._mail_ready = threading.Condition()
+        self.link: Call | None = None  # the parent carrying this child leg in a live bridge
 
     # ---- mailbox -------------------------------------------------------------------------
 
-    def post(self, message: Redirect | EndCall | Bridge) -> None:
+    def post(self, message: Any) -> None:
+        link = self.link
+        if link is not None and link._forward(self, message):
+            return
         with self._mail_ready:
             self._mail.append(message)
             self._mail_ready.notify_all()
+
+    def _forward(self, leg: Call, message: Any) -> bool:
+        """A bridged child leg has no thread of its own: its parent acts on its control."""
+        with self._mail_ready:
+            if leg.link is not self:
+                return False
+            self._mail.append(LegControl(leg, message))
+            self._mail_ready.notify_all()
+            return True
+
+    def unlink(self, leg: Call) -> None:
+        with self._mail_ready:
+            leg.link = None
+
+    def wait_mail(self, timeout: float) -> Any:
+        """Wait (really, on the mailbox condition) up to ``timeout`` seconds for outside
+        control; return the message, or None on timeout. Live talks and rooms wait here."""
+        with self._mail_ready:
+            if not self._mail:
+                self._mail_ready.wait_for(lambda: bool(self._mail), timeout)
+            return self._mail.popleft() if self._mail else None
 
     def idle(self, seconds: float) -> None:
         """Wait (really) up to ``seconds`` for outside control, running deferred carrier work
@@ -424,13 +470,18 @@ class Call:
                 if not self._mail:
                     return
                 message = self._mail.popleft()
-            if isinstance(message, EndCall):
-                raise CallEnded(message.status, by="api", answered=self.answered_at is not None)
-            if isinstance(message, Redirect):
-                raise Redirected(Fetch(message.url, message.method, kind="redirect",
-                                       twiml=message.twiml), reason=message.reason)
+            self.obey(message)
             if isinstance(message, Bridge) and in_queue:
                 raise BridgeRequested(message)
+            # LegControl / RoomEnded outside a bridge or room: stale, nothing to do
+
+    def obey(self, message: Any) -> None:
+        """A REST hang-up or redirect ends what the call is doing (raises); else nothing."""
+        if isinstance(message, EndCall):
+            raise CallEnded(message.status, by="api", answered=self.answered_at is not None)
+        if isinstance(message, Redirect):
+            raise Redirected(Fetch(message.url, message.method, kind="redirect",
+                                   twiml=message.twiml), reason=message.reason)
 
     # ---- transcript ----------------------------------------------------------------------
 
@@ -575,7 +626,9 @@ class Call:
                       "MachineDetectionDuration": "3000"}
             self.notify(self.amd_callback, "POST", params, "amd")
 
-    def run(self) -> CallTranscript:
+    def run(self, start: Fetch | None = None) -> CallTranscript:
+        """Drive the call to its end. ``start``: a child leg leaving a bridge (REST redirect)
+        carries on in its own thread from that TwiML."""
         from .twiml import Follower
 
         log.info("call %s %s %s -> %s", self.sid, self.direction, mask(self.from_),
@@ -583,11 +636,13 @@ class Call:
         follower = Follower(self)
         ended_by, status = "app", "completed"
         try:
-            if self.direction == "outbound-api":
+            if start is not None:
+                self.emit("redirect", url=start.url, reason="api")
+                target: Fetch | None = start
+            elif self.direction == "outbound-api":
                 self._ring_outbound()
                 self.checkpoint()
-                target: Fetch | None = Fetch(self.url, self.method, kind="voice",
-                                             twiml=self.twiml)
+                target = Fetch(self.url, self.method, kind="voice", twiml=self.twiml)
             else:
                 self.status = "ringing"
                 target = Fetch(self.url, self.method, kind="voice", twiml=self.twiml)

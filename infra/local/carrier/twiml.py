@@ -9,6 +9,7 @@ continues with the next verb.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
@@ -21,9 +22,13 @@ from .session import (
     BridgeRequested,
     CallEnded,
     Document,
+    EndCall,
     Fetch,
     HoldPlan,
+    LegControl,
+    Redirect,
     Redirected,
+    RoomEnded,
 )
 from .signing import make_sid, queue_sid
 
@@ -415,10 +420,8 @@ class Follower:
         if nouns[0].tag == "Queue":
             params, event = self._dial_queue(nouns[0], doc, targets[0], explicit, timeout)
         elif nouns[0].tag == "Conference":
-            talk = int(min(explicit.seconds if explicit else 30.0, time_limit))
-            self.clock.advance(talk)
-            params = {"DialCallStatus": "completed", "DialCallDuration": str(talk)}
-            event = {"conference": targets[0], "outcome": "completed", "duration": talk}
+            params, event = self._dial_conference(nouns[0], targets[0], explicit, time_limit,
+                                                  action, method)
         else:
             params, event = self._dial_numbers(el, nouns, targets, doc, explicit, timeout,
                                                time_limit)
@@ -470,10 +473,14 @@ class Follower:
                 params.update({"DialCallStatus": "no-answer", "DialBridged": "false"})
                 event.update({"outcome": "no-answer", "bridged": False})
                 return params, event
-        talk = int(min(talk_for, time_limit))
-        self.clock.advance(talk)
-        child.clock.advance(talk)
-        child.finish_leg(talk)
+        if math.isinf(talk_for):
+            talk, left = self._live_bridge(child, el, doc)
+            event["child_left"] = left
+        else:
+            talk = int(min(talk_for, time_limit))
+            self.clock.advance(talk)
+            child.clock.advance(talk)
+            child.finish_leg(talk)
         params.update({"DialCallStatus": "completed", "DialCallDuration": str(talk),
                        "DialBridged": "true"})
         event.update({"outcome": "completed", "duration": talk, "bridged": True})
@@ -484,6 +491,103 @@ class Follower:
                            "RecordingSid": sid, "RecordingDuration": str(talk)})
             event["recording_sid"] = sid
         return params, event
+
+    def _live_bridge(self, child: Call, el: Element, doc: Document) -> tuple[int, str]:
+        """A ``dial:completed:live`` talk: the parties stay bridged (really waiting, on the
+        parent's mailbox) until a REST request moves either leg. The child has no thread
+        while bridged; its REST redirect or hang-up reaches the parent as ``LegControl``.
+        A redirected child leaves the bridge and runs its new TwiML in a thread of its own;
+        the parent's Dial then ends ``completed`` (its action is requested). Returns the talk
+        time and how the child left."""
+        call = self.call
+        start = self.clock.now
+        child.clock.now = max(child.clock.now, self.clock.now + self.clock.epoch
+                              - child.clock.epoch)
+        child.link = call
+        call.emit("bridge", with_call_sid=child.sid, live=True)
+        try:
+            while True:
+                message = call.wait_mail(call.carrier.limits.live_seconds)
+                if message is None:
+                    call.error("live", "a live talk waited too long for an event", fatal=True)
+                    child.finish_leg(0)
+                    return self.clock.elapsed(start), "timeout"
+                if isinstance(message, LegControl) and message.leg is child:
+                    break
+                if isinstance(message, (EndCall, Redirect)):
+                    call.unlink(child)
+                    child.finish_leg(self.clock.elapsed(start))
+                    if isinstance(message, EndCall):
+                        self._notify_dial_action(el, doc, start, "completed")
+                    call.obey(message)
+        finally:
+            call.unlink(child)
+        inner = message.message
+        if isinstance(inner, Redirect):
+            call.carrier.continue_leg(child, Fetch(inner.url, inner.method, kind="redirect",
+                                                   twiml=inner.twiml))
+            return self.clock.elapsed(start), "redirected"
+        child._finish("completed", "api")
+        return self.clock.elapsed(start), "hung-up"
+
+    def _notify_dial_action(self, el: Element, doc: Document, start: float,
+                            status: str) -> None:
+        """The call hung up during a Dial: the action is still requested, its answer ignored."""
+        action = self.resolve(doc, el.get("action"))
+        self.call.notify(action, (el.get("method") or "POST").upper(), {
+            **self.call.voice_params(status), "DialCallStatus": "completed",
+            "DialCallDuration": str(self.clock.elapsed(start))}, "dial")
+
+    def _dial_conference(self, noun: Element, name: str, explicit: Action | None,
+                         time_limit: float, action: str | None, method: str):
+        """Sit in the conference room ``name``. A scripted talk time (``dial:completed:45``)
+        leaves after that many virtual seconds without waiting; otherwise the participant
+        waits (really, on its mailbox) until a REST redirect or hang-up, or until someone
+        with endConferenceOnExit leaves (``RoomEnded``). Leaving with endConferenceOnExit
+        ends the room for everyone; each Dial then ends ``completed``."""
+        call = self.call
+        rooms = call.carrier.rooms
+        end_on_exit = truthy(noun.get("endConferenceOnExit"))
+        present = rooms.join(name, call, end_on_exit)
+        call.emit("conference", room=name, action="join", present=present,
+                  end_on_exit=end_on_exit,
+                  start_on_enter=truthy(noun.get("startConferenceOnEnter"), True),
+                  beep=noun.get("beep", "true"))
+        start = self.clock.now
+        if explicit is not None and explicit.outcome != "completed":
+            rooms.leave(name, call)
+            return ({"DialCallStatus": explicit.outcome},
+                    {"conference": name, "outcome": explicit.outcome})
+        how = "talk-ended"
+        if explicit is not None and not math.isinf(explicit.seconds):
+            self.clock.advance(min(explicit.seconds, time_limit))
+        else:
+            how = self._in_room(name, start, action, method)
+        ended = rooms.leave(name, call)
+        talk = self.clock.elapsed(start)
+        call.emit("conference", room=name, action="leave", how=how, duration=talk,
+                  ended_for=[c.sid for c in ended])
+        return ({"DialCallStatus": "completed", "DialCallDuration": str(talk)},
+                {"conference": name, "outcome": "completed", "duration": talk, "how": how})
+
+    def _in_room(self, name: str, start: float, action: str | None, method: str) -> str:
+        call = self.call
+        while True:
+            message = call.wait_mail(call.carrier.limits.live_seconds)
+            if message is None:
+                call.error("live", f"waited too long in conference {name!r}", fatal=True)
+                return "timeout"
+            if isinstance(message, RoomEnded) and message.room == name:
+                return "conference-ended"
+            if isinstance(message, (EndCall, Redirect)):
+                ended = call.carrier.rooms.leave(name, call)
+                call.emit("conference", room=name, action="leave", how="api",
+                          duration=self.clock.elapsed(start), ended_for=[c.sid for c in ended])
+                if isinstance(message, EndCall):
+                    call.notify(action, method, {
+                        **call.voice_params("completed"), "DialCallStatus": "completed",
+                        "DialCallDuration": str(self.clock.elapsed(start))}, "dial")
+                call.obey(message)
 
     def _dial_queue(self, noun, doc, name, explicit: Action | None, timeout):
         """Bridge the head of a queue held on this carrier; the member plays the noun's url
