@@ -575,9 +575,11 @@ class RoutingService:
                     for agent_id in entry.reserved_agents:
                         self._miss(agent_id, now, queue.max_misses)
                     expired += routing.release_entry(entry)
-                    entry.status = "waiting"
-                if entry.kind == "callback" and entry.status in ("waiting", "dialing"):
-                    self.callbacks.repair(entry, now)
+                    if entry.kind == "callback":  # its request goes back in line too
+                        entry.status = "waiting"
+                        self.callbacks.repair(entry, now)
+                elif entry.kind == "callback" and entry.status == "dialing":
+                    self.callbacks.repair(entry, now)  # a customer call with no outcome
             offered += self.dispatch(queue.queue_id)
         return {"wrap_up_ended": ended_wrap_up, "reservations_expired": expired,
                 "offered": offered}

@@ -391,3 +391,21 @@ def test_a_web_request_is_called_back_through_the_carrier(client, carrier):
     finally:
         set_routing_service(None)
         set_voice_service(None)
+
+
+def test_the_sweeper_counts_a_customer_call_that_never_reported_back_as_a_failed_attempt(
+    customer_first
+):
+    client, carrier, clock, edge, service, queue_id, agents = customer_first
+    callback_id = ask(queue_id)
+    service.dispatch(queue_id)
+    assert callbacks.get_request(callback_id).status == "dialing"
+    clock.now = NOW + timedelta(minutes=5)
+    service.sweep()
+    assert callbacks.get_request(callback_id).status == "dialing"  # still ringing, maybe
+    clock.now = NOW + timedelta(minutes=11)
+    service.sweep()
+    request = callbacks.get_request(callback_id)
+    assert (request.status, request.attempts) == ("scheduled", 1)
+    assert request.last_error == "no outcome from the carrier"
+    assert routing.queue_entries(queue_id) == []
