@@ -435,12 +435,11 @@ class CallbackDispatcher:
             value = params.get(name)
             return int(value) if value and value.isdigit() else None
 
-        if not calls.get_call(params.get("CallSid", "")):
-            return None
         return calls.apply_status(params["CallSid"], params.get("CallStatus", ""),
                                   sequence=number("SequenceNumber") or 0,
                                   duration=number("CallDuration"), now=now,
-                                  retention_days=self.settings.call_retention_days)
+                                  retention_days=self.settings.call_retention_days,
+                                  existing_only=True)
 
     def _consents(self, req, now: datetime, close: bool = True) -> bool:
         from chalicelib.messaging.consent import may_contact

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
+from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.logs import mask_number
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import Settings
@@ -53,19 +54,6 @@ NOTE_MAX = 500
 
 
 # ---- recording a miss ------------------------------------------------------------------------
-
-
-def callable_caller(caller: str | None, default_region: str = "US") -> str | None:
-    """The caller as E.164 if it is a number we could call back, else None (anonymous,
-    ``client:alice``, ``+266696687``, premium rate, short codes...)."""
-    from chalicelib.callbacks.numbers import NumberRefused, normalise_number
-
-    if not caller or not caller.startswith("+"):
-        return None
-    try:
-        return normalise_number(caller, default_region, ())
-    except NumberRefused:
-        return None
 
 
 def record_missed_call(

@@ -86,3 +86,14 @@ def number_region(e164: str) -> str | None:
         return None
     region = phonenumbers.region_code_for_number(number)
     return region if region and region != "001" else None
+
+
+def callable_caller(caller: str | None, default_region: str = "US") -> str | None:
+    """The caller as E.164 if it is a number we could call back, else None (anonymous,
+    ``client:alice``, ``+266696687``, premium rate, short codes...)."""
+    if not caller or not caller.startswith("+"):
+        return None
+    try:
+        return normalise_number(caller, default_region, ())
+    except NumberRefused:
+        return None

@@ -55,7 +55,7 @@ def placement(queue, now: datetime, preferred_at: datetime | None,
     if timing.may_call_at(phone, now, hours or None, fallback_tz):
         return Placement(QUEUED, None)
     when = timing.next_contact_time(phone, now, hours or None, fallback_tz)
-    return Placement(SCHEDULED, when or slots.next_opening(hours, now) or now)
+    return Placement(SCHEDULED, when or timing.next_queue_opening(hours, now) or now)
 
 
 def request_callback(

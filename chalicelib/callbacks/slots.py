@@ -6,14 +6,13 @@ Pure: plain values and a ``now`` in, datetimes (UTC) or a refusal out. ``hours``
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from chalicelib.ivr.model import is_open, opening_minutes
+from chalicelib.ivr.model import is_open
 
 # A preferred time this close to now (or a little in the past: clocks differ) means "now".
 ASAP_SLACK = timedelta(minutes=5)
-SEARCH_DAYS = 14  # how far next_opening looks ahead
 
 
 class SlotRefused(ValueError):
@@ -65,29 +64,3 @@ def check_preferred(preferred: datetime | None, hours: dict, now: datetime,
         raise SlotRefused("closed", "We are closed at that time; pick a time within our "
                                     "opening hours.")
     return preferred
-
-
-def next_opening(hours: dict, now: datetime) -> datetime | None:
-    """``now`` if open, else the start of the next opening span (UTC) within ``SEARCH_DAYS``;
-    None if the queue never opens in that time."""
-    if open_at(hours, now):
-        return now
-    zone = zone_of(hours)
-    week = opening_minutes(hours["weekly"])
-    holidays = set(hours.get("holidays", []))
-    today = now.astimezone(zone).date()
-    for offset in range(SEARCH_DAYS + 1):
-        day = today + timedelta(days=offset)
-        if day.isoformat() in holidays:
-            continue
-        for start, _end in sorted(week.get(day.weekday(), [])):
-            candidate = _local(day, start, zone)
-            if candidate > now and open_at(hours, candidate):
-                return candidate
-    return None
-
-
-def _local(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    """That day's ``minute`` after midnight on the wall clock of ``zone``, as UTC."""
-    wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
-    return wall.astimezone(UTC)

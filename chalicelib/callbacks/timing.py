@@ -106,11 +106,7 @@ def next_contact_time(
     _require_aware(after)
     schedules = [_contact_schedule(zone) for zone in customer_time_zones(number, fallback_tz)]
     if queue_hours:
-        schedules.append(_queue_schedule(
-            queue_hours["timezone"],
-            tuple(sorted((days, tuple(spans)) for days, spans in queue_hours["weekly"].items())),
-            frozenset(queue_hours.get("holidays") or ()),
-        ))
+        schedules.append(_queue_rule(queue_hours))
     limit = after + timedelta(days=horizon_days)
     # Leapfrog: ask each rule in turn for its earliest opening at or after t; a rule that moves t
     # is open there, so the search ends once every rule in a row has agreed with t.
@@ -123,6 +119,17 @@ def next_contact_time(
         t = opens
         index = (index + 1) % len(schedules)
     return t
+
+
+def next_queue_opening(
+    queue_hours: dict | None, after: datetime, horizon_days: int = 14
+) -> datetime | None:
+    """``after`` if the queue is open then, else when it next opens (within ``horizon_days``);
+    None if it never does. Empty hours: always open."""
+    _require_aware(after)
+    if not queue_hours:
+        return after
+    return _queue_rule(queue_hours).next_open(after, after + timedelta(days=horizon_days))
 
 
 def retry_at(
@@ -235,6 +242,15 @@ class _Schedule:
 @lru_cache(maxsize=1024)
 def _contact_schedule(zone: str) -> _Schedule:
     return _compile(zone, CONTACT_WEEK, frozenset())
+
+
+def _queue_rule(queue_hours: dict) -> _Schedule:
+    """A queue's ``{timezone, weekly, holidays}`` as a (cached) searchable schedule."""
+    return _queue_schedule(
+        queue_hours["timezone"],
+        tuple(sorted((days, tuple(spans)) for days, spans in queue_hours["weekly"].items())),
+        frozenset(queue_hours.get("holidays") or ()),
+    )
 
 
 @lru_cache(maxsize=1024)

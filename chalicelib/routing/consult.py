@@ -25,6 +25,7 @@ from datetime import datetime
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
 from chalicelib.routing.model import AgentState
+from chalicelib.routing.service import MAX_MISSES, TransferRefused
 from chalicelib.routing.twiml import (
     conference_room,
     dial_address,
@@ -48,8 +49,6 @@ class WarmTransfers:
 
     # ---- the agent's commands ---------------------------------------------------------------
     def start(self, agent_id: str, kind: str, target: str) -> dict:
-        from chalicelib.routing.service import TransferRefused
-
         now = self.service.clock()
         record = self.service.current_call_of(agent_id)
         if not record.agent_leg_sid:
@@ -93,8 +92,6 @@ class WarmTransfers:
 
     def complete(self, agent_id: str) -> dict:
         """Hand the caller to the consulted party; the first agent leaves and wraps up."""
-        from chalicelib.routing.service import TransferRefused
-
         record = self.service.current_call_of(agent_id)
         consult = record.consult or {}
         if record.consult_state != "talking" or consult.get("from_agent") != agent_id:
@@ -104,8 +101,6 @@ class WarmTransfers:
                 "mode": "warm", "consult": "completed"}
 
     def cancel(self, agent_id: str) -> dict:
-        from chalicelib.routing.service import TransferRefused
-
         record = self.service.current_call_of(agent_id)
         consult = record.consult or {}
         if not record.consult_state or consult.get("from_agent") != agent_id:
@@ -202,11 +197,10 @@ class WarmTransfers:
         if target_agent:
             agent = routing.get_agent(target_agent)
             if agent is not None and agent.state is AgentState.RESERVED:
-                queue = routing.get_queue(next(iter(sorted(agent.queues)), "")) \
-                    if agent.queues else None
                 if missed:
+                    queue = routing.get_queue(min(agent.queues)) if agent.queues else None
                     self.service._miss(target_agent, now,
-                                       queue.max_misses if queue else 3)
+                                       queue.max_misses if queue else MAX_MISSES)
                 else:
                     self.service._free_agent(target_agent, now, reason)
             else:
@@ -258,8 +252,6 @@ class WarmTransfers:
                         now: datetime) -> tuple[str | None, str]:
         """Reserve the agent to consult (named, or the longest idle of a queue) and say where
         to call them; an outside number needs no reservation."""
-        from chalicelib.routing.service import TransferRefused
-
         if kind == "number":
             return None, target
         if kind == "agent":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Protocol
 
 from chalicelib.ivr.model import is_open
@@ -119,14 +120,14 @@ class RoutingService:
     def urls(self) -> RoutingUrls:
         return RoutingUrls(self.settings.public_base_url)
 
-    @property
+    @cached_property
     def callbacks(self):
         """Calling customers back (``callbacks/dispatcher.py``)."""
         from chalicelib.callbacks.dispatcher import CallbackDispatcher
 
         return CallbackDispatcher(self)
 
-    @property
+    @cached_property
     def warm(self):
         """Warm transfers (consult first, then hand over): ``routing/consult.py``."""
         from chalicelib.routing.consult import WarmTransfers
@@ -206,7 +207,7 @@ class RoutingService:
     def _queue_callback(self, record, queue_id: str, language: str | None, name: str | None,
                         joined_at: datetime) -> bool:
         """Store a queue-callback request for the caller, placed in line at ``joined_at``."""
-        from chalicelib.callbacks.missed import callable_caller
+        from chalicelib.callbacks.numbers import callable_caller
         from chalicelib.callbacks.requests import request_callback
 
         phone = callable_caller(record.caller)

@@ -166,9 +166,11 @@ def apply_status(
     retention_days: int,
     hotline: str | None = None,
     caller: str | None = None,
+    existing_only: bool = False,
 ) -> CallRecord | None:
     """Record a call status if it is newer than what we have; return the updated record, or
-    None when the status was stale or a duplicate.
+    None when the status was stale or a duplicate (or, with ``existing_only``, the call has no
+    record: a leg we placed that was never answered).
 
     A final status also drops the live flow variables (they may hold sensitive inputs) and takes
     the call out of the open-calls index.
@@ -200,6 +202,8 @@ def apply_status(
         | (CallRecord.status_rank < rank)
         | ((CallRecord.status_rank == rank) & (CallRecord.status_seq < sequence))
     )
+    if existing_only:
+        newer = newer & CallRecord.call_sid.exists()
     record = CallRecord(call_sid)
     try:
         record.update(actions=actions, condition=newer)  # fills ``record`` with ALL_NEW

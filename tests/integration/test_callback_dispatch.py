@@ -23,49 +23,21 @@ from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig, W
 from chalicelib.routing.routes import set_routing_service
 from chalicelib.routing.service import RoutingService
 from chalicelib.settings import get_settings
-from chalicelib.store import callbacks, optouts, routing
+from chalicelib.store import callbacks, calls, optouts, routing
 from chalicelib.store import missed as store_missed
 from chalicelib.store.models import AgentItem, CallRecord
 from tests.integration.conftest import signed_post
-from tests.support import PUBLIC_BASE_URL, Clock
+from tests.support import PUBLIC_BASE_URL, Clock, FakeTwilio
 
 NOW = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # noon in San Francisco, 15:00 in New York
 HOTLINE = "+14155550100"
-
-
-class TwilioEdge:
-    """Records the REST calls we would make; ``fail_with`` makes the next place_call raise."""
-
-    def __init__(self):
-        self.placed: list[dict] = []
-        self.redirects: dict[str, str] = {}
-        self.fail_with: Exception | None = None
-        self.lock = threading.Lock()
-
-    def place_call(self, *, to, from_, url, status_callback, machine_detection=None) -> str:
-        if self.fail_with is not None:
-            raise self.fail_with
-        sid = "CA" + uuid.uuid4().hex
-        with self.lock:
-            self.placed.append({"sid": sid, "to": to, "from": from_, "url": url,
-                                "status_callback": status_callback, "amd": machine_detection})
-        return sid
-
-    def redirect(self, call_sid, url):
-        self.redirects[call_sid] = url
-
-    def redirect_twiml(self, call_sid, twiml):
-        self.redirects[call_sid] = twiml
-
-    def hangup(self, call_sid):
-        pass
 
 
 @pytest.fixture
 def world(client, carrier):
     """A fresh queue with two available agents, a settable clock and a fake Twilio edge."""
     clock = Clock(NOW)
-    edge = TwilioEdge()
+    edge = FakeTwilio()
     service = RoutingService(get_settings(), clock=clock, connector=edge)
     set_routing_service(service)
     set_voice_service(VoiceService(get_settings(), clock=clock, routing=service))
@@ -130,7 +102,7 @@ def test_a_queue_callback_is_called_before_later_joiners_and_bridged_agent_first
     [placed] = edge.placed
     assert placed["to"] == agents[0].endpoint.address and placed["from"] == HOTLINE
     assert placed["url"].endswith(f"/twilio/voice/callback/{callback_id}/agent")
-    assert agent_state(agents[0]) == "reserved" and not edge.redirects
+    assert agent_state(agents[0]) == "reserved" and not edge.urls and not edge.twiml
     assert callbacks.get_request(callback_id).status == "dialing"
     # The agent answers: a whisper, then the customer is dialled from the hotline number
     leg = placed["sid"]
@@ -210,6 +182,7 @@ def test_an_agent_who_lets_a_callback_ring_logs_a_miss_and_the_request_keeps_its
     assert (item.state, item.missed_in_row) == ("available", 1)
     request = callbacks.get_request(callback_id)
     assert (request.status, request.attempts) == ("queued", 0)
+    assert calls.get_call(placed["sid"]) is None  # an unanswered leg leaves no call record
     assert [e.status for e in routing.queue_entries(queue_id)] == ["waiting"]
 
 
@@ -275,7 +248,7 @@ def test_customer_first_puts_a_person_at_the_front_of_the_line(customer_first):
     # the hold music tells them they are first; the round reserves the agent for them
     hold = hook(client, twiml.find("Enqueue").get("waitUrl"), CallSid=sid, QueueTime="5")
     assert "number 1 in line" in hold.find("Say").text
-    assert edge.redirects[sid].endswith(f"/twilio/voice/agent/connect/{queue_id}/{sid}")
+    assert edge.urls[sid].endswith(f"/twilio/voice/agent/connect/{queue_id}/{sid}")
     # the agent answers (whisper): the request is completed
     hook(client, f"{PUBLIC_BASE_URL}/twilio/voice/agent/whisper/{queue_id}/{sid}/"
          f"{agents[0].agent_id}", CallSid="CA" + uuid.uuid4().hex)

@@ -18,45 +18,14 @@ from chalicelib.settings import get_settings
 from chalicelib.store import calls, routing
 from chalicelib.store.models import AgentItem, CallRecord
 from tests.integration.conftest import OPEN_HOURS, signed_post
-from tests.support import PUBLIC_BASE_URL
+from tests.support import PUBLIC_BASE_URL, FakeTwilio
 
 AGENT_LEG = "CA" + "a" * 32  # the first agent's leg of the caller's <Dial>
 
 
-class TwilioEdge:
-    """Records what would be sent to Twilio's Calls API."""
-
-    def __init__(self):
-        self.urls: dict[str, str] = {}
-        self.twiml: dict[str, str] = {}
-        self.placed: list[dict] = []
-        self.hung_up: list[str] = []
-        self.gone: set[str] = set()  # legs Twilio no longer knows
-        self.refuse_calls = False
-
-    def redirect(self, call_sid: str, url: str) -> None:
-        self.urls[call_sid] = url
-
-    def redirect_twiml(self, call_sid: str, twiml: str) -> None:
-        if call_sid in self.gone:
-            raise RuntimeError("21220 Call is not in-progress")
-        self.twiml[call_sid] = twiml
-
-    def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
-        if self.refuse_calls:
-            raise RuntimeError("Twilio 400 (21211): invalid 'To'")
-        sid = "CA" + uuid.uuid4().hex
-        self.placed.append({"sid": sid, "to": to, "from": from_, "url": url,
-                            "status_callback": status_callback})
-        return sid
-
-    def hangup(self, call_sid: str) -> None:
-        self.hung_up.append(call_sid)
-
-
 @pytest.fixture
 def setup(client):
-    edge = TwilioEdge()
+    edge = FakeTwilio()
     service = RoutingService(get_settings(), clock=lambda: OPEN_HOURS, connector=edge)
     set_routing_service(service)
     # status callbacks reach routing through the voice service: give it the same edge
@@ -347,7 +316,7 @@ def test_an_agent_leg_that_already_ended_sends_the_caller_back_in_line(setup):
 def test_a_target_that_cannot_be_called_brings_the_caller_back_to_the_agent(setup):
     client, edge, agents, sid, _ = setup
     first, second = agents["first"].agent_id, agents["second"].agent_id
-    edge.refuse_calls = True
+    edge.fail_with = RuntimeError("Twilio 400 (21211): invalid 'To'")
     status, body = post(client, f"/agents/{first}/transfer",
                         {"to": "agent", "target": second, "mode": "warm"})
     assert status == 409 and "could not call" in body["error"]

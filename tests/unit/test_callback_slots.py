@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.callbacks import model, slots
+from chalicelib.callbacks import model, slots, timing
 
 # Weekdays 09:00-17:00 in New York, Saturday mornings; closed on Thanksgiving and Christmas.
 HOURS = {"timezone": "America/New_York", "weekly": {"mon-fri": ["09:00-17:00"],
@@ -61,7 +61,7 @@ def test_a_time_within_minutes_of_now_means_asap():
 def test_a_queue_without_hours_is_always_open():
     late = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
     assert slots.check_preferred(late, {}, MONDAY_10_NY, 14) == late
-    assert slots.next_opening({}, late) == late
+    assert timing.next_queue_opening({}, late) == late
 
 
 @pytest.mark.parametrize(("now", "opening"), [
@@ -78,12 +78,12 @@ def test_a_queue_without_hours_is_always_open():
      datetime(2026, 3, 9, 13, 0, tzinfo=UTC)),                             # Mon 09:00 EDT
 ])
 def test_next_opening(now, opening):
-    assert slots.next_opening(HOURS, now) == opening
+    assert timing.next_queue_opening(HOURS, now) == opening
 
 
 def test_next_opening_of_a_queue_that_never_opens():
     never = {"timezone": "UTC", "weekly": {}, "holidays": []}
-    assert slots.next_opening(never, MONDAY_10_NY) is None
+    assert timing.next_queue_opening(never, MONDAY_10_NY) is None
 
 
 def test_callback_ids_are_unguessable_and_recognisable():
