@@ -1,4 +1,5 @@
 """Constants shared by the test harness and the tests (importable, unlike conftest modules)."""
+from __future__ import annotations
 
 from pathlib import Path
 
@@ -55,3 +56,105 @@ class FakeTwilio:
 
     def hangup(self, call_sid):
         self.hung_up.append(call_sid)
+
+
+class TableSnapshot:
+    """Every item of every table, captured once; before each test the items written since are
+    put back as they were: each test starts from the same data (the demo) and sees nothing
+    another test wrote, whatever the order.
+
+    Jobs such as the sweeper and the callback dispatcher walk every queue and every due request,
+    so per-test ids alone cannot keep tests apart; a database holding only the demo can. Writes
+    are noted as they happen (every botocore client in this process), so a restore is one
+    BatchWriteItem per table touched, with no scan.
+    """
+
+    WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+    def __init__(self):
+        self.items: dict[str, dict[tuple, dict]] = {}  # table -> key -> item
+        self.keys: dict[str, list[str]] = {}  # table -> key attribute names
+        self.written: dict[str, set[tuple]] = {}  # table -> keys written since the restore
+
+    def capture(self) -> TableSnapshot:
+        from chalicelib.store.models import ALL_MODELS, transaction_connection
+
+        client = transaction_connection().client
+        for model in ALL_MODELS:
+            table = model.Meta.table_name
+            self.keys[table] = [model._hash_keyname] + (
+                [model._range_keyname] if model._range_keyname else [])
+            self.items[table] = {self._key(table, item): item for item in _scan(client, table)}
+        return self
+
+    def _key(self, table: str, item: dict) -> tuple:
+        return tuple(next(iter(item[name].items())) for name in self.keys[table])
+
+    def track_writes(self) -> TableSnapshot:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        snapshot = self
+
+        def make_api_call(client, operation, params):
+            if operation in snapshot.WRITES:
+                for table, item in _written_keys(operation, params):
+                    if table in snapshot.keys:
+                        snapshot.written.setdefault(table, set()).add(snapshot._key(table, item))
+            return original(client, operation, params)
+
+        BaseClient._make_api_call = make_api_call
+        return self
+
+    def restore(self) -> None:
+        from chalicelib.store.models import transaction_connection
+
+        client = transaction_connection().client
+        written, self.written = self.written, {}
+        for table, keys in written.items():
+            names = self.keys[table]
+            baseline = self.items.get(table, {})
+            requests = [
+                {"PutRequest": {"Item": baseline[key]}} if key in baseline else
+                {"DeleteRequest": {"Key": {name: dict([part])
+                                           for name, part in zip(names, key, strict=True)}}}
+                for key in keys
+            ]
+            for start in range(0, len(requests), 25):
+                pending = {table: requests[start:start + 25]}
+                while pending:
+                    pending = client.batch_write_item(RequestItems=pending).get(
+                        "UnprocessedItems") or None
+        # writes made by the restore itself are not news
+        self.written = {}
+
+
+def _scan(client, table: str) -> list[dict]:
+    items, start = [], None
+    while True:
+        page = client.scan(TableName=table, ConsistentRead=True,
+                           **({"ExclusiveStartKey": start} if start else {}))
+        items.extend(page.get("Items", []))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+def _written_keys(operation: str, params: dict):
+    """(table, item or key) for every item an operation may write."""
+    if operation == "BatchWriteItem":
+        for table, requests in params.get("RequestItems", {}).items():
+            for request in requests:
+                if "PutRequest" in request:
+                    yield table, request["PutRequest"]["Item"]
+                else:
+                    yield table, request["DeleteRequest"]["Key"]
+    elif operation == "TransactWriteItems":
+        for item in params.get("TransactItems", []):
+            for kind, action in item.items():
+                if kind != "ConditionCheck":
+                    yield action["TableName"], action.get("Item") or action["Key"]
+    elif operation == "PutItem":
+        yield params["TableName"], params["Item"]
+    else:
+        yield params["TableName"], params["Key"]

@@ -242,7 +242,7 @@ class OptOut(_Base):
     opted_out_at = UTCDateTimeAttribute(null=True)
     opted_in_at = UTCDateTimeAttribute(null=True)
     changed_at = UTCDateTimeAttribute()
-    recent_sids = ListAttribute(default=list)  # MessageSids applied lately: a retry is a no-op
+    recent_sids = ListAttribute(default=list)  # MessageSids applied: a retried one is a no-op
 
 
 class TicketsByStatus(GlobalSecondaryIndex):

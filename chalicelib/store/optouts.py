@@ -3,28 +3,23 @@ telling us a number opted out), read before anything outbound goes to that numbe
 
 A change carries its message time. It applies only if it is later than the change in force
 (on a tie, opting out wins), so a STOP and a START handled by two Lambdas at once end as the
-later message said, whichever write lands first. Each write is conditional on the item being
-exactly as read (``changed_at``), and re-reads when another write got in between. A change whose
-MessageSid was applied lately (Twilio retried the webhook) is not applied again, so a retried
-STOP cannot undo a START that followed it.
+later message said, whichever write lands first. Each change is one conditional UpdateItem
+(no read first, no retry loop), so any number of concurrent changes to one number settle in one
+write each. A change whose MessageSid was already applied (Twilio retried the webhook, with a
+later receive time) is refused by the same condition, so a retried STOP cannot undo a START that
+followed it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.store.models import OptOut
+from chalicelib.store.models import OptOut, update_if
 
 OPTED_OUT = "opted_out"
 OPTED_IN = "opted_in"
-RECENT_SIDS_KEPT = 10
-MAX_ATTEMPTS = 5
-
-
-class ConcurrentChange(RuntimeError):
-    """The item kept changing under us (never expected: a number texts a few times a day)."""
 
 
 def get_opt_out(number: str) -> OptOut | None:
@@ -52,39 +47,25 @@ def opt_in(number: str, keyword: str, now: datetime, *, message_sid: str | None 
     return _change(number, OPTED_IN, keyword, now, message_sid)
 
 
-def _supersedes(status: str, at: datetime, current: OptOut) -> bool:
-    if at != current.changed_at:
-        return at > current.changed_at
-    return status == OPTED_OUT  # a tie goes to the safe side
-
-
 def _change(number: str, status: str, keyword: str, at: datetime, message_sid: str | None) -> bool:
-    for _ in range(MAX_ATTEMPTS):
-        current = get_opt_out(number)
-        if current is not None:
-            if message_sid and message_sid in (current.recent_sids or []):
-                return current.status == status  # a retry: already applied
-            if not _supersedes(status, at, current):
-                return False
-        sids = [message_sid] if message_sid else []
-        if current is not None:
-            sids += list(current.recent_sids or [])[: RECENT_SIDS_KEPT - 1]
-        item = OptOut(
-            number,
-            status=status,
-            keyword=keyword,
-            opted_out_at=at if status == OPTED_OUT else getattr(current, "opted_out_at", None),
-            opted_in_at=at if status == OPTED_IN else getattr(current, "opted_in_at", None),
-            changed_at=at,
-            recent_sids=sids,
-        )
-        unchanged = (OptOut.number.does_not_exist() if current is None
-                     else OptOut.changed_at == current.changed_at)
-        try:
-            item.save(condition=unchanged)
-        except PutError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-                continue  # someone changed it since we read: decide again
-            raise
+    later = OptOut.changed_at.does_not_exist() | (OptOut.changed_at < at)
+    if status == OPTED_OUT:
+        later = later | (OptOut.changed_at == at)  # a tie goes to the safe side
+    condition = later
+    actions = [
+        OptOut.status.set(status),
+        OptOut.keyword.set(keyword),
+        OptOut.changed_at.set(at),
+        (OptOut.opted_out_at if status == OPTED_OUT else OptOut.opted_in_at).set(at),
+    ]
+    if message_sid:
+        condition = condition & ~OptOut.recent_sids.contains(message_sid)
+        actions.append(OptOut.recent_sids.set(
+            (OptOut.recent_sids | []).append([message_sid])))
+    if update_if(OptOut(number), actions, condition):
         return True
-    raise ConcurrentChange(f"opt-out item kept changing for {MAX_ATTEMPTS} attempts")
+    current = get_opt_out(number)  # refused: say whether this change is the one in force
+    if current is None:
+        return False
+    return bool(message_sid) and message_sid in (current.recent_sids or []) \
+        and current.status == status

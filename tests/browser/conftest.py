@@ -87,6 +87,11 @@ def _serve(server) -> threading.Thread:
     return thread
 
 
+@pytest.fixture(autouse=True)
+def _owns_its_data(own_data):
+    """Every browser test starts from the demo's data and nothing else (tests/conftest.py)."""
+
+
 @pytest.fixture(scope="module")
 def clock() -> Clock:
     return Clock(OPEN_HOURS)
@@ -119,9 +124,6 @@ def app_server(carrier, clock):
     from chalicelib.ivr.service import VoiceService
     from chalicelib.settings import get_settings
     from chalicelib.telephony import rest
-    from infra.local.demo import load_demo
-
-    load_demo()
     server = LocalDevServer(app.app, Config.create(chalice_stage="local", app_name="switchboard"),
                             "127.0.0.1", 0)
     host, port = server.server.server_address[:2]

@@ -24,7 +24,7 @@ def fresh_number() -> tuple[str, str]:
     return f"(415) 555-{n:04d}", f"+1415555{n:04d}"
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def queues(app_server):
     hours = {"timezone": "America/New_York", "weekly": {"mon-fri": ["09:00-17:00"]},
              "holidays": []}
@@ -39,17 +39,6 @@ def queues(app_server):
         routing.change_agent_state(agent, previous, OPEN_HOURS)
     for seconds in (180, 180, 180):
         routing.add_handle_time(QUEUE, seconds)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def leave_the_demo_queue_as_found(queues):
-    """Web requests these tests put in the demo's `support` line are cancelled afterwards, so
-    other modules find the line as the demo left it."""
-    yield
-    for entry in routing.queue_entries("support", limit=1000):
-        req = store.get_request(entry.call_sid) if entry.kind == "callback" else None
-        if req is not None and req.kind == "web":
-            store.cancel(req.callback_id, req.requested_at, "test cleanup")
 
 
 @pytest.fixture(autouse=True)

@@ -26,13 +26,15 @@ def app_module():
 
 
 @pytest.fixture(scope="session")
-def demo(app_module):
-    from infra.local.demo import load_demo
-
-    load_demo()
+def demo(baseline):
     from infra.local import demo
 
     return demo
+
+
+@pytest.fixture(autouse=True)
+def _owns_its_data(own_data):
+    """Every integration test starts from the demo's data and nothing else (tests/conftest.py)."""
 
 
 @pytest.fixture

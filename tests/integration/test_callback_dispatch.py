@@ -157,7 +157,7 @@ def test_an_unanswered_callback_is_retried_with_backoff_then_apologised_for(worl
             assert routing.queue_entries(queue_id) == []
             assert service.dispatch(queue_id) == 0  # not before its time
             clock.now = request.due_at
-            service.callbacks.tick()  # (other tests' due requests may be moved too)
+            service.callbacks.tick()
             assert callbacks.get_request(callback_id).status in ("queued", "dialing")
             [entry] = routing.queue_entries(queue_id)
             assert entry.joined_at == joined

@@ -32,7 +32,7 @@ def fresh_number() -> str:
     return f"+1646555{next(_numbers):04d}"
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def queues(app_module):
     routing.save_queue(QueueConfig(OPEN_QUEUE, "Callbacks store test"), NOW)
     routing.save_queue(QueueConfig(HOURS_QUEUE, "Office hours", hours=HOURS), NOW)

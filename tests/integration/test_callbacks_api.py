@@ -31,7 +31,7 @@ def fresh_number() -> str:
     return f"+1212555{next(_numbers):04d}"
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def queues(demo):
     now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     hours = {"timezone": "America/New_York", "weekly": {"mon-fri": ["09:00-17:00"]},
@@ -47,17 +47,6 @@ def queues(demo):
     routing.change_agent_state(available, AgentState.OFFLINE, now)
     for seconds in (120, 120, 120):
         routing.add_handle_time(STAFFED_QUEUE, seconds)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def leave_the_demo_queue_as_found(queues):
-    """Web requests these tests put in the demo's `support` line are cancelled afterwards, so
-    other modules find the line as the demo left it."""
-    yield
-    for entry in routing.queue_entries("support", limit=1000):
-        req = store.get_request(entry.call_sid) if entry.kind == "callback" else None
-        if req is not None and req.kind == "web":
-            store.cancel(req.callback_id, req.requested_at, "test cleanup")
 
 
 @pytest.fixture

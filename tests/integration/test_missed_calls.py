@@ -31,7 +31,7 @@ def new_number(prefix: str = "+1617555") -> str:
     return prefix + f"{random.randrange(10_000):04d}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def followup_queue():
     routing.save_queue(QueueConfig(QUEUE, "Missed-call follow-up"), OPEN_HOURS)
     return QUEUE
