@@ -22,20 +22,22 @@ def create_tables(wait: bool = True, ttl: bool = True) -> list[str]:
         else:
             _add_missing_indexes(model)
         expiry = model._ttl_attribute()
-        if ttl and expiry is not None:
-            _enable_ttl(model, expiry.attr_name)
+        if expiry is not None:
+            _set_ttl(model, expiry.attr_name, ttl)
     return created
 
 
-def _enable_ttl(model, attr_name: str) -> None:
+def _set_ttl(model, attr_name: str, enabled: bool) -> None:
+    """Switch expiry on or off (PynamoDB's ``create_table`` switches it on by itself)."""
     conn = Connection(region=model.Meta.region, host=model.Meta.host)
     client = conn.client
     status = client.describe_time_to_live(TableName=model.Meta.table_name)
-    if status["TimeToLiveDescription"]["TimeToLiveStatus"] in ("ENABLED", "ENABLING"):
+    if (status["TimeToLiveDescription"]["TimeToLiveStatus"] in ("ENABLED", "ENABLING")) \
+            == enabled:
         return
     client.update_time_to_live(
         TableName=model.Meta.table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": attr_name},
+        TimeToLiveSpecification={"Enabled": enabled, "AttributeName": attr_name},
     )
 
 

@@ -8,7 +8,7 @@ never from request headers that a client controls.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 
 from twilio.request_validator import RequestValidator
 
@@ -17,16 +17,31 @@ class MalformedWebhook(ValueError):
     """The body is not a form Twilio could have sent."""
 
 
-def parse_form(raw_body: bytes | str | None) -> dict[str, str]:
-    """Parse a form body keeping blank fields: Twilio signs ``Digits=`` too."""
+class FormParams(dict):
+    """A webhook's form: ``params[name]`` is the last value (what handlers read), ``getall``
+    every value of a repeated key (what the signature covers: Twilio signs them all)."""
+
+    def __init__(self, pairs: list[tuple[str, str]] = ()):
+        super().__init__(pairs)
+        self._all: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._all.setdefault(name, []).append(value)
+
+    def getall(self, name: str) -> list[str]:
+        return list(self._all.get(name, [self[name]] if name in self else []))
+
+
+def parse_form(raw_body: bytes | str | None) -> FormParams:
+    """Parse a form body keeping blank fields (Twilio signs ``Digits=`` too) and every value of
+    a repeated key."""
     if not raw_body:
-        return {}
+        return FormParams()
     try:
         text = raw_body.decode("utf-8") if isinstance(raw_body, bytes) else raw_body
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedWebhook(f"body is not a valid form: {exc}") from exc
-    return dict(pairs)
+    return FormParams(pairs)
 
 
 def app_path(route_template: str, uri_params: dict | None) -> str:
@@ -44,7 +59,28 @@ def public_url(base_url: str, path: str, query: dict | None = None) -> str:
     return url
 
 
+def signed_urls(base_url: str, path: str, raw_query: str | None,
+                query: dict[str, list[str]] | None) -> list[str]:
+    """The URLs Twilio may have signed for this request, most likely first.
+
+    Twilio signs the URL exactly as it requested it, query string byte for byte. Where the
+    gateway hands us the raw query string (``rawQueryString``) that is the one URL. API
+    Gateway's REST events carry only the decoded parameters (every value of a repeated key, in
+    order), so the query is rebuilt in both encodings a URL can use for a space (``+`` and
+    ``%20``); the HMAC still needs the auth token, so trying both admits nothing unsigned.
+    """
+    url = base_url.rstrip("/") + path
+    if raw_query is not None:
+        return [f"{url}?{raw_query}" if raw_query else url]
+    if not query:
+        return [url]
+    pairs = [(name, value) for name, values in query.items() for value in values]
+    return list(dict.fromkeys(
+        f"{url}?{urlencode(pairs, quote_via=quote_via)}" for quote_via in (quote_plus, quote)))
+
+
 def is_valid(auth_token: str, url: str, params: dict[str, str], signature: str | None) -> bool:
+    """``params`` may be a ``FormParams``: every value of a repeated key is checked."""
     if not signature:
         return False
     return RequestValidator(auth_token).validate(url, params, signature)

@@ -1,8 +1,11 @@
-"""Everything under ``/twilio/`` passes here first: only requests Twilio signed get through.
+"""Everything under ``/twilio/`` passes here first: only requests Twilio signed for our account
+get through.
 
 A missing or wrong signature gets 403 before any handler runs, so it can change nothing. The
 check is on in every stage unless ``TWILIO_VALIDATE_SIGNATURES=false``, which prod refuses (see
-``chalicelib.settings``).
+``chalicelib.settings``). A webhook that names another Twilio account (``AccountSid``; every
+webhook Twilio sends carries it) is refused with 403 too: a number moved to another account, or
+a request replayed from one, must not act on this one's calls.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from chalicelib.telephony.signature import (
     app_path,
     is_valid,
     parse_form,
-    public_url,
+    signed_urls,
 )
 
 log = logging.getLogger(__name__)
@@ -51,11 +54,17 @@ def twilio_signature_guard(event, get_response):
         return error(400, str(exc))
     settings = get_settings()
     if settings.validate_signatures:
-        query = dict(event.query_params) if event.query_params else None
-        url = public_url(settings.public_base_url, app_path(event.path, event.uri_params), query)
+        original = event.to_original_event()
+        query = original.get("multiValueQueryStringParameters") or None
+        urls = signed_urls(settings.public_base_url, app_path(event.path, event.uri_params),
+                           original.get("rawQueryString"), query)
         signature = event.headers.get("x-twilio-signature")
-        if not is_valid(settings.twilio_auth_token, url, params, signature):
+        if not any(is_valid(settings.twilio_auth_token, url, params, signature) for url in urls):
             log.warning("rejected %s: %s Twilio signature", event.path,
                         "wrong" if signature else "missing")
             return error(403, "invalid Twilio signature")
+    if params.get("AccountSid") != settings.twilio_account_sid:
+        log.warning("rejected %s: a webhook for %s Twilio account", event.path,
+                    "another" if params.get("AccountSid") else "no")
+        return error(403, "webhook for another Twilio account")
     return get_response(event)

@@ -101,8 +101,10 @@ def carrier(client):
 
 
 def signed_post(test_client: Client, path: str, params: dict, token: str = TEST_TOKEN):
+    """POST ``params`` to ``path`` as Twilio would, signed, for our account (``AccountSid``)."""
     from twilio.request_validator import RequestValidator
 
+    params = {"AccountSid": TEST_ACCOUNT, **params}
     signature = RequestValidator(token).compute_signature(PUBLIC_BASE_URL + path, params)
     return test_client.http.post(
         path,

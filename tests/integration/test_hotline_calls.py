@@ -4,6 +4,7 @@ DynamoDB Local, and we check what the caller heard and what was stored."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -138,6 +139,47 @@ def test_unsigned_or_forged_webhooks_get_403_and_change_nothing(client):
     assert unsigned.status_code == forged.status_code == 403
     with pytest.raises(CallRecord.DoesNotExist):
         CallRecord.get(params["CallSid"])
+
+
+def test_a_webhook_for_another_twilio_account_gets_403_and_changes_nothing(client):
+    # Signed with our token, but for a call of another account (a number moved between
+    # accounts, a replay from one), or naming no account at all
+    for account in ("AC" + "0" * 32, ""):
+        params = {"CallSid": "CA" + uuid.uuid4().hex, "From": CALLER, "To": HOTLINE,
+                  "AccountSid": account}
+        assert signed_post(client, "/twilio/voice", params).status_code == 403
+        with pytest.raises(CallRecord.DoesNotExist):
+            CallRecord.get(params["CallSid"])
+    assert signed_post(client, "/twilio/sms", {"MessageSid": "SM" + "1" * 32, "From": CALLER,
+                                                "To": HOTLINE, "Body": "STOP",
+                                                "AccountSid": "AC" + "9" * 32}).status_code == 403
+
+
+def test_the_signature_covers_every_value_of_a_repeated_key_and_the_query_as_sent(client):
+    from twilio.request_validator import RequestValidator
+    from urllib.parse import urlencode
+
+    from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
+
+    class Pairs(dict):  # what Twilio signs: every value of a repeated key
+        def getall(self, name):
+            return [value for key, value in pairs if key == name]
+
+    sid = "CA" + uuid.uuid4().hex
+    pairs = [("AccountSid", TEST_ACCOUNT), ("CallSid", sid), ("CallStatus", "completed"),
+             ("SequenceNumber", "1"), ("StatusCallbackEvent", "initiated"),
+             ("StatusCallbackEvent", "completed")]
+    for query in ("", "?note=a+b&note=c", "?note=a%20b&note=c"):
+        path = "/twilio/voice/status" + query
+        signature = RequestValidator(TEST_TOKEN).compute_signature(
+            PUBLIC_BASE_URL + path, Pairs(pairs))
+        response = client.http.post(path, body=urlencode(pairs), headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+        assert response.status_code == 200, (query, response.body)
+    # one value dropped from the repeated key is another request: refused
+    response = client.http.post("/twilio/voice/status", body=urlencode(pairs[:-1]), headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+    assert response.status_code == 403
 
 
 def test_malformed_webhooks_get_400(client):

@@ -204,3 +204,17 @@ def test_dynamodb_local_says_when_java_is_missing(monkeypatch):
     monkeypatch.setattr(module.shutil, "which", lambda n: None if n == "java" else real_which(n))
     with pytest.raises(RuntimeError, match="java is not on PATH"):
         DynamoDBLocal().start()
+
+
+def test_the_suites_tables_never_expire_items(app_module):
+    """DynamoDB Local deletes expired items by the machine's real clock, and the tests' clocks
+    pin dates the calendar leaves behind: with expiry on, lines and requests would vanish in the
+    middle of a test (a date-dependent failure). The suite's tables keep expiry off."""
+    from chalicelib.store.models import ALL_MODELS, transaction_connection
+
+    client = transaction_connection().client
+    with_ttl = [model for model in ALL_MODELS if model._ttl_attribute() is not None]
+    assert with_ttl
+    for model in with_ttl:
+        status = client.describe_time_to_live(TableName=model.Meta.table_name)
+        assert status["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED", model

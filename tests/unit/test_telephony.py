@@ -13,6 +13,7 @@ from chalicelib.telephony.signature import (
     is_valid,
     parse_form,
     public_url,
+    signed_urls,
 )
 from chalicelib.telephony.twiml import VoiceUrls, render
 
@@ -35,6 +36,21 @@ def test_signature_known_answer_from_twilio_python():
 def test_form_keeps_blank_fields_twilio_signs():
     assert parse_form(b"Digits=&CallSid=CA1") == {"Digits": "", "CallSid": "CA1"}
     assert parse_form(b"") == {}
+
+
+def test_form_keeps_every_value_of_a_repeated_key_for_the_signature():
+    form = parse_form(b"Event=initiated&CallSid=CA1&Event=completed")
+    assert form["Event"] == "completed" and form.getall("Event") == ["initiated", "completed"]
+    assert form.getall("CallSid") == ["CA1"] and form.getall("Missing") == []
+
+
+def test_the_signed_url_is_the_raw_query_when_known_else_both_encodings():
+    base, path = "https://x.example/api", "/twilio/voice/status"
+    assert signed_urls(base, path, "a=b%20c&a=d", None) == [base + path + "?a=b%20c&a=d"]
+    assert signed_urls(base, path, "", None) == [base + path]
+    assert signed_urls(base, path, None, None) == [base + path]
+    assert signed_urls(base, path, None, {"a": ["b c", "d"], "e": ["1"]}) == [
+        base + path + "?a=b+c&a=d&e=1", base + path + "?a=b%20c&a=d&e=1"]
 
 
 @pytest.mark.parametrize("body", [b"\xff\xfe", b"a=1&&&b", b"=novalue&x"])
