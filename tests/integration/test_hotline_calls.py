@@ -156,8 +156,9 @@ def test_a_webhook_for_another_twilio_account_gets_403_and_changes_nothing(clien
 
 
 def test_the_signature_covers_every_value_of_a_repeated_key_and_the_query_as_sent(client):
-    from twilio.request_validator import RequestValidator
     from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
 
     from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
 
