@@ -59,8 +59,10 @@ lint: $(VENV_STAMP)
 lint-flows: $(VENV_STAMP)
 	$(PY) manage.py flows lint
 
+## The Lambda bundle; `chalice package` insists on a region even for a local build.
 package: $(VENV_STAMP) bundle
-	cd . && $(VENV)/bin/chalice package --stage $(STAGE) build/package-$(STAGE)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$${AWS_REGION:-us-east-1}} \
+		$(VENV)/bin/chalice package --stage $(STAGE) build/package-$(STAGE)
 
 deploy: $(VENV_STAMP) bundle
 	$(VENV)/bin/chalice deploy --stage $(STAGE)

@@ -10,6 +10,7 @@ from chalicelib.callbacks.voice_routes import callback_voice
 from chalicelib.ivr.routes import voice, voice_service
 from chalicelib.messaging.api import messaging_api
 from chalicelib.messaging.routes import sms
+from chalicelib.openapi import openapi_api
 from chalicelib.routing.api import routing_api
 from chalicelib.routing.routes import routing_service
 from chalicelib.routing.voice_routes import agent_voice
@@ -29,6 +30,7 @@ app.register_blueprint(callbacks_api)
 app.register_blueprint(messaging_api)
 app.register_blueprint(missed_api)
 app.register_blueprint(callback_voice)
+app.register_blueprint(openapi_api)
 
 
 @app.route("/", methods=["GET"])
@@ -36,10 +38,10 @@ def health():
     return {"service": "switchboard", "stage": get_settings().stage}
 
 
-@app.schedule(Rate(15, unit=Rate.MINUTES))
-def sweep_stale_calls(event):
-    """Close call records whose final status callback was lost."""
-    return voice_service().sweep_stale_calls()
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def reconcile_calls(event):
+    """Ask Twilio how calls open too long really stand (their final status may be lost)."""
+    return voice_service().reconcile_calls()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -11,16 +11,52 @@
     python manage.py voicemails list [HOTLINE]     voicemails of a hotline, newest first
 
 Storage commands use the same settings as the app (TABLE_PREFIX, DYNAMODB_ENDPOINT, AWS_*).
+On the laptop (SWITCHBOARD_STAGE unset or ``local``) they talk to ``make run``'s DynamoDB Local
+at 127.0.0.1:8001 unless DYNAMODB_ENDPOINT says otherwise; for a deployed stage, export
+SWITCHBOARD_STAGE, TABLE_PREFIX and AWS credentials.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 FLOWS_DIR = ROOT / "flows"
+LOCAL_DYNAMODB = "http://127.0.0.1:8001"  # where `make run` starts DynamoDB Local
+
+
+def settle_environment(environ=os.environ) -> None:
+    """The local stack by default: an operator on the laptop needs to export nothing. DynamoDB
+    Local takes any credentials (letters and digits only), so fake ones are given when none
+    are set and the endpoint is this machine."""
+    if environ.get("SWITCHBOARD_STAGE", "local") != "local":
+        return
+    environ.setdefault("DYNAMODB_ENDPOINT", LOCAL_DYNAMODB)
+    host = urlsplit(environ["DYNAMODB_ENDPOINT"]).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1") and not environ.get("AWS_ACCESS_KEY_ID"):
+        environ["AWS_ACCESS_KEY_ID"] = environ["AWS_SECRET_ACCESS_KEY"] = "local"
+
+
+def explain_storage_error(exc: Exception) -> str | None:
+    """A sentence for an operator instead of a traceback, for the failures they can fix."""
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
+    cause = exc
+    while cause is not None and not isinstance(cause, (NoCredentialsError,
+                                                       EndpointConnectionError)):
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT") or "AWS"
+    if isinstance(cause, NoCredentialsError):
+        return ("no AWS credentials: export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a "
+                "profile) for a deployed stage, or unset SWITCHBOARD_STAGE for the local stack")
+    if isinstance(cause, EndpointConnectionError):
+        return (f"DynamoDB at {endpoint} does not answer: is `make run` running? (or set "
+                "DYNAMODB_ENDPOINT)")
+    return None
 
 
 def _lint(flows_dir: Path):
@@ -172,7 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     vm_list.set_defaults(func=cmd_voicemails_list)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    settle_environment()
+    try:
+        return args.func(args)
+    except Exception as exc:
+        reason = explain_storage_error(exc)
+        if reason is None:
+            raise
+        print(f"manage.py: {reason}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

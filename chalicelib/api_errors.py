@@ -1,8 +1,9 @@
 """The errors every JSON admin API answers with, and the one place that turns them into HTTP.
 
-Domain modules (``routing.admin``, ``callbacks.missed``, ``messaging.tickets``) raise these; each
-API blueprint runs its handler through ``json_answer``: 400 ``{"error", "field"}``, 404 and 409
-``{"error"}``. Plain Python, no PynamoDB: importing it costs nothing at cold start.
+Domain modules (``routing.admin``, ``callbacks.missed``, ``messaging.tickets``) and the edge
+checks in ``api_input`` raise these; each API blueprint runs its handler through ``json_answer``:
+400 ``{"error", "field"}``, 413 ``{"error", "field": "body"}``, 404 and 409 ``{"error"}``. Plain
+Python, no PynamoDB: importing it costs nothing at cold start.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ class InvalidRequest(ValueError):
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class TooLarge(InvalidRequest):
+    """The request body is over the API's size limit (413)."""
 
 
 class NotFound(LookupError):
@@ -34,10 +39,14 @@ def json_answer(action: Callable[[], object], status: int = 200):
     from chalice import Response
 
     try:
-        return Response(body=action(), status_code=status)
+        body = action()
+    except TooLarge as exc:
+        body, status = {"error": str(exc), "field": exc.field}, 413
     except InvalidRequest as exc:
-        return Response(body={"error": str(exc), "field": exc.field}, status_code=400)
+        body, status = {"error": str(exc), "field": exc.field}, 400
     except NotFound as exc:
-        return Response(body={"error": str(exc)}, status_code=404)
+        body, status = {"error": str(exc)}, 404
     except Conflict as exc:
-        return Response(body={"error": str(exc)}, status_code=409)
+        body, status = {"error": str(exc)}, 409
+    # said outright: API Gateway assumes JSON, but chalice local sends no type at all
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})

@@ -22,7 +22,8 @@ class Clock:
 class FakeTwilio:
     """Twilio's REST edge for routing tests: records the redirects, calls and hang-ups we would
     send (DynamoDB stays real). ``gone`` legs refuse redirects as Twilio does (21220);
-    ``fail_with`` makes placing a call raise."""
+    ``fail_with`` makes placing a call raise; ``states`` is what the Calls resource answers
+    (``unreachable``: nothing answers)."""
 
     def __init__(self):
         import threading
@@ -32,15 +33,23 @@ class FakeTwilio:
         self.placed: list[dict] = []
         self.hung_up: list[str] = []
         self.gone: set[str] = set()
+        self.states: dict[str, tuple[str, int]] = {}  # call sid -> (CallStatus, duration)
+        self.unreachable = False
         self.fail_with: Exception | None = None
         self.lock = threading.Lock()
 
     def redirect(self, call_sid, url):
+        if call_sid in self.gone:
+            from chalicelib.telephony.rest import CallGone
+
+            raise CallGone(call_sid)
         self.urls[call_sid] = url
 
     def redirect_twiml(self, call_sid, twiml):
         if call_sid in self.gone:
-            raise RuntimeError("21220 Call is not in-progress")
+            from chalicelib.telephony.rest import CallGone
+
+            raise CallGone(call_sid)
         self.twiml[call_sid] = twiml
 
     def place_call(self, *, to, from_, url, status_callback, machine_detection=None):
@@ -56,6 +65,12 @@ class FakeTwilio:
 
     def hangup(self, call_sid):
         self.hung_up.append(call_sid)
+
+    def call_state(self, call_sid):
+        """What Twilio's Calls resource says: ``states[sid]`` or, unknown, None."""
+        if self.unreachable:
+            raise ConnectionError("Twilio's API is unreachable")
+        return self.states.get(call_sid)
 
 
 class TableSnapshot:
@@ -97,11 +112,14 @@ class TableSnapshot:
         snapshot = self
 
         def make_api_call(client, operation, params):
+            result = original(client, operation, params)
+            # only writes DynamoDB took: a refused one (a failed condition, an impossible key)
+            # changed nothing, and its key may not even be valid to delete
             if operation in snapshot.WRITES:
                 for table, item in _written_keys(operation, params):
                     if table in snapshot.keys:
                         snapshot.written.setdefault(table, set()).add(snapshot._key(table, item))
-            return original(client, operation, params)
+            return result
 
         BaseClient._make_api_call = make_api_call
         return self

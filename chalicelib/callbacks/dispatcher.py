@@ -35,10 +35,10 @@ from datetime import datetime, timedelta
 
 from chalicelib.callbacks import timing
 from chalicelib.callbacks.model import CANCELLED, COMPLETED, CONNECTED, DIALING, FAILED, QUEUED
-from chalicelib.logs import mask_number
+from chalicelib.logs import mask_number, ref
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
-from chalicelib.routing.model import AgentState, QueueConfig, WaitingCaller
+from chalicelib.routing.model import AgentState, QueueConfig, WaitingCaller, language_for
 from chalicelib.store import callbacks as store
 from chalicelib.store import calls, directory, routing
 
@@ -133,7 +133,7 @@ class CallbackDispatcher:
                 url=self.url(req.callback_id, "agent"),
                 status_callback=self.url(req.callback_id, "agent-status"))
         except Exception as exc:  # noqa: BLE001 - the agent's phone could not be called
-            log.warning("callback %s: calling agent %s failed: %s", req.callback_id,
+            log.warning("callback %s: calling agent %s failed: %s", ref(req.callback_id),
                         agent.agent_id, type(exc).__name__)
             self.service._undo_reservation(entry, [agent], now, "agent call failed")
             fresh = store.get_request(req.callback_id)
@@ -141,7 +141,7 @@ class CallbackDispatcher:
                 store.transition(fresh, int(fresh.version), QUEUED, now,
                                  detail="the agent's phone could not be called")
             return False
-        log.info("callback %s offered to %s in %s", req.callback_id, agent.agent_id,
+        log.info("callback %s offered to %s in %s", ref(req.callback_id), agent.agent_id,
                  queue.queue_id)
         return True
 
@@ -182,7 +182,7 @@ class CallbackDispatcher:
         if fresh is not None and fresh.status == DIALING:
             store.transition(fresh, int(fresh.version), DIALING, now, call_sid=sid,
                              detail="ringing the customer")
-        log.info("callback %s: calling %s (customer first)", req.callback_id,
+        log.info("callback %s: calling %s (customer first)", ref(req.callback_id),
                  mask_number(req.phone))
         return 1
 
@@ -229,12 +229,13 @@ class CallbackDispatcher:
             leg, hotline=req.hotline, customer_phone=req.phone, queue_id=req.queue_id,
             callback_id=callback_id, customer=directory.get_customer(req.phone),
             language=req.language, agent_id=agent.agent_id, now=now,
-            retention_days=self.settings.call_retention_days)
+            retention_days=self.settings.call_retention_days, status_step="agent-status")
+        spoken = language_for(agent, req.language)  # the agent hears these, not the customer
         if not self._consents(req, now, close=False):
             store.cancel(callback_id, now, "the number opted out")
-            text, voice, language = render_prompt("callback_opted_out", req.language)
+            text, voice, language = render_prompt("callback_opted_out", spoken)
             return voice_twiml.say_and_hangup(text, voice, language)
-        whisper = render_prompt("callback_whisper", req.language,
+        whisper = render_prompt("callback_whisper", spoken,
                                 queue=queue.name if queue else req.queue_id, customer_name=req.name,
                                 attempt=int(req.attempts or 0) + 1)
         from chalicelib.callbacks.twiml import render_dial_customer
@@ -317,7 +318,7 @@ class CallbackDispatcher:
             sid, hotline=req.hotline, customer_phone=req.phone, queue_id=req.queue_id,
             callback_id=callback_id, customer=directory.get_customer(req.phone),
             language=req.language, agent_id=None, now=now,
-            retention_days=self.settings.call_retention_days)
+            retention_days=self.settings.call_retention_days, status_step="customer-status")
         key = routing.join_queue(WaitingCaller(
             call_sid=sid, queue_id=req.queue_id, caller=req.phone, joined_at=joined,
             priority=priority, language=req.language, customer_name=req.name,
@@ -325,7 +326,7 @@ class CallbackDispatcher:
         calls.set_queue_entry(sid, req.queue_id, key)
         store.transition(req, int(req.version), CONNECTED, now, call_sid=sid, leave_line=True,
                          detail="customer answered; waiting for an agent")
-        log.info("callback %s: customer answered, waiting first in line", callback_id)
+        log.info("callback %s: customer answered, waiting first in line", ref(callback_id))
         greeting = render_prompt("callback_greeting", req.language, customer_name=req.name,
                                  company=company)
         return render_callback_enqueue(greeting, req.queue_id, self._hold_urls(callback_id))
@@ -366,9 +367,11 @@ class CallbackDispatcher:
 
     # ---- outcomes --------------------------------------------------------------------------
     def _completed(self, req, detail: str, now: datetime) -> None:
+        """The customer was reached: that attempt counts too (``attempts`` = calls placed)."""
         if store.transition(req, int(req.version), COMPLETED, now, detail=detail,
+                            attempts=int(req.attempts or 0) + 1,
                             leave_line=bool(req.entry_key)):
-            log.info("callback %s completed", req.callback_id)
+            log.info("callback %s completed", ref(req.callback_id))
 
     def _attempt_failed(self, req, reason: str, now: datetime, retry: bool = True) -> None:
         """One attempt did not reach the customer: try again later, or give up politely."""
@@ -382,7 +385,7 @@ class CallbackDispatcher:
             store.transition(req, int(req.version), "scheduled", now, due_at=when,
                              attempts=attempts, last_error=reason, detail=reason,
                              leave_line=bool(req.entry_key))
-            log.info("callback %s: attempt %d failed (%s); next at %s", req.callback_id,
+            log.info("callback %s: attempt %d failed (%s); next at %s", ref(req.callback_id),
                      attempts, reason, when.isoformat())
             return
         self._fail(req, reason, now, attempts)
@@ -393,7 +396,7 @@ class CallbackDispatcher:
                                 last_error=reason, detail=reason,
                                 leave_line=bool(req.entry_key)):
             return 0
-        log.info("callback %s failed: %s", req.callback_id, reason)
+        log.info("callback %s failed: %s", ref(req.callback_id), reason)
         self._apologise(req, attempts, now)
         try:
             from chalicelib.callbacks.missed import record_missed_call
@@ -402,7 +405,7 @@ class CallbackDispatcher:
                                call_sid=req.call_sid, language=req.language,
                                queue_id=req.queue_id, now=now, settings=self.settings)
         except Exception:  # noqa: BLE001 - the failure itself is recorded already
-            log.exception("callback %s: missed-call record failed", req.callback_id)
+            log.exception("callback %s: missed-call record failed", ref(req.callback_id))
         return 1
 
     def _apologise(self, req, attempts: int, now: datetime) -> None:
@@ -426,14 +429,15 @@ class CallbackDispatcher:
         if req is None:
             return
         transient = status is None or status == 429 or int(status) >= 500
-        log.warning("callback %s: placing the call failed: %s", callback_id, reason)
+        log.warning("callback %s: placing the call failed: %s", ref(callback_id), reason)
         self._attempt_failed(req, reason, now, retry=transient)
 
     def _apply_status(self, params: dict, now: datetime):
         """Record the callback call's status on its call record; None if stale or unknown."""
+        from chalicelib.telephony.signature import whole_number
+
         def number(name):
-            value = params.get(name)
-            return int(value) if value and value.isdigit() else None
+            return whole_number(params.get(name))
 
         return calls.apply_status(params["CallSid"], params.get("CallStatus", ""),
                                   sequence=number("SequenceNumber") or 0,
@@ -448,7 +452,7 @@ class CallbackDispatcher:
             return True
         if close:
             store.cancel(req.callback_id, now, "the number opted out")
-        log.info("callback %s: %s opted out; not calling", req.callback_id,
+        log.info("callback %s: %s opted out; not calling", ref(req.callback_id),
                  mask_number(req.phone))
         return False
 

@@ -29,14 +29,14 @@ Twilio's placeholder numbers) are not recorded at all.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
+from chalicelib.api_input import json_object, query_int, query_time
 from chalicelib.callbacks.numbers import callable_caller
-from chalicelib.logs import mask_number
+from chalicelib.logs import mask_number, ref
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import Settings
 from chalicelib.store import directory
@@ -117,7 +117,7 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
     except NumberRefused as exc:
         log.info("no callback for missed call from %s: %s", mask_number(number), exc.code)
         return None
-    from chalicelib.callbacks.requests import request_callback
+    from chalicelib.callbacks.requests import AlreadyInLine, request_callback
 
     customer = directory.get_customer(number) or {}
     try:
@@ -125,11 +125,15 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
             hotline=line.number, queue_id=queue, phone=number, name=customer.get("name"),
             language=language, kind="missed", now=now,
         )
+    except AlreadyInLine:
+        log.info("missed call from %s: on the line in %s already; no callback",
+                 mask_number(number), queue)
+        return None
     except Exception:  # noqa: BLE001 - the text (and the record) must still happen
         log.exception("callback request for missed call from %s failed", mask_number(number))
         return None
     store.note_follow_up(line.number, number, callback_id=callback_id)
-    log.info("missed call from %s: callback %s (%s)", mask_number(number), callback_id,
+    log.info("missed call from %s: callback %s (%s)", mask_number(number), ref(callback_id),
              "new" if created else "already requested")
     return callback_id
 
@@ -161,8 +165,8 @@ def list_missed_calls(params: dict) -> dict:
     status = params.get("status") or None
     if status is not None and status not in store.STATUS_FILTERS:
         raise InvalidRequest("status", f"must be one of {', '.join(store.STATUS_FILTERS)}")
-    limit = _limit(params.get("limit"))
-    before = _time(params.get("before"), "before")
+    limit = query_int(params, "limit", default=50, low=1, high=MAX_LIST)
+    before = query_time(params, "before")
     records = store.list_for_hotline(hotline, status, limit, before)
     return {"hotline": hotline, "status": status,
             "missed_calls": [_with_path(record) for record in records]}
@@ -182,7 +186,10 @@ def get_missed_call(hotline: str, number: str) -> dict:
 def resolve_missed_call(hotline: str, number: str, raw_body: bytes | None, now: datetime) -> dict:
     """``POST /missed-calls/{hotline}/{number}/resolve`` with an optional ``{by, note}``."""
     hotline, number = _number(hotline, "hotline"), _number(number, "number")
-    body = _json_body(raw_body)
+    body = json_object(raw_body, optional=True)
+    unknown = sorted(set(body) - {"by", "note"})
+    if unknown:
+        raise InvalidRequest(unknown[0], "is not a known field")
     by, note = body.get("by"), body.get("note")
     for field, value in (("by", by), ("note", note)):
         if value is not None and (not isinstance(value, str) or len(value) > NOTE_MAX):
@@ -210,38 +217,3 @@ def _number(value, field: str) -> str:
     return "+" + digits
 
 
-def _limit(value) -> int:
-    if value in (None, ""):
-        return 50
-    try:
-        limit = int(value)
-    except (TypeError, ValueError):
-        limit = 0
-    if not 1 <= limit <= MAX_LIST:
-        raise InvalidRequest("limit", f"must be a whole number from 1 to {MAX_LIST}")
-    return limit
-
-
-def _time(value, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
-        raise InvalidRequest(field, "must be an ISO time with its offset, like "
-                                    "2026-11-23T15:00:00Z")
-    return at
-
-
-def _json_body(raw: bytes | None) -> dict:
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("body", "is not JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("body", "must be a JSON object")
-    return body

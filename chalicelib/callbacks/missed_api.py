@@ -4,7 +4,8 @@ Like the routing admin API every route is ``api_key_required=True`` (API Gateway
 ``x-api-key`` before Lambda runs; ``chalice local`` and the test client check nothing). A record is
 addressed by the hotline and the caller's number, digits only (``/missed-calls/14155550100/
 8613800138000``; a leading ``+`` or ``%2B`` is accepted too), so ids are URL-safe and guessable
-only by someone who already holds the API key. Errors: 400 naming the ``field``, 404, 409.
+only by someone who already holds the API key. Errors: 400 naming the ``field``, 404 (also for a
+path that is no number at all), 409, 413 for a body over 64 KB.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
+from chalicelib.api_input import path_id
 
 missed_api = Blueprint(__name__)
 
@@ -21,6 +23,10 @@ def _answer(action, status: int = 200) -> Response:
     from chalicelib.callbacks import missed
 
     return json_answer(lambda: action(missed), status)
+
+
+def _numbers(hotline: str, number: str) -> tuple[str, str]:
+    return path_id(hotline, "hotline", "hotline"), path_id(number, "number", "number")
 
 
 def _now():
@@ -37,11 +43,12 @@ def list_missed_calls():
 
 @missed_api.route("/missed-calls/{hotline}/{number}", methods=["GET"], api_key_required=True)
 def get_missed_call(hotline, number):
-    return _answer(lambda missed: missed.get_missed_call(hotline, number))
+    return _answer(lambda missed: missed.get_missed_call(*_numbers(hotline, number)))
 
 
 @missed_api.route("/missed-calls/{hotline}/{number}/resolve", methods=["POST"],
                   api_key_required=True)
 def resolve_missed_call(hotline, number):
     body = missed_api.current_request.raw_body
-    return _answer(lambda missed: missed.resolve_missed_call(hotline, number, body, _now()))
+    return _answer(lambda missed: missed.resolve_missed_call(*_numbers(hotline, number), body,
+                                                             _now()))

@@ -27,14 +27,26 @@ from chalicelib.callbacks.model import (
     SCHEDULED,
     new_callback_id,
 )
-from chalicelib.logs import mask_number
+from chalicelib.logs import mask_number, ref
 from chalicelib.store import callbacks as store
 from chalicelib.store import routing
 
 log = logging.getLogger(__name__)
 
+CALLED_IN = "called in"  # why a request closed: the customer called and waits on the line
+
+
 class UnknownQueue(LookupError):
     """The queue named has no routing configuration: nobody would ever call back."""
+
+
+class AlreadyInLine(Exception):
+    """This number is on the phone, waiting in this queue's line right now: one person, one
+    offer, so no callback request is made (the call keeps its place)."""
+
+    def __init__(self, call_sid: str):
+        super().__init__("the number is already waiting in line on a call")
+        self.call_sid = call_sid
 
 
 @dataclass(frozen=True)
@@ -76,13 +88,22 @@ def request_callback(
     Returns ``(callback_id, True)`` for a new request, or ``(existing_id, False)`` when this
     number already has an open request in this queue (nothing is written then). ``joined_at``
     is the place in line (a queue callback passes the caller's original join time; default
-    now). Raises ``UnknownQueue`` for a queue without routing.
+    now). Raises ``UnknownQueue`` for a queue without routing, and ``AlreadyInLine`` when the
+    number is waiting in that queue's line on a live call (a web or missed-call request would
+    offer one person to two agents; a queue callback comes from that very call, whose entry has
+    left the waiting state first).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     queue = routing.get_queue(queue_id)
     if queue is None:
         raise UnknownQueue(f"no queue '{queue_id}'")
+    if kind != "queue":
+        waiting = routing.calls_in_line(queue_id, phone)
+        if waiting:
+            log.info("no callback for %s in %s: waiting in line on call %s", mask_number(phone),
+                     queue_id, waiting[0].call_sid)
+            raise AlreadyInLine(waiting[0].call_sid)
     where = placement(queue, now, preferred_at, phone)
     req = store.CallbackRequest(
         new_callback_id(),
@@ -108,15 +129,34 @@ def request_callback(
         store.create_request(req, now, entry)
     except store.AlreadyRequested as exc:
         log.info("callback for %s in %s already requested: %s", mask_number(phone), queue_id,
-                 exc.existing_id)
+                 ref(exc.existing_id))
         return exc.existing_id, False
-    log.info("callback %s (%s) for %s in %s: %s", req.callback_id, kind, mask_number(phone),
-             queue_id, where.status)
+    log.info("callback %s (%s) for %s in %s: %s", ref(req.callback_id), kind,
+             mask_number(phone), queue_id, where.status)
     return req.callback_id, True
 
 
 def get_request(callback_id: str):
     return store.get_request(callback_id)
+
+
+def open_request_in(queue_id: str, phone: str | None):
+    """The number's open request in ``queue_id`` that a call from it would replace, if any."""
+    if not phone or not phone.startswith("+"):
+        return None
+    holder = store.lock_holder(queue_id, phone)
+    req = store.get_request(holder) if holder else None
+    return req if req is not None and req.status in CANCELLABLE else None
+
+
+def close_as_called_in(req, now: datetime) -> bool:
+    """The customer called and now waits in the same queue's line: one person, one offer. The
+    request closes (cancelled, "called in", its place in line freed in the same write); the
+    call has taken the better of the two places (``RoutingService.join``)."""
+    if not store.cancel(req.callback_id, now, CALLED_IN, closed_only=True):
+        return False
+    log.info("callback %s closed: %s called in", ref(req.callback_id), mask_number(req.phone))
+    return True
 
 
 def cancel_request(callback_id: str, now: datetime,

@@ -71,6 +71,10 @@ def _answer(action, status: int = 200) -> Response:
                            **web.urls(exc.existing_id, settings),
                            "message": "You already asked for a callback; we will call you."},
                      origin)
+    except web.OnTheLine:
+        return _json(409, {"error": "already_in_line",
+                           "message": "This number is waiting in line on a call right now: "
+                                      "stay on the line and an agent will answer."}, origin)
     except web.RateLimited as exc:
         return _json(429, {"error": "rate_limited", "scope": exc.scope,
                            "message": "Too many requests; try again later."}, origin,

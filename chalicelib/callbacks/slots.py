@@ -47,7 +47,10 @@ def parse_preferred(value: str | None, hours: dict) -> datetime | None:
         raise SlotRefused("malformed", "Give a time like 2026-11-24T10:30 or 'asap'.") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone_of(hours))
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved across midnight: no time we could call at
+        raise SlotRefused("malformed", "Give a time like 2026-11-24T10:30 or 'asap'.") from None
 
 
 def check_preferred(preferred: datetime | None, hours: dict, now: datetime,

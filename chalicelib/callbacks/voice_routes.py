@@ -4,7 +4,8 @@
 agent's leg), ``dialed`` (how the agent's dial to the customer ended), ``customer`` and
 ``customer-status`` (customer-first: the customer's leg, with answering-machine detection),
 ``hold`` and ``left`` (a called-back customer waiting in line). Each answers valid TwiML whatever
-happens; a status callback always gets 200 so Twilio does not retry a settled outcome forever.
+happens; a status callback gets 200 once handled (a settled outcome is not retried) and 503 when
+it could not be stored, which Twilio retries (``telephony.retries``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import logging
 
 from chalice import Blueprint
 
+from chalicelib.logs import ref
 from chalicelib.routing.routes import routing_service
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
-from chalicelib.telephony.webhooks import FORM, error, xml
+from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
 
 log = logging.getLogger(__name__)
 callback_voice = Blueprint(__name__)
@@ -46,5 +48,7 @@ def callback_call(callback_id, step):
             return xml(voice_twiml.hangup())
         return xml(getattr(dispatcher, TWIML_STEPS[step])(callback_id, params))
     except Exception:  # noqa: BLE001 - never Twilio's application error on a callback call
-        log.exception("callback %s step %s failed", callback_id, step)
-        return xml("<Response/>" if step in STATUS_STEPS else voice_twiml.hangup())
+        log.exception("callback %s step %s failed", ref(callback_id), step)
+        if step in STATUS_STEPS:  # an outcome must not be lost: Twilio retries a 503
+            return unavailable(f"callback {step}")
+        return xml(voice_twiml.hangup())

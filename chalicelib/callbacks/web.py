@@ -14,16 +14,16 @@ per number and queue (the storage transaction enforces that one).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
+from chalicelib.api_input import json_object
 from chalicelib.callbacks import slots
 from chalicelib.callbacks.model import QUEUED, SCHEDULED
 from chalicelib.callbacks.numbers import NumberRefused, normalise_number
-from chalicelib.callbacks.requests import UnknownQueue, request_callback
+from chalicelib.callbacks.requests import AlreadyInLine, UnknownQueue, request_callback
 from chalicelib.logs import mask_number
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import AgentState
@@ -72,6 +72,11 @@ class OriginRefused(Exception):
     """A browser on a page that is not allowed to embed the widget."""
 
 
+class OnTheLine(Exception):
+    """The number is waiting in this queue's line on a call right now: that call keeps its
+    place, no callback request is made (409)."""
+
+
 # ---- the origin check ------------------------------------------------------------------------
 
 
@@ -103,15 +108,13 @@ def parse_form(raw: bytes | None, content_type: str | None) -> dict[str, str]:
         raise Invalid("body", "too_large", f"The request is larger than {MAX_BODY_BYTES} bytes.")
     kind = (content_type or "").split(";")[0].strip().lower()
     try:
-        text = raw.decode("utf-8")
         if kind == "application/x-www-form-urlencoded":
-            data = dict(parse_qsl(text, keep_blank_values=True))
-        else:
-            data = json.loads(text or "{}")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Invalid("body", "malformed", "The request body cannot be read.") from exc
-    if not isinstance(data, dict):
-        raise Invalid("body", "malformed", "The request body must be an object.")
+            data = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        else:  # the APIs' one JSON parser: depth-safe, an object or nothing
+            data = json_object(raw, limit=MAX_BODY_BYTES, optional=True)
+    except (UnicodeDecodeError, ValueError) as exc:  # InvalidRequest is a ValueError
+        raise Invalid("body", "malformed",
+                      "The request body cannot be read: send one JSON object or a form.") from exc
     unknown = sorted(set(data) - FIELDS)
     if unknown:
         raise Invalid(unknown[0], "unknown_field", f"'{unknown[0]}' is not a field of this form.")
@@ -178,6 +181,8 @@ def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Set
             language=language, kind="web", now=now, preferred_at=preferred, topic=topic)
     except UnknownQueue:
         raise Invalid("queue", "unknown_queue", "There is no such queue.") from None
+    except AlreadyInLine:
+        raise OnTheLine() from None
     if not created:
         raise Duplicate(callback_id)
     req = store.get_request(callback_id)
@@ -204,8 +209,11 @@ def _queue(form: dict, hotline):
     if topic is not None and topics and topic not in topics:
         raise Invalid("topic", "unknown_topic", f"Choose one of: {', '.join(sorted(topics))}.")
     if not queue_id:
+        if topic is None and topics:  # the form offers topics: the visitor has to pick one
+            raise Invalid("topic", "missing",
+                          f"Choose a topic: {', '.join(sorted(topics))}.")
         if topic is None:
-            raise Invalid("queue", "missing", "Choose a topic.")
+            raise Invalid("queue", "missing", "Name the queue that should call back.")
         if topic not in topics:
             raise Invalid("topic", "unknown_topic", "This hotline has no callback topics.")
         queue_id = topics[topic]
@@ -264,7 +272,9 @@ def describe(req, now: datetime, settings: Settings, *, history: bool = False) -
 def _estimated_wait(queue_id: str, position: int) -> int | None:
     agents = routing.queue_agents(queue_id)
     staffed = sum(a.state not in (AgentState.OFFLINE, AgentState.AWAY) for a in agents)
-    return estimated_wait(position, staffed, routing.recent_handle_times(queue_id))
+    free = sum(a.state is AgentState.AVAILABLE for a in agents)
+    return estimated_wait(position, staffed, routing.recent_handle_times(queue_id),
+                          free_agents=free)
 
 
 # ---- the confirmation text -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from chalicelib import text
 from chalicelib.ivr import templates
 from chalicelib.ivr import verbs as v
 from chalicelib.ivr.model import (
@@ -37,7 +38,17 @@ MAX_NODES_PER_STEP = 100  # a flow that runs this many nodes without waiting is 
 BUILTIN_VARS = ("caller", "hotline", "customer", "caller_country", "language", "now")
 # in a queue's hold prompt only
 HOLD_VARS = ("queue_position", "queue_time", "estimated_wait_minutes")
+# set when a queue node takes its ``on_overflow`` branch: why the caller reached no agent
+OVERFLOW_VARS = ("overflow_reason",)
+OVERFLOW_REASONS = ("closed", "no_agents", "full", "max_wait", "unavailable", "chose_voicemail")
 QUEUE_OVERFLOW = {"leave", "queue-full", "error", "system-error"}
+# Routing's reasons (``routing.selection.overflow_action``, ``RoutingService.overflow_reason``),
+# which ``ivr.service`` passes as ``OverflowReason`` (ours, not a Twilio parameter), in the
+# words a prompt uses.
+ROUTING_OVERFLOW = {"closed": "closed", "join-empty": "no_agents", "full": "full",
+                    "max-wait": "max_wait", "voicemail": "chose_voicemail"}
+# Twilio's own QueueResult: ``leave`` is our Leave after the wait limit (``hold``).
+TWILIO_OVERFLOW = {"leave": "max_wait", "queue-full": "full"}
 TRANSFER_CONNECTED = {"completed", "answered"}
 GATHER_INPUT = {"dtmf": "dtmf", "speech": "speech", "both": "dtmf speech"}
 
@@ -74,6 +85,9 @@ class Ports(Protocol):
     def lookup(self, source: str, key: str) -> dict | None: ...  # self-service data
 
     def live_flow(self, flow_id: str) -> Flow: ...  # for goto
+
+    # a text to ``number`` would be sent: a number that takes texts and has not opted out
+    def may_text(self, number: str) -> bool: ...
 
 
 def start(flow: Flow, ctx: CallContext, state: CallState, ports: Ports) -> v.StepResult:
@@ -241,12 +255,20 @@ class _Step:
         record = self.ports.lookup(node.source, key) if key else None
         if record is None:
             return node.on_missing
-        for variable, name in node.into.items():
-            if name in record:
-                self.state.vars[variable] = record[name]
+        found = {variable: record.get(name) for variable, name in node.into.items()}
+        if any(_blank(value) and variable not in node.optional
+               for variable, value in found.items()):
+            return node.on_missing  # a half record would be spoken with empty slots
+        for variable, value in found.items():
+            if _blank(value):
+                self.state.vars.pop(variable, None)  # not an earlier look-up's value
+            else:
+                self.state.vars[variable] = value
         return node.next
 
     def _enter_sms(self, node_id, node):
+        if node.on_refused is not None and not self.ports.may_text(self.ctx.caller):
+            return node.on_refused
         body = templates.render(self.flow, self.language, node.template, self.context())
         key = f"{self.ctx.call_sid}:{node_id}"  # one text per node per call, however often run
         self.result.effects.append(v.SendSms(self.ctx.caller, body, node.template, key))
@@ -254,6 +276,10 @@ class _Step:
 
     def _enter_goto(self, node_id, node):
         target = self.ports.live_flow(node.flow)
+        for name in self.flow.sensitive_vars - target.sensitive_vars:
+            # the service redacts the sensitive variables of the flow a step ends in: this
+            # flow's would be stored in clear under the other's name
+            self.state.vars.pop(name, None)
         self.flow = self.result.flow = target
         self.state.flow_id, self.state.flow_version = target.id, target.version
         self.state.language = self.language
@@ -319,9 +345,11 @@ class _Step:
     def _resume_collect(self, node_id, node, event):
         if node.input == "dtmf":
             value = (event.get("Digits") or "").strip()
+        elif node.wants_digits:
+            value = text.spoken_digits(event.get("SpeechResult"))
         else:
-            value = (event.get("SpeechResult") or "").strip().rstrip(".。!！?？")
-        if not _acceptable(node, value):
+            value = text.tidy(event.get("SpeechResult"))
+        if value is None or not _acceptable(node, value):
             return self.retry(node_id, node, node.on_fail)
         self.state.attempts.pop(node_id, None)
         self.state.vars[node.into] = value
@@ -353,11 +381,13 @@ class _Step:
 
     def _resume_queue(self, node_id, node, event):
         if event.get("QueueResult") in QUEUE_OVERFLOW:
+            self.state.vars["overflow_reason"] = _overflow_reason(event)
             return node.on_overflow
         if "DialCallStatus" in event and "QueueResult" not in event:
             # the queue's own overflow transferred the caller out (see ivr.service)
             if event["DialCallStatus"] in TRANSFER_CONNECTED:
                 return self.end("transfer")
+            self.state.vars["overflow_reason"] = "unavailable"
             return node.on_overflow
         self.end("queue")  # bridged (the agent hung up first) or the caller hung up
 
@@ -374,22 +404,37 @@ def _is_open(node: HoursNode, now: datetime) -> bool:
     return is_open(node.timezone, node.weekly, node.holidays, now)
 
 
+def _overflow_reason(event: dict) -> str:
+    """Why the caller overflowed, as ``overflow_reason`` (one of ``OVERFLOW_REASONS``)."""
+    ours = event.get("OverflowReason")
+    if ours:
+        return ROUTING_OVERFLOW.get(ours, "unavailable")
+    return TWILIO_OVERFLOW.get(event.get("QueueResult"), "unavailable")
+
+
 def _spoken_option(node: MenuNode, speech: str, language: str) -> str | None:
     """The first option with a word in what the caller said (or who said the key itself).
 
-    Latin words must stand alone ("no" is not in "know"); CJK has no spaces, so any occurrence
-    counts ("我想查账单" contains "账单").
+    Both sides compare in ``chalicelib.text.fold`` form (width, case, spacing, surrounding
+    punctuation: "Ｂｉｌｌｉｎｇ。" is "billing", "２." is key 2). Latin words must stand alone
+    ("no" is not in "know"); CJK has no spaces, so any occurrence counts ("我想查账单" contains
+    "账单").
     """
-    said = re.sub(r"[^\w\s]", " ", speech.casefold())
-    if len(said.split()) == 1 and said.strip() in node.options:
-        return said.strip()
+    said = text.fold(speech)
+    if said in node.options:
+        return said
     for key, option in node.options.items():
         for word in option.speech.get(language, []):
-            word = word.casefold()
+            word = text.fold(word)
             pattern = rf"(?<!\w){re.escape(word)}(?!\w)" if word.isascii() else re.escape(word)
             if re.search(pattern, said):
                 return key
     return None
+
+
+def _blank(value) -> bool:
+    """No value to speak: missing, None, or an empty or blank string."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _acceptable(node: CollectNode, value: str) -> bool:
@@ -402,7 +447,7 @@ def _acceptable(node: CollectNode, value: str) -> bool:
 
 def _luhn_valid(number: str) -> bool:
     """The mod-10 check digit used by account and card numbers: catches most typos."""
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):  # '²'.isdigit() is true
         return False
     total = 0
     for position, digit in enumerate(int(d) for d in reversed(number)):

@@ -6,13 +6,27 @@ Loading already rejects bad YAML, duplicate keys and schema errors (see ``loader
 loops a caller can never leave, loops that never wait for the caller and would spin inside one
 webhook), the templates (syntax, missing files and translations, variables no node sets) and the
 values only meaningful to the outside world (regexes, time zones, opening hours, phone numbers).
+
+Two checks follow the variables along the graph (``_unset_variables``, ``_stale_sensitive``).
+Leaving a node through a target sets variables: a collect's ``next`` its ``into``, a lookup's
+``next`` its ``into`` (``on_missing`` nothing), a menu option's ``next`` its ``set``, a queue's
+``on_overflow`` ``overflow_reason``; other targets set nothing. A template or condition may read
+a variable the flow sets only if it is set on *every* path from the start to the node (else a
+caller on the other path hears an empty slot: "your balance is $, due on ."). A sensitive
+variable (a PIN, its hash) lives only in the webhook step that set it, so it may be read only
+where no node that waits for the caller (menu, collect, a retry of either, voicemail, queue,
+transfer) lies between where it was set and where it is read. Paths start at the flow's start
+with none of the flow's own variables set (a flow reached by ``goto`` sets what it reads);
+variables only other flows set are not followed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,7 +35,7 @@ from jinja2 import TemplateSyntaxError, meta
 from jinja2 import nodes as jinja_nodes
 
 from chalicelib.ivr import templates
-from chalicelib.ivr.engine import BUILTIN_VARS, HOLD_VARS
+from chalicelib.ivr.engine import BUILTIN_VARS, HOLD_VARS, OVERFLOW_VARS
 from chalicelib.ivr.loader import load_flows
 from chalicelib.ivr.model import (
     CollectNode,
@@ -31,6 +45,7 @@ from chalicelib.ivr.model import (
     LintError,
     LookupNode,
     MenuNode,
+    Node,
     QueueNode,
     TransferNode,
     parse_days,
@@ -60,7 +75,7 @@ def lint_flow(flow: Flow, flows: Mapping[str, Flow | None] | None = None) -> lis
     Without it, ``goto`` targets are not checked.
     """
     others = [other for other in (flows or {}).values() if other is not None]
-    known = _set_vars(flow, others) | set(BUILTIN_VARS) | templates.GLOBALS
+    known = _set_vars(flow, others) | set(BUILTIN_VARS) | set(OVERFLOW_VARS) | templates.GLOBALS
     checks = (
         _targets(flow, flows),
         _unreachable(flow),
@@ -69,6 +84,9 @@ def lint_flow(flow: Flow, flows: Mapping[str, Flow | None] | None = None) -> lis
         _template_variables(flow, known),
         _expression_variables(flow, known),
         _variable_names(flow),
+        _lookup_lists(flow),
+        _unset_variables(flow),
+        _stale_sensitive(flow),
         _languages(flow),
         _collects(flow),
         _hours(flow),
@@ -280,8 +298,165 @@ def _variable_names(flow: Flow) -> Iterator[LintError]:
         where = ("nodes", node_id, *path)
         if not VAR_NAME.match(variable):
             yield flow.error(where, f"'{variable}' is not a variable name (lowercase, digits, _)")
-        elif variable in BUILTIN_VARS and variable != "language":
+        elif variable in (*BUILTIN_VARS, *HOLD_VARS, *OVERFLOW_VARS) and variable != "language":
             yield flow.error(where, f"'{variable}' is built in and cannot be set")
+
+
+def _lookup_lists(flow: Flow) -> Iterator[LintError]:
+    """A lookup's ``optional`` and ``sensitive`` name variables of its own ``into``."""
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, LookupNode):
+            continue
+        for key in ("optional", "sensitive"):
+            for index, variable in enumerate(getattr(node, key)):
+                if variable not in node.into:
+                    message = f"'{key}' names '{variable}', which is not a variable of 'into'"
+                    yield flow.error(("nodes", node_id, key, str(index)), message)
+
+
+# ---- variables along the graph ----------------------------------------------------------------
+
+
+def _edge_sets(node: Node, path: tuple[str, ...]) -> frozenset[str]:
+    """The variables set when the call leaves ``node`` through the target field at ``path``."""
+    if isinstance(node, CollectNode) and path == ("next",):
+        return frozenset({node.into})
+    if isinstance(node, LookupNode) and path == ("next",):
+        return frozenset(node.into)  # ``optional`` ones too: declared as possibly empty
+    if isinstance(node, MenuNode) and len(path) == 3 and path[0] == "options":
+        return frozenset(node.options[path[1]].set) - {"language"}  # language is always set
+    if isinstance(node, QueueNode) and path == ("on_overflow",):
+        return frozenset(OVERFLOW_VARS)
+    return frozenset()
+
+
+def _flow_edges(flow: Flow, retries: bool = False) -> dict[str, list[tuple[str, frozenset]]]:
+    """Node -> [(target, variables set on the way)]; with ``retries``, a menu or collect that
+    asks again also leads to itself (in the next webhook step)."""
+    edges: dict[str, list[tuple[str, frozenset]]] = {node_id: [] for node_id in flow.nodes}
+    for node_id, path, target in _edges(flow):
+        if target in flow.nodes:
+            edges[node_id].append((target, _edge_sets(flow.nodes[node_id], path)))
+    if retries:
+        for node_id, node in flow.nodes.items():
+            if isinstance(node, MenuNode | CollectNode) and node.retries > 0:
+                edges[node_id].append((node_id, frozenset()))
+    return edges
+
+
+def _reads(flow: Flow) -> Iterator[tuple[str, str, bool, Callable[[str], LintError]]]:
+    """``(node, variable, said later, error at the use)`` for every variable a template, inline
+    template or condition of a node reads; "said later" when spoken only after the node waited."""
+    for node_id, node in flow.nodes.items():
+        for path, name in node.references("template"):
+            later = path[0] in node.said_later
+            for language in flow.languages:
+                source = flow.templates.get(language, {}).get(name)
+                tree = _parsed(templates.parse, source) if source is not None else None
+                if tree is None:
+                    continue
+                file = flow.template_file(language, name)
+                for line, variable in _undeclared(tree, set()):
+                    yield node_id, variable, later, partial(LintError, file, line, node_id)
+        for role, parse in (("inline", templates.parse), ("condition", templates.parse_condition)):
+            for path, source in node.references(role):
+                tree = _parsed(parse, source)
+                if tree is None:
+                    continue
+                where = ("nodes", node_id, *path)
+                for _, variable in _undeclared(tree, set()):
+                    yield node_id, variable, False, partial(flow.error, where)
+
+
+def _parsed(parse, source: str) -> jinja_nodes.Template | None:
+    try:
+        return parse(source)
+    except TemplateSyntaxError:
+        return None  # reported by the template checks
+
+
+def _search(start: tuple, step: Callable[[tuple], Iterator[tuple]]) -> dict[tuple, tuple | None]:
+    """Breadth-first search from ``start`` over states; each reached state -> the one before."""
+    before: dict[tuple, tuple | None] = {start: None}
+    todo = deque([start])
+    while todo:
+        state = todo.popleft()
+        for following in step(state):
+            if following not in before:
+                before[following] = state
+                todo.append(following)
+    return before
+
+
+def _way(before: dict[tuple, tuple | None], state: tuple) -> list[tuple]:
+    """The states on the way the search took to ``state``, from the start."""
+    way: list[tuple] = []
+    while state is not None:
+        way.append(state)
+        state = before[state]
+    return way[::-1]
+
+
+def _unset_variables(flow: Flow) -> Iterator[LintError]:
+    """Reads of a variable this flow sets (lookup, collect, menu, queue overflow) at a node
+    some path from the start reaches without setting it."""
+    if flow.start not in flow.nodes:
+        return
+    edges = _flow_edges(flow)
+    settable = {variable for targets in edges.values() for _, sets in targets for variable in sets}
+    unset_at: dict[str, dict[tuple, tuple | None]] = {}
+    for node_id, variable, _, error in _reads(flow):
+        if variable not in settable:
+            continue  # built in, or set by another flow
+        if variable not in unset_at:
+            unset_at[variable] = _search((flow.start,), lambda state, v=variable: (
+                (target,) for target, sets in edges[state[0]] if v not in sets))
+        if (node_id,) in unset_at[variable]:
+            way = " -> ".join(state[0] for state in _way(unset_at[variable], (node_id,)))
+            yield error(f"'{variable}' is not set on every path to this node, e.g. {way}: "
+                        "set it on that path too, or read it only after the node that sets it")
+
+
+def _stale_sensitive(flow: Flow) -> Iterator[LintError]:
+    """Reads of a sensitive variable in a later webhook step than the one that set it: by then
+    ``ivr.service`` has dropped the value, so the prompt or condition would see nothing."""
+    if flow.start not in flow.nodes:
+        return
+    sensitive = flow.sensitive_vars
+    edges = _flow_edges(flow, retries=True)
+
+    def step(state, variable):  # state: (node, "unset" | "fresh" | "stale")
+        node_id, status = state
+        for target, sets in edges[node_id]:
+            if variable in sets:
+                yield target, "fresh"
+            elif flow.nodes[node_id].waits and status != "unset":
+                yield target, "stale"
+            else:
+                yield target, status
+
+    searches: dict[str, dict[tuple, tuple | None]] = {}
+    for node_id, variable, later, error in _reads(flow):
+        if variable not in sensitive:
+            continue
+        if variable not in searches:
+            searches[variable] = _search((flow.start, "unset"),
+                                         lambda state, v=variable: step(state, v))
+        reached = searches[variable]
+        stale = [(node_id, "stale")] + ([(node_id, "fresh")] if later else [])
+        found = next((state for state in stale if state in reached), None)
+        if found is None:
+            continue
+        way = _way(reached, found)
+        # the node that waited: the last one still holding a fresh value (or the reader itself)
+        waited = next((way[i][0] for i in range(len(way) - 2, -1, -1)
+                       if way[i][1] == "fresh" and way[i + 1][1] == "stale"), node_id)
+        path = " -> ".join(state[0] for state in way)
+        yield error(
+            f"reads sensitive variable '{variable}' in a later webhook step than the one that "
+            f"set it ('{waited}' waits for the caller in between: {path}); "
+            "sensitive values are dropped when the step that set them ends, so read it before "
+            "the next node that waits")
 
 
 def _languages(flow: Flow) -> Iterator[LintError]:

@@ -74,6 +74,9 @@ class Node:
 
     kind: ClassVar[str]
     waits: ClassVar[bool] = False  # answers with a verb Twilio calls back about
+    # template fields spoken only after the node waited, i.e. in a later webhook than the one
+    # that entered it (a voicemail's thanks, a queue's hold prompt)
+    said_later: ClassVar[tuple[str, ...]] = ()
 
     def may_end_call(self) -> bool:
         """Whether the flow can finish here (used to find loops a caller can never leave)."""
@@ -150,6 +153,7 @@ class CollectNode(Node):
     max_length: int | None = None
     pattern: str | None = None
     luhn: bool = False
+    digits: bool = False  # a number: speech is read as digits (see ``wants_digits``)
     finish_on_key: str = "#"
     sensitive: bool = False  # the value must never reach logs, reports or screen pops
     timeout: int = 5
@@ -158,13 +162,35 @@ class CollectNode(Node):
     next: str = _target()
     on_fail: str = _target()
 
+    @property
+    def wants_digits(self) -> bool:
+        """The caller gives a number: ``digits``, ``luhn`` or a digits-only ``pattern``
+        (``[0-9]{4}``, ``\\d{6,8}``). Spoken, it is read as digits ("seven nine nine two",
+        "7992-7398", "double seven", "七九九二": ``chalicelib.text.spoken_digits``) before it is
+        checked and stored."""
+        return self.digits or self.luhn or bool(
+            self.pattern and DIGITS_ONLY_PATTERN.fullmatch(self.pattern))
+
+
+DIGITS_ONLY_PATTERN = re.compile(r"\^?(?:(?:\[0-9\]|\\d)(?:\{\d+(?:,\d*)?\}|[+*?])?)+\$?")
+
 
 @dataclass(frozen=True, kw_only=True)
 class LookupNode(Node):
+    """Read a self-service record into variables.
+
+    ``next`` only when the record exists and has a value (not None, not blank) for every field
+    in ``into``, except the variables listed in ``optional``; else ``on_missing``, so a prompt
+    never speaks an empty slot ("your balance is $, due on ."). ``sensitive`` variables (a PIN's
+    hash) are treated like a sensitive collect: redacted, and gone after this webhook step.
+    """
+
     kind = "lookup"
     source: str
     key: str = _role("inline")
     into: dict[str, str]  # variable -> field of the record found
+    optional: list[str] = field(default_factory=list)  # variables that may be empty
+    sensitive: list[str] = field(default_factory=list)
     next: str = _target()
     on_missing: str = _target()
 
@@ -250,6 +276,7 @@ class VoicemailNode(Node):
     transcribe: bool = True
     thanks: str | None = _template(None)  # said before hanging up when there is no ``next``
     next: str | None = _target(None)
+    said_later = ("thanks",)
 
     def may_end_call(self) -> bool:
         return self.next is None
@@ -257,15 +284,21 @@ class VoicemailNode(Node):
 
 @dataclass(frozen=True, kw_only=True)
 class SmsNode(Node):
+    """Text the caller. With ``on_refused``, a caller who cannot be texted (opted out; no number
+    to text: anonymous, ``client:...``) goes there instead, so the flow can say so; without it,
+    the text is attempted and refused by the sender (recorded as ``opted_out``)."""
+
     kind = "sms"
     template: str = _template()
     next: str = _target()
+    on_refused: str | None = _target(None)
 
 
 @dataclass(frozen=True, kw_only=True)
 class QueueNode(Node):
     kind = "queue"
     waits = True
+    said_later = ("hold_prompt",)
     queue: str
     hold_prompt: str = _template()
     music: str | None = None
@@ -402,11 +435,17 @@ class Flow:
 
     @property
     def sensitive_vars(self) -> set[str]:
-        return {
+        """Variables that live only within the webhook step that set them (``ivr.service``
+        stores them redacted): sensitive collects and look-up fields marked ``sensitive``."""
+        names = {
             node.into
             for node in self.nodes.values()
             if isinstance(node, CollectNode) and node.sensitive
         }
+        for node in self.nodes.values():
+            if isinstance(node, LookupNode):
+                names.update(node.sensitive)
+        return names
 
     def template_names(self) -> set[str]:
         return {name for node in self.nodes.values() for _, name in node.references("template")}

@@ -14,8 +14,8 @@ from chalicelib.ivr.request import VoiceRequest
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import get_settings
 from chalicelib.telephony import twiml
-from chalicelib.telephony.signature import MalformedWebhook, parse_form
-from chalicelib.telephony.webhooks import FORM, error, xml
+from chalicelib.telephony.signature import MalformedWebhook, parse_form, whole_number
+from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
 
 log = logging.getLogger(__name__)
 voice = Blueprint(__name__)
@@ -69,9 +69,10 @@ def incoming_call():
 
 @voice.route("/twilio/voice/step/{step}/{node}", methods=["POST"], content_types=FORM)
 def flow_step(step, node):
-    if not step.isdigit():
+    number = whole_number(step)
+    if number is None:
         return error(400, "step must be a number")
-    return _answer_safely(lambda service, req: service.step(req, int(step), node))
+    return _answer_safely(lambda service, req: service.step(req, number, node))
 
 
 @voice.route("/twilio/voice/hold/{node}", methods=["POST"], content_types=FORM)
@@ -82,9 +83,9 @@ def queue_hold(node):
         return error(400, str(exc))
     try:
         return xml(voice_service().hold(req, node))
-    except Exception:  # noqa: BLE001 - leaving the queue hands the call to its overflow
-        log.exception("hold music failed for call %s; leaving the queue", req.call_sid)
-        return xml(twiml.leave())
+    except Exception:  # noqa: BLE001 - the caller keeps their place on the music
+        log.exception("hold music failed for call %s", req.call_sid)
+        return xml(voice_service().hold_through_outage(req))
 
 
 @voice.route("/twilio/voice/fallback", methods=["POST"], content_types=FORM)
@@ -110,6 +111,9 @@ def call_status():
         voice_service().status(req)
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
+    except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
+        log.exception("call status not stored")
+        return unavailable("call status")
     return xml(twiml.empty())
 
 
@@ -119,6 +123,9 @@ def voicemail_transcription():
         voice_service().transcription(parse_form(voice.current_request.raw_body))
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
+    except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
+        log.exception("transcription not stored")
+        return unavailable("transcription")
     return xml(twiml.empty())
 
 

@@ -38,6 +38,10 @@ from chalicelib.telephony.twiml import VoiceUrls
 log = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
+RECONCILE_AFTER = timedelta(minutes=10)  # open this long: ask Twilio how the call stands
+RECONCILE_EVERY = timedelta(minutes=15)  # a long call Twilio says is live: ask again after
+LOST_AFTER = timedelta(hours=4)  # with Twilio unreachable too: closed as lost
+OUTAGE_HOLD_SECONDS = 600  # on hold music through a storage outage at most this long
 
 
 def utcnow() -> datetime:
@@ -66,6 +70,14 @@ class StorePorts:
                 version = flows.live_version(flow_id, 0)  # another Lambda seeded it first
             log.info("published bundled flow %s as v%s", flow_id, version)
             return flows.get_version(flow_id, version)
+
+    def may_text(self, number: str) -> bool:
+        """A number we can text (not anonymous, ``client:...``, a short code) that has not
+        opted out."""
+        from chalicelib.callbacks.numbers import callable_caller
+        from chalicelib.messaging.consent import may_contact
+
+        return callable_caller(number) is not None and may_contact(number)
 
 
 def caller_inputs(vars: dict, flow: Flow) -> dict:
@@ -96,7 +108,8 @@ def step_outcome(
         language=state.language,
         node=result.waiting_on,
         visited=result.visited,
-        vars=state.vars,
+        vars={name: REDACTED if name in flow.sensitive_vars else value  # only in this step
+              for name, value in state.vars.items()},
         attempts=state.attempts,
         inputs=caller_inputs(state.vars, flow),
         twiml=body,
@@ -152,6 +165,8 @@ class VoiceService:
                 retention_days=self.settings.call_retention_days,
             )
         except calls.StepConflict as conflict:
+            if calls.is_over(conflict.record):
+                return twiml.hangup()  # its final status came first: nobody is listening
             return self._replay(conflict.record, req)
         self._act(result.effects, record, flow)
         self._join_queue(result, record, state, req, queues)
@@ -169,6 +184,11 @@ class VoiceService:
         record = calls.get_call(req.call_sid)
         if record is None:
             raise LookupError(f"no call record for {req.call_sid}")
+        if calls.is_over(record):
+            # Its final status was handled first (Twilio reorders webhooks): the flow must not
+            # go on, least of all into a queue's line for a call nobody is on.
+            log.info("call %s is over; step %s/%s not run", req.call_sid, step, node)
+            return twiml.hangup()
         if record.step != step or record.node != node:
             return self._replay(record, req, step)
         queue_result = req.params.get("QueueResult")
@@ -191,7 +211,10 @@ class VoiceService:
             result = self._overflow(flow, v.StepResult(flow=flow),
                                     v.Enqueue(node, record.queue_id), ctx, state, queues)
         else:
-            result = engine.resume(flow, node, req.params, ctx, state, self.ports)
+            # a caller who pressed 2 on hold leaves by choice, not because the wait ran out
+            event = {**req.params, "OverflowReason": "voicemail"} if left_for == "voicemail" \
+                else req.params
+            result = engine.resume(flow, node, event, ctx, state, self.ports)
         result = self._admit_or_overflow(flow, result, ctx, state, req, queues)
         flow = result.flow or flow
         body = twiml.render(result.verbs, self.urls, step=step + 1)
@@ -277,14 +300,66 @@ class VoiceService:
             self.clock(),
         )
 
-    def sweep_stale_calls(self, max_age_hours: float = 4.0) -> int:
-        """Close calls whose final status callback never came, dropping their live variables."""
+    def reconcile_calls(self, *, check_after: timedelta = RECONCILE_AFTER,
+                        recheck_every: timedelta = RECONCILE_EVERY,
+                        lost_after: timedelta = LOST_AFTER, limit: int = 200) -> dict:
+        """Calls still open in our records for a while (their final status callback may have
+        been lost: Twilio retries one for 15 s at most, an outage can last longer): ask Twilio's
+        Calls resource for the real status instead of guessing, and apply a final one exactly
+        as the lost callback would have (the line, the agent, the counters, the missed call).
+
+        A call Twilio knows nothing of is closed as lost; one Twilio says is live is asked
+        about again after ``recheck_every``; while Twilio cannot be asked, only calls older
+        than ``lost_after`` are closed as lost. Returns ``{checked, settled, lost}``.
+        """
         now = self.clock()
-        cutoff = now - timedelta(hours=max_age_hours)
-        closed = sum(calls.close_stale_call(sid, now) for sid in calls.stale_open_calls(cutoff))
-        if closed:
-            log.warning("closed %d stale call records", closed)
-        return closed
+        checked = settled = lost = 0
+        for sid in calls.stale_open_calls(now - check_after, limit):
+            record = calls.get_call(sid)
+            if record is None or not record.open_bucket:
+                continue  # settled meanwhile
+            if record.reconciled_at and now - record.reconciled_at < recheck_every:
+                continue
+            checked += 1
+            try:
+                state = self.routing.connector.call_state(sid)
+            except Exception as exc:  # noqa: BLE001 - Twilio unreachable: only the old ones
+                log.warning("call %s: Twilio's status unavailable (%s)", sid, type(exc).__name__)
+                if record.started_at and now - record.started_at > lost_after:
+                    lost += self._close_lost(record, now)
+                continue
+            if state is None:
+                lost += self._close_lost(record, now)
+            elif state[0] in calls.FINAL_STATUSES:
+                settled += self._settle(record, *state)
+            else:
+                calls.mark_reconciled(sid, now)
+        if checked:
+            log.info("reconciled %d open calls: %d settled, %d lost", checked, settled, lost)
+        return {"checked": checked, "settled": settled, "lost": lost}
+
+    def _settle(self, record, status: str, duration: int) -> int:
+        """Deliver a final status Twilio reported, through the webhook's own path."""
+        params = {"CallSid": record.call_sid, "CallStatus": status,
+                  "CallDuration": str(duration), "SequenceNumber": "0"}
+        if record.callback_id and record.status_step:
+            handler = {"agent-status": self.routing.callbacks.agent_leg_status,
+                       "customer-status": self.routing.callbacks.customer_leg_status}
+            handler[record.status_step](record.callback_id, params)
+        else:
+            self.status(VoiceRequest.from_params(params))
+        log.warning("call %s: its final status (%s) came from reconciliation", record.call_sid,
+                    status)
+        return 1
+
+    def _close_lost(self, record, now: datetime) -> int:
+        """Twilio knows nothing of the call (or cannot say, and it is hours old): close it and
+        free what it held."""
+        if not calls.close_stale_call(record.call_sid, now):
+            return 0
+        if record.queue_id or record.agent_id:
+            self.routing.caller_gone(record)
+        return 1
 
     # ---- queues ------------------------------------------------------------------------------
     def _admit_or_overflow(self, flow, result, ctx, state, req, queues) -> v.StepResult:
@@ -297,10 +372,12 @@ class VoiceService:
         if reason is None:
             return result
         log.info("call %s: queue %s overflows (%s)", req.call_sid, enqueue.queue, reason)
-        return self._overflow(flow, result, enqueue, ctx, state, queues)
+        return self._overflow(flow, result, enqueue, ctx, state, queues, reason)
 
-    def _overflow(self, flow, result, enqueue, ctx, state, queues) -> v.StepResult:
-        """The queue's own overflow action if it has one, else the flow's ``on_overflow``."""
+    def _overflow(self, flow, result, enqueue, ctx, state, queues,
+                  reason: str = "max-wait") -> v.StepResult:
+        """The queue's own overflow action if it has one, else the flow's ``on_overflow``;
+        ``reason`` (routing's: closed, join-empty, full, max-wait) is for the prompt."""
         action = self.routing.overflow_of(enqueue.queue, queues)
         before = [verb for verb in result.verbs if verb is not enqueue]
         kind = action.get("kind")
@@ -320,8 +397,9 @@ class VoiceService:
             result.waiting_on, result.outcome = None, "callback"
             return result
         overflow = engine.resume(
-            result.flow or flow, enqueue.node, {"QueueResult": "queue-full"}, ctx, state,
-            self.ports,
+            result.flow or flow, enqueue.node,
+            {"QueueResult": "queue-full", "OverflowReason": reason},
+            ctx, state, self.ports,
         )
         overflow.verbs = before + overflow.verbs
         overflow.effects = result.effects + overflow.effects
@@ -344,6 +422,14 @@ class VoiceService:
         if known.get("voicemail", True):
             return twiml.fallback_voicemail(_say("fallback_voicemail", language), self.urls)
         return twiml.say_and_hangup(*render_prompt("fallback_goodbye", language))
+
+    def hold_through_outage(self, req: VoiceRequest) -> str:
+        """Hold music when the wait cannot be looked up (storage down or hung): the caller keeps
+        their place in Twilio's queue and in ours, which dispatch reads again once storage is
+        back. Only after ``OUTAGE_HOLD_SECONDS`` does the caller leave for the fallback."""
+        if _int(req.params.get("QueueTime"), 0) >= OUTAGE_HOLD_SECONDS:
+            return twiml.leave()
+        return twiml.render_hold([v.Play(self.settings.hold_music_url)])
 
     def fallback_for_number(self, req: VoiceRequest) -> str:
         """Twilio gave up on our main URL; look the hotline up once more, then fall back."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
+from chalicelib.api_input import path_id
 
 messaging_api = Blueprint(__name__)
 
@@ -36,9 +37,10 @@ def list_tickets():
 
 @messaging_api.route("/tickets/{ticket_id}", methods=["GET"], api_key_required=True)
 def get_ticket(ticket_id):
-    return _answer(lambda tickets: tickets.get_ticket(ticket_id))
+    return _answer(lambda tickets: tickets.get_ticket(path_id(ticket_id, "ticket_id", "ticket")))
 
 
 @messaging_api.route("/tickets/{ticket_id}/close", methods=["POST"], api_key_required=True)
 def close_ticket(ticket_id):
-    return _answer(lambda tickets: tickets.close_ticket(ticket_id, _now()))
+    return _answer(lambda tickets: tickets.close_ticket(
+        path_id(ticket_id, "ticket_id", "ticket"), _now()))

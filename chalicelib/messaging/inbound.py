@@ -54,7 +54,7 @@ from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
 from chalicelib.routing.model import Agent, AgentState
 from chalicelib.settings import Settings
-from chalicelib.store import directory, messages, optouts, routing, tickets
+from chalicelib.store import claims, directory, messages, optouts, routing, tickets
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def handle_inbound_sms(
     if agent is not None:
         command = agent_states.parse_state_command(sms.body)
         if command is not None:
-            return _change_agent_state(agent, command, now, on_available)
+            return _change_agent_state(agent, command, now, on_available, sms.message_sid)
         if keyword.intent not in (Intent.OPT_OUT, Intent.OPT_IN):
             return render_prompt("agent_command_help", _agent_language(agent))[0]
     if not sms.sender:
@@ -148,14 +148,23 @@ def _agent_language(agent: Agent) -> str | None:
 
 
 def _change_agent_state(agent: Agent, command: tuple[AgentState, str], now: datetime,
-                        on_available: Callable[[str], None]) -> str:
+                        on_available: Callable[[str], None], message_sid: str) -> str:
+    """Apply an agent's command once per MessageSid: a retried ON that arrives after a later
+    OFF changes nothing (the claim is taken in the state change's own transaction) and the
+    reply tells the agent the state they are really in."""
     language = _agent_language(agent)
     state, reason = command
     if agent.state is state:
         return render_prompt("agent_state_changed", language, state=state.value)[0]
     try:
         updated = agent_states.transition(agent, state, now, f"sms: {reason}")
-        routing.change_agent_state(updated, agent.state, now)
+        routing.change_agent_state(updated, agent.state, now,
+                                   claim=f"sms-command:{message_sid}")
+    except claims.AlreadyClaimed:
+        log.info("sms %s: agent %s's command was applied before; not again", message_sid,
+                 agent.agent_id)
+        current = routing.get_agent(agent.agent_id) or agent
+        return render_prompt("agent_state_changed", language, state=current.state.value)[0]
     except (agent_states.InvalidTransition, routing.StateConflict):
         return render_prompt("agent_state_refused", language, state=agent.state.value)[0]
     log.info("agent %s is %s (by sms)", agent.agent_id, state.value)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from chalicelib.logs import mask_number
+from chalicelib.logs import mask_number, ref
 from chalicelib.messaging.consent import may_contact
 from chalicelib.settings import Settings
 from chalicelib.store import messages, optouts
+from chalicelib.telephony.retries import retried
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +47,20 @@ def send_sms(
         retention_days=settings.call_retention_days,
         status="opted_out" if opted_out else "pending",
     ):
-        log.info("sms %s already sent; not sending again", key)
+        log.info("sms %s already sent; not sending again", ref(key))
         return None
     if opted_out:
-        log.info("sms %s not sent: %s opted out", key, mask_number(to))
+        log.info("sms %s not sent: %s opted out", ref(key), mask_number(to))
         return None
     try:
         from chalicelib.telephony.rest import twilio_client
 
         message = twilio_client(settings).messages.create(
             to=to, from_=sender, body=body,
-            status_callback=settings.public_base_url + STATUS_CALLBACK_PATH)
+            status_callback=retried(settings.public_base_url + STATUS_CALLBACK_PATH))
     except Exception as exc:  # noqa: BLE001 - a text must never break the call
         code = getattr(exc, "code", None)
-        log.warning("sms %s to %s failed: %s %s", key, mask_number(to), type(exc).__name__,
+        log.warning("sms %s to %s failed: %s %s", ref(key), mask_number(to), type(exc).__name__,
                     code or "")
         if code == CARRIER_OPTED_OUT:
             messages.mark_opted_out(key, str(code))
@@ -69,5 +70,5 @@ def send_sms(
                                  str(code) if code else None)
         return None
     messages.mark_sent(key, message.sid, message.status or "queued", sender)
-    log.info("sms %s sent to %s as %s", key, mask_number(to), message.sid)
+    log.info("sms %s sent to %s as %s", ref(key), mask_number(to), message.sid)
     return message.sid

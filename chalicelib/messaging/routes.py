@@ -10,7 +10,7 @@ from chalice import Blueprint
 from twilio.twiml.messaging_response import MessagingResponse
 
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
-from chalicelib.telephony.webhooks import FORM, error, xml
+from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
 
 log = logging.getLogger(__name__)
 sms = Blueprint(__name__)
@@ -55,9 +55,9 @@ def inbound_sms():
             params, messaging_now(),
             lambda agent_id: routing_service().agent_became_available(agent_id),
             cancel_callbacks=_cancel_callbacks(), settings=get_settings())
-    except Exception:  # noqa: BLE001 - a text never gets an error page back
+    except Exception:  # noqa: BLE001 - a STOP must not be lost: Twilio retries a 503
         log.exception("inbound sms %s failed", params.get("MessageSid"))
-        reply = None
+        return unavailable("inbound sms")
     if reply:
         response.message(reply)
     return xml(str(response))
@@ -72,4 +72,7 @@ def sms_status():
         record_delivery_status(parse_form(sms.current_request.raw_body))
     except (MalformedWebhook, BadStatusCallback) as exc:
         return error(400, str(exc))
+    except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
+        log.exception("sms delivery status not stored")
+        return unavailable("sms status")
     return xml(str(MessagingResponse()))

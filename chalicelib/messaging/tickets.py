@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.api_errors import InvalidRequest, NotFound
+from chalicelib.api_input import query_int, query_time
 from chalicelib.store import tickets as store
 from chalicelib.store.models import Ticket
 
@@ -38,18 +39,8 @@ def list_tickets(query: dict | None) -> dict:
     status = query.get("status", "open")
     if status not in store.STATUSES:
         raise InvalidRequest("status", f"must be one of {', '.join(store.STATUSES)}")
-    raw_limit = query.get("limit", str(DEFAULT_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise InvalidRequest("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-    before = None
-    if query.get("before"):
-        try:
-            before = datetime.fromisoformat(query["before"])
-        except ValueError as exc:
-            raise InvalidRequest("before", "must be an ISO 8601 time") from exc
-        if before.tzinfo is None:
-            raise InvalidRequest("before", "must include a UTC offset")
-    limit = int(raw_limit)
+    limit = query_int(query, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    before = query_time(query, "before")
     found = store.list_tickets(status, limit, before)
     more = len(found) == limit
     # "Z", not "+00:00": the cursor goes into a URL as it is, where "+" would mean a space

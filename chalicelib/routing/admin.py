@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
+from chalicelib.api_input import ID_PATTERN
 from chalicelib.ivr.model import opening_minutes
 from chalicelib.logs import mask_text
 from chalicelib.routing import agent_states
@@ -34,20 +35,21 @@ from chalicelib.routing.model import (
     OverflowTier,
     QueueConfig,
     Strategy,
+    business_day,
 )
 from chalicelib.store import routing as store
 from chalicelib.store.calls import get_call
 
 log = logging.getLogger(__name__)
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_ID = re.compile(ID_PATTERN)  # the form the API's paths accept too (api_input.path_id)
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-_REGION = re.compile(r"[A-Z]{2}|\+\d{1,14}")  # an ISO country, or a dialling prefix
+_REGION = re.compile(r"[A-Z]{2}|\+[0-9]{1,14}")  # an ISO country, or a dialling prefix
 _CLIENT = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 
 AGENT_FIELDS = frozenset(
     {"agent_id", "name", "endpoint", "skills", "queues", "languages", "regions",
-     "wrap_up_seconds", "mobile"}
+     "wrap_up_seconds", "mobile", "timezone"}
 )
 AGENT_LIVE_FIELDS = frozenset(
     {"state", "state_since", "state_reason", "idle_since", "calls_today", "missed_in_row"}
@@ -55,6 +57,8 @@ AGENT_LIVE_FIELDS = frozenset(
 QUEUE_FIELDS = frozenset(QueueConfig.__dataclass_fields__)
 # With no overflow set, the flow's queue node decides (its on_overflow, e.g. voicemail).
 OVERFLOW_KINDS = ("queue", "callback", "transfer")
+OVERFLOW_FIELDS = {"queue": frozenset({"kind", "queue"}), "callback": frozenset({"kind"}),
+                   "transfer": frozenset({"kind", "to"})}
 # Reserved, on-call and wrap-up follow the call (webhooks, the sweeper); people set only these.
 HAND_STATES = (AgentState.AVAILABLE, AgentState.AWAY, AgentState.OFFLINE)
 LINE_LIMIT = 1000  # entries a board reads per queue; a line holds at most max_size callers
@@ -63,14 +67,6 @@ LINE_LIMIT = 1000  # entries a board reads per queue; a line holds at most max_s
 
 
 # ---- validation -----------------------------------------------------------------------------
-
-
-def parse_body(raw: bytes | str | None) -> dict:
-    try:
-        data = json.loads(raw or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest("body", "is not valid JSON") from exc
-    return _object(data, "body")
 
 
 def _object(value, field: str, allowed: frozenset[str] | None = None) -> dict:
@@ -199,14 +195,34 @@ def _agent_from_body(body: dict, agent_id: str) -> Agent:
         wrap_up_seconds=_integer(body.get("wrap_up_seconds", 30), "wrap_up_seconds", 0, 3600),
         mobile=_e164(body["mobile"], "mobile") if body.get("mobile") is not None else None,
     )
+    configs = {}
     for queue_id in agent.queues:
-        if store.get_queue(queue_id) is None:
+        configs[queue_id] = store.get_queue(queue_id)
+        if configs[queue_id] is None:
             raise InvalidRequest(f"queues.{queue_id}", f"no queue '{queue_id}'")
+    # the agent's day (calls today) is their own zone's, else their first queue's
+    agent.timezone = _zone_name(body.get("timezone"), "timezone")
+    if agent.timezone is None and configs:
+        first = min(agent.queues, key=lambda queue_id: (agent.queues[queue_id], queue_id))
+        agent.timezone = configs[first].zone
     if agent.mobile:
         holder = store.agent_by_mobile(agent.mobile)
         if holder is not None and holder.agent_id != agent_id:
             raise Conflict(f"mobile: already registered to agent '{holder.agent_id}'")
     return agent
+
+
+def _zone_name(value, field: str) -> str | None:
+    """An IANA time zone name (``America/New_York``), or None when not given."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise InvalidRequest(field, "must be an IANA time zone such as America/New_York")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidRequest(field, "is not an IANA time zone") from exc
+    return value
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -229,6 +245,7 @@ def agent_json(agent: Agent, now: datetime) -> dict:
         "state_reason": agent.state_reason,
         "idle_since": _iso(agent.idle_since),
         "calls_today": agent_states.calls_handled_today(agent, now),
+        "timezone": agent.timezone,
         "missed_in_row": agent.missed_in_row,
     }
 
@@ -301,11 +318,10 @@ def change_state(
     return agent_json(_stored_agent(agent_id), now)
 
 
-def agent_history(agent_id: str, limit: str | None = None) -> dict:
-    """The agent's state changes, newest first; ``limit`` is the query parameter as text."""
-    count = 50 if limit is None else _integer(int(limit) if limit.isdigit() else 0, "limit", 1, 500)
+def agent_history(agent_id: str, limit: int = 50) -> dict:
+    """The agent's state changes, newest first, at most ``limit`` (the API allows 1 to 500)."""
     _stored_agent(agent_id)
-    events = store.agent_history(agent_id, limit=count)
+    events = store.agent_history(agent_id, limit=limit)
     return {
         "agent_id": agent_id,
         "events": [
@@ -339,6 +355,7 @@ def _overflow(value, queue_id: str) -> dict:
     if not overflow:
         return {}
     kind = _choice(overflow, "kind", OVERFLOW_KINDS, field="overflow.kind")
+    _object(overflow, "overflow", OVERFLOW_FIELDS[kind])  # stored as given: nothing else
     if kind == "transfer":
         _e164(overflow.get("to"), "overflow.to")
     if kind == "queue":
@@ -353,22 +370,29 @@ def _hours(value) -> dict:
     hours = _object(value, "hours", frozenset({"timezone", "weekly", "holidays"}))
     if not hours:
         return {}
+    timezone = _text(hours, "timezone", required=True, field="hours.timezone")
     try:
-        ZoneInfo(_text(hours, "timezone", required=True, field="hours.timezone"))
+        ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidRequest("hours.timezone", "is not an IANA time zone") from exc
     weekly = _object(hours.get("weekly"), "hours.weekly")
+    for days, spans in weekly.items():
+        if not isinstance(spans, list):
+            raise InvalidRequest(f"hours.weekly.{days}", "must be a list of spans like 09:00-17:00")
     try:
-        opening_minutes({days: list(spans) for days, spans in weekly.items()})
+        opening_minutes(weekly)
     except (ValueError, TypeError) as exc:
         raise InvalidRequest("hours.weekly", str(exc)) from exc
     holidays = hours.get("holidays", [])
+    days_off = []
     for i, day in enumerate(holidays if isinstance(holidays, list) else [None]):
         try:
-            date.fromisoformat(day)
+            # stored as YYYY-MM-DD, the form the hours check compares with
+            days_off.append(date.fromisoformat(day).isoformat())
         except (TypeError, ValueError) as exc:
             raise InvalidRequest(f"hours.holidays[{i}]", "must be a date YYYY-MM-DD") from exc
-    return {"timezone": hours["timezone"], "weekly": weekly, "holidays": holidays}
+    # the stripped time zone: the calls and the board read it back with ZoneInfo
+    return {"timezone": timezone, "weekly": weekly, "holidays": days_off}
 
 
 def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
@@ -408,6 +432,7 @@ def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
         callback_strategy=_choice(body, "callback_strategy", ("agent-first", "customer-first"),
                                   base.callback_strategy),
         callback_max_attempts=number("callback_max_attempts", 1, 10),
+        timezone=_zone_name(body.get("timezone"), "timezone") or "",
     )
 
 
@@ -489,11 +514,15 @@ def _board(config: QueueConfig, now: datetime) -> dict:
 
 
 def _today(config: QueueConfig, now: datetime) -> dict:
-    """Service level, abandon rate and ASA so far today (UTC), from the queue's day counters."""
-    day = store.queue_day(config.queue_id, now.date().isoformat())
+    """Service level, abandon rate and ASA so far today (the queue's local day, in
+    ``QueueConfig.zone``), from the queue's day counters."""
+    today = business_day(now, config.zone)
+    day = store.queue_day(config.queue_id, today)
     offered = int(day.offered) if day else 0
     answered = int(day.answered) if day else 0
     return {
+        "day": today,
+        "timezone": config.zone,
         "offered_today": offered,
         "answered_today": answered,
         "abandoned_today": int(day.abandoned) if day else 0,

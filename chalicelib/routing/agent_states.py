@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from chalicelib.routing.model import Agent, AgentState
+from chalicelib.routing.model import Agent, AgentState, business_day
+from chalicelib.text import fold
 
 OFFLINE = AgentState.OFFLINE
 AVAILABLE = AgentState.AVAILABLE
@@ -63,8 +64,10 @@ def transition(
 
 
 def calls_handled_today(agent: Agent, now: datetime) -> int:
-    """``calls_today`` as of ``now``: a count from an earlier day is stale and means zero."""
-    return agent.calls_today if agent.calls_today_date == now.date().isoformat() else 0
+    """``calls_today`` as of ``now``: a count from an earlier day is stale and means zero. The
+    day is the agent's local one (``Agent.timezone``)."""
+    return agent.calls_today if agent.calls_today_date == business_day(now, agent.timezone) \
+        else 0
 
 
 def after_call(agent: Agent, now: datetime) -> Agent:
@@ -74,7 +77,7 @@ def after_call(agent: Agent, now: datetime) -> Agent:
     """
     updated = transition(agent, WRAP_UP, now, "after-call work")
     updated.calls_today = calls_handled_today(agent, now) + 1
-    updated.calls_today_date = now.date().isoformat()
+    updated.calls_today_date = business_day(now, agent.timezone)
     updated.missed_in_row = 0
     return updated
 
@@ -119,14 +122,15 @@ STATE_COMMANDS: dict[str, AgentState] = {
     "lunch": AWAY,
     "休息": AWAY,
 }
-_TRAILING = ".!。！"
 
 
 def parse_state_command(text: str | None) -> tuple[AgentState, str] | None:
     """Read an agent's SMS to the hotline ("ON", "lunch", "休息") as (state, reason), else None.
 
-    The reason is the command word, lower-cased, so "LUNCH" shows as away: "lunch".
+    Compared as ``chalicelib.text.fold`` reads it, so a CJK keyboard's "ＯＮ", "Ｂｒｅａｋ！" and
+    "上线。" are commands too. The reason is the command word, folded, so "LUNCH" shows as
+    away: "lunch".
     """
-    word = (text or "").strip().rstrip(_TRAILING).strip().casefold()
+    word = fold(text)
     state = STATE_COMMANDS.get(word)
     return (state, word) if state is not None else None

@@ -7,9 +7,12 @@ usage plan for the stage in API Gateway and attach the key to it. ``chalice loca
 
 Each route parses the request and calls one function of ``routing.admin``, whose errors become
 400 (``InvalidRequest``, with the ``field``), 404 (``NotFound``) and 409 (``Conflict``), each as
-``{"error": "..."}``. The admin module, and with it PynamoDB and phonenumbers, loads on the first
-API request, so Twilio's webhooks do not pay for it at cold start (see ``make bench``). The time
-comes from the routing service's clock, so a simulated clock governs dispatch and the board alike.
+``{"error": "..."}``. The request itself is checked first by ``api_input``: the body (one JSON
+object, at most 64 KB, else 413), the ids in the path (one no agent or queue can have is 404
+before any read) and the query's numbers. The admin module, and with it PynamoDB and
+phonenumbers, loads on the first API request, so Twilio's webhooks do not pay for it at cold
+start (see ``make bench``). The time comes from the routing service's clock, so a simulated clock
+governs dispatch and the board alike.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
+from chalicelib.api_input import json_object, path_id, query_int
 from chalicelib.routing.routes import routing_service
 
 routing_api = Blueprint(__name__)
@@ -30,7 +34,15 @@ def _answer(action, status: int = 200) -> Response:
 
 
 def _body(admin) -> dict:
-    return admin.parse_body(routing_api.current_request.raw_body)
+    return json_object(routing_api.current_request.raw_body)
+
+
+def _agent(agent_id: str) -> str:
+    return path_id(agent_id, "agent_id", "agent")
+
+
+def _queue(queue_id: str) -> str:
+    return path_id(queue_id, "queue_id", "queue")
 
 
 def _now():
@@ -53,41 +65,44 @@ def list_agents():
 
 @routing_api.route("/agents/{agent_id}", methods=["GET"], api_key_required=True)
 def get_agent(agent_id):
-    return _answer(lambda admin: admin.get_agent(agent_id, _now()))
+    return _answer(lambda admin: admin.get_agent(_agent(agent_id), _now()))
 
 
 @routing_api.route("/agents/{agent_id}", methods=["PUT"], api_key_required=True)
 def update_agent(agent_id):
-    return _answer(lambda admin: admin.update_agent(agent_id, _body(admin), _now()))
+    return _answer(lambda admin: admin.update_agent(_agent(agent_id), _body(admin), _now()))
 
 
 @routing_api.route("/agents/{agent_id}/state", methods=["POST"], api_key_required=True)
 def change_agent_state(agent_id):
-    return _answer(lambda admin: admin.change_state(agent_id, _body(admin), _now(), _available))
+    return _answer(lambda admin: admin.change_state(_agent(agent_id), _body(admin), _now(),
+                                                      _available))
 
 
 @routing_api.route("/agents/{agent_id}/transfer", methods=["POST"], api_key_required=True)
 def transfer_call(agent_id):
     """Transfer the agent's caller: ``{"to": "queue"|"agent"|"number", "target": ...,
     "mode": "cold"|"warm"}``; a warm one is finished with ``.../transfer/complete|cancel``."""
-    return _answer(lambda admin: admin.transfer(agent_id, _body(admin), routing_service()))
+    return _answer(lambda admin: admin.transfer(_agent(agent_id), _body(admin), routing_service()))
 
 
 @routing_api.route("/agents/{agent_id}/transfer/{step}", methods=["POST"],
                    api_key_required=True)
 def finish_warm_transfer(agent_id, step):
-    return _answer(lambda admin: admin.finish_warm_transfer(agent_id, step, routing_service()))
+    return _answer(lambda admin: admin.finish_warm_transfer(_agent(agent_id), step,
+                                                               routing_service()))
 
 
 @routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)
 def agent_history(agent_id):
-    limit = (routing_api.current_request.query_params or {}).get("limit")
-    return _answer(lambda admin: admin.agent_history(agent_id, limit))
+    query = routing_api.current_request.query_params
+    return _answer(lambda admin: admin.agent_history(
+        _agent(agent_id), query_int(query, "limit", default=50, low=1, high=500)))
 
 
 @routing_api.route("/agents/{agent_id}/context", methods=["GET"], api_key_required=True)
 def agent_context(agent_id):
-    return _answer(lambda admin: admin.agent_context(agent_id, _now()))
+    return _answer(lambda admin: admin.agent_context(_agent(agent_id), _now()))
 
 
 @routing_api.route("/queues", methods=["POST"], api_key_required=True)
@@ -102,17 +117,17 @@ def list_queues():
 
 @routing_api.route("/queues/{queue_id}", methods=["GET"], api_key_required=True)
 def get_queue(queue_id):
-    return _answer(lambda admin: admin.get_queue(queue_id))
+    return _answer(lambda admin: admin.get_queue(_queue(queue_id)))
 
 
 @routing_api.route("/queues/{queue_id}", methods=["PUT"], api_key_required=True)
 def update_queue(queue_id):
-    return _answer(lambda admin: admin.update_queue(queue_id, _body(admin), _now()))
+    return _answer(lambda admin: admin.update_queue(_queue(queue_id), _body(admin), _now()))
 
 
 @routing_api.route("/queues/{queue_id}/board", methods=["GET"], api_key_required=True)
 def queue_board(queue_id):
-    return _answer(lambda admin: admin.queue_board(queue_id, _now()))
+    return _answer(lambda admin: admin.queue_board(_queue(queue_id), _now()))
 
 
 @routing_api.route("/board", methods=["GET"], api_key_required=True)

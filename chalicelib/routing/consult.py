@@ -24,7 +24,7 @@ from datetime import datetime
 
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
-from chalicelib.routing.model import AgentState
+from chalicelib.routing.model import AgentState, language_for
 from chalicelib.routing.service import MAX_MISSES, TransferRefused
 from chalicelib.routing.twiml import (
     conference_room,
@@ -117,6 +117,7 @@ class WarmTransfers:
         if record is None or record.consult_state != "dialing":
             return voice_twiml.hangup()  # cancelled meanwhile (or a stray retry)
         target_agent = consult.get("target_agent")
+        language = record.language  # an outside party: the call's language
         if target_agent:
             agent = routing.get_agent(target_agent)
             if agent is None or agent.state is not AgentState.RESERVED:
@@ -125,12 +126,13 @@ class WarmTransfers:
             if not self.service._try_state(on_call, AgentState.RESERVED, now,
                                            current_call=call_sid):
                 return voice_twiml.hangup()
+            language = language_for(agent, record.language)
         consult["leg"] = leg_sid
         if not calls.consult_answered(call_sid, consult):
             return voice_twiml.hangup()
         from_agent = routing.get_agent(consult["from_agent"])
         customer = record.customer or {}
-        intro = render_prompt("consult_whisper", record.language,
+        intro = render_prompt("consult_whisper", language,
                               from_agent=from_agent.name if from_agent else consult["from_agent"],
                               caller_name=customer.get("name"), vip=bool(customer.get("vip")))
         return render_conference(consult["conference"], end_on_exit=False, intro=intro,

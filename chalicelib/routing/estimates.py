@@ -25,15 +25,21 @@ def estimated_wait(
     staffed_agents: int,
     recent_handle_seconds: Sequence[float],
     default_handle: float = 180,
+    free_agents: int = 0,
 ) -> int | None:
     """Seconds until the caller at ``position`` (1 = next) is likely answered; None if unstaffed.
 
-    Handle time is the trimmed mean of recent calls, or ``default_handle`` before there are any.
+    The first ``free_agents`` callers are answered now (0 s: an agent is already free); the
+    rest wait for the staffed agents to finish calls of the usual length. Handle time is the
+    trimmed mean of recent calls, or ``default_handle`` before there are any.
     """
     if staffed_agents <= 0:
         return None
+    ahead = max(position, 0) - max(free_agents, 0)
+    if ahead <= 0:
+        return 0
     handle = trimmed_mean(recent_handle_seconds) if recent_handle_seconds else default_handle
-    return round(handle * max(position, 0) / staffed_agents)
+    return round(handle * ahead / staffed_agents)
 
 
 def service_level(answered_waits: Sequence[float], threshold: float) -> float | None:

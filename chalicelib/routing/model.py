@@ -9,6 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+DEFAULT_ZONE = "UTC"  # a queue or agent that names no time zone
+
+
+def business_day(now: datetime, zone: str | None) -> str:
+    """The ISO date ``now`` falls on in time zone ``zone``: the business's local "today" that
+    day counters, agents' calls today and the board's figures use (never UTC's day, which for
+    a New York queue turns at 19:00 or 20:00)."""
+    return now.astimezone(_zone(zone or DEFAULT_ZONE)).date().isoformat()
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 class AgentState(StrEnum):
@@ -54,6 +70,25 @@ class Agent:
     missed_in_row: int = 0
     mobile: str | None = None  # registered phone for SMS state commands
     regions: list[str] = field(default_factory=list)  # e.g. ["US", "+1415"]: caller regions
+    reserved_until: datetime | None = None  # while reserved for a caller: when the offer lapses
+    timezone: str | None = None  # IANA zone of the agent's working day (calls today)
+
+
+def language_for(agent: Agent, preferred: str | None) -> str | None:
+    """The language to speak to ``agent`` in (whispers, agent-facing prompts and texts): the
+    caller's ``preferred`` one if the agent speaks it (``en`` matches ``en-US``), else the first
+    the agent lists; with none listed, ``preferred``."""
+    if not agent.languages:
+        return preferred
+    if preferred:
+        primary = preferred.split("-")[0].lower()
+        for language in agent.languages:
+            if language == preferred:
+                return language
+        for language in agent.languages:
+            if language.split("-")[0].lower() == primary:
+                return language
+    return agent.languages[0]
 
 
 @dataclass
@@ -89,6 +124,12 @@ class QueueConfig:
     hours: dict = field(default_factory=dict)  # {timezone, weekly, holidays}; empty = always open
     callback_strategy: str = "agent-first"  # or "customer-first" (calls the customer, then queues)
     callback_max_attempts: int = 3
+    timezone: str = ""  # IANA zone of the queue's business day; "" = hours' zone, else UTC
+
+    @property
+    def zone(self) -> str:
+        """The time zone of the queue's day: its own, else its hours', else UTC."""
+        return self.timezone or (self.hours or {}).get("timezone") or DEFAULT_ZONE
 
 
 @dataclass

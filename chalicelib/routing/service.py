@@ -22,7 +22,7 @@ from chalicelib.ivr.model import is_open
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
 from chalicelib.routing.estimates import estimated_wait
-from chalicelib.routing.model import AgentState, Strategy, WaitingCaller
+from chalicelib.routing.model import AgentState, Strategy, WaitingCaller, language_for
 from chalicelib.routing.twiml import (
     AGENT_RING_SECONDS,
     RoutingUrls,
@@ -31,17 +31,22 @@ from chalicelib.routing.twiml import (
     render_requeue,
 )
 from chalicelib.settings import Settings
-from chalicelib.store import calls, routing
+from chalicelib.store import calls, claims, routing
 from chalicelib.telephony import twiml as voice_twiml
+from chalicelib.telephony.rest import CallGone
+from chalicelib.telephony.retries import retried
+from chalicelib.telephony.signature import whole_number
 
 log = logging.getLogger(__name__)
 
 RESERVATION_SECONDS = 45  # ring time plus slack; past this the sweeper frees both sides
+MAX_HEALING_ROUNDS = 5  # routing rounds in a row while dead entries keep turning up
 MAX_MISSES = 3  # unanswered offers in a row before an agent is set away, if the queue is gone
 
 
 class Connector(Protocol):
-    """How a live call is moved: to TwiML at ``url`` (connect an agent) or given inline."""
+    """How a live call is moved: to TwiML at ``url`` (connect an agent) or given inline.
+    ``redirect``/``redirect_twiml`` raise ``telephony.rest.CallGone`` for a call that is over."""
 
     def redirect(self, call_sid: str, url: str) -> None: ...
 
@@ -52,20 +57,32 @@ class Connector(Protocol):
 
     def hangup(self, call_sid: str) -> None: ...
 
+    def call_state(self, call_sid: str) -> tuple[str, int] | None:
+        """Twilio's own ``(CallStatus, duration in s)`` of a call; None if it knows no such
+        call (the Calls resource, for reconciliation)."""
+        ...
+
 
 class TwilioConnector:
     def __init__(self, settings: Settings):
         self.settings = settings
 
     def redirect(self, call_sid: str, url: str) -> None:
-        from chalicelib.telephony.rest import twilio_client
-
-        twilio_client(self.settings).calls(call_sid).update(url=url, method="POST")
+        self._update(call_sid, url=url, method="POST")
 
     def redirect_twiml(self, call_sid: str, twiml: str) -> None:
-        from chalicelib.telephony.rest import twilio_client
+        self._update(call_sid, twiml=twiml)
 
-        twilio_client(self.settings).calls(call_sid).update(twiml=twiml)
+    def _update(self, call_sid: str, **changes) -> None:
+        """Move a live call; ``CallGone`` when Twilio says it is over."""
+        from chalicelib.telephony.rest import CallGone, call_gone, twilio_client
+
+        try:
+            twilio_client(self.settings).calls(call_sid).update(**changes)
+        except Exception as exc:
+            if call_gone(exc):
+                raise CallGone(call_sid) from None
+            raise
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
                    machine_detection: str | None = None) -> str:
@@ -73,7 +90,7 @@ class TwilioConnector:
 
         options = {"machine_detection": machine_detection} if machine_detection else {}
         call = twilio_client(self.settings).calls.create(
-            to=to, from_=from_, url=url, method="POST", status_callback=status_callback,
+            to=to, from_=from_, url=url, method="POST", status_callback=retried(status_callback),
             status_callback_method="POST", status_callback_event=["completed"],
             timeout=AGENT_RING_SECONDS, **options)
         return call.sid
@@ -82,6 +99,17 @@ class TwilioConnector:
         from chalicelib.telephony.rest import twilio_client
 
         twilio_client(self.settings).calls(call_sid).update(status="completed")
+
+    def call_state(self, call_sid: str) -> tuple[str, int] | None:
+        from chalicelib.telephony.rest import call_gone, twilio_client
+
+        try:
+            call = twilio_client(self.settings).calls(call_sid).fetch()
+        except Exception as exc:
+            if call_gone(exc):
+                return None
+            raise
+        return call.status, whole_number(str(call.duration or "0"), 0)
 
 
 class TransferRefused(Exception):
@@ -157,18 +185,27 @@ class RoutingService:
         language: str | None,
         country: str | None,
         queues: QueueConfigs | None = None,
-    ) -> None:
-        """Put a caller the IVR handed to ``queue_id`` in line (after the step is saved)."""
+    ) -> bool:
+        """Put a caller the IVR handed to ``queue_id`` in line (after the step is saved).
+
+        One person, one offer: a caller with an open callback request in this queue takes the
+        better of the two places and the request closes as "called in". Returns False, leaving
+        nothing in line, when the call ended meanwhile (its final status was handled first).
+        """
+        from chalicelib.callbacks.requests import close_as_called_in, open_request_in
+
         queue = (queues or QueueConfigs()).get(queue_id)
         if queue is None:
-            return
+            return False
         customer = record.customer or {}
         now = self.clock()
+        request = open_request_in(queue_id, record.caller)
+        joined = min(now, request.joined_at) if request and request.joined_at else now
         caller = WaitingCaller(
             call_sid=record.call_sid,
             queue_id=queue_id,
             caller=record.caller or "",
-            joined_at=now,
+            joined_at=joined,
             priority=queue.vip_priority if customer.get("vip") else 0,
             language=language,
             country=country,
@@ -177,10 +214,17 @@ class RoutingService:
             dedicated_agent=customer.get("account_manager"),
             sticky_agent=self._last_agent(record.caller, queue, now),
         )
-        key = routing.join_queue(caller)
-        calls.set_queue_entry(record.call_sid, queue_id, key)
+        key, created = routing.add_to_line(caller)
+        if not calls.set_queue_entry(record.call_sid, queue_id, key):
+            routing.leave_queue(queue_id, key)
+            log.info("call %s ended before it could join %s", record.call_sid, queue_id)
+            return False
         record.queue_id, record.queue_entry_key = queue_id, key
-        routing.count_in_queue_day(queue_id, now, offered=1)
+        if request is not None:
+            close_as_called_in(request, now)
+        if created:
+            routing.count_in_queue_day(queue, now, offered=1)
+        return True
 
     @staticmethod
     def _last_agent(phone: str | None, queue, now: datetime) -> str | None:
@@ -232,11 +276,16 @@ class RoutingService:
         entry = routing.get_entry(record.queue_id, record.queue_entry_key)
         if entry is None or entry.kind != "call":
             return None
-        if entry.status in ("waiting", "voicemail"):
-            routing.leave_queue(entry.queue_id, entry.entry_key)
-            if result == "hangup" and entry.status == "waiting":
-                self._abandoned(record, entry, self.clock())
-        return "voicemail" if entry.status == "voicemail" else None
+        if entry.status == "voicemail":
+            routing.remove_entry(entry.queue_id, entry.entry_key, ("voicemail",))
+            return "voicemail"
+        # the final status callback may be freeing this place at the same moment: whichever
+        # request removes the entry counts the abandoned call, the other nothing
+        if entry.status == "waiting" and \
+                routing.remove_entry(entry.queue_id, entry.entry_key, ("waiting",)) and \
+                result == "hangup":
+            self._abandoned(record, entry, self.clock())
+        return None
 
     def hold(self, record) -> dict:
         """Everything one hold-music request needs, read once: run a dispatch round for the
@@ -259,7 +308,7 @@ class RoutingService:
             staffed = sum(a.state not in (AgentState.OFFLINE, AgentState.AWAY) for a in agents)
             wait = estimated_wait(position, staffed, list(item.handle_times or []))
             line = {"queue_position": position}
-            if wait is not None:
+            if wait:  # 0: an agent is free ("shortly"); None: nobody staffed
                 line["estimated_wait_minutes"] = max(1, round(wait / 60))
         offers = {"callback": queue.offer_callback, "voicemail": queue.offer_voicemail}
         return {"line": line, "max_wait": queue.max_wait_seconds, "offers": offers,
@@ -301,11 +350,27 @@ class RoutingService:
         return sum(self.dispatch(queue_id) for queue_id in sorted(agent.queues))
 
     def dispatch(self, queue_id: str, queue=None, agents=None) -> int:
-        """One routing round for ``queue_id``; return the number of reservations made.
-        ``queue`` and ``agents`` may be passed when the caller has just read them."""
+        """Routing for ``queue_id``; return the number of reservations made. ``queue`` and
+        ``agents`` may be passed when the caller has just read them.
+
+        A line heals itself: an entry whose call turns out to be over (Twilio refuses to move
+        it) is taken out and counted as abandoned, and the round runs again at once, so one
+        dead entry at the front never keeps a free agent from the live callers behind it.
+        """
         queue = queue or routing.get_queue(queue_id)
         if queue is None:
             return 0
+        made = 0
+        for _ in range(MAX_HEALING_ROUNDS):
+            offered, healed = self._round(queue_id, queue, agents)
+            made += offered
+            if not healed:
+                break
+            agents = None  # the freed agents are read again
+        return made
+
+    def _round(self, queue_id: str, queue, agents=None) -> tuple[int, int]:
+        """One routing round: ``(reservations made, dead entries removed)``."""
         now = self.clock()
         line = routing.queue_entries(queue_id)
         entries = {e.call_sid: e for e in line}
@@ -318,9 +383,9 @@ class RoutingService:
                 and self.callbacks.allowed_now(e, queue, now)))
         ]
         if not waiting and agent_first:
-            return 0
+            return 0, 0
         agents = agents if agents is not None else routing.queue_agents(queue_id)
-        made = 0
+        made = healed = 0
         if not agent_first and any(e.kind == "callback" for e in line):
             dialled = self.callbacks.call_customers_first(queue, line, agents, now)
             made += dialled
@@ -330,7 +395,7 @@ class RoutingService:
                           key=lambda a: (a.idle_since or now, a.agent_id))[:held]
             agents = [a for a in agents if a not in free]
             if not waiting:
-                return made
+                return made, 0
         pointer = routing.round_robin_pointer(queue_id) if queue.strategy is Strategy.ROUND_ROBIN \
             else None
         offers = selection.choose_offers(queue, waiting, agents, now, last_agent_id=pointer)
@@ -345,14 +410,33 @@ class RoutingService:
                 continue
             try:
                 self.connector.redirect(entry.call_sid, self.urls.connect(queue_id, entry.call_sid))
+            except CallGone:
+                healed += self._drop_dead_entry(entry, offer.agents, now)
+                continue
             except Exception:  # noqa: BLE001 - the caller stays in line, the agents are freed
                 log.exception("could not connect call %s; releasing", entry.call_sid)
                 self._undo_reservation(entry, offer.agents, now, "connect failed")
+                if calls.is_over(calls.get_call(entry.call_sid)):
+                    healed += self._drop_dead_entry(entry, (), now)
                 continue
             made += 1
             log.info("call %s offered to %s in %s", entry.call_sid,
                      ",".join(a.agent_id for a in offer.agents), queue_id)
-        return made
+        return made, healed
+
+    def _drop_dead_entry(self, entry, agents, now: datetime) -> int:
+        """The entry's call is over though no final status reached us (lost, or not yet
+        arrived): free its agents, take it out of the line and count it abandoned, once."""
+        for agent in agents:
+            self._free_agent(agent.agent_id, now, "caller already gone")
+        log.warning("call %s in %s is over; taken out of the line", entry.call_sid,
+                    entry.queue_id)
+        if not routing.remove_entry(entry.queue_id, entry.entry_key, ("waiting", "reserved")):
+            return 0  # its final status freed the place meanwhile
+        record = calls.get_call(entry.call_sid)
+        if record is not None:
+            self._abandoned(record, entry, now)
+        return 1
 
     # ---- the connection through Twilio -------------------------------------------------------
     def connect_twiml(self, queue_id: str, call_sid: str) -> str:
@@ -380,7 +464,7 @@ class RoutingService:
         if record is not None and record.agent_id == agent_id and agent_item is not None \
                 and agent_item.current_call == call_sid:
             # Twilio retried this request: the agent is already on this call; whisper again.
-            return self._whisper(record, queue_id, waited=None)
+            return self._whisper(record, routing.to_agent(agent_item), queue_id, waited=None)
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
         agent = routing.to_agent(agent_item) if agent_item is not None else None
         if entry is None or agent is None or agent.state is not AgentState.RESERVED:
@@ -401,23 +485,26 @@ class RoutingService:
         queue = routing.get_queue(queue_id)
         waited = round((now - entry.joined_at).total_seconds())
         level = queue.service_level_seconds if queue else 20
-        routing.count_in_queue_day(queue_id, now, answered=1,
-                                   answered_in_sl=int(waited <= level), wait_seconds=waited)
+        if queue is not None:
+            routing.count_in_queue_day(queue, now, answered=1,
+                                       answered_in_sl=int(waited <= level), wait_seconds=waited)
         if record.caller:
             routing.remember_contact(record.caller, {
                 "call_sid": call_sid, "at": now.isoformat(), "queue_id": queue_id,
                 "agent_id": agent_id, "outcome": "answered"}, now)
-        return self._whisper(record, queue_id, waited, entry, queue)
+        return self._whisper(record, agent, queue_id, waited, entry, queue)
 
-    def _whisper(self, record, queue_id: str, waited: int | None, entry=None, queue=None) -> str:
-        """What the agent hears before the caller is put through (the queue may switch it off)."""
+    def _whisper(self, record, agent, queue_id: str, waited: int | None, entry=None,
+                 queue=None) -> str:
+        """What the agent hears before the caller is put through (the queue may switch it off),
+        in a language the agent speaks: the caller's if they share it."""
         queue = queue or routing.get_queue(queue_id)
         if queue is not None and not queue.whisper:
             return voice_twiml.empty()
         customer = record.customer or {}
         text, voice, language = render_prompt(
             "whisper",
-            record.language,
+            language_for(agent, record.language),
             queue=queue.name if queue else queue_id,
             caller_name=entry.customer_name if entry else customer.get("name"),
             vip=bool(entry.vip) if entry else bool(customer.get("vip")),
@@ -435,9 +522,11 @@ class RoutingService:
             return self.warm.on_hold_twiml()  # the agent stepped into a warm transfer
         if status in ("completed", "answered") and record is not None and record.agent_id:
             self._finish_with_agent(record.agent_id, call_sid, now)
-            duration = params.get("DialCallDuration")
-            if duration and duration.isdigit():
-                routing.add_handle_time(queue_id, int(duration))
+            duration = whole_number(params.get("DialCallDuration"))
+            # one talk-time sample per agent leg, however often Twilio replays this request
+            leg = params.get("DialCallSid") or record.agent_leg_sid or record.agent_id
+            if duration is not None and claims.claim(f"handle-time:{call_sid}:{leg}", now):
+                routing.add_handle_time(queue_id, duration)
             calls.set_outcome(call_sid, "agent")
             return voice_twiml.hangup()
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
@@ -468,19 +557,25 @@ class RoutingService:
         self.warm.caller_gone(record)
         if record.queue_id and record.queue_entry_key:
             entry = routing.get_entry(record.queue_id, record.queue_entry_key)
-            if entry is not None and entry.kind == "call":
+            if entry is not None and entry.kind == "call" and entry.status != "callback":
                 if entry.status == "reserved":
                     for agent_id in entry.reserved_agents:
                         self._free_agent(agent_id, now, "caller hung up")
-                routing.leave_queue(entry.queue_id, entry.entry_key)
-                self._abandoned(record, entry, now)
+                # the Enqueue action (QueueResult=hangup) may be racing us for this place:
+                # the request that removes the entry counts the abandoned call
+                waited = entry.status in ("waiting", "reserved")
+                if routing.remove_entry(entry.queue_id, entry.entry_key,
+                                        ("waiting", "reserved", "voicemail")) and waited:
+                    self._abandoned(record, entry, now)
         if record.agent_id:
             self._finish_with_agent(record.agent_id, record.call_sid, now)
 
     def _abandoned(self, record, entry, now: datetime) -> None:
         """A caller hung up while waiting: the day's abandon count, the caller's contact
         history, and a missed call for the hotline's follow-up."""
-        routing.count_in_queue_day(entry.queue_id, now, abandoned=1)
+        queue = routing.get_queue(entry.queue_id)
+        if queue is not None:
+            routing.count_in_queue_day(queue, now, abandoned=1)
         if record.caller:
             routing.remember_contact(record.caller, {
                 "call_sid": record.call_sid, "at": now.isoformat(), "queue_id": entry.queue_id,
@@ -565,7 +660,8 @@ class RoutingService:
         now = self.clock()
         ended_wrap_up = expired = offered = 0
         for queue in routing.list_queues():
-            for agent in routing.queue_agents(queue.queue_id):
+            agents = routing.queue_agents(queue.queue_id)
+            for agent in agents:
                 if agent_states.wrap_up_over(agent, now):
                     ended_wrap_up += self._try_state(
                         agent_states.transition(agent, AgentState.AVAILABLE, now, "wrap-up over"),
@@ -581,6 +677,12 @@ class RoutingService:
                         self.callbacks.repair(entry, now)
                 elif entry.kind == "callback" and entry.status == "dialing":
                     self.callbacks.repair(entry, now)  # a customer call with no outcome
+            for agent in agents:
+                # a reservation whose entry went away (its request cancelled, its call over)
+                # would hold the agent for good: past its time the agent is free again
+                if agent.state is AgentState.RESERVED and agent.reserved_until and \
+                        agent.reserved_until < now:
+                    expired += self._free_agent(agent.agent_id, now, "reservation lapsed")
             offered += self.dispatch(queue.queue_id)
         return {"wrap_up_ended": ended_wrap_up, "reservations_expired": expired,
                 "offered": offered}
@@ -599,12 +701,12 @@ class RoutingService:
             return
         self._try_state(agent_states.record_miss(agent, now, max_misses), AgentState.RESERVED, now)
 
-    def _free_agent(self, agent_id: str, now: datetime, reason: str) -> None:
+    def _free_agent(self, agent_id: str, now: datetime, reason: str) -> int:
         agent = routing.get_agent(agent_id)
         if agent is None or agent.state is not AgentState.RESERVED:
-            return
-        self._try_state(agent_states.transition(agent, AgentState.AVAILABLE, now, reason),
-                        AgentState.RESERVED, now)
+            return 0
+        return self._try_state(agent_states.transition(agent, AgentState.AVAILABLE, now, reason),
+                               AgentState.RESERVED, now)
 
     def _undo_reservation(self, entry, agents, now: datetime, reason: str) -> None:
         for agent in agents:

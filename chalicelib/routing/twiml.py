@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from chalicelib.routing.model import Agent
+from chalicelib.telephony.retries import retried
 from chalicelib.telephony.twiml import VoiceUrls
 
 AGENT_RING_SECONDS = 20
@@ -35,14 +36,14 @@ class RoutingUrls:
         return f"{self.base}/twilio/voice/agent/consult/{call_sid}/join"
 
     def consult_status(self, call_sid: str) -> str:
-        return f"{self.base}/twilio/voice/agent/consult/{call_sid}/status"
+        return retried(f"{self.base}/twilio/voice/agent/consult/{call_sid}/status")
 
     def conference_left(self, call_sid: str, party: str) -> str:
         return f"{self.base}/twilio/voice/agent/consult/{call_sid}/left/{party}"
 
     @property
     def recording_status(self) -> str:
-        return f"{self.base}/twilio/voice/recording"
+        return retried(f"{self.base}/twilio/voice/recording")
 
 
 def _dial_agent(dial: Dial, agent: Agent, whisper_url: str) -> None:

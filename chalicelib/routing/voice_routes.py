@@ -13,10 +13,11 @@ from chalice import Blueprint
 from chalicelib.routing.routes import routing_service
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
-from chalicelib.telephony.webhooks import FORM, error, xml
+from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
 
 log = logging.getLogger(__name__)
 agent_voice = Blueprint(__name__)
+
 
 def _params() -> dict:
     params = parse_form(agent_voice.current_request.raw_body)
@@ -25,21 +26,34 @@ def _params() -> dict:
     return params
 
 
+def _back_in_line_or_fallback(call_sid: str, params: dict) -> str:
+    """The caller's leg failed mid-connection: back in line if the call record can be read,
+    else (storage down) the hotline's fallback, which needs no storage. Never Twilio's
+    application error."""
+    try:
+        from chalicelib.store import calls
+
+        return routing_service().requeue_twiml(calls.get_call(call_sid))
+    except Exception:  # noqa: BLE001 - storage is the likely culprit: no more reads
+        log.warning("call %s: cannot requeue; answering the fallback", call_sid)
+        from chalicelib.ivr.request import VoiceRequest
+        from chalicelib.ivr.routes import voice_service
+
+        return voice_service().fallback(VoiceRequest.from_params(params))
+
+
 @agent_voice.route("/twilio/voice/agent/connect/{queue_id}/{call_sid}", methods=["POST"],
                    content_types=FORM)
 def connect_caller(queue_id, call_sid):
     try:
-        _params()
+        params = _params()
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
-    service = routing_service()
     try:
-        return xml(service.connect_twiml(queue_id, call_sid))
+        return xml(routing_service().connect_twiml(queue_id, call_sid))
     except Exception:  # noqa: BLE001
         log.exception("connect failed for call %s", call_sid)
-        from chalicelib.store import calls
-
-        return xml(service.requeue_twiml(calls.get_call(call_sid)))
+        return xml(_back_in_line_or_fallback(call_sid, params))
 
 
 @agent_voice.route("/twilio/voice/agent/whisper/{queue_id}/{call_sid}/{agent_id}",
@@ -63,14 +77,11 @@ def agent_leg_ended(queue_id, call_sid):
         params = _params()
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
-    service = routing_service()
     try:
-        return xml(service.dialed_twiml(queue_id, call_sid, params))
+        return xml(routing_service().dialed_twiml(queue_id, call_sid, params))
     except Exception:  # noqa: BLE001
         log.exception("dial outcome failed for call %s", call_sid)
-        from chalicelib.store import calls
-
-        return xml(service.requeue_twiml(calls.get_call(call_sid)))
+        return xml(_back_in_line_or_fallback(call_sid, params))
 
 
 @agent_voice.route("/twilio/voice/agent/consult/{call_sid}/join", methods=["POST"],
@@ -94,7 +105,11 @@ def consulted_leg_status(call_sid):
         params = _params()
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
-    routing_service().warm.leg_status(call_sid, params)
+    try:
+        routing_service().warm.leg_status(call_sid, params)
+    except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
+        log.exception("consult status for call %s not stored", call_sid)
+        return unavailable("consult status")
     return xml("<Response/>")
 
 
@@ -121,11 +136,15 @@ def recording_status():
         return error(400, str(exc))
     from chalicelib.store import calls
 
-    calls.set_recording(params["CallSid"], {
-        "sid": params.get("RecordingSid"),
-        "status": params.get("RecordingStatus"),
-        "url": params.get("RecordingUrl"),
-        "duration": params.get("RecordingDuration"),
-        "channels": params.get("RecordingChannels"),
-    })
+    try:
+        calls.set_recording(params["CallSid"], {
+            "sid": params.get("RecordingSid"),
+            "status": params.get("RecordingStatus"),
+            "url": params.get("RecordingUrl"),
+            "duration": params.get("RecordingDuration"),
+            "channels": params.get("RecordingChannels"),
+        })
+    except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
+        log.exception("recording status of call %s not stored", params["CallSid"])
+        return unavailable("recording status")
     return xml("<Response/>")

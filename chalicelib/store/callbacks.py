@@ -142,6 +142,11 @@ def _lock_holder(key: str) -> str | None:
         return None
 
 
+def lock_holder(queue_id: str, phone: str) -> str | None:
+    """The id of the number's open request in ``queue_id`` (its lock), if any."""
+    return _lock_holder(lock_key(queue_id, phone))
+
+
 def _drop_stale_lock(key: str, holder: str) -> None:
     """A lock whose request is gone or closed (it expired by TTL): free the number."""
     from pynamodb.exceptions import DeleteError

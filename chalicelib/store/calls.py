@@ -34,7 +34,8 @@ STATUS_RANK = {
     "no-answer": 5,
     "canceled": 5,
 }
-FINAL_STATUSES = {status for status, rank in STATUS_RANK.items() if rank == 5}
+FINAL_RANK = 5
+FINAL_STATUSES = {status for status, rank in STATUS_RANK.items() if rank == FINAL_RANK}
 
 
 class StepConflict(Exception):
@@ -119,8 +120,9 @@ def start_call(
         expires=now + timedelta(days=retention_days),
     )
     try:
-        # An item made earlier by a status callback has no step yet; the IVR may still take it.
-        record.save(condition=CallRecord.step.does_not_exist())
+        # An item made earlier by a status callback has no step yet; the IVR may still take it,
+        # unless that status said the call is over (then no flow starts for nobody).
+        record.save(condition=CallRecord.step.does_not_exist() & _not_over())
     except PutError as exc:
         if _conditional_failed(exc):
             raise StepConflict(get_call(call.call_sid)) from exc
@@ -240,10 +242,23 @@ def close_stale_call(call_sid: str, now: datetime) -> bool:
     )
 
 
-def set_queue_entry(call_sid: str, queue_id: str, entry_key: str) -> None:
-    """Remember where the caller stands in line, so a hang-up can find and free it."""
-    CallRecord(call_sid).update(
-        actions=[CallRecord.queue_id.set(queue_id), CallRecord.queue_entry_key.set(entry_key)]
+def _not_over():
+    """The call's final status has not been recorded (no status at all counts as live)."""
+    return CallRecord.status_rank.does_not_exist() | (CallRecord.status_rank < FINAL_RANK)
+
+
+def is_over(record: CallRecord | None) -> bool:
+    """True once the call's final status (completed, busy, ...) is on its record."""
+    return record is not None and record.status in FINAL_STATUSES
+
+
+def set_queue_entry(call_sid: str, queue_id: str, entry_key: str) -> bool:
+    """Remember where the caller stands in line, so a hang-up can find and free it; False when
+    the call is already over (its final status came first), and the entry must not stay."""
+    return update_if(
+        CallRecord(call_sid),
+        [CallRecord.queue_id.set(queue_id), CallRecord.queue_entry_key.set(entry_key)],
+        _not_over(),
     )
 
 
@@ -256,17 +271,26 @@ def set_agent(call_sid: str, agent_id: str, leg_sid: str | None = None) -> None:
 
 def start_callback_call(call_sid: str, *, hotline: str, customer_phone: str, queue_id: str,
                         callback_id: str, customer: dict | None, language: str | None,
-                        agent_id: str | None, now: datetime,
-                        retention_days: int) -> CallRecord:
+                        agent_id: str | None, now: datetime, retention_days: int,
+                        status_step: str | None = None) -> CallRecord:
     """The record of a call we placed to return a customer's call: the customer is the
-    ``caller`` (so screen pop, contacts and reports read it like an inbound call)."""
+    ``caller`` (so screen pop, contacts and reports read it like an inbound call).
+    ``status_step`` names the callback webhook its final status goes to (``agent-status``,
+    ``customer-status``), so reconciliation can deliver a status Twilio could not."""
     record = CallRecord(
         call_sid, hotline=hotline, caller=customer_phone, direction="outbound-callback",
         customer=customer, language=language, queue_id=queue_id, agent_id=agent_id,
         callback_id=callback_id, status="in-progress", started_at=now, updated_at=now,
-        path=["callback"], expires=now + timedelta(days=retention_days))
+        path=["callback"], open_bucket=open_bucket(call_sid), status_step=status_step,
+        expires=now + timedelta(days=retention_days))
     record.save()
     return record
+
+
+def mark_reconciled(call_sid: str, now: datetime) -> None:
+    """Twilio says the call is still live: ask again later, not at every run."""
+    update_if(CallRecord(call_sid), [CallRecord.reconciled_at.set(now)],
+              CallRecord.open_bucket.exists())
 
 
 def set_announced(call_sid: str, queue_time: int) -> None:

@@ -28,9 +28,12 @@ from chalicelib.settings import Settings, get_settings
 class _Base(Model):
     class Meta:
         abstract = True
+        # Twilio waits 15 s for a webhook: a DynamoDB that is down or hung must fail a request
+        # within a few seconds (2 attempts of at most 1 s to connect + 2 s to read), leaving
+        # time for the storage-free fallback answer.
         connect_timeout_seconds = 1
-        read_timeout_seconds = 3
-        max_retry_attempts = 2
+        read_timeout_seconds = 2
+        max_retry_attempts = 1
         base_backoff_ms = 25
 
 
@@ -127,6 +130,8 @@ class CallRecord(_Base):
     callback_id = UnicodeAttribute(null=True)  # an outbound call placed for a callback request
     recording = JSONAttribute(null=True)  # {sid, status, url, duration, channels} if recorded
     transfers = ListAttribute(null=True)  # [{at, from_agent, to, target}] in order
+    status_step = UnicodeAttribute(null=True)  # a callback leg's status webhook (reconciliation)
+    reconciled_at = UTCDateTimeAttribute(null=True)  # Twilio last said it was still live
     expires = TTLAttribute(null=True)
 
     open_calls = OpenCallIndex()
@@ -316,6 +321,7 @@ class AgentItem(_Base):
     reserved_call = UnicodeAttribute(null=True)  # the caller this agent is reserved for
     reserved_until = UTCDateTimeAttribute(null=True)
     current_call = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)  # IANA zone of the agent's day (calls today)
 
     by_mobile = AgentByMobile()
 
@@ -359,6 +365,17 @@ class QueueMember(_Base):
     tier = NumberAttribute(default=1)
 
 
+class EntriesByCaller(GlobalSecondaryIndex):
+    """Sparse: the calls in a line by ``<queue>#<E.164>``, so a number's callback request and its
+    live call in the same queue are never offered to two agents at once."""
+
+    class Meta:
+        index_name = "by_caller"
+        projection = KeysOnlyProjection()
+
+    line_caller = UnicodeAttribute(hash_key=True)
+
+
 class QueueEntry(_Base):
     """A caller waiting in a queue. The sort key orders the line: priority, then join time."""
 
@@ -381,7 +398,10 @@ class QueueEntry(_Base):
     sticky_agent = UnicodeAttribute(null=True)
     reserved_agents = ListAttribute(default=list)
     reserved_until = UTCDateTimeAttribute(null=True)
+    line_caller = UnicodeAttribute(null=True)  # "<queue>#<E.164>" on calls with a number
     expires = TTLAttribute(null=True)
+
+    by_caller = EntriesByCaller()
 
 
 class Contact(_Base):
@@ -399,14 +419,14 @@ class Contact(_Base):
 
 
 class QueueDay(_Base):
-    """One queue's counters for one day (UTC), bumped with atomic ADDs: the board's source for
-    service level and abandon rate today."""
+    """One queue's counters for one day (the queue's local day, ``QueueConfig.zone``), bumped
+    with atomic ADDs: the board's source for service level and abandon rate today."""
 
     class Meta(_Base.Meta):
         short_name = "queue_stats"
 
     queue_id = UnicodeAttribute(hash_key=True)
-    day = UnicodeAttribute(range_key=True)  # ISO date
+    day = UnicodeAttribute(range_key=True)  # ISO date, in the queue's time zone
     offered = NumberAttribute(default=0)
     answered = NumberAttribute(default=0)
     answered_in_sl = NumberAttribute(default=0)
@@ -489,6 +509,20 @@ class CallbackLock(_Base):
     callback_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     expires = TTLAttribute(null=True)  # a safety net only: closing a request deletes its lock
+
+
+class Claim(_Base):
+    """A side effect taken once: the key is derived from Twilio's ids (``sms-command:<MessageSid>``,
+    ``handle-time:<DialCallSid>``), written with a condition that it is absent, alone or in the
+    transaction that carries the effect out. A retried or replayed webhook finds it and does
+    nothing again (``store.claims``)."""
+
+    class Meta(_Base.Meta):
+        short_name = "claims"
+
+    claim_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute()
+    expires = TTLAttribute(null=True)  # well past any retry Twilio makes
 
 
 class RateCounter(_Base):
@@ -575,6 +609,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     CallbackLock,
     RateCounter,
     MissedCall,
+    Claim,
 )
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.

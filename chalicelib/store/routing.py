@@ -23,7 +23,9 @@ from chalicelib.routing.model import (
     QueueConfig,
     Strategy,
     WaitingCaller,
+    business_day,
 )
+from chalicelib.store import claims
 from chalicelib.store.models import (
     AgentEvent,
     AgentItem,
@@ -69,6 +71,8 @@ def to_agent(item: AgentItem) -> Agent:
         missed_in_row=int(item.missed_in_row or 0),
         mobile=item.mobile,
         regions=list(item.regions or []),
+        reserved_until=item.reserved_until,
+        timezone=item.timezone,
     )
 
 
@@ -105,6 +109,7 @@ def save_agent_profile(agent: Agent, now: datetime) -> None:
         AgentItem.regions.set(agent.regions),
         AgentItem.wrap_up_seconds.set(agent.wrap_up_seconds),
         *_set_or_remove(AgentItem.mobile, agent.mobile),
+        *_set_or_remove(AgentItem.timezone, agent.timezone),
         # a new agent starts logged out; an existing one keeps its state
         AgentItem.state.set(AgentItem.state | AgentState.OFFLINE.value),
         AgentItem.state_since.set(AgentItem.state_since | now),
@@ -133,9 +138,14 @@ def change_agent_state(
     reserved_until: datetime | None = None,
     current_call: str | None = None,
     call_sid: str | None = None,
+    claim: str | None = None,
 ) -> None:
     """Write ``agent``'s new state (already decided by ``routing.agent_states``) if the stored
-    state is still ``expected``; record the change with its reason in the agent's history."""
+    state is still ``expected``; record the change with its reason in the agent's history.
+
+    ``claim`` (a key derived from the Twilio request that asked, e.g. an SMS command's
+    MessageSid) is taken in the same transaction: ``AlreadyClaimed`` if it was taken before,
+    ``StateConflict`` if the agent moved meanwhile."""
     expected = expected if isinstance(expected, tuple) else (expected,)
     actions = [
         AgentItem.state.set(agent.state.value),
@@ -157,7 +167,11 @@ def change_agent_state(
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.update(AgentItem(agent.agent_id), actions=actions, condition=condition)
             tx.save(event)
+            if claim:
+                claims.claim_in(tx, claim, now)
     except TransactWriteError as exc:
+        if claim and claims.is_claimed(claim):
+            raise claims.AlreadyClaimed(claim) from exc
         raise StateConflict(f"agent {agent.agent_id} is no longer {expected}") from exc
 
 
@@ -261,6 +275,12 @@ def entry_key(caller: WaitingCaller) -> str:
 
 def join_queue(caller: WaitingCaller, kind: str = "call") -> str:
     """Put a caller in line (idempotent per call: a retried join keeps the first place)."""
+    return add_to_line(caller, kind)[0]
+
+
+def add_to_line(caller: WaitingCaller, kind: str = "call") -> tuple[str, bool]:
+    """Put a caller in line; ``(entry key, True)`` if this put the entry there, ``(key, False)``
+    when it was there already (a retried join): only the first counts as an offered call."""
     key = entry_key(caller)
     entry = QueueEntry(
         caller.queue_id,
@@ -277,13 +297,32 @@ def join_queue(caller: WaitingCaller, kind: str = "call") -> str:
         dedicated_agent=caller.dedicated_agent,
         sticky_agent=caller.sticky_agent,
         expires=caller.joined_at + timedelta(hours=ENTRY_RETENTION_HOURS),
+        line_caller=line_caller(caller.queue_id, caller.caller) if kind == "call" else None,
     )
     try:
         entry.save(condition=QueueEntry.entry_key.does_not_exist())
     except PutError as exc:
         if not _conditional_failed(exc):
             raise
-    return key
+        return key, False
+    return key, True
+
+
+def line_caller(queue_id: str, number: str | None) -> str | None:
+    """``<queue>#<E.164>`` for a caller with a number: the sparse ``by_caller`` index finds a
+    number's live call in a queue's line (one person, one offer: see ``callbacks.merge``)."""
+    return f"{queue_id}#{number}" if number and number.startswith("+") else None
+
+
+def calls_in_line(queue_id: str, number: str) -> list[QueueEntry]:
+    """The calls from ``number`` waiting in ``queue_id``'s line (strongly consistent re-reads of
+    what the eventually consistent index names)."""
+    key = line_caller(queue_id, number)
+    if key is None:
+        return []
+    found = [get_entry(queue_id, item.entry_key)
+             for item in QueueEntry.by_caller.query(key, limit=10)]
+    return [entry for entry in found if entry is not None and entry.status == "waiting"]
 
 
 def to_waiting(entry: QueueEntry) -> WaitingCaller:
@@ -322,6 +361,21 @@ def position_in_line(queue_id: str, key: str) -> int:
 
 def leave_queue(queue_id: str, key: str) -> None:
     QueueEntry(queue_id, key).delete()
+
+
+def remove_entry(queue_id: str, key: str, statuses: tuple[str, ...]) -> bool:
+    """Take an entry out of the line if its status is one of ``statuses``; True for the one
+    request that did it. The Enqueue action (``QueueResult=hangup``) and the final status
+    callback race to free a caller's place: the winner alone counts the abandoned call."""
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        QueueEntry(queue_id, key).delete(condition=QueueEntry.status.is_in(*statuses))
+    except DeleteError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True
 
 
 def reserve(
@@ -434,11 +488,12 @@ def remember_contact(phone: str, contact: dict, now: datetime) -> None:
     Contact(phone).update(actions=actions)
 
 
-def count_in_queue_day(queue_id: str, now: datetime, **increments: int) -> None:
-    """Atomically add to today's counters, e.g. ``answered=1, wait_seconds=35``."""
+def count_in_queue_day(queue: QueueConfig, now: datetime, **increments: int) -> None:
+    """Atomically add to the queue's counters for its local day, e.g. ``answered=1,
+    wait_seconds=35``."""
     actions = [getattr(QueueDay, name).add(value) for name, value in increments.items() if value]
     actions.append(QueueDay.expires.set(now + timedelta(days=STATS_RETENTION_DAYS)))
-    QueueDay(queue_id, now.date().isoformat()).update(actions=actions)
+    QueueDay(queue.queue_id, business_day(now, queue.zone)).update(actions=actions)
 
 
 def queue_day(queue_id: str, day: str) -> QueueDay | None:

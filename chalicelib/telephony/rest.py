@@ -15,6 +15,22 @@ from chalicelib.settings import Settings, get_settings
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 REST_TIMEOUT_SECONDS = 5.0
+# Twilio refuses to move a call that has ended: 21220 "Call is not in-progress. Cannot
+# redirect." (or 20404 when it never existed / is no longer found).
+CALL_GONE_CODES = frozenset({21220, 20404})
+
+
+class CallGone(Exception):
+    """Twilio says the call is over (or unknown): it cannot be redirected or bridged any more."""
+
+    def __init__(self, call_sid: str):
+        super().__init__(f"call {call_sid} is not in progress")
+        self.call_sid = call_sid
+
+
+def call_gone(exc: Exception) -> bool:
+    """Is ``exc`` Twilio saying the call is no longer in progress?"""
+    return getattr(exc, "code", None) in CALL_GONE_CODES
 
 _client = None
 

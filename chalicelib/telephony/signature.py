@@ -44,6 +44,14 @@ def parse_form(raw_body: bytes | str | None) -> FormParams:
     return FormParams(pairs)
 
 
+def whole_number(value: str | None, default: int | None = None) -> int | None:
+    """A count Twilio sends (``CallDuration``, ``SequenceNumber``, a step in our own URLs) as an
+    int, or ``default``: ASCII digits only (``'²'.isdigit()`` is true) and at most 9 of them."""
+    if value and len(value) <= 9 and value.isascii() and value.isdigit():
+        return int(value)
+    return default
+
+
 def app_path(route_template: str, uri_params: dict | None) -> str:
     """The path relative to the app, without a stage prefix: ``/twilio/voice/step/3/menu``."""
     path = route_template

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from twilio.twiml.voice_response import VoiceResponse
 
 from chalicelib.ivr import verbs as v
+from chalicelib.telephony.retries import retried
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class VoiceUrls:
 
     @property
     def transcription(self) -> str:
-        return f"{self.base}/twilio/voice/transcription"
+        return retried(f"{self.base}/twilio/voice/transcription")
 
     @property
     def fallback_recorded(self) -> str:

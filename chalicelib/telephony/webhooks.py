@@ -38,6 +38,17 @@ def error(status: int, message: str) -> Response:
     )
 
 
+def unavailable(what: str) -> Response:
+    """503 for a status-type webhook we could not store: Twilio retries it (the connection
+    overrides on the URLs we hand out, ``telephony.retries``); nothing it carries is lost."""
+    log.warning("%s not stored (storage unavailable); asking Twilio to retry", what)
+    return Response(
+        body=json.dumps({"error": "temporarily unavailable; retry"}),
+        status_code=503,
+        headers={"Content-Type": "application/json", "Retry-After": "1"},
+    )
+
+
 def xml(body: str) -> Response:
     return Response(
         body=body, status_code=200, headers={"Content-Type": "text/xml; charset=utf-8"}

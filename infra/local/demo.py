@@ -23,6 +23,7 @@ DEMO_VIP = "+14155550111"
 DEMO_CALLER = "+14155550122"
 DEMO_ACCOUNT = "79927398713"  # passes the Luhn check the billing flow asks for
 DEMO_PIN = "1234"
+DEMO_ZONE = "America/New_York"  # the demo business's day: counters and "today" figures
 
 
 # Two agents whose phones the carrier emulator answers; they start offline: put them on with
@@ -31,10 +32,10 @@ DEMO_PIN = "1234"
 DEMO_AGENTS = [
     Agent("ag-alice", "Alice", Endpoint("phone", "+14155550161"), skills={"billing": 7},
           queues={"support": 1}, languages=["en-US"], wrap_up_seconds=20,
-          mobile="+14155550181"),
+          mobile="+14155550181", timezone=DEMO_ZONE),
     Agent("ag-bo", "Bo", Endpoint("phone", "+14155550162"), skills={"billing": 5},
           queues={"support": 1}, languages=["zh-CN", "en-US"], wrap_up_seconds=20,
-          mobile="+14155550182"),
+          mobile="+14155550182", timezone=DEMO_ZONE),
 ]
 
 
@@ -68,8 +69,8 @@ def load_demo(flows_dir: Path = ROOT / "flows") -> list[str]:
             pin_hash=hashlib.sha256(f"{DEMO_ACCOUNT}:{DEMO_PIN}".encode()).hexdigest()).save()
 
     now = datetime.now(UTC)
-    routing.save_queue(QueueConfig("support", "Support", max_size=25, service_level_seconds=20),
-                       now)
+    routing.save_queue(QueueConfig("support", "Support", max_size=25, service_level_seconds=20,
+                                   timezone=DEMO_ZONE), now)
     for agent in DEMO_AGENTS:
         routing.save_agent_profile(agent, now)  # profiles only: agents log in themselves
 

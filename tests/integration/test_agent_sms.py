@@ -13,9 +13,10 @@ from tests.integration.conftest import OPEN_HOURS, signed_post
 HOTLINE = "+14155550100"
 
 
-def text(client, sender: str, body: str) -> str | None:
+def text(client, sender: str, body: str, message_sid: str | None = None) -> str | None:
     response = signed_post(client, "/twilio/sms", {
-        "MessageSid": "SM" + uuid.uuid4().hex, "From": sender, "To": HOTLINE, "Body": body})
+        "MessageSid": message_sid or "SM" + uuid.uuid4().hex, "From": sender, "To": HOTLINE,
+        "Body": body})
     assert response.status_code == 200
     message = ET.fromstring(response.body).find("Message")
     return None if message is None else message.text
@@ -45,3 +46,21 @@ def test_texts_from_strangers_get_no_reply_and_unsigned_ones_are_refused(client)
                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert unsigned.status_code == 403
     assert signed_post(client, "/twilio/sms", {"From": "+1", "Body": "x"}).status_code == 400
+
+
+def test_a_retried_command_after_a_later_one_changes_nothing(client):
+    mobile = "+1415555" + str(uuid.uuid4().int)[:4]
+    agent = Agent("ag-" + uuid.uuid4().hex[:6], "Retried Agent", Endpoint("phone", mobile),
+                  queues={"sms-q": 1}, mobile=mobile, languages=["en-US"])
+    routing.save_agent_profile(agent, OPEN_HOURS)
+    on_sid = "SM" + uuid.uuid4().hex
+    # Given ON, then OFF, each applied
+    text(client, mobile, "ON", on_sid)
+    text(client, mobile, "OFF")
+    assert AgentItem.get(agent.agent_id, consistent_read=True).state == "offline"
+    # When Twilio retries the first ON (same MessageSid) after the OFF
+    reply = text(client, mobile, "ON", on_sid)
+    # Then the agent stays offline, and the reply says so
+    assert AgentItem.get(agent.agent_id, consistent_read=True).state == "offline"
+    assert "offline" in reply
+    assert [e.reason for e in routing.agent_history(agent.agent_id)][:2] == ["sms: off", "sms: on"]

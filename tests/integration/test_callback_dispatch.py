@@ -381,3 +381,26 @@ def test_the_sweeper_counts_a_customer_call_that_never_reported_back_as_a_failed
     assert (request.status, request.attempts) == ("scheduled", 1)
     assert request.last_error == "no outcome from the carrier"
     assert routing.queue_entries(queue_id) == []
+
+
+def test_logs_never_hold_a_callback_id_or_a_full_number(world, caplog):
+    import logging
+
+    client, carrier, clock, edge, service, queue_id, agents = world
+    set_away(agents[1])
+    phone = new_phone()
+    caplog.set_level(logging.INFO)  # what the app logs in Lambda (app.py)
+    callback_id = ask(queue_id, phone, joined_at=NOW - timedelta(minutes=5))
+    service.dispatch(queue_id)
+    [placed] = edge.placed
+    hook(client, placed["url"], CallSid=placed["sid"], CallStatus="in-progress")
+    clock.now = NOW + timedelta(minutes=1)
+    callbacks.transition(callback_id, int(callbacks.get_request(callback_id).version), "failed",
+                         clock.now, detail="test")
+    from chalicelib.messaging.outbound import send_sms
+
+    send_sms(key=f"missed:{phone}", to=phone, sender=HOTLINE, body="hi", template="t",
+             call_sid=None, settings=get_settings(), now=clock.now)
+    assert caplog.records
+    assert callback_id not in caplog.text  # the only key to its status page
+    assert phone not in caplog.text and phone[1:] not in caplog.text

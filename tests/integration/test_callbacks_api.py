@@ -127,14 +127,28 @@ def test_form_request_national_number_topic_and_chinese(api, carrier):
 
 
 def test_a_staffed_queue_estimates_the_wait(api, carrier):
+    # the agent is busy (after-call work): one agent, two-minute calls: position N waits
+    # about N * 120 s
+    agent = routing.get_agent("ag-cbapi")
+    agent.state = AgentState.WRAP_UP
+    routing.change_agent_state(agent, AgentState.AVAILABLE, datetime(2026, 11, 23, 15, 0,
+                                                                     tzinfo=UTC))
     phone = fresh_number()
     response = post(api, {"phone": phone, "queue": STAFFED_QUEUE})
     body = body_of(response)
     assert response.status_code == 202
-    # one agent, two-minute calls: position N waits about N * 120 s
     assert body["estimated_wait_seconds"] == body["position"] * 120
     minutes = body["position"] * 2
     assert f"in about {minutes} minutes" in texts_to(carrier, phone)[0]["body"]
+
+
+def test_with_an_agent_free_the_wait_is_no_wait(api, carrier):
+    # the agent is available: the callback goes out at once, so no "about 2 minutes"
+    phone = fresh_number()
+    body = body_of(post(api, {"phone": phone, "queue": STAFFED_QUEUE}))
+    assert (body["position"], body["estimated_wait_seconds"]) == (1, 0)
+    text = texts_to(carrier, phone)[0]["body"]
+    assert "as soon as an agent is free" in text and "minute" not in text
 
 
 def test_a_slot_inside_the_hours_is_scheduled(api, carrier, clock):
@@ -171,7 +185,7 @@ def test_asap_after_hours_is_scheduled_for_the_opening(api, clock):
     ({"phone": "call me maybe", "queue": "support"}, "phone", "invalid"),
     ({"phone": "+12125550100", "queue": "nope"}, "queue", "unknown_queue"),
     ({"phone": "+12125550100", "queue": "../etc"}, "queue", "unknown_queue"),
-    ({"phone": "+12125550100"}, "queue", "missing"),
+    ({"phone": "+12125550100"}, "topic", "missing"),  # the demo hotline offers topics
     ({"phone": "+12125550100", "topic": "astrology"}, "topic", "unknown_topic"),
     ({"phone": "+12125550100", "queue": "support", "language": "fr-FR"}, "language",
      "unsupported_language"),
@@ -196,6 +210,27 @@ def test_bad_input_is_refused_naming_the_field(quiet_api, body, field, error):
     assert (answer["field"], answer["error"]) == (field, error)
     assert answer["message"]
     assert store.requests_for_number("+12125550100") == []
+
+
+@pytest.mark.parametrize(("phone", "error"), [
+    ("+1 212 555 0100 x123", "extension"),
+    ("(212) 555-0100 ext. 5", "extension"),
+    ("212 555 0100 after 5pm", "extra_text"),
+])
+def test_a_number_readable_only_in_part_is_refused_never_stored_cut(quiet_api, phone, error):
+    # phonenumbers would read each as +12125550100, leaving the rest out
+    response = post(quiet_api, {"phone": phone, "queue": "support"})
+    assert response.status_code == 400, response.body
+    answer = body_of(response)
+    assert (answer["field"], answer["error"]) == ("phone", error)
+    assert answer["message"]
+    assert store.requests_for_number("+12125550100") == []
+
+
+def test_an_international_number_typed_with_00_is_accepted(api, carrier):
+    response = post(api, {"phone": "00 44 7400 123458", "queue": "support"})
+    assert response.status_code == 202, response.body
+    assert store.get_request(body_of(response)["id"]).phone == "+447400123458"
 
 
 def test_oversized_and_malformed_bodies(quiet_api):

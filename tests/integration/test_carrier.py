@@ -324,9 +324,10 @@ def test_application_errors_are_recorded(app, carrier, answer) -> None:
 def test_retry_with_same_token_then_fallback(app, carrier) -> None:
     app.route("/twilio/voice", (500, "boom", "text/plain"))
     app.route("/twilio/voice/fallback", lambda p: R(f"<Say>Fallback {p['ErrorCode']}</Say>"))
-    t = call(carrier)
+    # connection overrides ask for two retries on a 5xx; the fragment is neither sent nor signed
+    t = call(carrier, voice_url=f"{APP}/twilio/voice#rc=2&rp=5xx,ct")
     primary = [r for r in app.requests if r["path"] == "/twilio/voice"]
-    assert len(primary) == 2
+    assert len(primary) == 3
     tokens = {r["headers"]["I-Twilio-Idempotency-Token"] for r in primary}
     assert len(tokens) == 1
     fallback = app.posts("/twilio/voice/fallback")[0]
@@ -338,9 +339,18 @@ def test_retry_with_same_token_then_fallback(app, carrier) -> None:
 def test_retry_that_succeeds_is_not_an_error(app, carrier) -> None:
     answers = iter([(503, "busy", "text/plain"), (200, R("<Say>Second time</Say>"), "text/xml")])
     app.route("/twilio/voice", lambda p: next(answers))
-    t = call(carrier)
+    t = call(carrier, voice_url=f"{APP}/twilio/voice#rc=1&rp=all")
     assert t.said == ["Second time"] and t.errors == []
     assert t.webhooks[0]["attempts"] == 2
+
+
+def test_without_overrides_a_5xx_is_not_retried(app, carrier) -> None:
+    # Twilio's default policy retries a failed connection once, not an answer it got (rp=ct)
+    app.route("/twilio/voice", (503, "busy", "text/plain"))
+    app.route("/twilio/voice/fallback", R("<Say>Fallback</Say>"))
+    t = call(carrier)
+    assert len([r for r in app.requests if r["path"] == "/twilio/voice"]) == 1
+    assert t.said == ["Fallback"]
 
 
 def test_safety_limit_on_webhooks(app) -> None:

@@ -187,6 +187,9 @@ def test_malformed_webhooks_get_400(client):
     assert signed_post(client, "/twilio/voice", {"From": CALLER, "To": HOTLINE}).status_code == 400
     assert signed_post(client, "/twilio/voice/step/x/main_menu",
                        {"CallSid": "CA" + "1" * 32}).status_code == 400
+    for step in ("²", "9" * 5000):  # '²'.isdigit() is true; int() refuses 4,300+ digits
+        assert signed_post(client, f"/twilio/voice/step/{step}/main_menu",
+                           {"CallSid": "CA" + "1" * 32}).status_code == 400
     bad_status = {"CallSid": "CA" + "2" * 32, "CallStatus": "exploded"}
     assert signed_post(client, "/twilio/voice/status", bad_status).status_code == 400
     assert signed_post(client, "/twilio/voice/transcription", {"RecordingSid": ""}).status_code \

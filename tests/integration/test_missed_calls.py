@@ -272,7 +272,11 @@ def test_the_api_lists_shows_and_resolves_missed_calls(client, hotline):
     ("/missed-calls?hotline=14155550100&limit=0", 400, "limit"),
     ("/missed-calls?hotline=14155550100&before=yesterday", 400, "before"),
     ("/missed-calls/14155550100/19995550000", 404, None),
-    ("/missed-calls/14155550100/not-a-number", 400, "number"),
+    ("/missed-calls/14155550100/not-a-number", 404, None),  # no number at all: unknown
+    ("/missed-calls/14155550100/1" + "4" * 5000, 404, None),
+    ("/missed-calls?hotline=14155550100&limit=%C2%B2", 400, "limit"),
+    ("/missed-calls?hotline=14155550100&limit=" + "9" * 5000, 400, "limit"),
+    ("/missed-calls?hotline=14155550100&before=0001-01-01T00:00:00%2B01:00", 400, "before"),
 ])
 def test_the_api_says_what_is_wrong(client, path, status, field):
     response = client.http.get(path)

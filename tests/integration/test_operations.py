@@ -29,7 +29,7 @@ def test_lint_cli_passes_on_the_shipped_flows(capsys):
     assert "billing, main" in capsys.readouterr().out
 
 
-def test_the_local_scheduler_runs_the_apps_sweeper_against_dynamodb(client, clock):
+def test_the_local_scheduler_runs_the_apps_reconciliation_against_dynamodb(carrier, clock):
     from infra.local.scheduler import LocalScheduler
 
     # Given a call whose final status callback was lost five hours ago
@@ -45,11 +45,12 @@ def test_the_local_scheduler_runs_the_apps_sweeper_against_dynamodb(client, cloc
 
     ticks = [0.0]
     scheduler = LocalScheduler(app.app, clock=lambda: ticks[0])
-    assert {job.name for job in scheduler.jobs} == {"sweep_stale_calls", "sweep_queues",
+    assert {job.name for job in scheduler.jobs} == {"reconcile_calls", "sweep_queues",
                                                     "dispatch_callbacks"}
-    scheduler.jobs = [job for job in scheduler.jobs if job.name == "sweep_stale_calls"]
-    # When the job falls due (15 minutes later) and runs as EventBridge would call it
-    for thread in scheduler.run_pending(15 * 60.0):
+    scheduler.jobs = [job for job in scheduler.jobs if job.name == "reconcile_calls"]
+    # When the job falls due (5 minutes later) and runs as EventBridge would call it: Twilio
+    # (the emulator) knows no such call
+    for thread in scheduler.run_pending(5 * 60.0):
         thread.join(30)
     # Then the stale call is closed and its live variables are gone
     record = calls.get_call(sid)

@@ -134,6 +134,19 @@ def test_callers_hold_until_the_maximum_wait_then_overflow_to_voicemail(carrier,
     assert routing.queue_entries("support") == [], "the caller left the line"
 
 
+def test_a_caller_who_presses_2_on_hold_leaves_a_message_without_an_apology(carrier,
+                                                                            support_queue):
+    for agent in support_queue:
+        current = routing.get_agent(agent.agent_id)
+        current.state, current.state_reason = AgentState.AWAY, "meeting"
+        routing.change_agent_state(current, AgentState.AVAILABLE, OPEN_HOURS)
+    t = carrier.place_inbound_call(HOTLINE, "+14155550178", [*TO_QUEUE, "2", "record:4"])
+    assert not t.errors, t.errors
+    said = " ".join(t.said)
+    assert "leave a voicemail, press 2" in said and "still busy" not in said
+    assert CallRecord.get(t.call_sid).outcome == "voicemail"
+
+
 def test_a_caller_who_hangs_up_while_an_agent_rings_frees_the_agent_at_once(client, support_queue):
     from chalicelib.store import calls
     from tests.integration.conftest import signed_post

@@ -49,6 +49,50 @@ def test_refused_numbers_say_why(raw, region, code):
     assert refused.value.message
 
 
+@pytest.mark.parametrize(("raw", "region", "expected"), [
+    ("00 44 20 7946 0000", "US", "+442079460000"),     # 00: the prefix most of the world uses
+    ("0044 20 7946 0000", "CA", "+442079460000"),
+    ("00 86 138 1234 5678", "US", "+8613812345678"),
+    ("011 44 20 7946 0000", "US", "+442079460000"),    # 011: North America's own prefix
+    ("011 86 138 1234 5678", "CA", "+8613812345678"),
+    ("00 44 20 7946 0000", "GB", "+442079460000"),     # the UK's own prefix is 00
+    ("00 1 212 555 0123", "DE", "+12125550123"),
+    ("0113 496 0000", "GB", "+441134960000"),          # Leeds: 011 is national in the UK
+    ("＋１ ４１５ ５５５ ２６７１", "US", "+14155552671"),  # typed on a full-width keyboard
+    ("415–555–2671", "US", "+14155552671"),            # en dashes
+    ("415.555.2671", "US", "+14155552671"),
+    ("+44 (0) 20 7946 0000", "US", "+442079460000"),   # the UK's bracketed trunk zero
+])
+def test_international_prefixes_as_people_type_them(raw, region, expected):
+    assert normalise_number(raw, region, EVERYWHERE) == expected
+
+
+def test_011_is_not_international_where_the_region_does_not_use_it():
+    with pytest.raises(NumberRefused) as refused:
+        normalise_number("011 44 20 7946 0000", "GB", EVERYWHERE)
+    assert refused.value.code == "invalid"
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    ("415 555 2671 x123", "extension"),
+    ("415 555 2671 ext. 5", "extension"),
+    ("(415) 555-2671 #2", "extension"),
+    ("+1 415 555 2671, 2672", "extension"),
+    ("415 555 2671;ext=12", "extension"),
+    ("415-555-2671 call after 5", "extra_text"),
+    ("415 555 2671 abc", "extra_text"),
+    ("1-800-FLOWERS", "extra_text"),                  # vanity letters: not what was typed
+    ("my number is 415 555 2671", "extra_text"),
+    ("+1 415 555 2671 x", "extra_text"),
+    ("tel:+1-415-555-2671", "extra_text"),
+])
+def test_a_number_readable_only_by_leaving_out_part_of_the_input_is_refused(raw, code):
+    with pytest.raises(NumberRefused) as refused:
+        normalise_number(raw, "US", EVERYWHERE)
+    assert refused.value.code == code
+    assert refused.value.message
+
+
 def test_countries_outside_the_hotlines_list_are_refused():
     with pytest.raises(NumberRefused) as refused:
         normalise_number("+8613812345678", "US", ["US", "CA"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.ivr import engine
+from chalicelib.ivr import engine, templates
 from chalicelib.ivr import verbs as v
 from chalicelib.ivr.loader import load_flows
 from chalicelib.ivr.model import Flow
@@ -46,6 +46,7 @@ class FakePorts:
             }
         }
         self.lookups: list[tuple[str, str]] = []
+        self.opted_out: set[str] = set()
 
     def lookup(self, source: str, key: str) -> dict | None:
         self.lookups.append((source, key))
@@ -54,16 +55,19 @@ class FakePorts:
     def live_flow(self, flow_id: str) -> Flow:
         return self.flows[flow_id]
 
+    def may_text(self, number: str) -> bool:
+        return number.startswith("+") and number not in self.opted_out
+
 
 class Call:
     """One caller on the demo hotline; ``result`` is the engine's last answer."""
 
-    def __init__(self, flows, *, now=OPEN, customer=None, flow_id="main"):
+    def __init__(self, flows, *, now=OPEN, customer=None, flow_id="main", caller=CALLER):
         self.flow = flows[flow_id]
         self.ports = FakePorts(flows)
         self.ctx = engine.CallContext(
             call_sid="CA123",
-            caller=CALLER,
+            caller=caller,
             hotline=HOTLINE,
             now=now,
             customer=customer,
@@ -227,6 +231,20 @@ def test_speech_matches_whole_words_only(flows):
     assert result.waiting_on == "main_menu" and call.state.attempts == {"main_menu": 1}
 
 
+@pytest.mark.parametrize("words", [
+    "Ｂｉｌｌｉｎｇ。", "ＢＡＬＡＮＣＥ！", "１", "1.", "１。", "“Billing”", "  billing  ",
+])
+def test_speech_is_compared_as_folded_text(flows, words):
+    call = to_main_menu(flows)
+    result = call.speak(words)
+    assert result.visited[:2] == ["to_billing", "account_number"]
+
+
+def test_mandarin_speech_with_full_width_digits_and_punctuation(flows):
+    call = to_main_menu(flows, language_key="2")
+    assert call.speak("２。").visited[0] == "agent_hours"
+
+
 # ---- billing: goto, collect, lookup, sms -----------------------------------------------
 
 
@@ -265,7 +283,7 @@ def test_valid_account_and_pin_read_the_balance(flows):
     assert call.ports.lookups == [("accounts", ACCOUNT)]
     assert spoken(result)[0] == ("Ada Lovelace, your balance due is $42.17, due on July 1, 2026.")
     assert result.waiting_on == "offer_sms"
-    assert call.flow.sensitive_vars == {"pin"}
+    assert call.flow.sensitive_vars == {"pin", "pin_hash"}
 
 
 def test_a_wrong_pin_is_refused_without_reading_the_balance(flows):
@@ -283,6 +301,155 @@ def test_balance_in_mandarin(flows):
     assert spoken(result)[0] == (
         "Ada Lovelace，您的应付金额为42.17美元，付款截止日期为2026年7月1日。"
     )
+
+
+# ---- a number said aloud ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spoken_flows(flows) -> dict[str, Flow]:
+    """The demo with the account number and the PIN said rather than keyed."""
+    billing = flows["billing"]
+    nodes = {**billing.nodes}
+    for node_id in ("account_number", "pin"):
+        nodes[node_id] = replace(nodes[node_id], input="speech")
+    return {**flows, "billing": replace(billing, nodes=nodes)}
+
+
+@pytest.mark.parametrize("said", [
+    "7992 7398 713",
+    "7992-7398-713",
+    "7992.7398.713",
+    "7992 7398 713.",
+    "79927398713",
+    "seven nine nine two seven three nine eight seven one three",
+    "Seven nine nine two, seven three nine eight, seven one three.",
+    "seven double nine two seven three nine eight seven one three",
+    "7 double 9 2 7398 713",
+    "七九九二七三九八七一三",
+    "七九九二 七三九八 七一三。",
+    "７９９２　７３９８　７１３",
+])
+def test_an_account_number_said_in_groups_or_words_is_stored_as_digits(spoken_flows, said):
+    call = in_billing(spoken_flows)
+    assert last_verb(call.result).input == "speech"
+    result = call.speak(said)
+    assert result.waiting_on == "pin", spoken(result)
+    assert call.state.vars["account_number"] == ACCOUNT
+    result = call.speak("four three two one")  # the PIN's pattern is digits only
+    assert call.state.vars["pin"] == "4321"
+    assert spoken(result)[0].startswith("Ada Lovelace, your balance due is $42.17")
+
+
+@pytest.mark.parametrize("said", [
+    "one two three four five six seven eight nine oh three",
+    "one two three four five six seven eight nine zero three",
+    "幺两三四五六七八九零三",
+    "一二三四五六七八九〇三",
+    "123 456 789 03",
+])
+def test_oh_and_chinese_digits_are_digits(spoken_flows, said):
+    call = in_billing(spoken_flows)
+    call.speak(said)
+    assert call.state.vars["account_number"] == "12345678903"
+
+
+@pytest.mark.parametrize("said", [
+    "seventy nine ninety two", "I don't know", "7992 7398 71", "my account", "double",
+    "7992 7398 713 and 4",
+])
+def test_speech_that_is_not_the_number_is_asked_again(spoken_flows, said):
+    call = in_billing(spoken_flows)
+    result = call.speak(said)
+    assert result.waiting_on == "account_number" and "account_number" not in call.state.vars
+    assert spoken(result)[0] == "That account number doesn't look right."
+
+
+def test_free_speech_is_kept_as_said_without_surrounding_punctuation():
+    flow = Flow.from_document({
+        "flow": "why",
+        "languages": ["en-US"],
+        "voices": {"en-US": {"voice": "Polly.Joanna", "language": "en-US"}},
+        "start": "reason",
+        "nodes": {
+            "reason": {"kind": "collect", "prompt": "ask", "into": "reason", "input": "speech",
+                       "next": "bye", "on_fail": "bye"},
+            "bye": {"kind": "hangup"},
+        },
+        "templates": {"en-US": {"ask": "Why are you calling?"}},
+    })
+    assert not flow.nodes["reason"].wants_digits
+    state = engine.CallState(flow_id="why", flow_version=1, language="en-US")
+    ctx = engine.CallContext(call_sid="CA1", caller=CALLER, hotline=HOTLINE, now=OPEN)
+    engine.start(flow, ctx, state, FakePorts({}))
+    event = {"SpeechResult": "  My bill is  wrong. ", "Confidence": "0.8"}
+    engine.resume(flow, "reason", event, ctx, state, FakePorts({}))
+    assert state.vars["reason"] == "My bill is wrong"
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"digits": True}, True),
+    ({"luhn": True}, True),
+    ({"pattern": "[0-9]{4}"}, True),
+    ({"pattern": r"\d{6,8}"}, True),
+    ({"pattern": "[A-Z]{2}[0-9]{6}"}, False),
+    ({}, False),
+])
+def test_a_collect_wants_digits_when_it_says_so_or_its_checks_are_numeric(flows, fields, expected):
+    node = replace(flows["billing"].nodes["pin"], **{"pattern": None, **fields})
+    assert node.wants_digits is expected
+
+
+def test_sensitive_values_do_not_cross_a_goto():
+    voices = {"en-US": {"voice": "Polly.Joanna", "language": "en-US"}}
+    first = Flow.from_document({
+        "flow": "first", "languages": ["en-US"], "voices": voices, "start": "pin",
+        "nodes": {
+            "pin": {"kind": "collect", "prompt": "ask", "into": "pin", "sensitive": True,
+                    "next": "onwards", "on_fail": "onwards"},
+            "onwards": {"kind": "goto", "flow": "second"},
+        },
+        "templates": {"en-US": {"ask": "Your PIN?"}},
+    })
+    second = Flow.from_document({
+        "flow": "second", "languages": ["en-US"], "voices": voices, "start": "bye",
+        "nodes": {"bye": {"kind": "hangup"}},
+    })
+    ports = FakePorts({"second": second})
+    state = engine.CallState(flow_id="first", flow_version=1, language="en-US")
+    ctx = engine.CallContext(call_sid="CA1", caller=CALLER, hotline=HOTLINE, now=OPEN)
+    engine.start(first, ctx, state, ports)
+    result = engine.resume(first, "pin", {"Digits": "1234"}, ctx, state, ports)
+    assert result.flow is second and result.outcome == "hangup"
+    assert "pin" not in state.vars  # the second flow's list would not redact it
+
+
+# ---- look-ups never speak empty slots ---------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", [None, "", "   ", "missing"])
+def test_a_record_without_a_field_the_prompt_needs_takes_on_missing(flows, blank):
+    call = in_billing(flows)
+    account = call.ports.accounts[ACCOUNT]
+    if blank == "missing":
+        del account["due_date"]
+    else:
+        account["due_date"] = blank
+    call.press(ACCOUNT)
+    result = call.press("4321")
+    assert result.visited == ["find_account", "account_not_found", "account_number"]
+    assert not any("due on" in text for text in spoken(result))
+    assert "balance_due" not in call.state.vars
+
+
+@pytest.mark.parametrize("blank", [None, ""])
+def test_an_optional_field_may_be_empty(flows, blank):
+    call = in_billing(flows)
+    call.ports.accounts[ACCOUNT]["name"] = blank
+    call.press(ACCOUNT)
+    result = call.press("4321")
+    assert spoken(result)[0] == "Your balance due is $42.17, due on July 1, 2026."
+    assert "account_name" not in call.state.vars
 
 
 def test_unknown_account_is_asked_again(flows):
@@ -307,6 +474,42 @@ def test_balance_by_text_is_an_sms_effect_keyed_by_call_and_node(flows):
         )
     ]
     assert result.outcome == "hangup" and last_verb(result) == v.Hangup()
+
+
+@pytest.mark.parametrize("caller", [CALLER, "anonymous", "client:alice", ""])
+def test_a_caller_who_cannot_be_texted_is_told_so_and_nothing_is_sent(flows, caller):
+    call = Call(flows, caller=caller)
+    call.ports.opted_out.add(CALLER)  # opted out; the others have no number to text
+    call.press("1")
+    call.press("1")
+    call.press(ACCOUNT)
+    call.press("4321")
+    result = call.press("1")
+    assert result.effects == []
+    assert result.visited == ["send_balance", "sms_refused"]
+    assert spoken(result) == ["Sorry, we can't send a text message to the number you're calling "
+                              "from, so none was sent. Thank you for calling. Goodbye."]
+    assert result.outcome == "hangup"
+
+
+def test_sms_refused_in_mandarin(flows):
+    call = in_billing(flows, language_key="2")
+    call.ports.opted_out.add(CALLER)
+    call.press(ACCOUNT)
+    call.press("4321")
+    assert spoken(call.press("1"))[0].startswith("抱歉，我们无法向您来电的号码发送短信")
+
+
+def test_without_on_refused_the_text_is_left_to_the_sender(flows):
+    billing = flows["billing"]
+    send = replace(billing.nodes["send_balance"], on_refused=None)
+    plain = {**flows, "billing": replace(billing, nodes={**billing.nodes, "send_balance": send})}
+    call = in_billing(plain)
+    call.ports.opted_out.add(CALLER)
+    call.press(ACCOUNT)
+    call.press("4321")
+    result = call.press("1")
+    assert [effect.template for effect in result.effects] == ["balance_sms"]
 
 
 def test_declining_the_text_sends_nothing(flows):
@@ -422,6 +625,53 @@ def test_hold_prompt_in_mandarin(flows):
     call.press("2")
     said = call.hold(QueueTime="5", QueuePosition="1")[0]
     assert said.text == "感谢您的耐心等待。您目前排在第1位。客服人员将尽快为您服务。"
+
+
+@pytest.mark.parametrize(("event", "reason", "said"), [
+    # routing's reasons, passed by ivr.service when it overflows the caller at once
+    ({"OverflowReason": "join-empty"}, "no_agents",
+     "Sorry, no agents are available to take your call right now."),
+    ({"OverflowReason": "closed"}, "closed", "Sorry, our agents are not taking calls right now."),
+    ({"OverflowReason": "full"}, "full",
+     "Sorry, all of our agents are busy and too many callers are waiting."),
+    ({"OverflowReason": "max-wait"}, "max_wait", "Sorry, all of our agents are still busy."),
+    # Twilio's own results
+    ({"QueueResult": "leave", "QueueTime": "121"}, "max_wait",
+     "Sorry, all of our agents are still busy."),
+    ({"QueueResult": "queue-full"}, "full",
+     "Sorry, all of our agents are busy and too many callers are waiting."),
+    ({"QueueResult": "system-error"}, "unavailable",
+     "Sorry, we can't connect you to an agent right now."),
+    ({"DialCallStatus": "no-answer"}, "unavailable",  # the queue's own transfer failed
+     "Sorry, we can't connect you to an agent right now."),
+])
+def test_the_overflow_prompt_says_why_no_agent_took_the_call(flows, event, reason, said):
+    call = to_main_menu(flows)
+    call.press("2")
+    if "OverflowReason" in event:
+        event = {"QueueResult": "queue-full", **event}
+    result = call.send(**event)
+    assert call.state.vars["overflow_reason"] == reason
+    assert result.visited == ["queue_overflow", "leave_voicemail"]
+    assert spoken(result)[0] == said
+
+
+def test_each_overflow_reason_has_its_own_words_in_every_language(flows):
+    main = flows["main"]
+    for language in main.languages:
+        said = {reason: templates.render(main, language, "queue_overflow",
+                                         {"overflow_reason": reason})
+                for reason in engine.OVERFLOW_REASONS}
+        # a caller who pressed 2 for voicemail hears no apology: the voicemail prompt follows
+        assert said.pop("chose_voicemail") == ""
+        assert all(said.values()) and len(set(said.values())) == len(said), said
+
+
+def test_the_overflow_prompt_in_mandarin(flows):
+    call = to_main_menu(flows, language_key="2")
+    call.press("2")
+    result = call.send(QueueResult="queue-full", OverflowReason="closed")
+    assert spoken(result)[0] == "抱歉，客服人员现在不接听来电。"
 
 
 @pytest.mark.parametrize("queue_result", ["bridged", "hangup"])

@@ -169,7 +169,7 @@ def test_menu_may_only_switch_to_flow_languages_and_not_set_builtins(fixture_err
 
 def test_every_fixture_error_is_expected(fixture_errors):
     expected_files = {p.name for p in FIXTURES.glob("*.yaml")} - {"template_syntax.yaml"}
-    expected_files |= {"broken.j2", "greet_by_name.j2"}
+    expected_files |= {"broken.j2", "greet_by_name.j2", "say_balance.j2"}
     assert {Path(e.file).name for e in fixture_errors} == expected_files
 
 
@@ -211,10 +211,168 @@ def test_document_round_trip_keeps_content_and_checksum_ignores_version():
     assert Flow.from_document(document).checksum != flow.checksum
 
 
-def test_sensitive_vars_come_from_collect_nodes_marked_sensitive():
+def test_sensitive_vars_come_from_collects_and_lookup_fields_marked_sensitive():
     flows, _ = load_flows(SHIPPED)
-    assert flows["billing"].sensitive_vars == {"pin"}
+    assert flows["billing"].sensitive_vars == {"pin", "pin_hash"}
     assert flows["main"].sensitive_vars == set()
+
+
+# ---- variables along the graph -------------------------------------------------------------
+
+
+def test_a_variable_not_set_on_every_path_is_reported_where_it_is_read(fixture_errors):
+    # the template says {{ balance }} on line 2; a failed collect reaches it with no look-up
+    assert reported(fixture_errors, "templates/en-US/say_balance.j2") == [(2, "balance")]
+    # a condition reached through on_missing, which sets nothing
+    assert reported(fixture_errors, "unset_variable.yaml") == [(23, "sorry")]
+    text = messages(fixture_errors, "unset_variable.yaml")
+    assert "'balance' is not set on every path to this node, e.g. ask -> find -> sorry" in text
+    assert "e.g. ask -> balance" in "\n".join(
+        e.message for e in fixture_errors if Path(e.file).name == "say_balance.j2")
+
+
+def test_a_sensitive_variable_read_after_the_caller_was_asked_again(fixture_errors):
+    assert reported(fixture_errors, "stale_sensitive.yaml") == [(24, "check")]
+    text = messages(fixture_errors, "stale_sensitive.yaml")
+    assert "reads sensitive variable 'pin' in a later webhook step" in text
+    assert "'confirm' waits for the caller in between: ask_pin -> confirm -> check" in text
+
+
+VOICES = {"en-US": {"voice": "Polly.Joanna", "language": "en-US"}}
+
+
+def flow_of(nodes: dict, templates: dict[str, str], start: str = "ask") -> Flow:
+    return Flow.from_document({"flow": "t", "languages": ["en-US"], "voices": VOICES,
+                               "start": start, "nodes": nodes,
+                               "templates": {"en-US": templates}})
+
+
+def lint_messages(flow: Flow) -> list[tuple[str | None, str]]:
+    return [(error.node, error.message) for error in lint_flow(flow)]
+
+
+def menu(options: dict, prompt: str = "menu", **fields) -> dict:
+    return {"kind": "menu", "prompt": prompt, "options": options, "on_timeout": "bye",
+            "on_invalid": "bye", **fields}
+
+
+def test_a_menu_variable_set_by_some_options_only():
+    nodes = {
+        "ask": menu({"1": {"next": "tell", "set": {"topic": "billing"}}, "2": {"next": "tell"}}),
+        "tell": {"kind": "say", "template": "topic", "next": "bye"},
+        "bye": {"kind": "hangup"},
+    }
+    templates = {"menu": "Press 1 or 2.", "topic": "You chose {{ topic }}."}
+    [(node, message)] = lint_messages(flow_of(nodes, templates))
+    assert node == "tell" and "'topic' is not set on every path" in message
+    assert "e.g. ask -> tell" in message
+    nodes["ask"]["options"]["2"]["set"] = {"topic": "other"}
+    assert lint_messages(flow_of(nodes, templates)) == []
+
+
+def test_a_variable_set_on_every_way_round_a_loop_is_fine():
+    nodes = {
+        "ask": {"kind": "collect", "prompt": "menu", "into": "code", "next": "find",
+                "on_fail": "bye"},
+        "find": {"kind": "lookup", "source": "accounts", "key": "{{ code }}",
+                 "into": {"owner": "name"}, "next": "greet", "on_missing": "ask"},
+        "greet": {"kind": "say", "template": "greet", "next": "ask"},
+        "bye": {"kind": "hangup"},
+    }
+    templates = {"menu": "Your code?", "greet": "Hello {{ owner }}, code {{ code }}."}
+    assert lint_messages(flow_of(nodes, templates)) == []
+
+
+def test_overflow_reason_is_known_on_the_overflow_path_only():
+    nodes = {
+        "ask": menu({"1": {"next": "line"}, "2": {"next": "sorry"}}),
+        "line": {"kind": "queue", "queue": "support", "hold_prompt": "hold",
+                 "on_overflow": "sorry"},
+        "sorry": {"kind": "hangup", "template": "sorry"},
+        "bye": {"kind": "hangup"},
+    }
+    templates = {"menu": "Press 1.", "hold": "Please hold.",
+                 "sorry": "{% if overflow_reason == 'closed' %}We are closed.{% endif %}"}
+    [(node, message)] = lint_messages(flow_of(nodes, templates))
+    assert node == "sorry" and "'overflow_reason' is not set on every path" in message
+    nodes["ask"]["options"]["2"]["next"] = "bye"
+    assert lint_messages(flow_of(nodes, templates)) == []
+
+
+def test_built_in_variables_cannot_be_set_by_a_menu():
+    nodes = {
+        "ask": menu({"1": {"next": "bye", "set": {"overflow_reason": "closed"}},
+                     "2": {"next": "bye", "set": {"queue_position": 1}}}),
+        "bye": {"kind": "hangup"},
+    }
+    found = lint_messages(flow_of(nodes, {"menu": "Press 1."}))
+    assert [message for _, message in found] == [
+        "'overflow_reason' is built in and cannot be set",
+        "'queue_position' is built in and cannot be set",
+    ]
+
+
+def test_lookup_optional_and_sensitive_name_its_own_variables():
+    nodes = {
+        "ask": {"kind": "lookup", "source": "accounts", "key": "{{ caller }}",
+                "into": {"balance": "balance_due"}, "optional": ["name"],
+                "sensitive": ["pin_hash"], "next": "bye", "on_missing": "bye"},
+        "bye": {"kind": "hangup"},
+    }
+    assert lint_messages(flow_of(nodes, {})) == [
+        ("ask", "'optional' names 'name', which is not a variable of 'into'"),
+        ("ask", "'sensitive' names 'pin_hash', which is not a variable of 'into'"),
+    ]
+
+
+def pin_then(node: dict, templates: dict[str, str]) -> Flow:
+    """A sensitive PIN collected, then ``node`` as ``next``."""
+    nodes = {
+        "ask": {"kind": "collect", "prompt": "ask", "into": "pin", "sensitive": True,
+                "next": "then", "on_fail": "bye"},
+        "then": node,
+        "bye": {"kind": "hangup"},
+    }
+    return flow_of(nodes, {"ask": "Your PIN?", **templates})
+
+
+def test_a_sensitive_variable_may_be_read_in_the_step_that_set_it():
+    flow = pin_then({"kind": "branch", "cases": [{"if": "pin == '1234'", "next": "bye"}],
+                     "else": "bye"}, {})
+    assert lint_messages(flow) == []
+    flow = pin_then(menu({"1": {"next": "bye"}}, prompt="echo", retries=0),
+                    {"echo": "You entered {{ pin }}."})
+    assert lint_messages(flow) == []
+
+
+def test_a_menu_that_asks_again_speaks_its_prompt_a_step_later():
+    flow = pin_then(menu({"1": {"next": "bye"}}, prompt="echo"), {"echo": "You entered {{ pin }}."})
+    [(node, message)] = lint_messages(flow)
+    assert node == "then" and "reads sensitive variable 'pin' in a later webhook step" in message
+    assert "'then' waits for the caller in between" in message
+
+
+def test_a_voicemails_thanks_is_said_after_it_waited():
+    flow = pin_then({"kind": "voicemail", "prompt": "record", "thanks": "thanks"},
+                    {"record": "Speak now.", "thanks": "Thanks, {{ pin }}."})
+    [(node, message)] = lint_messages(flow)
+    assert node == "then" and "sensitive variable 'pin'" in message
+
+
+def test_a_sensitive_lookup_field_read_after_a_wait():
+    nodes = {
+        "ask": {"kind": "lookup", "source": "accounts", "key": "{{ caller }}",
+                "into": {"pin_hash": "pin_hash"}, "sensitive": ["pin_hash"],
+                "next": "pin", "on_missing": "bye"},
+        "pin": {"kind": "collect", "prompt": "ask", "into": "pin", "next": "check",
+                "on_fail": "bye"},
+        "check": {"kind": "branch", "cases": [{"if": "pin | sha256 == pin_hash", "next": "bye"}],
+                  "else": "bye"},
+        "bye": {"kind": "hangup"},
+    }
+    [(node, message)] = lint_messages(flow_of(nodes, {"ask": "Your PIN?"}))
+    assert node == "check" and "sensitive variable 'pin_hash'" in message
+    assert "'pin' waits for the caller in between: ask -> pin -> check" in message
 
 
 def test_node_ids_must_be_url_safe():

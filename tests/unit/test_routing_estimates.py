@@ -24,6 +24,12 @@ def test_estimated_wait_is_handle_time_times_position_over_agents():
     assert estimated_wait(0, 3, [120.0]) == 0
 
 
+def test_callers_an_agent_is_free_for_wait_nothing_and_the_rest_wait_for_the_others():
+    assert estimated_wait(1, 2, [120.0], free_agents=1) == 0
+    assert estimated_wait(2, 2, [120.0], free_agents=2) == 0
+    assert estimated_wait(3, 2, [120.0], free_agents=1) == 120  # two ahead of it are served
+
+
 def test_estimated_wait_uses_the_default_handle_time_before_any_calls():
     assert estimated_wait(2, 4, []) == 90
     assert estimated_wait(2, 4, [], default_handle=300) == 150

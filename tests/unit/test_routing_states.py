@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.routing import agent_states
 from chalicelib.routing.agent_states import (
     ALLOWED,
     InvalidTransition,
@@ -182,6 +183,43 @@ def test_state_commands(text, expected):
     assert parse_state_command(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # what a CJK keyboard types: full-width letters and punctuation
+        ("ＯＮ", (S.AVAILABLE, "on")),
+        ("Ｂｒｅａｋ！", (S.AWAY, "break")),
+        ("ｏｆｆ。", (S.OFFLINE, "off")),
+        ("上线。", (S.AVAILABLE, "上线")),
+        ("下线！", (S.OFFLINE, "下线")),
+        ("休息？", (S.AWAY, "休息")),
+        # a phone's capital and punctuation around the word, on either side
+        ("Lunch?", (S.AWAY, "lunch")),
+        ("On, ", (S.AVAILABLE, "on")),
+        ("...away...", (S.AWAY, "away")),
+        ('"OFF"', (S.OFFLINE, "off")),
+    ],
+)
+def test_state_commands_as_phones_really_send_them(text, expected):
+    assert parse_state_command(text) == expected
+
+
 @pytest.mark.parametrize("text", ["", "   ", None, "ON NOW", "hello", "offline please", "上"])
 def test_anything_else_is_not_a_state_command(text):
     assert parse_state_command(text) is None
+
+
+def test_an_agents_calls_today_restart_at_their_own_midnight_not_utcs():
+    from chalicelib.routing.model import business_day
+
+    new_york = datetime(2026, 11, 24, 3, 30, tzinfo=UTC)  # 22:30 on the 23rd in New York
+    assert business_day(new_york, "America/New_York") == "2026-11-23"
+    assert business_day(new_york, None) == "2026-11-24"  # no zone: UTC's day
+    agent = Agent("a1", "A", Endpoint("phone", "+14155550100"), state=AgentState.ON_CALL,
+                  timezone="America/New_York")
+    late = agent_states.after_call(agent, new_york)
+    assert late.calls_today_date == "2026-11-23" and late.calls_today == 1
+    # an hour later it is still the 23rd in New York (UTC has long moved on): same day
+    assert agent_states.calls_handled_today(late, new_york + timedelta(hours=1)) == 1
+    # after New York's midnight the count starts again
+    assert agent_states.calls_handled_today(late, new_york + timedelta(hours=2)) == 0

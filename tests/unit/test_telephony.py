@@ -119,7 +119,9 @@ def test_render_enqueue_uses_the_hold_url_and_record_transcribes():
     enqueue, record = list(root)
     assert enqueue.text == "support"
     assert enqueue.get("waitUrl") == "https://x.example/twilio/voice/hold/wait"
-    assert record.get("transcribeCallback") == "https://x.example/twilio/voice/transcription"
+    # a status-type callback: Twilio retries it when we cannot store it (connection overrides)
+    assert record.get("transcribeCallback") == \
+        "https://x.example/twilio/voice/transcription#rc=5&rp=5xx,ct,rt"
     assert record.get("maxLength") == "60"
 
 

@@ -285,24 +285,53 @@ class Delivery:
 
 
 def send_webhook(carrier: Carrier, url: str, method: str, params: dict[str, str]) -> Delivery:
-    """Deliver one signed webhook as Twilio does: retried once, with the same idempotency
-    token, on a transport failure, a timeout or a 5xx."""
+    """Deliver one signed webhook as Twilio does, with the same idempotency token on every
+    attempt. Retries follow the URL's connection overrides (``#rc=5&rp=5xx,ct,rt``: count and
+    policy); without them, one retry on a failed connection only, as Twilio's default is. The
+    fragment is never sent, nor signed."""
+    retries, policy = connection_overrides(url)
     url = strip_fragment(url)
     method = method.upper()
     target, body = (with_query(url, params), None) if method == "GET" else (url, params)
     token = new_idempotency_token()
     headers = webhook_headers(carrier.auth_token, target, body, token)
     status, text, ctype, err, attempts = None, "", "", None, 0
-    for _ in range(2):
+    for _ in range(1 + retries):
         attempts += 1
         try:
             status, text, ctype = carrier.transport(target, body, headers)
             err = None
         except Exception as exc:  # noqa: BLE001 - any transport failure is a failed delivery
             status, text, ctype, err = None, "", "", f"{type(exc).__name__}: {exc}"
-        if err is None and status is not None and status < 500:
+        if not _retry(status, err, policy):
             break
     return Delivery(status, text or "", ctype or "", err, attempts, url, method, token)
+
+
+def connection_overrides(url: str) -> tuple[int, frozenset[str]]:
+    """``(retry count, retry policy)`` from a webhook URL's fragment (Twilio: "Webhooks
+    connection overrides"; rc 0-5, default 1; rp of ``4xx``, ``5xx``, ``ct``, ``rt``, ``all``,
+    default ``ct``)."""
+    from urllib.parse import parse_qs
+
+    fragment = url.split("#", 1)[1] if "#" in url else ""
+    values = parse_qs(fragment)
+    try:
+        retries = max(0, min(5, int(values.get("rc", ["1"])[0])))
+    except ValueError:
+        retries = 1
+    policy = frozenset(p.strip() for v in values.get("rp", ["ct"]) for p in v.split(","))
+    return retries, policy
+
+
+def _retry(status: int | None, err: str | None, policy: frozenset[str]) -> bool:
+    if err is not None:  # no answer at all: a failed connection or a timeout
+        return bool(policy & {"ct", "rt", "all"})
+    if status is not None and status >= 500:
+        return bool(policy & {"5xx", "all"})
+    if status is not None and status >= 400:
+        return bool(policy & {"4xx", "all"})
+    return False
 
 
 # --------------------------------------------------------------------------- transcript
@@ -494,6 +523,7 @@ class Call:
 
     def error(self, code: int | str, message: str, url: str | None = None,
               fatal: bool = False) -> None:
+        url = strip_fragment(url) if url else url
         event = self.emit("error", code=code, message=message, url=url, fatal=fatal)
         self.transcript.errors.append(event)
         log.warning("call %s error %s: %s (%s)", self.sid, code, mask_text(message),
@@ -567,7 +597,8 @@ class Call:
             return Document(root, target.url)
         self.error(problem[0], problem[1], target.url)
         if self.fallback_url and target.kind != "fallback":
-            fb_params = {**params, "ErrorCode": str(problem[0]), "ErrorUrl": target.url}
+            fb_params = {**params, "ErrorCode": str(problem[0]),
+                         "ErrorUrl": strip_fragment(target.url)}
             delivery = self.deliver(self.fallback_url, self.fallback_method, fb_params,
                                     "fallback")
             root, problem = check_delivery(delivery)

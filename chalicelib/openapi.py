@@ -1,0 +1,611 @@
+"""``GET /openapi.json``: the public and admin JSON APIs described as OpenAPI 3.0.
+
+Covered: everything under ``/agents``, ``/queues``, ``/board``, ``/tickets``, ``/missed-calls`` and
+``/callbacks`` (and this document). Not covered: ``/twilio/*``, whose contract is Twilio's.
+``tests/integration/test_openapi.py`` keeps the two lists equal, route by route and method by
+method, and ``tests/integration/test_api_fuzz.py`` fuzzes every operation with schemathesis.
+
+Where the code has the rule as a constant (path id patterns, field names, lengths, enums), the
+document is built from it, so the two cannot drift; the numeric bounds of agents' and queues'
+fields are written here as ``routing.admin`` checks them.
+The document is built on the first request (it imports the admin modules and with them PynamoDB,
+which Twilio's webhooks should not pay for at cold start), then kept; only ``servers`` is per
+request: the public base URL.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from chalice import Blueprint, Response
+
+openapi_api = Blueprint(__name__)
+
+ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls")
+PUBLIC_PREFIXES = ("/callbacks",)
+
+
+@openapi_api.route("/openapi.json", methods=["GET"])
+def openapi_document():
+    from chalicelib.settings import get_settings
+
+    body = {**document(), "servers": [{"url": get_settings().public_base_url}]}
+    return Response(body=body, status_code=200, headers={
+        "Content-Type": "application/json", "Cache-Control": "public, max-age=300"})
+
+
+# ---- small builders -------------------------------------------------------------------------
+
+
+def _pattern(regex: str) -> str:
+    return f"^(?:{regex})$"
+
+
+def _string(max_length: int, *, pattern: str | None = None, nullable: bool = False,
+            description: str | None = None) -> dict:
+    schema: dict = {"type": "string", "maxLength": max_length}
+    if pattern:
+        schema["pattern"] = pattern
+    if nullable:
+        schema["nullable"] = True
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _text(max_length: int, description: str | None = None) -> dict:
+    """A non-blank string (the API strips it)."""
+    return _string(max_length, pattern=r"\S", description=description) | {"minLength": 1}
+
+
+def _integer(low: int, high: int, default: int | None = None, description: str | None = None):
+    schema: dict = {"type": "integer", "minimum": low, "maximum": high}
+    if default is not None:
+        schema["default"] = default
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _object(properties: dict, required: tuple = (), *, closed: bool = True,
+            description: str | None = None) -> dict:
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict, *, required: bool = True, form: bool = False) -> dict:
+    content = {"application/json": {"schema": schema}}
+    if form:
+        content["application/x-www-form-urlencoded"] = {"schema": schema}
+    return {"required": required, "content": content}
+
+
+def _param(name: str) -> dict:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _query(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema,
+            "description": description}
+
+
+def _errors(*codes: int) -> dict:
+    names = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
+             413: "TooLarge", 415: "UnsupportedMediaType"}
+    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
+
+
+def _admin(summary: str, responses: dict, *, parameters: list | None = None,
+           body: dict | None = None, description: str | None = None, tag: str) -> dict:
+    """An admin operation: API key in AWS, 403 without it there."""
+    operation: dict = {"tags": [tag], "summary": summary, "security": [{"apiKey": []}]}
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if body:
+        operation["requestBody"] = body
+    operation["responses"] = {**responses, **_errors(403)}
+    return operation
+
+
+def _public(summary: str, responses: dict, *, parameters: list | None = None,
+            body: dict | None = None, description: str | None = None) -> dict:
+    operation: dict = {"tags": ["callbacks"], "summary": summary, "security": []}
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if body:
+        operation["requestBody"] = body
+    operation["responses"] = responses
+    return operation
+
+
+# ---- the document ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    """The OpenAPI document (without ``servers``), as a JSON-ready dict."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Switchboard JSON APIs",
+            "version": "1",
+            "description": (
+                "The admin API (agents, queues, boards, tickets, missed calls) and the public "
+                "web-callback API. Admin routes need an API Gateway API key (`x-api-key`) in "
+                "AWS, where a usage plan may also throttle them (429); `chalice local` and the "
+                "test client check no key. Unknown or impossible ids answer 404, invalid "
+                "bodies and query parameters 400 naming the `field`, impossible state changes "
+                "409, admin bodies over 64 KB 413. Twilio's webhooks (`/twilio/*`) are not "
+                "described here."),
+        },
+        "tags": [{"name": "agents"}, {"name": "queues"}, {"name": "tickets"},
+                 {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "meta"}],
+        "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
+                  "/openapi.json": {"get": {
+                      "tags": ["meta"], "summary": "This document", "security": [],
+                      "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
+        "components": {
+            "securitySchemes": {"apiKey": {
+                "type": "apiKey", "in": "header", "name": "x-api-key",
+                "description": "API Gateway API key of the stage's usage plan (AWS only)."}},
+            "parameters": _parameters(),
+            "schemas": _schemas(),
+            "responses": _responses(),
+        },
+    }
+
+
+def _parameters() -> dict:
+    from chalicelib.api_input import PATH_PATTERNS
+
+    def path(name: str, description: str, max_length: int) -> dict:
+        return {"name": name, "in": "path", "required": True, "description": description,
+                "schema": _string(max_length, pattern=_pattern(PATH_PATTERNS[name]))}
+
+    return {
+        "agent_id": path("agent_id", "The agent's id; any other form is unknown (404).", 64),
+        "queue_id": path("queue_id", "The queue's id; any other form is unknown (404).", 64),
+        "ticket_id": path("ticket_id", "`TK` and 32 hex digits.", 34),
+        "callback_id": path("callback_id", "`cb_` and 144 random bits, URL-safe base64.", 64),
+        "hotline": path("hotline", "The hotline's number as digits (a leading `+`, or `%2B`, "
+                                   "is accepted).", 18),
+        "number": path("number", "The caller's number as digits (a leading `+`, or `%2B`, is "
+                                 "accepted).", 18),
+        "origin": {"name": "Origin", "in": "header", "required": False,
+                   "schema": {"type": "string"},
+                   "description": "A browser's origin: refused with 403 unless it is "
+                                  "`CALLBACK_ALLOWED_ORIGINS` or the API's own."},
+    }
+
+
+def _responses() -> dict:
+    error = _ref("Error")
+    return {
+        "BadRequest": _json("Invalid body or query parameter; `field` names it.", error),
+        "NotFound": _json("Unknown (or impossible) id.", error),
+        "Conflict": _json("Contradicts what is stored: a duplicate, a mobile registered to "
+                          "another agent, or a state change not possible now.", error),
+        "TooLarge": _json("The body is over 64 KB (`field`: `body`).", error),
+        "UnsupportedMediaType": _json("A Content-Type the route does not read (Chalice).",
+                                      {"type": "object"}),
+        "Forbidden": _json("AWS only: no valid `x-api-key` (API Gateway answers before the "
+                           "app runs).", {"type": "object",
+                                          "properties": {"message": {"type": "string"}}}),
+        "CallbackError": _json("`{error, field, message}`: the `field` to point at and a "
+                               "code (`invalid`, `missing`, `too_long`, `malformed`, "
+                               "`too_large` for a body over 4 KB, ...).", _ref("CallbackError")),
+        "OriginRefused": _json("The browser's `Origin` may not use the callback service.",
+                               _ref("CallbackError")),
+        "CallbackNotFound": _json("No such callback request (or an impossible id).",
+                                  _ref("CallbackError")),
+    }
+
+
+def _schemas() -> dict:
+    from chalicelib.api_input import ID_PATTERN
+    from chalicelib.callbacks import model as callbacks_model
+    from chalicelib.callbacks import web
+    from chalicelib.routing import admin
+    from chalicelib.routing.model import AgentState, Strategy
+
+    ident = _string(64, pattern=_pattern(ID_PATTERN))
+    levels = {"type": "object", "additionalProperties": _integer(1, 10),
+              "description": "Skill (an id like the agents') -> level 1..10."}
+    timestamp = {"type": "string", "format": "date-time", "nullable": True}
+    endpoint = _object({
+        "kind": {"type": "string", "enum": ["phone", "sip", "client"], "default": "phone"},
+        "address": _text(256, "E.164 for `phone`, `sip:user@host` for `sip`, a Twilio Client "
+                              "identity for `client`."),
+    }, ("address",))
+    live = {  # what GET shows of the agent's live state; ignored when sent back (GET -> PUT)
+        "state": {"type": "string", "enum": [s.value for s in AgentState], "readOnly": True},
+        "state_since": timestamp | {"readOnly": True},
+        "state_reason": {"type": "string", "nullable": True, "readOnly": True},
+        "idle_since": timestamp | {"readOnly": True},
+        "calls_today": {"type": "integer", "readOnly": True},
+        "missed_in_row": {"type": "integer", "readOnly": True},
+    }
+    agent = {
+        "agent_id": ident,
+        "name": _text(200),
+        "endpoint": endpoint,
+        "skills": levels,
+        "queues": {"type": "object", "additionalProperties": _integer(1, 99),
+                   "description": "Queue id -> tier (1 = first); every queue must exist."},
+        "languages": {"type": "array",
+                      "items": _string(64, pattern=_pattern(admin._LANGUAGE.pattern))},
+        "regions": {"type": "array", "items": _string(15, pattern=_pattern(admin._REGION.pattern)),
+                    "description": "ISO countries or dialling prefixes the agent prefers."},
+        "wrap_up_seconds": _integer(0, 3600, 30),
+        "mobile": {"type": "string", "nullable": True, "pattern": r"^\+[1-9][0-9]{1,14}$",
+                   "description": "E.164, valid by libphonenumber; one agent per mobile."},
+        "timezone": _string(64, nullable=True, description=(
+            "IANA time zone of the agent's day (calls today); default: their first queue's.")),
+        **live,
+    }
+    hours = _object({
+        "timezone": _text(200, "An IANA time zone."),
+        "weekly": {"type": "object",
+                   "additionalProperties": {"type": "array", "items": {
+                       "type": "string", "pattern": r"^\d\d:\d\d-\d\d:\d\d$"}},
+                   "description": "`mon`, `mon-fri`, ... -> spans like `09:00-17:00`."},
+        "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+    }, description="Empty: always open.")
+    queue = {
+        "queue_id": ident,
+        "name": _text(200),
+        "strategy": {"type": "string", "enum": [s.value for s in Strategy],
+                     "default": Strategy.LONGEST_IDLE.value},
+        "required_skills": levels,
+        "tiers": {"type": "array", "items": _object(
+            {"after_seconds": _integer(0, 86400), "tier": _integer(1, 99)},
+            ("after_seconds", "tier"))},
+        "max_wait_seconds": _integer(1, 86400, 600),
+        "max_size": _integer(1, 10000, 50),
+        "overflow": _object({
+            "kind": {"type": "string", "enum": list(admin.OVERFLOW_KINDS)},
+            "queue": ident,
+            "to": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"},
+        }, description="`{}` (the flow decides), `{kind: queue, queue}`, `{kind: callback}` or "
+                       "`{kind: transfer, to}`."),
+        "join_empty": {"type": "string", "enum": ["overflow", "wait"], "default": "overflow"},
+        "sticky_days": _integer(0, 365, 0),
+        "sticky_wait_seconds": _integer(0, 600, 30),
+        "vip_priority": _integer(0, 999, 10),
+        "region_routing": {"type": "boolean", "default": False},
+        "whisper": {"type": "boolean", "default": True},
+        "record": {"type": "boolean", "default": False},
+        "announce_every_seconds": _integer(0, 3600, 60),
+        "offer_callback": {"type": "boolean", "default": True},
+        "offer_voicemail": {"type": "boolean", "default": True},
+        "service_level_seconds": _integer(1, 3600, 20),
+        "max_misses": _integer(0, 50, 3),
+        "hours": hours,
+        "callback_strategy": {"type": "string", "enum": ["agent-first", "customer-first"],
+                              "default": "agent-first"},
+        "callback_max_attempts": _integer(1, 10, 3),
+        "timezone": _string(64, nullable=True, description=(
+            "IANA time zone of the queue's business day (today's figures); default: its "
+            "hours' zone, else UTC.")),
+    }
+    board = {"type": "object", "properties": {
+        "queue_id": {"type": "string"}, "name": {"type": "string"},
+        "as_of": {"type": "string", "format": "date-time"},
+        "callers_waiting": {"type": "integer"}, "callers_being_connected": {"type": "integer"},
+        "callbacks_waiting": {"type": "integer"},
+        "oldest_wait_seconds": {"type": "integer", "nullable": True},
+        "agents_by_state": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "agents": {"type": "array", "items": {"type": "object"}},
+        "offered_today": {"type": "integer"}, "answered_today": {"type": "integer"},
+        "abandoned_today": {"type": "integer"},
+        "service_level_today": {"type": "number", "nullable": True},
+        "abandon_rate_today": {"type": "number", "nullable": True},
+        "average_speed_of_answer_today": {"type": "number", "nullable": True},
+    }}
+    missed_call = {"type": "object", "properties": {
+        "hotline": {"type": "string"}, "caller": {"type": "string"},
+        "status": {"type": "string"}, "count": {"type": "integer"},
+        "first_at": timestamp, "last_at": timestamp,
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "call_sids": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+        "follow_up": {"type": "object"}, "path": {"type": "string"},
+    }}
+    form = {key: _string(4096, nullable=True) for key in sorted(web.FIELDS)}
+    form["name"] = _string(web.MAX_NAME, nullable=True)
+    form["topic"] = _string(web.MAX_TOPIC, nullable=True)
+    form["language"] = _string(16, nullable=True, description=", ".join(web.LANGUAGES))
+    form["preferred_time"] = _string(64, nullable=True,
+                                     description="`asap`, or ISO 8601 inside the queue's hours")
+    callback = {"type": "object", "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string", "enum": list(callbacks_model.STATUSES)},
+        "kind": {"type": "string", "enum": list(callbacks_model.KINDS)},
+        "queue": {"type": "string"}, "topic": {"type": "string", "nullable": True},
+        "language": {"type": "string", "nullable": True},
+        "phone": {"type": "string", "description": "Masked."},
+        "requested_at": {"type": "string", "format": "date-time"},
+        "position": {"type": "integer", "nullable": True},
+        "estimated_wait_seconds": {"type": "integer", "nullable": True},
+        "scheduled_for": timestamp,
+        "status_url": {"type": "string"}, "cancel_url": {"type": "string"},
+        "attempts": {"type": "integer"},
+        "history": {"type": "array", "items": {"type": "object"}},
+    }}
+    return {
+        "Error": {"type": "object", "required": ["error"], "properties": {
+            "error": {"type": "string"}, "field": {"type": "string"}}},
+        "CallbackError": {"type": "object", "required": ["error"], "properties": {
+            "error": {"type": "string"}, "field": {"type": "string"},
+            "message": {"type": "string"}, "id": {"type": "string"},
+            "status": {"type": "string"}, "scope": {"type": "string"},
+            "status_url": {"type": "string"}, "cancel_url": {"type": "string"}}},
+        "AgentInput": _object(agent, ("name", "endpoint"), description=(
+            "Unknown fields are refused; the live-state fields GET returns are ignored, so "
+            "GET -> edit -> PUT works. `agent_id` is required on POST and must match the URL "
+            "on PUT.")),
+        "Agent": {"type": "object", "properties": agent},
+        "AgentStateChange": _object({
+            "state": {"type": "string", "enum": [s.value for s in admin.HAND_STATES],
+                      "description": "Other states follow the call (400)."},
+            "reason": _text(200),
+        }, ("state",)),
+        "Transfer": _object({
+            "to": {"type": "string", "enum": list(admin.TRANSFER_KINDS)},
+            "target": _text(200, "A queue id, an agent id or an E.164 number."),
+            "mode": {"type": "string", "enum": list(admin.TRANSFER_MODES), "default": "cold"},
+        }, ("to", "target")),
+        "QueueInput": _object(queue, ("name",), description=(
+            "Unknown fields are refused. `queue_id` is required on POST and must match the URL "
+            "on PUT.")),
+        "Queue": {"type": "object", "properties": queue},
+        "Board": board,
+        "Ticket": {"type": "object", "properties": {
+            "ticket_id": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "from": {"type": "string"}, "to": {"type": "string"},
+            "body": {"type": "string", "nullable": True},
+            "media_urls": {"type": "array", "items": {"type": "string"}},
+            "language": {"type": "string", "nullable": True},
+            "message_sid": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"}, "closed_at": timestamp}},
+        "MissedCall": missed_call,
+        "Resolve": _object({"by": _string(500, nullable=True),
+                            "note": _string(500, nullable=True)}),
+        "CallbackForm": _object(form, description=(
+            "`phone` is required, and `queue` or `topic`. At most 4096 bytes (400 "
+            "`too_large`).")),
+        "Callback": callback,
+    }
+
+
+def _limit(high: int, default: int = 50) -> dict:
+    return _query("limit", _integer(1, high, default), f"At most this many (1 to {high}).")
+
+
+BEFORE = {"name": "before", "in": "query", "required": False,
+          "schema": {"type": "string", "format": "date-time"},
+          "description": "ISO 8601 with its offset: the page before this instant (the cursor)."}
+
+
+def _routing_paths() -> dict:
+    agent, queue = [_param("agent_id")], [_param("queue_id")]
+    written = _errors(400, 409, 413, 415)
+
+    def op(summary, responses, **kwargs):
+        tag = kwargs.pop("tag", "agents")
+        return _admin(summary, responses, tag=tag, **kwargs)
+
+    agent_json = _json("The agent", _ref("Agent"))
+    queue_json = _json("The queue", _ref("Queue"))
+    return {
+        "/agents": {
+            "post": op("Create an agent", {"201": agent_json, **written},
+                       body=_body(_ref("AgentInput"))),
+            "get": op("All agents", {"200": _json("Agents", {"type": "object", "properties": {
+                "agents": {"type": "array", "items": _ref("Agent")}}})}),
+        },
+        "/agents/{agent_id}": {
+            "get": op("One agent", {"200": agent_json, **_errors(404)}, parameters=agent),
+            "put": op("Replace an agent's profile", {"200": agent_json, **_errors(404),
+                                                    **written},
+                      parameters=agent, body=_body(_ref("AgentInput"))),
+        },
+        "/agents/{agent_id}/state": {
+            "post": op("Set available, away or offline", {
+                "200": agent_json, **_errors(404), **written},
+                parameters=agent, body=_body(_ref("AgentStateChange")),
+                description="409 while the agent is being connected to a caller."),
+        },
+        "/agents/{agent_id}/transfer": {
+            "post": op("Transfer the agent's caller (cold or warm)", {
+                "200": _json("What was done", {"type": "object", "properties": {
+                    "call_sid": {"type": "string"}, "to": {"type": "string"},
+                    "target": {"type": "string"}, "mode": {"type": "string"},
+                    "consult": {"type": "string"}}}),
+                **_errors(404), **written},
+                parameters=agent, body=_body(_ref("Transfer")),
+                description="409 when the agent is on no call or the target cannot take it."),
+        },
+        "/agents/{agent_id}/transfer/{step}": {
+            "post": op("Complete or cancel a warm transfer", {
+                "200": _json("What was done", {"type": "object"}), **_errors(404, 409)},
+                parameters=[*agent, {"name": "step", "in": "path", "required": True,
+                                     "schema": {"type": "string",
+                                                "enum": ["complete", "cancel"]}}]),
+        },
+        "/agents/{agent_id}/history": {
+            "get": op("The agent's state changes, newest first", {
+                "200": _json("History", {"type": "object", "properties": {
+                    "agent_id": {"type": "string"},
+                    "events": {"type": "array", "items": {"type": "object", "properties": {
+                        "at": {"type": "string"}, "state": {"type": "string"},
+                        "previous": {"type": "string", "nullable": True},
+                        "reason": {"type": "string", "nullable": True},
+                        "call_sid": {"type": "string", "nullable": True}}}}}}),
+                **_errors(400, 404)},
+                parameters=[*agent, _limit(500)]),
+        },
+        "/agents/{agent_id}/context": {
+            "get": op("The screen pop of the agent's current call", {
+                "200": _json("Caller, customer, IVR path, inputs (redacted), wait, previous "
+                             "contacts, transfers", {"type": "object"}),
+                **_errors(404)}, parameters=agent,
+                description="404 also when the agent has no current call."),
+        },
+        "/queues": {
+            "post": op("Create a queue", {"201": queue_json, **written},
+                       body=_body(_ref("QueueInput")), tag="queues"),
+            "get": op("All queues", {"200": _json("Queues", {"type": "object", "properties": {
+                "queues": {"type": "array", "items": _ref("Queue")}}})}, tag="queues"),
+        },
+        "/queues/{queue_id}": {
+            "get": op("One queue", {"200": queue_json, **_errors(404)}, parameters=queue,
+                      tag="queues"),
+            "put": op("Replace a queue's configuration", {
+                "200": queue_json, **_errors(400, 404, 413, 415)},
+                parameters=queue, body=_body(_ref("QueueInput")), tag="queues"),
+        },
+        "/queues/{queue_id}/board": {
+            "get": op("One queue's real-time board", {
+                "200": _json("The board", _ref("Board")), **_errors(404)},
+                parameters=queue, tag="queues"),
+        },
+        "/board": {
+            "get": op("Every queue's board", {"200": _json("Boards", {
+                "type": "object", "properties": {
+                    "as_of": {"type": "string", "format": "date-time"},
+                    "queues": {"type": "array", "items": _ref("Board")}}})}, tag="queues"),
+        },
+    }
+
+
+def _ticket_paths() -> dict:
+    from chalicelib.messaging.tickets import MAX_LIMIT
+    from chalicelib.store.tickets import STATUSES
+
+    ticket = [_param("ticket_id")]
+    ticket_json = _json("The ticket", _ref("Ticket"))
+    return {
+        "/tickets": {"get": _admin("Tickets, newest first", {
+            "200": _json("A page", {"type": "object", "properties": {
+                "tickets": {"type": "array", "items": _ref("Ticket")},
+                "next_before": {"type": "string", "nullable": True,
+                                "description": "`before` of the next page; null at the end"}}}),
+            **_errors(400)},
+            parameters=[_query("status", {"type": "string", "enum": list(STATUSES),
+                                          "default": "open"}, "Which tickets."),
+                        _limit(MAX_LIMIT), BEFORE], tag="tickets")},
+        "/tickets/{ticket_id}": {"get": _admin("One ticket", {"200": ticket_json,
+                                                              **_errors(404)},
+                                               parameters=ticket, tag="tickets")},
+        "/tickets/{ticket_id}/close": {"post": _admin(
+            "Close a ticket (closing a closed one changes nothing)",
+            {"200": ticket_json, **_errors(404)}, parameters=ticket, tag="tickets")},
+    }
+
+
+def _missed_paths() -> dict:
+    from chalicelib.api_input import NUMBER_PATTERN
+    from chalicelib.callbacks.missed import MAX_LIST
+    from chalicelib.store.missed import STATUS_FILTERS
+
+    numbers = [_param("hotline"), _param("number")]
+    return {
+        "/missed-calls": {"get": _admin("A hotline's missed calls, newest miss first", {
+            "200": _json("Missed calls", {"type": "object", "properties": {
+                "hotline": {"type": "string"}, "status": {"type": "string", "nullable": True},
+                "missed_calls": {"type": "array", "items": _ref("MissedCall")}}}),
+            **_errors(400)},
+            parameters=[
+                _query("hotline", _string(18, pattern=_pattern(NUMBER_PATTERN)),
+                       "The hotline's number (digits; `+` may be sent encoded).", True),
+                _query("status", {"type": "string", "enum": list(STATUS_FILTERS)},
+                       "`unresolved` is open or followed up."),
+                _limit(MAX_LIST), BEFORE], tag="missed-calls")},
+        "/missed-calls/{hotline}/{number}": {"get": _admin(
+            "One number's open record and its resolved history", {
+                "200": _json("The number's missed calls", {"type": "object", "properties": {
+                    "hotline": {"type": "string"}, "caller": {"type": "string"},
+                    "open": {"allOf": [_ref("MissedCall")], "nullable": True},
+                    "resolved": {"type": "array", "items": _ref("MissedCall")}}}),
+                **_errors(404)}, parameters=numbers, tag="missed-calls")},
+        "/missed-calls/{hotline}/{number}/resolve": {"post": _admin(
+            "Resolve the open record", {
+                "200": _json("The resolved record", _ref("MissedCall")),
+                **_errors(400, 404, 409, 413, 415)},
+            parameters=numbers, body=_body(_ref("Resolve"), required=False),
+            description="The body is optional. 409 when concurrent updates keep winning.",
+            tag="missed-calls")},
+    }
+
+
+def _callback_paths() -> dict:
+    from chalicelib.callbacks.routes import _PARAM
+
+    callback = [_param("callback_id"), _param("origin")]
+    status = _json("The request: status, place in line, history", _ref("Callback"))
+    errors = {"403": {"$ref": "#/components/responses/OriginRefused"}}
+    preflight = {"204": {"description": "CORS preflight answered for an allowed origin"},
+                 **errors}
+    return {
+        "/callbacks": {
+            "post": _public("Ask to be called back", {
+                "202": _json("Accepted: scheduled or queued", _ref("Callback")),
+                "400": {"$ref": "#/components/responses/CallbackError"},
+                **errors,
+                "409": _json("One open request per number and queue (`already_requested`, "
+                             "with `id` and `status_url`), or the number is waiting on a call "
+                             "(`already_in_line`).", _ref("CallbackError")),
+                "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+                "429": {"description": "Too many requests from this client or for this "
+                                       "number", "headers": {"Retry-After": {
+                                           "schema": {"type": "integer"},
+                                           "description": "Seconds"}},
+                        "content": {"application/json": {"schema": _ref("CallbackError")}}},
+            }, parameters=[_param("origin")], body=_body(_ref("CallbackForm"), required=False,
+                                                           form=True)),
+            "options": _public("CORS preflight", preflight, parameters=[_param("origin")]),
+        },
+        "/callbacks/{callback_id}": {
+            "get": _public("A request's status", {
+                "200": {"description": "JSON, or with `Accept: text/html` the status page "
+                                       "with a cancel button",
+                        "content": {"application/json": {"schema": _ref("Callback")},
+                                    "text/html": {"schema": {"type": "string"}}}},
+                **errors, "404": {"$ref": "#/components/responses/CallbackNotFound"}},
+                parameters=callback),
+            "delete": _public("Cancel a request (again: still 200)", {
+                "200": status, **errors,
+                "404": {"$ref": "#/components/responses/CallbackNotFound"},
+                "409": _json("Too late: connected, completed or failed (`not_cancellable`)",
+                             _ref("CallbackError"))}, parameters=callback),
+            "options": _public("CORS preflight", preflight, parameters=callback),
+        },
+        "/callbacks/widget.js": {"get": _public("The embeddable widget", {
+            "200": {"description": "JavaScript",
+                    "content": {"application/javascript": {"schema": {"type": "string"}}}}})},
+        "/callbacks/widget": {"get": _public("A preview page embedding the widget", {
+            "200": {"description": "HTML", "content": {"text/html": {"schema": {
+                "type": "string"}}}}},
+            parameters=[_query(name, {"type": "string", "pattern": _pattern(regex.pattern)},
+                               "Becomes the widget's attribute when well formed.")
+                        for name, regex in _PARAM.items()])},
+    }
