@@ -109,23 +109,10 @@ def _errors(*codes: int) -> dict:
     return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
 
 
-def _admin(summary: str, responses: dict, *, parameters: list | None = None,
-           body: dict | None = None, description: str | None = None, tag: str) -> dict:
-    """An admin operation: API key in AWS, 403 without it there."""
-    operation: dict = {"tags": [tag], "summary": summary, "security": [{"apiKey": []}]}
-    if description:
-        operation["description"] = description
-    if parameters:
-        operation["parameters"] = parameters
-    if body:
-        operation["requestBody"] = body
-    operation["responses"] = {**responses, **_errors(403)}
-    return operation
-
-
-def _public(summary: str, responses: dict, *, parameters: list | None = None,
-            body: dict | None = None, description: str | None = None) -> dict:
-    operation: dict = {"tags": ["callbacks"], "summary": summary, "security": []}
+def _operation(tag: str, summary: str, security: list, responses: dict, *,
+               parameters: list | None = None, body: dict | None = None,
+               description: str | None = None) -> dict:
+    operation: dict = {"tags": [tag], "summary": summary, "security": security}
     if description:
         operation["description"] = description
     if parameters:
@@ -134,6 +121,16 @@ def _public(summary: str, responses: dict, *, parameters: list | None = None,
         operation["requestBody"] = body
     operation["responses"] = responses
     return operation
+
+
+def _admin(summary: str, responses: dict, *, tag: str, **details) -> dict:
+    """An admin operation: API key in AWS, 403 without it there."""
+    return _operation(tag, summary, [{"apiKey": []}], {**responses, **_errors(403)}, **details)
+
+
+def _public(summary: str, responses: dict, **details) -> dict:
+    """A public callback operation: no key (the callback id is the only key to a request)."""
+    return _operation("callbacks", summary, [], responses, **details)
 
 
 # ---- the document ---------------------------------------------------------------------------

@@ -4,13 +4,14 @@ data, and the local carrier placing signed calls into the app and serving Twilio
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
 
-from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN, Clock
+from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN, Clock, FakeTwilio
 
 # Monday 23 Nov 2026, 10:00 in New York: the demo's agents are open.
 OPEN_HOURS = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -54,6 +55,37 @@ def client(app_module, demo, clock):
     set_voice_service(VoiceService(get_settings(), clock=clock))
     with Client(app_module.app) as test_client:
         yield test_client
+    set_voice_service(None)
+
+
+@dataclass
+class TwilioEdge:
+    """The app, with Twilio's REST edge faked: ``twilio`` records the calls, redirects and
+    hang-ups we would send and answers the Calls resource; ``clock`` governs the IVR and routing
+    alike. DynamoDB stays real."""
+
+    client: Client
+    twilio: FakeTwilio
+    routing: object  # chalicelib.routing.service.RoutingService
+    voice: object  # chalicelib.ivr.service.VoiceService
+    clock: Clock
+
+
+@pytest.fixture
+def edge(client, clock):
+    from chalicelib.ivr.routes import set_voice_service
+    from chalicelib.ivr.service import VoiceService
+    from chalicelib.routing.routes import set_routing_service
+    from chalicelib.routing.service import RoutingService
+    from chalicelib.settings import get_settings
+
+    twilio = FakeTwilio()
+    routing = RoutingService(get_settings(), clock=clock, connector=twilio)
+    voice = VoiceService(get_settings(), clock=clock, routing=routing)
+    set_routing_service(routing)
+    set_voice_service(voice)
+    yield TwilioEdge(client, twilio, routing, voice, clock)
+    set_routing_service(None)
     set_voice_service(None)
 
 

@@ -7,28 +7,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from chalicelib.ivr.routes import set_voice_service
-from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.model import Agent, AgentState, Endpoint, language_for
-from chalicelib.routing.routes import set_routing_service
-from chalicelib.routing.service import RoutingService
-from chalicelib.settings import get_settings
 from chalicelib.store import routing
 from tests.integration.conftest import OPEN_HOURS, signed_post
-from tests.support import PUBLIC_BASE_URL, Clock, FakeTwilio
+from tests.support import PUBLIC_BASE_URL
 
 HOTLINE = "+14155550100"
-
-
-@pytest.fixture
-def edge(client):
-    edge = FakeTwilio()
-    service = RoutingService(get_settings(), clock=Clock(OPEN_HOURS), connector=edge)
-    set_routing_service(service)
-    set_voice_service(VoiceService(get_settings(), clock=Clock(OPEN_HOURS), routing=service))
-    yield client, edge
-    set_routing_service(None)
-    set_voice_service(None)
 
 
 def hook(client, path, sid, **params):
@@ -44,7 +28,7 @@ def hook(client, path, sid, **params):
 ])
 def test_a_chinese_callers_whisper_is_in_a_language_the_agent_speaks(edge, agent_id,
                                                                         whisper_language, words):
-    client, twilio = edge
+    client, twilio = edge.client, edge.twilio
     agent = routing.get_agent(agent_id)
     agent.state, agent.state_since = AgentState.AVAILABLE, OPEN_HOURS
     routing.change_agent_state(agent, AgentState.OFFLINE, OPEN_HOURS)

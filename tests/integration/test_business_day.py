@@ -10,15 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.ivr.routes import set_voice_service
-from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.model import AgentState, QueueConfig
-from chalicelib.routing.routes import set_routing_service
-from chalicelib.routing.service import RoutingService
-from chalicelib.settings import get_settings
 from chalicelib.store import routing
 from tests.integration.conftest import signed_post
-from tests.support import PUBLIC_BASE_URL, Clock, FakeTwilio
+from tests.support import PUBLIC_BASE_URL
 
 HOTLINE = "+14155550100"
 # 23:30 on Monday 23 November in New York; already Tuesday 04:30 in UTC
@@ -26,17 +21,11 @@ LATE_EVENING = datetime(2026, 11, 24, 4, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def support(client, carrier):
-    clock = Clock(LATE_EVENING)
-    edge = FakeTwilio()
-    service = RoutingService(get_settings(), clock=clock, connector=edge)
-    set_routing_service(service)
-    set_voice_service(VoiceService(get_settings(), clock=clock, routing=service))
+def support(edge, carrier):
+    edge.clock.now = LATE_EVENING
     routing.save_queue(QueueConfig("support", "Support", timezone="America/New_York"),
                        LATE_EVENING)
-    yield client, edge, clock
-    set_routing_service(None)
-    set_voice_service(None)
+    return edge.client, edge.twilio, edge.clock
 
 
 def hook(client, path, sid, **params):

@@ -20,16 +20,11 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.ivr.routes import set_voice_service
-from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.model import AgentState, QueueConfig
-from chalicelib.routing.routes import set_routing_service
-from chalicelib.routing.service import RoutingService
 from chalicelib.settings import get_settings
 from chalicelib.store import calls, directory, flows, routing
 from chalicelib.store.models import bind_models
 from tests.integration.conftest import OPEN_HOURS, signed_post
-from tests.support import Clock, FakeTwilio
 
 HOTLINE = "+14155550100"
 QUEUE = "support"
@@ -41,19 +36,11 @@ def new_caller() -> str:
 
 
 @pytest.fixture
-def world(client, carrier):
+def world(edge, carrier):
     """The demo's support queue (callers wait when nobody is free), a settable clock and a fake
     Twilio edge for calls (texts reach the carrier emulator)."""
-    clock = Clock(OPEN_HOURS)
-    edge = FakeTwilio()
-    service = RoutingService(get_settings(), clock=clock, connector=edge)
-    set_routing_service(service)
-    voice = VoiceService(get_settings(), clock=clock, routing=service)
-    set_voice_service(voice)
     routing.save_queue(QueueConfig(QUEUE, "Support", join_empty="wait"), OPEN_HOURS)
-    yield client, edge, service, voice, clock
-    set_routing_service(None)
-    set_voice_service(None)
+    return edge.client, edge.twilio, edge.routing, edge.voice, edge.clock
 
 
 def post(client, path: str, sid: str, caller: str, **params):

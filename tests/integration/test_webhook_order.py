@@ -16,16 +16,11 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.callbacks.requests import request_callback
-from chalicelib.ivr.routes import set_voice_service
-from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.model import AgentState, QueueConfig
-from chalicelib.routing.routes import set_routing_service
-from chalicelib.routing.service import RoutingService
-from chalicelib.settings import get_settings
 from chalicelib.store import callbacks, calls, missed, routing
 from chalicelib.store.models import AgentItem, QueueItem
 from tests.integration.conftest import OPEN_HOURS, signed_post
-from tests.support import PUBLIC_BASE_URL, Clock, FakeTwilio
+from tests.support import PUBLIC_BASE_URL
 
 HOTLINE = "+14155550100"
 QUEUE = "support"
@@ -34,18 +29,11 @@ STEPS_TO_QUEUE = [("/twilio/voice/step/1/choose_language", "1"),
 
 
 @pytest.fixture
-def line(client, carrier):
+def line(edge, carrier):
     """The demo's support queue, its agents logged out, a settable clock, a fake Twilio edge for
     calls (texts reach the carrier emulator)."""
-    clock = Clock(OPEN_HOURS)
-    edge = FakeTwilio()
-    service = RoutingService(get_settings(), clock=clock, connector=edge)
-    set_routing_service(service)
-    set_voice_service(VoiceService(get_settings(), clock=clock, routing=service))
     routing.save_queue(QueueConfig(QUEUE, "Support", join_empty="wait"), OPEN_HOURS)
-    yield client, edge, service, clock
-    set_routing_service(None)
-    set_voice_service(None)
+    return edge.client, edge.twilio, edge.routing, edge.clock
 
 
 def new_caller() -> str:
