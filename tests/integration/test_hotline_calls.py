@@ -43,7 +43,7 @@ def test_english_billing_self_service_reads_the_balance_and_texts_it(carrier):
     # And the call record keeps the path and the inputs, with the PIN redacted
     record = record_of(t)
     assert record.flow_id == "billing"
-    assert record.path[:3] == ["choose_language", "vip_check", "main_menu"]
+    assert record.path[:4] == ["known_language", "choose_language", "vip_check", "main_menu"]
     assert "check_pin" in record.path and "send_balance" in record.path
     assert record.inputs["pin"] == "[redacted]"
     assert record.inputs["account_number"] == ACCOUNT
@@ -314,3 +314,12 @@ def test_a_new_flow_version_reaches_new_calls_while_calls_in_progress_keep_their
         original, _ = load_flows(src)
         flows.publish(original["main"], published_by="test-restore")
         flows.clear_cache()
+
+
+def test_a_known_customer_is_greeted_in_their_own_language_without_the_language_menu(carrier):
+    # Grace (+14155550122) is a demo customer whose language is Chinese
+    t = carrier.place_inbound_call(HOTLINE, "+14155550122", ["2", "record:4"])
+    assert_clean(t)
+    assert t.said[0].startswith("账单查询请按1"), t.said[:2]  # the main menu, in Mandarin
+    assert "For English, press 1" not in " ".join(t.said)
+    assert record_of(t).language == "zh-CN"
