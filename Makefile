@@ -31,10 +31,13 @@ run: $(VENV_STAMP) $(NODE_STAMP) bundle
 browser:
 	bash infra/local/install-browser.sh
 
-## The test suite, in a new random order each run (the seed is printed first); it starts its own
-## DynamoDB Local on a free port (exit 5, no tests, is a pass).
+## The test suite, in a new random order each run (the seed is printed first: SEED=N replays
+## it); it starts its own DynamoDB Local on a free port (exit 5, no tests, is a pass).
 test: $(VENV_STAMP) $(NODE_STAMP) bundle browser
-	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+	seed=$${SEED:-$$(( (RANDOM << 15) | RANDOM ))}; \
+	echo "test order: SEED=$$seed$${SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS:+, clock +$$SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS days}"; \
+	$(PY) -m pytest -q -p randomly --randomly-seed=$$seed $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 ## The suite again with the wall clock a year ahead: no test may depend on today's date.
 test-future: export SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS = 365

@@ -75,7 +75,7 @@ class TwilioConnector:
 
     def _update(self, call_sid: str, **changes) -> None:
         """Move a live call; ``CallGone`` when Twilio says it is over."""
-        from chalicelib.telephony.rest import CallGone, call_gone, twilio_client
+        from chalicelib.telephony.rest import call_gone, twilio_client
 
         try:
             twilio_client(self.settings).calls(call_sid).update(**changes)
