@@ -185,10 +185,7 @@ class VoiceService:
         if record is None:
             raise LookupError(f"no call record for {req.call_sid}")
         if calls.is_over(record):
-            # Its final status was handled first (Twilio reorders webhooks): the flow must not
-            # go on, least of all into a queue's line for a call nobody is on.
-            log.info("call %s is over; step %s/%s not run", req.call_sid, step, node)
-            return twiml.hangup()
+            return self._after_the_end(record, req, node)
         if record.step != step or record.node != node:
             return self._replay(record, req, step)
         queue_result = req.params.get("QueueResult")
@@ -227,6 +224,23 @@ class VoiceService:
         self._act(result.effects, record, flow)
         self._join_queue(result, record, state, req, queues)
         return body
+
+    def _after_the_end(self, record, req: VoiceRequest, node: str) -> str:
+        """A step request that arrives after the call's final status (Twilio reorders them):
+        the flow does not go on (no line entry for a call nobody is on, no text built from the
+        variables the final status dropped), but a recording it carries is kept: a caller who
+        hangs up to end their message must not lose it."""
+        log.info("call %s is over; step at %s not run", req.call_sid, node)
+        recording_sid = req.params.get("RecordingSid", "")
+        duration = _int(req.params.get("RecordingDuration"), 0)
+        if recording_sid.startswith("RE") and duration > 0:
+            voicemails.save_recording(
+                recording_sid=recording_sid, call_sid=record.call_sid, hotline=record.hotline,
+                caller=record.caller, recording_url=req.params.get("RecordingUrl", ""),
+                duration=duration, language=record.language, node=node, now=self.clock(),
+                retention_days=self.settings.call_retention_days)
+            self._missed_call(record, "voicemail", record.language)
+        return twiml.hangup()
 
     def hold(self, req: VoiceRequest, node: str) -> str:
         """What a queued caller hears while waiting (Twilio loops this document)."""

@@ -95,6 +95,23 @@ def test_a_call_whose_final_status_came_first_is_not_put_in_line(line):
     assert day() is None or int(day().offered) == 0
 
 
+def test_a_voicemail_whose_recording_action_comes_after_the_final_status_is_kept(line):
+    from chalicelib.store.models import Voicemail
+
+    client, edge, service, clock = line
+    caller = new_caller()
+    sid, _ = to_queue(client, caller, STEPS_TO_QUEUE[:1])
+    hook(client, "/twilio/voice/step/2/main_menu", sid, caller, Digits="3")  # voicemail
+    final_status(client, sid, caller)  # the caller hung up to end the message
+    recording = "RE" + uuid.uuid4().hex
+    twiml = hook(client, "/twilio/voice/step/3/leave_voicemail", sid, caller,
+                 RecordingSid=recording, RecordingUrl="https://api.twilio.test/r",
+                 RecordingDuration="7")
+    assert twiml.find("Hangup") is not None
+    assert Voicemail.get(recording).duration == 7
+    assert missed.get_open(HOTLINE, caller)["reasons"] == ["voicemail"]
+
+
 def test_a_join_racing_the_final_status_leaves_no_entry(line):
     client, edge, service, clock = line
     caller = new_caller()
