@@ -34,8 +34,9 @@ browser:
 ## The test suite, in a new random order each run (the seed is printed first: SEED=N replays
 ## it); it starts its own DynamoDB Local on a free port (exit 5, no tests, is a pass).
 test: $(VENV_STAMP) $(NODE_STAMP) bundle browser
-	seed=$${SEED:-$$(( (RANDOM << 15) | RANDOM ))}; \
+	@seed=$${SEED:-$$(( (RANDOM << 15) | RANDOM ))}; \
 	echo "test order: SEED=$$seed$${SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS:+, clock +$$SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS days}"; \
+	echo "$(PY) -m pytest -q -p randomly --randomly-seed=$$seed $(PYTEST_ARGS)"; \
 	$(PY) -m pytest -q -p randomly --randomly-seed=$$seed $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
