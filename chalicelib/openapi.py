@@ -248,8 +248,9 @@ def _schemas() -> dict:
         "queues": {"type": "object", "additionalProperties": _integer(1, 99),
                    "description": "Queue id -> tier (1 = first); every queue must exist."},
         "languages": {"type": "array",
-                      "items": _string(64, pattern=_pattern(admin._LANGUAGE.pattern))},
-        "regions": {"type": "array", "items": _string(15, pattern=_pattern(admin._REGION.pattern)),
+                      "items": _string(64, pattern=_pattern(admin.LANGUAGE_TAG.pattern))},
+        "regions": {"type": "array",
+                    "items": _string(15, pattern=_pattern(admin.CALLER_REGION.pattern)),
                     "description": "ISO countries or dialling prefixes the agent prefers."},
         "wrap_up_seconds": _integer(0, 3600, 30),
         "mobile": {"type": "string", "nullable": True, "pattern": r"^\+[1-9][0-9]{1,14}$",
@@ -555,7 +556,7 @@ def _missed_paths() -> dict:
 
 
 def _callback_paths() -> dict:
-    from chalicelib.callbacks.routes import _PARAM
+    from chalicelib.callbacks.routes import PREVIEW_PARAMS
 
     callback = [_param("callback_id"), _param("origin")]
     status = _json("The request: status, place in line, history", _ref("Callback"))
@@ -604,5 +605,5 @@ def _callback_paths() -> dict:
                 "type": "string"}}}}},
             parameters=[_query(name, {"type": "string", "pattern": _pattern(regex.pattern)},
                                "Becomes the widget's attribute when well formed.")
-                        for name, regex in _PARAM.items()])},
+                        for name, regex in PREVIEW_PARAMS.items()])},
     }

@@ -28,7 +28,7 @@ callbacks_api = Blueprint(__name__)
 FORM_OR_JSON = ["application/json", "application/x-www-form-urlencoded"]
 WIDGET_DIR = Path(__file__).parent / "widget"
 CORS_METHODS = "GET, POST, DELETE, OPTIONS"
-_PARAM = {
+PREVIEW_PARAMS = {
     "queue": re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"),
     "language": re.compile(r"en-US|zh-CN"),
     "hotline": re.compile(r"\+?[0-9]{3,15}"),
@@ -134,7 +134,7 @@ def callbacks_preflight():
 @callbacks_api.route("/callbacks/{callback_id}", methods=["GET"])
 def get_callback(callback_id):
     accept = callbacks_api.current_request.headers.get("accept") or ""
-    if "text/html" in accept and _PARAM["id"].fullmatch(callback_id):
+    if "text/html" in accept and PREVIEW_PARAMS["id"].fullmatch(callback_id):
         return _page({"id": callback_id})  # the link in the text, opened in a browser
     return _answer(lambda web, settings: web.status(callback_id, _now(), settings))
 
@@ -169,7 +169,7 @@ def _page(params: dict) -> Response:
     from jinja2 import Environment
 
     attributes = {key: value for key, value in params.items()
-                  if key in _PARAM and _PARAM[key].fullmatch(value or "")}
+                  if key in PREVIEW_PARAMS and PREVIEW_PARAMS[key].fullmatch(value or "")}
     if not attributes.get("id") and not attributes.get("queue") and not attributes.get("topics"):
         attributes["queue"] = "support"
     html = Environment(autoescape=True).from_string(_file("preview.html")).render(

@@ -43,8 +43,8 @@ from chalicelib.store.calls import get_call
 log = logging.getLogger(__name__)
 
 _ID = re.compile(ID_PATTERN)  # the form the API's paths accept too (api_input.path_id)
-_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-_REGION = re.compile(r"[A-Z]{2}|\+[0-9]{1,14}")  # an ISO country, or a dialling prefix
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+CALLER_REGION = re.compile(r"[A-Z]{2}|\+[0-9]{1,14}")  # an ISO country, or a dialling prefix
 _CLIENT = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 
 AGENT_FIELDS = frozenset(
@@ -190,8 +190,8 @@ def _agent_from_body(body: dict, agent_id: str) -> Agent:
         endpoint=_endpoint(body.get("endpoint")),
         skills=_levels(body.get("skills"), "skills"),
         queues={q: _integer(tier, f"queues.{q}", 1, 99) for q, tier in sorted(queues.items())},
-        languages=_strings(body.get("languages"), "languages", _LANGUAGE),
-        regions=_strings(body.get("regions"), "regions", _REGION),
+        languages=_strings(body.get("languages"), "languages", LANGUAGE_TAG),
+        regions=_strings(body.get("regions"), "regions", CALLER_REGION),
         wrap_up_seconds=_integer(body.get("wrap_up_seconds", 30), "wrap_up_seconds", 0, 3600),
         mobile=_e164(body["mobile"], "mobile") if body.get("mobile") is not None else None,
     )
