@@ -117,6 +117,11 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
     except NumberRefused as exc:
         log.info("no callback for missed call from %s: %s", mask_number(number), exc.code)
         return None
+    from chalicelib.messaging.consent import may_contact
+
+    if not may_contact(number):  # it asked us not to: no automatic call, not even one queued
+        log.info("no callback for missed call from %s: opted out", mask_number(number))
+        return None
     from chalicelib.callbacks.requests import AlreadyInLine, request_callback
 
     customer = directory.get_customer(number) or {}

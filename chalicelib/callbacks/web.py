@@ -151,9 +151,9 @@ def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Set
     if language not in LANGUAGES:
         raise Invalid("language", "unsupported_language",
                       f"Choose one of: {', '.join(LANGUAGES)}.")
-    queue, topic = _queue(form, hotline)
-    if not form.get("phone"):
+    if not form.get("phone"):  # the one field every form needs: said first
         raise Invalid("phone", "missing", "Enter the number we should call.")
+    queue, topic = _queue(form, hotline)
     try:
         phone = normalise_number(form["phone"], hotline.default_region or "US",
                                  list(hotline.allowed_regions or []))
@@ -211,7 +211,7 @@ def _queue(form: dict, hotline):
     if not queue_id:
         if topic is None and topics:  # the form offers topics: the visitor has to pick one
             raise Invalid("topic", "missing",
-                          f"Choose a topic: {', '.join(sorted(topics))}.")
+                          f"Choose a topic ({', '.join(sorted(topics))}) or name a queue.")
         if topic is None:
             raise Invalid("queue", "missing", "Name the queue that should call back.")
         if topic not in topics:

@@ -1,9 +1,11 @@
 """Delivery status callbacks for the texts we send (``POST /twilio/sms/status``).
 
 Twilio posts each status change (queued, sending, sent, delivered / undelivered / failed) with the
-MessageSid, and an ErrorCode on failure. Callbacks may arrive late or out of order, and one may
-arrive for a message we do not know (another app on the same number, or a message older than its
-retention): that one is logged and acknowledged, because an error would only make Twilio retry.
+MessageSid, and an ErrorCode on failure. Callbacks may arrive late or out of order. Twilio sends
+them only to the status URL a message was sent with, ours, so one for a MessageSid we cannot find
+yet is one of our own texts whose sid is not recorded yet (the callback overtook ``mark_sent``,
+or the index has not caught up): the route answers 503 and Twilio retries it
+(``telephony.retries``) instead of the status being dropped.
 """
 
 from __future__ import annotations

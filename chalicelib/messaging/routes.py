@@ -69,10 +69,12 @@ def sms_status():
     from chalicelib.messaging.delivery import BadStatusCallback, record_delivery_status
 
     try:
-        record_delivery_status(parse_form(sms.current_request.raw_body))
+        outcome = record_delivery_status(parse_form(sms.current_request.raw_body))
     except (MalformedWebhook, BadStatusCallback) as exc:
         return error(400, str(exc))
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
         log.exception("sms delivery status not stored")
         return unavailable("sms status")
+    if outcome == "unknown-message":  # ours, not recorded yet: Twilio asks again shortly
+        return unavailable("sms status of a message not recorded yet")
     return xml(str(MessagingResponse()))

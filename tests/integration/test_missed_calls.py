@@ -89,6 +89,20 @@ def test_a_voicemail_becomes_a_missed_call_with_one_text_and_a_callback(carrier,
     assert record["follow_up"]["sms_sid"] == texts[0]["sid"]
 
 
+def test_a_number_that_opted_out_is_recorded_but_never_called_back_or_texted(carrier, hotline):
+    from chalicelib.store import optouts
+    from chalicelib.store.callbacks import lock_holder
+
+    line, caller = hotline(), new_number()
+    optouts.opt_out(caller, "opt out", OPEN_HOURS)
+    t = carrier.place_inbound_call(line, caller, ENGLISH_VOICEMAIL)
+    assert_clean(t)
+    record = store.get_open(line, caller)
+    assert record["count"] == 1 and record["follow_up"]["callback_id"] is None
+    assert lock_holder(QUEUE, caller) is None, "no automatic callback request at all"
+    assert texts_to(carrier, caller) == []
+
+
 def test_a_second_miss_within_the_window_merges_and_sends_no_second_text(carrier, clock,
                                                                           hotline):
     line, caller = hotline(window=24), new_number()

@@ -425,11 +425,21 @@ def test_a_late_status_never_undoes_a_later_one(client, carrier):
     assert (stored.status, stored.error_code) == ("undelivered", "30003")
 
 
-def test_an_unknown_message_is_acknowledged_and_logged(client, caplog):
-    stranger = sid()
+def test_a_status_that_overtakes_the_message_record_is_asked_for_again(client, caplog):
+    # Given a text being sent: claimed, but its sid not recorded yet when Twilio's first status
+    # callback arrives
+    key, message_sid = "test:" + uuid.uuid4().hex, sid()
+    messages.claim(key, to=number(), template="t", call_sid=None, now=OPEN_HOURS,
+                   retention_days=1)
     with caplog.at_level(logging.INFO, logger="chalicelib.messaging.delivery"):
-        assert status_callback(client, stranger, "delivered").status_code == 200
-    assert f"sms {stranger} status delivered not recorded: unknown-message" in caplog.text
+        early = status_callback(client, message_sid, "sent")
+    # Then it is not dropped: 503 asks Twilio to retry it
+    assert early.status_code == 503
+    assert f"sms {message_sid} status sent not recorded: unknown-message" in caplog.text
+    # and the retry, once the sid is recorded, is applied
+    messages.mark_sent(key, message_sid, "queued", "+14155550100")
+    assert status_callback(client, message_sid, "sent").status_code == 200
+    assert messages.get_message(key).status == "sent"
 
 
 def test_status_callbacks_must_be_signed_and_well_formed(client):

@@ -93,6 +93,8 @@ def text(args: argparse.Namespace) -> int:
             "to": args.to, "from": args.from_, "body": args.body}).json()
         status, body = answer["status"], answer["body"]
     except requests.ConnectionError:
+        if not app_answers(args):
+            return 2
         carrier = Carrier(app_url=args.app_url or "http://127.0.0.1:8000",
                           account_sid=os.environ.get("TWILIO_ACCOUNT_SID"),
                           auth_token=os.environ.get("TWILIO_AUTH_TOKEN"))
@@ -211,6 +213,8 @@ def show(event: dict[str, Any], verbose: bool = False) -> None:
 def call(args: argparse.Namespace) -> int:
     if not args.local and server_answers(args.emulator):
         return call_via_server(args)
+    if not app_answers(args):
+        return 2
     carrier = make_carrier(args)
     interactive = args.script is None
     options: dict[str, Any] = {}
@@ -237,6 +241,20 @@ def report(t: dict[str, Any], args: argparse.Namespace, printed: bool) -> int:
 
 
 # ---- through a running server -------------------------------------------------------------
+
+
+def app_answers(args: argparse.Namespace) -> bool:
+    """Does anything answer at the app's URL? If not, say so in a sentence, not a traceback."""
+    import requests
+
+    url = (args.app_url or "http://127.0.0.1:8000").rstrip("/")
+    try:
+        requests.get(url + "/", timeout=2)
+    except requests.RequestException:
+        print(f"nothing answers at {url}: is `make run` running? (or pass --app-url)",
+              file=sys.stderr)
+        return False
+    return True
 
 
 def server_answers(base: str) -> bool:
