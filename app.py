@@ -7,15 +7,15 @@ from chalice import Chalice, Rate
 from chalicelib.callbacks.missed_api import missed_api
 from chalicelib.callbacks.routes import callbacks_api
 from chalicelib.callbacks.voice_routes import callback_voice
-from chalicelib.ivr.routes import voice, voice_service
+from chalicelib.ivr.routes import voice
 from chalicelib.messaging.api import messaging_api
 from chalicelib.messaging.routes import sms
 from chalicelib.openapi import openapi_api
 from chalicelib.routing.api import routing_api
-from chalicelib.routing.routes import routing_service
 from chalicelib.routing.voice_routes import agent_voice
 from chalicelib.settings import get_settings
 from chalicelib.telephony.webhooks import twilio_signature_guard
+from chalicelib.wiring import root
 
 app = Chalice(app_name="switchboard")
 app.log.setLevel(logging.INFO)
@@ -41,16 +41,16 @@ def health():
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def reconcile_calls(event):
     """Ask Twilio how calls open too long really stand (their final status may be lost)."""
-    return voice_service().reconcile_calls()
+    return root().voice.reconcile_calls()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep_queues(event):
     """End finished wrap-ups, expire lost reservations, then dispatch every queue."""
-    return routing_service().sweep()
+    return root().routing.sweep()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def dispatch_callbacks(event):
     """Move due callback requests into their queues' lines (within calling hours), then dial."""
-    return routing_service().callbacks.tick()
+    return root().callbacks.tick()

@@ -14,6 +14,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
 from chalicelib.api_input import path_id
+from chalicelib.wiring import root
 
 missed_api = Blueprint(__name__)
 
@@ -30,9 +31,7 @@ def _numbers(hotline: str, number: str) -> tuple[str, str]:
 
 
 def _now():
-    from chalicelib.routing.routes import routing_service
-
-    return routing_service().clock()
+    return root().now()
 
 
 @missed_api.route("/missed-calls", methods=["GET"], api_key_required=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from chalice import Blueprint, Response
 
 from chalicelib.settings import get_settings
+from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
 callbacks_api = Blueprint(__name__)
@@ -38,9 +39,7 @@ PREVIEW_PARAMS = {
 
 
 def _now():
-    from chalicelib.routing.routes import routing_service
-
-    return routing_service().clock()
+    return root().now()
 
 
 def _json(status: int, body: dict, origin: str | None, headers: dict | None = None) -> Response:
@@ -119,9 +118,7 @@ def _dispatch_now(queue_id: str) -> None:
     """A routing round right away: a free agent calls the visitor back without waiting for the
     every-minute job. Best effort; the job dials the request anyway."""
     try:
-        from chalicelib.routing.routes import routing_service
-
-        routing_service().dispatch(queue_id)
+        root().routing.dispatch(queue_id)
     except Exception:  # noqa: BLE001 - the request is stored; the job will dial it
         log.exception("immediate dispatch of queue %s failed", queue_id)
 

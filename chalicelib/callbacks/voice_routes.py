@@ -15,10 +15,10 @@ import logging
 from chalice import Blueprint
 
 from chalicelib.logs import ref
-from chalicelib.routing.routes import routing_service
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
 from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
 callback_voice = Blueprint(__name__)
@@ -39,7 +39,7 @@ def callback_call(callback_id, step):
         return error(400, str(exc))
     if step not in TWIML_STEPS and step not in STATUS_STEPS and step != "left":
         return error(404, f"no callback step '{step}'")
-    dispatcher = routing_service().callbacks
+    dispatcher = root().callbacks
     try:
         if step in STATUS_STEPS:
             getattr(dispatcher, STATUS_STEPS[step])(callback_id, params)

@@ -12,33 +12,13 @@ from chalice import Blueprint
 
 from chalicelib.ivr.request import VoiceRequest
 from chalicelib.prompts import render_prompt
-from chalicelib.settings import get_settings
 from chalicelib.telephony import twiml
 from chalicelib.telephony.signature import MalformedWebhook, parse_form, whole_number
 from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
 voice = Blueprint(__name__)
-
-_service = None
-
-
-def voice_service():
-    """The voice service, built on first use: storage and the engine load only when a call comes
-    in, which keeps the app's cold import small (see ``make bench``)."""
-    global _service
-    if _service is None:
-        from chalicelib.ivr.service import VoiceService
-
-        _service = VoiceService(get_settings())
-    return _service
-
-
-def set_voice_service(service) -> None:
-    """Swap the service (tests use a simulated clock)."""
-    global _service
-    _service = service
-
 
 def _voice_request() -> VoiceRequest:
     return VoiceRequest.from_params(parse_form(voice.current_request.raw_body))
@@ -51,12 +31,12 @@ def _answer_safely(handle) -> object:
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     try:
-        service = voice_service()
+        service = root().voice
         return xml(handle(service, req))
     except Exception:  # noqa: BLE001 - the caller must hear something sensible
         log.exception("voice webhook failed for call %s; answering the fallback", req.call_sid)
     try:
-        return xml(voice_service().fallback(req))
+        return xml(root().voice.fallback(req))
     except Exception:  # noqa: BLE001
         log.exception("fallback failed for call %s", req.call_sid)
         return xml(twiml.say_and_hangup(*render_prompt("fallback_goodbye")))
@@ -82,10 +62,10 @@ def queue_hold(node):
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     try:
-        return xml(voice_service().hold(req, node))
+        return xml(root().voice.hold(req, node))
     except Exception:  # noqa: BLE001 - the caller keeps their place on the music
         log.exception("hold music failed for call %s", req.call_sid)
-        return xml(voice_service().hold_through_outage(req))
+        return xml(root().voice.hold_through_outage(req))
 
 
 @voice.route("/twilio/voice/fallback", methods=["POST"], content_types=FORM)
@@ -108,7 +88,7 @@ def fallback_recorded():
 def call_status():
     try:
         req = _voice_request()
-        voice_service().status(req)
+        root().voice.status(req)
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
@@ -120,7 +100,7 @@ def call_status():
 @voice.route("/twilio/voice/transcription", methods=["POST"], content_types=FORM)
 def voicemail_transcription():
     try:
-        voice_service().transcription(parse_form(voice.current_request.raw_body))
+        root().voice.transcription(parse_form(voice.current_request.raw_body))
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
@@ -137,7 +117,7 @@ def queue_hold_choice(node):
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     try:
-        return xml(voice_service().hold_choice(req, node))
+        return xml(root().voice.hold_choice(req, node))
     except Exception:  # noqa: BLE001 - back to the music: the caller keeps waiting
         log.exception("hold choice failed for call %s", req.call_sid)
         return xml(twiml.empty())

@@ -3,7 +3,7 @@
 Like the routing admin API, every route is ``api_key_required=True`` (API Gateway checks the
 ``x-api-key`` when deployed; ``chalice local`` and the test client check none), and the ticket
 logic, with PynamoDB, loads on the first request rather than at the app's cold start. Time comes
-from the SMS webhooks' clock (``messaging.routes.messaging_now``), so tests can simulate it.
+from the composition root's one clock (``wiring.root().now()``), so tests can simulate it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
 from chalicelib.api_input import path_id
+from chalicelib.wiring import root
 
 messaging_api = Blueprint(__name__)
 
@@ -24,9 +25,7 @@ def _answer(action) -> Response:
 
 
 def _now():
-    from chalicelib.messaging.routes import messaging_now
-
-    return messaging_now()
+    return root().now()
 
 
 @messaging_api.route("/tickets", methods=["GET"], api_key_required=True)

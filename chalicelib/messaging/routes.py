@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 from chalice import Blueprint
 from twilio.twiml.messaging_response import MessagingResponse
 
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
 from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
 sms = Blueprint(__name__)
-
-_clock: Callable[[], datetime] | None = None
-
-
-def messaging_now() -> datetime:
-    """The time for texts (the message time on the opt-out list, tickets): real time unless a
-    test set a simulated clock."""
-    return _clock() if _clock is not None else datetime.now(UTC)
-
-
-def set_clock(clock: Callable[[], datetime] | None) -> None:
-    global _clock
-    _clock = clock
-
 
 def _cancel_callbacks():
     """``cancel_callbacks(number, now) -> int`` from the callbacks package (imported late: only
@@ -46,14 +31,13 @@ def inbound_sms():
     if not params.get("MessageSid", "").startswith(("SM", "MM")):
         return error(400, "MessageSid is missing or malformed")
     from chalicelib.messaging.inbound import handle_inbound_sms
-    from chalicelib.routing.routes import routing_service
     from chalicelib.settings import get_settings
 
     response = MessagingResponse()
     try:
         reply = handle_inbound_sms(
-            params, messaging_now(),
-            lambda agent_id: routing_service().agent_became_available(agent_id),
+            params, root().now(),
+            lambda agent_id: root().routing.agent_became_available(agent_id),
             cancel_callbacks=_cancel_callbacks(), settings=get_settings())
     except Exception:  # noqa: BLE001 - a STOP must not be lost: Twilio retries a 503
         log.exception("inbound sms %s failed", params.get("MessageSid"))

@@ -21,7 +21,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
 from chalicelib.api_input import json_object, path_id, query_int
-from chalicelib.routing.routes import routing_service
+from chalicelib.wiring import root
 
 routing_api = Blueprint(__name__)
 
@@ -46,11 +46,11 @@ def _queue(queue_id: str) -> str:
 
 
 def _now():
-    return routing_service().clock()
+    return root().now()
 
 
 def _available(agent_id: str) -> None:
-    routing_service().agent_became_available(agent_id)
+    root().routing.agent_became_available(agent_id)
 
 
 @routing_api.route("/agents", methods=["POST"], api_key_required=True)
@@ -83,14 +83,14 @@ def change_agent_state(agent_id):
 def transfer_call(agent_id):
     """Transfer the agent's caller: ``{"to": "queue"|"agent"|"number", "target": ...,
     "mode": "cold"|"warm"}``; a warm one is finished with ``.../transfer/complete|cancel``."""
-    return _answer(lambda admin: admin.transfer(_agent(agent_id), _body(admin), routing_service()))
+    return _answer(lambda admin: admin.transfer(_agent(agent_id), _body(admin), root().routing))
 
 
 @routing_api.route("/agents/{agent_id}/transfer/{step}", methods=["POST"],
                    api_key_required=True)
 def finish_warm_transfer(agent_id, step):
     return _answer(lambda admin: admin.finish_warm_transfer(_agent(agent_id), step,
-                                                               routing_service()))
+                                                               root().routing))
 
 
 @routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Protocol
 
 from chalicelib.ivr.model import is_open
 from chalicelib.prompts import render_prompt
@@ -33,8 +32,7 @@ from chalicelib.routing.twiml import (
 from chalicelib.settings import Settings
 from chalicelib.store import calls, claims, routing
 from chalicelib.telephony import twiml as voice_twiml
-from chalicelib.telephony.rest import CallGone
-from chalicelib.telephony.retries import retried
+from chalicelib.telephony.rest import CallGone, Connector, TwilioConnector
 from chalicelib.telephony.signature import whole_number
 
 log = logging.getLogger(__name__)
@@ -42,74 +40,6 @@ log = logging.getLogger(__name__)
 RESERVATION_SECONDS = 45  # ring time plus slack; past this the sweeper frees both sides
 MAX_HEALING_ROUNDS = 5  # routing rounds in a row while dead entries keep turning up
 MAX_MISSES = 3  # unanswered offers in a row before an agent is set away, if the queue is gone
-
-
-class Connector(Protocol):
-    """How a live call is moved: to TwiML at ``url`` (connect an agent) or given inline.
-    ``redirect``/``redirect_twiml`` raise ``telephony.rest.CallGone`` for a call that is over."""
-
-    def redirect(self, call_sid: str, url: str) -> None: ...
-
-    def redirect_twiml(self, call_sid: str, twiml: str) -> None: ...
-
-    def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
-                   machine_detection: str | None = None) -> str: ...
-
-    def hangup(self, call_sid: str) -> None: ...
-
-    def call_state(self, call_sid: str) -> tuple[str, int] | None:
-        """Twilio's own ``(CallStatus, duration in s)`` of a call; None if it knows no such
-        call (the Calls resource, for reconciliation)."""
-        ...
-
-
-class TwilioConnector:
-    def __init__(self, settings: Settings):
-        self.settings = settings
-
-    def redirect(self, call_sid: str, url: str) -> None:
-        self._update(call_sid, url=url, method="POST")
-
-    def redirect_twiml(self, call_sid: str, twiml: str) -> None:
-        self._update(call_sid, twiml=twiml)
-
-    def _update(self, call_sid: str, **changes) -> None:
-        """Move a live call; ``CallGone`` when Twilio says it is over."""
-        from chalicelib.telephony.rest import call_gone, twilio_client
-
-        try:
-            twilio_client(self.settings).calls(call_sid).update(**changes)
-        except Exception as exc:
-            if call_gone(exc):
-                raise CallGone(call_sid) from None
-            raise
-
-    def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
-                   machine_detection: str | None = None) -> str:
-        from chalicelib.telephony.rest import twilio_client
-
-        options = {"machine_detection": machine_detection} if machine_detection else {}
-        call = twilio_client(self.settings).calls.create(
-            to=to, from_=from_, url=url, method="POST", status_callback=retried(status_callback),
-            status_callback_method="POST", status_callback_event=["completed"],
-            timeout=AGENT_RING_SECONDS, **options)
-        return call.sid
-
-    def hangup(self, call_sid: str) -> None:
-        from chalicelib.telephony.rest import twilio_client
-
-        twilio_client(self.settings).calls(call_sid).update(status="completed")
-
-    def call_state(self, call_sid: str) -> tuple[str, int] | None:
-        from chalicelib.telephony.rest import call_gone, twilio_client
-
-        try:
-            call = twilio_client(self.settings).calls(call_sid).fetch()
-        except Exception as exc:
-            if call_gone(exc):
-                return None
-            raise
-        return call.status, whole_number(str(call.duration or "0"), 0)
 
 
 class TransferRefused(Exception):
@@ -142,7 +72,7 @@ class RoutingService:
     ):
         self.settings = settings
         self.clock = clock
-        self.connector = connector or TwilioConnector(settings)
+        self.connector = connector or TwilioConnector(settings, AGENT_RING_SECONDS)
 
     @property
     def urls(self) -> RoutingUrls:

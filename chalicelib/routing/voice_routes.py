@@ -10,10 +10,10 @@ import logging
 
 from chalice import Blueprint
 
-from chalicelib.routing.routes import routing_service
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
 from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
 agent_voice = Blueprint(__name__)
@@ -33,13 +33,11 @@ def _back_in_line_or_fallback(call_sid: str, params: dict) -> str:
     try:
         from chalicelib.store import calls
 
-        return routing_service().requeue_twiml(calls.get_call(call_sid))
+        return root().routing.requeue_twiml(calls.get_call(call_sid))
     except Exception:  # noqa: BLE001 - storage is the likely culprit: no more reads
         log.warning("call %s: cannot requeue; answering the fallback", call_sid)
         from chalicelib.ivr.request import VoiceRequest
-        from chalicelib.ivr.routes import voice_service
-
-        return voice_service().fallback(VoiceRequest.from_params(params))
+        return root().voice.fallback(VoiceRequest.from_params(params))
 
 
 @agent_voice.route("/twilio/voice/agent/connect/{queue_id}/{call_sid}", methods=["POST"],
@@ -50,7 +48,7 @@ def connect_caller(queue_id, call_sid):
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     try:
-        return xml(routing_service().connect_twiml(queue_id, call_sid))
+        return xml(root().routing.connect_twiml(queue_id, call_sid))
     except Exception:  # noqa: BLE001
         log.exception("connect failed for call %s", call_sid)
         return xml(_back_in_line_or_fallback(call_sid, params))
@@ -61,7 +59,7 @@ def connect_caller(queue_id, call_sid):
 def whisper_to_agent(queue_id, call_sid, agent_id):
     try:
         params = _params()
-        return xml(routing_service().whisper_twiml(queue_id, call_sid, agent_id,
+        return xml(root().routing.whisper_twiml(queue_id, call_sid, agent_id,
                                                    params["CallSid"]))
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
@@ -78,7 +76,7 @@ def agent_leg_ended(queue_id, call_sid):
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     try:
-        return xml(routing_service().dialed_twiml(queue_id, call_sid, params))
+        return xml(root().routing.dialed_twiml(queue_id, call_sid, params))
     except Exception:  # noqa: BLE001
         log.exception("dial outcome failed for call %s", call_sid)
         return xml(_back_in_line_or_fallback(call_sid, params))
@@ -90,7 +88,7 @@ def consulted_party_answered(call_sid):
     """A warm transfer's consulted party picked up (their own leg asks what to play)."""
     try:
         params = _params()
-        return xml(routing_service().warm.answered_twiml(call_sid, params["CallSid"]))
+        return xml(root().warm.answered_twiml(call_sid, params["CallSid"]))
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     except Exception:  # noqa: BLE001 - hang up this leg; its status callback cancels the consult
@@ -106,7 +104,7 @@ def consulted_leg_status(call_sid):
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     try:
-        routing_service().warm.leg_status(call_sid, params)
+        root().warm.leg_status(call_sid, params)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
         log.exception("consult status for call %s not stored", call_sid)
         return unavailable("consult status")
@@ -119,7 +117,7 @@ def left_conference(call_sid, party):
     """An agent's (or outside party's) leg left the call's conference room."""
     try:
         _params()
-        return xml(routing_service().warm.left_twiml(call_sid, party))
+        return xml(root().warm.left_twiml(call_sid, party))
     except (MalformedWebhook, ValueError) as exc:
         return error(400, str(exc))
     except Exception:  # noqa: BLE001

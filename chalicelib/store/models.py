@@ -23,18 +23,30 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.settings import Settings, get_settings
+from chalicelib.store import connection
 
 
 class _Base(Model):
     class Meta:
         abstract = True
-        # Twilio waits 15 s for a webhook: a DynamoDB that is down or hung must fail a request
-        # within a few seconds (2 attempts of at most 1 s to connect + 2 s to read), leaving
-        # time for the storage-free fallback answer.
-        connect_timeout_seconds = 1
-        read_timeout_seconds = 2
-        max_retry_attempts = 1
+        connect_timeout_seconds = connection.CONNECT_TIMEOUT_SECONDS
+        read_timeout_seconds = connection.READ_TIMEOUT_SECONDS
+        max_retry_attempts = connection.MAX_RETRY_ATTEMPTS
         base_backoff_ms = 25
+
+    @classmethod
+    def _get_connection(cls):
+        """PynamoDB's per-table connection, running on the container's one shared connection
+        (``store/connection.py``) instead of a botocore client of its own."""
+        table = super()._get_connection()
+        shared = connection.shared_connection()
+        if table.connection is not shared:
+            try:
+                shared.add_meta_table(table.connection.get_meta_table(table.table_name))
+            except ValueError:
+                pass  # another thread, or an earlier binding of this model, added it first
+            table.connection = shared
+        return table
 
 
 class Hotline(_Base):
@@ -629,15 +641,9 @@ def update_if(item: Model, actions: list, condition) -> bool:
     return True
 
 
-_transaction_connection: Connection | None = None
-
-
 def transaction_connection() -> Connection:
-    """The connection transactions run on, built once per binding (a botocore client is costly)."""
-    global _transaction_connection
-    if _transaction_connection is None:
-        _transaction_connection = Connection(region=_Base.Meta.region, host=_Base.Meta.host)
-    return _transaction_connection
+    """The connection transactions run on: the container's shared one."""
+    return connection.shared_connection()
 
 
 def bind_models(settings: Settings | None = None) -> None:
@@ -645,11 +651,10 @@ def bind_models(settings: Settings | None = None) -> None:
 
     PynamoDB caches a connection per model, so it is reset here too (see PITFALLS.md).
     """
-    global _transaction_connection
     settings = settings or get_settings()
     _Base.Meta.region = settings.aws_region
     _Base.Meta.host = settings.dynamodb_endpoint
-    _transaction_connection = None
+    connection.bind(settings.aws_region, settings.dynamodb_endpoint)
     for model in ALL_MODELS:
         meta = model.Meta
         meta.table_name = settings.table_prefix + meta.short_name

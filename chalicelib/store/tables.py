@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from pynamodb.connection import Connection
-
+from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import ALL_MODELS
 
 
@@ -36,8 +35,7 @@ def create_tables(wait: bool = True, ttl: bool = True) -> list[str]:
 
 def _set_ttl(model, attr_name: str, enabled: bool) -> None:
     """Switch expiry on or off (PynamoDB's ``create_table`` switches it on by itself)."""
-    conn = Connection(region=model.Meta.region, host=model.Meta.host)
-    client = conn.client
+    client = shared_connection().client
     status = client.describe_time_to_live(TableName=model.Meta.table_name)
     if (status["TimeToLiveDescription"]["TimeToLiveStatus"] in ("ENABLED", "ENABLING")) \
             == enabled:
@@ -57,7 +55,7 @@ def _add_missing_indexes(model) -> None:
     local table is rebuilt instead: its items are read, the table is made again with every
     index, and the items are written back.
     """
-    client = Connection(region=model.Meta.region, host=model.Meta.host).client
+    client = shared_connection().client
     table = client.describe_table(TableName=model.Meta.table_name)["Table"]
     existing = {gsi["IndexName"] for gsi in table.get("GlobalSecondaryIndexes", [])}
     missing = [gsi for gsi in model._get_schema()["global_secondary_indexes"]

@@ -7,9 +7,12 @@ paths and bodies, so the local carrier emulator (or any Twilio-compatible carrie
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from chalicelib.settings import Settings, get_settings
+from chalicelib.telephony.retries import retried
+from chalicelib.telephony.signature import whole_number
 
 # The SDK logs request bodies (phone numbers, texts) at INFO; keep those out of our logs.
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
@@ -70,3 +73,67 @@ def twilio_client(settings: Settings | None = None):
 def reset_client() -> None:
     global _client
     _client = None
+
+
+class Connector(Protocol):
+    """How a live call is moved: to TwiML at ``url`` (connect an agent) or given inline.
+    ``redirect``/``redirect_twiml`` raise ``telephony.rest.CallGone`` for a call that is over."""
+
+    def redirect(self, call_sid: str, url: str) -> None: ...
+
+    def redirect_twiml(self, call_sid: str, twiml: str) -> None: ...
+
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
+                   machine_detection: str | None = None) -> str: ...
+
+    def hangup(self, call_sid: str) -> None: ...
+
+    def call_state(self, call_sid: str) -> tuple[str, int] | None:
+        """Twilio's own ``(CallStatus, duration in s)`` of a call; None if it knows no such
+        call (the Calls resource, for reconciliation)."""
+        ...
+
+
+class TwilioConnector:
+    """``Connector`` over Twilio's REST API (the Calls resource). ``ring_seconds``: how long an
+    outbound leg rings before Twilio gives up (its ``Timeout``)."""
+
+    def __init__(self, settings: Settings, ring_seconds: int):
+        self.settings = settings
+        self.ring_seconds = ring_seconds
+
+    def redirect(self, call_sid: str, url: str) -> None:
+        self._update(call_sid, url=url, method="POST")
+
+    def redirect_twiml(self, call_sid: str, twiml: str) -> None:
+        self._update(call_sid, twiml=twiml)
+
+    def _update(self, call_sid: str, **changes) -> None:
+        """Move a live call; ``CallGone`` when Twilio says it is over."""
+        try:
+            twilio_client(self.settings).calls(call_sid).update(**changes)
+        except Exception as exc:
+            if call_gone(exc):
+                raise CallGone(call_sid) from None
+            raise
+
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
+                   machine_detection: str | None = None) -> str:
+        options = {"machine_detection": machine_detection} if machine_detection else {}
+        call = twilio_client(self.settings).calls.create(
+            to=to, from_=from_, url=url, method="POST", status_callback=retried(status_callback),
+            status_callback_method="POST", status_callback_event=["completed"],
+            timeout=self.ring_seconds, **options)
+        return call.sid
+
+    def hangup(self, call_sid: str) -> None:
+        twilio_client(self.settings).calls(call_sid).update(status="completed")
+
+    def call_state(self, call_sid: str) -> tuple[str, int] | None:
+        try:
+            call = twilio_client(self.settings).calls(call_sid).fetch()
+        except Exception as exc:
+            if call_gone(exc):
+                return None
+            raise
+        return call.status, whole_number(str(call.duration or "0"), 0)

@@ -120,10 +120,9 @@ def app_server(carrier, clock):
     from chalice.local import LocalDevServer
 
     import app
-    from chalicelib.ivr.routes import set_voice_service
-    from chalicelib.ivr.service import VoiceService
     from chalicelib.settings import get_settings
     from chalicelib.telephony import rest
+    from chalicelib.wiring import Root, install
     server = LocalDevServer(app.app, Config.create(chalice_stage="local", app_name="switchboard"),
                             "127.0.0.1", 0)
     host, port = server.server.server_address[:2]
@@ -136,13 +135,13 @@ def app_server(carrier, clock):
     settings.callback_default_hotline = "+14155550100"
     settings.callback_rate_per_ip = 100_000
     rest.reset_client()
-    set_voice_service(VoiceService(settings, clock=clock))
+    previous = install(Root(clock=clock))
     thread = _serve(server.server)
     yield url
     server.shutdown()
     server.server.server_close()
     thread.join(5)
-    set_voice_service(None)
+    install(previous)
     (secrets, settings.twilio_api_base, settings.callback_default_hotline,
      settings.callback_allowed_origins, settings.callback_rate_per_ip) = saved
     settings._secrets.clear()

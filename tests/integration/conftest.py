@@ -45,17 +45,15 @@ def clock():
 
 @pytest.fixture
 def client(app_module, demo, clock):
-    from chalicelib.ivr.routes import set_voice_service
-    from chalicelib.ivr.service import VoiceService
-    from chalicelib.settings import get_settings
     from chalicelib.store import directory, flows
+    from chalicelib.wiring import Root, install
 
     flows.clear_cache()
     directory.clear_cache()
-    set_voice_service(VoiceService(get_settings(), clock=clock))
+    install(Root(clock=clock))
     with Client(app_module.app) as test_client:
         yield test_client
-    set_voice_service(None)
+    install(None)
 
 
 @dataclass
@@ -73,20 +71,13 @@ class TwilioEdge:
 
 @pytest.fixture
 def edge(client, clock):
-    from chalicelib.ivr.routes import set_voice_service
-    from chalicelib.ivr.service import VoiceService
-    from chalicelib.routing.routes import set_routing_service
-    from chalicelib.routing.service import RoutingService
-    from chalicelib.settings import get_settings
+    from chalicelib.wiring import Root, install
 
     twilio = FakeTwilio()
-    routing = RoutingService(get_settings(), clock=clock, connector=twilio)
-    voice = VoiceService(get_settings(), clock=clock, routing=routing)
-    set_routing_service(routing)
-    set_voice_service(voice)
-    yield TwilioEdge(client, twilio, routing, voice, clock)
-    set_routing_service(None)
-    set_voice_service(None)
+    parts = Root(clock=clock, connector=twilio)
+    previous = install(parts)
+    yield TwilioEdge(client, twilio, parts.routing, parts.voice, clock)
+    install(previous)
 
 
 def chalice_transport(test_client: Client):

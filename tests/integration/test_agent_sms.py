@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 from chalicelib.routing.model import Agent, Endpoint
 from chalicelib.store import routing
@@ -22,19 +23,23 @@ def text(client, sender: str, body: str, message_sid: str | None = None) -> str 
     return None if message is None else message.text
 
 
-def test_an_agent_texts_on_break_and_off(client):
+def test_an_agent_texts_on_break_and_off(client, clock):
+    def text_later(*args):  # a moment passes between texts: the history orders by time
+        clock.now += timedelta(seconds=5)
+        return text(client, *args)
+
     mobile = "+1415555" + str(uuid.uuid4().int)[:4]
     agent = Agent("ag-" + uuid.uuid4().hex[:6], "Texting Agent", Endpoint("phone", mobile),
                   queues={"sms-q": 1}, mobile=mobile, languages=["zh-CN"])
     routing.save_agent_profile(agent, OPEN_HOURS)
 
-    assert text(client, mobile, " on ") == "您的状态已更新为：上线。"
+    assert text_later(mobile, " on ") == "您的状态已更新为：上线。"
     assert AgentItem.get(agent.agent_id, consistent_read=True).state == "available"
-    assert text(client, mobile, "休息") == "您的状态已更新为：休息。"
+    assert text_later(mobile, "休息") == "您的状态已更新为：休息。"
     item = AgentItem.get(agent.agent_id, consistent_read=True)
     assert (item.state, item.state_reason) == ("away", "sms: 休息")
-    assert "上线" in text(client, mobile, "hello?")  # the help text
-    assert text(client, mobile, "OFF") is not None
+    assert "上线" in text_later(mobile, "hello?")  # the help text
+    assert text_later(mobile, "OFF") is not None
     assert AgentItem.get(agent.agent_id, consistent_read=True).state == "offline"
     reasons = [e.reason for e in routing.agent_history(agent.agent_id)]
     assert reasons[:3] == ["sms: off", "sms: 休息", "sms: on"]

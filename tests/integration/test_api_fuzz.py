@@ -95,10 +95,9 @@ def app_url():
     from chalice.local import ChaliceRequestHandler, LocalDevServer
 
     import app
-    from chalicelib.ivr.routes import set_voice_service
-    from chalicelib.ivr.service import VoiceService
     from chalicelib.settings import get_settings
     from chalicelib.telephony import rest
+    from chalicelib.wiring import Root, install
 
     settings = get_settings()
     saved = (settings.twilio_api_base, settings.callback_default_hotline,
@@ -108,7 +107,7 @@ def app_url():
     # every POST counts against the client's IP: without this, most would stop at 429
     settings.callback_rate_per_ip = settings.callback_rate_per_number = 1_000_000
     rest.reset_client()
-    set_voice_service(VoiceService(settings, clock=Clock(OPEN_HOURS)))
+    previous = install(Root(clock=Clock(OPEN_HOURS)))
     class Handler(ChaliceRequestHandler):
         # Chalice writes the headers and the body separately: with Nagle's algorithm and the
         # client's delayed ACK, every keep-alive response would wait 40 ms
@@ -126,7 +125,7 @@ def app_url():
     server.shutdown()
     server.server.server_close()
     thread.join(5)
-    set_voice_service(None)
+    install(previous)
     (settings.twilio_api_base, settings.callback_default_hotline,
      settings.callback_rate_per_ip, settings.callback_rate_per_number) = saved
     rest.reset_client()

@@ -16,16 +16,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.callbacks.requests import request_callback
-from chalicelib.ivr.routes import set_voice_service
-from chalicelib.ivr.service import VoiceService
 from chalicelib.routing import agent_states
 from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig, WaitingCaller
-from chalicelib.routing.routes import set_routing_service
-from chalicelib.routing.service import RoutingService
 from chalicelib.settings import get_settings
 from chalicelib.store import callbacks, calls, optouts, routing
 from chalicelib.store import missed as store_missed
 from chalicelib.store.models import AgentItem, CallRecord
+from chalicelib.wiring import Root, install
 from tests.integration.conftest import signed_post
 from tests.support import PUBLIC_BASE_URL, Clock, FakeTwilio
 
@@ -38,9 +35,9 @@ def world(client, carrier):
     """A fresh queue with two available agents, a settable clock and a fake Twilio edge."""
     clock = Clock(NOW)
     edge = FakeTwilio()
-    service = RoutingService(get_settings(), clock=clock, connector=edge)
-    set_routing_service(service)
-    set_voice_service(VoiceService(get_settings(), clock=clock, routing=service))
+    parts = Root(clock=clock, connector=edge)
+    previous = install(parts)
+    service = parts.routing
     queue_id = "cbq" + uuid.uuid4().hex[:6]
     routing.save_queue(QueueConfig(queue_id, "Callbacks", join_empty="wait"), NOW)
     agents = []
@@ -53,8 +50,7 @@ def world(client, carrier):
         routing.change_agent_state(agent, AgentState.OFFLINE, NOW)
         agents.append(agent)
     yield client, carrier, clock, edge, service, queue_id, agents
-    set_routing_service(None)
-    set_voice_service(None)
+    install(previous)
 
 
 def new_phone() -> str:
@@ -335,9 +331,9 @@ def test_a_web_request_is_called_back_through_the_carrier(client, carrier):
     """The real REST client and the emulator: the job queues the request, the agent's phone
     rings, the whisper plays, the customer is dialled and answers, the request completes."""
     clock = Clock(NOW)
-    service = RoutingService(get_settings(), clock=clock)  # Twilio REST -> the emulator
-    set_routing_service(service)
-    set_voice_service(VoiceService(get_settings(), clock=clock, routing=service))
+    parts = Root(clock=clock)  # Twilio REST -> the emulator
+    previous = install(parts)
+    service = parts.routing
     try:
         queue_id = "cbe" + uuid.uuid4().hex[:6]
         routing.save_queue(QueueConfig(queue_id, "Web", join_empty="wait"), NOW)
@@ -361,8 +357,7 @@ def test_a_web_request_is_called_back_through_the_carrier(client, carrier):
         assert request.status == "completed", request.history
         assert agent_state(agent) == "wrap-up"
     finally:
-        set_routing_service(None)
-        set_voice_service(None)
+        install(previous)
 
 
 def test_the_sweeper_counts_a_customer_call_that_never_reported_back_as_a_failed_attempt(

@@ -15,9 +15,9 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.routing.model import AgentState, WaitingCaller
-from chalicelib.routing.routes import set_routing_service
 from chalicelib.store import routing as store
 from chalicelib.store.models import CallRecord
+from chalicelib.wiring import Root, install
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 AGENT_PHONE = "+14155550150"
@@ -46,9 +46,9 @@ class FakeRouting:
 @pytest.fixture
 def routing():
     fake = FakeRouting(NOW)
-    set_routing_service(fake)
+    previous = install(Root(clock=fake.clock, routing=fake))
     yield fake
-    set_routing_service(None)
+    install(previous)
 
 
 @pytest.fixture

@@ -60,11 +60,10 @@ class Cancellations:
 
 
 @pytest.fixture(autouse=True)
-def sms_clock(clock):
-    """The SMS webhooks and the tickets API on the test's settable clock."""
-    sms_routes.set_clock(clock)
-    yield clock
-    sms_routes.set_clock(None)
+def sms_clock(client, clock):
+    """The SMS webhooks and the tickets API on the test's settable clock (the ``client``
+    fixture installs it in the composition root)."""
+    return clock
 
 
 @pytest.fixture

@@ -9,14 +9,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from chalicelib.ivr.routes import set_voice_service
-from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig
-from chalicelib.routing.routes import set_routing_service
-from chalicelib.routing.service import RoutingService
-from chalicelib.settings import get_settings
 from chalicelib.store import calls, routing
 from chalicelib.store.models import AgentItem, CallRecord
+from chalicelib.wiring import Root, install
 from tests.integration.conftest import OPEN_HOURS, signed_post
 from tests.support import PUBLIC_BASE_URL, FakeTwilio
 
@@ -26,10 +22,7 @@ AGENT_LEG = "CA" + "a" * 32  # the first agent's leg of the caller's <Dial>
 @pytest.fixture
 def setup(client):
     edge = FakeTwilio()
-    service = RoutingService(get_settings(), clock=lambda: OPEN_HOURS, connector=edge)
-    set_routing_service(service)
-    # status callbacks reach routing through the voice service: give it the same edge
-    set_voice_service(VoiceService(get_settings(), clock=lambda: OPEN_HOURS, routing=service))
+    previous = install(Root(clock=lambda: OPEN_HOURS, connector=edge))
     tag = uuid.uuid4().hex[:6]
     for queue_id in (f"sales{tag}", f"care{tag}"):
         routing.save_queue(QueueConfig(queue_id, queue_id.title()), OPEN_HOURS)
@@ -53,8 +46,7 @@ def setup(client):
     calls.set_agent(sid, agents["first"].agent_id, AGENT_LEG)
     AgentItem(agents["first"].agent_id).update(actions=[AgentItem.current_call.set(sid)])
     yield client, edge, agents, sid, tag
-    set_routing_service(None)
-    set_voice_service(None)
+    install(previous)
 
 
 def post(client, path, body):

@@ -14,12 +14,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.ivr.routes import set_voice_service
-from chalicelib.ivr.service import VoiceService
-from chalicelib.routing.routes import set_routing_service
-from chalicelib.routing.service import RoutingService
 from chalicelib.settings import get_settings
 from chalicelib.store.models import AgentItem, CallRecord
+from chalicelib.wiring import Root, install
 from tests.integration.conftest import OPEN_HOURS
 from tests.integration.test_queue_calls import HOTLINE, TO_QUEUE, support_queue  # noqa: F401
 from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN, Clock
@@ -81,9 +78,7 @@ def warm(client):
     settings.twilio_api_base = carrier.emulator_url = server.url
     rest.reset_client()
     clock = Clock(OPEN_HOURS)
-    service = RoutingService(settings, clock=clock)
-    set_routing_service(service)
-    set_voice_service(VoiceService(settings, clock=clock, routing=service))
+    previous = install(Root(clock=clock))  # Twilio REST -> the emulator
     try:
         yield carrier, admin_post
     finally:
@@ -92,8 +87,7 @@ def warm(client):
         server.stop()
         settings.twilio_api_base = None
         rest.reset_client()
-        set_routing_service(None)
-        set_voice_service(None)
+        install(previous)
 
 
 def agent_state(agent_id: str) -> str:

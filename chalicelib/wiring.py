@@ -1,0 +1,114 @@
+"""The composition root: the one place that builds Switchboard's parts and hands them out.
+
+A container builds one ``Root`` on first use: the settings, one clock, the Twilio connector and
+each service, every part built once and only when first asked for, so a webhook pays for what
+it uses and the app's cold import stays small (``make bench``). The storage layer keeps one
+DynamoDB connection for every table (``store/connection.py``).
+
+Route modules and scheduled jobs ask ``root()`` for what they need; nothing else constructs a
+service. **Tests have one seam**: ``install(Root(clock=..., connector=...))`` swaps the parts
+(a simulated clock, Twilio's REST edge faked, or a whole fake service) and ``install(None)``
+goes back to the real ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from chalicelib.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.callbacks.dispatcher import CallbackDispatcher
+    from chalicelib.ivr.service import VoiceService
+    from chalicelib.routing.consult import WarmTransfers
+    from chalicelib.routing.service import RoutingService
+    from chalicelib.telephony.rest import Connector
+
+
+def utcnow() -> datetime:
+    """The real clock: an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class Root:
+    """Switchboard's parts for one container. Anything passed in is used as given; everything
+    else is built on first use from the settings."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] | None = None,
+        connector: Connector | None = None,
+        routing: RoutingService | None = None,
+        voice: VoiceService | None = None,
+    ):
+        self._settings = settings
+        self.clock: Callable[[], datetime] = clock or utcnow
+        given = {"connector": connector, "routing": routing, "voice": voice}
+        # a part passed in takes the place of the cached property of the same name
+        self.__dict__.update({name: part for name, part in given.items() if part is not None})
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings or get_settings()
+
+    def now(self) -> datetime:
+        """What time it is for every part of this container (aware, UTC)."""
+        return self.clock()
+
+    # Services are imported when first built: storage, the flow engine and Twilio's SDK cost
+    # tens of milliseconds to import, which a cold start pays only for the routes that need them.
+    @cached_property
+    def connector(self) -> Connector:
+        """Twilio's REST API, as the ``Connector`` that moves and places calls."""
+        from chalicelib.routing.twiml import AGENT_RING_SECONDS
+        from chalicelib.telephony.rest import TwilioConnector
+
+        return TwilioConnector(self.settings, AGENT_RING_SECONDS)
+
+    @cached_property
+    def routing(self) -> RoutingService:
+        """Queues and agents: joining, holding, dispatch, the sweeper (``routing/service.py``)."""
+        from chalicelib.routing.service import RoutingService
+
+        return RoutingService(self.settings, self.clock, self.connector)
+
+    @cached_property
+    def voice(self) -> VoiceService:
+        """The IVR: calls, flow steps, statuses, reconciliation (``ivr/service.py``)."""
+        from chalicelib.ivr.service import VoiceService
+
+        return VoiceService(self.settings, clock=self.clock, routing=self.routing)
+
+    @property
+    def callbacks(self) -> CallbackDispatcher:
+        """Calling customers back (``callbacks/dispatcher.py``)."""
+        return self.routing.callbacks
+
+    @property
+    def warm(self) -> WarmTransfers:
+        """Warm transfers (``routing/consult.py``)."""
+        return self.routing.warm
+
+
+_root: Root | None = None
+
+
+def root() -> Root:
+    """This container's parts (built on first use)."""
+    global _root
+    if _root is None:
+        _root = Root()
+    return _root
+
+
+def install(new: Root | None) -> Root | None:
+    """The test seam: use ``new`` from now on (``None``: a fresh real root on next use).
+    Returns the root it replaces."""
+    global _root
+    previous, _root = _root, new
+    return previous
