@@ -37,7 +37,7 @@ from chalicelib.callbacks import timing
 from chalicelib.callbacks.model import CANCELLED, COMPLETED, CONNECTED, DIALING, FAILED, QUEUED
 from chalicelib.logs import mask_number, ref
 from chalicelib.prompts import render_prompt
-from chalicelib.routing import agent_states
+from chalicelib.routing.agents import MAX_MISSES
 from chalicelib.routing.model import AgentState, QueueConfig, WaitingCaller, language_for
 from chalicelib.store import callbacks as store
 from chalicelib.store import calls, directory, routing
@@ -114,16 +114,16 @@ class CallbackDispatcher:
         Returns False (after undoing the reservation) when the request cannot be dialled."""
         agent, others = agents[0], agents[1:]
         for other in others:  # a callback rings one agent, even in a ring-all queue
-            self.service._free_agent(other.agent_id, now, "callback goes to one agent")
+            self.service.agents.free(other.agent_id, now, "callback goes to one agent")
         req = store.get_request(entry.call_sid)
         if req is None or req.status != QUEUED or not self._consents(req, now):
-            self.service._free_agent(agent.agent_id, now, "callback no longer wanted")
+            self.service.agents.free(agent.agent_id, now, "callback no longer wanted")
             if req is None or req.status != QUEUED:
                 routing.leave_queue(entry.queue_id, entry.entry_key)
             return False
         if not store.transition(req, int(req.version), DIALING, now, detail=f"calling agent "
                                 f"{agent.agent_id}"):
-            self.service._undo_reservation(entry, [agent], now, "callback changed meanwhile")
+            self.service.agents.undo_reservation(entry, [agent], now, "callback changed meanwhile")
             return False
         from chalicelib.routing.twiml import dial_address
 
@@ -135,7 +135,7 @@ class CallbackDispatcher:
         except Exception as exc:  # noqa: BLE001 - the agent's phone could not be called
             log.warning("callback %s: calling agent %s failed: %s", ref(req.callback_id),
                         agent.agent_id, type(exc).__name__)
-            self.service._undo_reservation(entry, [agent], now, "agent call failed")
+            self.service.agents.undo_reservation(entry, [agent], now, "agent call failed")
             fresh = store.get_request(req.callback_id)
             if fresh is not None and fresh.status == DIALING:
                 store.transition(fresh, int(fresh.version), QUEUED, now,
@@ -215,9 +215,7 @@ class CallbackDispatcher:
         agent = routing.get_agent(entry.reserved_agents[0])
         if agent is None or agent.state is not AgentState.RESERVED:
             return voice_twiml.hangup()
-        on_call = agent_states.transition(agent, AgentState.ON_CALL, now,
-                                          f"callback {callback_id}")
-        if not self.service._try_state(on_call, AgentState.RESERVED, now, current_call=leg):
+        if not self.service.agents.take_call(agent, leg, now, f"callback {callback_id}"):
             return voice_twiml.hangup()
         if not store.transition(req, int(req.version), DIALING, now, call_sid=leg,
                                 leave_line=True,
@@ -254,7 +252,7 @@ class CallbackDispatcher:
             return
         record = self._apply_status(params, now)
         if record is not None and record.agent_id:
-            self.service._finish_with_agent(record.agent_id, record.call_sid, now)
+            self.service.agents.finish_call(record.agent_id, record.call_sid, now)
             if req.status == DIALING and req.call_sid == record.call_sid:
                 # the agent hung up before the customer's dial ended: count it as not reached
                 self._attempt_failed(req, "the agent hung up before the customer answered", now)
@@ -266,7 +264,7 @@ class CallbackDispatcher:
             return
         queue = routing.get_queue(req.queue_id)
         for agent_id in entry.reserved_agents:
-            self.service._miss(agent_id, now, queue.max_misses if queue else 3)
+            self.service.agents.miss(agent_id, now, queue.max_misses if queue else MAX_MISSES)
         routing.release_entry(entry)
         store.transition(req, int(req.version), QUEUED, now,
                          detail=f"agent did not answer ({status})")
@@ -301,7 +299,7 @@ class CallbackDispatcher:
         if req is None or req.status != DIALING:
             record = calls.get_call(sid)
             if record is not None and record.queue_entry_key:  # Twilio retried this request
-                return render_callback_enqueue(None, record.queue_id, self._hold_urls(callback_id))
+                return render_callback_enqueue(None, record.queue_id, self.hold_urls(callback_id))
             return voice_twiml.hangup()
         line = directory.get_hotline(req.hotline)
         company = line.name if line else "us"
@@ -329,7 +327,7 @@ class CallbackDispatcher:
         log.info("callback %s: customer answered, waiting first in line", ref(callback_id))
         greeting = render_prompt("callback_greeting", req.language, customer_name=req.name,
                                  company=company)
-        return render_callback_enqueue(greeting, req.queue_id, self._hold_urls(callback_id))
+        return render_callback_enqueue(greeting, req.queue_id, self.hold_urls(callback_id))
 
     def customer_leg_status(self, callback_id: str, params: dict) -> None:
         """The customer's call ended (customer-first): not reached → retry; hung up while
@@ -456,7 +454,7 @@ class CallbackDispatcher:
                  mask_number(req.phone))
         return False
 
-    def _hold_urls(self, callback_id: str) -> dict:
+    def hold_urls(self, callback_id: str) -> dict:
         return {"wait": self.url(callback_id, "hold"), "action": self.url(callback_id, "left")}
 
     def _may_call(self, phone: str, at: datetime, queue: QueueConfig) -> bool:

@@ -35,6 +35,7 @@ from chalicelib.routing.model import (
     OverflowTier,
     QueueConfig,
     Strategy,
+    TransferRefused,
     business_day,
 )
 from chalicelib.store import routing as store
@@ -589,8 +590,6 @@ TRANSFER_MODES = ("cold", "warm")
 
 def transfer(agent_id: str, body: dict, service) -> dict:
     """Transfer the agent's current caller, cold or warm; the call keeps its context."""
-    from chalicelib.routing.service import TransferRefused
-
     _object(body, "body", frozenset({"to", "target", "mode"}))
     kind = _choice(body, "to", TRANSFER_KINDS)
     target = _text(body, "target", required=True)
@@ -605,8 +604,6 @@ def transfer(agent_id: str, body: dict, service) -> dict:
 
 def finish_warm_transfer(agent_id: str, step: str, service) -> dict:
     """``complete`` hands the caller to the consulted party; ``cancel`` returns to the caller."""
-    from chalicelib.routing.service import TransferRefused
-
     if step not in ("complete", "cancel"):
         raise NotFound("transfer step", step)
     _stored_agent(agent_id)

@@ -23,9 +23,8 @@ import logging
 from datetime import datetime
 
 from chalicelib.prompts import render_prompt
-from chalicelib.routing import agent_states
-from chalicelib.routing.model import AgentState, language_for
-from chalicelib.routing.service import MAX_MISSES, TransferRefused
+from chalicelib.routing.agents import MAX_MISSES
+from chalicelib.routing.model import AgentState, TransferRefused, language_for
 from chalicelib.routing.twiml import (
     conference_room,
     dial_address,
@@ -122,9 +121,7 @@ class WarmTransfers:
             agent = routing.get_agent(target_agent)
             if agent is None or agent.state is not AgentState.RESERVED:
                 return voice_twiml.hangup()
-            on_call = agent_states.transition(agent, AgentState.ON_CALL, now, f"consult {call_sid}")
-            if not self.service._try_state(on_call, AgentState.RESERVED, now,
-                                           current_call=call_sid):
+            if not self.service.agents.take_call(agent, call_sid, now, f"consult {call_sid}"):
                 return voice_twiml.hangup()
             language = language_for(agent, record.language)
         consult["leg"] = leg_sid
@@ -176,7 +173,7 @@ class WarmTransfers:
             text, voice, language = render_prompt("call_ended_by_agent", record.language)
             self._redirect_quietly(call_sid, voice_twiml.say(text, voice, language))
             if record.agent_id:
-                self.service._finish_with_agent(record.agent_id, call_sid, now)
+                self.service.agents.finish_call(record.agent_id, call_sid, now)
         return voice_twiml.hangup()
 
     def on_hold_twiml(self) -> str:
@@ -201,12 +198,12 @@ class WarmTransfers:
             if agent is not None and agent.state is AgentState.RESERVED:
                 if missed:
                     queue = routing.get_queue(min(agent.queues)) if agent.queues else None
-                    self.service._miss(target_agent, now,
-                                       queue.max_misses if queue else MAX_MISSES)
+                    self.service.agents.miss(target_agent, now,
+                                             queue.max_misses if queue else MAX_MISSES)
                 else:
-                    self.service._free_agent(target_agent, now, reason)
+                    self.service.agents.free(target_agent, now, reason)
             else:
-                self.service._finish_with_agent(target_agent, call_sid, now)
+                self.service.agents.finish_call(target_agent, call_sid, now)
         if requeue:
             self._redirect_quietly(call_sid, self.service.requeue_twiml(record))
         else:
@@ -240,7 +237,7 @@ class WarmTransfers:
             consult["conference"], end_on_exit=True, action=None))
         if not first_leg_gone:
             self._hang_up_quietly(record.agent_leg_sid)
-        self.service._finish_with_agent(from_agent, record.call_sid, now)
+        self.service.agents.finish_call(from_agent, record.call_sid, now)
         log.info("call %s: warm transfer from %s completed", record.call_sid, from_agent)
 
     def _close(self, record, consult: dict, expected, reason: str, now: datetime) -> bool:
@@ -278,16 +275,14 @@ class WarmTransfers:
             if agent.state is not AgentState.AVAILABLE:
                 raise TransferRefused(f"agent {agent.agent_id} is {agent.state.value}, "
                                       "not available")
-            reserved = agent_states.transition(agent, AgentState.RESERVED, now,
-                                               f"consult {record.call_sid}")
-            if self.service._try_state(reserved, AgentState.AVAILABLE, now,
-                                       reserved_call=record.call_sid):
+            if self.service.agents.hold_for(agent, record.call_sid, now,
+                                            f"consult {record.call_sid}"):
                 return agent.agent_id, dial_address(agent.endpoint)
         raise TransferRefused(f"{kind} '{target}' was just taken by another call")
 
     def _release_target(self, agent_id: str | None, now: datetime, reason: str) -> None:
         if agent_id:
-            self.service._free_agent(agent_id, now, reason)
+            self.service.agents.free(agent_id, now, reason)
 
     def _redirect_quietly(self, call_sid: str, twiml: str) -> None:
         try:

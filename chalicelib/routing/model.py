@@ -156,3 +156,7 @@ class Offer:
 
     caller: WaitingCaller
     agents: tuple[Agent, ...]
+
+
+class TransferRefused(Exception):
+    """The transfer cannot happen now (no call, target busy or unknown); the call is untouched."""

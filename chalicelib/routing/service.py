@@ -20,8 +20,15 @@ from functools import cached_property
 from chalicelib.ivr.model import is_open
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
+from chalicelib.routing.agents import MAX_MISSES, AgentBook
 from chalicelib.routing.estimates import estimated_wait
-from chalicelib.routing.model import AgentState, Strategy, WaitingCaller, language_for
+from chalicelib.routing.model import (
+    AgentState,
+    Strategy,
+    TransferRefused,
+    WaitingCaller,
+    language_for,
+)
 from chalicelib.routing.twiml import (
     AGENT_RING_SECONDS,
     RoutingUrls,
@@ -37,13 +44,7 @@ from chalicelib.telephony.signature import whole_number
 
 log = logging.getLogger(__name__)
 
-RESERVATION_SECONDS = 45  # ring time plus slack; past this the sweeper frees both sides
 MAX_HEALING_ROUNDS = 5  # routing rounds in a row while dead entries keep turning up
-MAX_MISSES = 3  # unanswered offers in a row before an agent is set away, if the queue is gone
-
-
-class TransferRefused(Exception):
-    """The transfer cannot happen now (no call, target busy or unknown); the call is untouched."""
 
 
 def utcnow() -> datetime:
@@ -73,6 +74,7 @@ class RoutingService:
         self.settings = settings
         self.clock = clock
         self.connector = connector or TwilioConnector(settings, AGENT_RING_SECONDS)
+        self.agents = AgentBook()
 
     @property
     def urls(self) -> RoutingUrls:
@@ -331,7 +333,7 @@ class RoutingService:
         offers = selection.choose_offers(queue, waiting, agents, now, last_agent_id=pointer)
         for offer in offers:
             entry = entries[offer.caller.call_sid]
-            if not routing.reserve(entry, list(offer.agents), now, RESERVATION_SECONDS):
+            if not self.agents.reserve(entry, list(offer.agents), now):
                 continue  # another dispatcher won this caller or agent: the next round decides
             if queue.strategy is Strategy.ROUND_ROBIN:
                 routing.set_round_robin_pointer(queue_id, offer.agents[-1].agent_id)
@@ -345,7 +347,7 @@ class RoutingService:
                 continue
             except Exception:  # noqa: BLE001 - the caller stays in line, the agents are freed
                 log.exception("could not connect call %s; releasing", entry.call_sid)
-                self._undo_reservation(entry, offer.agents, now, "connect failed")
+                self.agents.undo_reservation(entry, offer.agents, now, "connect failed")
                 if calls.is_over(calls.get_call(entry.call_sid)):
                     healed += self._drop_dead_entry(entry, (), now)
                 continue
@@ -358,7 +360,7 @@ class RoutingService:
         """The entry's call is over though no final status reached us (lost, or not yet
         arrived): free its agents, take it out of the line and count it abandoned, once."""
         for agent in agents:
-            self._free_agent(agent.agent_id, now, "caller already gone")
+            self.agents.free(agent.agent_id, now, "caller already gone")
         log.warning("call %s in %s is over; taken out of the line", entry.call_sid,
                     entry.queue_id)
         if not routing.remove_entry(entry.queue_id, entry.entry_key, ("waiting", "reserved")):
@@ -399,14 +401,11 @@ class RoutingService:
         agent = routing.to_agent(agent_item) if agent_item is not None else None
         if entry is None or agent is None or agent.state is not AgentState.RESERVED:
             return voice_twiml.hangup()  # the reservation is over: this leg must not bridge
-        on_call = agent_states.transition(agent, AgentState.ON_CALL, now, f"call {call_sid}")
-        try:
-            routing.change_agent_state(on_call, AgentState.RESERVED, now, current_call=call_sid)
-        except routing.StateConflict:
+        if not self.agents.take_call(agent, call_sid, now, f"call {call_sid}"):
             return voice_twiml.hangup()  # the reservation expired this very moment
         for other in entry.reserved_agents:
             if other != agent_id:
-                self._free_agent(other, now, "answered by another agent")
+                self.agents.free(other, now, "answered by another agent")
         routing.leave_queue(queue_id, entry.entry_key)
         calls.set_agent(call_sid, agent_id, leg_sid)
         if record.callback_id:
@@ -451,7 +450,7 @@ class RoutingService:
         if record is not None and record.consult_state:
             return self.warm.on_hold_twiml()  # the agent stepped into a warm transfer
         if status in ("completed", "answered") and record is not None and record.agent_id:
-            self._finish_with_agent(record.agent_id, call_sid, now)
+            self.agents.finish_call(record.agent_id, call_sid, now)
             duration = whole_number(params.get("DialCallDuration"))
             # one talk-time sample per agent leg, however often Twilio replays this request
             leg = params.get("DialCallSid") or record.agent_leg_sid or record.agent_id
@@ -463,7 +462,7 @@ class RoutingService:
         if entry is not None and entry.status == "reserved":
             queue = routing.get_queue(queue_id)
             for agent_id in entry.reserved_agents:
-                self._miss(agent_id, now, queue.max_misses if queue else MAX_MISSES)
+                self.agents.miss(agent_id, now, queue.max_misses if queue else MAX_MISSES)
             routing.release_entry(entry)
         return self.requeue_twiml(record)
 
@@ -473,7 +472,7 @@ class RoutingService:
             from chalicelib.callbacks.twiml import render_callback_enqueue
 
             return render_callback_enqueue(None, queue_id or record.queue_id,
-                                           self.callbacks._hold_urls(record.callback_id))
+                                           self.callbacks.hold_urls(record.callback_id))
         if record is None or not record.node:
             return voice_twiml.hangup()
         from chalicelib.telephony.twiml import VoiceUrls
@@ -490,7 +489,7 @@ class RoutingService:
             if entry is not None and entry.kind == "call" and entry.status != "callback":
                 if entry.status == "reserved":
                     for agent_id in entry.reserved_agents:
-                        self._free_agent(agent_id, now, "caller hung up")
+                        self.agents.free(agent_id, now, "caller hung up")
                 # the Enqueue action (QueueResult=hangup) may be racing us for this place:
                 # the request that removes the entry counts the abandoned call
                 waited = entry.status in ("waiting", "reserved")
@@ -498,7 +497,7 @@ class RoutingService:
                                         ("waiting", "reserved", "voicemail")) and waited:
                     self._abandoned(record, entry, now)
         if record.agent_id:
-            self._finish_with_agent(record.agent_id, record.call_sid, now)
+            self.agents.finish_call(record.agent_id, record.call_sid, now)
 
     def _abandoned(self, record, entry, now: datetime) -> None:
         """A caller hung up while waiting: the day's abandon count, the caller's contact
@@ -561,7 +560,7 @@ class RoutingService:
             self.connector.redirect(call_sid, self.urls.connect(record.queue_id, call_sid))
         else:
             raise TransferRefused(f"cannot transfer to a '{kind}'")
-        self._finish_with_agent(agent_id, call_sid, now)
+        self.agents.finish_call(agent_id, call_sid, now)
         calls.add_transfer(call_sid, {"at": now.isoformat(), "from_agent": agent_id,
                                       "to": kind, "target": target})
         log.info("call %s transferred by %s to %s %s", call_sid, agent_id, kind,
@@ -580,7 +579,7 @@ class RoutingService:
             raise TransferRefused(f"agent {agent_id} serves no queue")
         self.join(record, queue_id, record.language, None)
         entry = routing.get_entry(queue_id, record.queue_entry_key)
-        if not routing.reserve(entry, [target], now, RESERVATION_SECONDS):
+        if not self.agents.reserve(entry, [target], now):
             routing.leave_queue(queue_id, record.queue_entry_key)
             raise TransferRefused(f"agent {agent_id} was just taken by another call")
 
@@ -593,14 +592,12 @@ class RoutingService:
             agents = routing.queue_agents(queue.queue_id)
             for agent in agents:
                 if agent_states.wrap_up_over(agent, now):
-                    ended_wrap_up += self._try_state(
-                        agent_states.transition(agent, AgentState.AVAILABLE, now, "wrap-up over"),
-                        AgentState.WRAP_UP, now)
+                    ended_wrap_up += self.agents.end_wrap_up(agent, now)
             for entry in routing.queue_entries(queue.queue_id):
                 if entry.status == "reserved" and entry.reserved_until and \
                         entry.reserved_until < now:
                     for agent_id in entry.reserved_agents:
-                        self._miss(agent_id, now, queue.max_misses)
+                        self.agents.miss(agent_id, now, queue.max_misses)
                     expired += routing.release_entry(entry)
                     if entry.kind == "callback":  # its request goes back in line too
                         entry.status = "waiting"
@@ -612,41 +609,7 @@ class RoutingService:
                 # would hold the agent for good: past its time the agent is free again
                 if agent.state is AgentState.RESERVED and agent.reserved_until and \
                         agent.reserved_until < now:
-                    expired += self._free_agent(agent.agent_id, now, "reservation lapsed")
+                    expired += self.agents.free(agent.agent_id, now, "reservation lapsed")
             offered += self.dispatch(queue.queue_id)
         return {"wrap_up_ended": ended_wrap_up, "reservations_expired": expired,
                 "offered": offered}
-
-    # ---- agent bookkeeping ----------------------------------------------------------------
-    def _finish_with_agent(self, agent_id: str, call_sid: str, now: datetime) -> None:
-        agent = routing.get_agent(agent_id)
-        if agent is None or agent.state is not AgentState.ON_CALL:
-            return  # already wrapped up: a duplicate or late callback
-        self._try_state(agent_states.after_call(agent, now), AgentState.ON_CALL, now,
-                        call_sid=call_sid)
-
-    def _miss(self, agent_id: str, now: datetime, max_misses: int) -> None:
-        agent = routing.get_agent(agent_id)
-        if agent is None or agent.state is not AgentState.RESERVED:
-            return
-        self._try_state(agent_states.record_miss(agent, now, max_misses), AgentState.RESERVED, now)
-
-    def _free_agent(self, agent_id: str, now: datetime, reason: str) -> int:
-        agent = routing.get_agent(agent_id)
-        if agent is None or agent.state is not AgentState.RESERVED:
-            return 0
-        return self._try_state(agent_states.transition(agent, AgentState.AVAILABLE, now, reason),
-                               AgentState.RESERVED, now)
-
-    def _undo_reservation(self, entry, agents, now: datetime, reason: str) -> None:
-        for agent in agents:
-            self._free_agent(agent.agent_id, now, reason)
-        routing.release_entry(entry)
-
-    @staticmethod
-    def _try_state(agent, expected: AgentState, now: datetime, **kwargs) -> int:
-        try:
-            routing.change_agent_state(agent, expected, now, **kwargs)
-        except routing.StateConflict:
-            return 0  # someone else moved the agent first: their change stands
-        return 1

@@ -297,8 +297,9 @@ def test_a_queue_that_offers_no_callback_ignores_the_key(carrier, support_queue)
 def test_the_sweeper_expires_a_lost_reservation_and_ends_wrap_up(client, support_queue):
     from datetime import timedelta as minutes_later
 
+    from chalicelib.routing.agents import RESERVATION_SECONDS
     from chalicelib.routing.model import WaitingCaller
-    from chalicelib.routing.service import RESERVATION_SECONDS, RoutingService
+    from chalicelib.routing.service import RoutingService
     from chalicelib.settings import get_settings
 
     ringing, wrapping = support_queue
