@@ -7,7 +7,7 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := infra/local/node_modules/.installed
 STAGE ?= dev
 
-.PHONY: run test test-future bench call text lint lint-flows bundle browser package deploy publish-flows clean
+.PHONY: run test test-unit test-future bench call text lint lint-flows bundle browser package deploy publish-flows clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,14 +31,24 @@ run: $(VENV_STAMP) $(NODE_STAMP) bundle
 browser:
 	bash infra/local/install-browser.sh
 
-## The test suite, in a new random order each run (the seed is printed first: SEED=N replays
-## it); it starts its own DynamoDB Local on a free port (exit 5, no tests, is a pass).
-test: $(VENV_STAMP) $(NODE_STAMP) bundle browser
+# pytest in a new random order each run (the seed is printed first: SEED=N replays it);
+# exit 5, no tests, is a pass. $(1): pytest's arguments.
+define random_pytest
 	@seed=$${SEED:-$$(( (RANDOM << 15) | RANDOM ))}; \
 	echo "test order: SEED=$$seed$${SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS:+, clock +$$SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS days}"; \
-	echo "$(PY) -m pytest -q -p randomly --randomly-seed=$$seed $(PYTEST_ARGS)"; \
-	$(PY) -m pytest -q -p randomly --randomly-seed=$$seed $(PYTEST_ARGS); rc=$$?; \
+	echo "$(PY) -m pytest -q -p randomly --randomly-seed=$$seed $(1)"; \
+	$(PY) -m pytest -q -p randomly --randomly-seed=$$seed $(1); rc=$$?; \
 	if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+endef
+
+## The test suite, in a new random order each run (the seed is printed first: SEED=N replays
+## it); it starts its own DynamoDB Local on a free port when the first test needs storage.
+test: $(VENV_STAMP) $(NODE_STAMP) bundle browser
+	$(call random_pytest,$(PYTEST_ARGS))
+
+## The unit tests alone: they need the venv only (no Java, npm, bundle, browser or network).
+test-unit: $(VENV_STAMP)
+	$(call random_pytest,tests/unit $(PYTEST_ARGS))
 
 ## The suite again with the wall clock a year ahead: no test may depend on today's date.
 test-future: export SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS = 365

@@ -1,8 +1,18 @@
-"""Test harness: a private DynamoDB Local and the test settings, set up before ``app`` is imported.
+"""Test harness: the test settings, set before ``app`` is imported, and a private DynamoDB Local
+started only for the tests that need storage.
 
 Chalice's test client swaps ``os.environ`` only during each call, and our models bind to their
 tables at import (PITFALLS.md), so the environment is settled here, in ``pytest_configure``,
-before any test module imports the app. Each xdist worker gets its own DynamoDB Local.
+before any test module imports the app. DynamoDB Local (Java, from npm) is not started there:
+the ``dynamodb_endpoint`` fixture starts it the first time a test asks for storage (``baseline``,
+``own_data``: every integration and browser test), makes the tables and points the models at it.
+Until then ``DYNAMODB_ENDPOINT`` names a port where nothing listens, so ``pytest tests/unit``
+needs no Java, no npm and no network, and a unit test that touches storage fails at once (it
+belongs in tests/integration). Each xdist worker has its own tables and, if it needs one, its own
+DynamoDB Local.
+
+``SWITCHBOARD_TEST_OFFLINE=1`` makes a run refuse to start DynamoDB Local and to connect beyond
+this machine (tests/integration/test_infra.py runs tests/unit that way).
 """
 
 from __future__ import annotations
@@ -17,12 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN  # noqa: E402
 
-_dynamodb = None
 _traveller = None
 
 # CI runs the suite a second time with the wall clock moved ahead (``make test-future``): no test
 # may depend on today's date.
 CLOCK_SHIFT = "SWITCHBOARD_TEST_CLOCK_SHIFT_DAYS"
+# No DynamoDB Local, no connection beyond loopback: what tests/unit must pass with.
+OFFLINE = "SWITCHBOARD_TEST_OFFLINE"
+# Where storage points until a test starts DynamoDB Local: nothing listens on the discard port.
+NO_DYNAMODB = "http://127.0.0.1:9"
+UNIT = Path(__file__).resolve().parent / "unit"
 
 
 def _shift_the_clock() -> None:
@@ -40,6 +54,45 @@ def _shift_the_clock() -> None:
     _traveller.start()
 
 
+def _offline() -> bool:
+    return os.environ.get(OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _stay_on_this_machine() -> None:
+    """Refuse every connection and name lookup beyond loopback (``SWITCHBOARD_TEST_OFFLINE``)."""
+    import ipaddress
+    import socket
+
+    def local(host) -> bool:
+        if host in (None, "", "localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+        except ValueError:
+            return False
+
+    def refuse(what) -> OSError:
+        return OSError(f"{OFFLINE} is set: no network beyond this machine ({what!r})")
+
+    def guard(real):
+        def call(sock, address):
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and not local(address[0]):
+                raise refuse(address)
+            return real(sock, address)
+        return call
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not local(host):
+            raise refuse(host)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = guard(socket.socket.connect)
+    socket.socket.connect_ex = guard(socket.socket.connect_ex)
+    socket.getaddrinfo = getaddrinfo
+
+
 def pytest_report_header(config):
     if _traveller is not None:
         from datetime import UTC, datetime
@@ -49,13 +102,9 @@ def pytest_report_header(config):
 
 
 def pytest_configure(config):
-    global _dynamodb
-    from infra.local.dynamodb import DynamoDBLocal
-
     _shift_the_clock()
-
-    _dynamodb = DynamoDBLocal()
-    _dynamodb.start()
+    if _offline():
+        _stay_on_this_machine()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     os.environ.update(
         {
@@ -65,7 +114,7 @@ def pytest_configure(config):
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
-            "DYNAMODB_ENDPOINT": _dynamodb.endpoint,
+            "DYNAMODB_ENDPOINT": NO_DYNAMODB,
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "TWILIO_ACCOUNT_SID": TEST_ACCOUNT,
             "TWILIO_AUTH_TOKEN": TEST_TOKEN,
@@ -77,29 +126,54 @@ def pytest_configure(config):
     os.environ.pop("FALLBACK_NUMBER", None)
     from chalicelib.settings import reset_settings
     from chalicelib.store.models import bind_models
-    from chalicelib.store.tables import create_tables
 
     reset_settings()
     bind_models()
-    # No TTL here: DynamoDB Local deletes expired items by the real clock, and the tests' clocks
-    # pin dates (23 Nov 2026) that the calendar leaves behind.
-    create_tables(ttl=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A unit test may not ask for DynamoDB Local: one that needs storage is an integration
+    test."""
+    wrong = [item.nodeid for item in items
+             if UNIT in item.path.parents and "dynamodb_endpoint" in item.fixturenames]
+    if wrong:
+        raise pytest.UsageError("these tests need DynamoDB Local: move them to "
+                                "tests/integration:\n  " + "\n  ".join(wrong))
 
 
 def pytest_unconfigure(config):
-    if _dynamodb is not None:
-        _dynamodb.stop()
     if _traveller is not None:
         _traveller.stop()
 
 
 @pytest.fixture(scope="session")
-def dynamodb_endpoint() -> str:
-    return _dynamodb.endpoint
+def dynamodb_endpoint():
+    """This session's DynamoDB Local with the suite's (empty) tables, started on a free port the
+    first time a test needs storage; the settings and the models are pointed at it."""
+    if _offline():
+        pytest.fail(f"{OFFLINE} is set: this run may not start DynamoDB Local", pytrace=False)
+    from chalicelib.settings import get_settings
+    from chalicelib.store.models import bind_models
+    from chalicelib.store.tables import create_tables
+    from infra.local.dynamodb import DynamoDBLocal
+
+    server = DynamoDBLocal().start()
+    try:
+        # the environment too: Chalice's test client copies it into every call
+        os.environ["DYNAMODB_ENDPOINT"] = server.endpoint
+        settings = get_settings()
+        settings.dynamodb_endpoint = server.endpoint
+        bind_models(settings)
+        # No TTL here: DynamoDB Local deletes expired items by the real clock, and the tests'
+        # clocks pin dates (23 Nov 2026) that the calendar leaves behind.
+        create_tables(ttl=False)
+        yield server.endpoint
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def baseline():
+def baseline(dynamodb_endpoint):
     """The database as the demo leaves it (loaded once): what every test that touches storage
     starts from."""
     import app  # noqa: F401 - the app binds its models first

@@ -1,11 +1,13 @@
 """Infrastructure stays in step with the code: CloudFormation tables mirror the PynamoDB models,
-the Chalice config holds no secrets and its policies grant exactly the stage's resources, and
-DynamoDB Local starts and stops cleanly.
+the Chalice config holds no secrets and its policies grant exactly the stage's resources,
+DynamoDB Local starts and stops cleanly, and the unit tests run without it (no Java, npm or
+network).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -218,3 +220,48 @@ def test_the_suites_tables_never_expire_items(app_module):
     for model in with_ttl:
         status = client.describe_time_to_live(TableName=model.Meta.table_name)
         assert status["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED", model
+
+
+# --- the test harness -------------------------------------------------------------------------
+
+def test_unit_tests_need_no_java_npm_network_or_bundle(tmp_path):
+    """``pytest tests/unit`` runs on a bare checkout with only the venv: no Java or npm on PATH,
+    no DynamoDB Local (``SWITCHBOARD_TEST_OFFLINE`` makes the harness refuse to start it and to
+    connect beyond this machine), no ``node_modules`` and no ``make bundle`` output."""
+    from tests.conftest import CLOCK_SHIFT, OFFLINE
+
+    # what a commit would hold: tracked and new files, nothing git ignores (the venv,
+    # node_modules with DynamoDB Local's jar, chalicelib/ivr/bundled, caches)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    checkout = tmp_path / "checkout"
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / name, checkout / name)
+    assert (checkout / "tests" / "unit").is_dir()
+    assert not (checkout / "chalicelib" / "ivr" / "bundled").exists()
+    assert not (checkout / "infra" / "local" / "node_modules").exists()
+
+    # PATH holds only `python` (this interpreter, venv and all)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "python"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "LANG": "C.UTF-8",
+           "PYTHONDONTWRITEBYTECODE": "1", OFFLINE: "1"}
+    if os.environ.get(CLOCK_SHIFT):
+        env[CLOCK_SHIFT] = os.environ[CLOCK_SHIFT]
+    assert shutil.which("java", path=env["PATH"]) is None
+    assert shutil.which("npm", path=env["PATH"]) is None
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/unit", "-q", "-p", "no:randomly"],
+        cwd=checkout, env=env, capture_output=True, text=True, timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert re.search(r"\d+ passed", output), output[-4000:]
