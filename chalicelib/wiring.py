@@ -45,10 +45,12 @@ class Root:
         connector: Connector | None = None,
         routing: RoutingService | None = None,
         voice: VoiceService | None = None,
+        cancel_callbacks: Callable[[str, datetime], int] | None = None,
     ):
         self._settings = settings
         self.clock: Callable[[], datetime] = clock or utcnow
-        given = {"connector": connector, "routing": routing, "voice": voice}
+        given = {"connector": connector, "routing": routing, "voice": voice,
+                 "cancel_callbacks": cancel_callbacks}
         # a part passed in takes the place of the cached property of the same name
         self.__dict__.update({name: part for name, part in given.items() if part is not None})
 
@@ -73,9 +75,11 @@ class Root:
     @cached_property
     def routing(self) -> RoutingService:
         """Queues and agents: joining, holding, dispatch, the sweeper (``routing/service.py``)."""
+        from chalicelib.callbacks.dispatcher import CallbackDispatcher
         from chalicelib.routing.service import RoutingService
 
-        return RoutingService(self.settings, self.clock, self.connector)
+        return RoutingService(self.settings, self.clock, self.connector,
+                              callbacks=CallbackDispatcher)
 
     @cached_property
     def voice(self) -> VoiceService:
@@ -83,6 +87,14 @@ class Root:
         from chalicelib.ivr.service import VoiceService
 
         return VoiceService(self.settings, clock=self.clock, routing=self.routing)
+
+    @cached_property
+    def cancel_callbacks(self) -> Callable[[str, datetime], int]:
+        """``cancel(number, now) -> how many``: a customer's "CANCEL CALL" text closes their
+        open callback requests (``callbacks/requests.py``)."""
+        from chalicelib.callbacks.requests import cancel_open_for_number
+
+        return cancel_open_for_number
 
     @property
     def callbacks(self) -> CallbackDispatcher:

@@ -34,13 +34,26 @@ import random
 from datetime import datetime, timedelta
 
 from chalicelib.callbacks import timing
+from chalicelib.callbacks.missed import record_missed_call
 from chalicelib.callbacks.model import CANCELLED, COMPLETED, CONNECTED, DIALING, FAILED, QUEUED
+from chalicelib.callbacks.numbers import callable_caller
+from chalicelib.callbacks.requests import close_as_called_in, open_request_in, request_callback
+from chalicelib.callbacks.twiml import (
+    render_callback_enqueue,
+    render_callback_hold,
+    render_dial_customer,
+)
 from chalicelib.logs import mask_number, ref
+from chalicelib.messaging.consent import may_contact
+from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
 from chalicelib.routing.agents import MAX_MISSES
 from chalicelib.routing.model import AgentState, QueueConfig, WaitingCaller, language_for
+from chalicelib.routing.twiml import dial_address
 from chalicelib.store import callbacks as store
 from chalicelib.store import calls, directory, routing
+from chalicelib.telephony import twiml as voice_twiml
+from chalicelib.telephony.signature import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +68,8 @@ STUCK_DIALING = timedelta(minutes=10)  # a placed call always reports back well 
 
 
 class CallbackDispatcher:
-    """Callback dialing for one routing service (its clock, Twilio connector and bookkeeping)."""
+    """Callback dialing for one routing service (its clock, Twilio connector and agents); the
+    ``routing.ports.CallbackDesk`` that routing calls."""
 
     def __init__(self, service):
         self.service = service
@@ -125,8 +139,6 @@ class CallbackDispatcher:
                                 f"{agent.agent_id}"):
             self.service.agents.undo_reservation(entry, [agent], now, "callback changed meanwhile")
             return False
-        from chalicelib.routing.twiml import dial_address
-
         try:
             self.service.connector.place_call(
                 to=dial_address(agent.endpoint), from_=req.hotline,
@@ -204,8 +216,6 @@ class CallbackDispatcher:
     # ---- agent-first webhooks ---------------------------------------------------------------
     def agent_answered_twiml(self, callback_id: str, params: dict) -> str:
         """The agent picked up: they hear what the callback is, then we dial the customer."""
-        from chalicelib.telephony import twiml as voice_twiml
-
         now = self.service.clock()
         leg = params.get("CallSid", "")
         req = store.get_request(callback_id)
@@ -236,8 +246,6 @@ class CallbackDispatcher:
         whisper = render_prompt("callback_whisper", spoken,
                                 queue=queue.name if queue else req.queue_id, customer_name=req.name,
                                 attempt=int(req.attempts or 0) + 1)
-        from chalicelib.callbacks.twiml import render_dial_customer
-
         return render_dial_customer(whisper, req.phone, caller_id=req.hotline,
                                     action=self.url(callback_id, "dialed"),
                                     timeout=CUSTOMER_RING_SECONDS)
@@ -271,8 +279,6 @@ class CallbackDispatcher:
 
     def customer_dialed_twiml(self, callback_id: str, params: dict) -> str:
         """How the agent's dial to the customer ended (agent-first)."""
-        from chalicelib.telephony import twiml as voice_twiml
-
         now = self.service.clock()
         status = params.get("DialCallStatus", "")
         req = store.get_request(callback_id)
@@ -290,9 +296,6 @@ class CallbackDispatcher:
     def customer_answered_twiml(self, callback_id: str, params: dict) -> str:
         """The customer's phone answered: a person waits at the front of the line, a machine
         gets a message and the request a retry."""
-        from chalicelib.callbacks.twiml import render_callback_enqueue
-        from chalicelib.telephony import twiml as voice_twiml
-
         now = self.service.clock()
         sid = params.get("CallSid", "")
         req = store.get_request(callback_id)
@@ -349,8 +352,6 @@ class CallbackDispatcher:
 
     def hold_twiml(self, callback_id: str, params: dict) -> str:
         """Hold music for a called-back customer, with their place in line."""
-        from chalicelib.callbacks.twiml import render_callback_hold
-
         record = calls.get_call(params.get("CallSid", ""))
         facts = self.service.hold(record) if record is not None else {"line": {}}
         text = render_prompt("callback_hold", record.language if record else None,
@@ -409,8 +410,6 @@ class CallbackDispatcher:
     def _apologise(self, req, attempts: int, now: datetime) -> None:
         if attempts == 0:
             return  # never tried (e.g. an invalid number): there is nobody to apologise to
-        from chalicelib.messaging.outbound import send_sms
-
         text = render_prompt("callback_apology", req.language, customer_name=req.name,
                              attempts=attempts, hotline=req.hotline)[0]
         send_sms(key=f"callback-apology:{req.callback_id}", to=req.phone, sender=req.hotline,
@@ -432,8 +431,6 @@ class CallbackDispatcher:
 
     def _apply_status(self, params: dict, now: datetime):
         """Record the callback call's status on its call record; None if stale or unknown."""
-        from chalicelib.telephony.signature import whole_number
-
         def number(name):
             return whole_number(params.get(name))
 
@@ -444,8 +441,6 @@ class CallbackDispatcher:
                                   existing_only=True)
 
     def _consents(self, req, now: datetime, close: bool = True) -> bool:
-        from chalicelib.messaging.consent import may_contact
-
         if may_contact(req.phone):
             return True
         if close:
@@ -453,6 +448,39 @@ class CallbackDispatcher:
         log.info("callback %s: %s opted out; not calling", ref(req.callback_id),
                  mask_number(req.phone))
         return False
+
+    # ---- what routing asks of callbacks (routing.ports.CallbackDesk) ---------------------
+    def requeue_twiml(self, record, queue_id: str | None) -> str:
+        """A called-back customer goes back on hold in their line (they have no IVR flow)."""
+        return render_callback_enqueue(None, queue_id or record.queue_id,
+                                       self.hold_urls(record.callback_id))
+
+    @staticmethod
+    def open_request_in(queue_id: str, phone: str | None):
+        return open_request_in(queue_id, phone)
+
+    @staticmethod
+    def close_as_called_in(request, now: datetime) -> bool:
+        return close_as_called_in(request, now)
+
+    def keep_place(self, record, queue_id: str, language: str | None, name: str | None,
+                   joined_at: datetime) -> bool:
+        """A queue-callback request for the caller, placed in line at ``joined_at``; False
+        when the caller's number cannot be called back (anonymous, a client, a short code)."""
+        phone = callable_caller(record.caller)
+        if phone is None:
+            log.info("call %s: no number to call back", record.call_sid)
+            return False
+        request_callback(hotline=record.hotline, queue_id=queue_id, phone=phone, name=name,
+                         language=language, kind="queue", now=self.service.clock(),
+                         joined_at=joined_at)
+        return True
+
+    def abandoned(self, record, entry, now: datetime) -> None:
+        """A caller hung up in line: a missed call for the hotline's follow-up."""
+        record_missed_call(hotline=record.hotline, caller=record.caller, reason="abandoned",
+                           call_sid=record.call_sid, language=entry.language or record.language,
+                           queue_id=entry.queue_id, now=now, settings=self.service.settings)
 
     def hold_urls(self, callback_id: str) -> dict:
         return {"wait": self.url(callback_id, "hold"), "action": self.url(callback_id, "left")}

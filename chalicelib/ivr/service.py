@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.ivr import engine
 from chalicelib.ivr import verbs as v
@@ -42,10 +42,6 @@ RECONCILE_AFTER = timedelta(minutes=10)  # open this long: ask Twilio how the ca
 RECONCILE_EVERY = timedelta(minutes=15)  # a long call Twilio says is live: ask again after
 LOST_AFTER = timedelta(hours=4)  # with Twilio unreachable too: closed as lost
 OUTAGE_HOLD_SECONDS = 600  # on hold music through a storage outage at most this long
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class StorePorts:
@@ -118,13 +114,16 @@ def step_outcome(
 
 
 class VoiceService:
-    def __init__(
-        self, settings: Settings, clock: Callable[[], datetime] = utcnow, ports=None, routing=None
-    ):
+    """The IVR: answers calls, runs flow steps, takes statuses. ``clock``: aware UTC now;
+    ``routing``: the queues callers are handed to. The composition root (``wiring.py``) builds
+    it."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime],
+                 routing: RoutingService, ports: StorePorts | None = None):
         self.settings = settings
         self.clock = clock
         self.ports = ports or StorePorts(settings)
-        self.routing = routing or RoutingService(settings, clock)
+        self.routing = routing
 
     @property
     def urls(self) -> VoiceUrls:

@@ -14,14 +14,6 @@ from chalicelib.wiring import root
 log = logging.getLogger(__name__)
 sms = Blueprint(__name__)
 
-def _cancel_callbacks():
-    """``cancel_callbacks(number, now) -> int`` from the callbacks package (imported late: only
-    a text that cancels needs it)."""
-    from chalicelib.callbacks.requests import cancel_open_for_number
-
-    return cancel_open_for_number
-
-
 @sms.route("/twilio/sms", methods=["POST"], content_types=FORM)
 def inbound_sms():
     try:
@@ -38,7 +30,7 @@ def inbound_sms():
         reply = handle_inbound_sms(
             params, root().now(),
             lambda agent_id: root().routing.agent_became_available(agent_id),
-            cancel_callbacks=_cancel_callbacks(), settings=get_settings())
+            cancel_callbacks=root().cancel_callbacks, settings=get_settings())
     except Exception:  # noqa: BLE001 - a STOP must not be lost: Twilio retries a 503
         log.exception("inbound sms %s failed", params.get("MessageSid"))
         return unavailable("inbound sms")

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from chalicelib.ivr.model import is_open
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
 from chalicelib.routing.agents import MAX_MISSES, AgentBook
+from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import (
     AgentState,
@@ -29,8 +30,8 @@ from chalicelib.routing.model import (
     WaitingCaller,
     language_for,
 )
+from chalicelib.routing.ports import CallbackDesk
 from chalicelib.routing.twiml import (
-    AGENT_RING_SECONDS,
     RoutingUrls,
     render_connect,
     render_dial_out,
@@ -39,16 +40,12 @@ from chalicelib.routing.twiml import (
 from chalicelib.settings import Settings
 from chalicelib.store import calls, claims, routing
 from chalicelib.telephony import twiml as voice_twiml
-from chalicelib.telephony.rest import CallGone, Connector, TwilioConnector
+from chalicelib.telephony.rest import CallGone, Connector
 from chalicelib.telephony.signature import whole_number
 
 log = logging.getLogger(__name__)
 
 MAX_HEALING_ROUNDS = 5  # routing rounds in a row while dead entries keep turning up
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class QueueConfigs:
@@ -65,33 +62,31 @@ class QueueConfigs:
 
 
 class RoutingService:
+    """Queues and agents. ``clock``: aware UTC now; ``connector``: how calls are moved (Twilio's
+    REST API); ``callbacks``: builds the callbacks port for this service (callbacks build on
+    routing, so routing knows them only through ``routing.ports.CallbackDesk``). The
+    composition root (``wiring.py``) builds it."""
+
     def __init__(
         self,
         settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
-        connector: Connector | None = None,
+        clock: Callable[[], datetime],
+        connector: Connector,
+        callbacks: Callable[[RoutingService], CallbackDesk],
     ):
         self.settings = settings
         self.clock = clock
-        self.connector = connector or TwilioConnector(settings, AGENT_RING_SECONDS)
+        self.connector = connector
         self.agents = AgentBook()
+        self.callbacks: CallbackDesk = callbacks(self)
 
     @property
     def urls(self) -> RoutingUrls:
         return RoutingUrls(self.settings.public_base_url)
 
     @cached_property
-    def callbacks(self):
-        """Calling customers back (``callbacks/dispatcher.py``)."""
-        from chalicelib.callbacks.dispatcher import CallbackDispatcher
-
-        return CallbackDispatcher(self)
-
-    @cached_property
-    def warm(self):
+    def warm(self) -> WarmTransfers:
         """Warm transfers (consult first, then hand over): ``routing/consult.py``."""
-        from chalicelib.routing.consult import WarmTransfers
-
         return WarmTransfers(self)
 
     # ---- joining and waiting -------------------------------------------------------------
@@ -124,14 +119,12 @@ class RoutingService:
         better of the two places and the request closes as "called in". Returns False, leaving
         nothing in line, when the call ended meanwhile (its final status was handled first).
         """
-        from chalicelib.callbacks.requests import close_as_called_in, open_request_in
-
         queue = (queues or QueueConfigs()).get(queue_id)
         if queue is None:
             return False
         customer = record.customer or {}
         now = self.clock()
-        request = open_request_in(queue_id, record.caller)
+        request = self.callbacks.open_request_in(queue_id, record.caller)
         joined = min(now, request.joined_at) if request and request.joined_at else now
         caller = WaitingCaller(
             call_sid=record.call_sid,
@@ -153,7 +146,7 @@ class RoutingService:
             return False
         record.queue_id, record.queue_entry_key = queue_id, key
         if request is not None:
-            close_as_called_in(request, now)
+            self.callbacks.close_as_called_in(request, now)
         if created:
             routing.count_in_queue_day(queue, now, offered=1)
         return True
@@ -183,16 +176,7 @@ class RoutingService:
     def _queue_callback(self, record, queue_id: str, language: str | None, name: str | None,
                         joined_at: datetime) -> bool:
         """Store a queue-callback request for the caller, placed in line at ``joined_at``."""
-        from chalicelib.callbacks.numbers import callable_caller
-        from chalicelib.callbacks.requests import request_callback
-
-        phone = callable_caller(record.caller)
-        if phone is None:
-            log.info("call %s: no number to call back", record.call_sid)
-            return False
-        request_callback(hotline=record.hotline, queue_id=queue_id, phone=phone, name=name,
-                         language=language, kind="queue", now=self.clock(), joined_at=joined_at)
-        return True
+        return self.callbacks.keep_place(record, queue_id, language, name, joined_at)
 
     def choose_voicemail(self, record) -> bool:
         """The caller pressed 2 on hold: out of dispatch now; their leaving means voicemail."""
@@ -469,10 +453,7 @@ class RoutingService:
     def requeue_twiml(self, record, queue_id: str | None = None) -> str:
         """Back into a Twilio queue, at the flow's queue node (our line keeps the place)."""
         if record is not None and record.callback_id:  # a called-back customer: no IVR flow
-            from chalicelib.callbacks.twiml import render_callback_enqueue
-
-            return render_callback_enqueue(None, queue_id or record.queue_id,
-                                           self.callbacks.hold_urls(record.callback_id))
+            return self.callbacks.requeue_twiml(record, queue_id)
         if record is None or not record.node:
             return voice_twiml.hangup()
         from chalicelib.telephony.twiml import VoiceUrls
@@ -510,12 +491,7 @@ class RoutingService:
                 "call_sid": record.call_sid, "at": now.isoformat(), "queue_id": entry.queue_id,
                 "agent_id": None, "outcome": "abandoned"}, now)
         try:
-            from chalicelib.callbacks.missed import record_missed_call
-
-            record_missed_call(hotline=record.hotline, caller=record.caller, reason="abandoned",
-                               call_sid=record.call_sid,
-                               language=entry.language or record.language,
-                               queue_id=entry.queue_id, now=now, settings=self.settings)
+            self.callbacks.abandoned(record, entry, now)
         except Exception:  # noqa: BLE001 - never break the status callback
             log.exception("call %s: missed call (abandoned) not recorded", record.call_sid)
 

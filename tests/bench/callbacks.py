@@ -18,10 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.callbacks.model import SCHEDULED, due_shard, new_callback_id
 from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig
-from chalicelib.routing.service import RoutingService
-from chalicelib.settings import get_settings
 from chalicelib.store import routing
 from chalicelib.store.models import CallbackRequest
+from chalicelib.wiring import Root
 
 NOW = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # noon in California: inside calling hours
 
@@ -80,7 +79,7 @@ def dispatch_per_tick(counter) -> None:
     seeded = time.perf_counter() - started
     print(f"callbacks: seeded 12,000 requests (10,000 due) in {seeded:.1f} s")
     recorder = DialRecorder()
-    service = RoutingService(get_settings(), clock=lambda: NOW, connector=recorder)
+    service = Root(clock=lambda: NOW, connector=recorder).routing
     before, ops = counter.count, dict(counter.by_operation)
     started = time.perf_counter()
     result = service.callbacks.tick()
@@ -104,7 +103,7 @@ def race(threads: int = 8) -> None:
     _agents(queue_id, 40)
     ids = _seed([queue_id], 200, NOW - timedelta(hours=1))  # due before what earlier runs left
     recorder = DialRecorder()
-    service = RoutingService(get_settings(), clock=lambda: NOW, connector=recorder)
+    service = Root(clock=lambda: NOW, connector=recorder).routing
     barrier = threading.Barrier(threads)
 
     def work():

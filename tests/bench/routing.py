@@ -15,9 +15,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig, WaitingCaller
-from chalicelib.routing.service import RoutingService
-from chalicelib.settings import get_settings
 from chalicelib.store import routing
+from chalicelib.wiring import Root
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -64,7 +63,7 @@ def throughput(counter) -> None:
         agents[queue_id] = _agents("ba", queue_id, 20)
         _callers(queue_id, 100, NOW)
     connector = RecordingConnector()
-    service = RoutingService(get_settings(), clock=lambda: NOW, connector=connector)
+    service = Root(clock=lambda: NOW, connector=connector).routing
     routed = 0
     requests = 0
     elapsed = 0.0
@@ -115,7 +114,7 @@ def stress(threads: int = 8, seconds: float = 8.0) -> None:
                         doubles[0] += 1
                     holder[agent_id] = call_sid
 
-    service = RoutingService(get_settings(), clock=lambda: NOW, connector=CheckingConnector())
+    service = Root(clock=lambda: NOW, connector=CheckingConnector()).routing
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)

@@ -299,8 +299,7 @@ def test_the_sweeper_expires_a_lost_reservation_and_ends_wrap_up(client, support
 
     from chalicelib.routing.agents import RESERVATION_SECONDS
     from chalicelib.routing.model import WaitingCaller
-    from chalicelib.routing.service import RoutingService
-    from chalicelib.settings import get_settings
+    from chalicelib.wiring import Root
 
     ringing, wrapping = support_queue
     # Given a reservation whose webhooks were lost, and an agent in wrap-up
@@ -316,7 +315,7 @@ def test_the_sweeper_expires_a_lost_reservation_and_ends_wrap_up(client, support
             raise ConnectionError("not in this test")
 
     later = OPEN_HOURS + minutes_later(seconds=max(RESERVATION_SECONDS, 600) + 1)
-    service = RoutingService(get_settings(), clock=lambda: later, connector=NoTwilio())
+    service = Root(clock=lambda: later, connector=NoTwilio()).routing
     # When the sweeper runs
     report = service.sweep()
     # Then the ringing agent logged a miss, the caller is back in line, wrap-up is over

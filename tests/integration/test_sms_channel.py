@@ -15,7 +15,6 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.messaging import routes as sms_routes
 from chalicelib.messaging.consent import may_contact
 from chalicelib.messaging.inbound import ticket_id_for
 from chalicelib.messaging.outbound import send_sms
@@ -67,10 +66,13 @@ def sms_clock(client, clock):
 
 
 @pytest.fixture
-def cancellations(monkeypatch):
+def cancellations(client, clock):
+    from chalicelib.wiring import Root, install
+
     fake = Cancellations()
-    monkeypatch.setattr(sms_routes, "_cancel_callbacks", lambda: fake)
-    return fake
+    previous = install(Root(clock=clock, cancel_callbacks=fake))
+    yield fake
+    install(previous)
 
 
 def send(to: str, key: str | None = None) -> str | None:
@@ -260,12 +262,11 @@ def test_bare_cancel_opts_out_and_ends_callbacks(client, cancellations):
     assert cancellations.calls == [(customer, OPEN_HOURS)]
 
 
-def test_the_callbacks_package_is_wired_when_present():
-    try:
-        from chalicelib.callbacks.requests import cancel_open_for_number
-    except ImportError:
-        pytest.skip("callbacks not built yet")
-    assert sms_routes._cancel_callbacks() is cancel_open_for_number
+def test_a_cancel_text_reaches_the_callbacks_package():
+    from chalicelib.callbacks.requests import cancel_open_for_number
+    from chalicelib.wiring import Root
+
+    assert Root().cancel_callbacks is cancel_open_for_number
 
 
 # ---- other texts: the customer's agent, or a ticket -----------------------------------------
