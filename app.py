@@ -4,14 +4,14 @@ import logging
 
 from chalice import Chalice, Rate
 
-from chalicelib.callbacks.missed_api import missed_api
+from chalicelib.callbacks.missed_routes import missed_api
 from chalicelib.callbacks.routes import callbacks_api
 from chalicelib.callbacks.voice_routes import callback_voice
 from chalicelib.ivr.routes import voice
-from chalicelib.messaging.api import messaging_api
 from chalicelib.messaging.routes import sms
+from chalicelib.messaging.ticket_routes import messaging_api
 from chalicelib.openapi import openapi_api
-from chalicelib.routing.api import routing_api
+from chalicelib.routing.routes import routing_api
 from chalicelib.routing.voice_routes import agent_voice
 from chalicelib.settings import get_settings
 from chalicelib.telephony.webhooks import twilio_signature_guard

@@ -496,8 +496,8 @@ def _routing_paths() -> dict:
 
 
 def _ticket_paths() -> dict:
+    from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
     from chalicelib.messaging.tickets import MAX_LIMIT
-    from chalicelib.store.tickets import STATUSES
 
     ticket = [_param("ticket_id")]
     ticket_json = _json("The ticket", _ref("Ticket"))

@@ -1,6 +1,6 @@
 """What the tickets admin API does: read query parameters, list / show / close tickets, as
 JSON-ready dicts. ``InvalidRequest`` (400, naming the ``field``) and ``NotFound`` (404) say what
-went wrong; ``messaging.api`` maps them to HTTP."""
+went wrong; ``messaging.ticket_routes`` maps them to HTTP."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime
 
 from chalicelib.api_errors import InvalidRequest, NotFound
 from chalicelib.api_input import query_int, query_time
+from chalicelib.messaging.model import TICKET_STATUSES, Ticket
 from chalicelib.store import tickets as store
-from chalicelib.store.models import Ticket
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -37,8 +37,8 @@ def list_tickets(query: dict | None) -> dict:
     ``next_before`` of the previous page): newest first."""
     query = query or {}
     status = query.get("status", "open")
-    if status not in store.STATUSES:
-        raise InvalidRequest("status", f"must be one of {', '.join(store.STATUSES)}")
+    if status not in TICKET_STATUSES:
+        raise InvalidRequest("status", f"must be one of {', '.join(TICKET_STATUSES)}")
     limit = query_int(query, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
     before = query_time(query, "before")
     found = store.list_tickets(status, limit, before)

@@ -1,7 +1,7 @@
 """What the routing admin API does: validate a JSON body, build the routing dataclasses, store them.
 
 Plain values in (a parsed body, ``now``), JSON-ready dicts out, so the Chalice routes in
-``routing.api`` stay a few lines each. Three exceptions say what went wrong and the routes map
+``routing.routes`` stay a few lines each. Three exceptions say what went wrong and the routes map
 them to HTTP: ``InvalidRequest`` 400, ``NotFound`` 404, ``Conflict`` 409.
 
 Validation is strict: an unknown field is refused, because a typo ("skils") silently dropping an

@@ -8,9 +8,17 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib.store.models import Ticket, update_if
+from chalicelib.messaging.model import Ticket
+from chalicelib.store.models import Ticket as TicketItem
+from chalicelib.store.models import update_if
 
-STATUSES = ("open", "closed")
+
+def to_ticket(item: TicketItem) -> Ticket:
+    return Ticket(
+        ticket_id=item.ticket_id, message_sid=item.message_sid, sender=item.sender,
+        hotline=item.hotline, body=item.body, status=item.status, created_at=item.created_at,
+        media_urls=list(item.media_urls or []), language=item.language, closed_at=item.closed_at,
+    )
 
 
 def open_ticket(
@@ -25,7 +33,7 @@ def open_ticket(
     now: datetime,
 ) -> bool:
     """Open a ticket; False when this id (this inbound message) already has one."""
-    ticket = Ticket(
+    ticket = TicketItem(
         ticket_id,
         message_sid=message_sid,
         sender=sender,
@@ -37,7 +45,7 @@ def open_ticket(
         created_at=now,
     )
     try:
-        ticket.save(condition=Ticket.ticket_id.does_not_exist())
+        ticket.save(condition=TicketItem.ticket_id.does_not_exist())
     except PutError as exc:
         if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
             return False
@@ -47,7 +55,7 @@ def open_ticket(
 
 def get_ticket(ticket_id: str) -> Ticket | None:
     try:
-        return Ticket.get(ticket_id, consistent_read=True)
+        return to_ticket(TicketItem.get(ticket_id, consistent_read=True))
     except DoesNotExist:
         return None
 
@@ -55,13 +63,14 @@ def get_ticket(ticket_id: str) -> Ticket | None:
 def list_tickets(status: str, limit: int, before: datetime | None = None) -> list[Ticket]:
     """Up to ``limit`` tickets with ``status``, newest first, created before ``before`` if given
     (the cursor for the next page)."""
-    condition = Ticket.created_at < before if before is not None else None
-    return list(Ticket.by_status.query(status, range_key_condition=condition,
-                                       scan_index_forward=False, limit=limit))
+    condition = TicketItem.created_at < before if before is not None else None
+    return [to_ticket(item) for item in TicketItem.by_status.query(
+        status, range_key_condition=condition, scan_index_forward=False, limit=limit)]
 
 
 def close_ticket(ticket_id: str, now: datetime) -> Ticket | None:
     """Close a ticket (closing a closed one changes nothing); None if there is no such ticket."""
-    update_if(Ticket(ticket_id), [Ticket.status.set("closed"), Ticket.closed_at.set(now)],
-              Ticket.ticket_id.exists() & (Ticket.status == "open"))
+    update_if(TicketItem(ticket_id),
+              [TicketItem.status.set("closed"), TicketItem.closed_at.set(now)],
+              TicketItem.ticket_id.exists() & (TicketItem.status == "open"))
     return get_ticket(ticket_id)
