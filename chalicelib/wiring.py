@@ -74,19 +74,35 @@ class Root:
 
     @cached_property
     def routing(self) -> RoutingService:
-        """Queues and agents: joining, holding, dispatch, the sweeper (``routing/service.py``)."""
-        from chalicelib.callbacks.dispatcher import CallbackDispatcher
+        """Queues and agents: joining, holding, dispatch, the sweeper (``routing/service.py``),
+        with the callback dispatcher plugged into its port."""
         from chalicelib.routing.service import RoutingService
 
         return RoutingService(self.settings, self.clock, self.connector,
-                              callbacks=CallbackDispatcher)
+                              callbacks=self._callbacks_for)
+
+    def _callbacks_for(self, routing: RoutingService) -> CallbackDispatcher:
+        from chalicelib.callbacks.dispatcher import CallbackDispatcher
+
+        self._dispatcher = CallbackDispatcher(routing)
+        return self._dispatcher
+
+    @property
+    def callbacks(self) -> CallbackDispatcher:
+        """Calling customers back (``callbacks/dispatcher.py``): routing's own dispatcher."""
+        routing = self.routing
+        dispatcher = getattr(self, "_dispatcher", None)
+        if dispatcher is None or dispatcher.service is not routing:
+            raise LookupError("the routing service was given, not built: it has no dispatcher")
+        return dispatcher
 
     @cached_property
     def voice(self) -> VoiceService:
         """The IVR: calls, flow steps, statuses, reconciliation (``ivr/service.py``)."""
         from chalicelib.ivr.service import VoiceService
 
-        return VoiceService(self.settings, clock=self.clock, routing=self.routing)
+        return VoiceService(self.settings, clock=self.clock, routing=self.routing,
+                            callbacks=self.callbacks)
 
     @cached_property
     def cancel_callbacks(self) -> Callable[[str, datetime], int]:
@@ -95,11 +111,6 @@ class Root:
         from chalicelib.callbacks.requests import cancel_open_for_number
 
         return cancel_open_for_number
-
-    @property
-    def callbacks(self) -> CallbackDispatcher:
-        """Calling customers back (``callbacks/dispatcher.py``)."""
-        return self.routing.callbacks
 
     @property
     def warm(self) -> WarmTransfers:

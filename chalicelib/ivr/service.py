@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from chalicelib.callbacks.dispatcher import CallbackDispatcher
 from chalicelib.ivr import engine
 from chalicelib.ivr import verbs as v
 from chalicelib.ivr.bundle import load_bundled
@@ -119,11 +120,13 @@ class VoiceService:
     it."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime],
-                 routing: RoutingService, ports: StorePorts | None = None):
+                 routing: RoutingService, callbacks: CallbackDispatcher,
+                 ports: StorePorts | None = None):
         self.settings = settings
         self.clock = clock
         self.ports = ports or StorePorts(settings)
         self.routing = routing
+        self.callbacks = callbacks
 
     @property
     def urls(self) -> VoiceUrls:
@@ -356,8 +359,8 @@ class VoiceService:
         params = {"CallSid": record.call_sid, "CallStatus": status,
                   "CallDuration": str(duration), "SequenceNumber": "0"}
         if record.callback_id and record.status_step:
-            handler = {"agent-status": self.routing.callbacks.agent_leg_status,
-                       "customer-status": self.routing.callbacks.customer_leg_status}
+            handler = {"agent-status": self.callbacks.agent_leg_status,
+                       "customer-status": self.callbacks.customer_leg_status}
             handler[record.status_step](record.callback_id, params)
         else:
             self.status(VoiceRequest.from_params(params))
