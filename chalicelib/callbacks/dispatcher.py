@@ -33,8 +33,9 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from chalicelib.callbacks import timing
+from chalicelib.callbacks.backoff import retry_at
 from chalicelib.callbacks.model import CANCELLED, COMPLETED, CONNECTED, DIALING, FAILED, QUEUED
+from chalicelib.hours.calling_window import may_call_at, next_contact_time
 from chalicelib.logs import mask_number, ref
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
@@ -379,7 +380,7 @@ class CallbackDispatcher:
         queue = routing.get_queue(req.queue_id)
         when = None
         if retry and queue is not None and attempts < queue.callback_max_attempts:
-            after = timing.retry_at(attempts, now, jitter=random.random())  # noqa: S311
+            after = retry_at(attempts, now, jitter=random.random())  # noqa: S311
             when = self._next_window(req.phone, after, queue)
         if when is not None:
             store.transition(req, int(req.version), "scheduled", now, due_at=when,
@@ -460,9 +461,9 @@ class CallbackDispatcher:
         return {"wait": self.url(callback_id, "hold"), "action": self.url(callback_id, "left")}
 
     def _may_call(self, phone: str, at: datetime, queue: QueueConfig) -> bool:
-        return timing.may_call_at(phone, at, queue.hours or None,
-                                  fallback_tz=(queue.hours or {}).get("timezone", "UTC"))
+        return may_call_at(phone, at, queue.hours or None,
+                           fallback_tz=(queue.hours or {}).get("timezone", "UTC"))
 
     def _next_window(self, phone: str, after: datetime, queue: QueueConfig) -> datetime | None:
-        return timing.next_contact_time(phone, after, queue.hours or None,
-                                        fallback_tz=(queue.hours or {}).get("timezone", "UTC"))
+        return next_contact_time(phone, after, queue.hours or None,
+                                 fallback_tz=(queue.hours or {}).get("timezone", "UTC"))

@@ -24,6 +24,7 @@ from chalicelib.callbacks import slots
 from chalicelib.callbacks.model import QUEUED, SCHEDULED
 from chalicelib.callbacks.numbers import NumberRefused, normalise_number
 from chalicelib.callbacks.requests import AlreadyInLine, UnknownQueue, request_callback
+from chalicelib.hours.schedule import zone_of
 from chalicelib.logs import mask_number
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import AgentState
@@ -291,7 +292,7 @@ def send_confirmation(req, now: datetime, settings: Settings,
     at = None
     if req.status == SCHEDULED and req.due_at:
         queue = routing.get_queue(req.queue_id)
-        at = req.due_at.astimezone(slots.zone_of((queue.hours if queue else None) or {}))
+        at = req.due_at.astimezone(zone_of(queue.hours if queue else None))
     minutes = max(1, round(estimated_wait_seconds / 60)) if estimated_wait_seconds else None
     text, _, _ = render_prompt(
         "callback_confirmation", req.language,

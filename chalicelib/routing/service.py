@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Protocol
 
-from chalicelib.ivr.model import is_open
+from chalicelib.hours.schedule import open_at
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
 from chalicelib.routing.estimates import estimated_wait
@@ -169,9 +169,7 @@ class RoutingService:
         queue = (queues or QueueConfigs()).get(queue_id)
         if queue is None:
             return None
-        hours = queue.hours
-        if hours and not is_open(hours["timezone"], hours["weekly"], hours.get("holidays", []),
-                                 self.clock()):
+        if not open_at(queue.hours, self.clock()):
             return "closed"
         agents = routing.queue_agents(queue_id)
         line = routing.queue_entries(queue_id, limit=queue.max_size + 1)
