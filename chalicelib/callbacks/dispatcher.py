@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.callbacks.backoff import retry_at
 from chalicelib.callbacks.model import CANCELLED, COMPLETED, CONNECTED, DIALING, FAILED, QUEUED
+from chalicelib.consent import VOICE, may_contact
 from chalicelib.hours.calling_window import may_call_at, next_contact_time
 from chalicelib.logs import mask_number, ref
 from chalicelib.prompts import render_prompt
@@ -447,9 +448,7 @@ class CallbackDispatcher:
                                   existing_only=True)
 
     def _consents(self, req, now: datetime, close: bool = True) -> bool:
-        from chalicelib.messaging.consent import may_contact
-
-        if may_contact(req.phone):
+        if may_contact(req.phone, VOICE):
             return True
         if close:
             store.cancel(req.callback_id, now, "the number opted out")

@@ -24,6 +24,7 @@ from chalicelib.callbacks import slots
 from chalicelib.callbacks.model import QUEUED, SCHEDULED
 from chalicelib.callbacks.numbers import NumberRefused, normalise_number
 from chalicelib.callbacks.requests import AlreadyInLine, UnknownQueue, request_callback
+from chalicelib.consent import VOICE, may_contact
 from chalicelib.hours.schedule import zone_of
 from chalicelib.logs import mask_number
 from chalicelib.routing.estimates import estimated_wait
@@ -160,7 +161,7 @@ def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Set
                                  list(hotline.allowed_regions or []))
     except NumberRefused as exc:
         raise Invalid("phone", exc.code, exc.message) from None
-    if _opted_out(phone):
+    if not may_contact(phone, VOICE):
         raise Invalid("phone", "opted_out", "This number asked us not to contact it. Text START "
                                             "to our number to allow calls again.")
     name = _label(form, "name", MAX_NAME)
@@ -224,14 +225,6 @@ def _queue(form: dict, hotline):
     if queue is None:
         raise Invalid("queue", "unknown_queue", "There is no such queue.")
     return queue, topic
-
-
-def _opted_out(phone: str) -> bool:
-    """The SMS channel's opt-out list (STOP), read lazily: a number that asked us not to contact
-    it gets no call either."""
-    from chalicelib.store.optouts import is_opted_out
-
-    return is_opted_out(phone)
 
 
 # ---- describing ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.consent import SMS, may_contact
 from chalicelib.ivr import engine
 from chalicelib.ivr import verbs as v
 from chalicelib.ivr.bundle import load_bundled
@@ -75,9 +76,8 @@ class StorePorts:
         """A number we can text (not anonymous, ``client:...``, a short code) that has not
         opted out."""
         from chalicelib.callbacks.numbers import callable_caller
-        from chalicelib.messaging.consent import may_contact
 
-        return callable_caller(number) is not None and may_contact(number)
+        return callable_caller(number) is not None and may_contact(number, SMS)
 
 
 def caller_inputs(vars: dict, flow: Flow) -> dict:

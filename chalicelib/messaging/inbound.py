@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.consent import SMS, may_contact, record_opt_in, record_opt_out
 from chalicelib.logs import mask_number
 from chalicelib.messaging import keywords
 from chalicelib.messaging.keywords import Intent, Keyword
@@ -54,7 +55,7 @@ from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
 from chalicelib.routing.model import Agent, AgentState
 from chalicelib.settings import Settings
-from chalicelib.store import claims, directory, messages, optouts, routing, tickets
+from chalicelib.store import claims, directory, messages, routing, tickets
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ def _change_agent_state(agent: Agent, command: tuple[AgentState, str], now: date
 
 def _opt_out(sms: InboundSms, keyword: Keyword, language: str | None, now: datetime,
              cancel_callbacks: CancelCallbacks) -> str | None:
-    if not optouts.opt_out(sms.sender, keyword.word, now, message_sid=sms.message_sid):
+    if not record_opt_out(sms.sender, keyword.word, now, message_sid=sms.message_sid):
         log.info("sms %s: opt-out from %s is older than an opt-in in force; ignored",
                  sms.message_sid, mask_number(sms.sender))
         return None
@@ -192,7 +193,7 @@ def _opt_out(sms: InboundSms, keyword: Keyword, language: str | None, now: datet
 
 def _opt_in(sms: InboundSms, keyword: Keyword, language: str | None,
             now: datetime) -> str | None:
-    if not optouts.opt_in(sms.sender, keyword.word, now, message_sid=sms.message_sid):
+    if not record_opt_in(sms.sender, keyword.word, now, message_sid=sms.message_sid):
         log.info("sms %s: opt-in from %s is older than an opt-out in force; ignored",
                  sms.message_sid, mask_number(sms.sender))
         return None
@@ -204,7 +205,7 @@ def _opt_in(sms: InboundSms, keyword: Keyword, language: str | None,
 
 def _reply(sms: InboundSms, template: str, language: str | None, **context) -> str | None:
     """A reply, unless the sender opted out: then nothing goes back."""
-    if optouts.is_opted_out(sms.sender):
+    if not may_contact(sms.sender, SMS):
         log.info("no reply to %s: opted out", mask_number(sms.sender))
         return None
     return render_prompt(template, language, **context)[0]
