@@ -43,6 +43,13 @@ from chalicelib.routing import agent_states
 from chalicelib.routing.model import AgentState, QueueConfig, WaitingCaller, language_for
 from chalicelib.store import callbacks as store
 from chalicelib.store import calls, directory, routing
+from chalicelib.telephony import twiml as voice_twiml
+from chalicelib.telephony.twiml_routing import (
+    dial_address,
+    render_callback_hold,
+    render_dial_customer,
+    render_enqueue,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +134,6 @@ class CallbackDispatcher:
                                 f"{agent.agent_id}"):
             self.service._undo_reservation(entry, [agent], now, "callback changed meanwhile")
             return False
-        from chalicelib.routing.twiml import dial_address
-
         try:
             self.service.connector.place_call(
                 to=dial_address(agent.endpoint), from_=req.hotline,
@@ -206,8 +211,6 @@ class CallbackDispatcher:
     # ---- agent-first webhooks ---------------------------------------------------------------
     def agent_answered_twiml(self, callback_id: str, params: dict) -> str:
         """The agent picked up: they hear what the callback is, then we dial the customer."""
-        from chalicelib.telephony import twiml as voice_twiml
-
         now = self.service.clock()
         leg = params.get("CallSid", "")
         req = store.get_request(callback_id)
@@ -240,8 +243,6 @@ class CallbackDispatcher:
         whisper = render_prompt("callback_whisper", spoken,
                                 queue=queue.name if queue else req.queue_id, customer_name=req.name,
                                 attempt=int(req.attempts or 0) + 1)
-        from chalicelib.callbacks.twiml import render_dial_customer
-
         return render_dial_customer(whisper, req.phone, caller_id=req.hotline,
                                     action=self.url(callback_id, "dialed"),
                                     timeout=CUSTOMER_RING_SECONDS)
@@ -275,8 +276,6 @@ class CallbackDispatcher:
 
     def customer_dialed_twiml(self, callback_id: str, params: dict) -> str:
         """How the agent's dial to the customer ended (agent-first)."""
-        from chalicelib.telephony import twiml as voice_twiml
-
         now = self.service.clock()
         status = params.get("DialCallStatus", "")
         req = store.get_request(callback_id)
@@ -294,16 +293,13 @@ class CallbackDispatcher:
     def customer_answered_twiml(self, callback_id: str, params: dict) -> str:
         """The customer's phone answered: a person waits at the front of the line, a machine
         gets a message and the request a retry."""
-        from chalicelib.callbacks.twiml import render_callback_enqueue
-        from chalicelib.telephony import twiml as voice_twiml
-
         now = self.service.clock()
         sid = params.get("CallSid", "")
         req = store.get_request(callback_id)
         if req is None or req.status != DIALING:
             record = calls.get_call(sid)
             if record is not None and record.queue_entry_key:  # Twilio retried this request
-                return render_callback_enqueue(None, record.queue_id, self._hold_urls(callback_id))
+                return render_enqueue(record.queue_id, **self.hold_urls(callback_id))
             return voice_twiml.hangup()
         line = directory.get_hotline(req.hotline)
         company = line.name if line else "us"
@@ -331,7 +327,7 @@ class CallbackDispatcher:
         log.info("callback %s: customer answered, waiting first in line", ref(callback_id))
         greeting = render_prompt("callback_greeting", req.language, customer_name=req.name,
                                  company=company)
-        return render_callback_enqueue(greeting, req.queue_id, self._hold_urls(callback_id))
+        return render_enqueue(req.queue_id, greeting=greeting, **self.hold_urls(callback_id))
 
     def customer_leg_status(self, callback_id: str, params: dict) -> None:
         """The customer's call ended (customer-first): not reached → retry; hung up while
@@ -353,8 +349,6 @@ class CallbackDispatcher:
 
     def hold_twiml(self, callback_id: str, params: dict) -> str:
         """Hold music for a called-back customer, with their place in line."""
-        from chalicelib.callbacks.twiml import render_callback_hold
-
         record = calls.get_call(params.get("CallSid", ""))
         facts = self.service.hold(record) if record is not None else {"line": {}}
         text = render_prompt("callback_hold", record.language if record else None,
@@ -456,8 +450,10 @@ class CallbackDispatcher:
                  mask_number(req.phone))
         return False
 
-    def _hold_urls(self, callback_id: str) -> dict:
-        return {"wait": self.url(callback_id, "hold"), "action": self.url(callback_id, "left")}
+    def hold_urls(self, callback_id: str) -> dict:
+        """A called-back customer in line: ``wait_url`` plays the hold, ``action`` hears the
+        wait end (``render_enqueue``'s keywords)."""
+        return {"wait_url": self.url(callback_id, "hold"), "action": self.url(callback_id, "left")}
 
     def _may_call(self, phone: str, at: datetime, queue: QueueConfig) -> bool:
         return may_call_at(phone, at, queue.hours or None,

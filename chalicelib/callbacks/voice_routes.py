@@ -43,7 +43,7 @@ def callback_call(callback_id, step):
     try:
         if step in STATUS_STEPS:
             getattr(dispatcher, STATUS_STEPS[step])(callback_id, params)
-            return xml("<Response/>")
+            return xml(voice_twiml.empty())
         if step == "left":
             return xml(voice_twiml.hangup())
         return xml(getattr(dispatcher, TWIML_STEPS[step])(callback_id, params))

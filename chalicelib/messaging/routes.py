@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from chalice import Blueprint
-from twilio.twiml.messaging_response import MessagingResponse
 
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
+from chalicelib.telephony.twiml import sms_reply
 from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ def inbound_sms():
     from chalicelib.routing.routes import routing_service
     from chalicelib.settings import get_settings
 
-    response = MessagingResponse()
     try:
         reply = handle_inbound_sms(
             params, messaging_now(),
@@ -58,9 +57,7 @@ def inbound_sms():
     except Exception:  # noqa: BLE001 - a STOP must not be lost: Twilio retries a 503
         log.exception("inbound sms %s failed", params.get("MessageSid"))
         return unavailable("inbound sms")
-    if reply:
-        response.message(reply)
-    return xml(str(response))
+    return xml(sms_reply(reply))
 
 
 @sms.route("/twilio/sms/status", methods=["POST"], content_types=FORM)
@@ -77,4 +74,4 @@ def sms_status():
         return unavailable("sms status")
     if outcome == "unknown-message":  # ours, not recorded yet: Twilio asks again shortly
         return unavailable("sms status of a message not recorded yet")
-    return xml(str(MessagingResponse()))
+    return xml(sms_reply())

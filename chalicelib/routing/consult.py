@@ -26,14 +26,14 @@ from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
 from chalicelib.routing.model import AgentState, language_for
 from chalicelib.routing.service import MAX_MISSES, TransferRefused
-from chalicelib.routing.twiml import (
+from chalicelib.store import calls, routing
+from chalicelib.telephony import twiml as voice_twiml
+from chalicelib.telephony.twiml_routing import (
     conference_room,
     dial_address,
     render_conference,
     render_on_hold,
 )
-from chalicelib.store import calls, routing
-from chalicelib.telephony import twiml as voice_twiml
 
 log = logging.getLogger(__name__)
 

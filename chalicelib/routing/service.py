@@ -23,22 +23,19 @@ from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import AgentState, Strategy, WaitingCaller, language_for
-from chalicelib.routing.twiml import (
-    AGENT_RING_SECONDS,
-    RoutingUrls,
-    render_connect,
-    render_dial_out,
-    render_requeue,
-)
+from chalicelib.routing.urls import RoutingUrls
 from chalicelib.settings import Settings
 from chalicelib.store import calls, claims, routing
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.rest import CallGone
 from chalicelib.telephony.retries import retried
 from chalicelib.telephony.signature import whole_number
+from chalicelib.telephony.twiml import VoiceUrls
+from chalicelib.telephony.twiml_routing import render_connect, render_dial_out, render_enqueue
 
 log = logging.getLogger(__name__)
 
+AGENT_RING_SECONDS = 20  # how long an agent's phone rings for an offer
 RESERVATION_SECONDS = 45  # ring time plus slack; past this the sweeper frees both sides
 MAX_HEALING_ROUNDS = 5  # routing rounds in a row while dead entries keep turning up
 MAX_MISSES = 3  # unanswered offers in a row before an agent is set away, if the queue is gone
@@ -446,9 +443,10 @@ class RoutingService:
         queue = routing.get_queue(queue_id)
         agents = routing.get_agents(list(entry.reserved_agents))
         return render_connect(
-            agents,
+            [(agent.endpoint, self.urls.whisper(queue_id, call_sid, agent.agent_id))
+             for agent in agents],
             action=self.urls.dialed(queue_id, call_sid),
-            whisper=lambda agent: self.urls.whisper(queue_id, call_sid, agent.agent_id),
+            timeout=AGENT_RING_SECONDS,
             record=bool(queue and queue.record),
             recording_status=self.urls.recording_status,
         )
@@ -538,16 +536,14 @@ class RoutingService:
     def requeue_twiml(self, record, queue_id: str | None = None) -> str:
         """Back into a Twilio queue, at the flow's queue node (our line keeps the place)."""
         if record is not None and record.callback_id:  # a called-back customer: no IVR flow
-            from chalicelib.callbacks.twiml import render_callback_enqueue
-
-            return render_callback_enqueue(None, queue_id or record.queue_id,
-                                           self.callbacks._hold_urls(record.callback_id))
+            return render_enqueue(queue_id or record.queue_id,
+                                  **self.callbacks.hold_urls(record.callback_id))
         if record is None or not record.node:
             return voice_twiml.hangup()
-        from chalicelib.telephony.twiml import VoiceUrls
-
-        return render_requeue(queue_id or record.queue_id or "default",
-                              VoiceUrls(self.urls.base), record.step, record.node)
+        urls = VoiceUrls(self.urls.base)
+        return render_enqueue(queue_id or record.queue_id or "default",
+                              action=urls.step(record.step, record.node),
+                              wait_url=urls.hold(record.node))
 
     def caller_gone(self, record) -> None:
         """The caller's call ended: free what it held (an entry, a reservation, an agent)."""
@@ -616,7 +612,7 @@ class RoutingService:
             raise TransferRefused("a warm transfer is in progress; complete or cancel it first")
         call_sid = record.call_sid
         if kind == "number":
-            body = render_dial_out(target, self.urls.base)
+            body = render_dial_out(target, timeout=AGENT_RING_SECONDS * 2)
             self.connector.redirect_twiml(call_sid, body)
         elif kind == "queue":
             queue = routing.get_queue(target)

@@ -110,7 +110,7 @@ def consulted_leg_status(call_sid):
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
         log.exception("consult status for call %s not stored", call_sid)
         return unavailable("consult status")
-    return xml("<Response/>")
+    return xml(voice_twiml.empty())
 
 
 @agent_voice.route("/twilio/voice/agent/consult/{call_sid}/left/{party}", methods=["POST"],
@@ -147,4 +147,4 @@ def recording_status():
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
         log.exception("recording status of call %s not stored", params["CallSid"])
         return unavailable("recording status")
-    return xml("<Response/>")
+    return xml(voice_twiml.empty())
