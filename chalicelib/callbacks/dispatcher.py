@@ -50,6 +50,7 @@ from chalicelib.telephony.twiml_routing import (
     render_dial_customer,
     render_enqueue,
 )
+from chalicelib.telephony.webhook_request import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -430,8 +431,6 @@ class CallbackDispatcher:
 
     def _apply_status(self, params: dict, now: datetime):
         """Record the callback call's status on its call record; None if stale or unknown."""
-        from chalicelib.telephony.signature import whole_number
-
         def number(name):
             return whole_number(params.get(name))
 

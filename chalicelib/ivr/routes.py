@@ -10,12 +10,16 @@ import logging
 
 from chalice import Blueprint
 
-from chalicelib.ivr.request import VoiceRequest
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import get_settings
 from chalicelib.telephony import twiml
-from chalicelib.telephony.signature import MalformedWebhook, parse_form, whole_number
-from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.telephony.webhook_request import (
+    MalformedWebhook,
+    VoiceRequest,
+    parse_form,
+    whole_number,
+)
+from chalicelib.telephony.webhooks import FORM, malformed, unavailable, xml
 
 log = logging.getLogger(__name__)
 voice = Blueprint(__name__)
@@ -41,15 +45,15 @@ def set_voice_service(service) -> None:
 
 
 def _voice_request() -> VoiceRequest:
-    return VoiceRequest.from_params(parse_form(voice.current_request.raw_body))
+    return VoiceRequest.parse(voice.current_request.raw_body)
 
 
 def _answer_safely(handle) -> object:
     """Run ``handle(service, request)``; on any failure answer the fallback instead."""
     try:
         req = _voice_request()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
         service = voice_service()
         return xml(handle(service, req))
@@ -71,7 +75,7 @@ def incoming_call():
 def flow_step(step, node):
     number = whole_number(step)
     if number is None:
-        return error(400, "step must be a number")
+        return malformed(MalformedWebhook("step must be a number"))
     return _answer_safely(lambda service, req: service.step(req, number, node))
 
 
@@ -79,8 +83,8 @@ def flow_step(step, node):
 def queue_hold(node):
     try:
         req = _voice_request()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
         return xml(voice_service().hold(req, node))
     except Exception:  # noqa: BLE001 - the caller keeps their place on the music
@@ -109,8 +113,8 @@ def call_status():
     try:
         req = _voice_request()
         voice_service().status(req)
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
         log.exception("call status not stored")
         return unavailable("call status")
@@ -121,8 +125,8 @@ def call_status():
 def voicemail_transcription():
     try:
         voice_service().transcription(parse_form(voice.current_request.raw_body))
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
         log.exception("transcription not stored")
         return unavailable("transcription")
@@ -134,8 +138,8 @@ def queue_hold_choice(node):
     """A key pressed during hold music (1: call me back, keep my place; 2: voicemail)."""
     try:
         req = _voice_request()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
         return xml(voice_service().hold_choice(req, node))
     except Exception:  # noqa: BLE001 - back to the music: the caller keeps waiting

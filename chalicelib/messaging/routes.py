@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from chalice import Blueprint
 
-from chalicelib.telephony.signature import MalformedWebhook, parse_form
 from chalicelib.telephony.twiml import sms_reply
-from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.telephony.webhook_request import DeliveryStatus, InboundSms, MalformedWebhook
+from chalicelib.telephony.webhooks import FORM, malformed, unavailable, xml
 
 log = logging.getLogger(__name__)
 sms = Blueprint(__name__)
@@ -40,22 +40,20 @@ def _cancel_callbacks():
 @sms.route("/twilio/sms", methods=["POST"], content_types=FORM)
 def inbound_sms():
     try:
-        params = parse_form(sms.current_request.raw_body)
+        text = InboundSms.parse(sms.current_request.raw_body)
     except MalformedWebhook as exc:
-        return error(400, str(exc))
-    if not params.get("MessageSid", "").startswith(("SM", "MM")):
-        return error(400, "MessageSid is missing or malformed")
+        return malformed(exc)
     from chalicelib.messaging.inbound import handle_inbound_sms
     from chalicelib.routing.routes import routing_service
     from chalicelib.settings import get_settings
 
     try:
         reply = handle_inbound_sms(
-            params, messaging_now(),
+            text, messaging_now(),
             lambda agent_id: routing_service().agent_became_available(agent_id),
             cancel_callbacks=_cancel_callbacks(), settings=get_settings())
     except Exception:  # noqa: BLE001 - a STOP must not be lost: Twilio retries a 503
-        log.exception("inbound sms %s failed", params.get("MessageSid"))
+        log.exception("inbound sms %s failed", text.message_sid)
         return unavailable("inbound sms")
     return xml(sms_reply(reply))
 
@@ -63,12 +61,12 @@ def inbound_sms():
 @sms.route("/twilio/sms/status", methods=["POST"], content_types=FORM)
 def sms_status():
     """Delivery status of a text we sent (the ``StatusCallback`` that ``send_sms`` asks for)."""
-    from chalicelib.messaging.delivery import BadStatusCallback, record_delivery_status
+    from chalicelib.messaging.delivery import record_delivery_status
 
     try:
-        outcome = record_delivery_status(parse_form(sms.current_request.raw_body))
-    except (MalformedWebhook, BadStatusCallback) as exc:
-        return error(400, str(exc))
+        outcome = record_delivery_status(DeliveryStatus.parse(sms.current_request.raw_body))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
         log.exception("sms delivery status not stored")
         return unavailable("sms status")

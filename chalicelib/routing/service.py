@@ -29,9 +29,9 @@ from chalicelib.store import calls, claims, routing
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.rest import CallGone
 from chalicelib.telephony.retries import retried
-from chalicelib.telephony.signature import whole_number
 from chalicelib.telephony.twiml import VoiceUrls
 from chalicelib.telephony.twiml_routing import render_connect, render_dial_out, render_enqueue
+from chalicelib.telephony.webhook_request import whole_number
 
 log = logging.getLogger(__name__)
 
