@@ -67,7 +67,7 @@ class Root:
     @cached_property
     def connector(self) -> Connector:
         """Twilio's REST API, as the ``Connector`` that moves and places calls."""
-        from chalicelib.routing.twiml import AGENT_RING_SECONDS
+        from chalicelib.routing.agents import AGENT_RING_SECONDS
         from chalicelib.telephony.rest import TwilioConnector
 
         return TwilioConnector(self.settings, AGENT_RING_SECONDS)

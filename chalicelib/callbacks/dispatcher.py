@@ -33,27 +33,28 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from chalicelib.callbacks import timing
+from chalicelib.callbacks.backoff import retry_at
 from chalicelib.callbacks.missed import record_missed_call
 from chalicelib.callbacks.model import CANCELLED, COMPLETED, CONNECTED, DIALING, FAILED, QUEUED
 from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.callbacks.requests import close_as_called_in, open_request_in, request_callback
-from chalicelib.callbacks.twiml import (
-    render_callback_enqueue,
-    render_callback_hold,
-    render_dial_customer,
-)
+from chalicelib.consent import VOICE, may_contact
+from chalicelib.hours.calling_window import may_call_at, next_contact_time
 from chalicelib.logs import mask_number, ref
-from chalicelib.messaging.consent import may_contact
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
 from chalicelib.routing.agents import MAX_MISSES
 from chalicelib.routing.model import AgentState, QueueConfig, WaitingCaller, language_for
-from chalicelib.routing.twiml import dial_address
 from chalicelib.store import callbacks as store
 from chalicelib.store import calls, directory, routing
 from chalicelib.telephony import twiml as voice_twiml
-from chalicelib.telephony.signature import whole_number
+from chalicelib.telephony.twiml_routing import (
+    dial_address,
+    render_callback_hold,
+    render_dial_customer,
+    render_enqueue,
+)
+from chalicelib.telephony.webhook_request import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +303,7 @@ class CallbackDispatcher:
         if req is None or req.status != DIALING:
             record = calls.get_call(sid)
             if record is not None and record.queue_entry_key:  # Twilio retried this request
-                return render_callback_enqueue(None, record.queue_id, self.hold_urls(callback_id))
+                return render_enqueue(record.queue_id, **self.hold_urls(callback_id))
             return voice_twiml.hangup()
         line = directory.get_hotline(req.hotline)
         company = line.name if line else "us"
@@ -330,7 +331,7 @@ class CallbackDispatcher:
         log.info("callback %s: customer answered, waiting first in line", ref(callback_id))
         greeting = render_prompt("callback_greeting", req.language, customer_name=req.name,
                                  company=company)
-        return render_callback_enqueue(greeting, req.queue_id, self.hold_urls(callback_id))
+        return render_enqueue(req.queue_id, greeting=greeting, **self.hold_urls(callback_id))
 
     def customer_leg_status(self, callback_id: str, params: dict) -> None:
         """The customer's call ended (customer-first): not reached → retry; hung up while
@@ -378,7 +379,7 @@ class CallbackDispatcher:
         queue = routing.get_queue(req.queue_id)
         when = None
         if retry and queue is not None and attempts < queue.callback_max_attempts:
-            after = timing.retry_at(attempts, now, jitter=random.random())  # noqa: S311
+            after = retry_at(attempts, now, jitter=random.random())  # noqa: S311
             when = self._next_window(req.phone, after, queue)
         if when is not None:
             store.transition(req, int(req.version), "scheduled", now, due_at=when,
@@ -441,7 +442,7 @@ class CallbackDispatcher:
                                   existing_only=True)
 
     def _consents(self, req, now: datetime, close: bool = True) -> bool:
-        if may_contact(req.phone):
+        if may_contact(req.phone, VOICE):
             return True
         if close:
             store.cancel(req.callback_id, now, "the number opted out")
@@ -452,8 +453,7 @@ class CallbackDispatcher:
     # ---- what routing asks of callbacks (routing.ports.CallbackDesk) ---------------------
     def requeue_twiml(self, record, queue_id: str | None) -> str:
         """A called-back customer goes back on hold in their line (they have no IVR flow)."""
-        return render_callback_enqueue(None, queue_id or record.queue_id,
-                                       self.hold_urls(record.callback_id))
+        return render_enqueue(queue_id or record.queue_id, **self.hold_urls(record.callback_id))
 
     @staticmethod
     def open_request_in(queue_id: str, phone: str | None):
@@ -483,12 +483,14 @@ class CallbackDispatcher:
                            queue_id=entry.queue_id, now=now, settings=self.service.settings)
 
     def hold_urls(self, callback_id: str) -> dict:
-        return {"wait": self.url(callback_id, "hold"), "action": self.url(callback_id, "left")}
+        """A called-back customer in line: ``wait_url`` plays the hold, ``action`` hears the
+        wait end (``render_enqueue``'s keywords)."""
+        return {"wait_url": self.url(callback_id, "hold"), "action": self.url(callback_id, "left")}
 
     def _may_call(self, phone: str, at: datetime, queue: QueueConfig) -> bool:
-        return timing.may_call_at(phone, at, queue.hours or None,
-                                  fallback_tz=(queue.hours or {}).get("timezone", "UTC"))
+        return may_call_at(phone, at, queue.hours or None,
+                           fallback_tz=(queue.hours or {}).get("timezone", "UTC"))
 
     def _next_window(self, phone: str, after: datetime, queue: QueueConfig) -> datetime | None:
-        return timing.next_contact_time(phone, after, queue.hours or None,
-                                        fallback_tz=(queue.hours or {}).get("timezone", "UTC"))
+        return next_contact_time(phone, after, queue.hours or None,
+                                 fallback_tz=(queue.hours or {}).get("timezone", "UTC"))

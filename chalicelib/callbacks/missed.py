@@ -36,6 +36,7 @@ from urllib.parse import unquote
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.api_input import json_object, query_int, query_time
 from chalicelib.callbacks.numbers import callable_caller
+from chalicelib.consent import VOICE, may_contact
 from chalicelib.logs import mask_number, ref
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import Settings
@@ -117,9 +118,7 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
     except NumberRefused as exc:
         log.info("no callback for missed call from %s: %s", mask_number(number), exc.code)
         return None
-    from chalicelib.messaging.consent import may_contact
-
-    if not may_contact(number):  # it asked us not to: no automatic call, not even one queued
+    if not may_contact(number, VOICE):  # it asked us not to: no automatic call, not even one queued
         log.info("no callback for missed call from %s: opted out", mask_number(number))
         return None
     from chalicelib.callbacks.requests import AlreadyInLine, request_callback

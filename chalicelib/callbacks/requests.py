@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.callbacks import slots, timing
+from chalicelib.callbacks import slots
 from chalicelib.callbacks.model import (
     CANCELLABLE,
     KINDS,
@@ -27,6 +27,8 @@ from chalicelib.callbacks.model import (
     SCHEDULED,
     new_callback_id,
 )
+from chalicelib.hours.calling_window import may_call_at, next_contact_time
+from chalicelib.hours.schedule import next_opening
 from chalicelib.logs import mask_number, ref
 from chalicelib.store import callbacks as store
 from chalicelib.store import routing
@@ -62,12 +64,12 @@ def placement(queue, now: datetime, preferred_at: datetime | None,
     hours = queue.hours or {}
     fallback_tz = hours.get("timezone", "UTC")
     if preferred_at is not None and preferred_at > now + slots.ASAP_SLACK:
-        when = timing.next_contact_time(phone, preferred_at, hours or None, fallback_tz)
+        when = next_contact_time(phone, preferred_at, hours or None, fallback_tz)
         return Placement(SCHEDULED, when or preferred_at)
-    if timing.may_call_at(phone, now, hours or None, fallback_tz):
+    if may_call_at(phone, now, hours or None, fallback_tz):
         return Placement(QUEUED, None)
-    when = timing.next_contact_time(phone, now, hours or None, fallback_tz)
-    return Placement(SCHEDULED, when or timing.next_queue_opening(hours, now) or now)
+    when = next_contact_time(phone, now, hours or None, fallback_tz)
+    return Placement(SCHEDULED, when or next_opening(hours, now) or now)
 
 
 def request_callback(

@@ -1,4 +1,5 @@
-"""When a callback may happen: the customer's preferred time against the queue's hours.
+"""When a callback may happen: the customer's preferred time against the queue's hours
+(``hours.schedule``).
 
 Pure: plain values and a ``now`` in, datetimes (UTC) or a refusal out. ``hours`` is a queue's
 ``{timezone, weekly, holidays}``; an empty dict means the queue is always open.
@@ -7,9 +8,8 @@ Pure: plain values and a ``now`` in, datetimes (UTC) or a refusal out. ``hours``
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from chalicelib.ivr.model import is_open
+from chalicelib.hours.schedule import open_at, zone_of
 
 # A preferred time this close to now (or a little in the past: clocks differ) means "now".
 ASAP_SLACK = timedelta(minutes=5)
@@ -23,16 +23,6 @@ class SlotRefused(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def zone_of(hours: dict) -> ZoneInfo:
-    return ZoneInfo(hours.get("timezone") or "UTC")
-
-
-def open_at(hours: dict, at: datetime) -> bool:
-    if not hours:
-        return True
-    return is_open(hours["timezone"], hours["weekly"], hours.get("holidays", []), at)
 
 
 def parse_preferred(value: str | None, hours: dict) -> datetime | None:

@@ -16,8 +16,8 @@ from chalice import Blueprint
 
 from chalicelib.logs import ref
 from chalicelib.telephony import twiml as voice_twiml
-from chalicelib.telephony.signature import MalformedWebhook, parse_form
-from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.telephony.webhook_request import MalformedWebhook, VoiceRequest
+from chalicelib.telephony.webhooks import FORM, error, malformed, unavailable, xml
 from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
@@ -32,18 +32,16 @@ STATUS_STEPS = {"agent-status": "agent_leg_status", "customer-status": "customer
                       content_types=FORM)
 def callback_call(callback_id, step):
     try:
-        params = parse_form(callback_voice.current_request.raw_body)
-        if not params.get("CallSid", "").startswith("CA"):
-            raise ValueError("CallSid is missing or malformed")
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+        params = VoiceRequest.parse(callback_voice.current_request.raw_body).params
+    except MalformedWebhook as exc:
+        return malformed(exc)
     if step not in TWIML_STEPS and step not in STATUS_STEPS and step != "left":
         return error(404, f"no callback step '{step}'")
     dispatcher = root().callbacks
     try:
         if step in STATUS_STEPS:
             getattr(dispatcher, STATUS_STEPS[step])(callback_id, params)
-            return xml("<Response/>")
+            return xml(voice_twiml.empty())
         if step == "left":
             return xml(voice_twiml.hangup())
         return xml(getattr(dispatcher, TWIML_STEPS[step])(callback_id, params))

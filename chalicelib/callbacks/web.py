@@ -24,6 +24,8 @@ from chalicelib.callbacks import slots
 from chalicelib.callbacks.model import QUEUED, SCHEDULED
 from chalicelib.callbacks.numbers import NumberRefused, normalise_number
 from chalicelib.callbacks.requests import AlreadyInLine, UnknownQueue, request_callback
+from chalicelib.consent import VOICE, may_contact
+from chalicelib.hours.schedule import zone_of
 from chalicelib.logs import mask_number
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import AgentState
@@ -159,7 +161,7 @@ def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Set
                                  list(hotline.allowed_regions or []))
     except NumberRefused as exc:
         raise Invalid("phone", exc.code, exc.message) from None
-    if _opted_out(phone):
+    if not may_contact(phone, VOICE):
         raise Invalid("phone", "opted_out", "This number asked us not to contact it. Text START "
                                             "to our number to allow calls again.")
     name = _label(form, "name", MAX_NAME)
@@ -225,14 +227,6 @@ def _queue(form: dict, hotline):
     return queue, topic
 
 
-def _opted_out(phone: str) -> bool:
-    """The SMS channel's opt-out list (STOP), read lazily: a number that asked us not to contact
-    it gets no call either."""
-    from chalicelib.store.optouts import is_opted_out
-
-    return is_opted_out(phone)
-
-
 # ---- describing ------------------------------------------------------------------------------
 
 
@@ -291,7 +285,7 @@ def send_confirmation(req, now: datetime, settings: Settings,
     at = None
     if req.status == SCHEDULED and req.due_at:
         queue = routing.get_queue(req.queue_id)
-        at = req.due_at.astimezone(slots.zone_of((queue.hours if queue else None) or {}))
+        at = req.due_at.astimezone(zone_of(queue.hours if queue else None))
     minutes = max(1, round(estimated_wait_seconds / 60)) if estimated_wait_seconds else None
     text, _, _ = render_prompt(
         "callback_confirmation", req.language,

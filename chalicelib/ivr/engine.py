@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib import text
+from chalicelib.hours.schedule import is_open
 from chalicelib.ivr import templates
-from chalicelib.ivr import verbs as v
 from chalicelib.ivr.model import (
     CollectNode,
     Flow,
@@ -30,8 +30,8 @@ from chalicelib.ivr.model import (
     MenuNode,
     Node,
     QueueNode,
-    is_open,
 )
+from chalicelib.telephony import verbs as v
 
 MAX_NODES_PER_STEP = 100  # a flow that runs this many nodes without waiting is broken
 

@@ -34,6 +34,7 @@ import phonenumbers
 from jinja2 import TemplateSyntaxError, meta
 from jinja2 import nodes as jinja_nodes
 
+from chalicelib.hours.weekly import parse_days, parse_span
 from chalicelib.ivr import templates
 from chalicelib.ivr.engine import BUILTIN_VARS, HOLD_VARS, OVERFLOW_VARS
 from chalicelib.ivr.loader import load_flows
@@ -48,8 +49,6 @@ from chalicelib.ivr.model import (
     Node,
     QueueNode,
     TransferNode,
-    parse_days,
-    parse_span,
 )
 
 __all__ = ["LintError", "lint_flow", "lint_flows"]

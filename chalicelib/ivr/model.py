@@ -16,17 +16,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from types import UnionType
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
-from zoneinfo import ZoneInfo
 
 NODE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # node ids end up in webhook URLs
 TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # template names end up in file paths
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -212,59 +209,10 @@ class BranchNode(Node):
 class HoursNode(Node):
     kind = "hours"
     timezone: str
-    weekly: dict[str, list[str]]  # "mon" or "mon-fri" -> ["09:00-17:00", ...]
+    weekly: dict[str, list[str]]  # "mon" or "mon-fri" -> ["09:00-17:00", ...]: hours.weekly
     holidays: list[str] = field(default_factory=list)  # YYYY-MM-DD, closed all day
     open: str = _target()
     closed: str = _target()
-
-    def opening_minutes(self) -> dict[int, list[tuple[int, int]]]:
-        """Weekday (0 = Monday) -> [(start, end)] in minutes after local midnight."""
-        return opening_minutes(self.weekly)
-
-
-def opening_minutes(weekly: dict[str, list[str]]) -> dict[int, list[tuple[int, int]]]:
-    """Weekday (0 = Monday) -> [(start, end)] in minutes after local midnight."""
-    week: dict[int, list[tuple[int, int]]] = {}
-    for days, spans in weekly.items():
-        for day in parse_days(days):
-            week.setdefault(day, []).extend(parse_span(span) for span in spans)
-    return week
-
-
-def is_open(timezone: str, weekly: dict[str, list[str]], holidays, now: datetime) -> bool:
-    """Open at ``now`` by a weekly schedule in ``timezone``, closed all day on ``holidays``.
-    Shared by the flow's *hours* node and queue hours."""
-    local = now.astimezone(ZoneInfo(timezone))
-    if local.date().isoformat() in holidays:
-        return False
-    minute = local.hour * 60 + local.minute
-    return any(start <= minute < end
-               for start, end in opening_minutes(weekly).get(local.weekday(), []))
-
-
-def parse_days(days: str) -> range:
-    """``mon`` or ``mon-fri`` as weekday numbers; ValueError says what is wrong."""
-    first, _, last = days.partition("-")
-    last = last or first
-    if first not in DAYS or last not in DAYS:
-        raise ValueError(f"'{days}' is not a day ({', '.join(DAYS)}) or a range like mon-fri")
-    if DAYS.index(last) < DAYS.index(first):
-        raise ValueError(f"'{days}' runs backwards; write the days in order, mon to sun")
-    return range(DAYS.index(first), DAYS.index(last) + 1)
-
-
-def parse_span(span: str) -> tuple[int, int]:
-    """``09:00-17:00`` as minutes after midnight (24:00 may end a day); ValueError if bad."""
-    match = re.fullmatch(r"(\d\d):(\d\d)-(\d\d):(\d\d)", span)
-    if not match:
-        raise ValueError(f"'{span}' is not an interval like 09:00-17:00")
-    h1, m1, h2, m2 = map(int, match.groups())
-    start, end = h1 * 60 + m1, h2 * 60 + m2
-    if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
-        raise ValueError(f"'{span}' is not a valid time of day")
-    if end <= start:
-        raise ValueError(f"'{span}' ends before it starts; split overnight hours across two days")
-    return start, end
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,26 +10,30 @@ import logging
 
 from chalice import Blueprint
 
-from chalicelib.ivr.request import VoiceRequest
 from chalicelib.prompts import render_prompt
 from chalicelib.telephony import twiml
-from chalicelib.telephony.signature import MalformedWebhook, parse_form, whole_number
-from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.telephony.webhook_request import (
+    MalformedWebhook,
+    VoiceRequest,
+    parse_form,
+    whole_number,
+)
+from chalicelib.telephony.webhooks import FORM, malformed, unavailable, xml
 from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
 voice = Blueprint(__name__)
 
 def _voice_request() -> VoiceRequest:
-    return VoiceRequest.from_params(parse_form(voice.current_request.raw_body))
+    return VoiceRequest.parse(voice.current_request.raw_body)
 
 
 def _answer_safely(handle) -> object:
     """Run ``handle(service, request)``; on any failure answer the fallback instead."""
     try:
         req = _voice_request()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
         service = root().voice
         return xml(handle(service, req))
@@ -51,7 +55,7 @@ def incoming_call():
 def flow_step(step, node):
     number = whole_number(step)
     if number is None:
-        return error(400, "step must be a number")
+        return malformed(MalformedWebhook("step must be a number"))
     return _answer_safely(lambda service, req: service.step(req, number, node))
 
 
@@ -59,8 +63,8 @@ def flow_step(step, node):
 def queue_hold(node):
     try:
         req = _voice_request()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
         return xml(root().voice.hold(req, node))
     except Exception:  # noqa: BLE001 - the caller keeps their place on the music
@@ -89,8 +93,8 @@ def call_status():
     try:
         req = _voice_request()
         root().voice.status(req)
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
         log.exception("call status not stored")
         return unavailable("call status")
@@ -101,8 +105,8 @@ def call_status():
 def voicemail_transcription():
     try:
         root().voice.transcription(parse_form(voice.current_request.raw_body))
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
         log.exception("transcription not stored")
         return unavailable("transcription")
@@ -114,8 +118,8 @@ def queue_hold_choice(node):
     """A key pressed during hold music (1: call me back, keep my place; 2: voicemail)."""
     try:
         req = _voice_request()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
         return xml(root().voice.hold_choice(req, node))
     except Exception:  # noqa: BLE001 - back to the music: the caller keeps waiting

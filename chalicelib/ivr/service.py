@@ -22,11 +22,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from chalicelib.callbacks.dispatcher import CallbackDispatcher
+from chalicelib.consent import SMS, may_contact
 from chalicelib.ivr import engine
-from chalicelib.ivr import verbs as v
 from chalicelib.ivr.bundle import load_bundled
 from chalicelib.ivr.model import Flow
-from chalicelib.ivr.request import VoiceRequest
 from chalicelib.logs import mask_number
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
@@ -34,7 +33,9 @@ from chalicelib.routing.service import QueueConfigs, RoutingService
 from chalicelib.settings import Settings
 from chalicelib.store import calls, directory, flows, voicemails
 from chalicelib.telephony import twiml
+from chalicelib.telephony import verbs as v
 from chalicelib.telephony.twiml import VoiceUrls
+from chalicelib.telephony.webhook_request import FormParams, MalformedWebhook, VoiceRequest
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,8 @@ class StorePorts:
         """A number we can text (not anonymous, ``client:...``, a short code) that has not
         opted out."""
         from chalicelib.callbacks.numbers import callable_caller
-        from chalicelib.messaging.consent import may_contact
 
-        return callable_caller(number) is not None and may_contact(number)
+        return callable_caller(number) is not None and may_contact(number, SMS)
 
 
 def caller_inputs(vars: dict, flow: Flow) -> dict:
@@ -234,7 +234,7 @@ class VoiceService:
         hangs up to end their message must not lose it."""
         log.info("call %s is over; step at %s not run", req.call_sid, node)
         recording_sid = req.params.get("RecordingSid", "")
-        duration = _int(req.params.get("RecordingDuration"), 0)
+        duration = req.whole_number("RecordingDuration", 0)
         if recording_sid.startswith("RE") and duration > 0:
             voicemails.save_recording(
                 recording_sid=recording_sid, call_sid=record.call_sid, hotline=record.hotline,
@@ -253,7 +253,7 @@ class VoiceService:
         ctx = self._context(req, record.customer, record)
         # The caller is surely in Twilio's queue now: a dispatch round may ring an agent.
         facts = self.routing.hold(record)
-        waited = _int(req.params.get("QueueTime"), 0)
+        waited = req.whole_number("QueueTime", 0)
         if facts["max_wait"] is not None and waited >= facts["max_wait"]:
             return twiml.leave()  # the queue's own limit, on top of the flow node's max_wait
         verbs = engine.hold(flow, node, req.params, ctx, self._state(record), facts["line"])
@@ -287,11 +287,13 @@ class VoiceService:
 
     def status(self, req: VoiceRequest) -> bool:
         status = req.params.get("CallStatus", "")
+        if status not in calls.STATUS_RANK:
+            raise MalformedWebhook(f"unknown call status {status!r}")
         record = calls.apply_status(
             req.call_sid,
             status,
-            sequence=_int(req.params.get("SequenceNumber"), 0),
-            duration=_int(req.params.get("CallDuration"), None),
+            sequence=req.whole_number("SequenceNumber", 0),
+            duration=req.whole_number("CallDuration"),
             now=self.clock(),
             retention_days=self.settings.call_retention_days,
             hotline=req.hotline or None,
@@ -304,11 +306,10 @@ class VoiceService:
             self.routing.caller_gone(record)
         return record is not None
 
-    def transcription(self, params: dict) -> None:
-        """Twilio's transcription of a voicemail, stored with the message (any arrival order)."""
-        recording_sid = params.get("RecordingSid", "")
-        if not recording_sid.startswith("RE"):
-            raise ValueError("RecordingSid is missing or malformed")
+    def transcription(self, params: FormParams) -> None:
+        """Twilio's transcription of a voicemail, stored with the message (any arrival order);
+        MalformedWebhook without a RecordingSid."""
+        recording_sid = params.sid("RecordingSid", "RE")
         voicemails.save_transcription(
             recording_sid,
             params.get("TranscriptionText", ""),
@@ -443,7 +444,7 @@ class VoiceService:
         """Hold music when the wait cannot be looked up (storage down or hung): the caller keeps
         their place in Twilio's queue and in ours, which dispatch reads again once storage is
         back. Only after ``OUTAGE_HOLD_SECONDS`` does the caller leave for the fallback."""
-        if _int(req.params.get("QueueTime"), 0) >= OUTAGE_HOLD_SECONDS:
+        if req.whole_number("QueueTime", 0) >= OUTAGE_HOLD_SECONDS:
             return twiml.leave()
         return twiml.render_hold([v.Play(self.settings.hold_music_url)])
 
@@ -474,7 +475,7 @@ class VoiceService:
                     hotline=req.hotline,
                     caller=req.caller,
                     recording_url=req.params.get("RecordingUrl", ""),
-                    duration=_int(req.params.get("RecordingDuration"), 0),
+                    duration=req.whole_number("RecordingDuration", 0),
                     language=None,
                     node="fallback",
                     now=self.clock(),
@@ -588,9 +589,3 @@ def _announce_now(announced_at, waited: int, every: int) -> bool:
         return True
     return waited < announced_at or waited - announced_at >= every
 
-
-def _int(value, default):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default

@@ -13,26 +13,15 @@ from __future__ import annotations
 import logging
 
 from chalicelib.store import messages
+from chalicelib.telephony.webhook_request import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-MESSAGE_SID_PREFIXES = ("SM", "MM")
 
-
-class BadStatusCallback(ValueError):
-    """The request lacks what every Twilio message status callback carries."""
-
-
-def record_delivery_status(params: dict) -> str:
+def record_delivery_status(report: DeliveryStatus) -> str:
     """Store the status on the message; returns what happened (``applied``, ``stale``,
     ``unknown-message``, ``unknown-status``)."""
-    sid = params.get("MessageSid", "")
-    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").strip().lower()
-    if not sid.startswith(MESSAGE_SID_PREFIXES):
-        raise BadStatusCallback("MessageSid is missing or malformed")
-    if not status:
-        raise BadStatusCallback("MessageStatus is missing")
-    error_code = (params.get("ErrorCode") or "").strip() or None
+    sid, status, error_code = report.message_sid, report.status, report.error_code
     outcome = messages.record_status(sid, status, error_code)
     if outcome == "applied":
         log.info("sms %s is %s%s", sid, status, f" (error {error_code})" if error_code else "")

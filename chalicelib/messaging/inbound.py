@@ -43,9 +43,9 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.consent import SMS, may_contact, record_opt_in, record_opt_out
 from chalicelib.logs import mask_number
 from chalicelib.messaging import keywords
 from chalicelib.messaging.keywords import Intent, Keyword
@@ -54,7 +54,8 @@ from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states
 from chalicelib.routing.model import Agent, AgentState
 from chalicelib.settings import Settings
-from chalicelib.store import claims, directory, messages, optouts, routing, tickets
+from chalicelib.store import claims, directory, messages, routing, tickets
+from chalicelib.telephony.webhook_request import InboundSms
 
 log = logging.getLogger(__name__)
 
@@ -62,31 +63,6 @@ CancelCallbacks = Callable[[str, datetime], int]
 
 FORWARD_WINDOW_DAYS = 30  # an agent who served the customer longer ago than this gets no texts
 FORWARDED_BODY_LIMIT = 1000  # characters of the customer's text in the forward (Twilio: 1,600)
-
-
-@dataclass(frozen=True)
-class InboundSms:
-    message_sid: str
-    sender: str
-    hotline: str
-    body: str
-    media_urls: list[str] = field(default_factory=list)
-    opt_out_type: str | None = None  # Twilio's OptOutType when Advanced Opt-Out handled it
-
-    @classmethod
-    def from_params(cls, params: dict) -> InboundSms:
-        try:
-            media = int(params.get("NumMedia") or 0)
-        except ValueError:
-            media = 0
-        return cls(
-            message_sid=params.get("MessageSid", ""),
-            sender=params.get("From", ""),
-            hotline=params.get("To", ""),
-            body=params.get("Body", ""),
-            media_urls=[params[f"MediaUrl{i}"] for i in range(media) if params.get(f"MediaUrl{i}")],
-            opt_out_type=params.get("OptOutType") or None,
-        )
 
 
 def ticket_id_for(message_sid: str, secret: str) -> str:
@@ -97,7 +73,7 @@ def ticket_id_for(message_sid: str, secret: str) -> str:
 
 
 def handle_inbound_sms(
-    params: dict,
+    sms: InboundSms,
     now: datetime,
     on_available: Callable[[str], None],
     *,
@@ -109,7 +85,6 @@ def handle_inbound_sms(
     ``on_available(agent_id)`` runs after an agent becomes available (it dispatches their queues);
     ``cancel_callbacks(number, now)`` cancels the number's open callback requests.
     """
-    sms = InboundSms.from_params(params)
     keyword = keywords.classify(sms.body)
     agent = routing.agent_by_mobile(sms.sender) if sms.sender else None
     if agent is not None:
@@ -178,7 +153,7 @@ def _change_agent_state(agent: Agent, command: tuple[AgentState, str], now: date
 
 def _opt_out(sms: InboundSms, keyword: Keyword, language: str | None, now: datetime,
              cancel_callbacks: CancelCallbacks) -> str | None:
-    if not optouts.opt_out(sms.sender, keyword.word, now, message_sid=sms.message_sid):
+    if not record_opt_out(sms.sender, keyword.word, now, message_sid=sms.message_sid):
         log.info("sms %s: opt-out from %s is older than an opt-in in force; ignored",
                  sms.message_sid, mask_number(sms.sender))
         return None
@@ -192,7 +167,7 @@ def _opt_out(sms: InboundSms, keyword: Keyword, language: str | None, now: datet
 
 def _opt_in(sms: InboundSms, keyword: Keyword, language: str | None,
             now: datetime) -> str | None:
-    if not optouts.opt_in(sms.sender, keyword.word, now, message_sid=sms.message_sid):
+    if not record_opt_in(sms.sender, keyword.word, now, message_sid=sms.message_sid):
         log.info("sms %s: opt-in from %s is older than an opt-out in force; ignored",
                  sms.message_sid, mask_number(sms.sender))
         return None
@@ -204,7 +179,7 @@ def _opt_in(sms: InboundSms, keyword: Keyword, language: str | None,
 
 def _reply(sms: InboundSms, template: str, language: str | None, **context) -> str | None:
     """A reply, unless the sender opted out: then nothing goes back."""
-    if optouts.is_opted_out(sms.sender):
+    if not may_contact(sms.sender, SMS):
         log.info("no reply to %s: opted out", mask_number(sms.sender))
         return None
     return render_prompt(template, language, **context)[0]

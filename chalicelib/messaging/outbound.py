@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from chalicelib.consent import SMS, may_contact, record_opt_out
 from chalicelib.logs import mask_number, ref
-from chalicelib.messaging.consent import may_contact
 from chalicelib.settings import Settings
-from chalicelib.store import messages, optouts
+from chalicelib.store import messages
 from chalicelib.telephony.retries import retried
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def send_sms(
 ) -> str | None:
     """Send ``body`` to ``to`` unless ``key`` was already used or ``to`` opted out; return the
     message sid (None when nothing was sent; ``messages.get_message(key)`` says why)."""
-    opted_out = not may_contact(to)
+    opted_out = not may_contact(to, SMS)
     if not messages.claim(
         key,
         to=to,
@@ -64,7 +64,7 @@ def send_sms(
                     code or "")
         if code == CARRIER_OPTED_OUT:
             messages.mark_opted_out(key, str(code))
-            optouts.opt_out(to, f"carrier:{code}", now)
+            record_opt_out(to, f"carrier:{code}", now)
         else:
             messages.mark_failed(key, f"{type(exc).__name__}: {exc}",
                                  str(code) if code else None)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from chalice import Blueprint
-from twilio.twiml.messaging_response import MessagingResponse
 
-from chalicelib.telephony.signature import MalformedWebhook, parse_form
-from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.telephony.twiml import sms_reply
+from chalicelib.telephony.webhook_request import DeliveryStatus, InboundSms, MalformedWebhook
+from chalicelib.telephony.webhooks import FORM, malformed, unavailable, xml
 from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
@@ -17,40 +17,35 @@ sms = Blueprint(__name__)
 @sms.route("/twilio/sms", methods=["POST"], content_types=FORM)
 def inbound_sms():
     try:
-        params = parse_form(sms.current_request.raw_body)
+        text = InboundSms.parse(sms.current_request.raw_body)
     except MalformedWebhook as exc:
-        return error(400, str(exc))
-    if not params.get("MessageSid", "").startswith(("SM", "MM")):
-        return error(400, "MessageSid is missing or malformed")
+        return malformed(exc)
     from chalicelib.messaging.inbound import handle_inbound_sms
     from chalicelib.settings import get_settings
 
-    response = MessagingResponse()
     try:
         reply = handle_inbound_sms(
-            params, root().now(),
+            text, root().now(),
             lambda agent_id: root().routing.agent_became_available(agent_id),
             cancel_callbacks=root().cancel_callbacks, settings=get_settings())
     except Exception:  # noqa: BLE001 - a STOP must not be lost: Twilio retries a 503
-        log.exception("inbound sms %s failed", params.get("MessageSid"))
+        log.exception("inbound sms %s failed", text.message_sid)
         return unavailable("inbound sms")
-    if reply:
-        response.message(reply)
-    return xml(str(response))
+    return xml(sms_reply(reply))
 
 
 @sms.route("/twilio/sms/status", methods=["POST"], content_types=FORM)
 def sms_status():
     """Delivery status of a text we sent (the ``StatusCallback`` that ``send_sms`` asks for)."""
-    from chalicelib.messaging.delivery import BadStatusCallback, record_delivery_status
+    from chalicelib.messaging.delivery import record_delivery_status
 
     try:
-        outcome = record_delivery_status(parse_form(sms.current_request.raw_body))
-    except (MalformedWebhook, BadStatusCallback) as exc:
-        return error(400, str(exc))
+        outcome = record_delivery_status(DeliveryStatus.parse(sms.current_request.raw_body))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
         log.exception("sms delivery status not stored")
         return unavailable("sms status")
     if outcome == "unknown-message":  # ours, not recorded yet: Twilio asks again shortly
         return unavailable("sms status of a message not recorded yet")
-    return xml(str(MessagingResponse()))
+    return xml(sms_reply())

@@ -24,7 +24,7 @@ import phonenumbers
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.api_input import ID_PATTERN
-from chalicelib.ivr.model import opening_minutes
+from chalicelib.hours.weekly import opening_minutes
 from chalicelib.logs import mask_text
 from chalicelib.routing import agent_states
 from chalicelib.routing.estimates import abandon_rate

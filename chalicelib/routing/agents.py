@@ -15,6 +15,7 @@ from chalicelib.routing import agent_states
 from chalicelib.routing.model import Agent, AgentState
 from chalicelib.store import routing
 
+AGENT_RING_SECONDS = 20  # how long an agent's phone rings for an offer
 RESERVATION_SECONDS = 45  # ring time plus slack; past this the sweeper frees both sides
 MAX_MISSES = 3  # unanswered offers in a row before an agent is set away, if the queue is gone
 

@@ -25,14 +25,14 @@ from datetime import datetime
 from chalicelib.prompts import render_prompt
 from chalicelib.routing.agents import MAX_MISSES
 from chalicelib.routing.model import AgentState, TransferRefused, language_for
-from chalicelib.routing.twiml import (
+from chalicelib.store import calls, routing
+from chalicelib.telephony import twiml as voice_twiml
+from chalicelib.telephony.twiml_routing import (
     conference_room,
     dial_address,
     render_conference,
     render_on_hold,
 )
-from chalicelib.store import calls, routing
-from chalicelib.telephony import twiml as voice_twiml
 
 log = logging.getLogger(__name__)
 

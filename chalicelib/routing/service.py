@@ -17,10 +17,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from chalicelib.ivr.model import is_open
+from chalicelib.hours.schedule import open_at
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
-from chalicelib.routing.agents import MAX_MISSES, AgentBook
+from chalicelib.routing.agents import AGENT_RING_SECONDS, MAX_MISSES, AgentBook
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import (
@@ -31,17 +31,14 @@ from chalicelib.routing.model import (
     language_for,
 )
 from chalicelib.routing.ports import CallbackDesk
-from chalicelib.routing.twiml import (
-    RoutingUrls,
-    render_connect,
-    render_dial_out,
-    render_requeue,
-)
+from chalicelib.routing.urls import RoutingUrls
 from chalicelib.settings import Settings
 from chalicelib.store import calls, claims, routing
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.rest import CallGone, Connector
-from chalicelib.telephony.signature import whole_number
+from chalicelib.telephony.twiml import VoiceUrls
+from chalicelib.telephony.twiml_routing import render_connect, render_dial_out, render_enqueue
+from chalicelib.telephony.webhook_request import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +93,7 @@ class RoutingService:
         queue = (queues or QueueConfigs()).get(queue_id)
         if queue is None:
             return None
-        hours = queue.hours
-        if hours and not is_open(hours["timezone"], hours["weekly"], hours.get("holidays", []),
-                                 self.clock()):
+        if not open_at(queue.hours, self.clock()):
             return "closed"
         agents = routing.queue_agents(queue_id)
         line = routing.queue_entries(queue_id, limit=queue.max_size + 1)
@@ -364,9 +359,10 @@ class RoutingService:
         queue = routing.get_queue(queue_id)
         agents = routing.get_agents(list(entry.reserved_agents))
         return render_connect(
-            agents,
+            [(agent.endpoint, self.urls.whisper(queue_id, call_sid, agent.agent_id))
+             for agent in agents],
             action=self.urls.dialed(queue_id, call_sid),
-            whisper=lambda agent: self.urls.whisper(queue_id, call_sid, agent.agent_id),
+            timeout=AGENT_RING_SECONDS,
             record=bool(queue and queue.record),
             recording_status=self.urls.recording_status,
         )
@@ -456,10 +452,10 @@ class RoutingService:
             return self.callbacks.requeue_twiml(record, queue_id)
         if record is None or not record.node:
             return voice_twiml.hangup()
-        from chalicelib.telephony.twiml import VoiceUrls
-
-        return render_requeue(queue_id or record.queue_id or "default",
-                              VoiceUrls(self.urls.base), record.step, record.node)
+        urls = VoiceUrls(self.urls.base)
+        return render_enqueue(queue_id or record.queue_id or "default",
+                              action=urls.step(record.step, record.node),
+                              wait_url=urls.hold(record.node))
 
     def caller_gone(self, record) -> None:
         """The caller's call ended: free what it held (an entry, a reservation, an agent)."""
@@ -523,7 +519,7 @@ class RoutingService:
             raise TransferRefused("a warm transfer is in progress; complete or cancel it first")
         call_sid = record.call_sid
         if kind == "number":
-            body = render_dial_out(target, self.urls.base)
+            body = render_dial_out(target, timeout=AGENT_RING_SECONDS * 2)
             self.connector.redirect_twiml(call_sid, body)
         elif kind == "queue":
             queue = routing.get_queue(target)

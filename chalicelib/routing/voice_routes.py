@@ -11,22 +11,19 @@ import logging
 from chalice import Blueprint
 
 from chalicelib.telephony import twiml as voice_twiml
-from chalicelib.telephony.signature import MalformedWebhook, parse_form
-from chalicelib.telephony.webhooks import FORM, error, unavailable, xml
+from chalicelib.telephony.webhook_request import MalformedWebhook, VoiceRequest
+from chalicelib.telephony.webhooks import FORM, malformed, unavailable, xml
 from chalicelib.wiring import root
 
 log = logging.getLogger(__name__)
 agent_voice = Blueprint(__name__)
 
 
-def _params() -> dict:
-    params = parse_form(agent_voice.current_request.raw_body)
-    if not params.get("CallSid", "").startswith("CA"):
-        raise ValueError("CallSid is missing or malformed")
-    return params
+def _voice_request() -> VoiceRequest:
+    return VoiceRequest.parse(agent_voice.current_request.raw_body)
 
 
-def _back_in_line_or_fallback(call_sid: str, params: dict) -> str:
+def _back_in_line_or_fallback(call_sid: str, req: VoiceRequest) -> str:
     """The caller's leg failed mid-connection: back in line if the call record can be read,
     else (storage down) the hotline's fallback, which needs no storage. Never Twilio's
     application error."""
@@ -36,33 +33,31 @@ def _back_in_line_or_fallback(call_sid: str, params: dict) -> str:
         return root().routing.requeue_twiml(calls.get_call(call_sid))
     except Exception:  # noqa: BLE001 - storage is the likely culprit: no more reads
         log.warning("call %s: cannot requeue; answering the fallback", call_sid)
-        from chalicelib.ivr.request import VoiceRequest
-        return root().voice.fallback(VoiceRequest.from_params(params))
+        return root().voice.fallback(req)
 
 
 @agent_voice.route("/twilio/voice/agent/connect/{queue_id}/{call_sid}", methods=["POST"],
                    content_types=FORM)
 def connect_caller(queue_id, call_sid):
     try:
-        params = _params()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+        req = _voice_request()
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
         return xml(root().routing.connect_twiml(queue_id, call_sid))
     except Exception:  # noqa: BLE001
         log.exception("connect failed for call %s", call_sid)
-        return xml(_back_in_line_or_fallback(call_sid, params))
+        return xml(_back_in_line_or_fallback(call_sid, req))
 
 
 @agent_voice.route("/twilio/voice/agent/whisper/{queue_id}/{call_sid}/{agent_id}",
                    methods=["POST"], content_types=FORM)
 def whisper_to_agent(queue_id, call_sid, agent_id):
     try:
-        params = _params()
-        return xml(root().routing.whisper_twiml(queue_id, call_sid, agent_id,
-                                                   params["CallSid"]))
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+        req = _voice_request()
+        return xml(root().routing.whisper_twiml(queue_id, call_sid, agent_id, req.call_sid))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001 - hang up the agent leg: the caller's dial then fails over
         log.exception("whisper failed for call %s agent %s", call_sid, agent_id)
         return xml(voice_twiml.hangup())
@@ -72,14 +67,14 @@ def whisper_to_agent(queue_id, call_sid, agent_id):
                    content_types=FORM)
 def agent_leg_ended(queue_id, call_sid):
     try:
-        params = _params()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+        req = _voice_request()
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
-        return xml(root().routing.dialed_twiml(queue_id, call_sid, params))
+        return xml(root().routing.dialed_twiml(queue_id, call_sid, req.params))
     except Exception:  # noqa: BLE001
         log.exception("dial outcome failed for call %s", call_sid)
-        return xml(_back_in_line_or_fallback(call_sid, params))
+        return xml(_back_in_line_or_fallback(call_sid, req))
 
 
 @agent_voice.route("/twilio/voice/agent/consult/{call_sid}/join", methods=["POST"],
@@ -87,10 +82,10 @@ def agent_leg_ended(queue_id, call_sid):
 def consulted_party_answered(call_sid):
     """A warm transfer's consulted party picked up (their own leg asks what to play)."""
     try:
-        params = _params()
-        return xml(root().warm.answered_twiml(call_sid, params["CallSid"]))
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+        req = _voice_request()
+        return xml(root().warm.answered_twiml(call_sid, req.call_sid))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001 - hang up this leg; its status callback cancels the consult
         log.exception("consult join failed for call %s", call_sid)
         return xml(voice_twiml.hangup())
@@ -100,15 +95,15 @@ def consulted_party_answered(call_sid):
                    content_types=FORM)
 def consulted_leg_status(call_sid):
     try:
-        params = _params()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+        req = _voice_request()
+    except MalformedWebhook as exc:
+        return malformed(exc)
     try:
-        root().warm.leg_status(call_sid, params)
+        root().warm.leg_status(call_sid, req.params)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
         log.exception("consult status for call %s not stored", call_sid)
         return unavailable("consult status")
-    return xml("<Response/>")
+    return xml(voice_twiml.empty())
 
 
 @agent_voice.route("/twilio/voice/agent/consult/{call_sid}/left/{party}", methods=["POST"],
@@ -116,10 +111,10 @@ def consulted_leg_status(call_sid):
 def left_conference(call_sid, party):
     """An agent's (or outside party's) leg left the call's conference room."""
     try:
-        _params()
+        _voice_request()
         return xml(root().warm.left_twiml(call_sid, party))
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+    except MalformedWebhook as exc:
+        return malformed(exc)
     except Exception:  # noqa: BLE001
         log.exception("conference exit failed for call %s", call_sid)
         return xml(voice_twiml.hangup())
@@ -129,20 +124,20 @@ def left_conference(call_sid, party):
 def recording_status():
     """Twilio's recordingStatusCallback for a queue's dual-channel agent recording."""
     try:
-        params = _params()
-    except (MalformedWebhook, ValueError) as exc:
-        return error(400, str(exc))
+        req = _voice_request()
+    except MalformedWebhook as exc:
+        return malformed(exc)
     from chalicelib.store import calls
 
     try:
-        calls.set_recording(params["CallSid"], {
-            "sid": params.get("RecordingSid"),
-            "status": params.get("RecordingStatus"),
-            "url": params.get("RecordingUrl"),
-            "duration": params.get("RecordingDuration"),
-            "channels": params.get("RecordingChannels"),
+        calls.set_recording(req.call_sid, {
+            "sid": req.params.get("RecordingSid"),
+            "status": req.params.get("RecordingStatus"),
+            "url": req.params.get("RecordingUrl"),
+            "duration": req.params.get("RecordingDuration"),
+            "channels": req.params.get("RecordingChannels"),
         })
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
-        log.exception("recording status of call %s not stored", params["CallSid"])
+        log.exception("recording status of call %s not stored", req.call_sid)
         return unavailable("recording status")
-    return xml("<Response/>")
+    return xml(voice_twiml.empty())

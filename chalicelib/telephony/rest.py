@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from chalicelib.settings import Settings, get_settings
 from chalicelib.telephony.retries import retried
-from chalicelib.telephony.signature import whole_number
+from chalicelib.telephony.webhook_request import whole_number
 
 # The SDK logs request bodies (phone numbers, texts) at INFO; keep those out of our logs.
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

@@ -8,48 +8,9 @@ never from request headers that a client controls.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from twilio.request_validator import RequestValidator
-
-
-class MalformedWebhook(ValueError):
-    """The body is not a form Twilio could have sent."""
-
-
-class FormParams(dict):
-    """A webhook's form: ``params[name]`` is the last value (what handlers read), ``getall``
-    every value of a repeated key (what the signature covers: Twilio signs them all)."""
-
-    def __init__(self, pairs: list[tuple[str, str]] = ()):
-        super().__init__(pairs)
-        self._all: dict[str, list[str]] = {}
-        for name, value in pairs:
-            self._all.setdefault(name, []).append(value)
-
-    def getall(self, name: str) -> list[str]:
-        return list(self._all.get(name, [self[name]] if name in self else []))
-
-
-def parse_form(raw_body: bytes | str | None) -> FormParams:
-    """Parse a form body keeping blank fields (Twilio signs ``Digits=`` too) and every value of
-    a repeated key."""
-    if not raw_body:
-        return FormParams()
-    try:
-        text = raw_body.decode("utf-8") if isinstance(raw_body, bytes) else raw_body
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedWebhook(f"body is not a valid form: {exc}") from exc
-    return FormParams(pairs)
-
-
-def whole_number(value: str | None, default: int | None = None) -> int | None:
-    """A count Twilio sends (``CallDuration``, ``SequenceNumber``, a step in our own URLs) as an
-    int, or ``default``: ASCII digits only (``'²'.isdigit()`` is true) and at most 9 of them."""
-    if value and len(value) <= 9 and value.isascii() and value.isdigit():
-        return int(value)
-    return default
 
 
 def app_path(route_template: str, uri_params: dict | None) -> str:
@@ -88,7 +49,8 @@ def signed_urls(base_url: str, path: str, raw_query: str | None,
 
 
 def is_valid(auth_token: str, url: str, params: dict[str, str], signature: str | None) -> bool:
-    """``params`` may be a ``FormParams``: every value of a repeated key is checked."""
+    """``params`` may be a ``webhook_request.FormParams``: every value of a repeated key is
+    checked."""
     if not signature:
         return False
     return RequestValidator(auth_token).validate(url, params, signature)

@@ -1,6 +1,8 @@
-"""Render the flow engine's verbs as TwiML.
+"""TwiML: the flow engine's verbs, the fallbacks, the small answers, and SMS replies.
 
-This is the one place that knows TwiML's attribute names and our webhook URL scheme:
+With ``twiml_routing`` (agents, transfers, callback calls) this is the one place that knows
+TwiML's verbs and attributes; the rest of the code decides what to say and calls these. Every
+function returns the TwiML document as a string. ``VoiceUrls`` is the flows' webhook URL scheme:
 ``/twilio/voice/step/{step}/{node}`` for anything that resumes a flow (the step number lets a
 retried request be recognised) and ``/twilio/voice/hold/{node}`` for queue hold music.
 """
@@ -9,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from chalicelib.ivr import verbs as v
+from chalicelib.telephony import verbs as v
 from chalicelib.telephony.retries import retried
 
 
@@ -191,3 +194,11 @@ def leave() -> str:
 
 def empty() -> str:
     return str(VoiceResponse())
+
+
+def sms_reply(text: str | None = None) -> str:
+    """A messaging webhook's answer: the one reply ``text``, or no reply at all."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return str(response)

@@ -16,13 +16,8 @@ import logging
 from chalice import Response
 
 from chalicelib.settings import get_settings
-from chalicelib.telephony.signature import (
-    MalformedWebhook,
-    app_path,
-    is_valid,
-    parse_form,
-    signed_urls,
-)
+from chalicelib.telephony.signature import app_path, is_valid, signed_urls
+from chalicelib.telephony.webhook_request import MalformedWebhook, parse_form
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +31,12 @@ def error(status: int, message: str) -> Response:
         status_code=status,
         headers={"Content-Type": "application/json"},
     )
+
+
+def malformed(exc: MalformedWebhook) -> Response:
+    """400 for a webhook that is not what Twilio sends (``webhook_request``): every route
+    refuses one this way, and nothing it carries is acted on."""
+    return error(400, str(exc))
 
 
 def unavailable(what: str) -> Response:
@@ -62,7 +63,7 @@ def twilio_signature_guard(event, get_response):
     try:
         params = parse_form(event.raw_body)
     except MalformedWebhook as exc:
-        return error(400, str(exc))
+        return malformed(exc)
     settings = get_settings()
     if settings.validate_signatures:
         original = event.to_original_event()

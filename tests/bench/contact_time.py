@@ -1,5 +1,5 @@
-"""Micro-benchmark of ``callbacks.timing.next_contact_time``: what the dispatcher pays per request
-to find when it may call. Pure CPU, no DynamoDB: ``python tests/bench/contact_time.py``.
+"""Micro-benchmark of ``hours.calling_window.next_contact_time``: what the dispatcher pays per
+request to find when it may call. Pure CPU, no DynamoDB: ``python tests/bench/contact_time.py``.
 
 10,000 requests over 10,000 distinct numbers (US, China, UK, Australian mobiles with eight zones,
 Newfoundland with two), four queue schedules (always open, New York office hours with a holiday,
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from chalicelib.callbacks.timing import next_contact_time  # noqa: E402
+from chalicelib.hours.calling_window import next_contact_time  # noqa: E402
 
 REQUESTS = 10_000
 HOURS = [

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.messaging.consent import may_contact
+from chalicelib.consent import may_contact
 from chalicelib.messaging.inbound import ticket_id_for
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.routing.model import Agent, Endpoint

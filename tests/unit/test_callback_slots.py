@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.callbacks import model, slots, timing
+from chalicelib.callbacks import model, slots
 
 # Weekdays 09:00-17:00 in New York, Saturday mornings; closed on Thanksgiving and Christmas.
 HOURS = {"timezone": "America/New_York", "weekly": {"mon-fri": ["09:00-17:00"],
@@ -61,29 +61,6 @@ def test_a_time_within_minutes_of_now_means_asap():
 def test_a_queue_without_hours_is_always_open():
     late = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
     assert slots.check_preferred(late, {}, MONDAY_10_NY, 14) == late
-    assert timing.next_queue_opening({}, late) == late
-
-
-@pytest.mark.parametrize(("now", "opening"), [
-    (MONDAY_10_NY, MONDAY_10_NY),                                          # open now
-    (datetime(2026, 11, 23, 23, 0, tzinfo=UTC),                            # Mon 18:00
-     datetime(2026, 11, 24, 14, 0, tzinfo=UTC)),                           # Tue 09:00
-    (datetime(2026, 11, 27, 23, 0, tzinfo=UTC),                            # Fri 18:00
-     datetime(2026, 11, 28, 15, 0, tzinfo=UTC)),                           # Sat 10:00
-    (datetime(2026, 11, 28, 18, 0, tzinfo=UTC),                            # Sat 13:00
-     datetime(2026, 11, 30, 14, 0, tzinfo=UTC)),                           # Mon 09:00
-    (datetime(2026, 12, 24, 23, 0, tzinfo=UTC),                            # Thu 24 Dec 18:00
-     datetime(2026, 12, 26, 15, 0, tzinfo=UTC)),                           # Sat 26th: no 25th
-    (datetime(2026, 3, 7, 23, 0, tzinfo=UTC),                              # Sat before DST
-     datetime(2026, 3, 9, 13, 0, tzinfo=UTC)),                             # Mon 09:00 EDT
-])
-def test_next_opening(now, opening):
-    assert timing.next_queue_opening(HOURS, now) == opening
-
-
-def test_next_opening_of_a_queue_that_never_opens():
-    never = {"timezone": "UTC", "weekly": {}, "holidays": []}
-    assert timing.next_queue_opening(never, MONDAY_10_NY) is None
 
 
 def test_callback_ids_are_unguessable_and_recognisable():

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.ivr import engine, templates
-from chalicelib.ivr import verbs as v
 from chalicelib.ivr.loader import load_flows
 from chalicelib.ivr.model import Flow
+from chalicelib.telephony import verbs as v
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLER, HOTLINE, MUSIC = "+14155550122", "+14155550100", "https://example.test/hold.mp3"

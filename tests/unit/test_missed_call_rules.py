@@ -11,9 +11,9 @@ import pytest
 
 from chalicelib.callbacks import missed
 from chalicelib.ivr import engine
-from chalicelib.ivr import verbs as v
 from chalicelib.ivr.loader import load_flows
 from chalicelib.store.missed import contact_key
+from chalicelib.telephony import verbs as v
 
 ROOT = Path(__file__).resolve().parents[2]
 CHRISTMAS = datetime(2026, 12, 25, 15, 0, tzinfo=UTC)  # the demo's agent hours are closed

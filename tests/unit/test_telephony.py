@@ -1,21 +1,23 @@
-"""Signature checking, URL rebuilding, TwiML rendering and number masking: pure, no I/O."""
+"""Signature checking, URL rebuilding, webhook parsing, TwiML rendering and number masking:
+pure, no I/O."""
 
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from chalicelib.ivr import verbs as v
 from chalicelib.logs import mask_number, mask_text
 from chalicelib.settings import ConfigError, load_settings
-from chalicelib.telephony.signature import (
-    MalformedWebhook,
-    app_path,
-    is_valid,
-    parse_form,
-    public_url,
-    signed_urls,
-)
+from chalicelib.telephony import verbs as v
+from chalicelib.telephony.signature import app_path, is_valid, public_url, signed_urls
 from chalicelib.telephony.twiml import VoiceUrls, render
+from chalicelib.telephony.webhook_request import (
+    DeliveryStatus,
+    InboundSms,
+    MalformedWebhook,
+    VoiceRequest,
+    parse_form,
+    whole_number,
+)
 
 
 def test_signature_known_answer_from_twilio_python():
@@ -146,3 +148,43 @@ def test_in_aws_secrets_come_from_ssm_once_and_the_environment_wins(monkeypatch)
     assert settings.twilio_auth_token == "from-ssm"  # cached: the stub allows one call only
     assert settings.public_base_url == "https://hotline.example.com"
     stub.assert_no_pending_responses()
+
+
+# ---- typed webhook requests ------------------------------------------------------------------
+
+
+def test_a_voice_request_needs_a_call_sid():
+    req = VoiceRequest.parse(b"CallSid=CA1&From=%2B14155550123&To=%2B14155550100&QueueTime=42")
+    assert (req.call_sid, req.caller, req.hotline, req.direction) == (
+        "CA1", "+14155550123", "+14155550100", "inbound")
+    assert req.whole_number("QueueTime") == 42 and req.whole_number("Missing", 0) == 0
+    assert VoiceRequest.from_params({"CallSid": "CA2"}).params.getall("CallSid") == ["CA2"]
+    for body in (b"From=%2B1", b"CallSid=SM1"):
+        with pytest.raises(MalformedWebhook, match="CallSid"):
+            VoiceRequest.parse(body)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("12", 12), ("0", 0), ("²", None), ("-1", None), (" 3", None), ("9" * 10, None), ("", None)])
+def test_counts_are_ascii_digits_only(value, expected):
+    assert whole_number(value) == expected
+    assert parse_form(f"n={value}".encode()).whole_number("n", -7) == \
+        (-7 if expected is None else expected)
+
+
+def test_an_inbound_text_and_its_media():
+    sms = InboundSms.parse(b"MessageSid=MM1&From=%2B1&To=%2B2&Body=hi&NumMedia=2"
+                           b"&MediaUrl0=https%3A%2F%2Fm%2F0&MediaUrl1=")
+    assert (sms.message_sid, sms.sender, sms.hotline, sms.body) == ("MM1", "+1", "+2", "hi")
+    assert sms.media_urls == ["https://m/0"] and sms.opt_out_type is None
+    with pytest.raises(MalformedWebhook, match="MessageSid"):
+        InboundSms.parse(b"From=%2B1&Body=x")
+
+
+def test_a_delivery_status_is_read_in_lower_case():
+    status = DeliveryStatus.parse(b"MessageSid=SM1&SmsStatus=Undelivered&ErrorCode=+30003+")
+    assert status == DeliveryStatus("SM1", "undelivered", "30003")
+    assert DeliveryStatus.parse(b"MessageSid=SM1&MessageStatus=sent").error_code is None
+    for body, message in ((b"MessageStatus=sent", "MessageSid"), (b"MessageSid=SM1", "Status")):
+        with pytest.raises(MalformedWebhook, match=message):
+            DeliveryStatus.parse(body)

@@ -1,5 +1,5 @@
-"""When we may call a customer: 08:00-21:00 in every zone their number may be in, inside the
-queue's hours, across DST changes and holidays; and how long to back off between attempts."""
+"""When we may call a customer (chalicelib.hours.calling_window): 08:00-21:00 in every zone their
+number may be in, inside the queue's hours, across DST changes and holidays."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.callbacks.timing import (
-    customer_time_zones,
-    may_call_at,
-    next_contact_time,
-    retry_at,
-)
+from chalicelib.hours.calling_window import customer_time_zones, may_call_at, next_contact_time
 
 CN = "+8613800138000"  # Asia/Shanghai, no DST
 US = "+14155550100"  # America/Los_Angeles
@@ -223,7 +218,7 @@ def random_hours(rng: random.Random) -> dict:
 
 
 def brute_force(number, after, hours, fallback, horizon_days) -> datetime | None:
-    """Minute by minute with ``may_call_at`` (``is_open``): slow, obviously right."""
+    """Minute by minute with ``may_call_at`` (``WeeklySchedule.is_open``): slow, obviously right."""
     limit = after + timedelta(days=horizon_days)
     if may_call_at(number, after, hours, fallback):
         return after
@@ -260,33 +255,3 @@ def test_naive_times_are_refused():
         next_contact_time(US, datetime(2026, 11, 23, 12, 0), None)
     with pytest.raises(ValueError):
         may_call_at(US, datetime(2026, 11, 23, 12, 0), None)
-
-
-# ---- backoff ----------------------------------------------------------------------------------
-
-
-NOW = utc(2026, 11, 23, 12, 0)
-
-
-@pytest.mark.parametrize(("attempt", "seconds"), [
-    (1, 120), (2, 240), (3, 480), (5, 1920), (6, 3600), (7, 3600), (10_000, 3600),
-])
-def test_backoff_doubles_up_to_the_cap(attempt, seconds):
-    assert retry_at(attempt, NOW) == NOW + timedelta(seconds=seconds)
-
-
-def test_jitter_pulls_the_delay_down_by_up_to_half_never_past_the_cap():
-    assert retry_at(2, NOW, jitter=1.0) == NOW + timedelta(seconds=120)
-    assert retry_at(2, NOW, jitter=0.5) == NOW + timedelta(seconds=180)
-    assert retry_at(50, NOW, jitter=0.25) == NOW + timedelta(seconds=3150)
-    assert retry_at(3, NOW, base_seconds=10, factor=3.0, cap_seconds=60) == \
-        NOW + timedelta(seconds=60)
-    assert retry_at(2, NOW, base_seconds=10, factor=3.0, cap_seconds=60) == \
-        NOW + timedelta(seconds=30)
-
-
-@pytest.mark.parametrize("kwargs", [{"attempt": 0}, {"attempt": 1, "jitter": 1.5},
-                                    {"attempt": 1, "jitter": -0.1}])
-def test_backoff_refuses_nonsense(kwargs):
-    with pytest.raises(ValueError):
-        retry_at(kwargs.pop("attempt"), NOW, **kwargs)
