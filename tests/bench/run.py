@@ -3,7 +3,11 @@
 The machine is shared and noisy, so each figure that has a target is measured as a ratio against
 a baseline taken in the same run, interleaved with it:
 
+* the Lambda package's size (``make bench`` builds it first; target ≤ 15 MB zipped);
 * cold import of ``app`` in a fresh interpreter (target ≤ 300 ms), next to a bare interpreter;
+* a new container's cold start (``cold_start.py``), from the work tree and from the package: the
+  first and second call answers against ``import app`` plus a first constant-TwiML webhook
+  (target ≤ 3×), and botocore clients per container (target 1);
 * server time per IVR webhook through Chalice's in-process test client against DynamoDB Local,
   p50 and p99, as a ratio to a handler answering constant TwiML through the same stack
   (signature check included) — target ≤ 3×;
@@ -37,6 +41,9 @@ BASE = "https://bench.switchboard.test/api"
 TOKEN = "bench-token-not-a-secret"
 CALLS = int(os.environ.get("BENCH_CALLS", "150"))
 IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "12"))
+COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
+# `make bench` builds it first (`make package`); run alone, the script uses whatever is there.
+PACKAGE_ZIP = Path(os.environ.get("BENCH_PACKAGE_ZIP", ROOT / "build/package-dev/deployment.zip"))
 ACTION = re.compile(r'action="' + re.escape(BASE) + r'([^"]+)"')
 
 
@@ -84,6 +91,33 @@ class DynamoCounter:
         Connection.dispatch = counting
 
 
+def package_figures() -> None:
+    from infra.lambda_package import describe
+
+    if not PACKAGE_ZIP.is_file():
+        print(f"Lambda package: {PACKAGE_ZIP} not built (`make package`); no figures for it")
+        return
+    print("\n".join(describe(PACKAGE_ZIP)))
+
+
+def cold_start_figures() -> None:
+    """A new container's first webhooks, in fresh interpreters, from the work tree and from the
+    Lambda package (``cold_start.py``); needs the DynamoDB Local and demo data set up here."""
+    import tempfile
+    import zipfile
+
+    from infra.local.demo import DEMO_HOTLINE
+    from tests.bench import cold_start
+
+    with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
+        sources: dict[str, Path | None] = {"the work tree (virtualenv, bytecode cached)": None}
+        if PACKAGE_ZIP.is_file():
+            with zipfile.ZipFile(PACKAGE_ZIP) as archive:
+                archive.extractall(tmp)
+            sources[f"the Lambda package ({PACKAGE_ZIP.name}, as Lambda runs it)"] = Path(tmp)
+        cold_start.main(BASE, TOKEN, DEMO_HOTLINE, COLD_RUNS, sources)
+
+
 def webhook_figures() -> None:
     from infra.local.dynamodb import DynamoDBLocal
 
@@ -97,6 +131,7 @@ def webhook_figures() -> None:
         )
         os.environ.pop("TWILIO_API_BASE", None)
         counter = _webhooks()
+        cold_start_figures()
         from tests.bench import routing as routing_bench
 
         routing_bench.throughput(counter)
@@ -110,7 +145,6 @@ def webhook_figures() -> None:
 
 
 def _webhooks() -> None:
-    from chalice import Response
     from chalice.test import Client
     from twilio.request_validator import RequestValidator
 
@@ -120,21 +154,15 @@ def _webhooks() -> None:
     create_tables()
     load_demo()
     import app as app_module
+    from tests.bench.baseline import (
+        CONSTANT_PATH,
+        STATEFUL_PATH,
+        add_constant_route,
+        add_stateful_route,
+    )
 
-    constant = '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello</Say></Response>'
-
-    @app_module.app.route("/twilio/bench/constant", methods=["POST"],
-                          content_types=["application/x-www-form-urlencoded"])
-    def constant_twiml():
-        return Response(body=constant, headers={"Content-Type": "text/xml"})
-
-    @app_module.app.route("/twilio/bench/stateful", methods=["POST"],
-                          content_types=["application/x-www-form-urlencoded"])
-    def constant_after_one_read():
-        from chalicelib.store.models import Hotline
-
-        Hotline.get(DEMO_HOTLINE)  # the least a stateful webhook can do: read one item
-        return Response(body=constant, headers={"Content-Type": "text/xml"})
+    add_constant_route(app_module.app)
+    add_stateful_route(app_module.app, DEMO_HOTLINE)
 
     counter = DynamoCounter()
     validator = RequestValidator(TOKEN)
@@ -159,7 +187,7 @@ def _webhooks() -> None:
 
         # warm up: caches, connections, template compilation
         for _ in range(5):
-            post("/twilio/bench/constant", {"CallSid": "CA" + uuid.uuid4().hex})
+            post(CONSTANT_PATH, {"CallSid": "CA" + uuid.uuid4().hex})
         # A caller walks: language menu -> main menu "9" (repeat) twice -> "3" (voicemail)
         digits = ["1", "9", "9", "3"]
         for _ in range(CALLS):
@@ -173,9 +201,9 @@ def _webhooks() -> None:
                 requests_per_step.append(counter.count - before)
                 own_ms.append(elapsed - (counter.seconds - db_before) * 1000)
                 ivr_ms.append(elapsed)
-                base_elapsed, _ = post("/twilio/bench/constant", call)
+                base_elapsed, _ = post(CONSTANT_PATH, call)
                 base_ms.append(base_elapsed)
-                read_elapsed, _ = post("/twilio/bench/stateful", call)
+                read_elapsed, _ = post(STATEFUL_PATH, call)
                 read_ms.append(read_elapsed)
 
     p50, p99 = pct(ivr_ms, 0.50), pct(ivr_ms, 0.99)
@@ -200,6 +228,7 @@ def _webhooks() -> None:
 
 if __name__ == "__main__":
     print("Switchboard benchmark (figures only; nothing here passes or fails)")
+    package_figures()
     cold_import()
     webhook_figures()
     from tests.bench import queue_sim

@@ -265,3 +265,162 @@ def test_unit_tests_need_no_java_npm_network_or_bundle(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert re.search(r"\d+ passed", output), output[-4000:]
+# --- the Lambda package (infra/lambda_package.py; `make package` runs it on Chalice's zip) ------
+
+def _dist(files: dict[str, str], name: str, version: str, requires: list[str],
+          contents: dict[str, str]) -> None:
+    """Lay out an installed distribution as a wheel unpacks it: its files and its dist-info."""
+    info = f"{name.replace('-', '_')}-{version}.dist-info/"
+    files.update(contents)
+    files[info + "METADATA"] = "\n".join(
+        ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+        + [f"Requires-Dist: {r}" for r in requires]) + "\n"
+    files[info + "RECORD"] = "".join(f"{path},sha256=x,1\n" for path in contents) + \
+        f"{info}METADATA,,\n{info}RECORD,,\n"
+
+
+def _zip(path: Path, files: dict[str, str]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return path
+
+
+def _names(path: Path) -> set[str]:
+    import zipfile
+
+    return set(zipfile.ZipFile(path).namelist())
+
+
+def test_package_trim_drops_what_the_app_never_loads_and_keeps_the_rest(tmp_path):
+    from infra.lambda_package import trim
+
+    # Given a package shaped like Chalice's: twilio needing aiohttp (for its asyncio client)
+    # and requests; aiohttp needing yarl and attrs; yarl needing idna, which requests needs too
+    # and the work tree's bytecode, which Chalice copies along with chalicelib/
+    stale = f"chalicelib/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
+    files = {"app.py": "import chalicelib\n", "chalicelib/__init__.py": "", stale: "timestamped"}
+    _dist(files, "twilio", "9.13.0", ["requests>=2", "aiohttp>=3.8.4", "aiohttp-retry>=2.8.3"],
+          {"twilio/__init__.py": "", "twilio/http/http_client.py": "",
+           "twilio/http/async_http_client.py": "import aiohttp\n"})
+    _dist(files, "aiohttp", "3.14.5", ["yarl>=1.17", "attrs>=17.3",
+                                       'async-timeout>=4; python_version < "3.11"'],
+          {"aiohttp/__init__.py": "", "aiohttp/_http_parser.so": "x" * 5000})
+    _dist(files, "aiohttp_retry", "2.9.1", ["aiohttp"], {"aiohttp_retry/__init__.py": ""})
+    _dist(files, "yarl", "1.25.1", ["idna>=2"], {"yarl/__init__.py": ""})
+    _dist(files, "attrs", "26.1.0", [], {"attr/__init__.py": "", "attrs/__init__.py": ""})
+    _dist(files, "requests", "2.34.2", ["idna<4,>=2.5", 'PySocks; extra == "socks"'],
+          {"requests/__init__.py": ""})
+    _dist(files, "idna", "3.20", [], {"idna/__init__.py": ""})
+    _dist(files, "botocore", "1.44.8", [], {
+        "botocore/__init__.py": "", "botocore/data/endpoints.json": "{}",
+        "botocore/data/partitions.json": "{}",
+        "botocore/data/dynamodb/2012-08-10/service-2.json.gz": "d",
+        "botocore/data/ssm/2014-11-06/service-2.json.gz": "s",
+        "botocore/data/ec2/2016-11-15/service-2.json.gz": "e" * 5000,
+        "botocore/data/s3/2006-03-01/service-2.json.gz": "s3"})
+    _dist(files, "phonenumbers", "9.0.43", [], {
+        "phonenumbers/__init__.py": "", "phonenumbers/timezone.py": "",
+        "phonenumbers/tzdata/__init__.py": "", "phonenumbers/data/region_US.py": "",
+        "phonenumbers/shortdata/region_US.py": "",
+        "phonenumbers/geocoder.py": "", "phonenumbers/geodata/data0.py": "g" * 5000,
+        "phonenumbers/carrier.py": "", "phonenumbers/carrierdata/data0.py": "c"})
+    package = _zip(tmp_path / "deployment.zip", files)
+
+    # When it is trimmed
+    report = trim(package)
+
+    # Then the unused parts are gone, each counted under its reason
+    names = _names(package)
+    for gone in ("aiohttp/__init__.py", "aiohttp-3.14.5.dist-info/METADATA",
+                 "aiohttp_retry/__init__.py", "yarl/__init__.py", "attr/__init__.py",
+                 "attrs/__init__.py", "attrs-26.1.0.dist-info/RECORD",
+                 "twilio/http/async_http_client.py",
+                 "botocore/data/ec2/2016-11-15/service-2.json.gz",
+                 "botocore/data/s3/2006-03-01/service-2.json.gz",
+                 "phonenumbers/geocoder.py", "phonenumbers/geodata/data0.py",
+                 "phonenumbers/carrier.py", "phonenumbers/carrierdata/data0.py", stale):
+        assert gone not in names, gone
+    # and what the app loads stays: idna too, since requests still needs it
+    for kept in ("app.py", "chalicelib/__init__.py", "twilio/__init__.py",
+                 "twilio/http/http_client.py", "twilio-9.13.0.dist-info/METADATA",
+                 "requests/__init__.py", "idna/__init__.py", "botocore/__init__.py",
+                 "botocore/data/endpoints.json", "botocore/data/partitions.json",
+                 "botocore/data/dynamodb/2012-08-10/service-2.json.gz",
+                 "botocore/data/ssm/2014-11-06/service-2.json.gz",
+                 "phonenumbers/timezone.py", "phonenumbers/tzdata/__init__.py",
+                 "phonenumbers/data/region_US.py", "phonenumbers/shortdata/region_US.py"):
+        assert kept in names, kept
+    assert report.zipped_after == package.stat().st_size < report.zipped_before
+    assert report.unzipped_before - report.unzipped_after == sum(
+        d.unzipped for d in report.dropped.values())
+    assert sum(d.files for d in report.dropped.values()) == len(files) - len(names)
+    assert len(report.dropped) == 5  # botocore, aiohttp, geocoder, carrier, stale bytecode
+    # and a second run changes nothing
+    again = trim(package)
+    assert not again.dropped and _names(package) == names
+
+
+def test_package_trim_refuses_to_cut_what_a_kept_library_needs(tmp_path):
+    from infra.lambda_package import trim
+
+    files = {"app.py": ""}
+    _dist(files, "twilio", "9.13.0", ["aiohttp"], {"twilio/__init__.py": ""})
+    _dist(files, "aiohttp", "3.14.5", [], {"aiohttp/__init__.py": ""})
+    _dist(files, "slack-sdk", "3.0", ["aiohttp"], {"slack_sdk/__init__.py": ""})
+    package = _zip(tmp_path / "deployment.zip", files)
+    with pytest.raises(ValueError, match="slack-sdk requires aiohttp"):
+        trim(package)
+    assert _names(package) == set(files)
+
+
+def test_package_bytecode_is_added_checked_against_the_source_and_used(tmp_path):
+    import zipfile
+
+    from infra.lambda_package import add_bytecode, trim
+
+    source = tmp_path / "src"
+    (source / "pkg").mkdir(parents=True)
+    (source / "pkg" / "__init__.py").write_text("VALUE = 42\n")
+    package = _zip(tmp_path / "deployment.zip", {"pkg/__init__.py": "VALUE = 42\n"})
+    assert add_bytecode(package, source, ["pkg/__init__.py", "not/in/the/zip.py"])[0] == 1
+    assert add_bytecode(package, source, ["pkg/__init__.py"])[0] == 0  # already there
+    cache = f"pkg/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
+    assert _names(package) == {"pkg/__init__.py", cache}
+    pyc = zipfile.ZipFile(package).read(cache)
+    assert int.from_bytes(pyc[4:8], "little") == 0b11  # hash-based, checked (PEP 552)
+    assert not trim(package).dropped  # trimming keeps it
+    out = tmp_path / "out"
+    zipfile.ZipFile(package).extractall(out)
+    result = subprocess.run(
+        [sys.executable, "-S", "-v", "-c", "import pkg; print(pkg.VALUE)"], cwd=out,
+        env={"PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "42"
+    assert f"code object from '{out / cache}'" in result.stderr
+
+
+def _app_sources() -> list[tuple[str, str]]:
+    paths = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+    return [(str(p.relative_to(ROOT)), p.read_text()) for p in paths]
+
+
+def test_the_app_calls_only_the_aws_services_whose_models_are_packaged():
+    """`make package` keeps botocore's models of these services alone: a client for another
+    would fail in Lambda with UnknownServiceError."""
+    from infra.lambda_package import KEEP_BOTOCORE_SERVICES
+
+    client = re.compile(r"""\b(?:client|create_client|resource)\(\s*["']([a-z0-9-]+)["']""")
+    named = {(path, service) for path, text in _app_sources()
+             for service in client.findall(text)}
+    assert named, "the SSM client in chalicelib/settings.py is no longer found: fix the pattern"
+    assert {s for _, s in named} <= set(KEEP_BOTOCORE_SERVICES), named
+
+
+def test_the_app_uses_nothing_the_package_leaves_out():
+    banned = re.compile(r"phonenumbers\.(geocoder|carrier)\b|from phonenumbers import [^\n]*"
+                        r"\b(geocoder|carrier)\b|\baiohttp\b|AsyncTwilioHttpClient|async_http")
+    uses = [(path, m.group(0)) for path, text in _app_sources() for m in banned.finditer(text)]
+    assert not uses, uses
