@@ -11,6 +11,7 @@ import logging
 from chalice import Blueprint
 
 from chalicelib.ivr.request import VoiceRequest
+from chalicelib.observability import metric
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import get_settings
 from chalicelib.telephony import twiml
@@ -55,6 +56,7 @@ def _answer_safely(handle) -> object:
         return xml(handle(service, req))
     except Exception:  # noqa: BLE001 - the caller must hear something sensible
         log.exception("voice webhook failed for call %s; answering the fallback", req.call_sid)
+        metric("FallbacksServed")
     try:
         return xml(voice_service().fallback(req))
     except Exception:  # noqa: BLE001
@@ -91,6 +93,7 @@ def queue_hold(node):
 @voice.route("/twilio/voice/fallback", methods=["POST"], content_types=FORM)
 def number_fallback():
     """The Fallback URL set on the Twilio number: Twilio calls it when our main URL failed."""
+    metric("FallbacksServed")
     return _answer_safely(lambda service, req: service.fallback_for_number(req))
 
 

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Protocol
 
 from chalicelib.ivr.model import is_open
+from chalicelib.observability import metric
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
 from chalicelib.routing.estimates import estimated_wait
@@ -224,6 +225,7 @@ class RoutingService:
             close_as_called_in(request, now)
         if created:
             routing.count_in_queue_day(queue, now, offered=1)
+            metric("CallsOffered")
         return True
 
     @staticmethod
@@ -485,6 +487,7 @@ class RoutingService:
         queue = routing.get_queue(queue_id)
         waited = round((now - entry.joined_at).total_seconds())
         level = queue.service_level_seconds if queue else 20
+        metric("CallsAnswered")
         if queue is not None:
             routing.count_in_queue_day(queue, now, answered=1,
                                        answered_in_sl=int(waited <= level), wait_seconds=waited)
@@ -573,6 +576,7 @@ class RoutingService:
     def _abandoned(self, record, entry, now: datetime) -> None:
         """A caller hung up while waiting: the day's abandon count, the caller's contact
         history, and a missed call for the hotline's follow-up."""
+        metric("CallsAbandoned")
         queue = routing.get_queue(entry.queue_id)
         if queue is not None:
             routing.count_in_queue_day(queue, now, abandoned=1)

@@ -10,6 +10,7 @@ import logging
 
 from chalice import Blueprint
 
+from chalicelib.observability import metric
 from chalicelib.routing.routes import routing_service
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.signature import MalformedWebhook, parse_form
@@ -36,6 +37,7 @@ def _back_in_line_or_fallback(call_sid: str, params: dict) -> str:
         return routing_service().requeue_twiml(calls.get_call(call_sid))
     except Exception:  # noqa: BLE001 - storage is the likely culprit: no more reads
         log.warning("call %s: cannot requeue; answering the fallback", call_sid)
+        metric("FallbacksServed")
         from chalicelib.ivr.request import VoiceRequest
         from chalicelib.ivr.routes import voice_service
 

@@ -29,7 +29,8 @@ def test_chalice_package_contains_flows_templates_and_dependencies(tmp_path):
     assert "chalicelib/templates/zh-CN/unknown_number.j2" in names
     assert "chalicelib/callbacks/widget/widget.js" in names  # served by GET /callbacks/widget.js
     assert "chalicelib/callbacks/widget/preview.html" in names
-    for package in ("twilio/", "pynamodb/", "jinja2/", "yaml/", "phonenumbers/", "tzdata/"):
+    for package in ("twilio/", "pynamodb/", "jinja2/", "yaml/", "phonenumbers/", "tzdata/",
+                    "aws_lambda_powertools/"):
         assert any(n.startswith(package) for n in names), package
     assert "chalice/app.py" in names, "Chalice adds its own runtime"
     assert not any(n.startswith(("chalice/cli/", "pytest/", "cfnlint/", "flows/")) for n in names)
