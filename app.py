@@ -4,6 +4,7 @@ import logging
 
 from chalice import Chalice, Rate
 
+from chalicelib import observability
 from chalicelib.callbacks.missed_routes import missed_api
 from chalicelib.callbacks.routes import callbacks_api
 from chalicelib.callbacks.voice_routes import callback_voice
@@ -20,7 +21,9 @@ from chalicelib.wiring import root
 app = Chalice(app_name="switchboard")
 app.log.setLevel(logging.INFO)
 logging.getLogger("chalicelib").setLevel(logging.INFO)
+observability.setup_logging(app.log)  # JSON in Lambda, text locally: LOG_FORMAT
 
+app.register_middleware(observability.observe_request, "http")  # first: it times the guard too
 app.register_middleware(twilio_signature_guard, "http")
 app.register_blueprint(voice)
 app.register_blueprint(routing_api)
@@ -39,18 +42,21 @@ def health():
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
+@observability.job
 def reconcile_calls(event):
     """Ask Twilio how calls open too long really stand (their final status may be lost)."""
     return root().voice.reconcile_calls()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
+@observability.job
 def sweep_queues(event):
     """End finished wrap-ups, expire lost reservations, then dispatch every queue."""
     return root().routing.sweep()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
+@observability.job
 def dispatch_callbacks(event):
     """Move due callback requests into their queues' lines (within calling hours), then dial."""
     return root().callbacks.tick()

@@ -57,6 +57,7 @@ class Settings:
     hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
     fallback_number: str | None = None
     call_retention_days: int = 90
+    log_format: str = "text"  # json (one object a line, and metrics as EMF) or text: observability
     flow_cache_seconds: float = 15.0
     # Web callbacks (chalicelib.callbacks): abuse controls and defaults of POST /callbacks.
     callback_default_hotline: str | None = None  # the hotline a request names none of
@@ -111,7 +112,18 @@ class Settings:
             "twilio_api_base": self.twilio_api_base,
             "validate_signatures": self.validate_signatures,
             "ssm_prefix": self.ssm_prefix,
+            "log_format": self.log_format,
         }
+
+
+def _log_format(env) -> str:
+    """``LOG_FORMAT``: json or text; unset, json in Lambda and text elsewhere."""
+    raw = (env.get("LOG_FORMAT") or "").strip().lower()
+    if not raw:
+        return "json" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "text"
+    if raw not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {raw!r}")
+    return raw
 
 
 def load_settings(environ: dict | None = None) -> Settings:
@@ -133,6 +145,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         hold_music_url=env.get("HOLD_MUSIC_URL") or Settings.hold_music_url,
         fallback_number=env.get("FALLBACK_NUMBER") or None,
         call_retention_days=int(env.get("CALL_RETENTION_DAYS", "90")),
+        log_format=_log_format(env),
         flow_cache_seconds=float(env.get("FLOW_CACHE_SECONDS", "15")),
         callback_default_hotline=env.get("CALLBACK_DEFAULT_HOTLINE") or None,
         callback_allowed_origins=tuple(

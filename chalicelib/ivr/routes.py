@@ -10,6 +10,7 @@ import logging
 
 from chalice import Blueprint
 
+from chalicelib.observability import metric
 from chalicelib.prompts import render_prompt
 from chalicelib.telephony import twiml
 from chalicelib.telephony.webhook_request import (
@@ -39,6 +40,7 @@ def _answer_safely(handle) -> object:
         return xml(handle(service, req))
     except Exception:  # noqa: BLE001 - the caller must hear something sensible
         log.exception("voice webhook failed for call %s; answering the fallback", req.call_sid)
+        metric("FallbacksServed")
     try:
         return xml(root().voice.fallback(req))
     except Exception:  # noqa: BLE001
@@ -75,6 +77,7 @@ def queue_hold(node):
 @voice.route("/twilio/voice/fallback", methods=["POST"], content_types=FORM)
 def number_fallback():
     """The Fallback URL set on the Twilio number: Twilio calls it when our main URL failed."""
+    metric("FallbacksServed")
     return _answer_safely(lambda service, req: service.fallback_for_number(req))
 
 

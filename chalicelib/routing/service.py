@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from chalicelib.hours.schedule import open_at
+from chalicelib.observability import metric
 from chalicelib.prompts import render_prompt
 from chalicelib.routing import agent_states, selection
 from chalicelib.routing.agents import AGENT_RING_SECONDS, MAX_MISSES, AgentBook
@@ -144,6 +145,7 @@ class RoutingService:
             self.callbacks.close_as_called_in(request, now)
         if created:
             routing.count_in_queue_day(queue, now, offered=1)
+            metric("CallsOffered")
         return True
 
     @staticmethod
@@ -394,6 +396,7 @@ class RoutingService:
         queue = routing.get_queue(queue_id)
         waited = round((now - entry.joined_at).total_seconds())
         level = queue.service_level_seconds if queue else 20
+        metric("CallsAnswered")
         if queue is not None:
             routing.count_in_queue_day(queue, now, answered=1,
                                        answered_in_sl=int(waited <= level), wait_seconds=waited)
@@ -446,6 +449,20 @@ class RoutingService:
             routing.release_entry(entry)
         return self.requeue_twiml(record)
 
+    def requeue_call_twiml(self, call_sid: str) -> str:
+        """The caller's leg failed mid-connection: back in line (reads the call record)."""
+        return self.requeue_twiml(calls.get_call(call_sid))
+
+    def record_agent_recording(self, call_sid: str, params) -> None:
+        """Twilio's recordingStatusCallback for a queue's dual-channel agent recording."""
+        calls.set_recording(call_sid, {
+            "sid": params.get("RecordingSid"),
+            "status": params.get("RecordingStatus"),
+            "url": params.get("RecordingUrl"),
+            "duration": params.get("RecordingDuration"),
+            "channels": params.get("RecordingChannels"),
+        })
+
     def requeue_twiml(self, record, queue_id: str | None = None) -> str:
         """Back into a Twilio queue, at the flow's queue node (our line keeps the place)."""
         if record is not None and record.callback_id:  # a called-back customer: no IVR flow
@@ -479,6 +496,7 @@ class RoutingService:
     def _abandoned(self, record, entry, now: datetime) -> None:
         """A caller hung up while waiting: the day's abandon count, the caller's contact
         history, and a missed call for the hotline's follow-up."""
+        metric("CallsAbandoned")
         queue = routing.get_queue(entry.queue_id)
         if queue is not None:
             routing.count_in_queue_day(queue, now, abandoned=1)

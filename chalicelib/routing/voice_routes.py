@@ -10,6 +10,7 @@ import logging
 
 from chalice import Blueprint
 
+from chalicelib.observability import metric
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.webhook_request import MalformedWebhook, VoiceRequest
 from chalicelib.telephony.webhooks import FORM, malformed, unavailable, xml
@@ -28,11 +29,10 @@ def _back_in_line_or_fallback(call_sid: str, req: VoiceRequest) -> str:
     else (storage down) the hotline's fallback, which needs no storage. Never Twilio's
     application error."""
     try:
-        from chalicelib.store import calls
-
-        return root().routing.requeue_twiml(calls.get_call(call_sid))
+        return root().routing.requeue_call_twiml(call_sid)
     except Exception:  # noqa: BLE001 - storage is the likely culprit: no more reads
         log.warning("call %s: cannot requeue; answering the fallback", call_sid)
+        metric("FallbacksServed")
         return root().voice.fallback(req)
 
 
@@ -127,16 +127,8 @@ def recording_status():
         req = _voice_request()
     except MalformedWebhook as exc:
         return malformed(exc)
-    from chalicelib.store import calls
-
     try:
-        calls.set_recording(req.call_sid, {
-            "sid": req.params.get("RecordingSid"),
-            "status": req.params.get("RecordingStatus"),
-            "url": req.params.get("RecordingUrl"),
-            "duration": req.params.get("RecordingDuration"),
-            "channels": req.params.get("RecordingChannels"),
-        })
+        root().routing.record_agent_recording(req.call_sid, req.params)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)
         log.exception("recording status of call %s not stored", req.call_sid)
         return unavailable("recording status")

@@ -53,7 +53,7 @@ def test_texts_from_strangers_get_no_reply_and_unsigned_ones_are_refused(client)
     assert signed_post(client, "/twilio/sms", {"From": "+1", "Body": "x"}).status_code == 400
 
 
-def test_a_retried_command_after_a_later_one_changes_nothing(client):
+def test_a_retried_command_after_a_later_one_changes_nothing(client, clock):
     mobile = "+1415555" + str(uuid.uuid4().int)[:4]
     agent = Agent("ag-" + uuid.uuid4().hex[:6], "Retried Agent", Endpoint("phone", mobile),
                   queues={"sms-q": 1}, mobile=mobile, languages=["en-US"])
@@ -61,6 +61,7 @@ def test_a_retried_command_after_a_later_one_changes_nothing(client):
     on_sid = "SM" + uuid.uuid4().hex
     # Given ON, then OFF, each applied
     text(client, mobile, "ON", on_sid)
+    clock.now += timedelta(seconds=5)  # the history orders by time
     text(client, mobile, "OFF")
     assert AgentItem.get(agent.agent_id, consistent_read=True).state == "offline"
     # When Twilio retries the first ON (same MessageSid) after the OFF

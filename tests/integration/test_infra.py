@@ -108,6 +108,65 @@ def test_ssm_parameters_are_the_non_secret_ones(template):
     assert all(p["Type"] == "String" for p in params)
 
 
+# --- alarms -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def alarms(template) -> dict[str, dict]:
+    return {name: resource["Properties"] for name, resource in template["Resources"].items()
+            if resource["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_alarms_watch_api_errors_fallbacks_and_a_late_sweeper(alarms):
+    assert set(alarms) == {"ApiServerErrorsAlarm", "FallbacksServedAlarm", "SweeperLateAlarm"}
+    for name, alarm in alarms.items():
+        assert alarm["AlarmName"]["Fn::Sub"].startswith("switchboard-${Stage}-"), name
+        topic = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+        assert alarm["AlarmActions"] == topic and alarm["OKActions"] == topic, name
+    api = alarms["ApiServerErrorsAlarm"]
+    assert (api["Namespace"], api["MetricName"], api["Statistic"]) == (
+        "AWS/ApiGateway", "5XXError", "Sum")
+    assert _dims(api) == {"ApiName": {"Ref": "ApiName"}, "Stage": {"Ref": "ApiStageName"}}
+    assert api["TreatMissingData"] == "notBreaching"
+    fallbacks = alarms["FallbacksServedAlarm"]
+    assert (fallbacks["MetricName"], fallbacks["Statistic"], fallbacks["Threshold"]) == (
+        "FallbacksServed", "Sum", 1)
+    assert fallbacks["TreatMissingData"] == "notBreaching"
+    sweeper = alarms["SweeperLateAlarm"]
+    assert (sweeper["MetricName"], sweeper["Statistic"]) == ("JobDuration", "Maximum")
+    assert (sweeper["Period"], sweeper["EvaluationPeriods"], sweeper["DatapointsToAlarm"]) == (
+        60, 5, 3)
+    assert sweeper["TreatMissingData"] == "breaching", "a sweeper that stopped is late too"
+
+
+def test_alarms_watch_what_the_code_sends(alarms, template, config, app_module):
+    from chalicelib import observability
+
+    for name in ("FallbacksServedAlarm", "SweeperLateAlarm"):
+        assert alarms[name]["Namespace"] == observability.NAMESPACE
+        assert _dims(alarms[name])["stage"] == {"Ref": "Stage"}
+    # every stage the template deploys sends metrics with its own stage name
+    for stage in template["Parameters"]["Stage"]["AllowedValues"]:
+        assert config["stages"][stage]["environment_variables"]["SWITCHBOARD_STAGE"] == stage
+    jobs = {source.name for source in app_module.app.event_sources}
+    assert _dims(alarms["SweeperLateAlarm"])["job"] in jobs
+    sources = "".join(path.read_text() for path in (ROOT / "chalicelib").rglob("*.py"))
+    assert 'metric("FallbacksServed")' in sources
+    assert 'metric("JobDuration"' in sources
+    # the API and stage Chalice deploys; "late" comes before the Lambda timeout kills the sweep
+    params = template["Parameters"]
+    assert params["ApiName"]["Default"] == config["app_name"]
+    assert {stage["api_gateway_stage"] for stage in config["stages"].values()} == {
+        params["ApiStageName"]["Default"]}
+    timeout_ms = config["lambda_timeout"] * 1000
+    assert params["SweepLateMilliseconds"]["Default"] < params["SweepLateMilliseconds"][
+        "MaxValue"] <= timeout_ms
+    assert params["AlarmTopicArn"]["Default"] == ""
+
+
+def _dims(alarm) -> dict:
+    return {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+
+
 def _attrs(definitions) -> dict[str, str]:
     return {d["AttributeName"]: d["AttributeType"] for d in definitions}
 

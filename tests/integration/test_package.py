@@ -45,7 +45,7 @@ def test_chalice_package_contains_flows_templates_and_dependencies(package):
     assert "chalicelib/callbacks/widget/widget.js" in names  # served by GET /callbacks/widget.js
     assert "chalicelib/callbacks/widget/preview.html" in names
     for package in ("twilio/", "pynamodb/", "botocore/", "jinja2/", "yaml/", "phonenumbers/",
-                    "tzdata/"):
+                    "tzdata/", "aws_lambda_powertools/"):
         assert any(n.startswith(package) for n in names), package
     assert "chalice/app.py" in names, "Chalice adds its own runtime"
     assert not any(n.startswith(("chalice/cli/", "pytest/", "cfnlint/", "flows/", "boto3/"))
