@@ -19,6 +19,18 @@ from functools import lru_cache
 
 from chalice import Blueprint, Response
 
+from chalicelib.api_input import ID_PATTERN, NUMBER_PATTERN, PATH_PATTERNS
+from chalicelib.callbacks import model as callbacks_model
+from chalicelib.callbacks import web
+from chalicelib.callbacks.missed import MAX_LIST
+from chalicelib.callbacks.routes import PREVIEW_PARAMS
+from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
+from chalicelib.messaging.tickets import MAX_LIMIT
+from chalicelib.routing import admin
+from chalicelib.routing.model import AgentState, Strategy
+from chalicelib.settings import get_settings
+from chalicelib.store.missed import STATUS_FILTERS
+
 openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls")
@@ -27,8 +39,6 @@ PUBLIC_PREFIXES = ("/callbacks",)
 
 @openapi_api.route("/openapi.json", methods=["GET"])
 def openapi_document():
-    from chalicelib.settings import get_settings
-
     body = {**document(), "servers": [{"url": get_settings().public_base_url}]}
     return Response(body=body, status_code=200, headers={
         "Content-Type": "application/json", "Cache-Control": "public, max-age=300"})
@@ -171,8 +181,6 @@ def document() -> dict:
 
 
 def _parameters() -> dict:
-    from chalicelib.api_input import PATH_PATTERNS
-
     def path(name: str, description: str, max_length: int) -> dict:
         return {"name": name, "in": "path", "required": True, "description": description,
                 "schema": _string(max_length, pattern=_pattern(PATH_PATTERNS[name]))}
@@ -217,12 +225,6 @@ def _responses() -> dict:
 
 
 def _schemas() -> dict:
-    from chalicelib.api_input import ID_PATTERN
-    from chalicelib.callbacks import model as callbacks_model
-    from chalicelib.callbacks import web
-    from chalicelib.routing import admin
-    from chalicelib.routing.model import AgentState, Strategy
-
     ident = _string(64, pattern=_pattern(ID_PATTERN))
     levels = {"type": "object", "additionalProperties": _integer(1, 10),
               "description": "Skill (an id like the agents') -> level 1..10."}
@@ -496,9 +498,6 @@ def _routing_paths() -> dict:
 
 
 def _ticket_paths() -> dict:
-    from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
-    from chalicelib.messaging.tickets import MAX_LIMIT
-
     ticket = [_param("ticket_id")]
     ticket_json = _json("The ticket", _ref("Ticket"))
     return {
@@ -521,10 +520,6 @@ def _ticket_paths() -> dict:
 
 
 def _missed_paths() -> dict:
-    from chalicelib.api_input import NUMBER_PATTERN
-    from chalicelib.callbacks.missed import MAX_LIST
-    from chalicelib.store.missed import STATUS_FILTERS
-
     numbers = [_param("hotline"), _param("number")]
     return {
         "/missed-calls": {"get": _admin("A hotline's missed calls, newest miss first", {
@@ -556,8 +551,6 @@ def _missed_paths() -> dict:
 
 
 def _callback_paths() -> dict:
-    from chalicelib.callbacks.routes import PREVIEW_PARAMS
-
     callback = [_param("callback_id"), _param("origin")]
     status = _json("The request: status, place in line, history", _ref("Callback"))
     errors = {"403": {"$ref": "#/components/responses/OriginRefused"}}

@@ -1,9 +1,10 @@
 """The composition root: the one place that builds Switchboard's parts and hands them out.
 
 A container builds one ``Root`` on first use: the settings, one clock, the Twilio connector and
-each service, every part built once and only when first asked for, so a webhook pays for what
-it uses and the app's cold import stays small (``make bench``). The storage layer keeps one
-DynamoDB connection for every table (``store/connection.py``).
+each service, every part built once, when first asked for. The modules are imported with this
+one, during Lambda's init phase (importing ``app``), so the first webhook a container serves
+costs little more than the next (``make bench`` prints both). The storage layer keeps one
+DynamoDB connection, one botocore client, for every table (``store/connection.py``).
 
 Route modules and scheduled jobs ask ``root()`` for what they need; nothing else constructs a
 service. **Tests have one seam**: ``install(Root(clock=..., connector=...))`` swaps the parts
@@ -16,16 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
 
+from chalicelib.callbacks.dispatcher import CallbackDispatcher
+from chalicelib.callbacks.requests import cancel_open_for_number
+from chalicelib.ivr.service import VoiceService
+from chalicelib.routing.agents import AGENT_RING_SECONDS
+from chalicelib.routing.consult import WarmTransfers
+from chalicelib.routing.service import RoutingService
 from chalicelib.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from chalicelib.callbacks.dispatcher import CallbackDispatcher
-    from chalicelib.ivr.service import VoiceService
-    from chalicelib.routing.consult import WarmTransfers
-    from chalicelib.routing.service import RoutingService
-    from chalicelib.telephony.rest import Connector
+from chalicelib.telephony.rest import Connector, TwilioConnector
 
 
 def utcnow() -> datetime:
@@ -62,28 +62,21 @@ class Root:
         """What time it is for every part of this container (aware, UTC)."""
         return self.clock()
 
-    # Services are imported when first built: storage, the flow engine and Twilio's SDK cost
-    # tens of milliseconds to import, which a cold start pays only for the routes that need them.
+    # Parts are built on first use; their modules are imported with this one, in Lambda's init
+    # phase, so a container's first webhook does not pay for them (``make bench``).
     @cached_property
     def connector(self) -> Connector:
         """Twilio's REST API, as the ``Connector`` that moves and places calls."""
-        from chalicelib.routing.agents import AGENT_RING_SECONDS
-        from chalicelib.telephony.rest import TwilioConnector
-
         return TwilioConnector(self.settings, AGENT_RING_SECONDS)
 
     @cached_property
     def routing(self) -> RoutingService:
         """Queues and agents: joining, holding, dispatch, the sweeper (``routing/service.py``),
         with the callback dispatcher plugged into its port."""
-        from chalicelib.routing.service import RoutingService
-
         return RoutingService(self.settings, self.clock, self.connector,
                               callbacks=self._callbacks_for)
 
     def _callbacks_for(self, routing: RoutingService) -> CallbackDispatcher:
-        from chalicelib.callbacks.dispatcher import CallbackDispatcher
-
         self._dispatcher = CallbackDispatcher(routing)
         return self._dispatcher
 
@@ -99,8 +92,6 @@ class Root:
     @cached_property
     def voice(self) -> VoiceService:
         """The IVR: calls, flow steps, statuses, reconciliation (``ivr/service.py``)."""
-        from chalicelib.ivr.service import VoiceService
-
         return VoiceService(self.settings, clock=self.clock, routing=self.routing,
                             callbacks=self.callbacks)
 
@@ -108,8 +99,6 @@ class Root:
     def cancel_callbacks(self) -> Callable[[str, datetime], int]:
         """``cancel(number, now) -> how many``: a customer's "CANCEL CALL" text closes their
         open callback requests (``callbacks/requests.py``)."""
-        from chalicelib.callbacks.requests import cancel_open_for_number
-
         return cancel_open_for_number
 
     @property

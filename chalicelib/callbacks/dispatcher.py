@@ -399,8 +399,6 @@ class CallbackDispatcher:
         log.info("callback %s failed: %s", ref(req.callback_id), reason)
         self._apologise(req, attempts, now)
         try:
-            from chalicelib.callbacks.missed import record_missed_call
-
             record_missed_call(hotline=req.hotline, caller=req.phone, reason="callback_failed",
                                call_sid=req.call_sid, language=req.language,
                                queue_id=req.queue_id, now=now, settings=self.settings)

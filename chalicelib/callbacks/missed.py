@@ -35,9 +35,11 @@ from urllib.parse import unquote
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.api_input import json_object, query_int, query_time
-from chalicelib.callbacks.numbers import callable_caller
+from chalicelib.callbacks.numbers import NumberRefused, callable_caller, normalise_number
+from chalicelib.callbacks.requests import AlreadyInLine, request_callback
 from chalicelib.consent import VOICE, may_contact
 from chalicelib.logs import mask_number, ref
+from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import Settings
 from chalicelib.store import directory
@@ -106,8 +108,6 @@ def record_missed_call(
 def _request_callback(line, number: str, language: str | None, queue_id: str | None,
                       now: datetime) -> str | None:
     """An automatic callback request; its id, or None when the policy cannot apply."""
-    from chalicelib.callbacks.numbers import NumberRefused, normalise_number
-
     queue = line.missed_call_queue or queue_id
     if not queue:
         log.warning("hotline %s calls back missed calls but names no missed_call_queue",
@@ -121,8 +121,6 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
     if not may_contact(number, VOICE):  # it asked us not to: no automatic call, not even one queued
         log.info("no callback for missed call from %s: opted out", mask_number(number))
         return None
-    from chalicelib.callbacks.requests import AlreadyInLine, request_callback
-
     customer = directory.get_customer(number) or {}
     try:
         callback_id, created = request_callback(
@@ -144,8 +142,6 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
 
 def _send_text(line, number: str, reason: str, callback: bool, language: str | None,
                call_sid: str | None, now: datetime, settings: Settings) -> None:
-    from chalicelib.messaging.outbound import send_sms
-
     window = timedelta(hours=int(line.missed_call_sms_window_hours or 0))
     if not store.claim_sms_window(line.number, number, now, window):
         log.info("missed call from %s: texted within the last %s, no text", mask_number(number),

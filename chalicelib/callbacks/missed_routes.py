@@ -14,6 +14,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
 from chalicelib.api_input import path_id
+from chalicelib.callbacks import missed
 from chalicelib.wiring import root
 
 missed_api = Blueprint(__name__)
@@ -21,8 +22,6 @@ missed_api = Blueprint(__name__)
 
 def _answer(action, status: int = 200) -> Response:
     """Run ``action(missed)``; its result or its error becomes the JSON response."""
-    from chalicelib.callbacks import missed
-
     return json_answer(lambda: action(missed), status)
 
 

@@ -19,7 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from chalice import Blueprint, Response
+from jinja2 import Environment
 
+from chalicelib.callbacks import web
 from chalicelib.settings import get_settings
 from chalicelib.wiring import root
 
@@ -52,8 +54,6 @@ def _json(status: int, body: dict, origin: str | None, headers: dict | None = No
 
 def _answer(action, status: int = 200) -> Response:
     """Check the origin, run ``action(web, settings)``, map its result or error to JSON."""
-    from chalicelib.callbacks import web
-
     settings = get_settings()
     request = callbacks_api.current_request
     try:
@@ -163,8 +163,6 @@ def widget_preview():
 def _page(params: dict) -> Response:
     """The preview page: the widget embedded as a customer's site would; query parameters
     (queue, topics, language, hotline, id) become its data attributes when well formed."""
-    from jinja2 import Environment
-
     attributes = {key: value for key, value in params.items()
                   if key in PREVIEW_PARAMS and PREVIEW_PARAMS[key].fullmatch(value or "")}
     if not attributes.get("id") and not attributes.get("queue") and not attributes.get("topics"):

@@ -21,12 +21,20 @@ from urllib.parse import parse_qsl, urlsplit
 
 from chalicelib.api_input import json_object
 from chalicelib.callbacks import slots
-from chalicelib.callbacks.model import QUEUED, SCHEDULED
+from chalicelib.callbacks.model import CANCELLED, QUEUED, SCHEDULED, looks_like_callback_id
 from chalicelib.callbacks.numbers import NumberRefused, normalise_number
-from chalicelib.callbacks.requests import AlreadyInLine, UnknownQueue, request_callback
+from chalicelib.callbacks.requests import (
+    AlreadyInLine,
+    UnknownQueue,
+    cancel_request,
+    request_callback,
+)
 from chalicelib.consent import VOICE, may_contact
 from chalicelib.hours.schedule import zone_of
 from chalicelib.logs import mask_number
+from chalicelib.messaging.keywords import CANCEL_CALLBACK_WORD, CANCEL_CALLBACK_WORD_ZH
+from chalicelib.messaging.outbound import send_sms
+from chalicelib.prompts import render_prompt
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import AgentState
 from chalicelib.settings import Settings
@@ -278,10 +286,6 @@ def send_confirmation(req, now: datetime, settings: Settings,
                       estimated_wait_seconds: int | None = None) -> str | None:
     """Text the customer when we will call and how to cancel (reply ``CANCEL CALL`` or open the
     status link), once per request whatever retries happen; the message sid or None."""
-    from chalicelib.messaging.keywords import CANCEL_CALLBACK_WORD, CANCEL_CALLBACK_WORD_ZH
-    from chalicelib.messaging.outbound import send_sms
-    from chalicelib.prompts import render_prompt
-
     at = None
     if req.status == SCHEDULED and req.due_at:
         queue = routing.get_queue(req.queue_id)
@@ -313,8 +317,6 @@ class CannotCancel(Exception):
 
 
 def _find(callback_id: str, now: datetime):
-    from chalicelib.callbacks.model import looks_like_callback_id
-
     req = store.get_request(callback_id) if looks_like_callback_id(callback_id) else None
     if req is None or (req.expires is not None and req.expires <= now):
         raise NotFound(callback_id)  # (TTL deletion lags: an expired one is gone already)
@@ -328,9 +330,6 @@ def status(callback_id: str, now: datetime, settings: Settings) -> dict:
 def cancel(callback_id: str, now: datetime, settings: Settings) -> dict:
     """Cancel a request (idempotent: a cancelled one stays cancelled); ``CannotCancel`` once an
     agent is connected or the request is completed or failed."""
-    from chalicelib.callbacks.model import CANCELLED
-    from chalicelib.callbacks.requests import cancel_request
-
     _find(callback_id, now)
     result = cancel_request(callback_id, now, "cancelled on the web")
     if result is None:

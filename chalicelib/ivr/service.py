@@ -22,6 +22,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from chalicelib.callbacks.dispatcher import CallbackDispatcher
+from chalicelib.callbacks.missed import record_missed_call
+from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.consent import SMS, may_contact
 from chalicelib.ivr import engine
 from chalicelib.ivr.bundle import load_bundled
@@ -72,8 +74,6 @@ class StorePorts:
     def may_text(self, number: str) -> bool:
         """A number we can text (not anonymous, ``client:...``, a short code) that has not
         opted out."""
-        from chalicelib.callbacks.numbers import callable_caller
-
         return callable_caller(number) is not None and may_contact(number, SMS)
 
 
@@ -567,8 +567,6 @@ class VoiceService:
         """Record a missed call for the hotline's follow-up (``callbacks.missed``). Whatever goes
         wrong there is logged: the caller's TwiML is already decided and must not suffer."""
         try:
-            from chalicelib.callbacks.missed import record_missed_call
-
             record_missed_call(
                 hotline=record.hotline, caller=record.caller, reason=reason,
                 call_sid=record.call_sid, language=language or record.language,

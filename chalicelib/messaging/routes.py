@@ -6,6 +6,9 @@ import logging
 
 from chalice import Blueprint
 
+from chalicelib.messaging.delivery import record_delivery_status
+from chalicelib.messaging.inbound import handle_inbound_sms
+from chalicelib.settings import get_settings
 from chalicelib.telephony.twiml import sms_reply
 from chalicelib.telephony.webhook_request import DeliveryStatus, InboundSms, MalformedWebhook
 from chalicelib.telephony.webhooks import FORM, malformed, unavailable, xml
@@ -20,9 +23,6 @@ def inbound_sms():
         text = InboundSms.parse(sms.current_request.raw_body)
     except MalformedWebhook as exc:
         return malformed(exc)
-    from chalicelib.messaging.inbound import handle_inbound_sms
-    from chalicelib.settings import get_settings
-
     try:
         reply = handle_inbound_sms(
             text, root().now(),
@@ -37,8 +37,6 @@ def inbound_sms():
 @sms.route("/twilio/sms/status", methods=["POST"], content_types=FORM)
 def sms_status():
     """Delivery status of a text we sent (the ``StatusCallback`` that ``send_sms`` asks for)."""
-    from chalicelib.messaging.delivery import record_delivery_status
-
     try:
         outcome = record_delivery_status(DeliveryStatus.parse(sms.current_request.raw_body))
     except MalformedWebhook as exc:

@@ -12,6 +12,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
 from chalicelib.api_input import path_id
+from chalicelib.messaging import tickets
 from chalicelib.wiring import root
 
 messaging_api = Blueprint(__name__)
@@ -19,8 +20,6 @@ messaging_api = Blueprint(__name__)
 
 def _answer(action) -> Response:
     """Run ``action(tickets)``; its result or its error becomes the JSON response."""
-    from chalicelib.messaging import tickets
-
     return json_answer(lambda: action(tickets))
 
 

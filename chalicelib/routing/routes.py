@@ -21,6 +21,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
 from chalicelib.api_input import json_object, path_id, query_int
+from chalicelib.routing import admin
 from chalicelib.wiring import root
 
 routing_api = Blueprint(__name__)
@@ -28,8 +29,6 @@ routing_api = Blueprint(__name__)
 
 def _answer(action, status: int = 200) -> Response:
     """Run ``action(admin)``; its result or its error becomes the JSON response."""
-    from chalicelib.routing import admin
-
     return json_answer(lambda: action(admin), status)
 
 
