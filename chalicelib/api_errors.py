@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chalice import Response
+
 
 class InvalidRequest(ValueError):
     """The request body (or a query parameter) is wrong; ``field`` names what."""
@@ -36,7 +38,6 @@ class Conflict(Exception):
 
 def json_answer(action: Callable[[], object], status: int = 200):
     """Run ``action`` and turn its result, or one of the errors above, into a JSON response."""
-    from chalice import Response
 
     try:
         body = action()

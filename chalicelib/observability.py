@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from chalicelib.logs import scrub, scrub_value
+from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class _TextFormatter(logging.Formatter):
 
 
 def _json_formatter() -> logging.Formatter:
+    # Powertools costs ~13 ms to import: only the JSON format (Lambda's) pays for it
     from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
     class JsonFormatter(LambdaPowertoolsFormatter):
@@ -172,8 +174,6 @@ def setup_logging(app_log: logging.Logger | None = None, *, log_format: str | No
     to the root too. Calling it again replaces the handler it installed before.
     """
     if log_format is None or stage is None:
-        from chalicelib.settings import get_settings
-
         settings = get_settings()
         log_format = log_format or settings.log_format
         stage = stage or settings.stage
@@ -198,6 +198,7 @@ def setup_logging(app_log: logging.Logger | None = None, *, log_format: str | No
 def _metrics():
     global _emf
     if _emf is None:
+        # ~13 ms of imports, paid by the first metric rather than by a local, text-log start
         from aws_lambda_powertools.metrics import Metrics
 
         _emf = Metrics(namespace=NAMESPACE)

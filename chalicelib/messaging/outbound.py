@@ -16,6 +16,7 @@ from chalicelib.consent import SMS, may_contact, record_opt_out
 from chalicelib.logs import mask_number, ref
 from chalicelib.settings import Settings
 from chalicelib.store import messages
+from chalicelib.telephony.rest import twilio_client
 from chalicelib.telephony.retries import retried
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,6 @@ def send_sms(
         log.info("sms %s not sent: %s opted out", ref(key), mask_number(to))
         return None
     try:
-        from chalicelib.telephony.rest import twilio_client
-
         message = twilio_client(settings).messages.create(
             to=to, from_=sender, body=body,
             status_callback=retried(settings.public_base_url + STATUS_CALLBACK_PATH))

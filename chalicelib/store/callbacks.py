@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.callbacks.model import (
@@ -149,8 +149,6 @@ def lock_holder(queue_id: str, phone: str) -> str | None:
 
 def _drop_stale_lock(key: str, holder: str) -> None:
     """A lock whose request is gone or closed (it expired by TTL): free the number."""
-    from pynamodb.exceptions import DeleteError
-
     try:
         CallbackLock(key).delete(condition=CallbackLock.callback_id == holder)
     except DeleteError:

@@ -19,6 +19,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -630,8 +631,6 @@ LOOKUP_SOURCES: dict[str, type[Model]] = {"accounts": Account, "customers": Cust
 
 def update_if(item: Model, actions: list, condition) -> bool:
     """Apply ``actions`` to ``item`` only if ``condition`` holds; False when it did not."""
-    from pynamodb.exceptions import UpdateError
-
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as exc:

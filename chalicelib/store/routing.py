@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.routing.model import (
@@ -367,8 +367,6 @@ def remove_entry(queue_id: str, key: str, statuses: tuple[str, ...]) -> bool:
     """Take an entry out of the line if its status is one of ``statuses``; True for the one
     request that did it. The Enqueue action (``QueueResult=hangup``) and the final status
     callback race to free a caller's place: the winner alone counts the abandoned call."""
-    from pynamodb.exceptions import DeleteError
-
     try:
         QueueEntry(queue_id, key).delete(condition=QueueEntry.status.is_in(*statuses))
     except DeleteError as exc:
