@@ -25,6 +25,7 @@ import time
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.callbacks.model import (
@@ -230,14 +231,17 @@ def transition(
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)} in a transition")
     closing = new_status in CLOSED_STATUSES
-    item = request if isinstance(request, CallbackRequest) else None
-    callback_id = item.callback_id if item is not None else request
+    item: CallbackRequest | None
+    if isinstance(request, CallbackRequest):
+        item, callback_id = request, request.callback_id
+    else:
+        item, callback_id = None, request
     if (closing or leave_line) and item is None:
         item = get_request(callback_id)
         if item is None:
             return False
 
-    actions = [
+    actions: list[Action] = [
         CallbackRequest.status.set(new_status),
         CallbackRequest.version.set(expected_version + 1),
         CallbackRequest.updated_at.set(now),
@@ -265,13 +269,16 @@ def transition(
             tx.update(CallbackRequest(callback_id), actions=actions,
                       condition=CallbackRequest.version == expected_version)
             if closing:
+                assert item is not None  # read above whenever closing or leaving the line
                 tx.delete(CallbackLock(lock_key(item.queue_id, item.phone)),
                           condition=CallbackLock.lock_key.does_not_exist()
                           | (CallbackLock.callback_id == callback_id))
             if entry is not None:
                 tx.save(entry, condition=QueueEntry.entry_key.does_not_exist())
-            if leave_line and item.entry_key:
-                tx.delete(QueueEntry(item.queue_id, item.entry_key))
+            if leave_line:
+                assert item is not None  # likewise
+                if item.entry_key:
+                    tx.delete(QueueEntry(item.queue_id, item.entry_key))
     except TransactWriteError:
         return False
     return True

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.store.models import CallRecord, update_if
 
@@ -134,7 +135,7 @@ def advance_call(
     record: CallRecord, expected_step: int, step: StepOutcome, *, now: datetime
 ) -> None:
     """Move the call one step on, only if nobody else did (one UpdateItem)."""
-    actions = [
+    actions: list[Action] = [
         CallRecord.step.set(expected_step + 1),
         CallRecord.flow_id.set(step.flow_id),
         CallRecord.flow_version.set(step.flow_version),
@@ -180,7 +181,7 @@ def apply_status(
     rank = STATUS_RANK.get(status)
     if rank is None:
         raise ValueError(f"unknown call status {status!r}")
-    actions = [
+    actions: list[Action] = [
         CallRecord.status.set(status),
         CallRecord.status_rank.set(rank),
         CallRecord.status_seq.set(sequence),
@@ -263,7 +264,7 @@ def set_queue_entry(call_sid: str, queue_id: str, entry_key: str) -> bool:
 
 
 def set_agent(call_sid: str, agent_id: str, leg_sid: str | None = None) -> None:
-    actions = [CallRecord.agent_id.set(agent_id)]
+    actions: list[Action] = [CallRecord.agent_id.set(agent_id)]
     if leg_sid:
         actions.append(CallRecord.agent_leg_sid.set(leg_sid))
     CallRecord(call_sid).update(actions=actions)

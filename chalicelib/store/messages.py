@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chalicelib.store.models import Message, update_if
 
@@ -72,10 +74,10 @@ def get_message(key: str) -> Message | None:
         return None
 
 
-def _status_actions(status: str, error_code: str | None = None) -> tuple[list, object]:
+def _status_actions(status: str, error_code: str | None = None) -> tuple[list[Action], Condition]:
     """The update that sets ``status`` and the condition that it does not move backwards."""
     rank = STATUS_RANK[status]
-    actions = [Message.status.set(status), Message.status_rank.set(rank)]
+    actions: list[Action] = [Message.status.set(status), Message.status_rank.set(rank)]
     if error_code:
         actions.append(Message.error_code.set(error_code))
     return actions, Message.status_rank.does_not_exist() | (Message.status_rank < rank)
@@ -84,7 +86,7 @@ def _status_actions(status: str, error_code: str | None = None) -> tuple[list, o
 def mark_sent(key: str, message_sid: str, status: str, sender: str | None) -> None:
     """Twilio accepted the message. Its sid is always recorded; its status only if no status
     callback got there first."""
-    ids = [Message.message_sid.set(message_sid)]
+    ids: list[Action] = [Message.message_sid.set(message_sid)]
     if sender:
         ids.append(Message.sender.set(sender))
     status = status if status in STATUS_RANK else "queued"
@@ -94,8 +96,11 @@ def mark_sent(key: str, message_sid: str, status: str, sender: str | None) -> No
 
 
 def mark_failed(key: str, error: str, error_code: str | None = None) -> None:
-    actions = [Message.status.set("failed"), Message.status_rank.set(STATUS_RANK["failed"]),
-               Message.error.set(error[:500])]
+    actions: list[Action] = [
+        Message.status.set("failed"),
+        Message.status_rank.set(STATUS_RANK["failed"]),
+        Message.error.set(error[:500]),
+    ]
     if error_code:
         actions.append(Message.error_code.set(error_code))
     Message(key).update(actions=actions)

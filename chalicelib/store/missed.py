@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.expressions.condition import size
+from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.operand import Value
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.models import MissedCall, transaction_connection, update_if
@@ -73,7 +74,7 @@ def merge_miss(
     retention_days: int,
 ) -> Merge:
     """Count this miss into the open record (creating it); see the module docstring."""
-    common = [
+    common: list[Action] = [
         MissedCall.hotline.set(hotline),
         MissedCall.caller.set(caller),
         MissedCall.status.set(MissedCall.status | "open"),
@@ -90,7 +91,7 @@ def merge_miss(
         common.append(MissedCall.queue_id.set(queue_id))
     counted = [*common, MissedCall.miss_count.add(1)]
     if call_sid is None:  # nothing to tell calls apart by (e.g. a failed callback): count it
-        cases = [(counted, None, True)]
+        cases: list[tuple[list[Action], Condition | None, bool]] = [(counted, None, True)]
     else:
         sids, last = MissedCall.call_sids, MissedCall.last_call_sid
         sid = Value(call_sid)  # a plain string: the list attribute would serialize it as a list
@@ -141,9 +142,11 @@ def note_follow_up(
 ) -> bool:
     """Record what was done about the open record (a text, a callback request); it becomes
     ``followed_up``. False if it was resolved in the meantime (nothing is written then)."""
-    actions = [MissedCall.status.set("followed_up"), MissedCall.version.add(1)]
+    actions: list[Action] = [MissedCall.status.set("followed_up"), MissedCall.version.add(1)]
     if sms_sid:
-        actions += [MissedCall.sms_sid.set(sms_sid), MissedCall.sms_sent_at.set(sms_sent_at)]
+        actions.append(MissedCall.sms_sid.set(sms_sid))
+    if sms_sent_at is not None:  # never a NULL over the time the window claim wrote
+        actions.append(MissedCall.sms_sent_at.set(sms_sent_at))
     if callback_id:
         actions.append(MissedCall.callback_id.set(callback_id))
     item = MissedCall(contact_key(hotline, caller), OPEN_SLOT)
@@ -173,7 +176,7 @@ def list_for_hotline(
     hotline: str, status: str | None = None, limit: int = 50, before: datetime | None = None
 ) -> list[dict]:
     """The hotline's records by latest miss, newest first (a Query on ``by_hotline``)."""
-    condition = None
+    condition: Condition | None = None
     if status == "unresolved":
         condition = MissedCall.status.is_in("open", "followed_up")
     elif status:

@@ -8,6 +8,8 @@ reach the fallback path long before that if DynamoDB is unreachable.
 
 from __future__ import annotations
 
+from typing import Any, Protocol, cast
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -21,7 +23,7 @@ from pynamodb.attributes import (
 from pynamodb.connection import Connection
 from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
+from pynamodb.models import MetaProtocol, Model
 
 from chalicelib.settings import Settings, get_settings
 from chalicelib.store import connection
@@ -34,6 +36,8 @@ class _Base(Model):
         read_timeout_seconds = connection.READ_TIMEOUT_SECONDS
         max_retry_attempts = connection.MAX_RETRY_ATTEMPTS
         base_backoff_ms = 25
+        region: str | None  # both set by bind_models()
+        host: str | None
 
     @classmethod
     def _get_connection(cls):
@@ -65,7 +69,7 @@ class Hotline(_Base):
     fallback_voicemail = BooleanAttribute(default=True)  # else record a message
     # Web callbacks: the countries whose numbers we call back (ISO codes; empty list = any), and
     # the form's topics, each naming the queue that handles it: {"billing": "support", ...}.
-    allowed_regions = ListAttribute(default=lambda: ["US", "CA"])
+    allowed_regions: ListAttribute[str] = ListAttribute(default=lambda: ["US", "CA"])
     callback_topics = JSONAttribute(null=True)
     # Missed calls (chalicelib.callbacks.missed): a "we missed you" text, at most one per number
     # per window, and/or an automatic callback request in ``missed_call_queue``.
@@ -116,7 +120,7 @@ class CallRecord(_Base):
     language = UnicodeAttribute(null=True)
     node = UnicodeAttribute(null=True)  # the node waiting for Twilio's next request
     step = NumberAttribute(default=0)  # bumped by every IVR step; guards against replays
-    path = ListAttribute(default=list)  # node ids in the order visited
+    path: ListAttribute[str] = ListAttribute(default=list)  # node ids in the order visited
     vars = JSONAttribute(null=True)  # live flow variables; dropped when the call ends
     attempts = JSONAttribute(null=True)  # retries per node
     inputs = JSONAttribute(null=True)  # what the caller entered, sensitive values redacted
@@ -142,7 +146,8 @@ class CallRecord(_Base):
     announced_at = NumberAttribute(null=True)  # QueueTime of the last position announcement
     callback_id = UnicodeAttribute(null=True)  # an outbound call placed for a callback request
     recording = JSONAttribute(null=True)  # {sid, status, url, duration, channels} if recorded
-    transfers = ListAttribute(null=True)  # [{at, from_agent, to, target}] in order
+    # [{at, from_agent, to, target}] in order
+    transfers: ListAttribute[dict[str, Any]] = ListAttribute(null=True)
     status_step = UnicodeAttribute(null=True)  # a callback leg's status webhook (reconciliation)
     reconciled_at = UTCDateTimeAttribute(null=True)  # Twilio last said it was still live
     expires = TTLAttribute(null=True)
@@ -193,7 +198,7 @@ class Customer(_Base):
     language = UnicodeAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
     account_manager = UnicodeAttribute(null=True)  # agent id of a VIP's dedicated manager
-    flags = ListAttribute(default=list)
+    flags: ListAttribute[str] = ListAttribute(default=list)
 
 
 class Account(_Base):
@@ -260,7 +265,8 @@ class OptOut(_Base):
     opted_out_at = UTCDateTimeAttribute(null=True)
     opted_in_at = UTCDateTimeAttribute(null=True)
     changed_at = UTCDateTimeAttribute()
-    recent_sids = ListAttribute(default=list)  # MessageSids applied: a retried one is a no-op
+    # MessageSids applied: a retried one is a no-op
+    recent_sids: ListAttribute[str] = ListAttribute(default=list)
 
 
 class TicketsByStatus(GlobalSecondaryIndex):
@@ -289,7 +295,7 @@ class Ticket(_Base):
     sender = UnicodeAttribute()  # the customer (E.164)
     hotline = UnicodeAttribute()  # the number they texted
     body = UnicodeAttribute(null=True)
-    media_urls = ListAttribute(default=list)
+    media_urls: ListAttribute[str] = ListAttribute(default=list)
     language = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="open")  # open | closed
     created_at = UTCDateTimeAttribute()
@@ -320,8 +326,8 @@ class AgentItem(_Base):
     endpoint_address = UnicodeAttribute()
     skills = JSONAttribute(default=dict)
     queues = JSONAttribute(default=dict)  # queue id -> tier
-    languages = ListAttribute(default=list)
-    regions = ListAttribute(default=list)
+    languages: ListAttribute[str] = ListAttribute(default=list)
+    regions: ListAttribute[str] = ListAttribute(default=list)
     wrap_up_seconds = NumberAttribute(default=30)
     mobile = UnicodeAttribute(null=True)
     state = UnicodeAttribute(default="offline")
@@ -409,7 +415,7 @@ class QueueEntry(_Base):
     vip = BooleanAttribute(default=False)
     dedicated_agent = UnicodeAttribute(null=True)
     sticky_agent = UnicodeAttribute(null=True)
-    reserved_agents = ListAttribute(default=list)
+    reserved_agents: ListAttribute[str] = ListAttribute(default=list)
     reserved_until = UTCDateTimeAttribute(null=True)
     line_caller = UnicodeAttribute(null=True)  # "<queue>#<E.164>" on calls with a number
     expires = TTLAttribute(null=True)
@@ -497,7 +503,8 @@ class CallbackRequest(_Base):
     attempts = NumberAttribute(default=0)
     max_attempts = NumberAttribute(default=3)
     last_error = UnicodeAttribute(null=True)
-    history = ListAttribute(default=list)  # [{at, status, detail}] oldest first
+    # [{at, status, detail}] oldest first
+    history: ListAttribute[dict[str, Any]] = ListAttribute(default=list)
     call_sid = UnicodeAttribute(null=True)  # the last outbound call placed for it
     entry_key = UnicodeAttribute(null=True)  # its QueueEntry while queued
     version = NumberAttribute(default=0)
@@ -584,7 +591,8 @@ class MissedCall(_Base):
     last_at = UTCDateTimeAttribute(null=True)
     reasons = UnicodeSetAttribute(null=True)  # abandoned, after_hours, voicemail, callback_failed
     last_reason = UnicodeAttribute(null=True)
-    call_sids = ListAttribute(null=True)  # the first calls merged (bounded), oldest first
+    # the first calls merged (bounded), oldest first
+    call_sids: ListAttribute[str] = ListAttribute(null=True)
     last_call_sid = UnicodeAttribute(null=True)
     language = UnicodeAttribute(null=True)
     queue_id = UnicodeAttribute(null=True)  # the queue the caller was in, if any
@@ -599,6 +607,10 @@ class MissedCall(_Base):
     expires = TTLAttribute(null=True)
 
     by_hotline = MissedCallsByHotline()
+
+
+class _TableMeta(MetaProtocol, Protocol):
+    short_name: str  # the table's name after TABLE_PREFIX: every concrete model's Meta has one
 
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -655,7 +667,7 @@ def bind_models(settings: Settings | None = None) -> None:
     _Base.Meta.host = settings.dynamodb_endpoint
     connection.bind(settings.aws_region, settings.dynamodb_endpoint)
     for model in ALL_MODELS:
-        meta = model.Meta
+        meta = cast(_TableMeta, model.Meta)
         meta.table_name = settings.table_prefix + meta.short_name
         meta.region = settings.aws_region
         meta.host = settings.dynamodb_endpoint

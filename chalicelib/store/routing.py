@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
+from pynamodb.attributes import Attribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.routing.model import (
@@ -147,7 +150,7 @@ def change_agent_state(
     MessageSid) is taken in the same transaction: ``AlreadyClaimed`` if it was taken before,
     ``StateConflict`` if the agent moved meanwhile."""
     expected = expected if isinstance(expected, tuple) else (expected,)
-    actions = [
+    actions: list[Action] = [
         AgentItem.state.set(agent.state.value),
         AgentItem.state_since.set(agent.state_since or now),
         AgentItem.calls_today.set(agent.calls_today),
@@ -192,7 +195,7 @@ def agent_history(agent_id: str, limit: int = 50) -> list[AgentEvent]:
     return list(AgentEvent.query(agent_id, scan_index_forward=False, limit=limit))
 
 
-def _set_or_remove(attribute, value):
+def _set_or_remove(attribute: Attribute[Any], value: object) -> list[Action]:
     return [attribute.set(value)] if value is not None else [attribute.remove()]
 
 
@@ -476,7 +479,7 @@ def remember_contact(phone: str, contact: dict, now: datetime) -> None:
     existing = get_contact(phone)
     recent = [contact] + [c for c in (existing.recent if existing else None) or []
                           if c.get("call_sid") != contact.get("call_sid")]
-    actions = [
+    actions: list[Action] = [
         Contact.recent.set(recent[:CONTACTS_KEPT]),
         Contact.expires.set(now + timedelta(days=CONTACT_RETENTION_DAYS)),
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pynamodb.expressions.update import Action
+
 from chalicelib.store.models import Voicemail
 
 
@@ -21,7 +23,7 @@ def save_recording(
     now: datetime,
     retention_days: int,
 ) -> None:
-    actions = [
+    actions: list[Action] = [
         Voicemail.call_sid.set(call_sid),
         Voicemail.hotline.set(hotline),
         Voicemail.recording_url.set(recording_url),
