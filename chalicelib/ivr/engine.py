@@ -75,7 +75,7 @@ class CallState:
     """Where the call is in its flows; mutable, persisted by the service between webhooks."""
 
     flow_id: str
-    flow_version: int
+    flow_version: int | None  # None only for a flow never published (tests, lint)
     language: str
     vars: dict = field(default_factory=dict)
     attempts: dict = field(default_factory=dict)  # node -> failed tries at a menu or collect
@@ -149,8 +149,14 @@ class _Step:
     """
 
     def __init__(self, flow: Flow, ctx: CallContext, state: CallState, ports: Ports | None):
-        self.flow, self.ctx, self.state, self.ports = flow, ctx, state, ports
+        self.flow, self.ctx, self.state, self._ports = flow, ctx, state, ports
         self.result = v.StepResult(flow=flow)
+
+    @property
+    def ports(self) -> Ports:
+        if self._ports is None:  # only ``hold`` has none, and it renders prompts, never a node
+            raise EngineError("this step has no ports: it cannot run a node")
+        return self._ports
 
     def run(self, node_id: str | None) -> v.StepResult:
         while node_id is not None:
@@ -397,7 +403,9 @@ class _Step:
     def _resume_transfer(self, node_id, node, event):
         if event.get("DialCallStatus") in TRANSFER_CONNECTED:
             return self.end("transfer")
-        return node.on_fail or self.end("hangup")  # busy, no-answer, failed, canceled
+        if node.on_fail:
+            return node.on_fail
+        self.end("hangup")  # busy, no-answer, failed, canceled
 
 
 def _is_open(node: HoursNode, now: datetime) -> bool:
@@ -409,7 +417,7 @@ def _overflow_reason(event: dict) -> str:
     ours = event.get("OverflowReason")
     if ours:
         return ROUTING_OVERFLOW.get(ours, "unavailable")
-    return TWILIO_OVERFLOW.get(event.get("QueueResult"), "unavailable")
+    return TWILIO_OVERFLOW.get(event.get("QueueResult") or "", "unavailable")
 
 
 def _spoken_option(node: MenuNode, speech: str, language: str) -> str | None:

@@ -390,9 +390,10 @@ def _search(start: tuple, step: Callable[[tuple], Iterator[tuple]]) -> dict[tupl
 def _way(before: dict[tuple, tuple | None], state: tuple) -> list[tuple]:
     """The states on the way the search took to ``state``, from the start."""
     way: list[tuple] = []
-    while state is not None:
-        way.append(state)
-        state = before[state]
+    at: tuple | None = state
+    while at is not None:
+        way.append(at)
+        at = before[at]
     return way[::-1]
 
 
@@ -403,13 +404,16 @@ def _unset_variables(flow: Flow) -> Iterator[LintError]:
         return
     edges = _flow_edges(flow)
     settable = {variable for targets in edges.values() for _, sets in targets for variable in sets}
+
+    def step(state: tuple, variable: str) -> Iterator[tuple]:  # state: (node,)
+        return ((target,) for target, sets in edges[state[0]] if variable not in sets)
+
     unset_at: dict[str, dict[tuple, tuple | None]] = {}
     for node_id, variable, _, error in _reads(flow):
         if variable not in settable:
             continue  # built in, or set by another flow
         if variable not in unset_at:
-            unset_at[variable] = _search((flow.start,), lambda state, v=variable: (
-                (target,) for target, sets in edges[state[0]] if v not in sets))
+            unset_at[variable] = _search((flow.start,), partial(step, variable=variable))
         if (node_id,) in unset_at[variable]:
             way = " -> ".join(state[0] for state in _way(unset_at[variable], (node_id,)))
             yield error(f"'{variable}' is not set on every path to this node, e.g. {way}: "
@@ -439,8 +443,7 @@ def _stale_sensitive(flow: Flow) -> Iterator[LintError]:
         if variable not in sensitive:
             continue
         if variable not in searches:
-            searches[variable] = _search((flow.start, "unset"),
-                                         lambda state, v=variable: step(state, v))
+            searches[variable] = _search((flow.start, "unset"), partial(step, variable=variable))
         reached = searches[variable]
         stale = [(node_id, "stale")] + ([(node_id, "fresh")] if later else [])
         found = next((state for state in stale if state in reached), None)

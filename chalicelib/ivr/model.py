@@ -511,7 +511,7 @@ def _convert(value: Any, hint: Any, path: tuple, problems: list) -> Any:
         return {str(k): _convert(v, item, path + (str(k),), problems) for k, v in value.items()}
     if hint is Node:
         return _build_node(value, path, problems)
-    if is_dataclass(hint):
+    if isinstance(hint, type) and is_dataclass(hint):
         return _build(hint, value, path, problems)
     if isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
         return value

@@ -99,6 +99,8 @@ def fallback_of(hotline) -> dict:
 def step_outcome(
     state: engine.CallState, result: v.StepResult, flow: Flow, body: str
 ) -> calls.StepOutcome:
+    # the service runs published flows only (flows.get_version, also behind every goto)
+    assert state.flow_version is not None
     return calls.StepOutcome(
         flow_id=state.flow_id,
         flow_version=state.flow_version,
@@ -112,6 +114,12 @@ def step_outcome(
         twiml=body,
         outcome=result.outcome,
     )
+
+
+def _flow_after(result: v.StepResult, flow: Flow) -> Flow:
+    """The flow a step ended in: ``flow``, or another one it went to (``verbs`` cannot name the
+    type: telephony sits below the IVR)."""
+    return result.flow if isinstance(result.flow, Flow) else flow
 
 
 class VoiceService:
@@ -149,7 +157,7 @@ class VoiceService:
         result = engine.start(flow, ctx, state, self.ports)
         queues = QueueConfigs()
         result = self._admit_or_overflow(flow, result, ctx, state, req, queues)
-        flow = result.flow or flow
+        flow = _flow_after(result, flow)
         body = twiml.render(result.verbs, self.urls, step=1)
         new_call = calls.NewCall(
             call_sid=req.call_sid,
@@ -215,7 +223,7 @@ class VoiceService:
                 else req.params
             result = engine.resume(flow, node, event, ctx, state, self.ports)
         result = self._admit_or_overflow(flow, result, ctx, state, req, queues)
-        flow = result.flow or flow
+        flow = _flow_after(result, flow)
         body = twiml.render(result.verbs, self.urls, step=step + 1)
         try:
             calls.advance_call(

@@ -11,8 +11,9 @@ that is not a form, or lacks what that webhook always carries (a ``CallSid`` sta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import overload
 from urllib.parse import parse_qsl
 
 CALL_SID_PREFIX = "CA"
@@ -23,6 +24,10 @@ class MalformedWebhook(ValueError):
     """The body is not a form Twilio could have sent, or lacks what this webhook carries."""
 
 
+@overload
+def whole_number(value: str | None, default: int) -> int: ...
+@overload
+def whole_number(value: str | None, default: None = None) -> int | None: ...
 def whole_number(value: str | None, default: int | None = None) -> int | None:
     """A count Twilio sends (``CallDuration``, ``SequenceNumber``, a step in our own URLs) as an
     int, or ``default``: ASCII digits only (``'²'.isdigit()`` is true) and at most 9 of them."""
@@ -35,7 +40,7 @@ class FormParams(dict):
     """A webhook's form: ``params[name]`` is the last value (what handlers read), ``getall``
     every value of a repeated key (what the signature covers: Twilio signs them all)."""
 
-    def __init__(self, pairs: list[tuple[str, str]] | Mapping[str, str] = ()):
+    def __init__(self, pairs: Iterable[tuple[str, str]] | Mapping[str, str] = ()):
         pairs = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
         super().__init__(pairs)
         self._all: dict[str, list[str]] = {}
@@ -45,6 +50,10 @@ class FormParams(dict):
     def getall(self, name: str) -> list[str]:
         return list(self._all.get(name, [self[name]] if name in self else []))
 
+    @overload
+    def whole_number(self, name: str, default: int) -> int: ...
+    @overload
+    def whole_number(self, name: str, default: None = None) -> int | None: ...
     def whole_number(self, name: str, default: int | None = None) -> int | None:
         """Parameter ``name`` as a count (see ``whole_number``), or ``default``."""
         return whole_number(self.get(name), default)
@@ -99,6 +108,10 @@ class VoiceRequest:
             params=form,
         )
 
+    @overload
+    def whole_number(self, name: str, default: int) -> int: ...
+    @overload
+    def whole_number(self, name: str, default: None = None) -> int | None: ...
     def whole_number(self, name: str, default: int | None = None) -> int | None:
         return self.params.whole_number(name, default)
 
