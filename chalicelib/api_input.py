@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from chalicelib.api_errors import InvalidRequest, NotFound, TooLarge
@@ -106,7 +107,9 @@ def path_id(value: str, param: str, kind: str) -> str:
     return value
 
 
-def query_int(query: dict | None, name: str, *, default: int, low: int, high: int) -> int:
+def query_int(
+    query: Mapping[str, str] | None, name: str, *, default: int, low: int, high: int
+) -> int:
     """Query parameter ``name`` as a whole number from ``low`` to ``high``; ``default`` when it is
     absent or empty; ``InvalidRequest`` naming it for anything else."""
     text = (query or {}).get(name)
@@ -117,12 +120,13 @@ def query_int(query: dict | None, name: str, *, default: int, low: int, high: in
     return int(text)
 
 
-def query_time(query: dict | None, name: str) -> datetime | None:
+def query_time(query: Mapping[str, str] | None, name: str) -> datetime | None:
     """Query parameter ``name`` as an instant (UTC), None when absent or empty. ISO 8601 with an
     offset (``2026-11-23T15:00:00Z``); a ``+`` that arrived unencoded reads as a space."""
     text = ((query or {}).get(name) or "").strip()
     if not text:
         return None
+    at: datetime | None
     try:
         at = datetime.fromisoformat(text.replace(" ", "+"))
         at = at.astimezone(UTC) if at.tzinfo is not None else None

@@ -138,11 +138,12 @@ def _json_formatter() -> logging.Formatter:
             return scrub(super().formatStack(stack_info))
 
         def format(self, record: logging.LogRecord) -> str:
-            record.logger = record.name
+            extra = vars(record)  # an attribute of our own, the way ``extra=`` adds one
+            extra["logger"] = record.name
             try:
                 return super().format(record)
             finally:
-                del record.logger
+                del extra["logger"]
 
     # serialize_stacktrace off: "exception" already holds the (masked) traceback
     return JsonFormatter(service=SERVICE, log_record_order=_JSON_ORDER, utc=True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def widget_preview():
     return _page(callbacks_api.current_request.query_params or {})
 
 
-def _page(params: dict) -> Response:
+def _page(params: Mapping[str, str]) -> Response:
     """The preview page: the widget embedded as a customer's site would; query parameters
     (queue, topics, language, hotline, id) become its data attributes when well formed."""
     attributes = {key: value for key, value in params.items()

@@ -116,6 +116,12 @@ def _spread_minutes(zones: list[str]) -> float:
     """How far apart the zones' clocks are, at worst, in winter or in summer."""
     worst = 0.0
     for probe in (datetime(2026, 1, 15, 12, tzinfo=UTC), datetime(2026, 7, 15, 12, tzinfo=UTC)):
-        offsets = [probe.astimezone(ZoneInfo(z)).utcoffset().total_seconds() / 60 for z in zones]
+        offsets = [_offset_minutes(probe, z) for z in zones]
         worst = max(worst, max(offsets) - min(offsets))
     return worst
+
+
+def _offset_minutes(at: datetime, zone: str) -> float:
+    offset = at.astimezone(ZoneInfo(zone)).utcoffset()
+    assert offset is not None  # an aware time in a ZoneInfo always has one
+    return offset.total_seconds() / 60

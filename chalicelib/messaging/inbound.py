@@ -75,7 +75,7 @@ def ticket_id_for(message_sid: str, secret: str) -> str:
 def handle_inbound_sms(
     sms: InboundSms,
     now: datetime,
-    on_available: Callable[[str], None],
+    on_available: Callable[[str], object],
     *,
     cancel_callbacks: CancelCallbacks,
     settings: Settings,
@@ -123,7 +123,7 @@ def _agent_language(agent: Agent) -> str | None:
 
 
 def _change_agent_state(agent: Agent, command: tuple[AgentState, str], now: datetime,
-                        on_available: Callable[[str], None], message_sid: str) -> str:
+                        on_available: Callable[[str], object], message_sid: str) -> str:
     """Apply an agent's command once per MessageSid: a retried ON that arrives after a later
     OFF changes nothing (the claim is taken in the state change's own transaction) and the
     reply tells the agent the state they are really in."""

@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -80,6 +81,12 @@ def _object(value, field: str, allowed: frozenset[str] | None = None) -> dict:
     return value
 
 
+@overload
+def _text(body: dict, key: str, *, required: Literal[True], field: str | None = None,
+          max_length: int = 200) -> str: ...
+@overload
+def _text(body: dict, key: str, *, required: bool = False, field: str | None = None,
+          max_length: int = 200) -> str | None: ...
 def _text(body: dict, key: str, *, required: bool = False, field: str | None = None,
           max_length: int = 200) -> str | None:
     field = field or key
@@ -196,11 +203,12 @@ def _agent_from_body(body: dict, agent_id: str) -> Agent:
         wrap_up_seconds=_integer(body.get("wrap_up_seconds", 30), "wrap_up_seconds", 0, 3600),
         mobile=_e164(body["mobile"], "mobile") if body.get("mobile") is not None else None,
     )
-    configs = {}
+    configs: dict[str, QueueConfig] = {}
     for queue_id in agent.queues:
-        configs[queue_id] = store.get_queue(queue_id)
-        if configs[queue_id] is None:
+        config = store.get_queue(queue_id)
+        if config is None:
             raise InvalidRequest(f"queues.{queue_id}", f"no queue '{queue_id}'")
+        configs[queue_id] = config
     # the agent's day (calls today) is their own zone's, else their first queue's
     agent.timezone = _zone_name(body.get("timezone"), "timezone")
     if agent.timezone is None and configs:
@@ -532,7 +540,7 @@ def _today(config: QueueConfig, now: datetime) -> dict:
         "service_level_seconds": config.service_level_seconds,
         "abandon_rate_today": abandon_rate(int(day.abandoned) if day else 0, offered),
         "average_speed_of_answer_today": (round(int(day.wait_seconds) / answered, 1)
-                                          if answered else None),
+                                          if day and answered else None),
     }
 
 

@@ -9,6 +9,7 @@ other is told so (a False return), never overwritten.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from chalicelib.routing import agent_states
@@ -84,7 +85,7 @@ class AgentBook:
             agent_states.transition(agent, AgentState.AVAILABLE, now, "wrap-up over"),
             AgentState.WRAP_UP, now)
 
-    def undo_reservation(self, entry, agents: list[Agent], now: datetime, reason: str) -> None:
+    def undo_reservation(self, entry, agents: Iterable[Agent], now: datetime, reason: str) -> None:
         """Free ``agents`` and put ``entry`` back in line at its place."""
         for agent in agents:
             self.free(agent.agent_id, now, reason)

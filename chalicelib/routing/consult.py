@@ -116,7 +116,7 @@ class WarmTransfers:
         if record is None or record.consult_state != "dialing":
             return voice_twiml.hangup()  # cancelled meanwhile (or a stray retry)
         target_agent = consult.get("target_agent")
-        language = record.language  # an outside party: the call's language
+        language: str | None = record.language  # an outside party: the call's language
         if target_agent:
             agent = routing.get_agent(target_agent)
             if agent is None or agent.state is not AgentState.RESERVED:
@@ -256,9 +256,10 @@ class WarmTransfers:
         if kind == "agent":
             if target == agent_id:
                 raise TransferRefused("an agent cannot transfer a call to themselves")
-            candidates = [routing.get_agent(target)]
-            if candidates[0] is None:
+            named = routing.get_agent(target)
+            if named is None:
                 raise TransferRefused(f"no agent '{target}'")
+            candidates = [named]
         elif kind == "queue":
             if routing.get_queue(target) is None:
                 raise TransferRefused(f"no queue '{target}'")

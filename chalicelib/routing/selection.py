@@ -69,8 +69,9 @@ def eligible_agents(
         and agent_tier(queue, agent) in open_tiers
         and has_skills(agent, needs)
     ]
-    if caller.language:
-        pool = _prefer(pool, lambda agent: speaks(agent, caller.language))
+    language = caller.language
+    if language:
+        pool = _prefer(pool, lambda agent: speaks(agent, language))
     if queue.region_routing:
         pool = _prefer(pool, lambda agent: serves_region(agent, caller))
     return pool
@@ -263,7 +264,7 @@ def _next_in_rotation(queue: QueueConfig, pool: list[Agent], last_agent_id: str 
 
     The rotation runs within the lowest open tier, so overflow agents stay a fallback.
     """
-    tier = min(agent_tier(queue, a) for a in pool)
+    tier = min(t for a in pool if (t := agent_tier(queue, a)) is not None)  # pool: members
     rotation = sorted((a for a in pool if agent_tier(queue, a) == tier), key=lambda a: a.agent_id)
     if last_agent_id is not None:
         for agent in rotation:

@@ -381,7 +381,8 @@ class RoutingService:
             return self._whisper(record, routing.to_agent(agent_item), queue_id, waited=None)
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
         agent = routing.to_agent(agent_item) if agent_item is not None else None
-        if entry is None or agent is None or agent.state is not AgentState.RESERVED:
+        if record is None or entry is None or agent is None \
+                or agent.state is not AgentState.RESERVED:
             return voice_twiml.hangup()  # the reservation is over: this leg must not bridge
         if not self.agents.take_call(agent, call_sid, now, f"call {call_sid}"):
             return voice_twiml.hangup()  # the reservation expired this very moment

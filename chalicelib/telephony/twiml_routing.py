@@ -20,8 +20,13 @@ Prompt = tuple[str, str, str]  # (text, voice, language), as ``prompts.render_pr
 class Endpoint(Protocol):
     """Where an agent answers (``routing.model.Endpoint``)."""
 
-    kind: str  # phone | client | sip
-    address: str  # E.164 number, Twilio Client identity, or SIP URI (with or without sip:)
+    # read-only, as in the frozen dataclass
+    @property
+    def kind(self) -> str: ...  # phone | client | sip
+
+    # E.164 number, Twilio Client identity, or SIP URI (with or without sip:)
+    @property
+    def address(self) -> str: ...
 
 
 def dial_address(endpoint: Endpoint) -> str:
