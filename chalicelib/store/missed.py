@@ -145,7 +145,7 @@ def note_follow_up(
     actions: list[Action] = [MissedCall.status.set("followed_up"), MissedCall.version.add(1)]
     if sms_sid:
         actions.append(MissedCall.sms_sid.set(sms_sid))
-    if sms_sent_at is not None:  # never a NULL over the time the window claim wrote
+    if sms_sent_at is not None:  # else keep the time on record (set(None) writes a NULL)
         actions.append(MissedCall.sms_sent_at.set(sms_sent_at))
     if callback_id:
         actions.append(MissedCall.callback_id.set(callback_id))

@@ -223,6 +223,17 @@ def test_a_failed_callback_is_recorded_without_a_new_callback_or_text(carrier, h
     assert texts_to(carrier, caller) == []
 
 
+def test_a_follow_up_without_a_send_time_keeps_the_one_recorded(hotline):
+    line, caller = hotline(sms=False, callback=False), new_number()
+    store.merge_miss(hotline=line, caller=caller, reason="abandoned", call_sid=None,
+                     language=None, queue_id=None, now=OPEN_HOURS, retention_days=1)
+    assert store.note_follow_up(line, caller, sms_sid="SM1", sms_sent_at=OPEN_HOURS)
+    assert store.note_follow_up(line, caller, sms_sid="SM2")
+    follow_up = store.get_open(line, caller)["follow_up"]
+    assert follow_up["sms_sid"] == "SM2"
+    assert follow_up["sms_sent_at"] == OPEN_HOURS.isoformat()  # not a NULL written over it
+
+
 @pytest.mark.parametrize("caller", ["+266696687", "client:alice", "anonymous", "",
                                     "+19005550123", "911"])
 def test_callers_we_cannot_call_back_are_not_recorded(carrier, hotline, caller):
