@@ -41,9 +41,18 @@ define random_pytest
 	if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 endef
 
+# The type checker ([tool.mypy]: chalicelib/) and the layer contracts ([tool.importlinter]), in
+# make lint and first in make test: a type or layer error fails in seconds, before the suite.
+define static_checks
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
+endef
+
 ## The test suite, in a new random order each run (the seed is printed first: SEED=N replays
 ## it); it starts its own DynamoDB Local on a free port when the first test needs storage.
+## mypy and the import contracts run first.
 test: $(VENV_STAMP) $(NODE_STAMP) bundle browser
+	$(static_checks)
 	$(call random_pytest,$(PYTEST_ARGS))
 
 ## The unit tests alone: they need the venv only (no Java, npm, bundle, browser or network).
@@ -70,6 +79,7 @@ text: $(VENV_STAMP)
 
 lint: $(VENV_STAMP)
 	$(PY) -m ruff check .
+	$(static_checks)
 	$(PY) manage.py flows lint
 
 lint-flows: $(VENV_STAMP)
@@ -90,4 +100,4 @@ publish-flows: $(VENV_STAMP)
 	$(PY) manage.py flows publish
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache chalicelib/ivr/bundled
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache .import_linter_cache chalicelib/ivr/bundled
