@@ -571,6 +571,8 @@ class RoutingService:
             raise TransferRefused(f"agent {agent_id} serves no queue")
         self.join(record, queue_id, record.language, None)
         entry = routing.get_entry(queue_id, record.queue_entry_key)
+        if entry is None:  # the call ended before it could join the line
+            raise TransferRefused(f"call {record.call_sid} is over")
         if not self.agents.reserve(entry, [target], now):
             routing.leave_queue(queue_id, record.queue_entry_key)
             raise TransferRefused(f"agent {agent_id} was just taken by another call")
