@@ -44,7 +44,13 @@ from chalicelib.logs import mask_number, ref
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
 from chalicelib.routing.agents import MAX_MISSES
-from chalicelib.routing.model import AgentState, QueueConfig, WaitingCaller, language_for
+from chalicelib.routing.model import (
+    AgentState,
+    LineEntry,
+    QueueConfig,
+    WaitingCaller,
+    language_for,
+)
 from chalicelib.store import callbacks as store
 from chalicelib.store import calls, directory, routing
 from chalicelib.telephony import twiml as voice_twiml
@@ -110,7 +116,7 @@ class CallbackDispatcher:
         return {"queued": queued, "postponed": postponed, "failed": failed, "offered": offered}
 
     # ---- inside a routing round -----------------------------------------------------------
-    def allowed_now(self, entry, queue: QueueConfig, now: datetime) -> bool:
+    def allowed_now(self, entry: LineEntry, queue: QueueConfig, now: datetime) -> bool:
         """May this callback entry be dialled now? If not, it leaves the line for later."""
         if self._may_call(entry.caller, now, queue):
             return True
@@ -124,7 +130,8 @@ class CallbackDispatcher:
                                  detail="outside calling hours", leave_line=True)
         return False
 
-    def offer_to_agent(self, entry, agents: list, queue: QueueConfig, now: datetime) -> bool:
+    def offer_to_agent(self, entry: LineEntry, agents: list, queue: QueueConfig,
+                       now: datetime) -> bool:
         """Agent-first: ``agents`` were just reserved with ``entry``; call the first of them.
         Returns False (after undoing the reservation) when the request cannot be dialled."""
         agent, others = agents[0], agents[1:]
@@ -158,7 +165,7 @@ class CallbackDispatcher:
                  queue.queue_id)
         return True
 
-    def call_customers_first(self, queue: QueueConfig, entries: list, agents: list,
+    def call_customers_first(self, queue: QueueConfig, entries: list[LineEntry], agents: list,
                              now: datetime) -> int:
         """Customer-first: dial the callback entries at the head of the line, as many as agents
         are free right now; each is claimed (waiting -> dialing) before its call is placed."""
@@ -173,7 +180,7 @@ class CallbackDispatcher:
             dialled += self._call_customer(entry, queue, now)
         return dialled
 
-    def _call_customer(self, entry, queue: QueueConfig, now: datetime) -> int:
+    def _call_customer(self, entry: LineEntry, queue: QueueConfig, now: datetime) -> int:
         req = store.get_request(entry.call_sid)
         if req is None or req.status != QUEUED or not self._consents(req, now):
             if req is None:
@@ -199,7 +206,7 @@ class CallbackDispatcher:
                  mask_number(req.phone))
         return 1
 
-    def repair(self, entry, now: datetime) -> None:
+    def repair(self, entry: LineEntry, now: datetime) -> None:
         """The sweeper found a callback entry whose webhooks never came: an expired agent
         reservation puts the request back in line; a customer call with no outcome for
         ``STUCK_DIALING`` counts as a failed attempt."""
@@ -474,7 +481,7 @@ class CallbackDispatcher:
                          joined_at=joined_at)
         return True
 
-    def abandoned(self, record, entry, now: datetime) -> None:
+    def abandoned(self, record, entry: LineEntry, now: datetime) -> None:
         """A caller hung up in line: a missed call for the hotline's follow-up."""
         record_missed_call(hotline=record.hotline, caller=record.caller, reason="abandoned",
                            call_sid=record.call_sid, language=entry.language or record.language,

@@ -35,6 +35,7 @@ from chalicelib.routing.model import (
     Endpoint,
     OverflowTier,
     QueueConfig,
+    QueueDayFigures,
     Strategy,
     TransferRefused,
     business_day,
@@ -334,7 +335,7 @@ def agent_history(agent_id: str, limit: int = 50) -> dict:
     return {
         "agent_id": agent_id,
         "events": [
-            {"at": event.at.split("#")[0], "state": event.state, "previous": event.previous,
+            {"at": event.at.isoformat(), "state": event.state.value, "previous": event.previous,
              "reason": event.reason, "call_sid": event.call_sid}
             for event in events
         ],
@@ -526,21 +527,18 @@ def _today(config: QueueConfig, now: datetime) -> dict:
     """Service level, abandon rate and ASA so far today (the queue's local day, in
     ``QueueConfig.zone``), from the queue's day counters."""
     today = business_day(now, config.zone)
-    day = store.queue_day(config.queue_id, today)
-    offered = int(day.offered) if day else 0
-    answered = int(day.answered) if day else 0
+    day = store.queue_day(config.queue_id, today) or QueueDayFigures(config.queue_id, today)
     return {
         "day": today,
         "timezone": config.zone,
-        "offered_today": offered,
-        "answered_today": answered,
-        "abandoned_today": int(day.abandoned) if day else 0,
-        "service_level_today": service_level_share(
-            int(day.answered_in_sl) if day else 0, answered),
+        "offered_today": day.offered,
+        "answered_today": day.answered,
+        "abandoned_today": day.abandoned,
+        "service_level_today": service_level_share(day.answered_in_sl, day.answered),
         "service_level_seconds": config.service_level_seconds,
-        "abandon_rate_today": abandon_rate(int(day.abandoned) if day else 0, offered),
-        "average_speed_of_answer_today": (round(int(day.wait_seconds) / answered, 1)
-                                          if day and answered else None),
+        "abandon_rate_today": abandon_rate(day.abandoned, day.offered),
+        "average_speed_of_answer_today": (round(day.wait_seconds / day.answered, 1)
+                                          if day.answered else None),
     }
 
 
@@ -551,8 +549,7 @@ def service_level_share(in_level: int, answered: int) -> float | None:
 def previous_contacts(phone: str | None, current_call: str) -> list[dict]:
     """The caller's recent contacts with us, newest first, without the call in progress."""
     contact = store.get_contact(phone) if phone else None
-    return [c for c in (contact.recent or []) if c.get("call_sid") != current_call] \
-        if contact else []
+    return [c for c in contact.recent if c.get("call_sid") != current_call] if contact else []
 
 
 def agent_context(agent_id: str, now: datetime) -> dict:
@@ -561,10 +558,10 @@ def agent_context(agent_id: str, now: datetime) -> dict:
     The wait runs from joining the queue when the line entry is still there, else from the start
     of the call (which then includes the IVR).
     """
-    item = store.get_agent_item(agent_id)
-    if item is None:
+    agent = store.get_agent(agent_id)
+    if agent is None:
         raise NotFound("agent", agent_id)
-    call_sid = item.current_call or item.reserved_call
+    call_sid = agent.current_call or agent.reserved_call
     if not call_sid:
         raise NotFound("current call for agent", agent_id)
     record = get_call(call_sid)
@@ -575,7 +572,7 @@ def agent_context(agent_id: str, now: datetime) -> dict:
     joined = entry.joined_at if entry else None
     return {
         "agent_id": agent_id,
-        "agent_state": item.state,
+        "agent_state": agent.state.value,
         "call_sid": call_sid,
         "caller": record.caller,
         "hotline": record.hotline,

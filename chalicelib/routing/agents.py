@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from chalicelib.routing import agent_states
-from chalicelib.routing.model import Agent, AgentState
+from chalicelib.routing.model import Agent, AgentState, LineEntry
 from chalicelib.store import routing
 
 AGENT_RING_SECONDS = 20  # how long an agent's phone rings for an offer
@@ -37,7 +37,7 @@ class AgentBook:
             return False  # someone else moved the agent first: their change stands
         return True
 
-    def reserve(self, entry, agents: list[Agent], now: datetime,
+    def reserve(self, entry: LineEntry, agents: list[Agent], now: datetime,
                 seconds: int = RESERVATION_SECONDS) -> bool:
         """Reserve ``agents`` for the waiting line ``entry`` together, for ``seconds``; False
         when another dispatcher took any of them (or the entry) first."""
@@ -85,7 +85,8 @@ class AgentBook:
             agent_states.transition(agent, AgentState.AVAILABLE, now, "wrap-up over"),
             AgentState.WRAP_UP, now)
 
-    def undo_reservation(self, entry, agents: Iterable[Agent], now: datetime, reason: str) -> None:
+    def undo_reservation(self, entry: LineEntry, agents: Iterable[Agent], now: datetime,
+                         reason: str) -> None:
         """Free ``agents`` and put ``entry`` back in line at its place."""
         for agent in agents:
             self.free(agent.agent_id, now, reason)

@@ -72,6 +72,9 @@ class Agent:
     regions: list[str] = field(default_factory=list)  # e.g. ["US", "+1415"]: caller regions
     reserved_until: datetime | None = None  # while reserved for a caller: when the offer lapses
     timezone: str | None = None  # IANA zone of the agent's working day (calls today)
+    # as stored when read; written by ``store.routing.change_agent_state``'s own arguments
+    reserved_call: str | None = None  # CallSid (or callback id) the agent is reserved for
+    current_call: str | None = None  # CallSid of the call the agent is talking on
 
 
 def language_for(agent: Agent, preferred: str | None) -> str | None:
@@ -148,6 +151,87 @@ class WaitingCaller:
     dedicated_agent: str | None = None  # a VIP's account manager
     sticky_agent: str | None = None  # who served this caller last, if recent
     skills: dict[str, int] = field(default_factory=dict)  # extra needs of this caller
+
+
+@dataclass(frozen=True)
+class LineEntry:
+    """A place in a queue's line as stored: a caller on hold (``kind`` "call") or a callback
+    request keeping its place (``kind`` "callback"; ``call_sid`` is then the callback id).
+
+    ``entry_key`` sorts the line in dispatch order (``<999-priority>#<joined ISO>#<call sid>``).
+    ``status``: waiting | reserved (offered to ``reserved_agents`` until ``reserved_until``) |
+    voicemail or callback (the caller chose to leave one; out of dispatch) | dialing (a
+    customer-first callback being called). Times are aware UTC datetimes.
+    """
+
+    queue_id: str
+    entry_key: str
+    call_sid: str
+    caller: str  # E.164 when the number is known
+    joined_at: datetime
+    priority: int = 0  # higher first
+    status: str = "waiting"
+    kind: str = "call"  # call | callback
+    language: str | None = None
+    country: str | None = None  # ISO region of the caller's number
+    customer_name: str | None = None
+    vip: bool = False
+    dedicated_agent: str | None = None
+    sticky_agent: str | None = None
+    reserved_agents: tuple[str, ...] = ()  # agent ids, while reserved
+    reserved_until: datetime | None = None
+    line_caller: str | None = None  # "<queue>#<E.164>" on calls with a number
+    expires: datetime | None = None  # TTL: deletion lags, so readers check it
+
+
+@dataclass(frozen=True)
+class QueueRouting:
+    """A queue's configuration with its routing data, read together: ``handle_times`` are the
+    last talk times in seconds (for estimated waits), ``last_agent_id`` the round-robin
+    pointer."""
+
+    config: QueueConfig
+    handle_times: tuple[float, ...] = ()
+    last_agent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueDayFigures:
+    """One queue's counters for one day (``day``: ISO date in the queue's time zone).
+    ``wait_seconds`` is summed over answered calls (for the average speed of answer)."""
+
+    queue_id: str
+    day: str
+    offered: int = 0
+    answered: int = 0
+    answered_in_sl: int = 0  # answered within the queue's service level
+    abandoned: int = 0
+    wait_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class ContactHistory:
+    """What we remember of a caller (``phone``, E.164) across calls: who served them last and
+    when (aware UTC), and their recent contacts, newest first, each
+    ``{call_sid, at (ISO), queue_id, agent_id, outcome}``."""
+
+    phone: str
+    last_agent_id: str | None = None
+    last_served_at: datetime | None = None
+    recent: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentStateChange:
+    """One entry of an agent's state history: at ``at`` (aware UTC) the agent went to
+    ``state`` from ``previous`` (the state(s) the change expected, comma-separated)."""
+
+    agent_id: str
+    at: datetime
+    state: AgentState
+    previous: str | None = None
+    reason: str | None = None
+    call_sid: str | None = None
 
 
 @dataclass(frozen=True)

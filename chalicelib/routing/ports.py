@@ -13,24 +13,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.routing.model import QueueConfig
+from chalicelib.routing.model import LineEntry, QueueConfig
 
 
 class CallbackDesk(Protocol):
     """Callbacks as routing sees them. ``entry``: a line entry of kind ``callback`` (its
     ``call_sid`` is the callback id); ``record``: a call record."""
 
-    def allowed_now(self, entry: Any, queue: QueueConfig, now: datetime) -> bool:
+    def allowed_now(self, entry: LineEntry, queue: QueueConfig, now: datetime) -> bool:
         """May this callback entry be dialled now? If not, it leaves the line for later."""
         ...
 
-    def offer_to_agent(self, entry: Any, agents: list, queue: QueueConfig,
+    def offer_to_agent(self, entry: LineEntry, agents: list, queue: QueueConfig,
                        now: datetime) -> bool:
         """Agent-first: ``agents`` were reserved with ``entry``; ring the first of them."""
         ...
 
-    def call_customers_first(self, queue: QueueConfig, entries: list, agents: list,
-                             now: datetime) -> int:
+    def call_customers_first(self, queue: QueueConfig, entries: list[LineEntry],
+                             agents: list, now: datetime) -> int:
         """Customer-first: dial as many waiting callbacks as agents are free; how many."""
         ...
 
@@ -38,7 +38,7 @@ class CallbackDesk(Protocol):
         """An agent answered a called-back customer."""
         ...
 
-    def repair(self, entry: Any, now: datetime) -> None:
+    def repair(self, entry: LineEntry, now: datetime) -> None:
         """The sweeper found a callback entry whose webhooks never came."""
         ...
 
@@ -60,6 +60,6 @@ class CallbackDesk(Protocol):
         place (``joined_at``); False when the caller's number cannot be called."""
         ...
 
-    def abandoned(self, record: Any, entry: Any, now: datetime) -> None:
+    def abandoned(self, record: Any, entry: LineEntry, now: datetime) -> None:
         """A caller hung up in line: a missed call for the hotline's follow-up."""
         ...

@@ -12,6 +12,7 @@ sweeper, which also expires reservations whose webhooks were lost.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -25,7 +26,9 @@ from chalicelib.routing.agents import AGENT_RING_SECONDS, MAX_MISSES, AgentBook
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.estimates import estimated_wait
 from chalicelib.routing.model import (
+    Agent,
     AgentState,
+    LineEntry,
     Strategy,
     TransferRefused,
     WaitingCaller,
@@ -208,18 +211,18 @@ class RoutingService:
         "offers": {callback, voicemail}, "announce_every": seconds}``; empty facts for a queue
         without routing.
         """
-        item = routing.get_queue_item(record.queue_id) if record.queue_id else None
-        if item is None:
+        stored = routing.get_queue_routing(record.queue_id) if record.queue_id else None
+        if stored is None:
             return {"line": {}, "max_wait": None, "offers": self.hold_offers(None),
                     "announce_every": 0}
-        queue = routing.config_from_dict(item.config)
+        queue = stored.config
         agents = routing.queue_agents(queue.queue_id)
         self.dispatch(queue.queue_id, queue=queue, agents=agents)
         line = {}
         if record.queue_entry_key:
             position = routing.position_in_line(queue.queue_id, record.queue_entry_key)
             staffed = sum(a.state not in (AgentState.OFFLINE, AgentState.AWAY) for a in agents)
-            wait = estimated_wait(position, staffed, list(item.handle_times or []))
+            wait = estimated_wait(position, staffed, list(stored.handle_times))
             line = {"queue_position": position}
             if wait:  # 0: an agent is free ("shortly"); None: nobody staffed
                 line["estimated_wait_minutes"] = max(1, round(wait / 60))
@@ -337,7 +340,7 @@ class RoutingService:
                      ",".join(a.agent_id for a in offer.agents), queue_id)
         return made, healed
 
-    def _drop_dead_entry(self, entry, agents, now: datetime) -> int:
+    def _drop_dead_entry(self, entry: LineEntry, agents, now: datetime) -> int:
         """The entry's call is over though no final status reached us (lost, or not yet
         arrived): free its agents, take it out of the line and count it abandoned, once."""
         for agent in agents:
@@ -374,13 +377,12 @@ class RoutingService:
         """The agent answered: they are on the call, others offered the call are freed."""
         now = self.clock()
         record = calls.get_call(call_sid)
-        agent_item = routing.get_agent_item(agent_id)
-        if record is not None and record.agent_id == agent_id and agent_item is not None \
-                and agent_item.current_call == call_sid:
+        agent = routing.get_agent(agent_id)
+        if record is not None and record.agent_id == agent_id and agent is not None \
+                and agent.current_call == call_sid:
             # Twilio retried this request: the agent is already on this call; whisper again.
-            return self._whisper(record, routing.to_agent(agent_item), queue_id, waited=None)
+            return self._whisper(record, agent, queue_id, waited=None)
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
-        agent = routing.to_agent(agent_item) if agent_item is not None else None
         if record is None or entry is None or agent is None \
                 or agent.state is not AgentState.RESERVED:
             return voice_twiml.hangup()  # the reservation is over: this leg must not bridge
@@ -407,8 +409,8 @@ class RoutingService:
                 "agent_id": agent_id, "outcome": "answered"}, now)
         return self._whisper(record, agent, queue_id, waited, entry, queue)
 
-    def _whisper(self, record, agent, queue_id: str, waited: int | None, entry=None,
-                 queue=None) -> str:
+    def _whisper(self, record, agent: Agent, queue_id: str, waited: int | None,
+                 entry: LineEntry | None = None, queue=None) -> str:
         """What the agent hears before the caller is put through (the queue may switch it off),
         in a language the agent speaks: the caller's if they share it."""
         queue = queue or routing.get_queue(queue_id)
@@ -494,7 +496,7 @@ class RoutingService:
         if record.agent_id:
             self.agents.finish_call(record.agent_id, record.call_sid, now)
 
-    def _abandoned(self, record, entry, now: datetime) -> None:
+    def _abandoned(self, record, entry: LineEntry, now: datetime) -> None:
         """A caller hung up while waiting: the day's abandon count, the caller's contact
         history, and a missed call for the hotline's follow-up."""
         metric("CallsAbandoned")
@@ -513,9 +515,9 @@ class RoutingService:
     # ---- transfers ------------------------------------------------------------------------
     def current_call_of(self, agent_id: str):
         """The call record of the call ``agent_id`` is talking on, or TransferRefused."""
-        item = routing.get_agent_item(agent_id)
-        call_sid = item.current_call if item else None
-        if item is None or item.state != AgentState.ON_CALL.value or not call_sid:
+        agent = routing.get_agent(agent_id)
+        call_sid = agent.current_call if agent else None
+        if agent is None or agent.state is not AgentState.ON_CALL or not call_sid:
             raise TransferRefused(f"agent {agent_id} is not on a call")
         record = calls.get_call(call_sid)
         if record is None:
@@ -570,6 +572,8 @@ class RoutingService:
             raise TransferRefused(f"agent {agent_id} serves no queue")
         self.join(record, queue_id, record.language, None)
         entry = routing.get_entry(queue_id, record.queue_entry_key)
+        if entry is None:  # the call ended before it could join the line
+            raise TransferRefused(f"call {record.call_sid} is over")
         if not self.agents.reserve(entry, [target], now):
             routing.leave_queue(queue_id, record.queue_entry_key)
             raise TransferRefused(f"agent {agent_id} was just taken by another call")
@@ -591,8 +595,7 @@ class RoutingService:
                         self.agents.miss(agent_id, now, queue.max_misses)
                     expired += routing.release_entry(entry)
                     if entry.kind == "callback":  # its request goes back in line too
-                        entry.status = "waiting"
-                        self.callbacks.repair(entry, now)
+                        self.callbacks.repair(dataclasses.replace(entry, status="waiting"), now)
                 elif entry.kind == "callback" and entry.status == "dialing":
                     self.callbacks.repair(entry, now)  # a customer call with no outcome
             for agent in agents:

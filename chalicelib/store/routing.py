@@ -21,9 +21,14 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.routing.model import (
     Agent,
     AgentState,
+    AgentStateChange,
+    ContactHistory,
     Endpoint,
+    LineEntry,
     OverflowTier,
     QueueConfig,
+    QueueDayFigures,
+    QueueRouting,
     Strategy,
     WaitingCaller,
     business_day,
@@ -56,7 +61,7 @@ def _conditional_failed(exc: Exception) -> bool:
 # ---- agents ---------------------------------------------------------------------------------
 
 
-def to_agent(item: AgentItem) -> Agent:
+def _to_agent(item: AgentItem) -> Agent:
     return Agent(
         agent_id=item.agent_id,
         name=item.name,
@@ -76,10 +81,12 @@ def to_agent(item: AgentItem) -> Agent:
         regions=list(item.regions or []),
         reserved_until=item.reserved_until,
         timezone=item.timezone,
+        reserved_call=item.reserved_call,
+        current_call=item.current_call,
     )
 
 
-def get_agent_item(agent_id: str) -> AgentItem | None:
+def _agent_item(agent_id: str) -> AgentItem | None:
     try:
         return AgentItem.get(agent_id, consistent_read=True)
     except DoesNotExist:
@@ -87,8 +94,9 @@ def get_agent_item(agent_id: str) -> AgentItem | None:
 
 
 def get_agent(agent_id: str) -> Agent | None:
-    item = get_agent_item(agent_id)
-    return to_agent(item) if item else None
+    """The agent as stored now (a strongly consistent read), or None."""
+    item = _agent_item(agent_id)
+    return _to_agent(item) if item else None
 
 
 def agent_by_mobile(mobile: str) -> Agent | None:
@@ -100,7 +108,7 @@ def agent_by_mobile(mobile: str) -> Agent | None:
 def save_agent_profile(agent: Agent, now: datetime) -> None:
     """Create or update an agent's profile and queue memberships, never its live state: the
     profile fields are written with an update, so a reservation made meanwhile stands."""
-    existing = get_agent_item(agent.agent_id)
+    existing = _agent_item(agent.agent_id)
     old_queues = set(existing.queues or {}) if existing else set()
     profile = [
         AgentItem.name.set(agent.name),
@@ -129,7 +137,7 @@ def save_agent_profile(agent: Agent, now: datetime) -> None:
 
 def list_agents() -> list[Agent]:
     """Every agent: a small table read whole by the admin API."""
-    return [to_agent(item) for item in AgentItem.scan()]
+    return [_to_agent(item) for item in AgentItem.scan()]
 
 
 def change_agent_state(
@@ -191,8 +199,21 @@ def _event(agent_id, state, previous, reason, call_sid, now) -> AgentEvent:
     )
 
 
-def agent_history(agent_id: str, limit: int = 50) -> list[AgentEvent]:
-    return list(AgentEvent.query(agent_id, scan_index_forward=False, limit=limit))
+def agent_history(agent_id: str, limit: int = 50) -> list[AgentStateChange]:
+    """The agent's state changes, newest first."""
+    return [_to_state_change(event)
+            for event in AgentEvent.query(agent_id, scan_index_forward=False, limit=limit)]
+
+
+def _to_state_change(event: AgentEvent) -> AgentStateChange:
+    return AgentStateChange(
+        agent_id=event.agent_id,
+        at=datetime.fromisoformat(event.at.split("#")[0]),  # the key: "<ISO time>#<suffix>"
+        state=AgentState(event.state),
+        previous=event.previous,
+        reason=event.reason,
+        call_sid=event.call_sid,
+    )
 
 
 def _set_or_remove(attribute: Attribute[Any], value: object) -> list[Action]:
@@ -224,12 +245,17 @@ def save_queue(config: QueueConfig, now: datetime) -> None:
     )
 
 
-def get_queue_item(queue_id: str) -> QueueItem | None:
-    """The queue's item: its configuration and its routing data (handle times) in one read."""
+def get_queue_routing(queue_id: str) -> QueueRouting | None:
+    """The queue's configuration and its routing data (handle times) in one read."""
     try:
-        return QueueItem.get(queue_id)
+        item = QueueItem.get(queue_id)
     except DoesNotExist:
         return None
+    return QueueRouting(
+        config=config_from_dict(item.config),
+        handle_times=tuple(item.handle_times or ()),
+        last_agent_id=item.last_agent_id,
+    )
 
 
 def get_queue(queue_id: str) -> QueueConfig | None:
@@ -264,7 +290,7 @@ def get_agents(agent_ids: list[str]) -> list[Agent]:
     """Several agents in one BatchGet (unknown ids are left out)."""
     if not agent_ids:
         return []
-    return [to_agent(item) for item in AgentItem.batch_get(agent_ids)]
+    return [_to_agent(item) for item in AgentItem.batch_get(agent_ids)]
 
 
 # ---- the waiting line ---------------------------------------------------------------------
@@ -317,7 +343,7 @@ def line_caller(queue_id: str, number: str | None) -> str | None:
     return f"{queue_id}#{number}" if number and number.startswith("+") else None
 
 
-def calls_in_line(queue_id: str, number: str) -> list[QueueEntry]:
+def calls_in_line(queue_id: str, number: str) -> list[LineEntry]:
     """The calls from ``number`` waiting in ``queue_id``'s line (strongly consistent re-reads of
     what the eventually consistent index names)."""
     key = line_caller(queue_id, number)
@@ -328,7 +354,30 @@ def calls_in_line(queue_id: str, number: str) -> list[QueueEntry]:
     return [entry for entry in found if entry is not None and entry.status == "waiting"]
 
 
-def to_waiting(entry: QueueEntry) -> WaitingCaller:
+def _to_line_entry(item: QueueEntry) -> LineEntry:
+    return LineEntry(
+        queue_id=item.queue_id,
+        entry_key=item.entry_key,
+        call_sid=item.call_sid,
+        caller=item.caller,
+        joined_at=item.joined_at,
+        priority=int(item.priority or 0),
+        status=item.status,
+        kind=item.kind,
+        language=item.language,
+        country=item.country,
+        customer_name=item.customer_name,
+        vip=bool(item.vip),
+        dedicated_agent=item.dedicated_agent,
+        sticky_agent=item.sticky_agent,
+        reserved_agents=tuple(item.reserved_agents or ()),
+        reserved_until=item.reserved_until,
+        line_caller=item.line_caller,
+        expires=item.expires,
+    )
+
+
+def to_waiting(entry: LineEntry) -> WaitingCaller:
     return WaitingCaller(
         call_sid=entry.call_sid,
         queue_id=entry.queue_id,
@@ -344,14 +393,15 @@ def to_waiting(entry: QueueEntry) -> WaitingCaller:
     )
 
 
-def queue_entries(queue_id: str, limit: int = 100) -> list[QueueEntry]:
+def queue_entries(queue_id: str, limit: int = 100) -> list[LineEntry]:
     """The line in dispatch order (waiting and reserved), one Query."""
-    return list(QueueEntry.query(queue_id, consistent_read=True, limit=limit))
+    return [_to_line_entry(item)
+            for item in QueueEntry.query(queue_id, consistent_read=True, limit=limit)]
 
 
-def get_entry(queue_id: str, key: str) -> QueueEntry | None:
+def get_entry(queue_id: str, key: str) -> LineEntry | None:
     try:
-        return QueueEntry.get(queue_id, key, consistent_read=True)
+        return _to_line_entry(QueueEntry.get(queue_id, key, consistent_read=True))
     except DoesNotExist:
         return None
 
@@ -380,7 +430,7 @@ def remove_entry(queue_id: str, key: str, statuses: tuple[str, ...]) -> bool:
 
 
 def reserve(
-    entry: QueueEntry, agents: list[Agent], now: datetime, hold_seconds: int
+    entry: LineEntry, agents: list[Agent], now: datetime, hold_seconds: int
 ) -> bool:
     """Reserve ``agents`` (one, or several for ring-all) for the waiting ``entry``, atomically.
 
@@ -417,7 +467,7 @@ def reserve(
     return True
 
 
-def release_entry(entry: QueueEntry) -> bool:
+def release_entry(entry: LineEntry) -> bool:
     """Put a reserved entry back in line at its original place (the agent did not answer)."""
     return update_if(
         QueueEntry(entry.queue_id, entry.entry_key),
@@ -466,18 +516,24 @@ CONTACT_RETENTION_DAYS = 400
 STATS_RETENTION_DAYS = 400
 
 
-def get_contact(phone: str) -> Contact | None:
+def get_contact(phone: str) -> ContactHistory | None:
     try:
-        return Contact.get(phone)
+        item = Contact.get(phone)
     except DoesNotExist:
         return None
+    return ContactHistory(
+        phone=item.phone,
+        last_agent_id=item.last_agent_id,
+        last_served_at=item.last_served_at,
+        recent=tuple(item.recent or ()),
+    )
 
 
 def remember_contact(phone: str, contact: dict, now: datetime) -> None:
     """Add a contact to the caller's recent history (newest first, a few kept); a served one
     also records the agent for sticky routing."""
     existing = get_contact(phone)
-    recent = [contact] + [c for c in (existing.recent if existing else None) or []
+    recent = [contact] + [c for c in (existing.recent if existing else ())
                           if c.get("call_sid") != contact.get("call_sid")]
     actions: list[Action] = [
         Contact.recent.set(recent[:CONTACTS_KEPT]),
@@ -497,8 +553,19 @@ def count_in_queue_day(queue: QueueConfig, now: datetime, **increments: int) -> 
     QueueDay(queue.queue_id, business_day(now, queue.zone)).update(actions=actions)
 
 
-def queue_day(queue_id: str, day: str) -> QueueDay | None:
+def queue_day(queue_id: str, day: str) -> QueueDayFigures | None:
+    """The queue's counters for ``day`` (ISO date in the queue's zone), or None before its
+    first call that day."""
     try:
-        return QueueDay.get(queue_id, day)
+        item = QueueDay.get(queue_id, day)
     except DoesNotExist:
         return None
+    return QueueDayFigures(
+        queue_id=item.queue_id,
+        day=item.day,
+        offered=int(item.offered or 0),
+        answered=int(item.answered or 0),
+        answered_in_sl=int(item.answered_in_sl or 0),
+        abandoned=int(item.abandoned or 0),
+        wait_seconds=int(item.wait_seconds or 0),
+    )

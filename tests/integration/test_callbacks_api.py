@@ -41,8 +41,7 @@ def queues(demo):
     agent = Agent("ag-cbapi", "Cee", Endpoint("phone", "+14155550163"),
                   queues={STAFFED_QUEUE: 1})
     routing.save_agent_profile(agent, now)
-    item = routing.get_agent_item("ag-cbapi")
-    available = routing.to_agent(item)
+    available = routing.get_agent("ag-cbapi")
     available.state = AgentState.AVAILABLE
     routing.change_agent_state(available, AgentState.OFFLINE, now)
     for seconds in (120, 120, 120):
