@@ -114,10 +114,10 @@ def create_request(req: CallbackRequest, now: datetime) -> CallbackRequest:
     """
     entry = None
     if req.status == QUEUED:
-        req = replace(req, joined_at=req.joined_at or now)
-        entry = _line_entry(req, req.joined_at or now)
-    req = replace(req, version=1, updated_at=now, **_due_fields(req),
-                  entry_key=entry.entry_key if entry is not None else req.entry_key)
+        joined = req.joined_at or now
+        entry = _line_entry(req, joined)
+        req = replace(req, joined_at=joined, entry_key=entry.entry_key)
+    req = replace(req, version=1, updated_at=now, **_due_fields(req))
     item = _item(req)
     lock = CallbackLock(lock_key(req.queue_id, req.phone), callback_id=req.callback_id,
                         created_at=now, expires=now + timedelta(days=LOCK_SAFETY_DAYS))
