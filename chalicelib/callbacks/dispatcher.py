@@ -35,7 +35,15 @@ from datetime import datetime, timedelta
 
 from chalicelib.callbacks.backoff import retry_at
 from chalicelib.callbacks.missed import record_missed_call
-from chalicelib.callbacks.model import CANCELLED, COMPLETED, CONNECTED, DIALING, FAILED, QUEUED
+from chalicelib.callbacks.model import (
+    CANCELLED,
+    COMPLETED,
+    CONNECTED,
+    DIALING,
+    FAILED,
+    QUEUED,
+    CallbackRequest,
+)
 from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.callbacks.requests import close_as_called_in, open_request_in, request_callback
 from chalicelib.consent import VOICE, may_contact
@@ -373,14 +381,15 @@ class CallbackDispatcher:
             self._completed(req, f"connected to agent {record.agent_id}", now)
 
     # ---- outcomes --------------------------------------------------------------------------
-    def _completed(self, req, detail: str, now: datetime) -> None:
+    def _completed(self, req: CallbackRequest, detail: str, now: datetime) -> None:
         """The customer was reached: that attempt counts too (``attempts`` = calls placed)."""
         if store.transition(req, int(req.version), COMPLETED, now, detail=detail,
                             attempts=int(req.attempts or 0) + 1,
                             leave_line=bool(req.entry_key)):
             log.info("callback %s completed", ref(req.callback_id))
 
-    def _attempt_failed(self, req, reason: str, now: datetime, retry: bool = True) -> None:
+    def _attempt_failed(self, req: CallbackRequest, reason: str, now: datetime,
+                        retry: bool = True) -> None:
         """One attempt did not reach the customer: try again later, or give up politely."""
         attempts = int(req.attempts or 0) + 1
         queue = routing.get_queue(req.queue_id)
@@ -397,7 +406,8 @@ class CallbackDispatcher:
             return
         self._fail(req, reason, now, attempts)
 
-    def _fail(self, req, reason: str, now: datetime, attempts: int | None = None) -> int:
+    def _fail(self, req: CallbackRequest, reason: str, now: datetime,
+              attempts: int | None = None) -> int:
         attempts = attempts if attempts is not None else int(req.attempts or 0)
         if not store.transition(req, int(req.version), FAILED, now, attempts=attempts,
                                 last_error=reason, detail=reason,
@@ -413,7 +423,7 @@ class CallbackDispatcher:
             log.exception("callback %s: missed-call record failed", ref(req.callback_id))
         return 1
 
-    def _apologise(self, req, attempts: int, now: datetime) -> None:
+    def _apologise(self, req: CallbackRequest, attempts: int, now: datetime) -> None:
         if attempts == 0:
             return  # never tried (e.g. an invalid number): there is nobody to apologise to
         text = render_prompt("callback_apology", req.language, customer_name=req.name,
@@ -446,7 +456,7 @@ class CallbackDispatcher:
                                   retention_days=self.settings.call_retention_days,
                                   existing_only=True)
 
-    def _consents(self, req, now: datetime, close: bool = True) -> bool:
+    def _consents(self, req: CallbackRequest, now: datetime, close: bool = True) -> bool:
         if may_contact(req.phone, VOICE):
             return True
         if close:
@@ -461,11 +471,11 @@ class CallbackDispatcher:
         return render_enqueue(queue_id or record.queue_id, **self.hold_urls(record.callback_id))
 
     @staticmethod
-    def open_request_in(queue_id: str, phone: str | None):
+    def open_request_in(queue_id: str, phone: str | None) -> CallbackRequest | None:
         return open_request_in(queue_id, phone)
 
     @staticmethod
-    def close_as_called_in(request, now: datetime) -> bool:
+    def close_as_called_in(request: CallbackRequest, now: datetime) -> bool:
         return close_as_called_in(request, now)
 
     def keep_place(self, record, queue_id: str, language: str | None, name: str | None,

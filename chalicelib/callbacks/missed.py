@@ -35,6 +35,7 @@ from urllib.parse import unquote
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.api_input import json_object, query_int, query_time
+from chalicelib.callbacks.model import MissedCall
 from chalicelib.callbacks.numbers import NumberRefused, callable_caller, normalise_number
 from chalicelib.callbacks.requests import AlreadyInLine, request_callback
 from chalicelib.consent import VOICE, may_contact
@@ -93,10 +94,10 @@ def record_missed_call(
     )
     log.info("missed call (%s) from %s to %s: %s miss %d", reason, mask_number(number),
              mask_number(line.number), "new" if merge.new_call else "same call,",
-             merge.record["count"])
+             merge.record.miss_count)
     if not merge.new_call or reason in NO_FOLLOW_UP:
         return
-    language = language or merge.record["language"] or line.default_language
+    language = language or merge.record.language or line.default_language
     callback_id = None
     if line.missed_call_callback:
         callback_id = _request_callback(line, number, language, queue_id, now)
@@ -180,7 +181,8 @@ def get_missed_call(hotline: str, number: str) -> dict:
     if current is None and not resolved:
         raise NotFound(f"no missed calls from {number} to {hotline}")
     return {"hotline": hotline, "caller": number,
-            "open": _with_path(current) if current else None, "resolved": resolved}
+            "open": _with_path(current) if current else None,
+            "resolved": [view(record) for record in resolved]}
 
 
 def resolve_missed_call(hotline: str, number: str, raw_body: bytes | None, now: datetime) -> dict:
@@ -200,12 +202,41 @@ def resolve_missed_call(hotline: str, number: str, raw_body: bytes | None, now: 
         raise Conflict(str(exc)) from exc
     if resolved is None:
         raise NotFound(f"no open missed call from {number} to {hotline}")
-    return resolved
+    return view(resolved)
 
 
-def _with_path(record: dict) -> dict:
-    path = f"/missed-calls/{record['hotline'].lstrip('+')}/{record['caller'].lstrip('+')}"
-    return {**record, "path": path}
+def view(record: MissedCall) -> dict:
+    """A record as the API answers with it (plain JSON-ready values)."""
+    return {
+        "hotline": record.hotline,
+        "caller": record.caller,
+        "status": record.status,
+        "count": record.miss_count,
+        "first_at": _iso(record.first_at),
+        "last_at": _iso(record.last_at),
+        "reasons": sorted(record.reasons),
+        "last_reason": record.last_reason,
+        "call_sids": list(record.call_sids),
+        "language": record.language,
+        "queue_id": record.queue_id,
+        "follow_up": {
+            "sms_sent_at": _iso(record.sms_sent_at),
+            "sms_sid": record.sms_sid,
+            "callback_id": record.callback_id,
+        },
+        "resolved_at": _iso(record.resolved_at),
+        "resolved_by": record.resolved_by,
+        "note": record.note,
+    }
+
+
+def _with_path(record: MissedCall) -> dict:
+    path = f"/missed-calls/{record.hotline.lstrip('+')}/{record.caller.lstrip('+')}"
+    return {**view(record), "path": path}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _number(value, field: str) -> str:

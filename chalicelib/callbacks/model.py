@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 KINDS = ("web", "queue", "missed")
 
@@ -35,6 +37,74 @@ CANCELLABLE = frozenset({SCHEDULED, QUEUED, DIALING})
 
 DUE_SHARDS = 8
 ID_PREFIX = "cb_"
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """A customer asked to be called back (web form, "press 1" in a queue, a missed call), as
+    read from storage. Times are aware UTC datetimes; numbers are E.164.
+
+    ``version`` is the stored version this copy was read at: ``store.callbacks.transition``
+    takes it and refuses the change when someone else moved the request first. A copy is never
+    changed in place: build another with ``dataclasses.replace`` (before it is stored) or re-read
+    it after a transition.
+    """
+
+    callback_id: str  # "cb_" + 24 random URL-safe characters
+    kind: str  # web | queue | missed
+    hotline: str  # the number we call from, E.164
+    queue_id: str
+    phone: str  # the customer's number, E.164
+    status: str  # one of STATUSES
+    requested_at: datetime
+    name: str | None = None
+    topic: str | None = None
+    language: str | None = None  # BCP 47: en-US, zh-CN
+    preferred_at: datetime | None = None  # None: as soon as possible
+    joined_at: datetime | None = None  # its place in the queue's line
+    attempts: int = 0  # calls placed so far
+    max_attempts: int = 3
+    last_error: str | None = None
+    history: tuple[dict, ...] = ()  # ({at: ISO time, status, detail}, ...) oldest first
+    call_sid: str | None = None  # the last outbound call placed for it
+    entry_key: str | None = None  # its place in line while queued
+    version: int = 0
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+    due_shard: str | None = None  # set only while scheduled (see ``due_shard``)
+    due_at: datetime | None = None  # when a scheduled request is due
+    expires: datetime | None = None  # set when it closes; gone from storage after this
+
+
+@dataclass(frozen=True)
+class MissedCall:
+    """Calls we missed from one number to one hotline, merged into one record until resolved.
+    Times are aware UTC datetimes; numbers are E.164.
+
+    ``status`` is ``open`` or ``followed_up`` for the record repeat misses merge into,
+    ``resolved`` once someone resolved it (kept as history). ``version`` grows with every write
+    to the open record.
+    """
+
+    hotline: str
+    caller: str
+    status: str  # open | followed_up | resolved
+    miss_count: int = 0  # distinct calls missed
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    reasons: frozenset[str] = frozenset()  # abandoned, after_hours, voicemail, callback_failed
+    last_reason: str | None = None
+    call_sids: tuple[str, ...] = ()  # the first calls merged (bounded), oldest first
+    last_call_sid: str | None = None
+    language: str | None = None
+    queue_id: str | None = None  # the queue the caller was in, if any
+    sms_sent_at: datetime | None = None  # follow-up: the text sent
+    sms_sid: str | None = None
+    callback_id: str | None = None  # follow-up: the callback request made
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    note: str | None = None
+    version: int = 0
 
 
 def new_callback_id() -> str:

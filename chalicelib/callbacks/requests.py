@@ -25,6 +25,7 @@ from chalicelib.callbacks.model import (
     OPEN_STATUSES,
     QUEUED,
     SCHEDULED,
+    CallbackRequest,
     new_callback_id,
 )
 from chalicelib.hours.calling_window import may_call_at, next_contact_time
@@ -107,8 +108,8 @@ def request_callback(
                      queue_id, waiting[0].call_sid)
             raise AlreadyInLine(waiting[0].call_sid)
     where = placement(queue, now, preferred_at, phone)
-    req = store.CallbackRequest(
-        new_callback_id(),
+    req = CallbackRequest(
+        callback_id=new_callback_id(),
         kind=kind,
         hotline=hotline,
         queue_id=queue_id,
@@ -119,16 +120,13 @@ def request_callback(
         status=where.status,
         requested_at=now,
         preferred_at=preferred_at if where.status == SCHEDULED and preferred_at else None,
-        joined_at=joined_at,  # a queue callback's place, kept for when it joins the line
+        # a queue callback's place, kept for when it joins the line (a queued one joins now)
+        joined_at=(joined_at or now) if where.status == QUEUED else joined_at,
         due_at=where.due_at,
-        history=[store.outcome(where.status, now, f"requested ({kind})")],
+        history=(store.outcome(where.status, now, f"requested ({kind})"),),
     )
-    entry = None
-    if where.status == QUEUED:
-        req.joined_at = joined_at or now
-        entry = store.line_entry(req, req.joined_at)
     try:
-        store.create_request(req, now, entry)
+        req = store.create_request(req, now)
     except store.AlreadyRequested as exc:
         log.info("callback for %s in %s already requested: %s", mask_number(phone), queue_id,
                  ref(exc.existing_id))
@@ -138,11 +136,11 @@ def request_callback(
     return req.callback_id, True
 
 
-def get_request(callback_id: str):
+def get_request(callback_id: str) -> CallbackRequest | None:
     return store.get_request(callback_id)
 
 
-def open_request_in(queue_id: str, phone: str | None):
+def open_request_in(queue_id: str, phone: str | None) -> CallbackRequest | None:
     """The number's open request in ``queue_id`` that a call from it would replace, if any."""
     if not phone or not phone.startswith("+"):
         return None
@@ -151,7 +149,7 @@ def open_request_in(queue_id: str, phone: str | None):
     return req if req is not None and req.status in CANCELLABLE else None
 
 
-def close_as_called_in(req, now: datetime) -> bool:
+def close_as_called_in(req: CallbackRequest, now: datetime) -> bool:
     """The customer called and now waits in the same queue's line: one person, one offer. The
     request closes (cancelled, "called in", its place in line freed in the same write); the
     call has taken the better of the two places (``RoutingService.join``)."""
@@ -171,7 +169,7 @@ def cancel_request(callback_id: str, now: datetime,
     return req.status if req else None
 
 
-def open_for_number(phone: str) -> list:
+def open_for_number(phone: str) -> list[CallbackRequest]:
     """The number's open requests in every queue (newest first)."""
     return [req for req in store.requests_for_number(phone) if req.status in OPEN_STATUSES]
 

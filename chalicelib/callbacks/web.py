@@ -21,7 +21,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from chalicelib.api_input import json_object
 from chalicelib.callbacks import slots
-from chalicelib.callbacks.model import CANCELLED, QUEUED, SCHEDULED, looks_like_callback_id
+from chalicelib.callbacks.model import (
+    CANCELLED,
+    QUEUED,
+    SCHEDULED,
+    CallbackRequest,
+    looks_like_callback_id,
+)
 from chalicelib.callbacks.numbers import NumberRefused, normalise_number
 from chalicelib.callbacks.requests import (
     AlreadyInLine,
@@ -196,6 +202,8 @@ def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Set
     if not created:
         raise Duplicate(callback_id)
     req = store.get_request(callback_id)
+    if req is None:  # stored a moment ago: only a vanished table could do this
+        raise NotFound(callback_id)
     view = describe(req, now, settings)
     send_confirmation(req, now, settings, view["estimated_wait_seconds"])
     return view
@@ -243,7 +251,8 @@ def urls(callback_id: str, settings: Settings) -> dict:
     return {"status_url": url, "cancel_url": url}
 
 
-def describe(req, now: datetime, settings: Settings, *, history: bool = False) -> dict:
+def describe(req: CallbackRequest, now: datetime, settings: Settings, *,
+             history: bool = False) -> dict:
     """What the customer may see of a request: status, place in line or time, never the full
     number. ``history`` adds the outcomes (``GET /callbacks/{id}``)."""
     position = wait = None
@@ -282,7 +291,7 @@ def _estimated_wait(queue_id: str, position: int) -> int | None:
 # ---- the confirmation text -------------------------------------------------------------------
 
 
-def send_confirmation(req, now: datetime, settings: Settings,
+def send_confirmation(req: CallbackRequest, now: datetime, settings: Settings,
                       estimated_wait_seconds: int | None = None) -> str | None:
     """Text the customer when we will call and how to cancel (reply ``CANCEL CALL`` or open the
     status link), once per request whatever retries happen; the message sid or None."""
@@ -316,7 +325,7 @@ class CannotCancel(Exception):
         self.status = status
 
 
-def _find(callback_id: str, now: datetime):
+def _find(callback_id: str, now: datetime) -> CallbackRequest:
     req = store.get_request(callback_id) if looks_like_callback_id(callback_id) else None
     if req is None or (req.expires is not None and req.expires <= now):
         raise NotFound(callback_id)  # (TTL deletion lags: an expired one is gone already)
@@ -336,4 +345,7 @@ def cancel(callback_id: str, now: datetime, settings: Settings) -> dict:
         raise NotFound(callback_id)
     if result != CANCELLED:
         raise CannotCancel(result)
-    return describe(store.get_request(callback_id), now, settings, history=True)
+    req = store.get_request(callback_id)
+    if req is None:
+        raise NotFound(callback_id)
+    return describe(req, now, settings, history=True)

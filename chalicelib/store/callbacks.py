@@ -17,11 +17,15 @@ Three rules hold every write here together:
 A ``queued`` request also holds a place in the queue's line (a ``QueueEntry`` of kind
 ``callback`` whose ``call_sid`` is the callback id), put there in the same transaction that
 makes it queued.
+
+Callers get and give ``callbacks.model.CallbackRequest`` values (frozen, version included); the
+PynamoDB items stay in this module.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
@@ -36,6 +40,7 @@ from chalicelib.callbacks.model import (
     QUEUED,
     SCHEDULED,
     STATUSES,
+    CallbackRequest,
     all_due_shards,
     due_shard,
 )
@@ -44,10 +49,10 @@ from chalicelib.routing.model import WaitingCaller
 from chalicelib.store import routing
 from chalicelib.store.models import (
     CallbackLock,
-    CallbackRequest,
     QueueEntry,
     transaction_connection,
 )
+from chalicelib.store.models import CallbackRequest as CallbackRequestItem
 
 CLOSED_RETENTION_DAYS = 30  # a closed request stays readable (status page, reports) this long
 LOCK_SAFETY_DAYS = 60  # a lock outlives any sane open request; closing deletes it long before
@@ -81,7 +86,7 @@ def outcome(status: str, now: datetime, detail: str | None = None) -> dict:
 # ---- creating --------------------------------------------------------------------------------
 
 
-def line_entry(req: CallbackRequest, joined_at: datetime, priority: int = 0) -> QueueEntry:
+def _line_entry(req: CallbackRequest, joined_at: datetime, priority: int = 0) -> QueueEntry:
     """The request's place in its queue's line: ordered with the callers on hold by priority and
     ``joined_at`` (a queue callback keeps the caller's original join time)."""
     waiting = WaitingCaller(call_sid=req.callback_id, queue_id=req.queue_id, caller=req.phone,
@@ -101,24 +106,26 @@ def line_entry(req: CallbackRequest, joined_at: datetime, priority: int = 0) -> 
     )
 
 
-def create_request(req: CallbackRequest, now: datetime,
-                   entry: QueueEntry | None = None) -> CallbackRequest:
-    """Store a new request (and its place in line, for a ``queued`` one) with the open lock, in
-    one transaction; ``AlreadyRequested`` if the number has an open request in that queue.
+def create_request(req: CallbackRequest, now: datetime) -> CallbackRequest:
+    """Store a new request (and its place in line at ``joined_at``, default now, for a
+    ``queued`` one) with the open lock, in one transaction; the request as stored, or
+    ``AlreadyRequested`` if the number has an open request in that queue.
 
     ``req`` comes fully built (id, status, times); this sets ``version`` and the due index.
     """
-    req.version = 1
-    req.updated_at = now
-    _set_due(req)
-    if entry is not None:
-        req.entry_key = entry.entry_key
+    entry = None
+    if req.status == QUEUED:
+        joined = req.joined_at or now
+        entry = _line_entry(req, joined)
+        req = replace(req, joined_at=joined, entry_key=entry.entry_key)
+    req = replace(req, version=1, updated_at=now, **_due_fields(req))
+    item = _item(req)
     lock = CallbackLock(lock_key(req.queue_id, req.phone), callback_id=req.callback_id,
                         created_at=now, expires=now + timedelta(days=LOCK_SAFETY_DAYS))
     for attempt in range(CREATE_TRIES):
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
-                tx.save(req, condition=CallbackRequest.callback_id.does_not_exist())
+                tx.save(item, condition=CallbackRequestItem.callback_id.does_not_exist())
                 tx.save(lock, condition=CallbackLock.lock_key.does_not_exist())
                 if entry is not None:
                     tx.save(entry, condition=QueueEntry.entry_key.does_not_exist())
@@ -156,13 +163,12 @@ def _drop_stale_lock(key: str, holder: str) -> None:
         pass  # someone else freed or took it meanwhile: the next try sees which
 
 
-def _set_due(req: CallbackRequest) -> None:
+def _due_fields(req: CallbackRequest) -> dict:
+    """Only a scheduled request is in the sparse ``due`` index."""
     if req.status == SCHEDULED:
-        req.due_shard = due_shard(req.callback_id)
-        req.due_at = req.due_at or req.preferred_at or req.requested_at
-    else:
-        req.due_shard = None
-        req.due_at = None
+        return {"due_shard": due_shard(req.callback_id),
+                "due_at": req.due_at or req.preferred_at or req.requested_at}
+    return {"due_shard": None, "due_at": None}
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -170,7 +176,7 @@ def _set_due(req: CallbackRequest) -> None:
 
 def get_request(callback_id: str) -> CallbackRequest | None:
     try:
-        return CallbackRequest.get(callback_id, consistent_read=True)
+        return _request(CallbackRequestItem.get(callback_id, consistent_read=True))
     except DoesNotExist:
         return None
 
@@ -179,20 +185,37 @@ def due_requests(now: datetime, limit: int = 100) -> list[CallbackRequest]:
     """Scheduled requests whose time has come, earliest first, at most ``limit``: one Query per
     shard of the sparse ``due`` index (``due_at <= now``), never a Scan.
 
-    The items come from the index (eventually consistent): act on them with ``transition``,
+    The requests come from the index (eventually consistent): act on them with ``transition``,
     whose version check refuses a stale one.
     """
     found: list[CallbackRequest] = []
     for shard in all_due_shards():
-        found.extend(CallbackRequest.due.query(shard, CallbackRequest.due_at <= now,
-                                               limit=limit))
+        found.extend(_request(item) for item in CallbackRequestItem.due.query(
+            shard, CallbackRequestItem.due_at <= now, limit=limit))
     found.sort(key=lambda req: (req.due_at, req.callback_id))
     return found[:limit]
 
 
 def requests_for_number(phone: str, limit: int = 50) -> list[CallbackRequest]:
     """A number's requests, newest first (from the ``by_phone`` index: eventually consistent)."""
-    return list(CallbackRequest.by_phone.query(phone, scan_index_forward=False, limit=limit))
+    return [_request(item) for item in
+            CallbackRequestItem.by_phone.query(phone, scan_index_forward=False, limit=limit)]
+
+
+_REQUEST_FIELDS = tuple(field.name for field in fields(CallbackRequest))
+
+
+def _request(item: CallbackRequestItem) -> CallbackRequest:
+    values = {name: getattr(item, name) for name in _REQUEST_FIELDS}
+    values.update(attempts=int(item.attempts or 0), max_attempts=int(item.max_attempts),
+                  version=int(item.version or 0), history=tuple(item.history or ()))
+    return CallbackRequest(**values)
+
+
+def _item(req: CallbackRequest) -> CallbackRequestItem:
+    values = {name: getattr(req, name) for name in _REQUEST_FIELDS if name != "callback_id"}
+    values["history"] = list(req.history)
+    return CallbackRequestItem(req.callback_id, **values)
 
 
 # ---- changing --------------------------------------------------------------------------------
@@ -206,9 +229,9 @@ def transition(
     *,
     detail: str | None = None,
     due_at: datetime | None = None,
-    entry: QueueEntry | None = None,
+    join_line_at: datetime | None = None,
     leave_line: bool = False,
-    **fields,
+    **changes,
 ) -> bool:
     """Move a request to ``new_status`` if its stored version is still ``expected_version``;
     False (nothing written) when someone else changed it first.
@@ -217,68 +240,71 @@ def transition(
       other status takes it out.
     - A closing status (completed, failed, cancelled) deletes the open lock in the same
       transaction, so the number may ask again, and starts the TTL.
-    - ``entry`` (with ``queued``): its place in line, written in the same transaction.
+    - ``join_line_at`` (with ``queued``): its place in line at that time, written in the same
+      transaction.
     - ``leave_line``: delete its current place in line in the same transaction.
-    - ``fields``: attempts, max_attempts, last_error, call_sid, preferred_at, joined_at, ...
+    - ``changes``: attempts, max_attempts, last_error, call_sid, preferred_at, joined_at, ...
     - ``detail`` goes into the history entry (why: "busy", "cancelled by SMS", ...).
 
-    ``request`` may be the id, or the item when the caller has it (saves a read when closing
-    or leaving the line).
+    ``request`` may be the id, or the request when the caller has it (saves a read when closing
+    or changing its place in line).
     """
     if new_status not in STATUSES:
         raise ValueError(f"unknown callback status {new_status!r}")
-    unknown = set(fields) - TRANSITION_FIELDS
+    unknown = set(changes) - TRANSITION_FIELDS
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)} in a transition")
     closing = new_status in CLOSED_STATUSES
-    item: CallbackRequest | None
+    req: CallbackRequest | None
     if isinstance(request, CallbackRequest):
-        item, callback_id = request, request.callback_id
+        req, callback_id = request, request.callback_id
     else:
-        item, callback_id = None, request
-    if (closing or leave_line) and item is None:
-        item = get_request(callback_id)
-        if item is None:
+        req, callback_id = None, request
+    if (closing or leave_line or join_line_at is not None) and req is None:
+        req = get_request(callback_id)
+        if req is None:
             return False
+    entry = _line_entry(req, join_line_at) if req is not None and join_line_at is not None \
+        else None
 
     actions: list[Action] = [
-        CallbackRequest.status.set(new_status),
-        CallbackRequest.version.set(expected_version + 1),
-        CallbackRequest.updated_at.set(now),
-        CallbackRequest.history.set(
-            CallbackRequest.history.append([outcome(new_status, now, detail)])),
+        CallbackRequestItem.status.set(new_status),
+        CallbackRequestItem.version.set(expected_version + 1),
+        CallbackRequestItem.updated_at.set(now),
+        CallbackRequestItem.history.set(
+            CallbackRequestItem.history.append([outcome(new_status, now, detail)])),
     ]
     if new_status == SCHEDULED:
-        actions += [CallbackRequest.due_shard.set(due_shard(callback_id)),
-                    CallbackRequest.due_at.set(due_at or now)]
+        actions += [CallbackRequestItem.due_shard.set(due_shard(callback_id)),
+                    CallbackRequestItem.due_at.set(due_at or now)]
     else:
-        actions += [CallbackRequest.due_shard.remove(), CallbackRequest.due_at.remove()]
+        actions += [CallbackRequestItem.due_shard.remove(), CallbackRequestItem.due_at.remove()]
     if closing:
-        actions += [CallbackRequest.closed_at.set(now),
-                    CallbackRequest.expires.set(now + timedelta(days=CLOSED_RETENTION_DAYS))]
+        actions += [CallbackRequestItem.closed_at.set(now),
+                    CallbackRequestItem.expires.set(now + timedelta(days=CLOSED_RETENTION_DAYS))]
     if entry is not None:
-        fields["entry_key"] = entry.entry_key
+        changes["entry_key"] = entry.entry_key
     elif leave_line:
-        fields["entry_key"] = None
-    for name, value in fields.items():
-        attribute = getattr(CallbackRequest, name)
+        changes["entry_key"] = None
+    for name, value in changes.items():
+        attribute = getattr(CallbackRequestItem, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
 
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
-            tx.update(CallbackRequest(callback_id), actions=actions,
-                      condition=CallbackRequest.version == expected_version)
+            tx.update(CallbackRequestItem(callback_id), actions=actions,
+                      condition=CallbackRequestItem.version == expected_version)
             if closing:
-                assert item is not None  # read above whenever closing or leaving the line
-                tx.delete(CallbackLock(lock_key(item.queue_id, item.phone)),
+                assert req is not None  # read above whenever closing or leaving the line
+                tx.delete(CallbackLock(lock_key(req.queue_id, req.phone)),
                           condition=CallbackLock.lock_key.does_not_exist()
                           | (CallbackLock.callback_id == callback_id))
             if entry is not None:
                 tx.save(entry, condition=QueueEntry.entry_key.does_not_exist())
             if leave_line:
-                assert item is not None  # likewise
-                if item.entry_key:
-                    tx.delete(QueueEntry(item.queue_id, item.entry_key))
+                assert req is not None  # likewise
+                if req.entry_key:
+                    tx.delete(QueueEntry(req.queue_id, req.entry_key))
     except TransactWriteError:
         return False
     return True
@@ -289,8 +315,8 @@ def queue_up(req: CallbackRequest, now: datetime, joined_at: datetime | None = N
     """A scheduled request whose time came takes a place in its queue's line (at ``joined_at``,
     default now) and becomes ``queued``, in one transaction; False if it changed meanwhile."""
     joined = joined_at or now
-    return transition(req, int(req.version), QUEUED, now, detail=detail,
-                      entry=line_entry(req, joined), joined_at=joined)
+    return transition(req, req.version, QUEUED, now, detail=detail, join_line_at=joined,
+                      joined_at=joined)
 
 
 def cancel(callback_id: str, now: datetime, detail: str = "cancelled by the customer", *,

@@ -19,7 +19,8 @@ How the writes stay correct without locks:
   merged meanwhile is never lost (the resolve retries on the newer record). The next miss then
   opens a fresh record.
 
-Everything returned is plain values (``view``), the shape the API answers with.
+Everything returned is a ``callbacks.model.MissedCall`` (frozen); the PynamoDB items stay in
+this module.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from pynamodb.expressions.operand import Value
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.models import MissedCall, transaction_connection, update_if
+from chalicelib.callbacks.model import MissedCall
+from chalicelib.store.models import MissedCall as MissedCallItem
+from chalicelib.store.models import transaction_connection, update_if
 
 OPEN_SLOT = "open"
 SMS_SLOT = "sms"
@@ -50,7 +53,7 @@ class Contention(RuntimeError):
 
 @dataclass(frozen=True)
 class Merge:
-    record: dict  # the open record after the merge (``view``)
+    record: MissedCall  # the open record after the merge
     new_call: bool  # False when this call had already been counted
 
 
@@ -75,25 +78,25 @@ def merge_miss(
 ) -> Merge:
     """Count this miss into the open record (creating it); see the module docstring."""
     common: list[Action] = [
-        MissedCall.hotline.set(hotline),
-        MissedCall.caller.set(caller),
-        MissedCall.status.set(MissedCall.status | "open"),
-        MissedCall.first_at.set(MissedCall.first_at | now),
-        MissedCall.last_at.set(now),
-        MissedCall.last_reason.set(reason),
-        MissedCall.reasons.add({reason}),
-        MissedCall.version.add(1),
-        MissedCall.expires.set(now + timedelta(days=retention_days)),
+        MissedCallItem.hotline.set(hotline),
+        MissedCallItem.caller.set(caller),
+        MissedCallItem.status.set(MissedCallItem.status | "open"),
+        MissedCallItem.first_at.set(MissedCallItem.first_at | now),
+        MissedCallItem.last_at.set(now),
+        MissedCallItem.last_reason.set(reason),
+        MissedCallItem.reasons.add({reason}),
+        MissedCallItem.version.add(1),
+        MissedCallItem.expires.set(now + timedelta(days=retention_days)),
     ]
     if language:
-        common.append(MissedCall.language.set(language))
+        common.append(MissedCallItem.language.set(language))
     if queue_id:
-        common.append(MissedCall.queue_id.set(queue_id))
-    counted = [*common, MissedCall.miss_count.add(1)]
+        common.append(MissedCallItem.queue_id.set(queue_id))
+    counted = [*common, MissedCallItem.miss_count.add(1)]
     if call_sid is None:  # nothing to tell calls apart by (e.g. a failed callback): count it
         cases: list[tuple[list[Action], Condition | None, bool]] = [(counted, None, True)]
     else:
-        sids, last = MissedCall.call_sids, MissedCall.last_call_sid
+        sids, last = MissedCallItem.call_sids, MissedCallItem.last_call_sid
         sid = Value(call_sid)  # a plain string: the list attribute would serialize it as a list
         new_call = [*counted, last.set(call_sid)]
         cases = [
@@ -105,14 +108,14 @@ def merge_miss(
              True),
             (common, sids.contains(sid) | (last == call_sid), False),
         ]
-    item = MissedCall(contact_key(hotline, caller), OPEN_SLOT)
+    item = MissedCallItem(contact_key(hotline, caller), OPEN_SLOT)
     for _ in range(MERGE_ROUNDS):
         for actions, condition, is_new in cases:
             if condition is None:
                 item.update(actions=actions)
-                return Merge(view(item), is_new)
+                return Merge(_record(item), is_new)
             if update_if(item, actions, condition):
-                return Merge(view(item), is_new)
+                return Merge(_record(item), is_new)
     raise Contention(f"could not merge a miss into {item.contact}")
 
 
@@ -122,13 +125,13 @@ def merge_miss(
 def claim_sms_window(hotline: str, caller: str, now: datetime, window: timedelta) -> bool:
     """True for the one miss that may text this number now: nobody else has until ``now +
     window``. False while an earlier text's window is still running."""
-    guard = MissedCall(contact_key(hotline, caller), SMS_SLOT)
+    guard = MissedCallItem(contact_key(hotline, caller), SMS_SLOT)
     return update_if(
         guard,
-        [MissedCall.window_until.set(now + window),
-         MissedCall.sms_sent_at.set(now),
-         MissedCall.expires.set(now + window + timedelta(days=1))],
-        MissedCall.window_until.does_not_exist() | (MissedCall.window_until <= now),
+        [MissedCallItem.window_until.set(now + window),
+         MissedCallItem.sms_sent_at.set(now),
+         MissedCallItem.expires.set(now + window + timedelta(days=1))],
+        MissedCallItem.window_until.does_not_exist() | (MissedCallItem.window_until <= now),
     )
 
 
@@ -142,53 +145,54 @@ def note_follow_up(
 ) -> bool:
     """Record what was done about the open record (a text, a callback request); it becomes
     ``followed_up``. False if it was resolved in the meantime (nothing is written then)."""
-    actions: list[Action] = [MissedCall.status.set("followed_up"), MissedCall.version.add(1)]
+    actions: list[Action] = [MissedCallItem.status.set("followed_up"),
+                             MissedCallItem.version.add(1)]
     if sms_sid:
-        actions.append(MissedCall.sms_sid.set(sms_sid))
+        actions.append(MissedCallItem.sms_sid.set(sms_sid))
     if sms_sent_at is not None:  # else keep the time on record (set(None) writes a NULL)
-        actions.append(MissedCall.sms_sent_at.set(sms_sent_at))
+        actions.append(MissedCallItem.sms_sent_at.set(sms_sent_at))
     if callback_id:
-        actions.append(MissedCall.callback_id.set(callback_id))
-    item = MissedCall(contact_key(hotline, caller), OPEN_SLOT)
-    return update_if(item, actions, MissedCall.contact.exists())
+        actions.append(MissedCallItem.callback_id.set(callback_id))
+    item = MissedCallItem(contact_key(hotline, caller), OPEN_SLOT)
+    return update_if(item, actions, MissedCallItem.contact.exists())
 
 
 # ---- reading ---------------------------------------------------------------------------------
 
 
-def get_open(hotline: str, caller: str) -> dict | None:
+def get_open(hotline: str, caller: str) -> MissedCall | None:
     item = _get(contact_key(hotline, caller), OPEN_SLOT)
-    return view(item) if item is not None else None
+    return _record(item) if item is not None else None
 
 
-def history(hotline: str, caller: str, limit: int = 20) -> list[dict]:
+def history(hotline: str, caller: str, limit: int = 20) -> list[MissedCall]:
     """The number's resolved records, newest first."""
-    items = MissedCall.query(
+    items = MissedCallItem.query(
         contact_key(hotline, caller),
-        MissedCall.slot.startswith(RESOLVED_PREFIX),
+        MissedCallItem.slot.startswith(RESOLVED_PREFIX),
         scan_index_forward=False,
         limit=limit,
     )
-    return [view(item) for item in items]
+    return [_record(item) for item in items]
 
 
 def list_for_hotline(
     hotline: str, status: str | None = None, limit: int = 50, before: datetime | None = None
-) -> list[dict]:
+) -> list[MissedCall]:
     """The hotline's records by latest miss, newest first (a Query on ``by_hotline``)."""
     condition: Condition | None = None
     if status == "unresolved":
-        condition = MissedCall.status.is_in("open", "followed_up")
+        condition = MissedCallItem.status.is_in("open", "followed_up")
     elif status:
-        condition = MissedCall.status == status
-    items = MissedCall.by_hotline.query(
+        condition = MissedCallItem.status == status
+    items = MissedCallItem.by_hotline.query(
         hotline,
-        MissedCall.last_at < before if before is not None else None,
+        MissedCallItem.last_at < before if before is not None else None,
         filter_condition=condition,
         scan_index_forward=False,
         limit=limit,
     )
-    return [view(item) for item in items]
+    return [_record(item) for item in items]
 
 
 # ---- resolving -------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ def list_for_hotline(
 
 def resolve(
     hotline: str, caller: str, now: datetime, by: str | None = None, note: str | None = None
-) -> dict | None:
+) -> MissedCall | None:
     """Close the open record (kept as history); None if there is none. See the module docstring
     for why this is a transaction conditional on the version."""
     contact = contact_key(hotline, caller)
@@ -213,51 +217,46 @@ def resolve(
             values["resolved_by"] = by
         if note:
             values["note"] = note
-        resolved = MissedCall(contact, f"{RESOLVED_PREFIX}{now.isoformat()}", **values)
+        resolved = MissedCallItem(contact, f"{RESOLVED_PREFIX}{now.isoformat()}", **values)
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
-                tx.save(resolved, condition=MissedCall.slot.does_not_exist())
-                tx.delete(item, condition=MissedCall.version == item.version)
+                tx.save(resolved, condition=MissedCallItem.slot.does_not_exist())
+                tx.delete(item, condition=MissedCallItem.version == item.version)
         except TransactWriteError:
             continue  # a miss merged (or another resolve won) meanwhile: read again
-        return view(resolved)
+        return _record(resolved)
     raise Contention(f"missed call {contact} kept changing; try again")
 
 
 # ---- internals -------------------------------------------------------------------------------
 
 
-def _get(contact: str, slot: str) -> MissedCall | None:
+def _get(contact: str, slot: str) -> MissedCallItem | None:
     try:
-        return MissedCall.get(contact, slot, consistent_read=True)
+        return MissedCallItem.get(contact, slot, consistent_read=True)
     except DoesNotExist:
         return None
 
 
-def view(item: MissedCall) -> dict:
-    """A record as plain JSON-ready values."""
-    return {
-        "hotline": item.hotline,
-        "caller": item.caller,
-        "status": item.status,
-        "count": int(item.miss_count or 0),
-        "first_at": _iso(item.first_at),
-        "last_at": _iso(item.last_at),
-        "reasons": sorted(item.reasons or ()),
-        "last_reason": item.last_reason,
-        "call_sids": list(item.call_sids or []),
-        "language": item.language,
-        "queue_id": item.queue_id,
-        "follow_up": {
-            "sms_sent_at": _iso(item.sms_sent_at),
-            "sms_sid": item.sms_sid,
-            "callback_id": item.callback_id,
-        },
-        "resolved_at": _iso(item.resolved_at),
-        "resolved_by": item.resolved_by,
-        "note": item.note,
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _record(item: MissedCallItem) -> MissedCall:
+    return MissedCall(
+        hotline=item.hotline or "",
+        caller=item.caller or "",
+        status=item.status or "open",
+        miss_count=int(item.miss_count or 0),
+        first_at=item.first_at,
+        last_at=item.last_at,
+        reasons=frozenset(item.reasons or ()),
+        last_reason=item.last_reason,
+        call_sids=tuple(item.call_sids or ()),
+        last_call_sid=item.last_call_sid,
+        language=item.language,
+        queue_id=item.queue_id,
+        sms_sent_at=item.sms_sent_at,
+        sms_sid=item.sms_sid,
+        callback_id=item.callback_id,
+        resolved_at=item.resolved_at,
+        resolved_by=item.resolved_by,
+        note=item.note,
+        version=int(item.version or 0),
+    )

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.callbacks.missed import record_missed_call
+from chalicelib.callbacks.missed import record_missed_call, view
 from chalicelib.callbacks.requests import get_request
 from chalicelib.routing.model import QueueConfig
 from chalicelib.settings import get_settings
@@ -25,6 +25,12 @@ from tests.integration.conftest import CLOSED, OPEN_HOURS
 
 QUEUE = "missed-followup"
 ENGLISH_VOICEMAIL = ["1", "3", "record:5:please call me"]  # English, main menu 3, a message
+
+
+def open_record(hotline: str, caller: str) -> dict | None:
+    """The number's open record as the API shows it."""
+    record = store.get_open(hotline, caller)
+    return view(record) if record is not None else None
 
 
 def new_number(prefix: str = "+1617555") -> str:
@@ -73,7 +79,7 @@ def test_a_voicemail_becomes_a_missed_call_with_one_text_and_a_callback(carrier,
     t = carrier.place_inbound_call(line, caller, ENGLISH_VOICEMAIL)
     assert_clean(t)
     # Then there is one open missed call for the number, followed up
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["count"] == 1 and record["reasons"] == ["voicemail"]
     assert record["call_sids"] == [t.call_sid] and record["language"] == "en-US"
     assert record["status"] == "followed_up"
@@ -97,7 +103,7 @@ def test_a_number_that_opted_out_is_recorded_but_never_called_back_or_texted(car
     optouts.opt_out(caller, "opt out", OPEN_HOURS)
     t = carrier.place_inbound_call(line, caller, ENGLISH_VOICEMAIL)
     assert_clean(t)
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["count"] == 1 and record["follow_up"]["callback_id"] is None
     assert lock_holder(QUEUE, caller) is None, "no automatic callback request at all"
     assert texts_to(carrier, caller) == []
@@ -109,7 +115,7 @@ def test_a_second_miss_within_the_window_merges_and_sends_no_second_text(carrier
     first = carrier.place_inbound_call(line, caller, ENGLISH_VOICEMAIL)
     clock.now = OPEN_HOURS + timedelta(hours=3)
     second = carrier.place_inbound_call(line, caller, ENGLISH_VOICEMAIL)
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["count"] == 2
     assert record["call_sids"] == [first.call_sid, second.call_sid]
     assert record["first_at"] == OPEN_HOURS.isoformat()
@@ -118,7 +124,7 @@ def test_a_second_miss_within_the_window_merges_and_sends_no_second_text(carrier
     # Once the window has passed, the next miss is texted again
     clock.now = OPEN_HOURS + timedelta(hours=25)
     carrier.place_inbound_call(line, caller, ENGLISH_VOICEMAIL)
-    assert store.get_open(line, caller)["count"] == 3
+    assert open_record(line, caller)["count"] == 3
     assert len(texts_to(carrier, caller)) == 2
 
 
@@ -128,7 +134,7 @@ def test_an_after_hours_call_is_one_miss_with_both_reasons(carrier, clock, hotli
     line, caller = hotline(), new_number()
     t = carrier.place_inbound_call(line, caller, ["1", "2", "record:4"])
     assert_clean(t)
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["count"] == 1, "the closed branch and the voicemail are the same call"
     assert record["reasons"] == ["after_hours", "voicemail"]
     assert record["last_reason"] == "voicemail"
@@ -141,7 +147,7 @@ def test_an_after_hours_caller_who_hangs_up_is_still_missed(carrier, clock, hotl
     line, caller = hotline(sms=False, callback=False), new_number()
     t = carrier.place_inbound_call(line, caller, ["2", "2"])  # Chinese, agent; then hangs up
     assert_clean(t)
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["reasons"] == ["after_hours"] and record["language"] == "zh-CN"
     assert record["status"] == "open" and record["follow_up"]["callback_id"] is None
 
@@ -149,7 +155,7 @@ def test_an_after_hours_caller_who_hangs_up_is_still_missed(carrier, clock, hotl
 def test_policy_off_records_the_miss_but_sends_nothing(carrier, hotline):
     line, caller = hotline(sms=False, callback=False), new_number()
     carrier.place_inbound_call(line, caller, ENGLISH_VOICEMAIL)
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["count"] == 1 and record["status"] == "open"
     assert record["follow_up"] == {"sms_sent_at": None, "sms_sid": None, "callback_id": None}
     assert texts_to(carrier, caller) == []
@@ -192,7 +198,7 @@ def test_concurrent_misses_merge_to_the_right_count_and_one_text(carrier, hotlin
         thread.join()
     assert not errors, errors
     carrier.run_pending_if_deferred()
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["count"] == 8
     assert sorted(record["call_sids"]) == sorted(sids)
     assert record["reasons"] == ["after_hours", "voicemail"]
@@ -207,7 +213,7 @@ def test_call_sids_are_bounded_but_the_count_goes_on(carrier, hotline):
         record_missed_call(hotline=line, caller=caller, reason="abandoned", call_sid=sid,
                            language=None, queue_id="support", now=OPEN_HOURS,
                            settings=get_settings())
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["count"] == store.MAX_CALL_SIDS + 5
     assert record["call_sids"] == sids[:store.MAX_CALL_SIDS]
     assert record["queue_id"] == "support" and record["reasons"] == ["abandoned"]
@@ -218,7 +224,7 @@ def test_a_failed_callback_is_recorded_without_a_new_callback_or_text(carrier, h
     record_missed_call(hotline=line, caller=caller, reason="callback_failed", call_sid=None,
                        language="en-US", queue_id=QUEUE, now=OPEN_HOURS,
                        settings=get_settings())
-    record = store.get_open(line, caller)
+    record = open_record(line, caller)
     assert record["count"] == 1 and record["status"] == "open"
     assert texts_to(carrier, caller) == []
 
@@ -229,9 +235,9 @@ def test_a_follow_up_without_a_send_time_keeps_the_one_recorded(hotline):
                      language=None, queue_id=None, now=OPEN_HOURS, retention_days=1)
     assert store.note_follow_up(line, caller, sms_sid="SM1", sms_sent_at=OPEN_HOURS)
     assert store.note_follow_up(line, caller, sms_sid="SM2")
-    follow_up = store.get_open(line, caller)["follow_up"]
-    assert follow_up["sms_sid"] == "SM2"
-    assert follow_up["sms_sent_at"] == OPEN_HOURS.isoformat()  # not a NULL written over it
+    record = store.get_open(line, caller)
+    assert record is not None and record.sms_sid == "SM2"
+    assert record.sms_sent_at == OPEN_HOURS  # not a NULL written over it
 
 
 @pytest.mark.parametrize("caller", ["+266696687", "client:alice", "anonymous", "",

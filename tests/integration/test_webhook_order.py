@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.callbacks.missed import view
 from chalicelib.callbacks.requests import request_callback
 from chalicelib.routing.model import AgentState, QueueConfig
 from chalicelib.store import callbacks, calls, missed, routing
@@ -109,7 +110,7 @@ def test_a_voicemail_whose_recording_action_comes_after_the_final_status_is_kept
                  RecordingDuration="7")
     assert twiml.find("Hangup") is not None
     assert Voicemail.get(recording).duration == 7
-    assert missed.get_open(HOTLINE, caller)["reasons"] == ["voicemail"]
+    assert view(missed.get_open(HOTLINE, caller))["reasons"] == ["voicemail"]
 
 
 def test_a_join_racing_the_final_status_leaves_no_entry(line):
@@ -143,7 +144,7 @@ def test_the_enqueue_action_and_the_final_status_count_one_abandon_in_either_ord
         hook(client, leave[0], sid, caller, **leave[1])
         final_status(client, sid, caller)
         record = missed.get_open(HOTLINE, caller)
-        assert record is not None and record["count"] == 1
+        assert record is not None and view(record)["count"] == 1
     assert int(day().abandoned) == 2 and int(day().offered) == 2
     assert waiting_calls() == []
 
