@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from chalicelib.callbacks.dispatcher import CallbackDispatcher
 from chalicelib.callbacks.missed import record_missed_call
 from chalicelib.callbacks.numbers import callable_caller
+from chalicelib.calls.model import Call
 from chalicelib.consent import SMS, may_contact
 from chalicelib.ivr import engine
 from chalicelib.ivr.bundle import load_bundled
@@ -226,7 +227,7 @@ class VoiceService:
         flow = _flow_after(result, flow)
         body = twiml.render(result.verbs, self.urls, step=step + 1)
         try:
-            calls.advance_call(
+            record = calls.advance_call(
                 record, step, step_outcome(state, result, flow, body), now=self.clock()
             )
         except calls.StepConflict as conflict:
@@ -235,7 +236,7 @@ class VoiceService:
         self._join_queue(result, record, state, req, queues)
         return body
 
-    def _after_the_end(self, record, req: VoiceRequest, node: str) -> str:
+    def _after_the_end(self, record: Call, req: VoiceRequest, node: str) -> str:
         """A step request that arrives after the call's final status (Twilio reorders them):
         the flow does not go on (no line entry for a call nobody is on, no text built from the
         variables the final status dropped), but a recording it carries is kept: a caller who
@@ -363,7 +364,7 @@ class VoiceService:
             log.info("reconciled %d open calls: %d settled, %d lost", checked, settled, lost)
         return {"checked": checked, "settled": settled, "lost": lost}
 
-    def _settle(self, record, status: str, duration: int) -> int:
+    def _settle(self, record: Call, status: str, duration: int) -> int:
         """Deliver a final status Twilio reported, through the webhook's own path."""
         params = {"CallSid": record.call_sid, "CallStatus": status,
                   "CallDuration": str(duration), "SequenceNumber": "0"}
@@ -377,7 +378,7 @@ class VoiceService:
                     status)
         return 1
 
-    def _close_lost(self, record, now: datetime) -> int:
+    def _close_lost(self, record: Call, now: datetime) -> int:
         """Twilio knows nothing of the call (or cannot say, and it is hours old): close it and
         free what it held."""
         if not calls.close_stale_call(record.call_sid, now):
@@ -431,7 +432,7 @@ class VoiceService:
         overflow.visited = result.visited + overflow.visited
         return overflow
 
-    def _join_queue(self, result, record, state, req, queues) -> None:
+    def _join_queue(self, result, record: Call, state, req, queues) -> None:
         enqueue = next((verb for verb in result.verbs if isinstance(verb, v.Enqueue)), None)
         if enqueue is not None:
             self.routing.join(record, enqueue.queue, state.language, req.caller_country, queues)
@@ -501,7 +502,7 @@ class VoiceService:
         hotline = directory.last_known_hotline(req.hotline)
         return fallback_of(hotline) if hotline is not None else {}
 
-    def _replay(self, record, req: VoiceRequest, step: int | None = None) -> str:
+    def _replay(self, record: Call | None, req: VoiceRequest, step: int | None = None) -> str:
         """A retried or stale request: answer what we answered before, run nothing again."""
         if (
             record is not None
@@ -516,7 +517,8 @@ class VoiceService:
             known["language"] = record.language
         return self.fallback(req, known)
 
-    def _context(self, req: VoiceRequest, customer: dict | None, record=None) -> engine.CallContext:
+    def _context(self, req: VoiceRequest, customer: dict | None,
+                 record: Call | None = None) -> engine.CallContext:
         return engine.CallContext(
             call_sid=req.call_sid,
             caller=(record.caller if record is not None and record.caller else req.caller),
@@ -528,7 +530,7 @@ class VoiceService:
         )
 
     @staticmethod
-    def _state(record) -> engine.CallState:
+    def _state(record: Call) -> engine.CallState:
         return engine.CallState(
             flow_id=record.flow_id,
             flow_version=int(record.flow_version),
@@ -537,7 +539,7 @@ class VoiceService:
             attempts=dict(record.attempts or {}),
         )
 
-    def _act(self, effects: list, record, flow: Flow) -> None:
+    def _act(self, effects: list, record: Call, flow: Flow) -> None:
         for effect in effects:
             if isinstance(effect, v.SendSms):
                 send_sms(
@@ -571,7 +573,7 @@ class VoiceService:
             else:
                 raise TypeError(f"unknown effect {type(effect).__name__}")
 
-    def _missed_call(self, record, reason: str, language: str | None) -> None:
+    def _missed_call(self, record: Call, reason: str, language: str | None) -> None:
         """Record a missed call for the hotline's follow-up (``callbacks.missed``). Whatever goes
         wrong there is logged: the caller's TwiML is already decided and must not suffer."""
         try:
