@@ -317,7 +317,7 @@ class CallbackDispatcher:
         req = store.get_request(callback_id)
         if req is None or req.status != DIALING:
             record = calls.get_call(sid)
-            if record is not None and record.queue_entry_key:  # Twilio retried this request
+            if record is not None and record.queue_id and record.queue_entry_key:  # a retry
                 return render_enqueue(record.queue_id, **self.hold_urls(callback_id))
             return voice_twiml.hangup()
         line = directory.get_hotline(req.hotline)

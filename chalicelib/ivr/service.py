@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from chalicelib.callbacks.dispatcher import CallbackDispatcher
 from chalicelib.callbacks.missed import record_missed_call
 from chalicelib.callbacks.numbers import callable_caller
+from chalicelib.calls.model import Call
 from chalicelib.consent import SMS, may_contact
 from chalicelib.ivr import engine
 from chalicelib.ivr.bundle import load_bundled
@@ -46,6 +47,14 @@ RECONCILE_AFTER = timedelta(minutes=10)  # open this long: ask Twilio how the ca
 RECONCILE_EVERY = timedelta(minutes=15)  # a long call Twilio says is live: ask again after
 LOST_AFTER = timedelta(hours=4)  # with Twilio unreachable too: closed as lost
 OUTAGE_HOLD_SECONDS = 600  # on hold music through a storage outage at most this long
+
+
+def _pinned_flow(record: Call) -> tuple[str, int]:
+    """The flow id and version a call started on (a step always runs the version it began
+    with); LookupError for a call that runs no flow (a callback leg)."""
+    if record.flow_id is None or record.flow_version is None:
+        raise LookupError(f"call {record.call_sid} runs no flow")
+    return record.flow_id, int(record.flow_version)
 
 
 class StorePorts:
@@ -207,8 +216,8 @@ class VoiceService:
         if queue_result and record.queue_entry_key:
             # left Twilio's queue (max wait, a key, a hang-up)
             left_for = self.routing.leave(record, queue_result)
-        flow = flows.get_version(record.flow_id, int(record.flow_version))
-        state = self._state(record)
+        flow = flows.get_version(*_pinned_flow(record))
+        state = self._state(record, flow)
         ctx = self._context(req, record.customer, record)
         queues = QueueConfigs()
         if queue_result == "leave" and left_for is None and record.queue_id and \
@@ -226,7 +235,7 @@ class VoiceService:
         flow = _flow_after(result, flow)
         body = twiml.render(result.verbs, self.urls, step=step + 1)
         try:
-            calls.advance_call(
+            record = calls.advance_call(
                 record, step, step_outcome(state, result, flow, body), now=self.clock()
             )
         except calls.StepConflict as conflict:
@@ -235,7 +244,7 @@ class VoiceService:
         self._join_queue(result, record, state, req, queues)
         return body
 
-    def _after_the_end(self, record, req: VoiceRequest, node: str) -> str:
+    def _after_the_end(self, record: Call, req: VoiceRequest, node: str) -> str:
         """A step request that arrives after the call's final status (Twilio reorders them):
         the flow does not go on (no line entry for a call nobody is on, no text built from the
         variables the final status dropped), but a recording it carries is kept: a caller who
@@ -245,8 +254,9 @@ class VoiceService:
         duration = req.whole_number("RecordingDuration", 0)
         if recording_sid.startswith("RE") and duration > 0:
             voicemails.save_recording(
-                recording_sid=recording_sid, call_sid=record.call_sid, hotline=record.hotline,
-                caller=record.caller, recording_url=req.params.get("RecordingUrl", ""),
+                recording_sid=recording_sid, call_sid=record.call_sid,
+                hotline=record.hotline or "", caller=record.caller,
+                recording_url=req.params.get("RecordingUrl", ""),
                 duration=duration, language=record.language, node=node, now=self.clock(),
                 retention_days=self.settings.call_retention_days)
             self._missed_call(record, "voicemail", record.language)
@@ -257,14 +267,14 @@ class VoiceService:
         record = calls.get_call(req.call_sid)
         if record is None:
             raise LookupError(f"no call record for {req.call_sid}")
-        flow = flows.get_version(record.flow_id, int(record.flow_version))
+        flow = flows.get_version(*_pinned_flow(record))
         ctx = self._context(req, record.customer, record)
         # The caller is surely in Twilio's queue now: a dispatch round may ring an agent.
         facts = self.routing.hold(record)
         waited = req.whole_number("QueueTime", 0)
         if facts["max_wait"] is not None and waited >= facts["max_wait"]:
             return twiml.leave()  # the queue's own limit, on top of the flow node's max_wait
-        verbs = engine.hold(flow, node, req.params, ctx, self._state(record), facts["line"])
+        verbs = engine.hold(flow, node, req.params, ctx, self._state(record, flow), facts["line"])
         offers = facts["offers"]
         if any(isinstance(verb, v.Leave) for verb in verbs):
             return twiml.render_hold(verbs)
@@ -363,7 +373,7 @@ class VoiceService:
             log.info("reconciled %d open calls: %d settled, %d lost", checked, settled, lost)
         return {"checked": checked, "settled": settled, "lost": lost}
 
-    def _settle(self, record, status: str, duration: int) -> int:
+    def _settle(self, record: Call, status: str, duration: int) -> int:
         """Deliver a final status Twilio reported, through the webhook's own path."""
         params = {"CallSid": record.call_sid, "CallStatus": status,
                   "CallDuration": str(duration), "SequenceNumber": "0"}
@@ -377,7 +387,7 @@ class VoiceService:
                     status)
         return 1
 
-    def _close_lost(self, record, now: datetime) -> int:
+    def _close_lost(self, record: Call, now: datetime) -> int:
         """Twilio knows nothing of the call (or cannot say, and it is hours old): close it and
         free what it held."""
         if not calls.close_stale_call(record.call_sid, now):
@@ -431,7 +441,7 @@ class VoiceService:
         overflow.visited = result.visited + overflow.visited
         return overflow
 
-    def _join_queue(self, result, record, state, req, queues) -> None:
+    def _join_queue(self, result, record: Call, state, req, queues) -> None:
         enqueue = next((verb for verb in result.verbs if isinstance(verb, v.Enqueue)), None)
         if enqueue is not None:
             self.routing.join(record, enqueue.queue, state.language, req.caller_country, queues)
@@ -501,7 +511,7 @@ class VoiceService:
         hotline = directory.last_known_hotline(req.hotline)
         return fallback_of(hotline) if hotline is not None else {}
 
-    def _replay(self, record, req: VoiceRequest, step: int | None = None) -> str:
+    def _replay(self, record: Call | None, req: VoiceRequest, step: int | None = None) -> str:
         """A retried or stale request: answer what we answered before, run nothing again."""
         if (
             record is not None
@@ -512,11 +522,12 @@ class VoiceService:
             return record.last_response
         log.warning("call %s: request for step %s does not match the call", req.call_sid, step)
         known = dict(record.fallback or {}) if record is not None else None
-        if known is not None and record.language:
+        if known is not None and record is not None and record.language:
             known["language"] = record.language
         return self.fallback(req, known)
 
-    def _context(self, req: VoiceRequest, customer: dict | None, record=None) -> engine.CallContext:
+    def _context(self, req: VoiceRequest, customer: dict | None,
+                 record: Call | None = None) -> engine.CallContext:
         return engine.CallContext(
             call_sid=req.call_sid,
             caller=(record.caller if record is not None and record.caller else req.caller),
@@ -528,22 +539,23 @@ class VoiceService:
         )
 
     @staticmethod
-    def _state(record) -> engine.CallState:
+    def _state(record: Call, flow: Flow) -> engine.CallState:
+        flow_id, version = _pinned_flow(record)
         return engine.CallState(
-            flow_id=record.flow_id,
-            flow_version=int(record.flow_version),
-            language=record.language,
+            flow_id=flow_id,
+            flow_version=version,
+            language=record.language or flow.languages[0],
             vars=dict(record.vars or {}),
             attempts=dict(record.attempts or {}),
         )
 
-    def _act(self, effects: list, record, flow: Flow) -> None:
+    def _act(self, effects: list, record: Call, flow: Flow) -> None:
         for effect in effects:
             if isinstance(effect, v.SendSms):
                 send_sms(
                     key=effect.key,
                     to=effect.to,
-                    sender=record.hotline,
+                    sender=record.hotline or "",
                     body=effect.body,
                     template=effect.template,
                     call_sid=record.call_sid,
@@ -556,7 +568,7 @@ class VoiceService:
                 voicemails.save_recording(
                     recording_sid=effect.recording_sid,
                     call_sid=record.call_sid,
-                    hotline=record.hotline,
+                    hotline=record.hotline or "",
                     caller=record.caller,
                     recording_url=effect.recording_url,
                     duration=effect.duration,
@@ -571,12 +583,12 @@ class VoiceService:
             else:
                 raise TypeError(f"unknown effect {type(effect).__name__}")
 
-    def _missed_call(self, record, reason: str, language: str | None) -> None:
+    def _missed_call(self, record: Call, reason: str, language: str | None) -> None:
         """Record a missed call for the hotline's follow-up (``callbacks.missed``). Whatever goes
         wrong there is logged: the caller's TwiML is already decided and must not suffer."""
         try:
             record_missed_call(
-                hotline=record.hotline, caller=record.caller, reason=reason,
+                hotline=record.hotline or "", caller=record.caller or "", reason=reason,
                 call_sid=record.call_sid, language=language or record.language,
                 queue_id=record.queue_id, now=self.clock(), settings=self.settings,
             )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from chalicelib.calls.model import Call
 from chalicelib.prompts import render_prompt
 from chalicelib.routing.agents import MAX_MISSES
 from chalicelib.routing.model import AgentState, TransferRefused, language_for
@@ -212,7 +213,7 @@ class WarmTransfers:
         log.info("call %s: warm transfer cancelled (%s)", call_sid, reason)
         return True
 
-    def caller_gone(self, record) -> None:
+    def caller_gone(self, record: Call) -> None:
         """The caller hung up during a consultation: end it and free the consulted party."""
         if not record.consult_state:
             return
@@ -223,7 +224,7 @@ class WarmTransfers:
             log.info("call %s: caller left during a warm transfer from %s", record.call_sid,
                      consult.get("from_agent"))
 
-    def _hand_over(self, record, consult: dict, first_leg_gone: bool = False) -> None:
+    def _hand_over(self, record: Call, consult: dict, first_leg_gone: bool = False) -> None:
         now = self.service.clock()
         from_agent = consult["from_agent"]
         transfer = {"at": now.isoformat(), "from_agent": from_agent, "to": consult["to"],
@@ -240,14 +241,14 @@ class WarmTransfers:
         self.service.agents.finish_call(from_agent, record.call_sid, now)
         log.info("call %s: warm transfer from %s completed", record.call_sid, from_agent)
 
-    def _close(self, record, consult: dict, expected, reason: str, now: datetime) -> bool:
+    def _close(self, record: Call, consult: dict, expected, reason: str, now: datetime) -> bool:
         transfer = {"at": now.isoformat(), "from_agent": consult.get("from_agent"),
                     "to": consult.get("to"), "target": consult.get("target"), "mode": "warm",
                     "outcome": "cancelled", "reason": reason}
         return calls.end_consult(record.call_sid, tuple(expected), transfer,
                                  conference=consult.get("conference"))
 
-    def _reserve_target(self, kind: str, target: str, agent_id: str, record,
+    def _reserve_target(self, kind: str, target: str, agent_id: str, record: Call,
                         now: datetime) -> tuple[str | None, str]:
         """Reserve the agent to consult (named, or the longest idle of a queue) and say where
         to call them; an outside number needs no reservation."""

@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.calls.model import Call
 from chalicelib.routing.model import LineEntry, QueueConfig
 
 
 class CallbackDesk(Protocol):
     """Callbacks as routing sees them. ``entry``: a line entry of kind ``callback`` (its
-    ``call_sid`` is the callback id); ``record``: a call record."""
+    ``call_sid`` is the callback id); ``record``: the call's record."""
 
     def allowed_now(self, entry: LineEntry, queue: QueueConfig, now: datetime) -> bool:
         """May this callback entry be dialled now? If not, it leaves the line for later."""
@@ -34,7 +35,7 @@ class CallbackDesk(Protocol):
         """Customer-first: dial as many waiting callbacks as agents are free; how many."""
         ...
 
-    def agent_took_call(self, record: Any, now: datetime) -> None:
+    def agent_took_call(self, record: Call, now: datetime) -> None:
         """An agent answered a called-back customer."""
         ...
 
@@ -42,7 +43,7 @@ class CallbackDesk(Protocol):
         """The sweeper found a callback entry whose webhooks never came."""
         ...
 
-    def requeue_twiml(self, record: Any, queue_id: str | None) -> str:
+    def requeue_twiml(self, record: Call, queue_id: str | None) -> str:
         """TwiML that puts a called-back customer back on hold in their line."""
         ...
 
@@ -54,12 +55,12 @@ class CallbackDesk(Protocol):
         """Close ``request``: its customer called and waits in the same line."""
         ...
 
-    def keep_place(self, record: Any, queue_id: str, language: str | None, name: str | None,
+    def keep_place(self, record: Call, queue_id: str, language: str | None, name: str | None,
                    joined_at: datetime) -> bool:
         """A caller on hold asked to be called back: a queue-callback request keeps their
         place (``joined_at``); False when the caller's number cannot be called."""
         ...
 
-    def abandoned(self, record: Any, entry: LineEntry, now: datetime) -> None:
+    def abandoned(self, record: Call, entry: LineEntry, now: datetime) -> None:
         """A caller hung up in line: a missed call for the hotline's follow-up."""
         ...

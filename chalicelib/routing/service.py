@@ -15,9 +15,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cached_property
 
+from chalicelib.calls.model import Call
 from chalicelib.hours.schedule import open_at
 from chalicelib.observability import metric
 from chalicelib.prompts import render_prompt
@@ -106,7 +108,7 @@ class RoutingService:
 
     def join(
         self,
-        record,
+        record: Call,
         queue_id: str,
         language: str | None,
         country: str | None,
@@ -118,9 +120,15 @@ class RoutingService:
         better of the two places and the request closes as "called in". Returns False, leaving
         nothing in line, when the call ended meanwhile (its final status was handled first).
         """
+        return self._line_up(record, queue_id, language, country, queues) is not None
+
+    def _line_up(self, record: Call, queue_id: str, language: str | None, country: str | None,
+                 queues: QueueConfigs | None = None) -> Call | None:
+        """``join``, returning the call as it now stands (its queue and place in line), or
+        None when it did not join."""
         queue = (queues or QueueConfigs()).get(queue_id)
         if queue is None:
-            return False
+            return None
         customer = record.customer or {}
         now = self.clock()
         request = self.callbacks.open_request_in(queue_id, record.caller)
@@ -142,14 +150,13 @@ class RoutingService:
         if not calls.set_queue_entry(record.call_sid, queue_id, key):
             routing.leave_queue(queue_id, key)
             log.info("call %s ended before it could join %s", record.call_sid, queue_id)
-            return False
-        record.queue_id, record.queue_entry_key = queue_id, key
+            return None
         if request is not None:
             self.callbacks.close_as_called_in(request, now)
         if created:
             routing.count_in_queue_day(queue, now, offered=1)
             metric("CallsOffered")
-        return True
+        return replace(record, queue_id=queue_id, queue_entry_key=key)
 
     @staticmethod
     def _last_agent(phone: str | None, queue, now: datetime) -> str | None:
@@ -168,23 +175,23 @@ class RoutingService:
         queue = (queues or QueueConfigs()).get(queue_id)
         return dict(queue.overflow) if queue is not None and queue.overflow else {}
 
-    def keep_place(self, record, queue_id: str, language: str | None) -> None:
+    def keep_place(self, record: Call, queue_id: str, language: str | None) -> None:
         """An overflow to callback: a queue-callback request joins the line now."""
         customer = record.customer or {}
         self._queue_callback(record, queue_id, language, customer.get("name"), self.clock())
 
-    def _queue_callback(self, record, queue_id: str, language: str | None, name: str | None,
+    def _queue_callback(self, record: Call, queue_id: str, language: str | None, name: str | None,
                         joined_at: datetime) -> bool:
         """Store a queue-callback request for the caller, placed in line at ``joined_at``."""
         return self.callbacks.keep_place(record, queue_id, language, name, joined_at)
 
-    def choose_voicemail(self, record) -> bool:
+    def choose_voicemail(self, record: Call) -> bool:
         """The caller pressed 2 on hold: out of dispatch now; their leaving means voicemail."""
         if not record.queue_id or not record.queue_entry_key:
             return False
         return routing.mark_entry(record.queue_id, record.queue_entry_key, "voicemail")
 
-    def leave(self, record, result: str | None = None) -> str | None:
+    def leave(self, record: Call, result: str | None = None) -> str | None:
         """The caller left the queue before an agent took them: out of our line too. Twilio's
         ``QueueResult`` says how; ``hangup`` is an abandoned call (counted, and a missed call
         for the hotline's follow-up). Returns why they left: "voicemail" when they chose it,
@@ -203,7 +210,7 @@ class RoutingService:
             self._abandoned(record, entry, self.clock())
         return None
 
-    def hold(self, record) -> dict:
+    def hold(self, record: Call) -> dict:
         """Everything one hold-music request needs, read once: run a dispatch round for the
         queue, then the caller's place, the estimated wait, the limit and the offers.
 
@@ -237,7 +244,7 @@ class RoutingService:
             return {"callback": False, "voicemail": False}
         return {"callback": queue.offer_callback, "voicemail": queue.offer_voicemail}
 
-    def keep_place_for_callback(self, record) -> bool:
+    def keep_place_for_callback(self, record: Call) -> bool:
         """The caller pressed 1: a queue-callback request takes their place in line (their
         original join time), and the call's own entry leaves it."""
         if not record.queue_id or not record.queue_entry_key:
@@ -394,7 +401,7 @@ class RoutingService:
         routing.leave_queue(queue_id, entry.entry_key)
         calls.set_agent(call_sid, agent_id, leg_sid)
         if record.callback_id:
-            record.agent_id = agent_id
+            record = replace(record, agent_id=agent_id)
             self.callbacks.agent_took_call(record, now)
         queue = routing.get_queue(queue_id)
         waited = round((now - entry.joined_at).total_seconds())
@@ -409,7 +416,7 @@ class RoutingService:
                 "agent_id": agent_id, "outcome": "answered"}, now)
         return self._whisper(record, agent, queue_id, waited, entry, queue)
 
-    def _whisper(self, record, agent: Agent, queue_id: str, waited: int | None,
+    def _whisper(self, record: Call, agent: Agent, queue_id: str, waited: int | None,
                  entry: LineEntry | None = None, queue=None) -> str:
         """What the agent hears before the caller is put through (the queue may switch it off),
         in a language the agent speaks: the caller's if they share it."""
@@ -466,7 +473,7 @@ class RoutingService:
             "channels": params.get("RecordingChannels"),
         })
 
-    def requeue_twiml(self, record, queue_id: str | None = None) -> str:
+    def requeue_twiml(self, record: Call | None, queue_id: str | None = None) -> str:
         """Back into a Twilio queue, at the flow's queue node (our line keeps the place)."""
         if record is not None and record.callback_id:  # a called-back customer: no IVR flow
             return self.callbacks.requeue_twiml(record, queue_id)
@@ -477,7 +484,7 @@ class RoutingService:
                               action=urls.step(record.step, record.node),
                               wait_url=urls.hold(record.node))
 
-    def caller_gone(self, record) -> None:
+    def caller_gone(self, record: Call) -> None:
         """The caller's call ended: free what it held (an entry, a reservation, an agent)."""
         now = self.clock()
         self.warm.caller_gone(record)
@@ -496,7 +503,7 @@ class RoutingService:
         if record.agent_id:
             self.agents.finish_call(record.agent_id, record.call_sid, now)
 
-    def _abandoned(self, record, entry: LineEntry, now: datetime) -> None:
+    def _abandoned(self, record: Call, entry: LineEntry, now: datetime) -> None:
         """A caller hung up while waiting: the day's abandon count, the caller's contact
         history, and a missed call for the hotline's follow-up."""
         metric("CallsAbandoned")
@@ -513,7 +520,7 @@ class RoutingService:
             log.exception("call %s: missed call (abandoned) not recorded", record.call_sid)
 
     # ---- transfers ------------------------------------------------------------------------
-    def current_call_of(self, agent_id: str):
+    def current_call_of(self, agent_id: str) -> Call:
         """The call record of the call ``agent_id`` is talking on, or TransferRefused."""
         agent = routing.get_agent(agent_id)
         call_sid = agent.current_call if agent else None
@@ -549,8 +556,8 @@ class RoutingService:
             self.join(record, target, record.language, None)
             self.connector.redirect_twiml(call_sid, self.requeue_twiml(record, target))
         elif kind == "agent":
-            self._reserve_for_agent(record, target, now)
-            self.connector.redirect(call_sid, self.urls.connect(record.queue_id, call_sid))
+            queue_id = self._reserve_for_agent(record, target, now)
+            self.connector.redirect(call_sid, self.urls.connect(queue_id, call_sid))
         else:
             raise TransferRefused(f"cannot transfer to a '{kind}'")
         self.agents.finish_call(agent_id, call_sid, now)
@@ -560,8 +567,9 @@ class RoutingService:
                  target if kind != "number" else "(number)")
         return {"call_sid": call_sid, "to": kind, "target": target}
 
-    def _reserve_for_agent(self, record, agent_id: str, now: datetime) -> None:
-        """Line the caller up for one named agent and reserve them together, or refuse."""
+    def _reserve_for_agent(self, record: Call, agent_id: str, now: datetime) -> str:
+        """Line the caller up for one named agent and reserve them together, or refuse; the
+        queue the call now waits in (the agent's)."""
         target = routing.get_agent(agent_id)
         if target is None:
             raise TransferRefused(f"no agent '{agent_id}'")
@@ -570,13 +578,14 @@ class RoutingService:
         queue_id = next(iter(sorted(target.queues)), None)
         if queue_id is None:
             raise TransferRefused(f"agent {agent_id} serves no queue")
-        self.join(record, queue_id, record.language, None)
+        record = self._line_up(record, queue_id, record.language, None) or record
         entry = routing.get_entry(queue_id, record.queue_entry_key)
         if entry is None:  # the call ended before it could join the line
             raise TransferRefused(f"call {record.call_sid} is over")
         if not self.agents.reserve(entry, [target], now):
-            routing.leave_queue(queue_id, record.queue_entry_key)
+            routing.leave_queue(queue_id, entry.entry_key)
             raise TransferRefused(f"agent {agent_id} was just taken by another call")
+        return queue_id
 
     # ---- the sweeper ----------------------------------------------------------------------
     def sweep(self) -> dict:

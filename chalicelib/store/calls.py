@@ -8,17 +8,21 @@ Two guards keep the record right under Twilio's retries and out-of-order callbac
 * a status callback is applied only if it is newer than the last one applied, ordered first by
   the status's place in a call's life (ringing < in-progress < final) and then by Twilio's
   ``SequenceNumber``.
+
+Callers get a ``Call`` (``chalicelib.calls.model``), never the PynamoDB item: ``to_call`` is the
+one place an item becomes one.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
+from chalicelib.calls.model import Call
 from chalicelib.store.models import CallRecord, update_if
 
 OPEN_BUCKETS = 8  # shards of the sparse open-calls index, so no partition runs hot
@@ -42,7 +46,7 @@ FINAL_STATUSES = {status for status, rank in STATUS_RANK.items() if rank == FINA
 class StepConflict(Exception):
     """The call moved on (a retry or a racing request); ``record`` is its current state."""
 
-    def __init__(self, record: CallRecord | None):
+    def __init__(self, record: Call | None):
         super().__init__("call record is not at the expected step")
         self.record = record
 
@@ -85,16 +89,24 @@ def open_bucket(call_sid: str) -> str:
     return f"open#{digest[0] % OPEN_BUCKETS}"
 
 
-def get_call(call_sid: str) -> CallRecord | None:
+_CALL_FIELDS = tuple(f.name for f in fields(Call))
+
+
+def to_call(item: CallRecord) -> Call:
+    """The domain's snapshot of a stored call item (same names, same values)."""
+    return Call(**{name: getattr(item, name) for name in _CALL_FIELDS})
+
+
+def get_call(call_sid: str) -> Call | None:
     try:
-        return CallRecord.get(call_sid, consistent_read=True)
+        return to_call(CallRecord.get(call_sid, consistent_read=True))
     except DoesNotExist:
         return None
 
 
 def start_call(
     call: NewCall, step: StepOutcome, *, now: datetime, retention_days: int
-) -> CallRecord:
+) -> Call:
     """Create the record at step 1; raise StepConflict if the IVR already answered (a retry)."""
     record = CallRecord(
         call.call_sid,
@@ -128,13 +140,12 @@ def start_call(
         if _conditional_failed(exc):
             raise StepConflict(get_call(call.call_sid)) from exc
         raise
-    return record
+    return to_call(record)
 
 
-def advance_call(
-    record: CallRecord, expected_step: int, step: StepOutcome, *, now: datetime
-) -> None:
-    """Move the call one step on, only if nobody else did (one UpdateItem)."""
+def advance_call(record: Call, expected_step: int, step: StepOutcome, *, now: datetime) -> Call:
+    """Move the call one step on, only if nobody else did (one UpdateItem); the call as it
+    now stands."""
     actions: list[Action] = [
         CallRecord.step.set(expected_step + 1),
         CallRecord.flow_id.set(step.flow_id),
@@ -151,12 +162,14 @@ def advance_call(
         actions.append(CallRecord.path.set(CallRecord.path.append(step.visited)))
     if step.outcome:
         actions.append(CallRecord.outcome.set(step.outcome))
+    item = CallRecord(record.call_sid)
     try:
-        record.update(actions=actions, condition=CallRecord.step == expected_step)
+        item.update(actions=actions, condition=CallRecord.step == expected_step)  # ALL_NEW
     except UpdateError as exc:
         if _conditional_failed(exc):
             raise StepConflict(get_call(record.call_sid)) from exc
         raise
+    return to_call(item)
 
 
 def apply_status(
@@ -170,7 +183,7 @@ def apply_status(
     hotline: str | None = None,
     caller: str | None = None,
     existing_only: bool = False,
-) -> CallRecord | None:
+) -> Call | None:
     """Record a call status if it is newer than what we have; return the updated record, or
     None when the status was stale or a duplicate (or, with ``existing_only``, the call has no
     record: a leg we placed that was never answered).
@@ -214,7 +227,7 @@ def apply_status(
         if _conditional_failed(exc):
             return None
         raise
-    return record
+    return to_call(record)
 
 
 def stale_open_calls(older_than: datetime, limit: int = 500) -> list[str]:
@@ -248,7 +261,7 @@ def _not_over():
     return CallRecord.status_rank.does_not_exist() | (CallRecord.status_rank < FINAL_RANK)
 
 
-def is_over(record: CallRecord | None) -> bool:
+def is_over(record: Call | None) -> bool:
     """True once the call's final status (completed, busy, ...) is on its record."""
     return record is not None and record.status in FINAL_STATUSES
 
@@ -273,7 +286,7 @@ def set_agent(call_sid: str, agent_id: str, leg_sid: str | None = None) -> None:
 def start_callback_call(call_sid: str, *, hotline: str, customer_phone: str, queue_id: str,
                         callback_id: str, customer: dict | None, language: str | None,
                         agent_id: str | None, now: datetime, retention_days: int,
-                        status_step: str | None = None) -> CallRecord:
+                        status_step: str | None = None) -> Call:
     """The record of a call we placed to return a customer's call: the customer is the
     ``caller`` (so screen pop, contacts and reports read it like an inbound call).
     ``status_step`` names the callback webhook its final status goes to (``agent-status``,
@@ -285,7 +298,7 @@ def start_callback_call(call_sid: str, *, hotline: str, customer_phone: str, que
         path=["callback"], open_bucket=open_bucket(call_sid), status_step=status_step,
         expires=now + timedelta(days=retention_days))
     record.save()
-    return record
+    return to_call(record)
 
 
 def mark_reconciled(call_sid: str, now: datetime) -> None:

@@ -399,7 +399,10 @@ def queue_entries(queue_id: str, limit: int = 100) -> list[LineEntry]:
             for item in QueueEntry.query(queue_id, consistent_read=True, limit=limit)]
 
 
-def get_entry(queue_id: str, key: str) -> LineEntry | None:
+def get_entry(queue_id: str | None, key: str | None) -> LineEntry | None:
+    """A place in line; None when there is none (or no queue or key: a call not in line)."""
+    if not queue_id or not key:
+        return None
     try:
         return _to_line_entry(QueueEntry.get(queue_id, key, consistent_read=True))
     except DoesNotExist:

@@ -2,10 +2,12 @@
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.calls.model import Call
 from chalicelib.store import calls
 from chalicelib.store.models import CallRecord
 
@@ -23,7 +25,7 @@ def outcome(twiml: str, node: str = "menu", visited=("welcome", "menu")) -> call
     )
 
 
-def started(sid: str) -> CallRecord:
+def started(sid: str) -> Call:
     call = calls.NewCall(sid, "+14155550100", "+14155550111", "inbound", None,
                          {"number": None, "voicemail": True})
     return calls.start_call(call, outcome("<Response>step1</Response>"), now=NOW,
@@ -105,3 +107,12 @@ def test_the_sweeper_closes_calls_whose_final_callback_was_lost():
     record = calls.get_call(sid)
     assert record.outcome == "lost" and record.vars is None
     assert sid not in calls.stale_open_calls(NOW + timedelta(hours=5))
+
+
+def test_a_call_is_the_stored_item_under_the_same_names():
+    # every stored attribute reaches the domain, and a Call names nothing the item lacks
+    assert {f.name for f in fields(Call)} == set(CallRecord.get_attributes())
+    item = CallRecord("CA1", caller="+14155550111", step=3, path=["welcome"], started_at=NOW,
+                      consult={"leg": None}, flow_version=2)
+    assert calls.to_call(item) == Call("CA1", caller="+14155550111", step=3, path=["welcome"],
+                                       started_at=NOW, consult={"leg": None}, flow_version=2)
