@@ -1,1 +1,2 @@
-"""Calls as every capability sees them: ``model.Call``, one call's record (pure)."""
+"""Calls as every capability sees them (pure): ``model.Call``, one call's record, and
+``model.Hotline``, the number it was made to."""

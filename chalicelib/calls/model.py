@@ -59,3 +59,45 @@ class Call:
     status_step: str | None = None  # a callback leg's status webhook (for reconciliation)
     reconciled_at: datetime | None = None  # when Twilio last said the call was still live
     expires: datetime | None = None  # when the record is deleted (retention)
+
+
+@dataclass(frozen=True)
+class Hotline:
+    """A number customers dial: which flow answers it, what to do when things break, which
+    numbers its web callbacks accept and how its missed calls are followed up. ``number``:
+    E.164; ``allowed_regions``: ISO country codes (empty: any); ``callback_topics``: the web
+    form's topics, each naming the queue that handles it; ``missed_call_sms_window_hours``: at
+    most one "we missed you" text per number in this many hours."""
+
+    number: str
+    name: str
+    entry_flow: str
+    default_language: str = "en-US"
+    default_region: str = "US"  # for reading national numbers
+    fallback_number: str | None = None  # transfer here when a flow fails
+    fallback_voicemail: bool = True  # else record a message
+    allowed_regions: tuple[str, ...] = ("US", "CA")
+    callback_topics: dict[str, str] | None = None
+    missed_call_sms: bool = False
+    missed_call_sms_window_hours: int = 24
+    missed_call_callback: bool = False
+    missed_call_queue: str | None = None  # else the queue the caller left, if any
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    """A message a caller left: the recording (``recording_url``, ``duration`` in seconds), the
+    call and hotline it came through (E.164), the flow node that recorded it and, once Twilio
+    has it, its transcription."""
+
+    recording_sid: str
+    call_sid: str
+    hotline: str
+    created_at: datetime
+    caller: str | None = None
+    recording_url: str | None = None
+    duration: int | None = None
+    language: str | None = None
+    flow_node: str | None = None
+    transcription: str | None = None
+    transcription_status: str | None = None

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from types import UnionType
@@ -533,3 +534,15 @@ def _dump(value: Any) -> Any:
     if isinstance(value, list):
         return [_dump(item) for item in value]
     return value
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """One published version of a flow: who published it and when (aware UTC), and the
+    checksum of its compiled document (publishing the same document twice makes no version)."""
+
+    flow_id: str
+    version: int
+    checksum: str
+    published_at: datetime
+    published_by: str | None = None

@@ -24,3 +24,21 @@ class Ticket:
     media_urls: list[str] = field(default_factory=list)
     language: str | None = None
     closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SentText:
+    """A text we send, kept once per idempotency key: ``status`` is pending, queued, sent,
+    delivered, undelivered, failed or opted_out (never moves backwards); ``to``/``sender``:
+    E.164; ``error_code``: Twilio's ErrorCode (e.g. 21610 for a number that replied STOP)."""
+
+    message_key: str
+    to: str
+    status: str
+    created_at: datetime
+    message_sid: str | None = None
+    sender: str | None = None
+    body_template: str | None = None
+    call_sid: str | None = None
+    error: str | None = None
+    error_code: str | None = None

@@ -9,7 +9,7 @@ Two guards keep the record right under Twilio's retries and out-of-order callbac
   the status's place in a call's life (ringing < in-progress < final) and then by Twilio's
   ``SequenceNumber``.
 
-Callers get a ``Call`` (``chalicelib.calls.model``), never the PynamoDB item: ``to_call`` is the
+Callers get a ``Call`` (``chalicelib.calls.model``), never the PynamoDB item: ``_to_call`` is the
 one place an item becomes one.
 """
 
@@ -92,14 +92,14 @@ def open_bucket(call_sid: str) -> str:
 _CALL_FIELDS = tuple(f.name for f in fields(Call))
 
 
-def to_call(item: CallRecord) -> Call:
+def _to_call(item: CallRecord) -> Call:
     """The domain's snapshot of a stored call item (same names, same values)."""
     return Call(**{name: getattr(item, name) for name in _CALL_FIELDS})
 
 
 def get_call(call_sid: str) -> Call | None:
     try:
-        return to_call(CallRecord.get(call_sid, consistent_read=True))
+        return _to_call(CallRecord.get(call_sid, consistent_read=True))
     except DoesNotExist:
         return None
 
@@ -140,7 +140,7 @@ def start_call(
         if _conditional_failed(exc):
             raise StepConflict(get_call(call.call_sid)) from exc
         raise
-    return to_call(record)
+    return _to_call(record)
 
 
 def advance_call(record: Call, expected_step: int, step: StepOutcome, *, now: datetime) -> Call:
@@ -169,7 +169,7 @@ def advance_call(record: Call, expected_step: int, step: StepOutcome, *, now: da
         if _conditional_failed(exc):
             raise StepConflict(get_call(record.call_sid)) from exc
         raise
-    return to_call(item)
+    return _to_call(item)
 
 
 def apply_status(
@@ -227,7 +227,7 @@ def apply_status(
         if _conditional_failed(exc):
             return None
         raise
-    return to_call(record)
+    return _to_call(record)
 
 
 def stale_open_calls(older_than: datetime, limit: int = 500) -> list[str]:
@@ -298,7 +298,7 @@ def start_callback_call(call_sid: str, *, hotline: str, customer_phone: str, que
         path=["callback"], open_bucket=open_bucket(call_sid), status_step=status_step,
         expires=now + timedelta(days=retention_days))
     record.save()
-    return to_call(record)
+    return _to_call(record)
 
 
 def mark_reconciled(call_sid: str, now: datetime) -> None:

@@ -12,7 +12,9 @@ import time
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.store.models import LOOKUP_SOURCES, Customer, Hotline
+from chalicelib.calls.model import Hotline
+from chalicelib.store.models import LOOKUP_SOURCES, Customer
+from chalicelib.store.models import Hotline as HotlineItem
 
 HOTLINE_CACHE_SECONDS = 30.0
 
@@ -29,8 +31,9 @@ def get_hotline(number: str) -> Hotline | None:
     cached = _hotlines.get(number)
     if cached and time.monotonic() - cached[0] < HOTLINE_CACHE_SECONDS:
         return cached[1]
+    hotline: Hotline | None
     try:
-        hotline = Hotline.get(number)
+        hotline = _to_hotline(HotlineItem.get(number))
     except DoesNotExist:
         hotline = None
     with _lock:
@@ -42,6 +45,20 @@ def last_known_hotline(number: str) -> Hotline | None:
     """The cached hotline however old: only for choosing a fallback when storage is down."""
     cached = _hotlines.get(number)
     return cached[1] if cached else None
+
+
+def _to_hotline(item: HotlineItem) -> Hotline:
+    return Hotline(
+        number=item.number, name=item.name, entry_flow=item.entry_flow,
+        default_language=item.default_language, default_region=item.default_region,
+        fallback_number=item.fallback_number, fallback_voicemail=bool(item.fallback_voicemail),
+        allowed_regions=tuple(item.allowed_regions or ()),
+        callback_topics=dict(item.callback_topics) if item.callback_topics else None,
+        missed_call_sms=bool(item.missed_call_sms),
+        missed_call_sms_window_hours=int(item.missed_call_sms_window_hours),
+        missed_call_callback=bool(item.missed_call_callback),
+        missed_call_queue=item.missed_call_queue,
+    )
 
 
 def get_customer(phone: str) -> dict | None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.ivr.model import Flow
+from chalicelib.ivr.model import Flow, PublishedVersion
 from chalicelib.store.models import FlowVersion, transaction_connection
 
 POINTER = 0
@@ -120,5 +120,8 @@ def publish(flow: Flow, published_by: str = "cli") -> tuple[int, bool]:
     return version, True
 
 
-def list_versions(flow_id: str) -> list[FlowVersion]:
-    return [v for v in FlowVersion.query(flow_id) if v.version != POINTER]
+def list_versions(flow_id: str) -> list[PublishedVersion]:
+    """Every published version of ``flow_id``, oldest first."""
+    return [PublishedVersion(flow_id=v.flow_id, version=int(v.version), checksum=v.checksum or "",
+                             published_at=v.published_at, published_by=v.published_by)
+            for v in FlowVersion.query(flow_id) if v.version != POINTER]

@@ -17,6 +17,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from chalicelib.messaging.model import SentText
 from chalicelib.store.models import Message, update_if
 
 # Twilio's MessageStatus values in the order a message moves through them; the final ones share
@@ -67,11 +68,17 @@ def claim(
     return True
 
 
-def get_message(key: str) -> Message | None:
+def get_message(key: str) -> SentText | None:
+    """The text sent under ``key``, as it stands now (a strongly consistent read)."""
     try:
-        return Message.get(key, consistent_read=True)
+        item = Message.get(key, consistent_read=True)
     except DoesNotExist:
         return None
+    return SentText(
+        message_key=item.message_key, to=item.to, status=item.status,
+        created_at=item.created_at, message_sid=item.message_sid, sender=item.sender,
+        body_template=item.body_template, call_sid=item.call_sid, error=item.error,
+        error_code=item.error_code)
 
 
 def _status_actions(status: str, error_code: str | None = None) -> tuple[list[Action], Condition]:

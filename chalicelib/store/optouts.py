@@ -22,7 +22,7 @@ OPTED_OUT = "opted_out"
 OPTED_IN = "opted_in"
 
 
-def get_opt_out(number: str) -> OptOut | None:
+def _opt_out_item(number: str) -> OptOut | None:
     try:
         return OptOut.get(number, consistent_read=True)
     except DoesNotExist:
@@ -31,7 +31,7 @@ def get_opt_out(number: str) -> OptOut | None:
 
 def is_opted_out(number: str) -> bool:
     """True if ``number`` opted out and has not opted back in (a strongly consistent read)."""
-    item = get_opt_out(number)
+    item = _opt_out_item(number)
     return item is not None and item.status == OPTED_OUT
 
 
@@ -64,7 +64,7 @@ def _change(number: str, status: str, keyword: str, at: datetime, message_sid: s
             (OptOut.recent_sids | []).append([message_sid])))
     if update_if(OptOut(number), actions, condition):
         return True
-    current = get_opt_out(number)  # refused: say whether this change is the one in force
+    current = _opt_out_item(number)  # refused: say whether this change is the one in force
     if current is None:
         return False
     return bool(message_sid) and message_sid in (current.recent_sids or []) \

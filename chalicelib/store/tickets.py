@@ -13,7 +13,7 @@ from chalicelib.store.models import Ticket as TicketItem
 from chalicelib.store.models import update_if
 
 
-def to_ticket(item: TicketItem) -> Ticket:
+def _to_ticket(item: TicketItem) -> Ticket:
     return Ticket(
         ticket_id=item.ticket_id, message_sid=item.message_sid, sender=item.sender,
         hotline=item.hotline, body=item.body, status=item.status, created_at=item.created_at,
@@ -55,7 +55,7 @@ def open_ticket(
 
 def get_ticket(ticket_id: str) -> Ticket | None:
     try:
-        return to_ticket(TicketItem.get(ticket_id, consistent_read=True))
+        return _to_ticket(TicketItem.get(ticket_id, consistent_read=True))
     except DoesNotExist:
         return None
 
@@ -64,7 +64,7 @@ def list_tickets(status: str, limit: int, before: datetime | None = None) -> lis
     """Up to ``limit`` tickets with ``status``, newest first, created before ``before`` if given
     (the cursor for the next page)."""
     condition = TicketItem.created_at < before if before is not None else None
-    return [to_ticket(item) for item in TicketItem.by_status.query(
+    return [_to_ticket(item) for item in TicketItem.by_status.query(
         status, range_key_condition=condition, scan_index_forward=False, limit=limit)]
 
 

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from pynamodb.expressions.update import Action
 
-from chalicelib.store.models import Voicemail
+from chalicelib.calls.model import Voicemail
+from chalicelib.store.models import Voicemail as VoicemailItem
 
 
 def save_recording(
@@ -24,31 +25,40 @@ def save_recording(
     retention_days: int,
 ) -> None:
     actions: list[Action] = [
-        Voicemail.call_sid.set(call_sid),
-        Voicemail.hotline.set(hotline),
-        Voicemail.recording_url.set(recording_url),
-        Voicemail.duration.set(duration),
-        Voicemail.created_at.set(Voicemail.created_at | now),
-        Voicemail.expires.set(now + timedelta(days=retention_days)),
+        VoicemailItem.call_sid.set(call_sid),
+        VoicemailItem.hotline.set(hotline),
+        VoicemailItem.recording_url.set(recording_url),
+        VoicemailItem.duration.set(duration),
+        VoicemailItem.created_at.set(VoicemailItem.created_at | now),
+        VoicemailItem.expires.set(now + timedelta(days=retention_days)),
     ]
     if caller:
-        actions.append(Voicemail.caller.set(caller))
+        actions.append(VoicemailItem.caller.set(caller))
     if language:
-        actions.append(Voicemail.language.set(language))
+        actions.append(VoicemailItem.language.set(language))
     if node:
-        actions.append(Voicemail.flow_node.set(node))
-    Voicemail(recording_sid).update(actions=actions)
+        actions.append(VoicemailItem.flow_node.set(node))
+    VoicemailItem(recording_sid).update(actions=actions)
 
 
 def save_transcription(recording_sid: str, text: str, status: str, now: datetime) -> None:
-    Voicemail(recording_sid).update(
+    VoicemailItem(recording_sid).update(
         actions=[
-            Voicemail.transcription.set(text),
-            Voicemail.transcription_status.set(status),
-            Voicemail.created_at.set(Voicemail.created_at | now),
+            VoicemailItem.transcription.set(text),
+            VoicemailItem.transcription_status.set(status),
+            VoicemailItem.created_at.set(VoicemailItem.created_at | now),
         ]
     )
 
 
 def voicemails_for_hotline(hotline: str, limit: int = 50) -> list[Voicemail]:
-    return list(Voicemail.by_hotline.query(hotline, scan_index_forward=False, limit=limit))
+    """The hotline's newest voicemails first, at most ``limit``."""
+    return [
+        Voicemail(recording_sid=item.recording_sid, call_sid=item.call_sid, hotline=item.hotline,
+                created_at=item.created_at, caller=item.caller, recording_url=item.recording_url,
+                duration=int(item.duration) if item.duration is not None else None,
+                language=item.language, flow_node=item.flow_node,
+                transcription=item.transcription,
+                transcription_status=item.transcription_status)
+        for item in VoicemailItem.by_hotline.query(hotline, scan_index_forward=False, limit=limit)
+    ]

@@ -114,5 +114,5 @@ def test_a_call_is_the_stored_item_under_the_same_names():
     assert {f.name for f in fields(Call)} == set(CallRecord.get_attributes())
     item = CallRecord("CA1", caller="+14155550111", step=3, path=["welcome"], started_at=NOW,
                       consult={"leg": None}, flow_version=2)
-    assert calls.to_call(item) == Call("CA1", caller="+14155550111", step=3, path=["welcome"],
+    assert calls._to_call(item) == Call("CA1", caller="+14155550111", step=3, path=["welcome"],
                                        started_at=NOW, consult={"leg": None}, flow_version=2)

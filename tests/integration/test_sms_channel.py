@@ -125,7 +125,7 @@ def test_chinese_opt_out_is_ours_to_confirm(client, carrier, cancellations):
     assert reply.startswith("您已退订")  # Twilio does not know 退订: the one confirmation is ours
     assert optouts.is_opted_out(customer)
     assert [c[0] for c in cancellations.calls] == [customer]
-    assert optouts.get_opt_out(customer).keyword == "退订"
+    assert optouts._opt_out_item(customer).keyword == "退订"
 
     assert text(client, customer, "HELP")[0] is None  # nothing else goes back
     reply, message_sid = text(client, customer, "我还能收到回电吗")
@@ -144,7 +144,7 @@ def test_start_and_订阅_opt_back_in(client, clock, carrier, cancellations):
     reply, _ = text(client, customer, "start")
     assert reply is None  # Twilio confirms START itself
     assert not optouts.is_opted_out(customer)
-    assert optouts.get_opt_out(customer).opted_in_at == clock_later
+    assert optouts._opt_out_item(customer).opted_in_at == clock_later
     assert send(customer) is not None
     assert len(texts_to(carrier, customer)) == 1
 
@@ -233,7 +233,7 @@ def test_racing_stops_and_starts_end_as_the_latest_said(client):
         t.join()
     assert errors == []
     latest_at, latest_word = max(changes)
-    item = optouts.get_opt_out(customer)
+    item = optouts._opt_out_item(customer)
     assert (item.changed_at, item.keyword) == (latest_at, latest_word)
     assert optouts.is_opted_out(customer) is (latest_word == "stop")
 

@@ -50,3 +50,38 @@ def test_no_module_calls_another_modules_private_names():
         if found:
             reaches[str(path.relative_to(CHALICELIB))] = found
     assert reaches == {}
+
+
+def test_storage_answers_with_domain_objects_never_pynamodb_items():
+    """Every public function of ``store/`` takes and returns plain values or the domain's
+    dataclasses: a PynamoDB item never crosses the boundary (README: How the code is
+    organised). Transactions are the exception: a ``TransactWrite`` is passed in so that
+    several stores write in one."""
+    import importlib
+    import inspect
+    import pkgutil
+    import typing
+
+    from pynamodb.models import Model
+
+    import chalicelib.store as store
+
+    def models_in(hint) -> list[str]:
+        if isinstance(hint, type) and issubclass(hint, Model):
+            return [hint.__name__]
+        return [name for arg in typing.get_args(hint) for name in models_in(arg)]
+
+    leaks = {}
+    for info in pkgutil.iter_modules(store.__path__):
+        if info.name in ("models", "tables", "connection"):
+            continue  # the models themselves; table admin for the local stack and tests
+        module = importlib.import_module(f"chalicelib.store.{info.name}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            hints = typing.get_type_hints(function)
+            assert "return" in hints, f"store.{info.name}.{name} says what it returns"
+            found = [model for hint in hints.values() for model in models_in(hint)]
+            if found:
+                leaks[f"{info.name}.{name}"] = found
+    assert leaks == {}
