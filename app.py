@@ -8,6 +8,7 @@ from chalicelib import observability
 from chalicelib.callbacks.missed_routes import missed_api
 from chalicelib.callbacks.routes import callbacks_api
 from chalicelib.callbacks.voice_routes import callback_voice
+from chalicelib.compliance.routes import compliance_api
 from chalicelib.ivr.routes import voice
 from chalicelib.messaging.routes import sms
 from chalicelib.messaging.ticket_routes import messaging_api
@@ -34,6 +35,7 @@ app.register_blueprint(messaging_api)
 app.register_blueprint(missed_api)
 app.register_blueprint(callback_voice)
 app.register_blueprint(openapi_api)
+app.register_blueprint(compliance_api)
 
 
 @app.route("/", methods=["GET"])

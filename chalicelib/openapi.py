@@ -24,6 +24,8 @@ from chalicelib.callbacks import model as callbacks_model
 from chalicelib.callbacks import web
 from chalicelib.callbacks.missed import MAX_LIST
 from chalicelib.callbacks.routes import PREVIEW_PARAMS
+from chalicelib.compliance.api import DNC_CHANNELS
+from chalicelib.compliance.rules import CHANNELS, PURPOSES
 from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
 from chalicelib.messaging.tickets import MAX_LIMIT
 from chalicelib.routing import admin
@@ -33,7 +35,8 @@ from chalicelib.store.missed import STATUS_FILTERS
 
 openapi_api = Blueprint(__name__)
 
-ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls")
+ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
+                  "/dnc")
 PUBLIC_PREFIXES = ("/callbacks",)
 
 
@@ -164,8 +167,10 @@ def document() -> dict:
                 "described here."),
         },
         "tags": [{"name": "agents"}, {"name": "queues"}, {"name": "tickets"},
-                 {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "meta"}],
+                 {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
+                 {"name": "meta"}],
         "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
+                  **_compliance_paths(),
                   "/openapi.json": {"get": {
                       "tags": ["meta"], "summary": "This document", "security": [],
                       "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
@@ -547,6 +552,40 @@ def _missed_paths() -> dict:
             parameters=numbers, body=_body(_ref("Resolve"), required=False),
             description="The body is optional. 409 when concurrent updates keep winning.",
             tag="missed-calls")},
+    }
+
+
+def _compliance_paths() -> dict:
+    e164 = _string(16, description="E.164, e.g. +14155550123")
+    decision = {"type": "object", "properties": {
+        "number": {"type": "string"}, "channel": {"type": "string"},
+        "purpose": {"type": "string"}, "allowed": {"type": "boolean"},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "next_allowed_at": {"type": "string", "format": "date-time", "nullable": True}}}
+    dnc_body = _object({"number": e164,
+                        "channel": {"type": "string", "enum": list(DNC_CHANNELS),
+                                    "default": "all"},
+                        "reason": _text(500)}, ("number",))
+    return {
+        "/compliance/check": {"get": _admin(
+            "May this number be contacted now? The gate's decision, with reasons",
+            {"200": _json("The decision", decision), **_errors(400)},
+            parameters=[
+                _query("number", e164, "The recipient.", True),
+                _query("channel", {"type": "string", "enum": list(CHANNELS)}, "How.", True),
+                _query("purpose", {"type": "string", "enum": list(PURPOSES),
+                                   "default": "informational"}, "Why."),
+                _query("caller_id", e164, "The number shown (checked if given)."),
+                _query("subject", _string(64), "What it is about (a debt, for collections)."),
+            ], tag="compliance")},
+        "/dnc": {"post": _admin(
+            "Put a number on our do-not-call list (at once, for every campaign and path)",
+            {"201": _json("The entry", {"type": "object"}), **_errors(400, 413, 415)},
+            body=_body(dnc_body), tag="compliance")},
+        "/dnc/{number}": {"delete": _admin(
+            "Take a number off our do-not-call list",
+            {"200": _json("How many entries were removed", {"type": "object"}),
+             **_errors(400)}, parameters=[_param("number")], tag="compliance")},
     }
 
 

@@ -20,6 +20,7 @@ from functools import cached_property
 
 from chalicelib.callbacks.dispatcher import CallbackDispatcher
 from chalicelib.callbacks.requests import cancel_open_for_number
+from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.agents import AGENT_RING_SECONDS
 from chalicelib.routing.consult import WarmTransfers
@@ -100,6 +101,11 @@ class Root:
         """``cancel(number, now) -> how many``: a customer's "CANCEL CALL" text closes their
         open callback requests (``callbacks/requests.py``)."""
         return cancel_open_for_number
+
+    @cached_property
+    def compliance(self) -> ComplianceGate:
+        """The one compliance gate every outbound call and text passes (``compliance/``)."""
+        return ComplianceGate(self.clock)
 
     @property
     def warm(self) -> WarmTransfers:

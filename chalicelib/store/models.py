@@ -545,6 +545,32 @@ class Claim(_Base):
     expires = TTLAttribute(null=True)  # well past any retry Twilio makes
 
 
+class ComplianceEntry(_Base):
+    """What the compliance gate knows of one number (``store.compliance``), one Query per check:
+
+    - ``dnc#<channel>``: a do-not-call entry (``all`` covers every channel): source, reason;
+    - ``consent#<purpose>#<channel>``: a consent given (source, evidence) or revoked;
+    - ``contact#<key>``: a contact we made (channel, purpose, outcome, subject), kept
+      as long as the longest frequency cap looks back, for the caps and the abandoned-call hold;
+    - ``refusal#<time>#<key>``: a contact the gate refused, with its reasons (the audit trail).
+    """
+
+    class Meta(_Base.Meta):
+        short_name = "compliance"
+
+    number = UnicodeAttribute(hash_key=True)  # E.164
+    entry = UnicodeAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    channel = UnicodeAttribute(null=True)
+    purpose = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)  # who or what recorded it: "api", "sms:STOP", a list
+    detail = JSONAttribute(null=True)  # reasons of a refusal, evidence of a consent, ...
+    revoked_at = UTCDateTimeAttribute(null=True)
+    expires = TTLAttribute(null=True)
+
+
 class RateCounter(_Base):
     """Fixed-window request counters (per client IP, per number), bumped with conditional ADDs;
     each window's item expires by TTL."""
@@ -635,6 +661,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RateCounter,
     MissedCall,
     Claim,
+    ComplianceEntry,
 )
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.

@@ -1,0 +1,32 @@
+"""The compliance API: check a number against the gate, keep the do-not-call list. Admin
+routes: ``api_key_required=True`` like the other admin APIs (README: API keys)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from chalice import Blueprint
+
+from chalicelib.api_errors import json_answer
+from chalicelib.api_input import json_object
+from chalicelib.compliance import api
+from chalicelib.wiring import root
+
+compliance_api = Blueprint(__name__)
+
+
+@compliance_api.route("/compliance/check", methods=["GET"], api_key_required=True)
+def compliance_check():
+    query = compliance_api.current_request.query_params
+    return json_answer(lambda: api.check(root().compliance, query))
+
+
+@compliance_api.route("/dnc", methods=["POST"], api_key_required=True)
+def add_do_not_call():
+    raw = compliance_api.current_request.raw_body
+    return json_answer(lambda: api.add_do_not_call(json_object(raw), root().now()), status=201)
+
+
+@compliance_api.route("/dnc/{number}", methods=["DELETE"], api_key_required=True)
+def remove_do_not_call(number):
+    return json_answer(lambda: api.remove_do_not_call(unquote(number)))
