@@ -78,7 +78,7 @@ class Root:
                               callbacks=self._callbacks_for)
 
     def _callbacks_for(self, routing: RoutingService) -> CallbackDispatcher:
-        self._dispatcher = CallbackDispatcher(routing)
+        self._dispatcher = CallbackDispatcher(routing, self.compliance)
         return self._dispatcher
 
     @property
@@ -94,7 +94,7 @@ class Root:
     def voice(self) -> VoiceService:
         """The IVR: calls, flow steps, statuses, reconciliation (``ivr/service.py``)."""
         return VoiceService(self.settings, clock=self.clock, routing=self.routing,
-                            callbacks=self.callbacks)
+                            callbacks=self.callbacks, gate=self.compliance)
 
     @cached_property
     def cancel_callbacks(self) -> Callable[[str, datetime], int]:

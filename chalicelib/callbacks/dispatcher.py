@@ -46,7 +46,8 @@ from chalicelib.callbacks.model import (
 )
 from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.callbacks.requests import close_as_called_in, open_request_in, request_callback
-from chalicelib.consent import VOICE, may_contact
+from chalicelib.compliance.gate import ComplianceGate
+from chalicelib.compliance.rules import OPTED_OUT, REQUESTED, VOICE
 from chalicelib.hours.calling_window import may_call_at, next_contact_time
 from chalicelib.logs import mask_number, ref
 from chalicelib.messaging.outbound import send_sms
@@ -86,8 +87,9 @@ class CallbackDispatcher:
     """Callback dialing for one routing service (its clock, Twilio connector and agents); the
     ``routing.ports.CallbackDesk`` that routing calls."""
 
-    def __init__(self, service):
+    def __init__(self, service, gate: ComplianceGate):
         self.service = service
+        self.gate = gate  # every customer call and text passes it (compliance/gate.py)
 
     @property
     def settings(self):
@@ -146,7 +148,7 @@ class CallbackDispatcher:
         for other in others:  # a callback rings one agent, even in a ring-all queue
             self.service.agents.free(other.agent_id, now, "callback goes to one agent")
         req = store.get_request(entry.call_sid)
-        if req is None or req.status != QUEUED or not self._consents(req, now):
+        if req is None or req.status != QUEUED or not self._cleared(req, now, queue):
             self.service.agents.free(agent.agent_id, now, "callback no longer wanted")
             if req is None or req.status != QUEUED:
                 routing.leave_queue(entry.queue_id, entry.entry_key)
@@ -190,7 +192,8 @@ class CallbackDispatcher:
 
     def _call_customer(self, entry: LineEntry, queue: QueueConfig, now: datetime) -> int:
         req = store.get_request(entry.call_sid)
-        if req is None or req.status != QUEUED or not self._consents(req, now):
+        if req is None or req.status != QUEUED or not self._cleared(req, now, queue,
+                                                                        dialling=True):
             if req is None:
                 routing.leave_queue(entry.queue_id, entry.entry_key)
             return 0
@@ -255,8 +258,8 @@ class CallbackDispatcher:
             language=req.language, agent_id=agent.agent_id, now=now,
             retention_days=self.settings.call_retention_days, status_step="agent-status")
         spoken = language_for(agent, req.language)  # the agent hears these, not the customer
-        if not self._consents(req, now, close=False):
-            store.cancel(callback_id, now, "the number opted out")
+        if not self._cleared(req, now, queue, dialling=True, close=False):
+            store.cancel(callback_id, now, "the compliance gate refused the call")
             text, voice, language = render_prompt("callback_opted_out", spoken)
             return voice_twiml.say_and_hangup(text, voice, language)
         whisper = render_prompt("callback_whisper", spoken,
@@ -418,7 +421,8 @@ class CallbackDispatcher:
         try:
             record_missed_call(hotline=req.hotline, caller=req.phone, reason="callback_failed",
                                call_sid=req.call_sid, language=req.language,
-                               queue_id=req.queue_id, now=now, settings=self.settings)
+                               queue_id=req.queue_id, now=now, settings=self.settings,
+                               gate=self.gate)
         except Exception:  # noqa: BLE001 - the failure itself is recorded already
             log.exception("callback %s: missed-call record failed", ref(req.callback_id))
         return 1
@@ -430,7 +434,7 @@ class CallbackDispatcher:
                              attempts=attempts, hotline=req.hotline)[0]
         send_sms(key=f"callback-apology:{req.callback_id}", to=req.phone, sender=req.hotline,
                  body=text, template="callback_apology", call_sid=req.call_sid,
-                 settings=self.settings, now=now)
+                 settings=self.settings, now=now, gate=self.gate)
 
     def _rest_failed(self, callback_id: str, exc: Exception, now: datetime) -> None:
         """Twilio refused the call: 429 and 5xx are retried with backoff; any other 4xx (an
@@ -456,13 +460,30 @@ class CallbackDispatcher:
                                   retention_days=self.settings.call_retention_days,
                                   existing_only=True)
 
-    def _consents(self, req: CallbackRequest, now: datetime, close: bool = True) -> bool:
-        if may_contact(req.phone, VOICE):
+    def _cleared(self, req: CallbackRequest, now: datetime, queue: QueueConfig | None, *,
+                 dialling: bool = False, close: bool = True) -> bool:
+        """May the customer be called now? The compliance gate decides: ``dialling`` admits the
+        call (counted once per attempt), else it is only checked. A refusal that waiting does
+        not cure (opted out, on our do-not-call list) closes the request when ``close``; one
+        that passes with time leaves it for the next round."""
+        attempt = int(req.attempts or 0) + 1
+        zone = ((queue.hours if queue else None) or {}).get("timezone", "UTC")
+        if dialling:
+            decision = self.gate.admit(req.phone, VOICE, REQUESTED, caller_id=req.hotline,
+                                       key=f"callback:{req.callback_id}:{attempt}",
+                                       agent_reserved=True, fallback_tz=zone)
+        else:
+            decision = self.gate.check(req.phone, VOICE, REQUESTED, caller_id=req.hotline,
+                                       at=now, agent_reserved=True, fallback_tz=zone)
+        if decision.allowed:
             return True
-        if close:
-            store.cancel(req.callback_id, now, "the number opted out")
-        log.info("callback %s: %s opted out; not calling", ref(req.callback_id),
-                 mask_number(req.phone))
+        lasting = decision.next_allowed_at is None
+        if lasting and close:
+            detail = "the number opted out" if OPTED_OUT in decision.reasons else \
+                "refused: " + ", ".join(decision.reasons)
+            store.cancel(req.callback_id, now, detail)
+        log.info("callback %s: not calling %s now: %s", ref(req.callback_id),
+                 mask_number(req.phone), ", ".join(decision.reasons))
         return False
 
     # ---- what routing asks of callbacks (routing.ports.CallbackDesk) ---------------------
@@ -495,7 +516,8 @@ class CallbackDispatcher:
         """A caller hung up in line: a missed call for the hotline's follow-up."""
         record_missed_call(hotline=record.hotline, caller=record.caller, reason="abandoned",
                            call_sid=record.call_sid, language=entry.language or record.language,
-                           queue_id=entry.queue_id, now=now, settings=self.service.settings)
+                           queue_id=entry.queue_id, now=now, settings=self.service.settings,
+                           gate=self.gate)
 
     def hold_urls(self, callback_id: str) -> dict:
         """A called-back customer in line: ``wait_url`` plays the hold, ``action`` hears the

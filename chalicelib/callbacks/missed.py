@@ -20,7 +20,7 @@ Follow-up, by the hotline's policy (``Hotline.missed_call_*``), once per newly m
   ``missed_call_queue`` (or the queue the caller left), if the number is one we call back;
 - a "we missed you" text (``templates/<language>/missed_call.j2``), at most one per number per
   ``missed_call_sms_window_hours``: the window is claimed by a conditional write, so concurrent
-  misses send one text. ``messaging.outbound.send_sms`` refuses opted-out numbers itself.
+  misses send one text. ``messaging.outbound.send_sms`` asks the compliance gate itself.
 
 A failed callback gets neither: the dispatcher sends its own apology, and a new automatic
 callback would only fail again. Callers with no number to call back (anonymous, ``client:``,
@@ -38,6 +38,7 @@ from chalicelib.api_input import json_object, query_int, query_time
 from chalicelib.callbacks.model import MissedCall
 from chalicelib.callbacks.numbers import NumberRefused, callable_caller, normalise_number
 from chalicelib.callbacks.requests import AlreadyInLine, request_callback
+from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.consent import VOICE, may_contact
 from chalicelib.logs import mask_number, ref
 from chalicelib.messaging.outbound import send_sms
@@ -70,8 +71,10 @@ def record_missed_call(
     queue_id: str | None,
     now: datetime,
     settings: Settings,
+    gate: ComplianceGate,
 ) -> None:
-    """Merge this miss into the number's open record and apply the hotline's follow-up policy.
+    """Merge this miss into the number's open record and apply the hotline's follow-up policy
+    (a text goes through the compliance ``gate``).
 
     Safe to call from concurrent Lambdas for the same number; safe to call twice for one call
     (the second counts nothing and follows up nothing).
@@ -103,7 +106,7 @@ def record_missed_call(
         callback_id = _request_callback(line, number, language, queue_id, now)
     if line.missed_call_sms:
         _send_text(line, number, reason, callback_id is not None, language, call_sid, now,
-                   settings)
+                   settings, gate)
 
 
 def _request_callback(line, number: str, language: str | None, queue_id: str | None,
@@ -142,7 +145,8 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
 
 
 def _send_text(line, number: str, reason: str, callback: bool, language: str | None,
-               call_sid: str | None, now: datetime, settings: Settings) -> None:
+               call_sid: str | None, now: datetime, settings: Settings,
+               gate: ComplianceGate) -> None:
     window = timedelta(hours=int(line.missed_call_sms_window_hours or 0))
     if not store.claim_sms_window(line.number, number, now, window):
         log.info("missed call from %s: texted within the last %s, no text", mask_number(number),
@@ -152,7 +156,7 @@ def _send_text(line, number: str, reason: str, callback: bool, language: str | N
                                reason=reason)
     key = f"missed:{store.contact_key(line.number, number)}:{now:%Y%m%dT%H%M%S}"
     sid = send_sms(key=key, to=number, sender=line.number, body=body, template=TEMPLATE,
-                   call_sid=call_sid, settings=settings, now=now)
+                   call_sid=call_sid, settings=settings, now=now, gate=gate)
     if sid:
         store.note_follow_up(line.number, number, sms_sid=sid, sms_sent_at=now)
 

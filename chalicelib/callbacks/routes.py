@@ -107,7 +107,8 @@ def create_callback():
 
     def submit(web, settings):
         form = web.parse_form(request.raw_body, request.headers.get("content-type"))
-        view = web.submit(form, client_ip=_client_ip(), now=_now(), settings=settings)
+        view = web.submit(form, client_ip=_client_ip(), now=_now(), settings=settings,
+                          gate=root().compliance)
         if view["status"] == "queued":
             _dispatch_now(view["queue"])
         return view

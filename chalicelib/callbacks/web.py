@@ -35,6 +35,7 @@ from chalicelib.callbacks.requests import (
     cancel_request,
     request_callback,
 )
+from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.consent import VOICE, may_contact
 from chalicelib.hours.schedule import zone_of
 from chalicelib.logs import mask_number
@@ -154,7 +155,8 @@ def _label(form: dict, key: str, limit: int) -> str | None:
 # ---- submitting ------------------------------------------------------------------------------
 
 
-def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Settings) -> dict:
+def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Settings,
+           gate: ComplianceGate) -> dict:
     """Validate a callback form and create the request; the 202 body, or an exception."""
     retry = ratelimits.hit("callbacks-ip", client_ip or "unknown", settings.callback_rate_per_ip,
                            settings.callback_rate_window_seconds, now)
@@ -205,7 +207,7 @@ def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Set
     if req is None:  # stored a moment ago: only a vanished table could do this
         raise NotFound(callback_id)
     view = describe(req, now, settings)
-    send_confirmation(req, now, settings, view["estimated_wait_seconds"])
+    send_confirmation(req, now, settings, gate, view["estimated_wait_seconds"])
     return view
 
 
@@ -292,6 +294,7 @@ def _estimated_wait(queue_id: str, position: int) -> int | None:
 
 
 def send_confirmation(req: CallbackRequest, now: datetime, settings: Settings,
+                      gate: ComplianceGate,
                       estimated_wait_seconds: int | None = None) -> str | None:
     """Text the customer when we will call and how to cancel (reply ``CANCEL CALL`` or open the
     status link), once per request whatever retries happen; the message sid or None."""
@@ -307,7 +310,7 @@ def send_confirmation(req: CallbackRequest, now: datetime, settings: Settings,
     )
     return send_sms(key=f"callback-confirmation:{req.callback_id}", to=req.phone,
                     sender=req.hotline, body=text, template="callback_confirmation",
-                    call_sid=None, settings=settings, now=now)
+                    call_sid=None, settings=settings, now=now, gate=gate)
 
 
 # ---- status and cancel -----------------------------------------------------------------------

@@ -38,10 +38,15 @@ SMS = "sms"
 CHANNELS = (VOICE, SMS)
 ALL_CHANNELS = "all"  # a do-not-call entry or opt-out that covers every channel
 
-INFORMATIONAL = "informational"  # a callback asked for, a missed-call note, a notice
+INFORMATIONAL = "informational"  # a notice, a reminder of something due
 MARKETING = "marketing"
 COLLECTIONS = "collections"
-PURPOSES = (INFORMATIONAL, MARKETING, COLLECTIONS)
+# Asked for by the recipient: the callback they requested, the reply to their own call or form
+# (a confirmation, "we missed you"), a text to one of our agents. No frequency cap or
+# abandoned-call hold applies, and a text answering them goes out at once; a call still keeps
+# to the calling window.
+REQUESTED = "requested"
+PURPOSES = (INFORMATIONAL, MARKETING, COLLECTIONS, REQUESTED)
 
 # Why a contact was refused: the ``reasons`` of a ``Decision``, in the order checked.
 NO_CALLER_ID = "no_caller_id"
@@ -198,6 +203,8 @@ def _time_bound_refusals(facts: RecipientFacts, attempt: Attempt, policy: Policy
                          at: datetime) -> Iterable[tuple[str, datetime | None]]:
     """Refusals that pass with time, each with the instant it would pass (None: not within the
     horizon)."""
+    if attempt.purpose == REQUESTED and attempt.channel == SMS:
+        return  # an answer to the recipient's own request: now, not in the morning
     schedules = _windows(facts, attempt, policy)
     closed = [s for s in schedules if not s.is_open(at)]
     if closed:
@@ -207,6 +214,8 @@ def _time_bound_refusals(facts: RecipientFacts, attempt: Attempt, policy: Policy
         reason = RESTRICTED_DATE if _restricted_today(facts, attempt, policy, at) \
             else OUTSIDE_WINDOW
         yield reason, when
+    if attempt.purpose == REQUESTED:
+        return  # the recipient asked: no cap, no hold after an abandoned call
     for cap in policy.caps:
         if cap.channel == attempt.channel:
             counted = [c.at for c in facts.contacts if c.channel == cap.channel]

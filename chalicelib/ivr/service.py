@@ -25,6 +25,7 @@ from chalicelib.callbacks.dispatcher import CallbackDispatcher
 from chalicelib.callbacks.missed import record_missed_call
 from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.calls.model import Call
+from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.consent import SMS, may_contact
 from chalicelib.ivr import engine
 from chalicelib.ivr.bundle import load_bundled
@@ -138,12 +139,13 @@ class VoiceService:
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime],
                  routing: RoutingService, callbacks: CallbackDispatcher,
-                 ports: StorePorts | None = None):
+                 gate: ComplianceGate, ports: StorePorts | None = None):
         self.settings = settings
         self.clock = clock
         self.ports = ports or StorePorts(settings)
         self.routing = routing
         self.callbacks = callbacks
+        self.gate = gate
 
     @property
     def urls(self) -> VoiceUrls:
@@ -561,6 +563,7 @@ class VoiceService:
                     call_sid=record.call_sid,
                     settings=self.settings,
                     now=self.clock(),
+                    gate=self.gate,
                 )
             elif isinstance(effect, v.KeepPlaceForCallback):
                 self.routing.keep_place(record, effect.queue, record.language)
@@ -591,6 +594,7 @@ class VoiceService:
                 hotline=record.hotline or "", caller=record.caller or "", reason=reason,
                 call_sid=record.call_sid, language=language or record.language,
                 queue_id=record.queue_id, now=self.clock(), settings=self.settings,
+                gate=self.gate,
             )
         except Exception:  # noqa: BLE001 - a follow-up must never break the call
             log.exception("call %s: missed call (%s) not recorded", record.call_sid, reason)

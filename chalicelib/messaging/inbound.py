@@ -45,6 +45,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.consent import SMS, may_contact, record_opt_in, record_opt_out
 from chalicelib.logs import mask_number
 from chalicelib.messaging import keywords
@@ -79,6 +80,7 @@ def handle_inbound_sms(
     *,
     cancel_callbacks: CancelCallbacks,
     settings: Settings,
+    gate: ComplianceGate,
 ) -> str | None:
     """The reply text for an inbound SMS, or None for no reply.
 
@@ -111,7 +113,7 @@ def handle_inbound_sms(
         log.info("sms from %s cancelled %d callbacks", mask_number(sms.sender), cancelled)
         template = "sms_callback_cancelled" if cancelled else "sms_nothing_to_cancel"
         return _reply(sms, template, language, count=cancelled)
-    _message_for_people(sms, language, now, settings)
+    _message_for_people(sms, language, now, settings, gate)
     return None
 
 
@@ -202,11 +204,11 @@ def _reply_language(keyword: Keyword, sms: InboundSms) -> str | None:
 
 
 def _message_for_people(sms: InboundSms, language: str | None, now: datetime,
-                        settings: Settings) -> None:
+                        settings: Settings, gate: ComplianceGate) -> None:
     if not sms.body.strip() and not sms.media_urls:
         log.info("empty sms %s from %s; ignored", sms.message_sid, mask_number(sms.sender))
         return
-    if not _forward_to_agent(sms, now, settings):
+    if not _forward_to_agent(sms, now, settings, gate):
         ticket_id = ticket_id_for(sms.message_sid, settings.twilio_auth_token)
         created = tickets.open_ticket(
             ticket_id, message_sid=sms.message_sid, sender=sms.sender, hotline=sms.hotline,
@@ -226,7 +228,8 @@ def last_agent(customer: str, now: datetime) -> Agent | None:
     return routing.get_agent(contact.last_agent_id)
 
 
-def _forward_to_agent(sms: InboundSms, now: datetime, settings: Settings) -> bool:
+def _forward_to_agent(sms: InboundSms, now: datetime, settings: Settings,
+                      gate: ComplianceGate) -> bool:
     """Forward the text to the customer's last agent; False if it could not go (no agent, no
     mobile, the agent's number opted out, Twilio refused), so the caller opens a ticket."""
     agent = last_agent(sms.sender, now)
@@ -244,7 +247,8 @@ def _forward_to_agent(sms: InboundSms, now: datetime, settings: Settings) -> boo
         hotline=sms.hotline, body=body, media=len(sms.media_urls),
     )[0]
     if send_sms(key=key, to=agent.mobile, sender=sms.hotline, body=text,
-                template="sms_forwarded", call_sid=None, settings=settings, now=now):
+                template="sms_forwarded", call_sid=None, settings=settings, now=now,
+                gate=gate):
         log.info("sms %s forwarded to agent %s", sms.message_sid, agent.agent_id)
         return True
     sent = messages.get_message(key)  # None returned: a retry of a forward, or a failure

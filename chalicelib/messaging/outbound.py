@@ -1,5 +1,6 @@
-"""Send one SMS, at most once per idempotency key, never to an opted-out number, and without
-ever failing the call that asked.
+"""Send one SMS, at most once per idempotency key, only when the compliance gate admits it
+(``compliance/gate.py``: never to an opted-out or do-not-call number), and without ever
+failing the call that asked.
 
 Every text asks for delivery status callbacks at ``<PUBLIC_BASE_URL>/twilio/sms/status``, which
 record sent / delivered / undelivered on the message. If Twilio refuses a text because the
@@ -12,7 +13,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from chalicelib.consent import SMS, may_contact, record_opt_out
+from chalicelib.compliance.gate import ComplianceGate
+from chalicelib.compliance.rules import OPTED_OUT, REQUESTED, SMS
+from chalicelib.consent import record_opt_out
 from chalicelib.logs import mask_number, ref
 from chalicelib.settings import Settings
 from chalicelib.store import messages
@@ -35,10 +38,16 @@ def send_sms(
     call_sid: str | None,
     settings: Settings,
     now: datetime,
+    gate: ComplianceGate,
+    purpose: str = REQUESTED,
 ) -> str | None:
-    """Send ``body`` to ``to`` unless ``key`` was already used or ``to`` opted out; return the
-    message sid (None when nothing was sent; ``messages.get_message(key)`` says why)."""
-    opted_out = not may_contact(to, SMS)
+    """Send ``body`` to ``to`` unless ``key`` was already used or the compliance gate refuses
+    it (``purpose``: ``compliance.rules.PURPOSES``; today's texts answer the recipient, so
+    ``requested``); return the message sid (None when nothing was sent;
+    ``messages.get_message(key)`` says why: ``opted_out``, ``refused``, ``failed``)."""
+    decision = gate.admit(to, SMS, purpose, key=key, caller_id=sender)
+    opted_out = OPTED_OUT in decision.reasons
+    refused = "opted_out" if opted_out else None if decision.allowed else "refused"
     if not messages.claim(
         key,
         to=to,
@@ -46,12 +55,13 @@ def send_sms(
         call_sid=call_sid,
         now=now,
         retention_days=settings.call_retention_days,
-        status="opted_out" if opted_out else "pending",
+        status=refused or "pending",
     ):
         log.info("sms %s already sent; not sending again", ref(key))
         return None
-    if opted_out:
-        log.info("sms %s not sent: %s opted out", ref(key), mask_number(to))
+    if refused:
+        log.info("sms %s not sent to %s: %s", ref(key), mask_number(to),
+                 ", ".join(decision.reasons))
         return None
     try:
         message = twilio_client(settings).messages.create(

@@ -27,7 +27,8 @@ def inbound_sms():
         reply = handle_inbound_sms(
             text, root().now(),
             lambda agent_id: root().routing.agent_became_available(agent_id),
-            cancel_callbacks=root().cancel_callbacks, settings=get_settings())
+            cancel_callbacks=root().cancel_callbacks, settings=get_settings(),
+            gate=root().compliance)
     except Exception:  # noqa: BLE001 - a STOP must not be lost: Twilio retries a 503
         log.exception("inbound sms %s failed", text.message_sid)
         return unavailable("inbound sms")

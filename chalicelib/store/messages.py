@@ -22,7 +22,8 @@ from chalicelib.store.models import Message, update_if
 
 # Twilio's MessageStatus values in the order a message moves through them; the final ones share
 # a rank (one message gets one of them). ``opted_out`` and ``failed`` are also our own finals
-# (never sent: the number opted out; the REST request failed).
+# (never sent: the number opted out; the REST request failed), and so is ``refused`` (the
+# compliance gate said no).
 STATUS_RANK = {
     "pending": 0,
     "accepted": 1,
@@ -35,6 +36,7 @@ STATUS_RANK = {
     "failed": 5,
     "canceled": 5,
     "opted_out": 5,
+    "refused": 5,  # the compliance gate refused it (its reasons are in the gate's audit)
     "read": 6,  # WhatsApp and RCS: after delivered
 }
 

@@ -18,6 +18,7 @@ from chalicelib.settings import get_settings
 from chalicelib.store import callbacks as store
 from chalicelib.store import routing
 from chalicelib.store.models import Hotline
+from chalicelib.wiring import root
 from tests.support import PUBLIC_BASE_URL
 
 HOTLINE = "+14155550100"  # the demo hotline: US, CA, GB, CN allowed
@@ -303,7 +304,8 @@ def test_concurrent_duplicate_submissions_create_exactly_one_request(api, carrie
         barrier.wait()
         try:
             web.submit({"phone": phone, "queue": "support"}, client_ip="198.51.100.9",
-                       now=datetime(2026, 11, 23, 15, 0, tzinfo=UTC), settings=get_settings())
+                       now=datetime(2026, 11, 23, 15, 0, tzinfo=UTC), settings=get_settings(),
+                       gate=root().compliance)
             outcome = 202
         except web.Duplicate:
             outcome = 409

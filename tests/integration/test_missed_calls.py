@@ -21,6 +21,7 @@ from chalicelib.settings import get_settings
 from chalicelib.store import directory, routing
 from chalicelib.store import missed as store
 from chalicelib.store.models import Hotline, MissedCall
+from chalicelib.wiring import root
 from tests.integration.conftest import CLOSED, OPEN_HOURS
 
 QUEUE = "missed-followup"
@@ -185,7 +186,7 @@ def test_concurrent_misses_merge_to_the_right_count_and_one_text(carrier, hotlin
             record_missed_call(hotline=line, caller=caller, reason=reason, call_sid=sid,
                                language="en-US", queue_id=None,
                                now=OPEN_HOURS + timedelta(seconds=seconds),
-                               settings=get_settings())
+                               settings=get_settings(), gate=root().compliance)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -212,7 +213,7 @@ def test_call_sids_are_bounded_but_the_count_goes_on(carrier, hotline):
     for sid in sids + sids[-1:]:  # the last one twice: still one miss
         record_missed_call(hotline=line, caller=caller, reason="abandoned", call_sid=sid,
                            language=None, queue_id="support", now=OPEN_HOURS,
-                           settings=get_settings())
+                           settings=get_settings(), gate=root().compliance)
     record = open_record(line, caller)
     assert record["count"] == store.MAX_CALL_SIDS + 5
     assert record["call_sids"] == sids[:store.MAX_CALL_SIDS]
@@ -223,7 +224,7 @@ def test_a_failed_callback_is_recorded_without_a_new_callback_or_text(carrier, h
     line, caller = hotline(), new_number()
     record_missed_call(hotline=line, caller=caller, reason="callback_failed", call_sid=None,
                        language="en-US", queue_id=QUEUE, now=OPEN_HOURS,
-                       settings=get_settings())
+                       settings=get_settings(), gate=root().compliance)
     record = open_record(line, caller)
     assert record["count"] == 1 and record["status"] == "open"
     assert texts_to(carrier, caller) == []
@@ -245,7 +246,8 @@ def test_a_follow_up_without_a_send_time_keeps_the_one_recorded(hotline):
 def test_callers_we_cannot_call_back_are_not_recorded(carrier, hotline, caller):
     line = hotline()
     record_missed_call(hotline=line, caller=caller, reason="voicemail", call_sid="CA" + "0" * 32,
-                       language=None, queue_id=None, now=OPEN_HOURS, settings=get_settings())
+                       language=None, queue_id=None, now=OPEN_HOURS, settings=get_settings(),
+                       gate=root().compliance)
     assert list(MissedCall.by_hotline.query(line)) == []
     assert carrier.messages == []
 
@@ -259,7 +261,8 @@ def test_the_api_lists_shows_and_resolves_missed_calls(client, hotline):
     for caller, minutes in ((older, 0), (newer, 5)):
         record_missed_call(hotline=line, caller=caller, reason="voicemail",
                            call_sid=f"CA{uuid.uuid4().hex}", language=None, queue_id=None,
-                           now=OPEN_HOURS + timedelta(minutes=minutes), settings=get_settings())
+                           now=OPEN_HOURS + timedelta(minutes=minutes), settings=get_settings(),
+                           gate=root().compliance)
     digits = line.lstrip("+")
 
     listed = client.http.get(f"/missed-calls?hotline={digits}").json_body
@@ -285,7 +288,8 @@ def test_the_api_lists_shows_and_resolves_missed_calls(client, hotline):
     # a new miss after resolving opens a fresh record; the old one stays as history
     record_missed_call(hotline=line, caller=older, reason="abandoned",
                        call_sid=f"CA{uuid.uuid4().hex}", language=None, queue_id=None,
-                       now=OPEN_HOURS + timedelta(hours=1), settings=get_settings())
+                       now=OPEN_HOURS + timedelta(hours=1), settings=get_settings(),
+                       gate=root().compliance)
     shown = client.http.get(f"/missed-calls/{digits}/{older.lstrip('+')}").json_body
     assert shown["open"]["count"] == 1 and shown["open"]["reasons"] == ["abandoned"]
     assert [r["note"] for r in shown["resolved"]] == ["called back"]

@@ -21,6 +21,7 @@ from chalicelib.messaging.outbound import send_sms
 from chalicelib.routing.model import Agent, Endpoint
 from chalicelib.settings import get_settings
 from chalicelib.store import messages, optouts, routing, tickets
+from chalicelib.wiring import root
 from tests.integration.conftest import OPEN_HOURS, signed_post
 from tests.support import PUBLIC_BASE_URL, TEST_TOKEN
 
@@ -78,7 +79,7 @@ def cancellations(client, clock):
 def send(to: str, key: str | None = None) -> str | None:
     return send_sms(key=key or "test:" + uuid.uuid4().hex, to=to, sender=HOTLINE,
                     body="Your callback is booked.", template="test", call_sid=None,
-                    settings=get_settings(), now=OPEN_HOURS)
+                    settings=get_settings(), gate=root().compliance, now=OPEN_HOURS)
 
 
 def texts_to(carrier, to: str) -> list[dict]:

@@ -178,3 +178,15 @@ def test_unknown_channels_purposes_and_naive_times_are_errors():
         decide(facts(), attempt(purpose="sales"))
     with pytest.raises(ValueError):
         decide(facts(), attempt(at=datetime(2026, 11, 23, 12, 0)))
+
+
+def test_what_the_recipient_asked_for_has_no_cap_and_a_text_answers_at_once():
+    from chalicelib.compliance.rules import REQUESTED
+
+    busy = facts(contacts=calls_at(1, 2, 3, 4, 5, 6, 7, outcome="abandoned"))
+    assert decide(busy, attempt(purpose=REQUESTED)).allowed
+    assert decide(facts(), attempt(at=TEN_PM_SF, channel=SMS, purpose=REQUESTED)).allowed
+    night_call = decide(facts(), attempt(at=TEN_PM_SF, purpose=REQUESTED))
+    assert night_call.reasons == (OUTSIDE_WINDOW,) and night_call.next_allowed_at == EIGHT_AM_SF
+    stopped = facts(opted_out=frozenset({ALL_CHANNELS}))
+    assert decide(stopped, attempt(channel=SMS, purpose=REQUESTED)).reasons == (OPTED_OUT,)

@@ -96,4 +96,4 @@ def test_reasons_are_checked():
     with pytest.raises(ValueError):
         missed.record_missed_call(hotline="+14155550100", caller="+14155550177", reason="lost",
                                   call_sid=None, language=None, queue_id=None, now=MONDAY,
-                                  settings=None)
+                                  settings=None, gate=None)
