@@ -36,7 +36,7 @@ from chalicelib.store.missed import STATUS_FILTERS
 openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
-                  "/dnc")
+                  "/dnc", "/contact-lists")
 PUBLIC_PREFIXES = ("/callbacks",)
 
 
@@ -163,14 +163,14 @@ def document() -> dict:
                 "AWS, where a usage plan may also throttle them (429); `chalice local` and the "
                 "test client check no key. Unknown or impossible ids answer 404, invalid "
                 "bodies and query parameters 400 naming the `field`, impossible state changes "
-                "409, admin bodies over 64 KB 413. Twilio's webhooks (`/twilio/*`) are not "
-                "described here."),
+                "409, admin bodies over 64 KB (CSV chunks: 5 MB) 413. Twilio's webhooks "
+                "(`/twilio/*`) are not described here."),
         },
         "tags": [{"name": "agents"}, {"name": "queues"}, {"name": "tickets"},
                  {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
-                 {"name": "meta"}],
+                 {"name": "contact-lists"}, {"name": "meta"}],
         "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
-                  **_compliance_paths(),
+                  **_compliance_paths(), **_contact_list_paths(),
                   "/openapi.json": {"get": {
                       "tags": ["meta"], "summary": "This document", "security": [],
                       "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
@@ -197,6 +197,7 @@ def _parameters() -> dict:
         "callback_id": path("callback_id", "`cb_` and 144 random bits, URL-safe base64.", 64),
         "hotline": path("hotline", "The hotline's number as digits (a leading `+`, or `%2B`, "
                                    "is accepted).", 18),
+        "list_id": path("list_id", "`cl_` and 96 random bits, URL-safe base64.", 19),
         "number": path("number", "The caller's number as digits (a leading `+`, or `%2B`, is "
                                  "accepted).", 18),
         "origin": {"name": "Origin", "in": "header", "required": False,
@@ -213,7 +214,8 @@ def _responses() -> dict:
         "NotFound": _json("Unknown (or impossible) id.", error),
         "Conflict": _json("Contradicts what is stored: a duplicate, a mobile registered to "
                           "another agent, or a state change not possible now.", error),
-        "TooLarge": _json("The body is over 64 KB (`field`: `body`).", error),
+        "TooLarge": _json("The body is over 64 KB (a CSV chunk: 5 MB; `field`: `body`).",
+                          error),
         "UnsupportedMediaType": _json("A Content-Type the route does not read (Chalice).",
                                       {"type": "object"}),
         "Forbidden": _json("AWS only: no valid `x-api-key` (API Gateway answers before the "
@@ -586,6 +588,73 @@ def _compliance_paths() -> dict:
             "Take a number off our do-not-call list",
             {"200": _json("How many entries were removed", {"type": "object"}),
              **_errors(400)}, parameters=[_param("number")], tag="compliance")},
+    }
+
+
+def _contact_list_paths() -> dict:
+    counts = {name: {"type": "integer"} for name in
+              ("received", "accepted", "rejected", "duplicates", "blocked")}
+    reasons = {"type": "object", "additionalProperties": {"type": "integer"},
+               "description": "Accepted rows the compliance gate refuses for good, by reason "
+                              "(`do_not_call`, `opted_out`)."}
+    report = {"type": "object", "required": ["list_id", "status", *counts], "properties": {
+        "list_id": {"type": "string"}, "name": {"type": "string"},
+        "default_region": {"type": "string"}, "fallback_timezone": {"type": "string"},
+        "allowed_regions": {"type": "array", "items": {"type": "string"}},
+        "created_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": ["new", "importing", "complete"]},
+        "chunks": {"type": "integer"}, **counts, "blocked_reasons": reasons}}
+    chunk = {"type": "object", "properties": {
+        "number": {"type": "integer"}, **counts, "blocked_reasons": reasons,
+        "last": {"type": "boolean"},
+        "replayed": {"type": "boolean", "description": "This chunk was received before: "
+                                                       "nothing was added."}}}
+    create = _object({
+        "name": _text(200),
+        "default_region": _string(2, description="ISO country reading national numbers "
+                                                 "(default US)"),
+        "fallback_timezone": _string(64, description="IANA zone for numbers whose zones are "
+                                                     "unknown (default UTC)"),
+        "allowed_regions": {"type": "array", "maxItems": 50, "items": _string(2),
+                            "description": "ISO countries accepted; empty: any"},
+    }, ("name",))
+    list_id = [_param("list_id")]
+    csv_body = {"required": True, "content": {"text/csv": {"schema": {
+        "type": "string", "description": "CSV, a header line first (in every chunk): "
+                                          "`phone` (required), `name`, `language`, "
+                                          "`timezone`, any other column an attribute."}}}}
+    return {
+        "/contact-lists": {"post": _admin(
+            "Create a contact list", {"201": _json("The new list", report),
+                                      **_errors(400, 413, 415)},
+            body=_body(create), tag="contact-lists")},
+        "/contact-lists/{list_id}": {"get": _admin(
+            "The list's import report: counts and status",
+            {"200": _json("The report", report), **_errors(404)},
+            parameters=list_id, tag="contact-lists")},
+        "/contact-lists/{list_id}/rows": {"post": _admin(
+            "Import one chunk of CSV (at most 5 MB); the same chunk again adds nothing", {
+                "200": _json("The chunk's counts and the list's",
+                             {"type": "object", "properties": {"chunk": chunk,
+                                                               "list": report}}),
+                **_errors(400, 404, 409, 413, 415)},
+            parameters=[*list_id,
+                        _query("chunk", _integer(0, 9999), "The chunk's number, from 0.",
+                               True),
+                        _query("last", {"type": "string", "enum": ["true", "false"]},
+                               "`true` on the file's last chunk (the list is then complete "
+                               "once every chunk before it is in).")],
+            body=csv_body,
+            description="A malformed row never stops the import: it is rejected with its "
+                        "reason. 400 names `body` (not UTF-8 CSV) or `phone` (no phone "
+                        "column); 409: this chunk number came before with other content.",
+            tag="contact-lists")},
+        "/contact-lists/{list_id}/rejected": {"get": _admin(
+            "The rows not imported (rejected and duplicates), as CSV with a `reason` column",
+            {"200": {"description": "`reason,chunk,line` then the row's fields",
+                     "content": {"text/csv": {"schema": {"type": "string"}}}},
+             **_errors(404)},
+            parameters=list_id, tag="contact-lists")},
     }
 
 

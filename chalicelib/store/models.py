@@ -635,6 +635,39 @@ class MissedCall(_Base):
     by_hotline = MissedCallsByHotline()
 
 
+class ContactListEntry(_Base):
+    """A contact list and everything in it, under the list's id (``store.contact_lists``):
+
+    - ``list``: the list itself (name, default region, fallback zone);
+    - ``chunk#<000042>``: one chunk received: its counts, header and digest (a re-sent chunk
+      is answered from here);
+    - ``row#<E.164>``: one contact; written only if absent (or by the same chunk and line, a
+      retried chunk), so two chunks racing with one number store it once;
+    - ``rejected#<chunk>#<line>``: a row not imported, with its reason and fields.
+    """
+
+    class Meta(_Base.Meta):
+        short_name = "contact_lists"
+
+    list_id = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+    at = UTCDateTimeAttribute(null=True)
+    name = UnicodeAttribute(null=True)  # the list's, or the contact's
+    default_region = UnicodeAttribute(null=True)
+    fallback_tz = UnicodeAttribute(null=True)
+    allowed_regions: ListAttribute[str] = ListAttribute(null=True)
+    chunk = NumberAttribute(null=True)
+    line = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    attributes = JSONAttribute(null=True)  # a contact's free columns
+    reason = UnicodeAttribute(null=True)  # a rejected row's
+    fields: ListAttribute[str] = ListAttribute(null=True)  # a rejected row's, or a chunk's header
+    counts = JSONAttribute(null=True)  # a chunk's: received, accepted, rejected, duplicates...
+    digest = UnicodeAttribute(null=True)  # a chunk's body, SHA-256
+    last = BooleanAttribute(null=True)  # a chunk: the client said no chunk follows
+
+
 class _TableMeta(MetaProtocol, Protocol):
     short_name: str  # the table's name after TABLE_PREFIX: every concrete model's Meta has one
 
@@ -662,6 +695,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     MissedCall,
     Claim,
     ComplianceEntry,
+    ContactListEntry,
 )
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.
