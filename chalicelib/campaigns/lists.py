@@ -39,11 +39,20 @@ from chalicelib.campaigns.model import (
     RejectedRow,
 )
 from chalicelib.compliance.gate import ComplianceGate
-from chalicelib.compliance.rules import INFORMATIONAL, VOICE
+from chalicelib.compliance.rules import (
+    DO_NOT_CALL,
+    INFORMATIONAL,
+    NO_CONSENT,
+    NO_WINDOW,
+    OPTED_OUT,
+    VOICE,
+)
 from chalicelib.store import contact_lists as store
 
 MAX_CHUNK = 9999  # 10,000 chunks of 5 MB: far beyond any list
 WORKERS = 8  # rows stored and checked at once: each is a few small DynamoDB requests
+# The gate's refusals that waiting does not cure: the rows the first report counts as blocked.
+FOR_GOOD = (OPTED_OUT, DO_NOT_CALL, NO_CONSENT, NO_WINDOW)
 LIST_FIELDS = {"name", "default_region", "fallback_timezone", "allowed_regions"}
 
 
@@ -124,8 +133,9 @@ def _import(contact_list: ContactList, chunk: int, data: bytes, digest: str,
             return row, None
         decision = gate.check(row.phone, VOICE, INFORMATIONAL, caller_id="(set)",
                               fallback_tz=row.timezone or contact_list.fallback_tz)
-        lasting = () if decision.allowed or decision.next_allowed_at else decision.reasons
-        return row, lasting
+        if decision.allowed or decision.next_allowed_at is not None:
+            return row, ()
+        return row, tuple(reason for reason in decision.reasons if reason in FOR_GOOD)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         for row, lasting in pool.map(keep, parsed.rows):

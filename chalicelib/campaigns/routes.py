@@ -34,7 +34,7 @@ def contact_list_report(list_id):
                          api_key_required=True, content_types=CSV_TYPES)
 def add_contact_rows(list_id):
     request = contact_lists_api.current_request
-    query: dict[str, str] = request.query_params or {}
+    query = dict(request.query_params or {})
 
     def add():
         if not query.get("chunk"):
