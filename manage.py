@@ -9,11 +9,17 @@
     python manage.py calls show CALL_SID           one call record, as stored
     python manage.py calls recent [--limit N]      the latest calls (a scan: local use only)
     python manage.py voicemails list [HOTLINE]     voicemails of a hotline, newest first
+    python manage.py lists import FILE --name NAME [--region US]
+                                                   import a contact list (CSV) through the API
 
 Storage commands use the same settings as the app (TABLE_PREFIX, DYNAMODB_ENDPOINT, AWS_*).
 On the laptop (SWITCHBOARD_STAGE unset or ``local``) they talk to ``make run``'s DynamoDB Local
 at 127.0.0.1:8001 unless DYNAMODB_ENDPOINT says otherwise; for a deployed stage, export
 SWITCHBOARD_STAGE, TABLE_PREFIX and AWS credentials.
+
+``lists`` talks to the running stack's API instead: ``make run``'s ``chalice local`` at
+http://127.0.0.1:8000 unless ``--api`` or SWITCHBOARD_API_URL says otherwise (SWITCHBOARD_API_KEY
+is sent as ``x-api-key``, for a deployed stage).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent
 FLOWS_DIR = ROOT / "flows"
 LOCAL_DYNAMODB = "http://127.0.0.1:8001"  # where `make run` starts DynamoDB Local
+LOCAL_API = "http://127.0.0.1:8000"  # where `make run` serves the app
 
 
 def settle_environment(environ=os.environ) -> None:
@@ -169,6 +176,98 @@ def cmd_voicemails_list(args) -> int:
     return 0
 
 
+class ApiError(Exception):
+    """The API answered with an error (``status``, its JSON body)."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(f"{status}: {body.get('error') or body}")
+        self.status = status
+        self.body = body
+
+
+def call_api(method: str, path: str, body: bytes, content_type: str, *,
+             base: str | None = None, retries: int = 3) -> dict:
+    """One request to the stack's API; the JSON answer. A connection error or a 5xx is tried
+    again (every request here is idempotent: a chunk sent twice adds nothing)."""
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    url = (base or os.environ.get("SWITCHBOARD_API_URL") or LOCAL_API).rstrip("/") + path
+    headers = {"Content-Type": content_type}
+    if os.environ.get("SWITCHBOARD_API_KEY"):
+        headers["x-api-key"] = os.environ["SWITCHBOARD_API_KEY"]
+    for attempt in range(retries + 1):
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            answer = json.loads(exc.read() or b"{}") if exc.headers.get_content_type() == \
+                "application/json" else {}
+            if exc.code < 500 or attempt == retries:
+                raise ApiError(exc.code, answer) from None
+        except urllib.error.URLError:
+            if attempt == retries:
+                raise
+        time.sleep(0.5 * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    """``[############------------------]  42%  2.1/5.0 MB``"""
+    share = done / total if total else 1.0
+    filled = round(share * width)
+    scale, unit = (1e6, "MB") if total >= 1e6 else (1e3, "kB")
+    return (f"[{'#' * filled}{'-' * (width - filled)}] {share:4.0%}  "
+            f"{done / scale:.1f}/{total / scale:.1f} {unit}")
+
+
+def cmd_lists_import(args) -> int:
+    import json
+
+    from chalicelib.campaigns.list_rows import split_chunks
+
+    data = Path(args.file).read_bytes()
+    try:
+        chunks = list(split_chunks(data, args.chunk_bytes))
+    except (UnicodeDecodeError, ValueError) as exc:
+        print(f"manage.py: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    if not chunks:
+        print(f"manage.py: {args.file} has no rows", file=sys.stderr)
+        return 1
+    fields = {"name": args.name, "default_region": args.region}
+    if args.timezone:
+        fields["fallback_timezone"] = args.timezone
+    try:
+        created = call_api("POST", "/contact-lists", json.dumps(fields).encode(),
+                           "application/json", base=args.api)
+        list_id = created["list_id"]
+        print(f"list {list_id}: sending {len(chunks)} chunk(s)", file=sys.stderr)
+        sent, total = 0, sum(len(chunk) for chunk in chunks)
+        for number, chunk in enumerate(chunks):
+            last = "&last=true" if number == len(chunks) - 1 else ""
+            answer = call_api("POST", f"/contact-lists/{list_id}/rows?chunk={number}{last}",
+                              chunk, "text/csv", base=args.api)
+            sent += len(chunk)
+            print(f"\r{progress_bar(sent, total)}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+    except ApiError as exc:
+        print(f"\nmanage.py: the API refused: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # urllib's URLError: nothing answers
+        print(f"\nmanage.py: the API does not answer ({exc}): is `make run` running? "
+              "(or pass --api)", file=sys.stderr)
+        return 2
+    report = answer["list"]
+    print(json.dumps(report, indent=2))
+    if report["rejected"] or report["duplicates"]:
+        print(f"rows not imported: GET /contact-lists/{list_id}/rejected", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
@@ -206,6 +305,17 @@ def main(argv: list[str] | None = None) -> int:
     vm_list.add_argument("hotline", nargs="?", default="+14155550100")
     vm_list.add_argument("--limit", type=int, default=20)
     vm_list.set_defaults(func=cmd_voicemails_list)
+
+    lists = sub.add_parser("lists").add_subparsers(dest="command", required=True)
+    list_import = lists.add_parser("import", help="import a contact list (CSV) through the API")
+    list_import.add_argument("file")
+    list_import.add_argument("--name", required=True)
+    list_import.add_argument("--region", default="US", help="reads national numbers (ISO)")
+    list_import.add_argument("--timezone", help="zone for numbers whose zones are unknown")
+    list_import.add_argument("--api", help=f"the API's base URL (default {LOCAL_API})")
+    list_import.add_argument("--chunk-bytes", type=int, default=5 * 1024 * 1024,
+                             help=argparse.SUPPRESS)
+    list_import.set_defaults(func=cmd_lists_import)
 
     args = parser.parse_args(argv)
     settle_environment()
