@@ -231,7 +231,7 @@ def cmd_lists_import(args) -> int:
 
     data = Path(args.file).read_bytes()
     try:
-        chunks = list(split_chunks(data, args.chunk_bytes))
+        chunks = list(split_chunks(data, args.chunk_bytes, args.chunk_rows))
     except (UnicodeDecodeError, ValueError) as exc:
         print(f"manage.py: {args.file}: {exc}", file=sys.stderr)
         return 1
@@ -315,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     list_import.add_argument("--api", help=f"the API's base URL (default {LOCAL_API})")
     list_import.add_argument("--chunk-bytes", type=int, default=5 * 1024 * 1024,
                              help=argparse.SUPPRESS)
+    # each row costs a few DynamoDB requests: a chunk must finish within API Gateway's 29 s
+    list_import.add_argument("--chunk-rows", type=int, default=2000,
+                             help="rows per chunk at most (default 2000)")
     list_import.set_defaults(func=cmd_lists_import)
 
     args = parser.parse_args(argv)

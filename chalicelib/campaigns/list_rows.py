@@ -188,10 +188,11 @@ def valid_zone(name: str) -> bool:
     return True
 
 
-def split_chunks(data: bytes, limit: int = MAX_CHUNK_BYTES) -> Iterator[bytes]:
-    """A whole CSV file (UTF-8) as chunks of at most ``limit`` bytes, each beginning with the
-    file's header line and cut between records. ValueError when one record (with the header)
-    cannot fit in ``limit``."""
+def split_chunks(data: bytes, limit: int = MAX_CHUNK_BYTES,
+                 max_rows: int | None = None) -> Iterator[bytes]:
+    """A whole CSV file (UTF-8) as chunks of at most ``limit`` bytes (and ``max_rows``
+    records), each beginning with the file's header line and cut between records. ValueError
+    when one record (with the header) cannot fit in ``limit``."""
     text = data.decode("utf-8").removeprefix("\ufeff")
     lines = io.StringIO(text, newline="").readlines()  # the lines csv reads, ends kept
     reader = csv.reader(iter(lines))
@@ -221,7 +222,7 @@ def split_chunks(data: bytes, limit: int = MAX_CHUNK_BYTES) -> Iterator[bytes]:
     while (record := take()) is not None:
         if len(header) + len(record) > limit:
             raise ValueError(f"a record near line {consumed} is larger than a chunk")
-        if size + len(record) > limit:
+        if size + len(record) > limit or (max_rows is not None and len(parts) >= max_rows):
             yield header + b"".join(parts)
             parts, size = [], len(header)
         parts.append(record)

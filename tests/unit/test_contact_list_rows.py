@@ -97,3 +97,9 @@ def test_a_last_line_without_a_break_and_a_record_too_large_for_a_chunk():
     assert list(split_chunks(b"phone\n")) == []
     with pytest.raises(ValueError):
         list(split_chunks(b"phone\n" + b"1" * 100 + b"\n", limit=50))
+
+
+def test_a_chunk_holds_at_most_max_rows_records():
+    data = ("phone\n" + "".join(f"+1415555{i:04d}\n" for i in range(25))).encode()
+    chunks = list(split_chunks(data, max_rows=10))
+    assert [chunk.count(b"\n") - 1 for chunk in chunks] == [10, 10, 5]
