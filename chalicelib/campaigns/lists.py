@@ -28,7 +28,12 @@ import phonenumbers
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound, TooLarge
 from chalicelib.campaigns import list_rows
-from chalicelib.campaigns.list_rows import DUPLICATE, MAX_CHUNK_BYTES, CsvRefused
+from chalicelib.campaigns.list_rows import (
+    DUPLICATE,
+    MAX_CHUNK_BYTES,
+    ChunkTooLarge,
+    CsvRefused,
+)
 from chalicelib.campaigns.model import (
     COMPLETE,
     IMPORTING,
@@ -124,6 +129,8 @@ def _import(contact_list: ContactList, chunk: int, data: bytes, digest: str,
                                        contact_list.allowed_regions)
     except CsvRefused as refused:
         raise InvalidRequest(refused.field, str(refused).split(": ", 1)[1]) from None
+    except ChunkTooLarge as exc:
+        raise TooLarge("body", str(exc)) from None
     rejected = list(parsed.rejected)
     blocked: Counter[str] = Counter()
     blocked_rows = accepted = 0

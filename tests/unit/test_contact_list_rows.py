@@ -103,3 +103,13 @@ def test_a_chunk_holds_at_most_max_rows_records():
     data = ("phone\n" + "".join(f"+1415555{i:04d}\n" for i in range(25))).encode()
     chunks = list(split_chunks(data, max_rows=10))
     assert [chunk.count(b"\n") - 1 for chunk in chunks] == [10, 10, 5]
+
+
+def test_a_chunk_of_more_rows_than_one_request_can_import_is_refused_before_any_work():
+    from chalicelib.campaigns.list_rows import MAX_CHUNK_ROWS, ChunkTooLarge, parse_chunk
+
+    body = "phone\n" + "+14155550123\n" * (MAX_CHUNK_ROWS + 1)
+    with pytest.raises(ChunkTooLarge):
+        parse_chunk(0, body, "US")
+    assert len(parse_chunk(0, "phone\n" + "+14155550123\n" * MAX_CHUNK_ROWS, "US").rejected) \
+        == MAX_CHUNK_ROWS - 1  # the rest are duplicates of the first
