@@ -39,7 +39,7 @@ from chalicelib.callbacks.model import MissedCall
 from chalicelib.callbacks.numbers import NumberRefused, callable_caller, normalise_number
 from chalicelib.callbacks.requests import AlreadyInLine, request_callback
 from chalicelib.compliance.gate import ComplianceGate
-from chalicelib.consent import VOICE, may_contact
+from chalicelib.compliance.rules import VOICE
 from chalicelib.logs import mask_number, ref
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
@@ -103,14 +103,14 @@ def record_missed_call(
     language = language or merge.record.language or line.default_language
     callback_id = None
     if line.missed_call_callback:
-        callback_id = _request_callback(line, number, language, queue_id, now)
+        callback_id = _request_callback(line, number, language, queue_id, now, gate)
     if line.missed_call_sms:
         _send_text(line, number, reason, callback_id is not None, language, call_sid, now,
                    settings, gate)
 
 
 def _request_callback(line, number: str, language: str | None, queue_id: str | None,
-                      now: datetime) -> str | None:
+                      now: datetime, gate: ComplianceGate) -> str | None:
     """An automatic callback request; its id, or None when the policy cannot apply."""
     queue = line.missed_call_queue or queue_id
     if not queue:
@@ -122,8 +122,10 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
     except NumberRefused as exc:
         log.info("no callback for missed call from %s: %s", mask_number(number), exc.code)
         return None
-    if not may_contact(number, VOICE):  # it asked us not to: no automatic call, not even one queued
-        log.info("no callback for missed call from %s: opted out", mask_number(number))
+    blocked = gate.blocked(number, VOICE)
+    if blocked:  # it asked us not to: no automatic call, not even one queued
+        log.info("no callback for missed call from %s: %s", mask_number(number),
+                 ", ".join(blocked))
         return None
     customer = directory.get_customer(number) or {}
     try:

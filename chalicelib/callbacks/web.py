@@ -36,7 +36,7 @@ from chalicelib.callbacks.requests import (
     request_callback,
 )
 from chalicelib.compliance.gate import ComplianceGate
-from chalicelib.consent import VOICE, may_contact
+from chalicelib.compliance.rules import OPTED_OUT, VOICE
 from chalicelib.hours.schedule import zone_of
 from chalicelib.logs import mask_number
 from chalicelib.messaging.keywords import CANCEL_CALLBACK_WORD, CANCEL_CALLBACK_WORD_ZH
@@ -177,9 +177,12 @@ def submit(form: dict[str, str], *, client_ip: str, now: datetime, settings: Set
                                  list(hotline.allowed_regions or []))
     except NumberRefused as exc:
         raise Invalid("phone", exc.code, exc.message) from None
-    if not may_contact(phone, VOICE):
+    blocked = gate.blocked(phone, VOICE)
+    if OPTED_OUT in blocked:
         raise Invalid("phone", "opted_out", "This number asked us not to contact it. Text START "
                                             "to our number to allow calls again.")
+    if blocked:
+        raise Invalid("phone", "do_not_call", "This number is on our do-not-call list.")
     name = _label(form, "name", MAX_NAME)
     hours = queue.hours or {}
     try:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from chalicelib.compliance.rules import (
     ALL_CHANNELS,
+    REQUESTED,
     Attempt,
     Contact,
     Decision,
@@ -71,6 +72,13 @@ class ComplianceGate:
             log.info("%s %s to %s refused: %s", channel, ref(key), mask_number(number),
                      ", ".join(decision.reasons))
         return decision
+
+    def blocked(self, number: str, channel: str) -> tuple[str, ...]:
+        """Why ``number`` may not be contacted on ``channel`` for good (opted out, on our
+        do-not-call list), or ``()``: what a form or a flow asks before it offers a call or a
+        text, so that no path offers what the gate would refuse later."""
+        decision = self.check(number, channel, REQUESTED, caller_id="(set)")
+        return () if decision.allowed or decision.next_allowed_at else decision.reasons
 
     def contact_ended(self, number: str, key: str, outcome: str) -> None:
         """How an admitted contact ended (``abandoned`` holds the number for 72 h)."""

@@ -26,7 +26,7 @@ from chalicelib.callbacks.missed import record_missed_call
 from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.calls.model import Call
 from chalicelib.compliance.gate import ComplianceGate
-from chalicelib.consent import SMS, may_contact
+from chalicelib.compliance.rules import SMS
 from chalicelib.ivr import engine
 from chalicelib.ivr.bundle import load_bundled
 from chalicelib.ivr.model import Flow
@@ -59,10 +59,12 @@ def _pinned_flow(record: Call) -> tuple[str, int]:
 
 
 class StorePorts:
-    """The engine's window on storage: self-service look-ups and other flows' live versions."""
+    """The engine's window on storage: self-service look-ups, other flows' live versions and
+    whether a caller may be texted (the compliance ``gate``)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, gate: ComplianceGate):
         self._max_age = settings.flow_cache_seconds
+        self._gate = gate
 
     def lookup(self, source: str, key: str) -> dict | None:
         return directory.lookup(source, key)
@@ -82,9 +84,9 @@ class StorePorts:
             return flows.get_version(flow_id, version)
 
     def may_text(self, number: str) -> bool:
-        """A number we can text (not anonymous, ``client:...``, a short code) that has not
-        opted out."""
-        return callable_caller(number) is not None and may_contact(number, SMS)
+        """A number we can text (not anonymous, ``client:...``, a short code) that the gate does
+        not refuse for good (opted out, on our do-not-call list)."""
+        return callable_caller(number) is not None and not self._gate.blocked(number, SMS)
 
 
 def caller_inputs(vars: dict, flow: Flow) -> dict:
@@ -142,7 +144,7 @@ class VoiceService:
                  gate: ComplianceGate, ports: StorePorts | None = None):
         self.settings = settings
         self.clock = clock
-        self.ports = ports or StorePorts(settings)
+        self.ports = ports or StorePorts(settings, gate)
         self.routing = routing
         self.callbacks = callbacks
         self.gate = gate

@@ -257,6 +257,21 @@ def test_an_opted_out_number_is_refused(api, carrier):
     assert not texts_to(carrier, phone)
 
 
+def test_a_number_on_our_do_not_call_list_is_refused_at_the_form(api, carrier):
+    from chalicelib.store import compliance
+
+    phone = fresh_number()
+    compliance.add_do_not_call(phone, "all", "test", datetime(2026, 11, 1, tzinfo=UTC))
+    response = post(api, {"phone": phone, "queue": "support"})
+    assert response.status_code == 400
+    assert (body_of(response)["field"], body_of(response)["error"]) == ("phone", "do_not_call")
+    assert not texts_to(carrier, phone)
+    compliance.add_do_not_call(phone, "sms", "test", datetime(2026, 11, 1, tzinfo=UTC))
+    compliance.remove_do_not_call(phone, "all")  # texts blocked, calls allowed: it may ask
+    assert post(api, {"phone": phone, "queue": "support"}).status_code == 202
+    assert not texts_to(carrier, phone)  # and gets no confirmation text
+
+
 def test_a_missing_default_hotline_is_a_clear_400(api, monkeypatch):
     monkeypatch.setattr(get_settings(), "callback_default_hotline", None)
     response = post(api, {"phone": fresh_number(), "queue": "support"})
