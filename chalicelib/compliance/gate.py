@@ -20,6 +20,7 @@ from chalicelib.compliance.rules import (
     Contact,
     Decision,
     Policy,
+    RecipientFacts,
     decide,
 )
 from chalicelib.consent import may_contact
@@ -44,12 +45,10 @@ class ComplianceGate:
         """May ``number`` (E.164) be contacted on ``channel`` for ``purpose`` at ``at`` (default
         now)? ValueError for an unknown channel or purpose."""
         at = at or self.clock()
-        opted_out = frozenset() if may_contact(number) else frozenset({ALL_CHANNELS})
-        facts = store.facts_for(number, at, opted_out)
         attempt = Attempt(at=at, channel=channel, purpose=purpose, caller_id=caller_id,
                           subject=subject, agent_reserved=agent_reserved,
                           fallback_tz=fallback_tz)
-        return decide(facts, attempt, policy or self.policy)
+        return decide(self._facts(number, at), attempt, policy or self.policy)
 
     def admit(self, number: str, channel: str, purpose: str, *, key: str,
               caller_id: str | None, subject: str | None = None,
@@ -59,19 +58,27 @@ class ComplianceGate:
         attempt, a text's idempotency key) or audit the refusal. A contact already admitted
         under ``key`` (a retried job) is admitted again without counting twice."""
         now = self.clock()
-        if store.contact_recorded(number, key):
+        facts = self._facts(number, now)
+        if any(contact.key == key for contact in facts.contacts):
             return Decision(True)
-        decision = self.check(number, channel, purpose, caller_id=caller_id, at=now,
-                              subject=subject, agent_reserved=agent_reserved,
-                              fallback_tz=fallback_tz, policy=policy)
+        attempt = Attempt(at=now, channel=channel, purpose=purpose, caller_id=caller_id,
+                          subject=subject, agent_reserved=agent_reserved,
+                          fallback_tz=fallback_tz)
+        decision = decide(facts, attempt, policy or self.policy)
         if decision.allowed:
-            store.record_contact(number, key, Contact(at=now, channel=channel, purpose=purpose,
-                                                      subject=subject))
+            store.record_contact(number, Contact(at=now, channel=channel, purpose=purpose,
+                                                 subject=subject, key=key))
         else:
             store.record_refusal(number, key, now, channel, purpose, decision.reasons)
             log.info("%s %s to %s refused: %s", channel, ref(key), mask_number(number),
                      ", ".join(decision.reasons))
         return decision
+
+    @staticmethod
+    def _facts(number: str, at: datetime) -> RecipientFacts:
+        """What storage knows of ``number``: one read of the opt-out list, one Query."""
+        opted_out = frozenset() if may_contact(number) else frozenset({ALL_CHANNELS})
+        return store.facts_for(number, at, opted_out)
 
     def blocked(self, number: str, channel: str) -> tuple[str, ...]:
         """Why ``number`` may not be contacted on ``channel`` for good (opted out, on our

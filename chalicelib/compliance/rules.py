@@ -99,13 +99,15 @@ class Policy:
 @dataclass(frozen=True)
 class Contact:
     """One contact we made: ``at`` (aware UTC), ``channel``, ``purpose``; ``outcome`` for calls
-    (``abandoned`` matters here); ``subject``: what it was about (a debt's account id)."""
+    (``abandoned`` matters here); ``subject``: what it was about (a debt's account id);
+    ``key``: what placed it (a callback attempt, a text's idempotency key)."""
 
     at: datetime
     channel: str
     purpose: str = INFORMATIONAL
     outcome: str | None = None
     subject: str | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True)

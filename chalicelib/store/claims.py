@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.models import Claim
+from chalicelib.store.models import Claim, save_if_absent
 
 CLAIM_DAYS = 7  # Twilio retries within seconds; a week also covers a reconciliation job
 
@@ -30,13 +30,7 @@ def _item(key: str, now: datetime) -> Claim:
 
 def claim(key: str, now: datetime) -> bool:
     """Take ``key``; True the first time, False for every later attempt (a retry)."""
-    try:
-        _item(key, now).save(condition=Claim.claim_key.does_not_exist())
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return save_if_absent(_item(key, now), Claim.claim_key.does_not_exist())
 
 
 def claim_in(tx: TransactWrite, key: str, now: datetime) -> None:

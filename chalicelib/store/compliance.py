@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PutError
-
 from chalicelib.compliance.rules import Contact, RecipientFacts
-from chalicelib.store.models import ComplianceEntry
+from chalicelib.store.models import ComplianceEntry, save_if_absent
 
 CONTACT_RETENTION = timedelta(days=31)  # the longest cap looks back 14 days; reports a month
 REFUSAL_RETENTION = timedelta(days=400)  # the audit trail of refusals, kept over a year
@@ -33,27 +31,19 @@ def facts_for(number: str, now: datetime, opted_out: frozenset[str]) -> Recipien
         elif kind == "contact" and (item.expires is None or item.expires > now):
             contacts.append(Contact(at=item.at, channel=item.channel or "",
                                     purpose=item.purpose or "", outcome=item.outcome,
-                                    subject=item.subject))
+                                    subject=item.subject, key=item.entry.split("#", 1)[1]))
     return RecipientFacts(number=number, opted_out=opted_out, do_not_call=frozenset(dnc),
                           consents=frozenset(consents), contacts=tuple(contacts))
 
 
-def record_contact(number: str, key: str, contact: Contact) -> bool:
-    """Remember a contact made (for the caps); False when ``key`` was recorded before."""
+def record_contact(number: str, contact: Contact) -> bool:
+    """Remember a contact made (for the caps) under its ``key``; False when that key was
+    recorded before."""
     item = ComplianceEntry(
-        number, f"contact#{key}", at=contact.at,
+        number, f"contact#{contact.key}", at=contact.at,
         channel=contact.channel, purpose=contact.purpose, outcome=contact.outcome,
         subject=contact.subject, expires=contact.at + CONTACT_RETENTION)
-    return _put_once(item)
-
-
-def contact_recorded(number: str, key: str) -> bool:
-    """Whether a contact under ``key`` was recorded (a retried send asking again)."""
-    try:
-        ComplianceEntry.get(number, f"contact#{key}", consistent_read=True)
-    except DoesNotExist:
-        return False
-    return True
+    return save_if_absent(item, ComplianceEntry.entry.does_not_exist())
 
 
 def set_contact_outcome(number: str, key: str, outcome: str) -> None:
@@ -66,9 +56,10 @@ def set_contact_outcome(number: str, key: str, outcome: str) -> None:
 def record_refusal(number: str, key: str, at: datetime, channel: str, purpose: str,
                    reasons: tuple[str, ...]) -> None:
     """The audit trail: a contact the gate refused, and why."""
-    _put_once(ComplianceEntry(
+    save_if_absent(ComplianceEntry(
         number, f"refusal#{at.isoformat()}#{key}", at=at, channel=channel, purpose=purpose,
-        detail={"reasons": list(reasons)}, expires=at + REFUSAL_RETENTION))
+        detail={"reasons": list(reasons)}, expires=at + REFUSAL_RETENTION),
+        ComplianceEntry.entry.does_not_exist())
 
 
 def refusals(number: str, limit: int = 50) -> list[dict]:
@@ -109,13 +100,3 @@ def revoke_consent(number: str, purpose: str, channel: str, now: datetime) -> No
     ComplianceEntry(number, f"consent#{purpose}#{channel}").update(
         actions=[ComplianceEntry.revoked_at.set(now)],
         condition=ComplianceEntry.entry.exists())
-
-
-def _put_once(item: ComplianceEntry) -> bool:
-    try:
-        item.save(condition=ComplianceEntry.entry.does_not_exist())
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True

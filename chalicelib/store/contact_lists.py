@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.campaigns.model import ChunkReport, ContactList, ListRow, RejectedRow
-from chalicelib.store.models import ContactListEntry
+from chalicelib.store.models import ContactListEntry, save_if_absent
 
 LIST = "list"
 COUNTS = ("received", "accepted", "rejected", "duplicates", "blocked_rows")
@@ -89,13 +89,7 @@ def save_chunk(list_id: str, report: ChunkReport) -> bool:
     item = ContactListEntry(list_id, _chunk_key(report.chunk), chunk=report.chunk,
                             fields=list(report.header), digest=report.digest, counts=counts,
                             last=report.last)
-    try:
-        item.save(condition=ContactListEntry.entry.does_not_exist())
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return save_if_absent(item, ContactListEntry.entry.does_not_exist())
 
 
 def get_chunk(list_id: str, chunk: int) -> ChunkReport | None:

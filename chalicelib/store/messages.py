@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.messaging.model import SentText
-from chalicelib.store.models import Message, update_if
+from chalicelib.store.models import Message, save_if_absent, update_if
 
 # Twilio's MessageStatus values in the order a message moves through them; the final ones share
 # a rank (one message gets one of them). ``opted_out`` and ``failed`` are also our own finals
@@ -61,13 +61,7 @@ def claim(
         created_at=now,
         expires=now + timedelta(days=retention_days),
     )
-    try:
-        message.save(condition=Message.message_key.does_not_exist())
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return save_if_absent(message, Message.message_key.does_not_exist())
 
 
 def get_message(key: str) -> SentText | None:

@@ -21,7 +21,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import MetaProtocol, Model
 
@@ -700,6 +700,18 @@ ALL_MODELS: tuple[type[Model], ...] = (
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.
 LOOKUP_SOURCES: dict[str, type[Model]] = {"accounts": Account, "customers": Customer}
+
+
+def save_if_absent(item: Model, condition) -> bool:
+    """Put ``item`` only if ``condition`` (its key ``does_not_exist()``) holds; False when an
+    item with that key is there already (a retry, or the race's loser)."""
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def update_if(item: Model, actions: list, condition) -> bool:

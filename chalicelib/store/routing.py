@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import Attribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -42,6 +42,7 @@ from chalicelib.store.models import (
     QueueEntry,
     QueueItem,
     QueueMember,
+    save_if_absent,
     transaction_connection,
     update_if,
 )
@@ -328,13 +329,7 @@ def add_to_line(caller: WaitingCaller, kind: str = "call") -> tuple[str, bool]:
         expires=caller.joined_at + timedelta(hours=ENTRY_RETENTION_HOURS),
         line_caller=line_caller(caller.queue_id, caller.caller) if kind == "call" else None,
     )
-    try:
-        entry.save(condition=QueueEntry.entry_key.does_not_exist())
-    except PutError as exc:
-        if not _conditional_failed(exc):
-            raise
-        return key, False
-    return key, True
+    return key, save_if_absent(entry, QueueEntry.entry_key.does_not_exist())
 
 
 def line_caller(queue_id: str, number: str | None) -> str | None:

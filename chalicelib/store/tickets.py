@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.messaging.model import Ticket
 from chalicelib.store.models import Ticket as TicketItem
-from chalicelib.store.models import update_if
+from chalicelib.store.models import save_if_absent, update_if
 
 
 def _to_ticket(item: TicketItem) -> Ticket:
@@ -44,13 +44,7 @@ def open_ticket(
         status="open",
         created_at=now,
     )
-    try:
-        ticket.save(condition=TicketItem.ticket_id.does_not_exist())
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return save_if_absent(ticket, TicketItem.ticket_id.does_not_exist())
 
 
 def get_ticket(ticket_id: str) -> Ticket | None:
