@@ -67,6 +67,18 @@ def rows(list_id: str) -> Iterator[ListRow]:
                       timezone=item.timezone, attributes=dict(item.attributes or {}))
 
 
+def rows_page(list_id: str, after: str | None, limit: int) -> tuple[list[ListRow], bool]:
+    """Up to ``limit`` contacts by number after ``after`` (E.164; None: from the first), and
+    whether more follow. One Query."""
+    condition = ContactListEntry.entry.startswith("row#") if after is None else \
+        ContactListEntry.entry.between(f"row#{after}\x00", "row#\uffff")
+    found = list(ContactListEntry.query(list_id, condition, limit=limit + 1))
+    return [ListRow(phone=item.entry.removeprefix("row#"), chunk=int(item.chunk or 0),
+                    line=int(item.line or 0), name=item.name, language=item.language,
+                    timezone=item.timezone, attributes=dict(item.attributes or {}))
+            for item in found[:limit]], len(found) > limit
+
+
 def add_rejected(list_id: str, rejected: Iterable[RejectedRow]) -> None:
     """Keep the rows not imported (BatchWriteItem, 25 a request)."""
     with ContactListEntry.batch_write() as batch:

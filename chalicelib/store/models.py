@@ -668,6 +668,110 @@ class ContactListEntry(_Base):
     last = BooleanAttribute(null=True)  # a chunk: the client said no chunk follows
 
 
+class CampaignsLive(GlobalSecondaryIndex):
+    """Sparse: the campaigns the job looks at every minute (scheduled or running), one Query."""
+
+    class Meta:
+        index_name = "live"
+        projection = KeysOnlyProjection()
+
+    live = UnicodeAttribute(hash_key=True)  # "live" while scheduled or running
+
+
+class CampaignsByCreation(GlobalSecondaryIndex):
+    """Every campaign, newest last: ``GET /campaigns`` without a Scan."""
+
+    class Meta:
+        index_name = "by_creation"
+        projection = KeysOnlyProjection()
+
+    listing = UnicodeAttribute(hash_key=True)  # "campaign" on the campaign's own item
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CampaignEntry(_Base):
+    """A campaign and its running figures, under its id (``store.campaigns``):
+
+    - ``campaign``: the campaign itself (``body``: its settings as JSON), ``status`` and
+      ``version`` (every change is conditional on it);
+    - ``hour#<YYYY-MM-DDTHH>``: that UTC hour's counters (dials, live answers, abandoned,
+      machines...), bumped with atomic ADDs: the pacer's window and the live abandon rate;
+    - ``ringing``: calls placed and not yet answered or ended (ADD +1 / -1);
+    - ``seat#<agent_id>``: an agent connected to the campaign (agent campaigns).
+    """
+
+    class Meta(_Base.Meta):
+        short_name = "campaigns"
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    body = JSONAttribute(null=True)
+    live = UnicodeAttribute(null=True)
+    listing = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    dials = NumberAttribute(null=True)
+    live_answers = NumberAttribute(null=True)
+    abandoned = NumberAttribute(null=True)
+    machine_answers = NumberAttribute(null=True)
+    ringing = NumberAttribute(null=True)
+    texts = NumberAttribute(null=True)
+    # a seat's
+    state = UnicodeAttribute(null=True)
+    leg_sid = UnicodeAttribute(null=True)
+    call_sid = UnicodeAttribute(null=True)
+    contact = UnicodeAttribute(null=True)
+    until = UTCDateTimeAttribute(null=True)
+    expires = TTLAttribute(null=True)
+
+    live_index = CampaignsLive()
+    by_creation = CampaignsByCreation()
+
+
+class CampaignContactsDue(GlobalSecondaryIndex):
+    """Sparse: contacts waiting for their time (status ``waiting``), spread over shards per
+    campaign so a 100,000-contact campaign is read with a few Queries and never a Scan."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)  # "<campaign_id>#0" .. "#7"
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CampaignContactItem(_Base):
+    """One contact of one campaign (``campaigns.contact``); every change is conditional on
+    ``version`` (``store.campaigns``)."""
+
+    class Meta(_Base.Meta):
+        short_name = "campaign_contacts"
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    phone = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    attempts = NumberAttribute(default=0)
+    name = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    attributes = JSONAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)  # set only while waiting (the sparse due index)
+    due_at = UTCDateTimeAttribute(null=True)
+    dial_by = UTCDateTimeAttribute(null=True)
+    call_sid = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    disposition = UnicodeAttribute(null=True)
+    answers = JSONAttribute(null=True)
+    history = JSONAttribute(null=True)
+    agent_id = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+    due = CampaignContactsDue()
+
+
 class _TableMeta(MetaProtocol, Protocol):
     short_name: str  # the table's name after TABLE_PREFIX: every concrete model's Meta has one
 
@@ -696,6 +800,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Claim,
     ComplianceEntry,
     ContactListEntry,
+    CampaignEntry,
+    CampaignContactItem,
 )
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.
