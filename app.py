@@ -9,6 +9,7 @@ from chalicelib.callbacks.missed_routes import missed_api
 from chalicelib.callbacks.routes import callbacks_api
 from chalicelib.callbacks.voice_routes import callback_voice
 from chalicelib.campaigns.routes import contact_lists_api
+from chalicelib.campaigns.voice_routes import campaign_voice
 from chalicelib.compliance.routes import compliance_api
 from chalicelib.ivr.routes import voice
 from chalicelib.messaging.routes import sms
@@ -38,6 +39,7 @@ app.register_blueprint(callback_voice)
 app.register_blueprint(openapi_api)
 app.register_blueprint(compliance_api)
 app.register_blueprint(contact_lists_api)
+app.register_blueprint(campaign_voice)
 
 
 @app.route("/", methods=["GET"])
@@ -64,3 +66,10 @@ def sweep_queues(event):
 def dispatch_callbacks(event):
     """Move due callback requests into their queues' lines (within calling hours), then dial."""
     return root().callbacks.tick()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+@observability.job
+def run_campaigns(event):
+    """Start due campaigns, copy their lists in, and pace their calls and texts (50 s)."""
+    return root().campaigns.tick()

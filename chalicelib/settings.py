@@ -66,6 +66,11 @@ class Settings:
     callback_rate_per_number: int = 5  # requests per phone number per window
     callback_rate_window_seconds: int = 3600
     callback_max_days_ahead: int = 14  # how far ahead a preferred time may be
+    # Twilio's default for an account: 1 call per second (more are queued, not refused) and
+    # about 1 text per second from one long code; campaigns share these by weight.
+    outbound_cps: float = 1.0
+    outbound_texts_per_second: float = 1.0
+    campaign_tick_seconds: float = 50.0  # how long one run_campaigns run paces (every minute)
     _secrets: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -156,7 +161,23 @@ def load_settings(environ: dict | None = None) -> Settings:
         callback_rate_per_number=int(env.get("CALLBACK_RATE_PER_NUMBER", "5")),
         callback_rate_window_seconds=int(env.get("CALLBACK_RATE_WINDOW_SECONDS", "3600")),
         callback_max_days_ahead=int(env.get("CALLBACK_MAX_DAYS_AHEAD", "14")),
+        outbound_cps=_positive(env, "OUTBOUND_CPS", 1.0),
+        outbound_texts_per_second=_positive(env, "OUTBOUND_TEXTS_PER_SECOND", 1.0),
+        campaign_tick_seconds=_positive(env, "CAMPAIGN_TICK_SECONDS", 50.0),
     )
+
+
+def _positive(env, name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not 0 < value <= 1000:
+        raise ConfigError(f"{name} must be above 0 and at most 1000")
+    return value
 
 
 _settings: Settings | None = None

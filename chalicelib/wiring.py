@@ -14,18 +14,24 @@ goes back to the real ones.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 
 from chalicelib.callbacks.dispatcher import CallbackDispatcher
 from chalicelib.callbacks.requests import cancel_open_for_number
+from chalicelib.campaigns.calls import CampaignCalls
+from chalicelib.campaigns.dialer import VoiceDialer
+from chalicelib.campaigns.runner import CampaignRunner
+from chalicelib.campaigns.throttle import RateLimiter
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.agents import AGENT_RING_SECONDS
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.service import RoutingService
 from chalicelib.settings import Settings, get_settings
+from chalicelib.store.ratelimits import bump_window
 from chalicelib.telephony.rest import Connector, TwilioConnector
 
 
@@ -47,9 +53,11 @@ class Root:
         routing: RoutingService | None = None,
         voice: VoiceService | None = None,
         cancel_callbacks: Callable[[str, datetime], int] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ):
         self._settings = settings
         self.clock: Callable[[], datetime] = clock or utcnow
+        self.sleep: Callable[[float], None] = sleep or time.sleep
         given = {"connector": connector, "routing": routing, "voice": voice,
                  "cancel_callbacks": cancel_callbacks}
         # a part passed in takes the place of the cached property of the same name
@@ -106,6 +114,28 @@ class Root:
     def compliance(self) -> ComplianceGate:
         """The one compliance gate every outbound call and text passes (``compliance/``)."""
         return ComplianceGate(self.clock)
+
+    @cached_property
+    def dialer(self) -> VoiceDialer:
+        """Placing campaign calls under the account's calls per second
+        (``campaigns/dialer.py``), counted in DynamoDB so every Lambda shares one limit."""
+        limiter = RateLimiter(self.settings.outbound_cps,
+                              lambda second: bump_window("outbound-cps", second, self.clock()))
+        return VoiceDialer(self.settings, self.clock, self.connector, self.compliance, limiter,
+                           sleep=self.sleep)
+
+    @cached_property
+    def campaign_calls(self) -> CampaignCalls:
+        """Answered and ended campaign calls (``campaigns/calls.py``)."""
+        return CampaignCalls(self.clock, self.compliance, seats=lambda: self.seats,
+                             voice=lambda: self.voice)
+
+    @cached_property
+    def campaigns(self) -> CampaignRunner:
+        """The every-minute ``run_campaigns`` job (``campaigns/runner.py``)."""
+        return CampaignRunner(self.settings, self.clock, self.dialer,
+                              texts=lambda: self.texts, seats=lambda: self.seats,
+                              sleep=self.sleep)
 
     @property
     def warm(self) -> WarmTransfers:

@@ -36,6 +36,7 @@ class FakeTwilio:
         self.states: dict[str, tuple[str, int]] = {}  # call sid -> (CallStatus, duration)
         self.unreachable = False
         self.fail_with: Exception | None = None
+        self.fail_for: dict[str, Exception] = {}  # number -> what placing a call to it raises
         self.lock = threading.Lock()
 
     def redirect(self, call_sid, url):
@@ -52,15 +53,19 @@ class FakeTwilio:
             raise CallGone(call_sid)
         self.twiml[call_sid] = twiml
 
-    def place_call(self, *, to, from_, url, status_callback, machine_detection=None):
+    def place_call(self, *, to, from_, url, status_callback, machine_detection=None,
+                   ring_seconds=None):
         if self.fail_with is not None:
             raise self.fail_with
+        if to in self.fail_for:
+            raise self.fail_for[to]
         import uuid
 
         sid = "CA" + uuid.uuid4().hex
         with self.lock:
             self.placed.append({"sid": sid, "to": to, "from": from_, "url": url,
-                                "status_callback": status_callback, "amd": machine_detection})
+                                "status_callback": status_callback, "amd": machine_detection,
+                                "ring_seconds": ring_seconds})
         return sid
 
     def hangup(self, call_sid):

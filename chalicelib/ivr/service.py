@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chalicelib.callbacks.dispatcher import CallbackDispatcher
@@ -163,6 +164,21 @@ class VoiceService:
         customer = directory.get_customer(req.caller) if req.caller else None
         flow = self.ports.live_flow(hotline.entry_flow)
         language = (customer or {}).get("language") or hotline.default_language
+        return self._begin(req, flow, language, customer, fallback_of(hotline))
+
+    def answer_outbound(self, req: VoiceRequest, flow_id: str, language: str | None,
+                        customer: dict) -> str:
+        """A call we placed (a campaign's) was answered by a person: run the published flow
+        ``flow_id`` for them, exactly as for a caller (its later steps come through the same
+        webhooks). ``customer``: what the flow may read of them (name, the list's columns).
+        LookupError when the flow has no published version."""
+        # Twilio's From is our number and To the person's: the flow sees them the inbound way
+        swapped = replace(req, caller=req.hotline, hotline=req.caller)
+        flow = self.ports.live_flow(flow_id)
+        return self._begin(swapped, flow, language, customer, {})
+
+    def _begin(self, req: VoiceRequest, flow: Flow, language: str | None,
+               customer: dict | None, fallback: dict) -> str:
         if language not in flow.languages:
             language = flow.languages[0]
         state = engine.CallState(flow_id=flow.id, flow_version=flow.version, language=language)
@@ -178,7 +194,7 @@ class VoiceService:
             caller=req.caller,
             direction=req.direction,
             customer=customer,
-            fallback=fallback_of(hotline),
+            fallback=fallback,
         )
         try:
             record = calls.start_call(

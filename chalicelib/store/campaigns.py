@@ -45,6 +45,10 @@ _DATES = ("created_at", "starts_at", "ends_at", "updated_at", "started_at", "end
           "load_lease_until")
 
 
+def _table() -> str:
+    return getattr(CampaignEntry.Meta, "table_name")  # set by models.bind_models
+
+
 # ---- campaigns -------------------------------------------------------------------------------
 def _body(campaign: Campaign) -> dict:
     body = asdict(campaign)
@@ -126,7 +130,7 @@ def _add(campaign_id: str, entry: str, deltas: dict[str, int],
         values[":x"] = {"N": str(int(expires.timestamp()))}
         expression += " SET #x = :x"
     shared_connection().client.update_item(
-        TableName=CampaignEntry.Meta.table_name,
+        TableName=_table(),
         Key={"campaign_id": {"S": campaign_id}, "entry": {"S": entry}},
         UpdateExpression=expression, ExpressionAttributeNames=names,
         ExpressionAttributeValues=values)
@@ -192,7 +196,7 @@ def add_totals(campaign_id: str, deltas: dict[str, int]) -> None:
 def totals(campaign_id: str) -> dict[str, int]:
     """The progress counters: ``{"status_waiting": 12, "disposition_answered": 3, ...}``."""
     response = shared_connection().client.get_item(
-        TableName=CampaignEntry.Meta.table_name, ConsistentRead=True,
+        TableName=_table(), ConsistentRead=True,
         Key={"campaign_id": {"S": campaign_id}, "entry": {"S": TOTALS}})
     item = response.get("Item") or {}
     return {name: int(value["N"]) for name, value in item.items()

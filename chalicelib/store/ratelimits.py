@@ -27,3 +27,13 @@ def hit(scope: str, subject: str, limit: int, window_seconds: int, now: datetime
         RateCounter.hits.does_not_exist() | (RateCounter.hits < limit),
     )
     return None if allowed else max(1, start + window_seconds - epoch)
+
+
+def bump_window(scope: str, window_start: int, now: datetime) -> int:
+    """Count one event in ``scope``'s window starting at ``window_start`` (epoch seconds) and
+    return the count after it: the shared counter behind a calls-per-second limiter, seen the
+    same by every Lambda. The item expires a minute later."""
+    counter = RateCounter(f"{scope}#{window_start}")
+    counter.update(actions=[RateCounter.hits.add(1),
+                            RateCounter.expires.set(now + timedelta(seconds=60))])
+    return int(counter.hits)

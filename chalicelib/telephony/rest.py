@@ -85,7 +85,11 @@ class Connector(Protocol):
     def redirect_twiml(self, call_sid: str, twiml: str) -> None: ...
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
-                   machine_detection: str | None = None) -> str: ...
+                   machine_detection: str | None = None,
+                   ring_seconds: int | None = None) -> str:
+        """Place a call; its sid. ``ring_seconds``: Twilio's ``Timeout`` (default: the
+        connector's own). Twilio's errors propagate (``code``: 20429, 21211...)."""
+        ...
 
     def hangup(self, call_sid: str) -> None: ...
 
@@ -119,12 +123,13 @@ class TwilioConnector:
             raise
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
-                   machine_detection: str | None = None) -> str:
+                   machine_detection: str | None = None,
+                   ring_seconds: int | None = None) -> str:
         options = {"machine_detection": machine_detection} if machine_detection else {}
         call = twilio_client(self.settings).calls.create(
             to=to, from_=from_, url=url, method="POST", status_callback=retried(status_callback),
             status_callback_method="POST", status_callback_event=["completed"],
-            timeout=self.ring_seconds, **options)
+            timeout=ring_seconds or self.ring_seconds, **options)
         return call.sid
 
     def hangup(self, call_sid: str) -> None:
