@@ -427,6 +427,7 @@ class EmulatorServer(ThreadingHTTPServer):
     """``ThreadingHTTPServer`` bound to a carrier; ``start()`` serves from a daemon thread."""
 
     daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog of 5 resets a burst of dials
 
     def __init__(self, carrier: Carrier, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), Handler)
