@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
 import time
 from collections import deque
@@ -20,8 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import amd
 from .clock import rfc2822
+from .scripts import load_answer_scripts, normalize_scripts
 from .session import (
+    NOT_ANSWERED,
     Call,
     CallTranscript,
     EndCall,
@@ -42,14 +46,20 @@ from .signing import (
     valid_number,
 )
 
-__all__ = ["Carrier", "CallTranscript", "CarrierError", "Limits", "ScriptInput", "make_server",
-           "queue_sid"]
+__all__ = ["Carrier", "CallTranscript", "CarrierError", "Limits", "ScriptInput",
+           "load_answer_scripts", "make_server", "queue_sid"]
 
 log = logging.getLogger("switchboard.carrier")
 
 DEFAULT = object()  # "use the app-url based default" (None disables a URL)
 TEST_ACCOUNT_SID = "AC" + "0" * 32
 TEST_AUTH_TOKEN = "local-carrier-test-token"
+
+# Twilio's default keywords on long codes (exact single word, any case): an opt-out makes
+# later texts to the sender fail with 21610 until an opt-in; calls are not affected.
+OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN_WORDS = {"START", "YES", "UNSTOP"}
+HELP_WORDS = {"HELP", "INFO"}
 
 
 @dataclass
@@ -200,6 +210,12 @@ class Carrier:
     With ``background=True`` (default) REST-created calls and message status callbacks run in
     threads; with ``background=False`` they wait for ``run_pending()`` (also run between hold
     loop passes), which keeps in-process transports such as Chalice's test client on one thread.
+
+    Outbound campaign knobs: ``cps_limit`` (None = unlimited) refuses ``Calls.json`` requests
+    beyond that many per wall-clock second with HTTP 429 / 20429, so the app's back-off can be
+    tested (Twilio itself queues excess calls by default); ``amd_false_positive_rate`` (0-1)
+    reports a person as a machine at that rate, drawn from ``random.Random(seed)`` so a run
+    can be replayed. ``wall_clock`` (``time.time``) dates REST calls for ``stats()``.
     """
 
     def __init__(self, app_url: str = "http://127.0.0.1:8000", account_sid: str | None = None,
@@ -207,7 +223,9 @@ class Carrier:
                  voice_url: str | None = None, status_url: Any = DEFAULT,
                  fallback_url: Any = DEFAULT, music_seconds: float = 30.0,
                  hold_pace: float = 0.0, background: bool = True,
-                 emulator_url: str | None = None, limits: Limits | None = None) -> None:
+                 emulator_url: str | None = None, limits: Limits | None = None,
+                 cps_limit: int | None = None, amd_false_positive_rate: float = 0.0,
+                 seed: int | None = 0) -> None:
         self.app_url = app_url.rstrip("/")
         self.account_sid = (account_sid or os.environ.get("TWILIO_ACCOUNT_SID")
                             or TEST_ACCOUNT_SID)
@@ -229,6 +247,15 @@ class Carrier:
         self.errors: list[dict[str, Any]] = []  # failures outside calls (message callbacks)
         self.answer_scripts: dict[str, list[str]] = {}
         self.opted_out: set[str] = set()
+        self.inbound_texts: list[dict[str, Any]] = []  # texts sent to the app, with its answer
+        self.cps_limit = cps_limit
+        self.amd_false_positive_rate, self.seed = amd_false_positive_rate, seed
+        self.wall_clock: Callable[[], float] = time.time
+        self.calls_created_at: list[float] = []  # wall-clock time of each REST call created
+        self.calls_refused = 0  # Calls.json requests refused by cps_limit
+        self._cps_window = (0, 0)  # (wall-clock second, calls created in it)
+        self._rng = random.Random(seed)
+        self._replied: set[str] = set()  # text-only recipients that have replied already
         self._lock = threading.RLock()
         self._pending: deque[Callable[[], None]] = deque()
         self._threads: list[threading.Thread] = []
@@ -298,14 +325,18 @@ class Carrier:
                              status_callback_method: str = "POST",
                              fallback_url: str | None = None, fallback_method: str = "POST",
                              machine_detection: str | None = None, async_amd: bool = False,
-                             amd_callback: str | None = None, timeout: float = 60.0) -> Call:
-        """What ``POST Calls.json`` does: validate, register, and ring in the background."""
+                             amd_callback: str | None = None, amd_callback_method: str = "POST",
+                             machine_detection_timeout: float = amd.DEFAULT_TIMEOUT,
+                             timeout: float = 60.0) -> Call:
+        """What ``POST Calls.json`` does: validate, pace (``cps_limit``), register, and ring in
+        the background. ``timeout``: ring seconds before no-answer."""
         if not valid_number(to):
             raise CarrierError(21211, f"The 'To' number {to} is not a valid phone number.")
         if not from_:
             raise CarrierError(21213, "No 'From' number is specified")
         if not url and not twiml:
             raise CarrierError(21205, "Url or Twiml parameter is required")
+        self._count_call_created()
         events = [e for ev in status_callback_event for e in ev.split()] or ["completed"]
         steps = self.answer_scripts.get(to, [])
         call = Call(self, sid=make_sid("CA"), to=to, from_=from_, direction="outbound-api",
@@ -313,12 +344,49 @@ class Carrier:
                     status_url=status_callback, status_events=events,
                     status_method=status_callback_method, fallback_url=fallback_url,
                     fallback_method=fallback_method, machine_detection=machine_detection,
-                    async_amd=async_amd, amd_callback=amd_callback, ring_timeout=timeout,
+                    async_amd=async_amd, amd_callback=amd_callback,
+                    amd_callback_method=amd_callback_method,
+                    machine_detection_timeout=machine_detection_timeout, ring_timeout=timeout,
                     hold_pace=self.hold_pace)
         self._register(call)
         log.info("REST call %s to %s", call.sid, mask(to))
         self._schedule(call.run)
         return call
+
+    def _count_call_created(self) -> None:
+        """Date a new REST call; over ``cps_limit`` in this wall-clock second, refuse it."""
+        with self._lock:  # the clock is read under the lock so seconds never go backwards
+            now = self.wall_clock()
+            if self.cps_limit is not None:
+                if self._cps_window[0] != int(now):
+                    self._cps_window = (int(now), 0)
+                if self._cps_window[1] >= self.cps_limit:
+                    self.calls_refused += 1
+                    raise CarrierError(20429, "Too Many Requests", 429)
+                self._cps_window = (int(now), self._cps_window[1] + 1)
+            self.calls_created_at.append(now)
+
+    def stats(self) -> dict[str, Any]:
+        """How the app paced its dials: ``calls_created``, ``calls_per_second`` (counts per
+        wall-clock second from the first REST call's second to the last's, gaps as 0),
+        ``max_calls_in_any_second``, ``first_second`` (epoch seconds) and ``calls_refused``."""
+        with self._lock:
+            times, refused = list(self.calls_created_at), self.calls_refused
+        counts: list[int] = []
+        first = int(min(times)) if times else None
+        if first is not None:
+            counts = [0] * (int(max(times)) - first + 1)
+            for moment in times:
+                counts[int(moment) - first] += 1
+        return {"calls_created": len(times), "max_calls_in_any_second": max(counts, default=0),
+                "calls_per_second": counts, "first_second": first, "calls_refused": refused}
+
+    def amd_mistakes_a_person(self) -> bool:
+        """Draw whether AMD reports this person as a machine (``amd_false_positive_rate``)."""
+        if self.amd_false_positive_rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < self.amd_false_positive_rate
 
     def child_leg(self, parent: Call, to: str, caller_id: str | None = None) -> Call:
         """The callee leg of a <Dial>; its answer script (minus the disposition) is its input."""
@@ -377,21 +445,63 @@ class Carrier:
 
     def set_answer_script(self, number: str, steps: str | Iterable[str]) -> None:
         """How a callee (REST call or <Dial>) answers: optional first step ``human`` /
-        ``machine`` / ``busy`` / ``no-answer`` / ``failed``, then input steps."""
-        steps = [s for s in steps.split(",")] if isinstance(steps, str) else list(steps)
-        parse_script(steps)  # fail early on a typo
-        self.answer_scripts[number] = steps
+        ``machine`` / ``fax`` / ``unknown`` / ``busy`` / ``no-answer`` / ``failed``, then input
+        steps; ``sms:TEXT`` steps are texts it sends back (see ``send_scripted_texts``)."""
+        self.set_answer_scripts({number: steps})
+
+    def set_answer_scripts(self, scripts: dict[str, Any]) -> int:
+        """Set many at once (``{number: [steps] or "comma,separated"}``), all checked before
+        any is set; returns how many were set."""
+        parsed = normalize_scripts(scripts)
+        with self._lock:
+            self.answer_scripts.update(parsed)
+            self._replied.difference_update(parsed)  # a new script replies afresh
+        return len(parsed)
 
     def answer_disposition(self, number: str) -> str:
-        """A Dial outcome for ``number`` from its answer script (machines answer too)."""
+        """A Dial outcome for ``number`` from its answer script (machines and faxes answer)."""
         steps = parse_script(self.answer_scripts.get(number, []))
-        if steps and steps[0].kind == "answer" and steps[0].outcome not in ("human", "machine"):
+        if steps and steps[0].kind == "answer" and steps[0].outcome in NOT_ANSWERED:
             return steps[0].outcome
         return "completed"
 
     def opt_out(self, number: str) -> None:
         """The recipient replied STOP: texts to it fail with 21610, as on Twilio."""
         self.opted_out.add(number)
+
+    # ---- texts back from scripted parties ------------------------------------------------
+
+    def send_scripted_texts(self, call: Call) -> None:
+        """When a call ends, its scripted party sends its ``sms:`` steps: a callee (REST call,
+        Dial leg) texts the caller ID that rang it, an inbound caller the number it called."""
+        texts = getattr(call.input, "texts", None)
+        if not texts:
+            return
+        bodies, texts[:] = list(texts), []  # once per call
+        sender, recipient = ((call.from_, call.to) if call.direction == "inbound"
+                             else (call.to, call.from_))
+        for body in bodies:
+            status, _ = self.send_inbound_sms(recipient, sender, body, call_sid=call.sid)
+            call.emit("text", **{"from": sender, "to": recipient, "body": body,
+                                 "http_status": status})
+
+    def _reply_to_text(self, message: dict[str, Any]) -> None:
+        """A recipient scripted with ``sms:`` steps only replies to the first text it gets."""
+        number = message["to"]
+        steps = parse_script(self.answer_scripts.get(number, []))
+        if not steps or any(s.kind != "sms" for s in steps):
+            return
+        with self._lock:
+            if number in self._replied:
+                return
+            self._replied.add(number)
+        if not message["from"]:  # sent through a Messaging Service: no number to answer
+            log.warning("text %s has no From number; %s cannot reply", message["sid"],
+                        mask(number))
+            return
+        for step in steps:
+            self.send_inbound_sms(message["from"], number, step.text,
+                                  in_reply_to=message["sid"])
 
     # ---- messages ------------------------------------------------------------------------
 
@@ -453,22 +563,36 @@ class Carrier:
             if not d.ok:
                 self.errors.append({"code": 11200, "message": "message status callback failed",
                                     "url": d.url, "sid": message["sid"]})
+        if message["via"] == "rest":
+            self._reply_to_text(message)
 
-    def send_inbound_sms(self, to: str, from_: str, body: str,
-                         url: str | None = None) -> tuple[int | None, str]:
-        """Deliver a text to the app's messaging webhook (default ``{app_url}/twilio/sms``)."""
+    def send_inbound_sms(self, to: str, from_: str, body: str, url: str | None = None, *,
+                         call_sid: str | None = None,
+                         in_reply_to: str | None = None) -> tuple[int | None, str]:
+        """Deliver a text to the app's messaging webhook (default ``{app_url}/twilio/sms``).
+        Twilio's keywords set ``OptOutType`` (STOP / START / HELP) and an opt-out or opt-in
+        changes ``opted_out``. Kept in ``inbound_texts`` with the app's answer."""
         sid = make_sid("SM")
         params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid,
                   "AccountSid": self.account_sid, "From": from_, "To": to, "Body": body,
                   "NumMedia": "0", "NumSegments": "1", "ApiVersion": API_VERSION,
                   "SmsStatus": "received"}
-        if body.strip().upper() in ("STOP", "START", "HELP"):
-            params["OptOutType"] = body.strip().upper()
-            if params["OptOutType"] == "STOP":
-                self.opted_out.add(from_)
-            elif params["OptOutType"] == "START":
-                self.opted_out.discard(from_)
+        word = body.strip().upper()
+        if word in OPT_OUT_WORDS:
+            params["OptOutType"] = "STOP"
+            self.opted_out.add(from_)
+        elif word in OPT_IN_WORDS:
+            params["OptOutType"] = "START"
+            self.opted_out.discard(from_)
+        elif word in HELP_WORDS:
+            params["OptOutType"] = "HELP"
         d = send_webhook(self, url or self.app_url + "/twilio/sms", "POST", params)
+        with self._lock:
+            self.inbound_texts.append({
+                "sid": sid, "from": from_, "to": to, "body": body,
+                "opt_out_type": params.get("OptOutType"), "call_sid": call_sid,
+                "in_reply_to": in_reply_to, "date_sent": rfc2822(),
+                "http_status": d.status, "error": d.error, "reply": d.body})
         return d.status, d.body
 
     # ---- work scheduling -----------------------------------------------------------------
@@ -478,7 +602,8 @@ class Carrier:
             self.calls[call.sid] = call
 
     def call_finished(self, call: Call) -> None:
-        """Hook for a finished leg (kept for the inspection API)."""
+        """A leg ended (its final status callback sent): its party's scripted texts go out."""
+        self.send_scripted_texts(call)
 
     def _spawn(self, work: Callable[[], Any]) -> None:
         thread = threading.Thread(target=work, daemon=True, name="carrier-work")
@@ -554,6 +679,12 @@ class Carrier:
             self.errors.clear()
             self.answer_scripts.clear()
             self.opted_out.clear()
+            self.inbound_texts.clear()
+            self.calls_created_at.clear()
+            self.calls_refused = 0
+            self._cps_window = (0, 0)
+            self._replied.clear()
+            self._rng = random.Random(self.seed)
             self._pending.clear()
             self.queues = Queues()
             self.rooms = Rooms()

@@ -2,6 +2,7 @@
 
     python -m infra.local.carrier serve --port 8100 --app-url http://127.0.0.1:8000
     python -m infra.local.carrier call --to +14155550100 --from +14155550111 [--script "1,h"]
+    python -m infra.local.carrier scripts campaign.csv [--emulator http://127.0.0.1:8100]
 
 ``call`` goes through a running ``serve`` (so the app's REST requests — dequeues, redirects —
 reach the call) when one answers on ``--emulator`` (default ``$TWILIO_API_BASE`` or :8100),
@@ -19,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from . import DEFAULT, Carrier, make_server
+from . import DEFAULT, Carrier, load_answer_scripts, make_server
 from .session import Action, CallTranscript, HoldPlan, describe, parse_reply
 
 
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args)
     if args.command == "sms":
         return text(args)
+    if args.command == "scripts":
+        return post_scripts(args)
     return call(args)
 
 
@@ -56,7 +59,14 @@ def parser() -> argparse.ArgumentParser:
     serve_p = sub.choices["serve"]
     serve_p.add_argument("--host", default="127.0.0.1")
     serve_p.add_argument("--port", type=int, default=8100)
-    serve_p.add_argument("--answer-scripts", help="JSON file {number: [steps]} for callees")
+    serve_p.add_argument("--answer-scripts", metavar="FILE",
+                         help="callees' answer scripts: JSON {number: [steps] or \"a,b\"} "
+                              "or CSV number,script")
+    serve_p.add_argument("--cps-limit", type=int, default=None,
+                         help="refuse Calls.json beyond N per second (HTTP 429, code 20429)")
+    serve_p.add_argument("--amd-false-positive-rate", type=float, default=0.0,
+                         help="share of people AMD reports as machines (0-1)")
+    serve_p.add_argument("--seed", type=int, default=0, help="seed for the AMD mistakes")
     call_p = sub.choices["call"]
     call_p.add_argument("--to", required=True)
     call_p.add_argument("--from", dest="from_", required=True)
@@ -77,7 +87,36 @@ def parser() -> argparse.ArgumentParser:
                        help="a running `serve`, which signs the text with its credentials")
     sms_p.add_argument("--local", action="store_true", help="sign and send from this process")
     sms_p.add_argument("-v", "--verbose", action="store_true")
+    scripts_p = sub.add_parser("scripts", help="load callees' answer scripts into a running "
+                                               "`serve` (JSON or CSV file)")
+    scripts_p.add_argument("file")
+    scripts_p.add_argument("--emulator", default=os.environ.get("TWILIO_API_BASE",
+                                                                "http://127.0.0.1:8100"))
+    scripts_p.add_argument("-v", "--verbose", action="store_true")
     return p
+
+
+def post_scripts(args: argparse.Namespace) -> int:
+    """Check a scripts file here (a typo names its number), then post it to ``serve``."""
+    import requests
+
+    try:
+        scripts = load_answer_scripts(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"cannot use {args.file}: {exc}", file=sys.stderr)
+        return 1
+    url = args.emulator.rstrip("/") + "/_emulator/answer-scripts"
+    try:
+        response = requests.post(url, json=scripts, timeout=30)
+    except requests.RequestException as exc:
+        print(f"no emulator at {args.emulator}: {exc}", file=sys.stderr)
+        return 1
+    if not response.ok:
+        print(f"the emulator refused: {response.status_code} {response.text}", file=sys.stderr)
+        return 2
+    body = response.json()
+    print(f"set {body['set']} answer script(s); {body['total']} in all")
+    return 0
 
 
 def text(args: argparse.Namespace) -> int:
@@ -115,6 +154,9 @@ def url_option(value: str | None) -> Any:
 
 def make_carrier(args: argparse.Namespace) -> Carrier:
     return Carrier(app_url=args.app_url or "http://127.0.0.1:8000",
+                   cps_limit=getattr(args, "cps_limit", None),  # serve's campaign knobs
+                   amd_false_positive_rate=getattr(args, "amd_false_positive_rate", 0.0),
+                   seed=getattr(args, "seed", 0),
                    account_sid=os.environ.get("TWILIO_ACCOUNT_SID"),
                    auth_token=os.environ.get("TWILIO_AUTH_TOKEN"),
                    voice_url=args.voice_url, status_url=url_option(args.status_url),
@@ -129,9 +171,12 @@ def make_carrier(args: argparse.Namespace) -> Carrier:
 def serve(args: argparse.Namespace) -> int:
     carrier = make_carrier(args)
     if args.answer_scripts:
-        with open(args.answer_scripts, encoding="utf-8") as fh:
-            for number, steps in json.load(fh).items():
-                carrier.set_answer_script(number, steps)
+        try:
+            count = carrier.set_answer_scripts(load_answer_scripts(args.answer_scripts))
+        except (OSError, ValueError) as exc:
+            print(f"cannot use {args.answer_scripts}: {exc}", file=sys.stderr)
+            return 1
+        print(f"{count} answer script(s) from {args.answer_scripts}", flush=True)
     server = make_server(carrier, args.host, args.port)
     print(f"carrier emulator on {server.url}  (app {carrier.app_url}, "
           f"account {carrier.account_sid[:6]}…)", flush=True)

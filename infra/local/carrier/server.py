@@ -18,7 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from . import amd
 from .clock import rfc2822
+from .scripts import parse_text
 from .session import Action, HoldPlan, parse_reply
 from .signing import API_VERSION, mask_text
 
@@ -52,7 +54,9 @@ class Request:
         self.body = body
         ctype = self.headers.get("content-type", "")
         text = body.decode("utf-8", "replace")
-        self.form = parse_qs(text, keep_blank_values=True) if "json" not in ctype else {}
+        self.text = text
+        plain = "json" in ctype or "csv" in ctype or "text/plain" in ctype
+        self.form = parse_qs(text, keep_blank_values=True) if not plain else {}
         self.json: Any = None
         if "json" in ctype and body:
             self.json = json.loads(text)
@@ -128,6 +132,9 @@ def rest(carrier: Carrier, r: Request, rest_path: str) -> Reply:
             machine_detection=r.get("MachineDetection"),
             async_amd=(r.get("AsyncAmd") or "").lower() == "true",
             amd_callback=r.get("AsyncAmdStatusCallback"),
+            amd_callback_method=r.get("AsyncAmdStatusCallbackMethod") or "POST",
+            machine_detection_timeout=float(r.get("MachineDetectionTimeout")
+                                            or amd.DEFAULT_TIMEOUT),
             timeout=float(r.get("Timeout") or 60))
         return 201, call_resource(carrier, call, status="queued"), {}
     if rest_path == "/Calls.json" and r.method == "GET":
@@ -317,7 +324,8 @@ def control(carrier: Carrier, r: Request) -> Reply:
     if route == ("GET", "health"):
         return 200, {"ok": True, "account_sid": carrier.account_sid,
                      "app_url": carrier.app_url, "calls": len(carrier.calls),
-                     "messages": len(carrier.messages)}, {}
+                     "messages": len(carrier.messages),
+                     "answer_scripts": len(carrier.answer_scripts)}, {}
     if route == ("GET", "calls"):
         return 200, [summary(c) for c in list(carrier.calls.values())], {}
     if route[1].startswith("calls/"):
@@ -326,13 +334,18 @@ def control(carrier: Carrier, r: Request) -> Reply:
         return 200, list(carrier.messages), {}
     if route == ("GET", "errors"):
         return 200, list(carrier.errors), {}
+    if route == ("GET", "stats"):
+        return 200, carrier.stats(), {}
+    if route == ("GET", "inbound-sms"):
+        return 200, list(carrier.inbound_texts), {}
     if route == ("POST", "reset"):
         carrier.reset()
         return 200, {"ok": True}, {}
     if route == ("POST", "answer-scripts"):
-        for number, steps in data.items():
-            carrier.set_answer_script(number, steps)
-        return 200, {"ok": True, "numbers": sorted(carrier.answer_scripts)}, {}
+        # JSON {number: [steps] | "a,b"}, or a CSV body (text/csv): number,script per line
+        scripts = r.json if r.json is not None else parse_text(r.text)
+        count = carrier.set_answer_scripts(scripts)
+        return 200, {"ok": True, "set": count, "total": len(carrier.answer_scripts)}, {}
     if route == ("POST", "opt-outs"):
         for number in data.get("numbers", []):
             carrier.opt_out(number)
@@ -427,6 +440,7 @@ class EmulatorServer(ThreadingHTTPServer):
     """``ThreadingHTTPServer`` bound to a carrier; ``start()`` serves from a daemon thread."""
 
     daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog of 5 resets a burst of dials
 
     def __init__(self, carrier: Carrier, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), Handler)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
+from . import amd
 from .clock import VirtualClock
 from .signing import (
     API_VERSION,
@@ -47,19 +48,20 @@ XML_TYPES = ("text/xml", "application/xml")
 class Action:
     """One parsed caller-script step (see ``parse_action`` for the accepted spellings)."""
 
-    kind: str  # digits | speech | wait | hangup | record | dial | hold | answer
+    kind: str  # digits | speech | wait | hangup | record | dial | hold | answer | sms
     digits: str = ""
     text: str = ""
     seconds: float = 0.0
     key: str = ""  # record: the key that ended it, or "hangup"
-    outcome: str = ""  # dial: completed|busy|no-answer|failed; answer: human|machine|busy|...
+    outcome: str = ""  # dial: completed|busy|...; answer: human|machine|fax|unknown|busy|...
     raw: str = ""
 
 
 _DIGITS = re.compile(r"^[0-9*#w]+$")
 _RECORD = re.compile(r"^record:(\d+(?:\.\d+)?)([0-9*#]|!)?(?::(.*))?$", re.S)
 DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
-ANSWERS = ("human", "answer", "machine", "busy", "no-answer", "failed")
+ANSWERS = ("human", "answer", "machine", "fax", "unknown", "busy", "no-answer", "failed")
+NOT_ANSWERED = ("busy", "no-answer", "failed")
 OUT_OF_BAND = ("dial", "hold")  # consumed by the next Dial / Enqueue, skipped by input points
 
 
@@ -67,8 +69,9 @@ def parse_action(step: str) -> Action:
     """Parse one script step: ``"123#"``, ``"say:words"``, ``"wait"``, ``"hangup"``,
     ``"record:8"`` / ``"record:8#"`` / ``"record:8!"`` (caller hangs up) / ``"record:8:text"``,
     ``"dial:busy"`` / ``"dial:completed:45"`` / ``"dial:completed:live"`` (talk until hung up,
-    redirected or the conference ends), ``"hold:120"`` and, first in an answer script,
-    ``"human"`` / ``"machine"`` / ``"busy"`` / ``"no-answer"`` / ``"failed"``."""
+    redirected or the conference ends), ``"hold:120"``, ``"sms:STOP"`` (a text this party sends
+    when the call ends) and, first in an answer script, ``"human"`` / ``"machine"`` /
+    ``"fax"`` / ``"unknown"`` (AMD cannot tell) / ``"busy"`` / ``"no-answer"`` / ``"failed"``."""
     raw = step
     step = step.strip()
     low = step.lower()
@@ -78,6 +81,11 @@ def parse_action(step: str) -> Action:
         return Action("wait", raw=raw)
     if low.startswith("say:") or low.startswith("s:"):
         return Action("speech", text=step.split(":", 1)[1].strip(), raw=raw)
+    if low.startswith("sms:"):
+        body = step.split(":", 1)[1].strip()
+        if not body:
+            raise ValueError(f"empty text in script step {raw!r}")
+        return Action("sms", text=body, raw=raw)
     if low.startswith("hold:"):
         return Action("hold", seconds=float(low[5:]), raw=raw)
     if low.startswith("dial:"):
@@ -136,12 +144,16 @@ class HoldPlan:
 
 class ScriptInput:
     """Answers the call's input points from a script, in order. ``dial:`` and ``hold:`` steps
-    wait for the next Dial / Enqueue; an input point with nothing left hangs up."""
+    wait for the next Dial / Enqueue; an input point with nothing left hangs up. ``sms:``
+    steps are set aside in ``texts`` (bodies, in order): the party sends them when the call
+    ends, wherever they stand in the script."""
 
     interactive = False
 
     def __init__(self, script: str | Iterable[str] | None = None) -> None:
-        self.steps = deque(parse_script(script))
+        steps = parse_script(script)
+        self.texts = [s.text for s in steps if s.kind == "sms"]
+        self.steps = deque(s for s in steps if s.kind != "sms")
 
     def _take_out_of_band(self, kind: str) -> Action | None:
         for i, step in enumerate(self.steps):
@@ -421,6 +433,8 @@ class Call:
                  parent_sid: str | None = None, forwarded_from: str | None = None,
                  caller_name: str | None = None, machine_detection: str | None = None,
                  async_amd: bool = False, amd_callback: str | None = None,
+                 amd_callback_method: str = "POST",
+                 machine_detection_timeout: float = amd.DEFAULT_TIMEOUT,
                  ring_timeout: float = 60.0, hold_pace: float = 0.0,
                  on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.carrier, self.sid = carrier, sid
@@ -434,6 +448,9 @@ class Call:
             parent_sid, forwarded_from, caller_name)
         self.machine_detection, self.async_amd, self.amd_callback = (
             machine_detection, async_amd, amd_callback)
+        self.amd_callback_method = amd_callback_method.upper()
+        self.machine_detection_timeout = machine_detection_timeout
+        self.amd_pending: tuple[float, amd.Verdict] | None = None  # async: (due time, verdict)
         self.ring_timeout, self.hold_pace, self.on_event = ring_timeout, hold_pace, on_event
         self.clock = VirtualClock()
         self.transcript = CallTranscript(sid, direction, from_, to, parent_sid)
@@ -490,7 +507,9 @@ class Call:
                 self._mail_ready.wait(seconds)
 
     def checkpoint(self, in_queue: bool = False) -> None:
-        """Between verbs: enforce the safety limits and obey outside control."""
+        """Between verbs: enforce the safety limits, post a due AMD verdict and obey outside
+        control."""
+        self.post_amd_verdict()
         limits = self.carrier.limits
         if self.clock.now > limits.max_call_seconds:
             raise LimitExceeded(f"call exceeded {limits.max_call_seconds:.0f} virtual seconds")
@@ -609,10 +628,13 @@ class Call:
         raise AppError(problem[1])
 
     def send_status(self, event: str, status: str) -> None:
-        """A call-progress status callback, if this event was asked for."""
+        """A call-progress status callback, if this event was asked for (with ``AnsweredBy``
+        once AMD has a verdict, async too)."""
         if not self.status_url or event not in self.status_events:
             return
         params = self.voice_params(status)
+        if self.transcript.answered_by:
+            params["AnsweredBy"] = self.transcript.answered_by
         params.update({
             "CallbackSource": "call-progress-events", "Timestamp": self.clock.timestamp(),
             "SequenceNumber": str(self.sequence),
@@ -630,32 +652,67 @@ class Call:
             self.answered_at = self.clock.now
             self.status = "in-progress"
 
+    def advance(self, seconds: float) -> None:
+        """Pass ``seconds`` of virtual time on the line; an async AMD verdict that falls due
+        meanwhile is posted at its own moment, not after the verb."""
+        pending = self.amd_pending
+        if pending is not None and self.clock.now + seconds >= pending[0]:
+            spent = max(0.0, pending[0] - self.clock.now)
+            self.clock.advance(spent)
+            self.post_amd_verdict()
+            seconds -= spent
+        self.clock.advance(seconds)
+
     def _ring_outbound(self) -> None:
-        """Outbound legs: initiated, ringing, then the callee's answer script decides."""
+        """Outbound legs: initiated, ringing, then the callee's answer script decides. With
+        AMD the verdict is known before the TwiML is fetched (sync: the call waits for it) or
+        falls due while the TwiML runs (async, ``post_amd_verdict``)."""
         self.status = "initiated"
         self.send_status("initiated", "initiated")
         self.status = "ringing"
         self.send_status("ringing", "ringing")
         disposition = self.input.answer()
-        if disposition in ("busy", "no-answer", "failed"):
+        if disposition in NOT_ANSWERED:
             self.clock.advance({"busy": 3.0, "failed": 1.0}.get(disposition, self.ring_timeout))
             raise CallEnded(disposition, by="callee", answered=False)
         self.clock.advance(4.0)  # a few rings
         self.checkpoint()
         self.answer()
+        verdict = None
         if self.machine_detection:
-            machine = disposition == "machine"
-            ends = self.machine_detection.lower() == "detectmessageend"
-            self.transcript.answered_by = (
-                ("machine_end_beep" if ends else "machine_start") if machine else "human")
-            self.clock.advance(3.0)
-        self.emit("answer", answered_by=self.transcript.answered_by)
+            mistaken = disposition == "human" and self.carrier.amd_mistakes_a_person()
+            verdict = amd.detect(disposition, self.machine_detection,
+                                 self.machine_detection_timeout, mistaken)
+            if self.async_amd:
+                self.amd_pending = (self.clock.now + verdict.seconds, verdict)
+            else:
+                self.clock.advance(verdict.seconds)
+                self.transcript.answered_by = verdict.answered_by
+        self.emit("answer", answered_by=self.transcript.answered_by, callee=disposition,
+                  **({"amd_false_positive": True} if verdict and verdict.false_positive
+                     else {}))
         self.send_status("answered", "in-progress")
-        if self.machine_detection and self.async_amd and self.amd_callback:
+
+    def post_amd_verdict(self, ending: bool = False) -> None:
+        """Async AMD: once the virtual clock reaches the verdict, post it to
+        ``AsyncAmdStatusCallback`` (AccountSid, CallSid, AnsweredBy, MachineDetectionDuration
+        in ms). A call ``ending`` before then gets ``unknown`` after the time it lasted."""
+        pending = self.amd_pending
+        if pending is None or (not ending and self.clock.now < pending[0]):
+            return
+        self.amd_pending = None
+        verdict = pending[1]
+        if self.clock.now < pending[0]:
+            elapsed = self.clock.now - (self.answered_at or 0.0)
+            verdict = amd.Verdict("unknown", elapsed, verdict.false_positive)
+        self.transcript.answered_by = verdict.answered_by
+        self.emit("amd", answered_by=verdict.answered_by, duration_ms=verdict.millis)
+        if self.amd_callback:
             params = {"AccountSid": self.carrier.account_sid, "CallSid": self.sid,
-                      "AnsweredBy": self.transcript.answered_by,
-                      "MachineDetectionDuration": "3000"}
-            self.notify(self.amd_callback, "POST", params, "amd")
+                      "AnsweredBy": verdict.answered_by,
+                      "MachineDetectionDuration": verdict.millis}
+            self.notify(self.amd_callback, self.amd_callback_method, params, "amd",
+                        count=False)
 
     def run(self, start: Fetch | None = None) -> CallTranscript:
         """Drive the call to its end. ``start``: a child leg leaving a bridge (REST redirect)
@@ -693,7 +750,7 @@ class Call:
             self.answer()
             self.transcript.application_error = True
             self.emit("say", text=APP_ERROR_TEXT, voice="", language="en-US", system=True)
-            self.clock.advance(3.0)
+            self.advance(3.0)
             ended_by = "application-error"
         except LimitExceeded as exc:
             self.error("limit", str(exc), fatal=True)
@@ -731,6 +788,7 @@ class Call:
         self._finish("completed", "bridge-ended", callback=False)
 
     def _finish(self, status: str, ended_by: str, callback: bool = True) -> None:
+        self.post_amd_verdict(ending=True)
         t = self.transcript
         t.status, t.ended_by = status, ended_by
         t.duration = 0 if self.answered_at is None else self.clock.elapsed(self.answered_at)

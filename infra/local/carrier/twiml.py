@@ -108,25 +108,25 @@ class Follower:
         text = text_of(el)
         self.call.emit("say", text=text, voice=el.get("voice", ""),
                        language=el.get("language", "en-US"), loop=loops)
-        self.clock.advance(speech_seconds(text) * loops)
+        self.call.advance(speech_seconds(text) * loops)
 
     def verb_play(self, el: Element, doc: Document) -> None:
         digits = el.get("digits")
         if digits:
             self.call.emit("play", url=None, digits=digits, loop=1)
-            self.clock.advance(DIGIT_SECONDS * len(digits))
+            self.call.advance(DIGIT_SECONDS * len(digits))
             return
         loops = int(number(el.get("loop"), 1))
         url = self.resolve(doc, text_of(el))
         self.call.emit("play", url=url, loop=loops)
         if loops > 0:
-            self.clock.advance(self.call.carrier.music_seconds * loops)
+            self.call.advance(self.call.carrier.music_seconds * loops)
             return
         # loop="0": music until something else happens (a REST redirect, the caller leaving).
         plan = self.call.input.hold({"verb": "Play"})
         start = self.clock.now
         for _ in range(INFINITE_LOOPS):
-            self.clock.advance(self.call.carrier.music_seconds)
+            self.call.advance(self.call.carrier.music_seconds)
             self._caller_gives_up(plan, start, first_pass_done=True)
             self.call.idle(self.call.hold_pace)
             self.call.checkpoint()
@@ -134,7 +134,7 @@ class Follower:
     def verb_pause(self, el: Element, doc: Document) -> None:
         length = number(el.get("length"), 1)
         self.call.emit("pause", length=length)
-        self.clock.advance(length)
+        self.call.advance(length)
 
     # ---- input ---------------------------------------------------------------------------
 
@@ -160,7 +160,7 @@ class Follower:
             raise CallEnded("completed", by="caller")
         params = self._gather_result(step, modes, finish, num_digits)
         if params is None:
-            self.clock.advance(timeout)
+            self.call.advance(timeout)
             note = None if step.kind == "wait" else f"script step {step.raw!r} not accepted"
             self.call.emit("gather", outcome="timeout", result=None, **event,
                            **({"note": note} if note else {}))
@@ -179,13 +179,13 @@ class Follower:
                 digits, key = digits[:-1], digits[-1]
             if num_digits:
                 digits = digits[:num_digits]
-            self.clock.advance(DIGIT_SECONDS * max(1, len(step.digits)))
+            self.call.advance(DIGIT_SECONDS * max(1, len(step.digits)))
             params = {"Digits": digits}
             if key:
                 params["FinishedOnKey"] = key
             return params
         if step.kind == "speech" and "speech" in modes:
-            self.clock.advance(speech_seconds(step.text) + 1.0)
+            self.call.advance(speech_seconds(step.text) + 1.0)
             return {"SpeechResult": step.text, "Confidence": "0.9"}
         return None
 
@@ -196,7 +196,7 @@ class Follower:
         finish = el.get("finishOnKey", "1234567890*#")
         max_length = number(el.get("maxLength"), 3600) or 3600
         if truthy(el.get("playBeep"), True):
-            self.clock.advance(0.5)
+            self.call.advance(0.5)
         step = self.call.input.record({"maxLength": max_length, "finishOnKey": finish,
                                        "timeout": timeout})
         event = {"action": action, "max_length": max_length,
@@ -205,12 +205,12 @@ class Follower:
             self.call.emit("record", outcome="hangup", duration=0, **event)
             raise CallEnded("completed", by="caller")
         if step.kind != "record" or step.seconds <= 0:
-            self.clock.advance(timeout)
+            self.call.advance(timeout)
             self.call.emit("record", outcome="silence", duration=0, **event)
             return None  # an empty recording: Twilio skips the action, goes to the next verb
         duration = int(min(step.seconds, max_length))
         key = step.key if step.key == "hangup" or (step.key and step.key in finish) else ""
-        self.clock.advance(duration + (0 if key else timeout))
+        self.call.advance(duration + (0 if key else timeout))
         sid = make_sid("RE")
         url = self.call.carrier.recording_url(sid)
         params = {"RecordingUrl": url, "RecordingSid": sid, "RecordingDuration": str(duration)}
@@ -345,7 +345,7 @@ class Follower:
             self._caller_gives_up(plan, start, first_pass_done=False)
             if target is None:
                 call.emit("play", url="default-hold-music", loop=1)
-                self.clock.advance(carrier.music_seconds)
+                self.call.advance(carrier.music_seconds)
                 next_target = None
             else:
                 target.params = {**target.params, **carrier.queues.wait_params(
@@ -401,7 +401,7 @@ class Follower:
                     target = result
                     break
         call.emit("bridge", with_call_sid=bridge.dequeuer, talk=bridge.talk)
-        self.clock.advance(bridge.talk)
+        self.call.advance(bridge.talk)
 
     # ---- dialing -------------------------------------------------------------------------
 
@@ -454,19 +454,19 @@ class Follower:
         talk_for = explicit.seconds if explicit is not None else 30.0
         if "completed" not in outcomes:
             outcome = outcomes[0]
-            self.clock.advance({"busy": 3.0, "failed": 1.0}.get(outcome, timeout))
+            self.call.advance({"busy": 3.0, "failed": 1.0}.get(outcome, timeout))
             return ({"DialCallStatus": outcome, "DialBridged": "false"},
                     {"outcome": outcome, "bridged": False})
         index = outcomes.index("completed")
         noun, winner = nouns[index], targets[index]
-        self.clock.advance(4.0)
+        self.call.advance(4.0)
         child = call.carrier.child_leg(call, to=winner, caller_id=el.get("callerId"))
         params = {"DialCallSid": child.sid}
         event: dict[str, Any] = {"dial_call_sid": child.sid, "answered": winner}
         whisper = self.resolve(doc, noun.get("url"))
         if whisper:
             bridged = child.run_whisper(whisper, noun.get("method") or "POST")
-            self.clock.advance(child.clock.now)  # the caller hears ringing meanwhile
+            self.call.advance(child.clock.now)  # the caller hears ringing meanwhile
             event["whisper"] = child.transcript.events
             call.transcript.errors.extend(child.transcript.errors)
             if not bridged:
@@ -478,7 +478,7 @@ class Follower:
             event["child_left"] = left
         else:
             talk = int(min(talk_for, time_limit))
-            self.clock.advance(talk)
+            self.call.advance(talk)
             child.clock.advance(talk)
             child.finish_leg(talk)
         params.update({"DialCallStatus": "completed", "DialCallDuration": str(talk),
@@ -560,7 +560,7 @@ class Follower:
                     {"conference": name, "outcome": explicit.outcome})
         how = "talk-ended"
         if explicit is not None and not math.isinf(explicit.seconds):
-            self.clock.advance(min(explicit.seconds, time_limit))
+            self.call.advance(min(explicit.seconds, time_limit))
         else:
             how = self._in_room(name, start, action, method)
         ended = rooms.leave(name, call)
@@ -600,12 +600,12 @@ class Follower:
         url = self.resolve(doc, noun.get("url"))
         member = call.carrier.queues.take_head(name) if talk else None
         if member is None:
-            self.clock.advance(timeout)
+            self.call.advance(timeout)
             return ({"DialCallStatus": "no-answer", "QueueSid": qsid,
                      "DequeueResult": "queue-empty" if talk else "no-answer"},
                     {"queue": name, "outcome": "no-answer"})
         member.post(Bridge(call.sid, url, (noun.get("method") or "POST").upper(), talk))
-        self.clock.advance(talk)
+        self.call.advance(talk)
         params = {"DialCallStatus": "completed", "DialCallSid": member.sid,
                   "DialCallDuration": str(talk), "DialBridged": "true", "QueueSid": qsid,
                   "DequeueResult": "bridged", "DequeuedCallSid": member.sid,
