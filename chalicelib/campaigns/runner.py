@@ -48,9 +48,9 @@ from chalicelib.campaigns.campaign import (
     transition,
 )
 from chalicelib.campaigns.contact import (
-    CALLING,
     DIAL_EXPIRY,
     DIALING,
+    DONE,
     WAITING,
     CampaignContact,
 )
@@ -99,10 +99,14 @@ class CampaignRunner:
         campaigns = [c for c in (self._prepare(c, start, tally)
                                  for c in store.live_campaigns()) if c.status == RUNNING]
         while campaigns:
+            round_start = self.clock()
             self._round(campaigns, tally)
-            if self.clock() + timedelta(seconds=ROUND_SECONDS) > deadline:
+            next_round = round_start + timedelta(seconds=ROUND_SECONDS)
+            if next_round > deadline:
                 break
-            self.sleep(ROUND_SECONDS)
+            rest = (next_round - self.clock()).total_seconds()
+            if rest > 0:  # dialling under the calls per second may have used the round up
+                self.sleep(rest)
             campaigns = [c for c in (store.get(c.campaign_id) for c in campaigns)
                          if c is not None and c.status == RUNNING
                          and not past_end(c, self.clock())]
@@ -127,8 +131,10 @@ class CampaignRunner:
 
     @staticmethod
     def _settled(campaign: Campaign) -> bool:
+        """Every contact loaded is done (none waiting, none in progress)."""
         totals = store.totals(campaign.campaign_id)
-        return all(totals.get(f"status_{s}", 0) <= 0 for s in (WAITING, DIALING, CALLING))
+        return totals.get(f"status_{WAITING}", 0) <= 0 and \
+            totals.get(f"status_{DONE}", 0) >= campaign.loaded
 
     @staticmethod
     def _move(campaign: Campaign, action: str, now: datetime) -> Campaign | None:

@@ -140,6 +140,10 @@ def webhook_figures() -> None:
 
         callbacks_bench.dispatch_per_tick(counter)
         callbacks_bench.race()
+        from tests.bench import campaigns as campaigns_bench
+
+        campaigns_bench.tick_with_100k(counter)
+        campaigns_bench.race()
     finally:
         ddb.stop()
 
