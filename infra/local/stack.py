@@ -185,7 +185,9 @@ def run(port: int, emulator: bool) -> None:
         app_url = f"http://127.0.0.1:{port}"
         stack.spawn("app", [str(BIN / "chalice"), "local", "--port", str(port),
                             "--stage", "local", "--no-autoreload"])
-        stack.spawn("sched", [PY, "-m", "infra.local.scheduler", "--app-dir", "."])
+        # run_campaigns paces for 50 s of each minute (its Lambda gets 70 s: .chalice/config.json)
+        stack.spawn("sched", [PY, "-m", "infra.local.scheduler", "--app-dir", ".",
+                              "--timeout", "70"])
         stack.wait_until("chalice local", lambda: _answers(app_url + "/"), timeout=60)
 
         banner(app_url, start)
