@@ -36,7 +36,7 @@ from chalicelib.store.missed import STATUS_FILTERS
 openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
-                  "/dnc", "/contact-lists")
+                  "/dnc", "/consents", "/contact-lists")
 PUBLIC_PREFIXES = ("/callbacks",)
 
 
@@ -568,6 +568,11 @@ def _compliance_paths() -> dict:
                         "channel": {"type": "string", "enum": list(DNC_CHANNELS),
                                     "default": "all"},
                         "reason": _text(500)}, ("number",))
+    consent_body = _object({"number": e164,
+                            "purpose": {"type": "string", "enum": list(PURPOSES)},
+                            "channel": {"type": "string", "enum": list(CHANNELS)},
+                            "source": _text(500), "evidence": _text(500)},
+                           ("number", "purpose", "channel", "source"))
     return {
         "/compliance/check": {"get": _admin(
             "May this number be contacted now? The gate's decision, with reasons",
@@ -588,6 +593,35 @@ def _compliance_paths() -> dict:
             "Take a number off our do-not-call list",
             {"200": _json("How many entries were removed", {"type": "object"}),
              **_errors(400)}, parameters=[_param("number")], tag="compliance")},
+        "/dnc/import": {"post": _admin(
+            "Import our internal do-not-call list from CSV (like a contact list's chunk: "
+            "at most 2,000 rows, 5 MB); bad rows are reported, the rest added",
+            {"200": _json("How many were added, and the rows refused with their reason",
+                          {"type": "object", "properties": {
+                              "added": {"type": "integer"}, "received": {"type": "integer"},
+                              "rejected": {"type": "array", "items": {"type": "object"}}}}),
+             **_errors(400, 413, 415)},
+            parameters=[_query("region", _string(2), "ISO country reading national numbers "
+                                                     "(default US)."),
+                        _query("source", _string(100), "Where the list came from.")],
+            body={"required": True, "content": {"text/csv": {"schema": {
+                "type": "string", "description": "CSV with a header line: `phone` "
+                                                  "(required), `channel` (voice, sms, all), "
+                                                  "`reason`."}}}},
+            tag="compliance")},
+        "/consents": {"post": _admin(
+            "Record a consent in the ledger (marketing contacts need one)",
+            {"201": _json("The consent", {"type": "object"}), **_errors(400, 413, 415)},
+            body=_body(consent_body), tag="compliance")},
+        "/consents/{number}": {"delete": _admin(
+            "Revoke a consent (the ledger keeps when)",
+            {"200": _json("The revocation", {"type": "object"}), **_errors(400, 404)},
+            parameters=[_param("number"),
+                        _query("purpose", {"type": "string", "enum": list(PURPOSES)},
+                               "The consent's purpose.", True),
+                        _query("channel", {"type": "string", "enum": list(CHANNELS)},
+                               "The consent's channel.", True)],
+            tag="compliance")},
     }
 
 

@@ -1,4 +1,5 @@
-"""The compliance API: check a number against the gate, keep the do-not-call list. Admin
+"""The compliance API: check a number against the gate, keep the do-not-call list (one number,
+or a CSV imported like a contact list) and the consent ledger. Admin
 routes: ``api_key_required=True`` like the other admin APIs (README: API keys)."""
 
 from __future__ import annotations
@@ -30,3 +31,23 @@ def add_do_not_call():
 @compliance_api.route("/dnc/{number}", methods=["DELETE"], api_key_required=True)
 def remove_do_not_call(number):
     return json_answer(lambda: api.remove_do_not_call(unquote(number)))
+
+
+@compliance_api.route("/dnc/import", methods=["POST"], api_key_required=True,
+                      content_types=["text/csv", "text/plain", "application/octet-stream"])
+def import_do_not_call():
+    request = compliance_api.current_request
+    return json_answer(lambda: api.import_do_not_call(request.raw_body, request.query_params,
+                                                      root().now()))
+
+
+@compliance_api.route("/consents", methods=["POST"], api_key_required=True)
+def record_consent():
+    raw = compliance_api.current_request.raw_body
+    return json_answer(lambda: api.record_consent(json_object(raw), root().now()), status=201)
+
+
+@compliance_api.route("/consents/{number}", methods=["DELETE"], api_key_required=True)
+def revoke_consent(number):
+    query = compliance_api.current_request.query_params
+    return json_answer(lambda: api.revoke_consent(unquote(number), query, root().now()))

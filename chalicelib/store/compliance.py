@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib.compliance.rules import Contact, RecipientFacts
-from chalicelib.store.models import ComplianceEntry, save_if_absent
+from chalicelib.store.models import ComplianceEntry, save_if_absent, update_if
 
 CONTACT_RETENTION = timedelta(days=31)  # the longest cap looks back 14 days; reports a month
 REFUSAL_RETENTION = timedelta(days=400)  # the audit trail of refusals, kept over a year
@@ -95,8 +95,8 @@ def record_consent(number: str, purpose: str, channel: str, source: str, now: da
                     detail={"evidence": evidence} if evidence else None).save()
 
 
-def revoke_consent(number: str, purpose: str, channel: str, now: datetime) -> None:
-    """The consent no longer stands (kept, with the time it was revoked)."""
-    ComplianceEntry(number, f"consent#{purpose}#{channel}").update(
-        actions=[ComplianceEntry.revoked_at.set(now)],
-        condition=ComplianceEntry.entry.exists())
+def revoke_consent(number: str, purpose: str, channel: str, now: datetime) -> bool:
+    """The consent no longer stands (kept, with the time it was revoked); False if the ledger
+    has no such consent."""
+    return update_if(ComplianceEntry(number, f"consent#{purpose}#{channel}"),
+                     [ComplianceEntry.revoked_at.set(now)], ComplianceEntry.entry.exists())

@@ -104,3 +104,51 @@ def test_an_abandoned_call_holds_the_number_for_72_hours(client, at_noon):
     assert decision.reasons == ("abandoned_recently",)
     assert gate.check(customer, VOICE, INFORMATIONAL, caller_id=HOTLINE, agent_reserved=True,
                       at=NOON_SF + timedelta(hours=1)).allowed
+
+
+def test_an_internal_do_not_call_list_imports_like_a_contact_list(client, at_noon):
+    good, sms_only = number(), number()
+    national = "(415) 555-" + good[-4:]
+    body = (f"phone,channel,reason\n{good},all,asked\n{sms_only},sms,\nnot a number,all,\n"
+            f"{good},voice,dup\n+14155550123,fax,\n").encode()
+    response = client.http.post("/dnc/import?source=crm", body=body,
+                                headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200, response.body
+    answer = json.loads(response.body)
+    assert answer["added"] == 2 and answer["received"] == 5
+    assert [r["reason"] for r in answer["rejected"]] == ["invalid", "duplicate", "invalid_channel"]
+    assert check(client, number=good, channel="voice")[1]["reasons"] == ["do_not_call"]
+    assert check(client, number=sms_only, channel="voice")[1]["allowed"]
+    assert check(client, number=sms_only, channel="sms")[1]["reasons"] == ["do_not_call"]
+    # the same file again changes nothing; a national number reads with ?region
+    again = client.http.post("/dnc/import", body=f"phone\n{national}\n".encode(),
+                             headers={"Content-Type": "text/csv"})
+    assert json.loads(again.body)["added"] == 1
+    for bad_query, field in (("region=USA", "region"), ("source=" + "x" * 101, "source")):
+        refused = client.http.post(f"/dnc/import?{bad_query}", body=b"phone\n",
+                                   headers={"Content-Type": "text/csv"})
+        assert refused.status_code == 400 and json.loads(refused.body)["field"] == field
+    headless = client.http.post("/dnc/import", body=b"name\nAda\n",
+                                headers={"Content-Type": "text/csv"})
+    assert headless.status_code == 400
+
+
+def test_the_consent_ledger_lets_marketing_through_until_revoked(client, at_noon):
+    customer = number()
+    assert check(client, number=customer, channel="sms",
+                 purpose="marketing")[1]["reasons"] == ["no_consent"]
+    given = client.http.post("/consents", headers={"Content-Type": "application/json"},
+                             body=json.dumps({"number": customer, "purpose": "marketing",
+                                              "channel": "sms", "source": "web form",
+                                              "evidence": "form 42"}))
+    assert given.status_code == 201, given.body
+    assert check(client, number=customer, channel="sms", purpose="marketing")[1]["allowed"]
+    path = f"/consents/{quote(customer)}?purpose=marketing&channel=sms"
+    assert client.http.delete(path).status_code == 200
+    assert not check(client, number=customer, channel="sms", purpose="marketing")[1]["allowed"]
+    assert client.http.delete(f"/consents/{quote(number())}?purpose=marketing&channel=sms"
+                              ).status_code == 404
+    bad = client.http.post("/consents", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"number": customer, "purpose": "marketing",
+                                            "channel": "sms"}))
+    assert bad.status_code == 400 and json.loads(bad.body)["field"] == "source"
