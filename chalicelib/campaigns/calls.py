@@ -39,7 +39,6 @@ from chalicelib.campaigns.contact import (
     ANSWERED,
     CALLING,
     DIALING,
-    DONE,
     MESSAGE_LEFT,
     CampaignContact,
     after_attempt,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from chalicelib.compliance.rules import DEFAULT_WINDOW, INFORMATIONAL
+from chalicelib.compliance.rules import DEFAULT_WINDOW
 
 # ---- kinds: how a contact is reached (see ../shared/docs/OUTBOUND.md, "anchors")
 AGENTLESS = "agentless"  # a published flow plays on answer: message, survey, "press 1"

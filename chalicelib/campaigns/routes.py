@@ -1,5 +1,6 @@
 """The contact-list API: create a list, send its CSV in chunks, read its report, download the
-rows refused. Admin routes: ``api_key_required=True`` like the other admin APIs (README: API
+rows refused; and our internal do-not-call lists, imported the same way. Admin routes:
+``api_key_required=True`` like the other admin APIs (README: API
 keys; Contact lists)."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import InvalidRequest, json_answer
 from chalicelib.api_input import json_object, path_id, query_int
-from chalicelib.campaigns import lists
+from chalicelib.campaigns import dnc_lists, lists
 from chalicelib.wiring import root
 
 contact_lists_api = Blueprint(__name__)
@@ -58,3 +59,11 @@ def rejected_contact_rows(list_id):
     return Response(body=answer.body, status_code=200, headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{list_id}-rejected.csv"'})
+
+
+@contact_lists_api.route("/dnc/import", methods=["POST"], api_key_required=True,
+                         content_types=CSV_TYPES)
+def import_do_not_call():
+    request = contact_lists_api.current_request
+    return json_answer(lambda: dnc_lists.import_do_not_call(
+        request.raw_body, request.query_params, root().now()))

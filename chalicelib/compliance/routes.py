@@ -1,5 +1,5 @@
-"""The compliance API: check a number against the gate, keep the do-not-call list (one number,
-or a CSV imported like a contact list) and the consent ledger. Admin
+"""The compliance API: check a number against the gate, keep the do-not-call list (a CSV of
+them imports with the contact lists: ``campaigns/routes.py``) and the consent ledger. Admin
 routes: ``api_key_required=True`` like the other admin APIs (README: API keys)."""
 
 from __future__ import annotations
@@ -31,14 +31,6 @@ def add_do_not_call():
 @compliance_api.route("/dnc/{number}", methods=["DELETE"], api_key_required=True)
 def remove_do_not_call(number):
     return json_answer(lambda: api.remove_do_not_call(unquote(number)))
-
-
-@compliance_api.route("/dnc/import", methods=["POST"], api_key_required=True,
-                      content_types=["text/csv", "text/plain", "application/octet-stream"])
-def import_do_not_call():
-    request = compliance_api.current_request
-    return json_answer(lambda: api.import_do_not_call(request.raw_body, request.query_params,
-                                                      root().now()))
 
 
 @compliance_api.route("/consents", methods=["POST"], api_key_required=True)

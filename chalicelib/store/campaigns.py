@@ -47,7 +47,7 @@ _DATES = ("created_at", "starts_at", "ends_at", "updated_at", "started_at", "end
 
 
 def _table() -> str:
-    return getattr(CampaignEntry.Meta, "table_name")  # set by models.bind_models
+    return CampaignEntry.Meta.table_name  # set by models.bind_models
 
 
 # ---- campaigns -------------------------------------------------------------------------------
