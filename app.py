@@ -10,6 +10,7 @@ from chalicelib.callbacks.routes import callbacks_api
 from chalicelib.callbacks.voice_routes import callback_voice
 from chalicelib.campaigns.routes import contact_lists_api
 from chalicelib.campaigns.voice_routes import campaign_voice
+from chalicelib.campaigns.seat_routes import campaign_seats_api
 from chalicelib.compliance.routes import compliance_api
 from chalicelib.ivr.routes import voice
 from chalicelib.messaging.routes import sms
@@ -40,6 +41,7 @@ app.register_blueprint(openapi_api)
 app.register_blueprint(compliance_api)
 app.register_blueprint(contact_lists_api)
 app.register_blueprint(campaign_voice)
+app.register_blueprint(campaign_seats_api)
 
 
 @app.route("/", methods=["GET"])

@@ -1,7 +1,8 @@
 """``GET /openapi.json``: the public and admin JSON APIs described as OpenAPI 3.0.
 
-Covered: everything under ``/agents``, ``/queues``, ``/board``, ``/tickets``, ``/missed-calls`` and
-``/callbacks`` (and this document). Not covered: ``/twilio/*``, whose contract is Twilio's.
+Covered: everything under ``/agents``, ``/queues``, ``/board``, ``/tickets``, ``/missed-calls``,
+``/compliance``, ``/dnc``, ``/contact-lists``, ``/campaigns`` and ``/callbacks`` (and this
+document). Not covered: ``/twilio/*``, whose contract is Twilio's.
 ``tests/integration/test_openapi.py`` keeps the two lists equal, route by route and method by
 method, and ``tests/integration/test_api_fuzz.py`` fuzzes every operation with schemathesis.
 
@@ -24,6 +25,7 @@ from chalicelib.callbacks import model as callbacks_model
 from chalicelib.callbacks import web
 from chalicelib.callbacks.missed import MAX_LIST
 from chalicelib.callbacks.routes import PREVIEW_PARAMS
+from chalicelib.campaigns.seat import DISPOSITION_FORM, DISPOSITION_PATTERN, SEAT_STATES
 from chalicelib.compliance.api import DNC_CHANNELS
 from chalicelib.compliance.rules import CHANNELS, PURPOSES
 from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
@@ -36,7 +38,7 @@ from chalicelib.store.missed import STATUS_FILTERS
 openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
-                  "/dnc", "/consents", "/contact-lists")
+                  "/dnc", "/consents", "/contact-lists", "/campaigns")
 PUBLIC_PREFIXES = ("/callbacks",)
 
 
@@ -168,9 +170,9 @@ def document() -> dict:
         },
         "tags": [{"name": "agents"}, {"name": "queues"}, {"name": "tickets"},
                  {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
-                 {"name": "contact-lists"}, {"name": "meta"}],
+                 {"name": "contact-lists"}, {"name": "campaign-seats"}, {"name": "meta"}],
         "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
-                  **_compliance_paths(), **_contact_list_paths(),
+                  **_compliance_paths(), **_contact_list_paths(), **_seat_paths(),
                   "/openapi.json": {"get": {
                       "tags": ["meta"], "summary": "This document", "security": [],
                       "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
@@ -198,6 +200,8 @@ def _parameters() -> dict:
         "hotline": path("hotline", "The hotline's number as digits (a leading `+`, or `%2B`, "
                                    "is accepted).", 18),
         "list_id": path("list_id", "`cl_` and 96 random bits, URL-safe base64.", 19),
+        "campaign_id": path("campaign_id", "The campaign's id; any other form is unknown "
+                                           "(404).", 64),
         "number": path("number", "The caller's number as digits (a leading `+`, or `%2B`, is "
                                  "accepted).", 18),
         "origin": {"name": "Origin", "in": "header", "required": False,
@@ -689,6 +693,76 @@ def _contact_list_paths() -> dict:
                      "content": {"text/csv": {"schema": {"type": "string"}}}},
              **_errors(404)},
             parameters=list_id, tag="contact-lists")},
+    }
+
+
+def _seat_paths() -> dict:
+    contact = {"type": "object", "nullable": True, "properties": {
+        "name": {"type": "string", "nullable": True},
+        "phone_last4": {"type": "string", "nullable": True},
+        "attributes": {"type": "object", "additionalProperties": {"type": "string"}}},
+        "description": "The contact offered, being dialled, on the line or wrapped up."}
+    timestamp = {"type": "string", "format": "date-time", "nullable": True}
+    seat = {"type": "object", "required": ["campaign_id", "agent_id", "state"], "properties": {
+        "campaign_id": {"type": "string"}, "agent_id": {"type": "string"},
+        "name": {"type": "string", "nullable": True},
+        "state": {"type": "string", "enum": [*SEAT_STATES, "left"]},
+        "since": timestamp,
+        "until": timestamp | {"description": "When the offer, the dial or the wrap-up ends."},
+        "contact": contact,
+        "disposition": {"type": "object", "nullable": True,
+                        "description": "The last one posted: `{contact, disposition, at}` "
+                                       "(`contact`: its last 4 digits)."},
+        "outcome": {"type": "string", "description": "accept only: the dialler's outcome "
+                                                     "(`placed`, `deferred`, `refused`...)."}}}
+    seat_json = _json("The seat", seat)
+    campaign, agent = [_param("campaign_id")], [_param("campaign_id"), _param("agent_id")]
+    not_agents = "404: unknown campaign (or agent, or seat); 409: not an agent campaign"
+
+    def op(summary, responses, **kwargs):
+        return _admin(summary, responses, tag="campaign-seats", **kwargs)
+
+    return {
+        "/campaigns/{campaign_id}/seats": {
+            "post": op("Call an agent onto the campaign's open line", {
+                "201": seat_json, **_errors(400, 404, 409, 413, 415)},
+                parameters=campaign,
+                body=_body(_object({"agent_id": _string(64, pattern=_pattern(ID_PATTERN))},
+                                   ("agent_id",))),
+                description=f"{not_agents}, the campaign is over, the agent does not serve "
+                            "its queue, has a seat already, or Twilio refused the call."),
+            "get": op("The campaign's seats", {
+                "200": _json("Seats", {"type": "object", "properties": {
+                    "campaign_id": {"type": "string"},
+                    "seats": {"type": "array", "items": seat}}}),
+                **_errors(404, 409)}, parameters=campaign, description=not_agents),
+        },
+        "/campaigns/{campaign_id}/seats/{agent_id}": {
+            "get": op("One agent's seat", {"200": seat_json, **_errors(404, 409)},
+                      parameters=agent, description=not_agents),
+            "delete": op("Take the agent off the campaign (their line is hung up)", {
+                "200": seat_json, **_errors(404, 409)}, parameters=agent,
+                description=not_agents),
+        },
+        "/campaigns/{campaign_id}/seats/{agent_id}/accept": {
+            "post": op("Preview: call the contact offered, this agent reserved", {
+                "200": seat_json, **_errors(404, 409)}, parameters=agent,
+                description=f"{not_agents}, not a preview campaign, or no offer standing."),
+        },
+        "/campaigns/{campaign_id}/seats/{agent_id}/skip": {
+            "post": op("Preview: pass on the contact offered (it ends as `skipped`)", {
+                "200": seat_json, **_errors(404, 409)}, parameters=agent,
+                description=f"{not_agents}, or no offer standing."),
+        },
+        "/campaigns/{campaign_id}/seats/{agent_id}/disposition": {
+            "post": op("End the wrap-up with the agent's disposition", {
+                "200": seat_json, **_errors(400, 404, 409, 413, 415)}, parameters=agent,
+                body=_body(_object({"disposition": _string(
+                    40, pattern=_pattern(DISPOSITION_PATTERN), description=DISPOSITION_FORM)},
+                    ("disposition",))),
+                description=f"{not_agents}, or the seat is not wrapping up. Kept on the "
+                            "contact as `answers.agent_disposition`."),
+        },
     }
 
 

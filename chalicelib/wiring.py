@@ -25,6 +25,9 @@ from chalicelib.campaigns.calls import CampaignCalls
 from chalicelib.campaigns.dialer import VoiceDialer
 from chalicelib.campaigns.runner import CampaignRunner
 from chalicelib.campaigns.throttle import RateLimiter
+
+    @cached_property
+from chalicelib.campaigns.seats import Seats
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.agents import AGENT_RING_SECONDS
@@ -136,6 +139,11 @@ class Root:
         return CampaignRunner(self.settings, self.clock, self.dialer,
                               texts=lambda: self.texts, seats=lambda: self.seats,
                               sleep=self.sleep)
+
+    @cached_property
+    def seats(self) -> Seats:
+        """Agents on agent campaigns' open lines (``campaigns/seats.py``)."""
+        return Seats(self.settings, self.clock, self.connector)
 
     @property
     def warm(self) -> WarmTransfers:

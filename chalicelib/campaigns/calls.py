@@ -196,7 +196,7 @@ class CampaignCalls:
         store.count(campaign_id, now, dials=1, live_answers=1 if live else 0)
         if outcome in (MACHINE, MESSAGE_LEFT):
             self.gate.contact_ended(contact.phone, attempt_key(contact, attempt), "voicemail")
-        if campaign.with_agents and contact.outcome == HUMAN:
+        if campaign.with_agents:  # frees the agent (a preview's, even when nobody answered)
             self._seats().customer_left(campaign_id, req.call_sid, now)
         log.info("campaign %s: %s attempt %d %s -> %s", campaign_id,
                  mask_number(contact.phone), attempt, outcome,

@@ -140,3 +140,26 @@ def render_callback_hold(prompt: Prompt, music_url: str) -> str:
     _say(response, prompt)
     response.play(music_url)
     return str(response)
+
+
+def render_open_line(room: str, *, hold_music_url: str) -> str:
+    """An agent's open line on a campaign: into their own conference ``room``, which starts as
+    they enter and ends when they leave; customers are bridged in and out of it. The music (a
+    static file, fetched with GET so Twilio caches it) plays only until the room starts."""
+    response = VoiceResponse()
+    dial = response.dial()
+    dial.conference(room, start_conference_on_enter=True, end_conference_on_exit=True,
+                    beep=False, wait_url=hold_music_url, wait_method="GET")
+    response.hangup()
+    return str(response)
+
+
+def render_into_room(room: str) -> str:
+    """A customer into an agent's ``room``: the room stays (the agent with it) when they
+    leave; when the agent leaves the room ends and so does the customer's call."""
+    response = VoiceResponse()
+    dial = response.dial()
+    dial.conference(room, start_conference_on_enter=True, end_conference_on_exit=False,
+                    beep=False)
+    response.hangup()
+    return str(response)
