@@ -24,10 +24,8 @@ from chalicelib.callbacks.requests import cancel_open_for_number
 from chalicelib.campaigns.calls import CampaignCalls
 from chalicelib.campaigns.dialer import VoiceDialer
 from chalicelib.campaigns.runner import CampaignRunner
-from chalicelib.campaigns.throttle import RateLimiter
-
-    @cached_property
 from chalicelib.campaigns.seats import Seats
+from chalicelib.campaigns.throttle import RateLimiter
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.agents import AGENT_RING_SECONDS

@@ -39,15 +39,15 @@ def import_do_not_call(body: bytes | str | None, query: Mapping[str, str] | None
         raise InvalidRequest(refused.field, str(refused).split(": ", 1)[1]) from None
     except ChunkTooLarge as exc:
         raise TooLarge("body", str(exc)) from None
-    rejected = [{"line": row.line, "reason": row.reason} for row in parsed.rejected]
+    rejected = [(row.line, row.reason) for row in parsed.rejected]
     added = 0
     for row in parsed.rows:
         channel = (row.attributes.get("channel") or ALL_CHANNELS).strip().lower()
         reason = row.attributes.get("reason") or None
         if channel not in DNC_CHANNELS:
-            rejected.append({"line": row.line, "reason": "invalid_channel"})
+            rejected.append((row.line, "invalid_channel"))
             continue
         store.add_do_not_call(row.phone, channel, source, now, reason)
         added += 1
-    rejected.sort(key=lambda entry: entry["line"])
-    return {"added": added, "received": parsed.received, "rejected": rejected}
+    return {"added": added, "received": parsed.received,
+            "rejected": [{"line": line, "reason": reason} for line, reason in sorted(rejected)]}
