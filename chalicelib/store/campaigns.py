@@ -47,7 +47,8 @@ _DATES = ("created_at", "starts_at", "ends_at", "updated_at", "started_at", "end
 
 
 def _table() -> str:
-    return CampaignEntry.Meta.table_name  # set by models.bind_models
+    meta: Any = CampaignEntry.Meta  # its table_name is set by models.bind_models
+    return meta.table_name
 
 
 # ---- campaigns -------------------------------------------------------------------------------
