@@ -19,7 +19,9 @@ abandoned in the last 72 hours, and the gate must skip them). Then:
   agent wraps up for uniform 0–10 s and is ready again.
 
 Agents are interchangeable and all ready at the start; the pacing window is the whole run (a
-US campaign's 30 days, or its life if shorter) unless ``window_hours`` is given. The figures
+US campaign's 30 days, or its life if shorter) unless ``window_hours`` is given. The abandonment
+reported is (live drops + real false positives) / live answers, the same ratio the pacer measures:
+counting the misjudged people in the denominator too would make it a little lower. The figures
 returned beside the measured ones are the open-loop oracle of OUTBOUND.md: the utilisation of an
 Erlang B loss system dropping the same share of answers. A closed-loop pacer must beat it.
 
