@@ -1,1 +1,3 @@
-"""Outbound campaigns (issue 10, under way): so far the pacing arithmetic (``pacing.py``)."""
+"""Outbound campaigns (issue 10, under way): contact lists, the pacing arithmetic
+(``pacing.py``), the adaptive pacer (``pacer.py``) and the calls-per-second throttle
+(``throttle.py``)."""

@@ -9,6 +9,8 @@ import pytest
 from chalicelib.campaigns.pacing import (
     dial_level,
     erlang_b,
+    erlang_b_offered,
+    erlang_b_utilisation,
     expected_abandon_share,
     is_progressive,
 )
@@ -56,3 +58,72 @@ def test_the_open_loop_erlang_b_oracle(servers, erlangs, utilisation):
     blocking = erlang_b(servers, erlangs)
     assert blocking == pytest.approx(0.03, abs=0.001)
     assert erlangs * (1 - blocking) / servers == pytest.approx(utilisation, abs=0.001)
+
+
+@pytest.mark.parametrize(("servers", "blocking", "erlangs", "utilisation"), [
+    (10, 0.03, 5.53, 0.536), (20, 0.03, 14.00, 0.679), (50, 0.03, 41.93, 0.813),
+    (100, 0.03, 90.79, 0.881),
+    (10, 0.01, None, 0.442), (20, 0.01, None, 0.596), (50, 0.01, None, 0.750),
+    (100, 0.01, None, 0.832),
+])
+def test_the_erlang_b_oracle_inverted(servers, blocking, erlangs, utilisation):
+    offered = erlang_b_offered(servers, blocking)
+    assert erlang_b(servers, offered) == pytest.approx(blocking, rel=1e-6)
+    if erlangs is not None:
+        assert offered == pytest.approx(erlangs, abs=0.005)
+    assert erlang_b_utilisation(servers, blocking) == pytest.approx(utilisation, abs=0.001)
+
+
+def test_the_inverse_at_the_edges():
+    assert erlang_b_offered(10, 0.0) == 0.0
+    assert erlang_b_utilisation(10, 0.0) == 0.0
+    assert erlang_b_utilisation(0, 0.03) == 0.0
+    assert erlang_b_offered(1, 0.9) == pytest.approx(9.0)  # B(1, A) = A / (1 + A)
+    for bad in (-0.01, 1.0):
+        with pytest.raises(ValueError):
+            erlang_b_offered(10, bad)
+
+
+def _share_by_comb(n, k, p):
+    from math import comb
+
+    return sum((x - k) * comb(n, x) * p ** x * (1 - p) ** (n - x)
+               for x in range(k + 1, n + 1)) / (n * p)
+
+
+@pytest.mark.parametrize(("n", "k", "p"), [(1, 0, 0.3), (7, 3, 0.5), (40, 9, 0.27), (60, 1, 0.05)])
+def test_the_share_agrees_with_the_textbook_sum(n, k, p):
+    assert expected_abandon_share(n, k, p) == pytest.approx(_share_by_comb(n, k, p), rel=1e-9)
+
+
+def test_the_share_edges():
+    assert expected_abandon_share(0, 3, 0.3) == 0.0
+    assert expected_abandon_share(5, 5, 0.3) == 0.0  # never more answers than agents
+    assert expected_abandon_share(4, 1, 1.0) == 0.75  # everyone answers, one agent
+    with pytest.raises(ValueError):
+        expected_abandon_share(4, 1, 1.5)
+
+
+def test_large_campaigns_neither_overflow_nor_crawl():
+    # 200 agents and a 5 % answer rate: the old sum of comb(n, x) overflowed a float here
+    assert dial_level(200, 0.05) == 2000  # the ten-per-agent limit binds
+    assert dial_level(200, 0.05, max_numbers=600) == 600
+    # n·p = k: the excess is about σ·φ(0) = sqrt(n·p·q / 2π) (normal approximation)
+    sigma = (4000 * 0.05 * 0.95) ** 0.5
+    normal = sigma / (2 * 3.141592653589793) ** 0.5 / 200
+    assert expected_abandon_share(4000, 200, 0.05) == pytest.approx(normal, abs=0.0005)
+
+
+def test_the_binary_search_finds_what_a_scan_upwards_finds():
+    for k in range(1, 25):
+        for p in (0.05, 0.17, 0.3, 0.62, 0.9):
+            for target in (0.005, 0.03, 0.1):
+                n = k
+                while n < 10 * k and expected_abandon_share(n + 1, k, p) <= target:
+                    n += 1
+                assert dial_level(k, p, target) == n, (k, p, target)
+
+
+def test_a_ceiling_on_numbers():
+    assert dial_level(10, 0.3, max_numbers=20) == 20
+    assert dial_level(10, 0.3, max_numbers=5) == 10  # never fewer than one per agent
