@@ -128,8 +128,8 @@ class Root:
     @cached_property
     def campaign_calls(self) -> CampaignCalls:
         """Answered and ended campaign calls (``campaigns/calls.py``)."""
-        return CampaignCalls(self.clock, self.compliance, seats=lambda: self.seats,
-                             voice=lambda: self.voice)
+        return CampaignCalls(self.clock, self.compliance, self.connector,
+                             seats=lambda: self.seats, voice=lambda: self.voice)
 
     @cached_property
     def campaigns(self) -> CampaignRunner:

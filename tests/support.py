@@ -54,7 +54,7 @@ class FakeTwilio:
         self.twiml[call_sid] = twiml
 
     def place_call(self, *, to, from_, url, status_callback, machine_detection=None,
-                   ring_seconds=None):
+                   ring_seconds=None, amd_callback=None):
         if self.fail_with is not None:
             raise self.fail_with
         if to in self.fail_for:
@@ -65,7 +65,7 @@ class FakeTwilio:
         with self.lock:
             self.placed.append({"sid": sid, "to": to, "from": from_, "url": url,
                                 "status_callback": status_callback, "amd": machine_detection,
-                                "ring_seconds": ring_seconds})
+                                "ring_seconds": ring_seconds, "amd_callback": amd_callback})
         return sid
 
     def hangup(self, call_sid):

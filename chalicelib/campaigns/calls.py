@@ -11,6 +11,9 @@
   out (FTC TSR 16 CFR 310.4(b)(4)(iii); Ofcom) — and the call counts as abandoned: in the
   campaign's figures (the pacer's target), and at the gate (no re-call for 72 h).
 
+With asynchronous AMD (agentless campaigns that hang up on machines) the answer comes with no
+verdict and runs the flow; ``machine_verdict`` hangs up on a machine when the verdict arrives.
+
 **Ended** (``ended``: the status callback): the attempt's outcome (busy, no answer, failed,
 machine, or answered) goes through the campaign's retry policy (``contact.after_attempt``) and
 the figures. Both are idempotent: the answer's effects are claimed once per CallSid, and the
@@ -52,6 +55,7 @@ from chalicelib.store import calls as call_records
 from chalicelib.store import campaigns as store
 from chalicelib.store import claims
 from chalicelib.telephony import twiml
+from chalicelib.telephony.rest import CallGone, Connector
 from chalicelib.telephony.webhook_request import VoiceRequest
 
 log = logging.getLogger(__name__)
@@ -85,8 +89,27 @@ class CampaignCalls:
     parts), so a campaign with no agents never builds them."""
 
     def __init__(self, clock: Callable[[], datetime], gate: ComplianceGate,
-                 seats: Callable[[], SeatDesk], voice: Callable[[], FlowRunner]):
-        self.clock, self.gate, self._seats, self._voice = clock, gate, seats, voice
+                 connector: Connector, seats: Callable[[], SeatDesk],
+                 voice: Callable[[], FlowRunner]):
+        self.clock, self.gate, self.connector = clock, gate, connector
+        self._seats, self._voice = seats, voice
+
+    def machine_verdict(self, campaign_id: str, contact_id: str, attempt: int,
+                        req: VoiceRequest) -> None:
+        """Asynchronous AMD's verdict on a call already running its flow: a machine is hung
+        up on (and counted once); a person goes on. LookupError for an unknown contact."""
+        verdict = req.params.get("AnsweredBy", "")
+        if verdict in PERSON_VERDICTS:
+            return
+        now = self.clock()
+        _, contact = self._find(campaign_id, contact_id)
+        if claims.claim(f"campaign-machine:{req.call_sid}", now):
+            store.count(campaign_id, now, machine_answers=1)
+        self._note(contact, attempt, req.call_sid, MACHINE, now)
+        try:
+            self.connector.redirect_twiml(req.call_sid, twiml.hangup())
+        except CallGone:
+            pass  # it ended already
 
     # ---- answered --------------------------------------------------------------------------
     def answered(self, campaign_id: str, contact_id: str, attempt: int,

@@ -11,7 +11,8 @@ of Twilio's refusals means for the contact.
    counter every Lambda shares) — Twilio queues calls beyond 1 CPS instead of refusing them,
    so pacing ourselves is what keeps a dial on time;
 4. the REST call, with answering-machine detection (``DetectMessageEnd`` when the campaign
-   leaves a message after the beep) and the campaign's ring time (15-60 s).
+   leaves a message after the beep; asynchronous for an agentless campaign that hangs up on
+   machines) and the campaign's ring time (15-60 s).
 
 Twilio's refusals (``../shared/docs/OUTBOUND.md``): 20429 backs the whole run off; 21211,
 21214, 21217 and 13224 (not a valid, callable number) end the contact; 21216 (a blocked
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from chalicelib.campaigns.campaign import FAILED, LEAVE_MESSAGE, Campaign
+from chalicelib.campaigns.campaign import AGENTLESS, FAILED, HANG_UP, LEAVE_MESSAGE, Campaign
 from chalicelib.campaigns.contact import (
     BLOCKED,
     CALLING,
@@ -110,6 +111,11 @@ class VoiceDialer:
         if contact.dial_by is not None and now > contact.dial_by:
             return self._release(contact, now, now, EXPIRED)
         base = self.settings.public_base_url
+        # An agentless call that hangs up on machines need not keep a person waiting for the
+        # verdict (about 1.2 s of silence after their hello): the flow starts at once and the
+        # verdict, posted later, hangs up on a machine. Leaving a message needs the beep, and
+        # an agent campaign the verdict before it spends an agent: both wait for it.
+        async_amd = campaign.kind == AGENTLESS and campaign.machine == HANG_UP
         try:
             sid = self.connector.place_call(
                 to=contact.phone, from_=campaign.caller_id,
@@ -117,7 +123,8 @@ class VoiceDialer:
                 status_callback=answer_url(base, contact, attempt, "status"),
                 machine_detection="DetectMessageEnd" if campaign.machine == LEAVE_MESSAGE
                 else "Enable",
-                ring_seconds=campaign.ring_seconds)
+                ring_seconds=campaign.ring_seconds,
+                amd_callback=answer_url(base, contact, attempt, "amd") if async_amd else None)
         except Exception as exc:  # noqa: BLE001 - every refusal of Twilio's has a meaning
             return self._refused_by_twilio(campaign, contact, attempt, exc, now)
         store.add_ringing(campaign.campaign_id, 1)

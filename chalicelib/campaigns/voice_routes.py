@@ -1,5 +1,6 @@
 """Twilio webhooks of campaign calls: ``/twilio/campaigns/{campaign_id}/calls/{contact_id}/
-{attempt}/answer`` (TwiML when the call is answered) and ``.../status`` (its final status).
+{attempt}/answer`` (TwiML when the call is answered), ``.../amd`` (an asynchronous
+answering-machine verdict) and ``.../status`` (its final status).
 
 The answer always gets valid TwiML: whatever fails, the person hears a hang-up, never Twilio's
 application error. A status is answered 200 once handled (or when it names nothing we know:
@@ -30,7 +31,7 @@ def campaign_call(campaign_id, contact_id, attempt, step):
     except MalformedWebhook as exc:
         return malformed(exc)
     number = whole_number(attempt)
-    if step not in ("answer", "status") or number is None or number < 1:
+    if step not in ("answer", "status", "amd") or number is None or number < 1:
         return error(404, "no such campaign call step")
     calls = root().campaign_calls
     if step == "answer":
@@ -42,7 +43,10 @@ def campaign_call(campaign_id, contact_id, attempt, step):
             log.exception("campaign %s call %s: answer failed", campaign_id, req.call_sid)
         return xml(voice_twiml.hangup())
     try:
-        calls.ended(campaign_id, contact_id, number, req)
+        if step == "amd":
+            calls.machine_verdict(campaign_id, contact_id, number, req)
+        else:
+            calls.ended(campaign_id, contact_id, number, req)
     except LookupError as exc:
         log.warning("campaign call %s status: %s", req.call_sid, exc)
     except Exception:  # noqa: BLE001 - an outcome must not be lost: Twilio retries a 503

@@ -86,9 +86,11 @@ class Connector(Protocol):
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
                    machine_detection: str | None = None,
-                   ring_seconds: int | None = None) -> str:
+                   ring_seconds: int | None = None, amd_callback: str | None = None) -> str:
         """Place a call; its sid. ``ring_seconds``: Twilio's ``Timeout`` (default: the
-        connector's own). Twilio's errors propagate (``code``: 20429, 21211...)."""
+        connector's own); ``amd_callback``: detect machines asynchronously (``AsyncAmd``): the
+        call runs its TwiML at once and the verdict is posted there. Twilio's errors propagate
+        (``code``: 20429, 21211...)."""
         ...
 
     def hangup(self, call_sid: str) -> None: ...
@@ -124,8 +126,11 @@ class TwilioConnector:
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
                    machine_detection: str | None = None,
-                   ring_seconds: int | None = None) -> str:
-        options = {"machine_detection": machine_detection} if machine_detection else {}
+                   ring_seconds: int | None = None, amd_callback: str | None = None) -> str:
+        options: dict = {"machine_detection": machine_detection} if machine_detection else {}
+        if machine_detection and amd_callback:
+            options.update(async_amd="true", async_amd_status_callback=retried(amd_callback),
+                           async_amd_status_callback_method="POST")
         call = twilio_client(self.settings).calls.create(
             to=to, from_=from_, url=url, method="POST", status_callback=retried(status_callback),
             status_callback_method="POST", status_callback_event=["completed"],

@@ -37,7 +37,7 @@ class DialRecorder:
         self.lock = threading.Lock()
 
     def place_call(self, *, to, from_, url, status_callback, machine_detection=None,
-                   ring_seconds=None) -> str:
+                   ring_seconds=None, amd_callback=None) -> str:
         with self.lock:
             self.placed.append(to)
         return "CA" + uuid.uuid4().hex

@@ -196,6 +196,42 @@ def test_busy_and_machine_are_retried_by_the_campaign_rule(world):
     assert len(placed_to(edge, busy)) == 2 and len(placed_to(edge, machine)) == 2
 
 
+def test_agentless_calls_detect_machines_without_keeping_people_waiting(world):
+    client, clock, edge, parts, _ = world
+    phone = numbers(1)[0]
+    campaign = make_campaign([phone])
+    parts.campaigns.tick(seconds=1)
+    call = placed_to(edge, phone)[0]
+    assert call["amd_callback"].endswith("/1/amd")  # asynchronous: the flow starts at once
+    assert "<Say" in hook(client, call["url"], CallSid=call["sid"], To=phone,
+                          CallStatus="in-progress")
+    for _ in range(2):  # the verdict, retried
+        hook(client, call["amd_callback"].split("#")[0], CallSid=call["sid"], To=phone,
+             AnsweredBy="machine_start", MachineDetectionDuration="2100")
+    assert "<Hangup" in edge.twiml[call["sid"]]
+    hook(client, call["status_callback"].split("#")[0], CallSid=call["sid"], To=phone,
+         CallStatus="completed", AnsweredBy="machine_start")
+    contact = store.get_contact(campaign.campaign_id, phone)
+    assert contact.status == WAITING and contact.outcome == "machine"
+    figures = store.figures_since(campaign.campaign_id, NOW - timedelta(hours=1))
+    assert figures["machine_answers"] == 1 and figures["live_answers"] == 0
+
+
+def test_a_machine_gets_the_templated_message_after_the_beep(world):
+    client, clock, edge, parts, _ = world
+    phone = numbers(1)[0]
+    campaign = make_campaign([phone], machine="message", machine_template="abandon")
+    parts.campaigns.tick(seconds=1)
+    call = placed_to(edge, phone)[0]
+    assert call["amd"] == "DetectMessageEnd" and call["amd_callback"] is None
+    twiml = hook(client, call["url"], CallSid=call["sid"], To=phone, CallStatus="in-progress",
+                 AnsweredBy="machine_end_beep")
+    assert "Outage notice" in twiml and "<Hangup" in twiml
+    hook(client, call["status_callback"].split("#")[0], CallSid=call["sid"], To=phone,
+         CallStatus="completed", AnsweredBy="machine_end_beep")
+    assert store.get_contact(campaign.campaign_id, phone).disposition == "message_left"
+
+
 def test_a_paused_campaign_places_nothing_more(world):
     client, clock, edge, parts, _ = world
     campaign = make_campaign(numbers(20))
