@@ -20,6 +20,7 @@ from functools import cached_property
 
 from chalicelib.callbacks.dispatcher import CallbackDispatcher
 from chalicelib.callbacks.requests import cancel_open_for_number
+from chalicelib.campaigns.texting import TextSender
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
 from chalicelib.routing.agents import AGENT_RING_SECONDS
@@ -106,6 +107,11 @@ class Root:
     def compliance(self) -> ComplianceGate:
         """The one compliance gate every outbound call and text passes (``compliance/``)."""
         return ComplianceGate(self.clock)
+
+    @cached_property
+    def texts(self) -> TextSender:
+        """SMS campaigns' texts, and what comes back to them (``campaigns/texting.py``)."""
+        return TextSender(self.settings, self.clock, self.compliance)
 
     @property
     def warm(self) -> WarmTransfers:
