@@ -206,7 +206,7 @@ class TextSender:
         except (ValueError, TemplateError) as exc:  # checked at creation: the template changed
             log.warning("campaign %s: no text for %s: %s", campaign.campaign_id,
                         mask_number(contact.phone), exc)
-            return self._settle(campaign, contact, TextOutcome("pending"), now)
+            return self._settle(campaign, contact, TextOutcome("failed"), now)
         attempt = replace(contact, attempts=contact.attempts + 1)
         outcome = send_text(
             key=attempt.attempt_key, to=contact.phone, sender=campaign.caller_id,
@@ -225,25 +225,28 @@ class TextSender:
         n = contact.attempts + 1
         move = store.change_contact
         if outcome.status == "sent" and outcome.message_sid:
-            moved = move(contact, now, status=DONE, disposition=SENT, attempts=n,
-                         call_sid=outcome.message_sid, outcome=SENT, dial_by=None,
-                         history=_history(contact, now, n, SENT))
-            store.count(campaign.campaign_id, now, texts=1)
+            # where a reply goes, first: written again by a retry, it is never missing
             campaign_texts.note_text(campaign_texts.CampaignText(
                 contact.phone, campaign.campaign_id, outcome.message_sid, campaign.caller_id,
                 campaign.template, now))
+            moved = move(contact, now, status=DONE, disposition=SENT, attempts=n,
+                         call_sid=outcome.message_sid, outcome=SENT, dial_by=None,
+                         history=_history(contact, now, n, SENT))
+            if moved is not None:  # counted by the one change that applies
+                store.count(campaign.campaign_id, now, texts=1)
             result = "sent"
         elif outcome.status == "deferred":
             moved = move(contact, now, status=WAITING, due_at=outcome.next_allowed_at,
                          dial_by=None)
             result = "deferred"
         elif outcome.status in ("opted_out", "refused"):
-            carrier = outcome.error_code is not None  # Twilio refused: an attempt was made
+            # Twilio refused it (21610): an attempt was made; the gate refused it: none was
+            made = n if outcome.error_code is not None else contact.attempts
             disposition = OPTED_OUT if outcome.status == "opted_out" else BLOCKED
             reason = ",".join(outcome.reasons) or disposition
-            moved = move(contact, now, status=DONE, disposition=disposition,
-                         attempts=n if carrier else contact.attempts, outcome=reason,
-                         dial_by=None, history=_history(contact, now, n, reason))
+            moved = move(contact, now, status=DONE, disposition=disposition, attempts=made,
+                         outcome=reason, dial_by=None,
+                         history=_history(contact, now, made, reason))
             result = "opted_out" if disposition == OPTED_OUT else "blocked"
         elif outcome.error_code in INVALID_NUMBER_CODES:
             moved = move(contact, now, status=DONE, disposition=INVALID_NUMBER, attempts=n,
@@ -288,9 +291,12 @@ class TextSender:
         """A text from a number that got a campaign text from that number within 7 days
         (``store.campaign_texts``): stored on the contact as ``answers["reply"]``, with
         ``answers["choice"]`` when the template's reply choices read it; disposition
-        ``replied``. Once per MessageSid (a retried webhook changes nothing). True when the
+        ``replied`` (a later free-text reply keeps the last choice). Once per MessageSid (a
+        retried webhook, even after a later reply, changes nothing). True when the
         reply was a choice (nobody needs to read it); False for free text or no campaign,
         which then goes to people as any text does."""
+        if not sms.body.strip():
+            return False  # a picture alone is for people to see
         text = campaign_texts.last_text(sms.sender, now)
         if text is None or text.sender != sms.hotline:
             return False
@@ -307,6 +313,8 @@ class TextSender:
             if store.change_contact(contact, now, status=DONE, disposition=keep,
                                     answers={**contact.answers, **answers}) is not None:
                 break
+        else:  # unclaimed: Twilio's retry (the route answers 503) tries again
+            raise RuntimeError(f"campaign {text.campaign_id}: the contact kept changing")
         claims.claim(claim, now)  # after the change: a retry after a failure applies it again
         log.info("campaign %s: reply from %s%s", text.campaign_id, mask_number(sms.sender),
                  f" ({choice})" if choice else "")

@@ -6,9 +6,12 @@ In this order:
    (``ON``, ``OFF``, ``BREAK``, ``上线``, ...) changes the agent's state. Anything else an agent
    sends gets the command help, except STOP/START, which count for agents as for anyone.
 2. **Keywords** (``keywords.classify``): opt-out records the number on the opt-out list and
-   cancels its open callbacks; opt-in takes it off; help answers with our help text;
-   ``CANCEL CALL`` cancels open callbacks and says so.
-3. **Anything else** goes to the last agent who served that customer (within
+   cancels its open callbacks (and ends the contact of a campaign that texted it); opt-in takes
+   it off; help answers with our help text; ``CANCEL CALL`` cancels open callbacks and says so.
+3. **Answers to a campaign's text** (``campaign_texts``: from a number a campaign texted from
+   this number within 7 days) are stored on that campaign's contact. One of the template's
+   reply choices ("1", "是") ends there, with no reply; free text goes on to 4 as well.
+4. **Anything else** goes to the last agent who served that customer (within
    ``FORWARD_WINDOW_DAYS``), forwarded to the agent's mobile from the hotline number, or, when
    there is no such agent or the text cannot reach them, becomes a ticket for the admin API.
 
