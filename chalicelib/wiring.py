@@ -25,6 +25,7 @@ from chalicelib.campaigns.calls import CampaignCalls
 from chalicelib.campaigns.dialer import VoiceDialer
 from chalicelib.campaigns.runner import CampaignRunner
 from chalicelib.campaigns.seats import Seats
+from chalicelib.campaigns.texting import TextSender
 from chalicelib.campaigns.throttle import RateLimiter
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
@@ -142,6 +143,11 @@ class Root:
     def seats(self) -> Seats:
         """Agents on agent campaigns' open lines (``campaigns/seats.py``)."""
         return Seats(self.settings, self.clock, self.connector)
+
+    @cached_property
+    def texts(self) -> TextSender:
+        """SMS campaigns' texts, and what comes back to them (``campaigns/texting.py``)."""
+        return TextSender(self.settings, self.clock, self.compliance)
 
     @property
     def warm(self) -> WarmTransfers:

@@ -11,18 +11,28 @@ or the index has not caught up): the route answers 503 and Twilio retries it
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from chalicelib.messaging.model import SentText
 from chalicelib.store import messages
 from chalicelib.telephony.webhook_request import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
+# What a campaign does with its text's status (``campaigns.texting.TextSender.record_delivery``)
+CampaignStatus = Callable[[SentText, DeliveryStatus], object]
 
-def record_delivery_status(report: DeliveryStatus) -> str:
+
+def record_delivery_status(report: DeliveryStatus,
+                           on_campaign_text: CampaignStatus | None = None) -> str:
     """Store the status on the message; returns what happened (``applied``, ``stale``,
-    ``unknown-message``, ``unknown-status``)."""
+    ``unknown-message``, ``unknown-status``). A campaign's text is then handed to
+    ``on_campaign_text`` with the report, for a stale status too: a retried callback whose
+    first try failed after the message was updated still reaches the campaign."""
     sid, status, error_code = report.message_sid, report.status, report.error_code
-    outcome = messages.record_status(sid, status, error_code)
+    outcome, text = messages.apply_status(sid, status, error_code)
+    if on_campaign_text is not None and text is not None and text.campaign_id:
+        on_campaign_text(text, report)
     if outcome == "applied":
         log.info("sms %s is %s%s", sid, status, f" (error {error_code})" if error_code else "")
     else:

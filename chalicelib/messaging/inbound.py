@@ -6,9 +6,12 @@ In this order:
    (``ON``, ``OFF``, ``BREAK``, ``上线``, ...) changes the agent's state. Anything else an agent
    sends gets the command help, except STOP/START, which count for agents as for anyone.
 2. **Keywords** (``keywords.classify``): opt-out records the number on the opt-out list and
-   cancels its open callbacks; opt-in takes it off; help answers with our help text;
-   ``CANCEL CALL`` cancels open callbacks and says so.
-3. **Anything else** goes to the last agent who served that customer (within
+   cancels its open callbacks (and ends the contact of a campaign that texted it); opt-in takes
+   it off; help answers with our help text; ``CANCEL CALL`` cancels open callbacks and says so.
+3. **Answers to a campaign's text** (``campaign_texts``: from a number a campaign texted from
+   this number within 7 days) are stored on that campaign's contact. One of the template's
+   reply choices ("1", "是") ends there, with no reply; free text goes on to 4 as well.
+4. **Anything else** goes to the last agent who served that customer (within
    ``FORWARD_WINDOW_DAYS``), forwarded to the agent's mobile from the hotline number, or, when
    there is no such agent or the text cannot reach them, becomes a ticket for the admin API.
 
@@ -44,6 +47,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.consent import SMS, may_contact, record_opt_in, record_opt_out
@@ -61,6 +65,17 @@ from chalicelib.telephony.webhook_request import InboundSms
 log = logging.getLogger(__name__)
 
 CancelCallbacks = Callable[[str, datetime], int]
+
+
+class CampaignReplies(Protocol):
+    """What a campaign does with a text back (``campaigns.texting.TextSender``)."""
+
+    def record_reply(self, sms: InboundSms, now: datetime) -> bool:
+        """Record the text as an answer to a recent campaign text; True when nobody needs to
+        read it (a reply choice), False to go on as any text."""
+
+    def record_opt_out(self, number: str, now: datetime) -> None:
+        """``number`` opted out: its campaign contact ends ``opted_out``."""
 
 FORWARD_WINDOW_DAYS = 30  # an agent who served the customer longer ago than this gets no texts
 FORWARDED_BODY_LIMIT = 1000  # characters of the customer's text in the forward (Twilio: 1,600)
@@ -81,11 +96,13 @@ def handle_inbound_sms(
     cancel_callbacks: CancelCallbacks,
     settings: Settings,
     gate: ComplianceGate,
+    campaign_texts: CampaignReplies | None = None,
 ) -> str | None:
     """The reply text for an inbound SMS, or None for no reply.
 
     ``on_available(agent_id)`` runs after an agent becomes available (it dispatches their queues);
-    ``cancel_callbacks(number, now)`` cancels the number's open callback requests.
+    ``cancel_callbacks(number, now)`` cancels the number's open callback requests;
+    ``campaign_texts`` takes answers to campaign texts (and a STOP ends the campaign contact).
     """
     keyword = keywords.classify(sms.body)
     agent = routing.agent_by_mobile(sms.sender) if sms.sender else None
@@ -100,7 +117,7 @@ def handle_inbound_sms(
         return None
     language = _reply_language(keyword, sms)
     if keyword.intent is Intent.OPT_OUT:
-        return _opt_out(sms, keyword, language, now, cancel_callbacks)
+        return _opt_out(sms, keyword, language, now, cancel_callbacks, campaign_texts)
     if keyword.intent is Intent.OPT_IN:
         return _opt_in(sms, keyword, language, now)
     if keyword.intent is Intent.HELP:
@@ -113,6 +130,8 @@ def handle_inbound_sms(
         log.info("sms from %s cancelled %d callbacks", mask_number(sms.sender), cancelled)
         template = "sms_callback_cancelled" if cancelled else "sms_nothing_to_cancel"
         return _reply(sms, template, language, count=cancelled)
+    if campaign_texts is not None and campaign_texts.record_reply(sms, now):
+        return None  # a campaign's reply choice: the campaign's results have it
     _message_for_people(sms, language, now, settings, gate)
     return None
 
@@ -154,12 +173,15 @@ def _change_agent_state(agent: Agent, command: tuple[AgentState, str], now: date
 
 
 def _opt_out(sms: InboundSms, keyword: Keyword, language: str | None, now: datetime,
-             cancel_callbacks: CancelCallbacks) -> str | None:
+             cancel_callbacks: CancelCallbacks,
+             campaign_texts: CampaignReplies | None) -> str | None:
     if not record_opt_out(sms.sender, keyword.word, now, message_sid=sms.message_sid):
         log.info("sms %s: opt-out from %s is older than an opt-in in force; ignored",
                  sms.message_sid, mask_number(sms.sender))
         return None
     cancelled = cancel_callbacks(sms.sender, now)
+    if campaign_texts is not None:
+        campaign_texts.record_opt_out(sms.sender, now)
     log.info("%s opted out (%s); %d open callbacks cancelled", mask_number(sms.sender),
              keyword.word, cancelled)
     if keyword.carrier_handled or sms.opt_out_type:

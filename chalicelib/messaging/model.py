@@ -30,7 +30,8 @@ class Ticket:
 class SentText:
     """A text we send, kept once per idempotency key: ``status`` is pending, queued, sent,
     delivered, undelivered, failed or opted_out (never moves backwards); ``to``/``sender``:
-    E.164; ``error_code``: Twilio's ErrorCode (e.g. 21610 for a number that replied STOP)."""
+    E.164; ``error_code``: Twilio's ErrorCode (e.g. 21610 for a number that replied STOP);
+    ``campaign_id``: the campaign whose text it is (its contact is ``to``)."""
 
     message_key: str
     to: str
@@ -42,3 +43,4 @@ class SentText:
     call_sid: str | None = None
     error: str | None = None
     error_code: str | None = None
+    campaign_id: str | None = None

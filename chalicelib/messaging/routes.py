@@ -28,7 +28,7 @@ def inbound_sms():
             text, root().now(),
             lambda agent_id: root().routing.agent_became_available(agent_id),
             cancel_callbacks=root().cancel_callbacks, settings=get_settings(),
-            gate=root().compliance)
+            gate=root().compliance, campaign_texts=root().texts)
     except Exception:  # noqa: BLE001 - a STOP must not be lost: Twilio retries a 503
         log.exception("inbound sms %s failed", text.message_sid)
         return unavailable("inbound sms")
@@ -39,7 +39,8 @@ def inbound_sms():
 def sms_status():
     """Delivery status of a text we sent (the ``StatusCallback`` that ``send_sms`` asks for)."""
     try:
-        outcome = record_delivery_status(DeliveryStatus.parse(sms.current_request.raw_body))
+        outcome = record_delivery_status(DeliveryStatus.parse(sms.current_request.raw_body),
+                                         root().texts.record_delivery)
     except MalformedWebhook as exc:
         return malformed(exc)
     except Exception:  # noqa: BLE001 - Twilio retries a 503 (the callback URL's overrides)

@@ -50,12 +50,14 @@ def claim(
     now: datetime,
     retention_days: int,
     status: str = "pending",
+    campaign_id: str | None = None,
 ) -> bool:
     message = Message(
         key,
         to=to,
         body_template=template,
         call_sid=call_sid,
+        campaign_id=campaign_id,
         status=status,
         status_rank=STATUS_RANK[status],
         created_at=now,
@@ -70,11 +72,15 @@ def get_message(key: str) -> SentText | None:
         item = Message.get(key, consistent_read=True)
     except DoesNotExist:
         return None
+    return _sent_text(item)
+
+
+def _sent_text(item: Message) -> SentText:
     return SentText(
         message_key=item.message_key, to=item.to, status=item.status,
         created_at=item.created_at, message_sid=item.message_sid, sender=item.sender,
         body_template=item.body_template, call_sid=item.call_sid, error=item.error,
-        error_code=item.error_code)
+        error_code=item.error_code, campaign_id=item.campaign_id)
 
 
 def _status_actions(status: str, error_code: str | None = None) -> tuple[list[Action], Condition]:
@@ -125,10 +131,20 @@ def key_for_sid(message_sid: str) -> str | None:
 def record_status(message_sid: str, status: str, error_code: str | None) -> str:
     """Apply a delivery status callback: ``"applied"``, ``"stale"`` (a later status is already
     stored, or the same one again), ``"unknown-status"`` or ``"unknown-message"``."""
+    return apply_status(message_sid, status, error_code)[0]
+
+
+def apply_status(message_sid: str, status: str,
+                 error_code: str | None) -> tuple[str, SentText | None]:
+    """``record_status``, and the message as it stands afterwards (None when unknown): the
+    applied update returns it, a stale one reads it."""
     if status not in STATUS_RANK:
-        return "unknown-status"
+        return "unknown-status", None
     key = key_for_sid(message_sid)
     if key is None:
-        return "unknown-message"
+        return "unknown-message", None
     actions, newer = _status_actions(status, error_code)
-    return "applied" if update_if(Message(key), actions, newer) else "stale"
+    item = Message(key)
+    if update_if(item, actions, newer):  # PynamoDB loads the updated item (ALL_NEW) into it
+        return "applied", _sent_text(item)
+    return "stale", get_message(key)

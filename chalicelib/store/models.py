@@ -243,6 +243,7 @@ class Message(_Base):
     status_rank = NumberAttribute(null=True)  # order of that status: a late callback never undoes
     error = UnicodeAttribute(null=True)
     error_code = UnicodeAttribute(null=True)  # Twilio's ErrorCode, e.g. 30003, 21610
+    campaign_id = UnicodeAttribute(null=True)  # a campaign's text: its contact is ``to``
     created_at = UTCDateTimeAttribute()
     expires = TTLAttribute(null=True)
 
