@@ -762,7 +762,9 @@ def _campaign_input() -> dict:
         "window": weekly,
         "flow_id": ident | {"description": "agentless (required): a published flow"},
         "queue_id": ident | {"description": "agent kinds (required), agentless (optional)"},
-        "template": _string(200, description="sms (required): the text's template"),
+        "template": _string(64, pattern=_pattern(campaign_input.SMS_TEMPLATE.pattern),
+                            description="sms (required): a text template (a folder of "
+                                        "chalicelib/templates/campaigns/)"),
         "language": {"type": "string", "enum": list(campaign_input.LANGUAGES),
                      "default": "en-US"},
         "machine": {"type": "string", "enum": list(campaign_input.MACHINE_POLICIES),
@@ -823,8 +825,9 @@ def _campaign_paths() -> dict:
             "answer_rate": {"type": "number", "description": "live answers / dials"}}},
         "pace": {"type": "object", "nullable": True, "description": "The pacer's last "
                  "decision: dial_level, mode, answer_rate, abandon_rate, at"},
-        "segments": {"type": "object", "nullable": True, "description": "SMS: the text's "
-                     "segments (GSM-7 or UCS-2) over the list's first 1,000 rows"}}}
+        "segments": {"type": "object", "nullable": True, "description": "SMS: what the "
+                     "texts cost in segments (GSM-7 or UCS-2), counted over the list's "
+                     "first rows and extrapolated to all"}}}
     report = {"allOf": [campaign, {"type": "object", "properties": {"progress": progress}}]}
     campaign_json = _json("The campaign", campaign)
     ident = [_param("campaign_id")]

@@ -72,7 +72,6 @@ RECYCLABLE = (BUSY, NO_ANSWER, MACHINE, FAILED, ABANDONED, MESSAGE_LEFT, SKIPPED
 NEVER_RECYCLED = (ANSWERED, REPLIED, OPTED_OUT, BLOCKED, INVALID_NUMBER)
 RECYCLE_BATCH = 2000  # contacts moved a request, within API Gateway's 29 s; call again for more
 RECYCLE_WORKERS = 8
-PREVIEW_ROWS = 1000  # the list rows an SMS campaign's segment preview reads
 # bookkeeping of the list copy: not the campaign's settings
 _INTERNAL = ("load_cursor", "load_pending", "load_lease_until")
 
@@ -166,7 +165,8 @@ def _check_text_template(campaign: Campaign) -> None:
     try:
         texting.check_template(campaign)
     except ValueError as exc:
-        raise InvalidRequest("template", str(exc)) from None
+        message = str(exc)  # "template: no campaign template 'x'"
+        raise InvalidRequest("template", message.removeprefix("template: ")) from None
 
 
 # ---- read -----------------------------------------------------------------------------------
@@ -212,8 +212,9 @@ def report(campaign_id: str, now: datetime) -> dict:
       machine answers, texts; ``abandon_rate`` = abandoned / live answers (the target's
       measure), ``answer_rate`` = live answers / dials; ``ringing`` now;
     - ``pace``: the pacer's last decision (``dial_level``, ``mode``...) or null;
-    - ``segments``: for an SMS campaign, the text's segments over the first 1,000 list rows
-      (``campaigns.texting.segment_preview``), null when unavailable.
+    - ``segments``: for an SMS campaign, what its texts cost in segments (GSM-7 or UCS-2),
+      counted over the list's first rows and extrapolated to all
+      (``campaigns.texting.segment_preview``); null in a build without SMS campaigns.
     """
     campaign = get_campaign(campaign_id)
     totals = store.totals(campaign_id)
@@ -243,17 +244,35 @@ def report(campaign_id: str, now: datetime) -> dict:
             "ringing": store.ringing(campaign_id),
         },
         "pace": store.pace(campaign_id),
-        "segments": _segments(campaign) if campaign.kind == SMS_KIND else None,
+        "segments": (_segments(campaign, listed["accepted"] if listed else 0)
+                     if campaign.kind == SMS_KIND else None),
     }
     return {**view(campaign), "progress": progress}
 
 
-def _segments(campaign: Campaign) -> dict | None:
+def _segments(campaign: Campaign, list_size: int) -> dict | None:
     texting = _texting()
     if texting is None:
         return None
-    rows, _ = contact_lists.rows_page(campaign.list_id, None, PREVIEW_ROWS)
-    return texting.segment_preview(campaign, rows)
+    return texting.segment_preview(campaign, ListContacts(campaign, list_size))
+
+
+class ListContacts:
+    """The campaign's list as the contacts it makes (``loader`` copies the same columns), read
+    lazily in one paged Query; its length is the list's size, so a preview that reads only
+    the first rows can extrapolate to all of them."""
+
+    def __init__(self, campaign: Campaign, size: int):
+        self.campaign, self.size = campaign, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[CampaignContact]:
+        for row in contact_lists.rows(self.campaign.list_id):
+            yield CampaignContact(campaign_id=self.campaign.campaign_id, phone=row.phone,
+                                  name=row.name, language=row.language, timezone=row.timezone,
+                                  attributes=dict(row.attributes))
 
 
 # ---- lifecycle ------------------------------------------------------------------------------

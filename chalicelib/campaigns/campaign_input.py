@@ -45,9 +45,8 @@ DEFAULT_MACHINE_TEMPLATE = "campaign_machine_message"
 DEFAULT_ABANDON_TEMPLATE = "abandon"
 # a voice template under chalicelib/templates/<language>/ (a file name, no path)
 VOICE_TEMPLATE = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")
-# an SMS template (``campaigns.texting`` reads it); a folder may prefix it, never ".."
-_PART = r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}"
-SMS_TEMPLATE = re.compile(rf"{_PART}(?:/{_PART}){{0,2}}")
+# an SMS template: a folder under chalicelib/templates/campaigns/ (``campaigns.texting``)
+SMS_TEMPLATE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 MAX_NAME = 200
 
 FIELDS = frozenset({

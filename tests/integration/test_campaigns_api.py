@@ -16,6 +16,7 @@ import sys
 import types
 from dataclasses import replace
 from datetime import timedelta
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -85,18 +86,18 @@ def seed(campaign_id: str, phone: str, now, *, status: str = "done", **changes):
 
 @pytest.fixture
 def texting(monkeypatch):
-    """A stand-in ``campaigns.texting``: templates ``renewal`` and ``campaigns/renewal`` exist;
-    the preview says how many rows it read."""
+    """A stand-in ``campaigns.texting``: the template ``renewal`` exists; the preview says how
+    many contacts it read of how many."""
     module = types.ModuleType(TEXTING)
     seen: dict = {}
 
     def check_template(campaign) -> None:
-        if campaign.template not in ("renewal", "campaigns/renewal"):
-            raise ValueError(f"no text template {campaign.template!r}")
+        if campaign.template != "renewal":
+            raise ValueError(f"template: no campaign template {campaign.template!r}")
 
-    def segment_preview(campaign, contacts) -> dict:
-        seen["rows"] = list(contacts)
-        return {"encoding": "GSM-7", "segments_per_text": 1, "total": len(seen["rows"])}
+    def segment_preview(campaign, contacts, limit: int = 1000) -> dict:
+        seen["rows"] = list(islice(contacts, limit))
+        return {"texts": len(seen["rows"]), "contacts": len(contacts)}
 
     module.check_template, module.segment_preview, module.seen = (check_template,
                                                                   segment_preview, seen)
@@ -250,7 +251,7 @@ def test_what_a_campaign_names_is_refused_at_creation_when_unknown(client, texti
             body.pop("flow_id", None)
         answer = refused(client, body)
         assert answer["field"] == field, (body, answer)
-        assert "no " in answer["error"], answer
+        assert answer["error"].startswith(f"{field}: no "), answer
     assert store.all_campaigns() == []
 
 
@@ -418,13 +419,18 @@ def test_the_report_gives_progress_and_live_figures_over_the_abandon_window(clie
     assert progress["pace"]["dial_level"] == 1.8 and progress["pace"]["mode"] == "predictive"
 
 
-def test_an_sms_campaign_shows_its_segments_before_sending(client, texting):
-    body = survey(contact_list(client, rows=5), kind="sms", template="campaigns/renewal")
+def test_an_sms_campaign_shows_its_segments_before_sending(client, texting, monkeypatch):
+    body = survey(contact_list(client, rows=5), kind="sms", template="renewal")
     del body["flow_id"]
     campaign_id = create(client, body)["campaign_id"]
-    segments = get(client, campaign_id)["progress"]["segments"]
-    assert segments == {"encoding": "GSM-7", "segments_per_text": 1, "total": 5}
-    assert [row.name for row in texting.seen["rows"]] == [f"Person {i}" for i in range(5)]
+    assert get(client, campaign_id)["progress"]["segments"] == {"texts": 5, "contacts": 5}
+    rows = texting.seen["rows"]
+    assert [(c.campaign_id, c.name) for c in rows] == [(campaign_id, f"Person {i}")
+                                                       for i in range(5)]
+    # the preview reads the first rows of a long list and is told its size
+    monkeypatch.setattr(texting, "segment_preview", lambda campaign, contacts: {
+        "texts": len(list(islice(contacts, 2))), "contacts": len(contacts)})
+    assert get(client, campaign_id)["progress"]["segments"] == {"texts": 2, "contacts": 5}
 
 
 # ---- recycle --------------------------------------------------------------------------------
