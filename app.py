@@ -8,6 +8,7 @@ from chalicelib import observability
 from chalicelib.callbacks.missed_routes import missed_api
 from chalicelib.callbacks.routes import callbacks_api
 from chalicelib.callbacks.voice_routes import callback_voice
+from chalicelib.campaigns.campaign_routes import campaigns_api
 from chalicelib.campaigns.routes import contact_lists_api
 from chalicelib.campaigns.voice_routes import campaign_voice
 from chalicelib.campaigns.seat_routes import campaign_seats_api
@@ -42,6 +43,7 @@ app.register_blueprint(compliance_api)
 app.register_blueprint(contact_lists_api)
 app.register_blueprint(campaign_voice)
 app.register_blueprint(campaign_seats_api)
+app.register_blueprint(campaigns_api)
 
 
 @app.route("/", methods=["GET"])

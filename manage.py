@@ -11,15 +11,28 @@
     python manage.py voicemails list [HOTLINE]     voicemails of a hotline, newest first
     python manage.py lists import FILE --name NAME [--region US]
                                                    import a contact list (CSV) through the API
+    python manage.py campaigns create --file FILE [--start] | --name ... --kind ... (flags)
+    python manage.py campaigns list                campaigns, newest first
+    python manage.py campaigns show ID             a campaign's progress
+    python manage.py campaigns start|pause|resume|stop ID
+    python manage.py campaigns recycle ID DISPOSITION ...
+                                                   contacts done with those dispositions wait again
+    python manage.py campaigns results ID [-o FILE]
+                                                   the results as CSV (stdout without -o)
+    python manage.py dnc add NUMBER [--channel all] [--reason TEXT]
+    python manage.py dnc remove NUMBER             our do-not-call list
+    python manage.py compliance check NUMBER --channel voice [--purpose marketing]
+                                                   the compliance gate's decision for a contact now
 
 Storage commands use the same settings as the app (TABLE_PREFIX, DYNAMODB_ENDPOINT, AWS_*).
 On the laptop (SWITCHBOARD_STAGE unset or ``local``) they talk to ``make run``'s DynamoDB Local
 at 127.0.0.1:8001 unless DYNAMODB_ENDPOINT says otherwise; for a deployed stage, export
 SWITCHBOARD_STAGE, TABLE_PREFIX and AWS credentials.
 
-``lists`` talks to the running stack's API instead: ``make run``'s ``chalice local`` at
-http://127.0.0.1:8000 unless ``--api`` or SWITCHBOARD_API_URL says otherwise (SWITCHBOARD_API_KEY
-is sent as ``x-api-key``, for a deployed stage).
+``lists``, ``campaigns``, ``dnc`` and ``compliance`` talk to the running stack's API instead:
+``make run``'s ``chalice local`` at http://127.0.0.1:8000 unless ``--api`` or
+SWITCHBOARD_API_URL says otherwise (SWITCHBOARD_API_KEY is sent as ``x-api-key``, for a
+deployed stage).
 """
 
 from __future__ import annotations
@@ -185,10 +198,12 @@ class ApiError(Exception):
         self.body = body
 
 
-def call_api(method: str, path: str, body: bytes, content_type: str, *,
-             base: str | None = None, retries: int = 3) -> dict:
-    """One request to the stack's API; the JSON answer. A connection error or a 5xx is tried
-    again (every request here is idempotent: a chunk sent twice adds nothing)."""
+def call_api(method: str, path: str, body: bytes | None = None,
+             content_type: str = "application/json", *, base: str | None = None,
+             retries: int = 3, raw: bool = False):
+    """One request to the stack's API; the JSON answer (``raw``: the body's bytes). A
+    connection error or a 5xx is tried again ``retries`` times: pass 0 for a request that is
+    not idempotent (creating a campaign, a lifecycle change)."""
     import json
     import time
     import urllib.error
@@ -202,7 +217,8 @@ def call_api(method: str, path: str, body: bytes, content_type: str, *,
         request = urllib.request.Request(url, data=body, headers=headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
-                return json.loads(response.read() or b"{}")
+                data = response.read()
+                return data if raw else json.loads(data or b"{}")
         except urllib.error.HTTPError as exc:
             answer = json.loads(exc.read() or b"{}") if exc.headers.get_content_type() == \
                 "application/json" else {}
@@ -268,6 +284,255 @@ def cmd_lists_import(args) -> int:
     return 0
 
 
+def through_api(action) -> int:
+    """Run ``action()`` (requests to the API); an operator's sentence for what goes wrong:
+    1 when the API refuses (its error), 2 when nothing answers."""
+    try:
+        return action()
+    except ApiError as exc:
+        print(f"manage.py: the API refused: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # urllib's URLError: nothing answers
+        print(f"manage.py: the API does not answer ({exc}): is `make run` running? "
+              "(or pass --api)", file=sys.stderr)
+        return 2
+
+
+def print_json(answer) -> int:
+    import json
+
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 0
+
+
+CAMPAIGN_FLAGS = {  # flag -> the body's field (campaigns create)
+    "name": "name", "kind": "kind", "purpose": "purpose", "list": "list_id",
+    "caller_id": "caller_id", "flow": "flow_id", "queue": "queue_id", "template": "template",
+    "language": "language", "starts_at": "starts_at", "ends_at": "ends_at",
+}
+
+
+def cmd_campaigns_create(args) -> int:
+    """The body is the JSON file (``--file``), with any flag given on top of it."""
+    import json
+
+    body: dict = {}
+    if args.file:
+        try:
+            body = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"manage.py: {args.file}: {exc}", file=sys.stderr)
+            return 1
+        if not isinstance(body, dict):
+            print(f"manage.py: {args.file}: not a JSON object", file=sys.stderr)
+            return 1
+    body.update({field: getattr(args, flag) for flag, field in CAMPAIGN_FLAGS.items()
+                 if getattr(args, flag) is not None})
+    if args.start:
+        body["start"] = True
+    return through_api(lambda: print_json(call_api(
+        "POST", "/campaigns", json.dumps(body).encode(), base=args.api, retries=0)))
+
+
+def cmd_campaigns_list(args) -> int:
+    def show() -> int:
+        campaigns = call_api("GET", "/campaigns", base=args.api)["campaigns"]
+        if not campaigns:
+            print("no campaigns yet: python manage.py campaigns create --file FILE")
+        for c in campaigns:
+            print(f"{c['campaign_id']}  {c['status']:<9}  {c['kind']:<11}  "
+                  f"{c['created_at'][:16]}  {c['name']}")
+        return 0
+
+    return through_api(show)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+def progress_lines(report: dict) -> list[str]:
+    """``campaigns show``: a campaign's report (``GET /campaigns/{id}``) as a few lines."""
+    progress = report["progress"]
+    contacts, live, pace = progress["contacts"], progress["live"], progress["pace"]
+    lines = [
+        f"{report['campaign_id']}  {report['name']}",
+        f"  {report['kind']} / {report['purpose']}, {report['status']}; caller ID "
+        f"{report['caller_id']}; list {report['list_id']} "
+        f"({contacts['list_size'] if contacts['list_size'] is not None else '?'} rows, "
+        f"{contacts['loaded']} loaded{'' if contacts['load_done'] else ' so far'})",
+        "  contacts      " + "  ".join(f"{status} {count}" for status, count
+                                       in contacts["by_status"].items()),
+        "  dispositions  " + ("  ".join(f"{name} {count}" for name, count
+                                        in contacts["by_disposition"].items()) or "-"),
+        f"  last {live['window_hours']} h    dials {live['dials']}  live answers "
+        f"{live['live_answers']}  abandoned {live['abandoned']} "
+        f"({_share(live['abandoned'], live['live_answers'])} of live answers, target "
+        f"{report['abandon_target']:.1%})  machines {live['machine_answers']}  answer rate "
+        f"{_share(live['live_answers'], live['dials'])}",
+        f"  now           ringing {live['ringing']}" + (
+            f"  dial level {pace['dial_level']} ({pace['mode']})" if pace else ""),
+    ]
+    if progress.get("segments") is not None:
+        import json
+
+        lines.append(f"  texts         {json.dumps(progress['segments'], ensure_ascii=False)}")
+    return lines
+
+
+def cmd_campaigns_show(args) -> int:
+    def show() -> int:
+        report = call_api("GET", f"/campaigns/{args.campaign_id}", base=args.api)
+        if args.json:
+            return print_json(report)
+        print("\n".join(progress_lines(report)))
+        return 0
+
+    return through_api(show)
+
+
+def cmd_campaigns_lifecycle(args) -> int:
+    def act() -> int:
+        answer = call_api("POST", f"/campaigns/{args.campaign_id}/{args.command}",
+                          base=args.api, retries=0)
+        print(f"{answer['campaign_id']}: {answer['status']}")
+        return 0
+
+    return through_api(act)
+
+
+def cmd_campaigns_recycle(args) -> int:
+    import json
+
+    def recycle() -> int:
+        body = json.dumps({"dispositions": args.disposition}).encode()
+        total, more = 0, True
+        while more:  # the API moves a batch a request
+            answer = call_api("POST", f"/campaigns/{args.campaign_id}/recycle", body,
+                              base=args.api)
+            total, more = total + answer["recycled"], answer["more"] and answer["recycled"]
+        print(f"{args.campaign_id}: {total} contact(s) waiting again")
+        return 0
+
+    return through_api(recycle)
+
+
+def cmd_campaigns_results(args) -> int:
+    def download() -> int:
+        data = call_api("GET", f"/campaigns/{args.campaign_id}/results", base=args.api,
+                        raw=True)
+        if args.output:
+            Path(args.output).write_bytes(data)
+            rows = max(0, data.count(b"\r\n") - 1)
+            print(f"{args.output}: {rows} contact(s)", file=sys.stderr)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        return 0
+
+    return through_api(download)
+
+
+def cmd_dnc_add(args) -> int:
+    import json
+
+    body = {"number": args.number, "channel": args.channel}
+    if args.reason:
+        body["reason"] = args.reason
+    return through_api(lambda: print_json(call_api(
+        "POST", "/dnc", json.dumps(body).encode(), base=args.api)))
+
+
+def cmd_dnc_remove(args) -> int:
+    from urllib.parse import quote
+
+    return through_api(lambda: print_json(call_api(
+        "DELETE", f"/dnc/{quote(args.number, safe='')}", base=args.api)))
+
+
+def cmd_compliance_check(args) -> int:
+    from urllib.parse import urlencode
+
+    query = {"number": args.number, "channel": args.channel, "purpose": args.purpose}
+    if args.caller_id:
+        query["caller_id"] = args.caller_id
+    if args.subject:
+        query["subject"] = args.subject
+    return through_api(lambda: print_json(call_api(
+        "GET", f"/compliance/check?{urlencode(query)}", base=args.api)))
+
+
+def add_api_commands(sub) -> None:
+    """``campaigns``, ``dnc`` and ``compliance``: the admin API's operations."""
+    api_help = f"the API's base URL (default {LOCAL_API})"
+    campaigns = sub.add_parser("campaigns", help="outbound campaigns through the API"
+                               ).add_subparsers(dest="command", required=True)
+    create = campaigns.add_parser("create", help="create a campaign from a JSON file and/or "
+                                                 "flags (README: Campaigns)")
+    create.add_argument("--file", help="the campaign as JSON (infra/local/examples/)")
+    create.add_argument("--name")
+    create.add_argument("--kind", help="agentless, preview, progressive, predictive or sms")
+    create.add_argument("--purpose", help="informational, marketing or collections")
+    create.add_argument("--list", help="the contact list's id (cl_...)")
+    create.add_argument("--caller-id", help="E.164, shown to the people called")
+    create.add_argument("--flow", help="agentless: the published flow")
+    create.add_argument("--queue", help="agent kinds: the queue whose agents take the calls")
+    create.add_argument("--template", help="sms: the text's template")
+    create.add_argument("--language")
+    create.add_argument("--starts-at", help="ISO 8601 with offset")
+    create.add_argument("--ends-at", help="ISO 8601 with offset")
+    create.add_argument("--start", action="store_true", help="start it at once")
+    create.set_defaults(func=cmd_campaigns_create)
+    listing = campaigns.add_parser("list", help="campaigns, newest first")
+    listing.set_defaults(func=cmd_campaigns_list)
+    show = campaigns.add_parser("show", help="a campaign's progress")
+    show.add_argument("campaign_id")
+    show.add_argument("--json", action="store_true", help="the API's answer as it is")
+    show.set_defaults(func=cmd_campaigns_show)
+    parsers = [create, listing, show]
+    for action in ("start", "pause", "resume", "stop"):
+        lifecycle = campaigns.add_parser(action, help=f"{action} a campaign")
+        lifecycle.add_argument("campaign_id")
+        lifecycle.set_defaults(func=cmd_campaigns_lifecycle)
+        parsers.append(lifecycle)
+    recycle = campaigns.add_parser("recycle", help="contacts done with these dispositions "
+                                                   "(busy, no_answer, ...) wait again")
+    recycle.add_argument("campaign_id")
+    recycle.add_argument("disposition", nargs="+")
+    recycle.set_defaults(func=cmd_campaigns_recycle)
+    results = campaigns.add_parser("results", help="the results as CSV")
+    results.add_argument("campaign_id")
+    results.add_argument("-o", "--output", help="write to this file (default: stdout)")
+    results.set_defaults(func=cmd_campaigns_results)
+    parsers += [recycle, results]
+
+    dnc = sub.add_parser("dnc", help="our do-not-call list, through the API"
+                         ).add_subparsers(dest="command", required=True)
+    add = dnc.add_parser("add", help="put a number on the list (at once, every path)")
+    add.add_argument("number", help="E.164")
+    add.add_argument("--channel", default="all", choices=["voice", "sms", "all"])
+    add.add_argument("--reason")
+    add.set_defaults(func=cmd_dnc_add)
+    remove = dnc.add_parser("remove", help="take a number off the list")
+    remove.add_argument("number", help="E.164")
+    remove.set_defaults(func=cmd_dnc_remove)
+    parsers += [add, remove]
+
+    compliance = sub.add_parser("compliance", help="the compliance gate, through the API"
+                                ).add_subparsers(dest="command", required=True)
+    check = compliance.add_parser("check", help="may this number be contacted now?")
+    check.add_argument("number", help="E.164")
+    check.add_argument("--channel", required=True, choices=["voice", "sms"])
+    check.add_argument("--purpose", default="informational",
+                       choices=["informational", "marketing", "collections", "requested"])
+    check.add_argument("--caller-id", help="the number shown (checked if given)")
+    check.add_argument("--subject", help="what it is about (a debt, for collections)")
+    check.set_defaults(func=cmd_compliance_check)
+    parsers.append(check)
+    for parser in parsers:
+        parser.add_argument("--api", help=api_help)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
@@ -319,6 +584,7 @@ def main(argv: list[str] | None = None) -> int:
     list_import.add_argument("--chunk-rows", type=int, default=2000,
                              help="rows per chunk at most (default 2000)")
     list_import.set_defaults(func=cmd_lists_import)
+    add_api_commands(sub)
 
     args = parser.parse_args(argv)
     settle_environment()

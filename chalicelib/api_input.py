@@ -41,7 +41,7 @@ PATH_PATTERNS = {
     "ticket_id": r"TK[0-9a-f]{32}",  # messaging.inbound.ticket_id_for
     "callback_id": r"cb_[A-Za-z0-9_-]{7,61}",  # callbacks.model.new_callback_id
     "list_id": r"cl_[A-Za-z0-9_-]{16}",  # campaigns.lists.new_list_id
-    "campaign_id": ID_PATTERN,
+    "campaign_id": r"cmp_[A-Za-z0-9_-]{8,40}",  # campaigns.admin.new_campaign_id
     "hotline": NUMBER_PATTERN,
     "number": NUMBER_PATTERN,
 }

@@ -26,6 +26,12 @@ from chalicelib.callbacks import web
 from chalicelib.callbacks.missed import MAX_LIST
 from chalicelib.callbacks.routes import PREVIEW_PARAMS
 from chalicelib.campaigns.seat import DISPOSITION_FORM, DISPOSITION_PATTERN, SEAT_STATES
+from chalicelib.campaigns import admin as campaign_admin
+from chalicelib.campaigns import campaign_input
+from chalicelib.campaigns.campaign import KINDS, RETRYABLE
+from chalicelib.campaigns.campaign import STATUSES as CAMPAIGN_STATUSES
+from chalicelib.campaigns.contact import CONTACT_STATUSES
+from chalicelib.campaigns.policy import KNOWN as COMPLIANCE_OVERRIDES
 from chalicelib.compliance.api import DNC_CHANNELS
 from chalicelib.compliance.rules import CHANNELS, PURPOSES
 from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
@@ -170,9 +176,11 @@ def document() -> dict:
         },
         "tags": [{"name": "agents"}, {"name": "queues"}, {"name": "tickets"},
                  {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
-                 {"name": "contact-lists"}, {"name": "campaign-seats"}, {"name": "meta"}],
+                 {"name": "contact-lists"}, {"name": "campaigns"}, {"name": "campaign-seats"},
+                 {"name": "meta"}],
         "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
-                  **_compliance_paths(), **_contact_list_paths(), **_seat_paths(),
+                  **_compliance_paths(), **_contact_list_paths(), **_campaign_paths(),
+                  **_seat_paths(),
                   "/openapi.json": {"get": {
                       "tags": ["meta"], "summary": "This document", "security": [],
                       "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
@@ -200,8 +208,8 @@ def _parameters() -> dict:
         "hotline": path("hotline", "The hotline's number as digits (a leading `+`, or `%2B`, "
                                    "is accepted).", 18),
         "list_id": path("list_id", "`cl_` and 96 random bits, URL-safe base64.", 19),
-        "campaign_id": path("campaign_id", "The campaign's id; any other form is unknown "
-                                           "(404).", 64),
+        "campaign_id": path("campaign_id", "`cmp_` and random URL-safe characters; any other "
+                                           "form is unknown (404).", 44),
         "number": path("number", "The caller's number as digits (a leading `+`, or `%2B`, is "
                                  "accepted).", 18),
         "origin": {"name": "Origin", "in": "header", "required": False,
@@ -815,4 +823,178 @@ def _callback_paths() -> dict:
             parameters=[_query(name, {"type": "string", "pattern": _pattern(regex.pattern)},
                                "Becomes the widget's attribute when well formed.")
                         for name, regex in PREVIEW_PARAMS.items()])},
+    }
+
+
+def _campaign_input() -> dict:
+    """``POST /campaigns``'s body, from ``campaigns.campaign_input``'s rules."""
+    spans = {"type": "array", "minItems": 1, "items": {
+        "type": "string", "pattern": r"^\d\d:\d\d-\d\d:\d\d$"}}
+    weekly = {"type": "object", "minProperties": 1, "additionalProperties": spans,
+              "description": "`mon`, `mon-fri`, ... -> spans like `09:00-20:00` in the "
+                             "recipient's local time, inside 08:00-21:00."}
+    rule = _object({"delay_seconds": _integer(*campaign_input.RETRY_DELAY),
+                    "max_attempts": _integer(*campaign_input.RETRY_ATTEMPTS)},
+                   ("delay_seconds", "max_attempts"))
+    e164 = {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"}
+    ident = _string(64, pattern=_pattern(ID_PATTERN))
+    numbers = {name: {"type": "number", "minimum": low, "maximum": high}
+               for name, (low, high) in campaign_input.NUMBERS.items()}
+    integers = {name: _integer(low, high)
+                for name, (low, high) in campaign_input.INTEGERS.items()}
+    overrides = _object({
+        "country_windows": {"type": "object", "nullable": True,
+                            "additionalProperties": weekly,
+                            "description": "ISO country -> stricter weekly hours"},
+        "restricted_dates": {"type": "array", "nullable": True,
+                             "items": {"type": "string", "format": "date"}},
+        "caps": {"type": "array", "nullable": True, "items": _object({
+            "channel": {"type": "string", "enum": list(CHANNELS)},
+            "count": _integer(1, 1000), "days": _integer(1, 365)},
+            ("channel", "count", "days"))},
+        "debt_cap": {"type": "array", "nullable": True, "minItems": 2, "maxItems": 2,
+                     "items": _integer(1, 1000), "description": "[count, days]"},
+        "abandoned_hold_hours": _integer(0, 720),
+        "consent_required": {"type": "array", "nullable": True,
+                             "items": {"type": "string", "enum": list(PURPOSES)}},
+    }, description="Overrides of the compliance gate's defaults for this campaign.")
+    assert set(overrides["properties"]) == set(COMPLIANCE_OVERRIDES)
+    schema = _object({
+        "name": _text(campaign_input.MAX_NAME),
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "purpose": {"type": "string", "enum": list(campaign_input.PURPOSES)},
+        "list_id": _string(19, pattern=_pattern(PATH_PATTERNS["list_id"])),
+        "caller_id": e164 | {"description": "E.164; always sent as the caller ID"},
+        "starts_at": {"type": "string", "format": "date-time", "nullable": True},
+        "ends_at": {"type": "string", "format": "date-time", "nullable": True},
+        "window": weekly,
+        "flow_id": ident | {"description": "agentless (required): a published flow"},
+        "queue_id": ident | {"description": "agent kinds (required), agentless (optional)"},
+        "template": _string(64, pattern=_pattern(campaign_input.SMS_TEMPLATE.pattern),
+                            description="sms (required): a text template (a folder of "
+                                        "chalicelib/templates/campaigns/)"),
+        "language": {"type": "string", "enum": list(campaign_input.LANGUAGES),
+                     "default": "en-US"},
+        "machine": {"type": "string", "enum": list(campaign_input.MACHINE_POLICIES),
+                    "default": "hangup"},
+        "machine_template": _string(64, pattern=_pattern(
+            campaign_input.VOICE_TEMPLATE.pattern)),
+        "abandon_template": _string(64, pattern=_pattern(
+            campaign_input.VOICE_TEMPLATE.pattern)),
+        "retries": {"type": "object", "properties": dict.fromkeys(RETRYABLE, rule),
+                    "additionalProperties": False},
+        **integers, **numbers,
+        "fallback_tz": _string(64, nullable=True, description="IANA zone; default: the "
+                                                               "list's"),
+        "compliance": overrides,
+        "subject_attribute": _string(64, nullable=True, description="The list column "
+                                                                    "naming a debt"),
+        "start": {"type": "boolean", "default": False},
+    }, ("name", "kind", "purpose", "list_id", "caller_id"))
+    assert set(schema["properties"]) == campaign_input.FIELDS
+    return schema
+
+
+def _campaign_paths() -> dict:
+    nullable = {"nullable": True}
+    text, when = {"type": "string"}, {"type": "string", "format": "date-time"}
+    campaign = {"type": "object", "required": ["campaign_id", "status"], "properties": {
+        "campaign_id": text, "name": text, "kind": {"type": "string", "enum": list(KINDS)},
+        "channel": text, "purpose": text,
+        "status": {"type": "string", "enum": list(CAMPAIGN_STATUSES)},
+        "version": {"type": "integer"},
+        "list_id": text, "caller_id": text, "created_at": when,
+        **{name: when | nullable for name in ("updated_at", "starts_at", "ends_at",
+                                               "started_at", "ended_at")},
+        **{name: text | nullable for name in ("flow_id", "queue_id", "template",
+                                               "machine_template", "subject_attribute")},
+        "window": {"type": "object"}, "language": text, "machine": text,
+        "abandon_template": text, "retries": {"type": "object"}, "fallback_tz": text,
+        "compliance": {"type": "object"}, "loaded": {"type": "integer"},
+        "load_done": {"type": "boolean"},
+        **{name: {"type": "number"} for name in campaign_input.NUMBERS},
+        **{name: {"type": "integer"} for name in campaign_input.INTEGERS},
+    }}
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    progress = {"type": "object", "properties": {
+        "contacts": {"type": "object", "properties": {
+            "by_status": {"type": "object", "properties": {
+                status: {"type": "integer"} for status in CONTACT_STATUSES}},
+            "by_disposition": counts, "loaded": {"type": "integer"},
+            "load_done": {"type": "boolean"},
+            "list_size": {"type": "integer", "nullable": True},
+            "list_status": text | nullable}},
+        "live": {"type": "object", "properties": {
+            "since": when, "window_hours": {"type": "integer"},
+            **{name: {"type": "integer"} for name in ("dials", "live_answers", "abandoned",
+                                                      "machine_answers", "texts",
+                                                      "ringing")},
+            "abandon_rate": {"type": "number", "description": "abandoned / live answers"},
+            "answer_rate": {"type": "number", "description": "live answers / dials"}}},
+        "pace": {"type": "object", "nullable": True, "description": "The pacer's last "
+                 "decision: dial_level, mode, answer_rate, abandon_rate, at"},
+        "segments": {"type": "object", "nullable": True, "description": "SMS: what the "
+                     "texts cost in segments (GSM-7 or UCS-2), counted over the list's "
+                     "first rows and extrapolated to all"}}}
+    report = {"allOf": [campaign, {"type": "object", "properties": {"progress": progress}}]}
+    campaign_json = _json("The campaign", campaign)
+    ident = [_param("campaign_id")]
+    recycle = _object({"dispositions": {
+        "type": "array", "minItems": 1, "items": {
+            "type": "string", "enum": list(campaign_admin.RECYCLABLE)}}}, ("dispositions",))
+
+    def lifecycle(summary: str, description: str) -> dict:
+        return {"post": _admin(summary, {"200": campaign_json, **_errors(404, 409)},
+                               parameters=ident, description=description,
+                               tag="campaigns")}
+
+    return {
+        "/campaigns": {
+            "post": _admin("Create a campaign (draft; `start: true` starts it)", {
+                "201": campaign_json, **_errors(400, 409, 413, 415)},
+                body=_body(_campaign_input()), tag="campaigns",
+                description="Everything it names is checked now, never at dial time: the "
+                            "contact list, the published flow (agentless), the queue "
+                            "(agent kinds), the voice and text templates. 400 names the "
+                            "field; 409 when `start` is asked on a list still importing."),
+            "get": _admin("Campaigns, newest first", {"200": _json("Campaigns", {
+                "type": "object", "properties": {"campaigns": {"type": "array",
+                                                               "items": campaign}}})},
+                tag="campaigns"),
+        },
+        "/campaigns/{campaign_id}": {"get": _admin(
+            "A campaign and its progress: contacts by status and disposition, live "
+            "abandonment and answer rates, calls ringing, the dial level",
+            {"200": _json("The campaign and its progress", report), **_errors(404)},
+            parameters=ident, tag="campaigns")},
+        "/campaigns/{campaign_id}/start": lifecycle(
+            "Start: scheduled until `starts_at`, then running",
+            "409 unless a draft, or when its list is not completely imported or its end "
+            "date has passed."),
+        "/campaigns/{campaign_id}/pause": lifecycle(
+            "Pause: no new call or text from the next tick", "409 unless running or "
+            "scheduled."),
+        "/campaigns/{campaign_id}/resume": lifecycle("Resume a paused campaign",
+                                                     "409 unless paused."),
+        "/campaigns/{campaign_id}/stop": lifecycle(
+            "Stop for good (contacts stay as they are)", "409 once completed or stopped."),
+        "/campaigns/{campaign_id}/recycle": {"post": _admin(
+            "Send contacts done with these dispositions back to waiting, attempts reset", {
+                "200": _json("How many moved; `more`: send the request again", {
+                    "type": "object", "properties": {
+                        "campaign_id": text, "recycled": {"type": "integer"},
+                        "more": {"type": "boolean"}}}),
+                **_errors(400, 404, 409, 413, 415)},
+            parameters=ident, body=_body(recycle), tag="campaigns",
+            description="At most 2,000 contacts a request. Answered, replied, opted-out, "
+                        "blocked and invalid numbers are never recycled (400); a completed "
+                        "or stopped campaign recycles nothing (409).")},
+        "/campaigns/{campaign_id}/results": {"get": _admin(
+            "The results as CSV: one row per contact", {
+                "200": {"description": "`phone,name,status,attempts,outcome,disposition,"
+                                       "answered_at,last_attempt_at,agent_id`, one "
+                                       "`answer_<key>` column per survey answer, `history`",
+                        "content": {"text/csv": {"schema": {"type": "string"}}}},
+                **_errors(404)},
+            parameters=ident, tag="campaigns")},
     }

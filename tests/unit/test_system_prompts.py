@@ -25,10 +25,11 @@ TYPICAL = {
     "media": 2, "cancel_word": "CANCEL CALL", "cancel_word_zh": "取消回电",
     "status_url": "https://api.example.test/callbacks/cb_abc",
     "at": datetime(2026, 11, 24, 16, 30, tzinfo=UTC).astimezone(ZoneInfo("America/New_York")),
-    "minutes": 5, "reason": "voicemail",
+    "minutes": 5, "reason": "voicemail", "campaign": "Acme Insurance",
+    "callback_number": "+14155550100",
 }
 OPTIONAL = ("customer_name", "caller_name", "hotline_name", "hours", "queue_position", "vip",
-            "callback", "voicemail", "media", "at", "minutes")
+            "callback", "voicemail", "media", "at", "minutes", "campaign", "callback_number")
 REASONS = ("voicemail", "after_hours", "abandoned")
 
 RUN_TOGETHER = re.compile(r"[a-z0-9][.!?;:][A-Z]")  # "press 1.To leave"
