@@ -10,8 +10,8 @@ from chalicelib.callbacks.routes import callbacks_api
 from chalicelib.callbacks.voice_routes import callback_voice
 from chalicelib.campaigns.campaign_routes import campaigns_api
 from chalicelib.campaigns.routes import contact_lists_api
-from chalicelib.campaigns.voice_routes import campaign_voice
 from chalicelib.campaigns.seat_routes import campaign_seats_api
+from chalicelib.campaigns.voice_routes import campaign_voice
 from chalicelib.compliance.routes import compliance_api
 from chalicelib.ivr.routes import voice
 from chalicelib.messaging.routes import sms

@@ -25,13 +25,12 @@ from chalicelib.callbacks import model as callbacks_model
 from chalicelib.callbacks import web
 from chalicelib.callbacks.missed import MAX_LIST
 from chalicelib.callbacks.routes import PREVIEW_PARAMS
-from chalicelib.campaigns.seat import DISPOSITION_FORM, DISPOSITION_PATTERN, SEAT_STATES
 from chalicelib.campaigns import admin as campaign_admin
 from chalicelib.campaigns import campaign_input
 from chalicelib.campaigns.campaign import KINDS, RETRYABLE
 from chalicelib.campaigns.campaign import STATUSES as CAMPAIGN_STATUSES
-from chalicelib.campaigns.contact import CONTACT_STATUSES
 from chalicelib.campaigns.policy import KNOWN as COMPLIANCE_OVERRIDES
+from chalicelib.campaigns.seat import DISPOSITION_FORM, DISPOSITION_PATTERN, SEAT_STATES
 from chalicelib.compliance.api import DNC_CHANNELS
 from chalicelib.compliance.rules import CHANNELS, PURPOSES
 from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
@@ -919,7 +918,7 @@ def _campaign_paths() -> dict:
     progress = {"type": "object", "properties": {
         "contacts": {"type": "object", "properties": {
             "by_status": {"type": "object", "properties": {
-                status: {"type": "integer"} for status in CONTACT_STATUSES}},
+                status: {"type": "integer"} for status in ("waiting", "in_progress", "done")}},
             "by_disposition": counts, "loaded": {"type": "integer"},
             "load_done": {"type": "boolean"},
             "list_size": {"type": "integer", "nullable": True},

@@ -45,7 +45,6 @@ from chalicelib.campaigns.contact import (
     ABANDONED,
     ANSWERED,
     BLOCKED,
-    CONTACT_STATUSES,
     DELIVERED,
     DONE,
     INVALID_NUMBER,
@@ -59,6 +58,7 @@ from chalicelib.campaigns.contact import (
     CampaignContact,
 )
 from chalicelib.campaigns.model import COMPLETE
+from chalicelib.campaigns.pacer import estimated_false_positives
 from chalicelib.ivr.bundle import load_bundled
 from chalicelib.prompts import DEFAULT_LANGUAGE, TEMPLATES_DIR
 from chalicelib.store import campaigns as store
@@ -205,7 +205,7 @@ def get_campaign(campaign_id: str) -> Campaign:
 def report(campaign_id: str, now: datetime) -> dict:
     """``GET /campaigns/{id}``: the campaign and its ``progress``:
 
-    - ``contacts``: by status (waiting, dialing, calling, done) and by disposition;
+    - ``contacts``: by status (waiting, in progress, done) and by disposition;
       ``loaded`` of ``list_size`` (the list's accepted rows) copied in so far;
     - ``live``: over the campaign's abandonment window (``abandon_window_hours``, rounded down
       to the hour): dials, live answers (a person, abandoned calls included), abandoned,
@@ -227,8 +227,7 @@ def report(campaign_id: str, now: datetime) -> dict:
         listed = None
     progress = {
         "contacts": {
-            "by_status": {status: max(0, totals.get(f"status_{status}", 0))
-                          for status in CONTACT_STATUSES},
+            "by_status": _by_status(campaign, totals),
             "by_disposition": {name.removeprefix("disposition_"): count
                                for name, count in sorted(totals.items())
                                if name.startswith("disposition_") and count > 0},
@@ -239,7 +238,11 @@ def report(campaign_id: str, now: datetime) -> dict:
         "live": {
             "since": since.isoformat(), "window_hours": campaign.abandon_window_hours,
             **figures,
-            "abandon_rate": round(figures["abandoned"] / live, 4) if live else 0.0,
+            # the target's measure: AMD's estimated false verdicts on people count too
+            "estimated_amd_false_positives": round(
+                estimated_false_positives(figures["machine_answers"]), 2),
+            "abandon_rate": round((figures["abandoned"] + estimated_false_positives(
+                figures["machine_answers"])) / live, 4) if live else 0.0,
             "answer_rate": round(live / dials, 4) if dials else 0.0,
             "ringing": store.ringing(campaign_id),
         },
@@ -248,6 +251,15 @@ def report(campaign_id: str, now: datetime) -> dict:
                      if campaign.kind == SMS_KIND else None),
     }
     return {**view(campaign), "progress": progress}
+
+
+def _by_status(campaign: Campaign, totals: dict[str, int]) -> dict[str, int]:
+    """Contacts waiting, done, and in progress (being dialled, ringing, talking: the rest of
+    those copied in; the store counts the two ends only)."""
+    waiting = max(0, totals.get(f"status_{WAITING}", 0))
+    done = max(0, totals.get(f"status_{DONE}", 0))
+    return {WAITING: waiting, "in_progress": max(0, campaign.loaded - waiting - done),
+            DONE: done}
 
 
 def _segments(campaign: Campaign, list_size: int) -> dict | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,14 +18,14 @@ from chalicelib.campaigns.model import ContactList, ListRow
 from chalicelib.store import campaigns as store
 from chalicelib.store import contact_lists
 from chalicelib.wiring import Root, install
-from tests.integration.conftest import OPEN_HOURS
 
 CALLER_ID = "+14155550100"  # the demo hotline: a STOP text to it reaches the app
+NOON_SF = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # inside the numbers' calling window
 
 
 @pytest.fixture
 def world(carrier, clock):
-    clock.now = OPEN_HOURS
+    clock.now = NOON_SF
 
     def sleep(seconds):
         clock.now += timedelta(seconds=seconds)
@@ -38,16 +38,16 @@ def world(carrier, clock):
 
 def campaign_for(phones: list[str], kind: str = AGENTLESS, **fields) -> Campaign:
     list_id = "lst_" + uuid.uuid4().hex[:10]
-    contact_lists.create_list(ContactList(list_id, "e2e", "US", OPEN_HOURS,
+    contact_lists.create_list(ContactList(list_id, "e2e", "US", NOON_SF,
                                           "America/Los_Angeles"))
     for line, phone in enumerate(phones, start=2):
         contact_lists.add_row(list_id, ListRow(phone=phone, chunk=0, line=line, name="Ada"))
     campaign = Campaign(campaign_id="cmp_" + uuid.uuid4().hex[:12], name="Survey",
                         kind=kind, purpose="informational", list_id=list_id,
-                        caller_id=CALLER_ID, created_at=OPEN_HOURS,
+                        caller_id=CALLER_ID, created_at=NOON_SF,
                         fallback_tz="America/Los_Angeles", **fields)
     assert store.create(campaign)
-    running = store.save(transition(campaign, "start", OPEN_HOURS), campaign.version)
+    running = store.save(transition(campaign, "start", NOON_SF), campaign.version)
     assert running is not None
     return running
 
@@ -97,7 +97,7 @@ def test_a_survey_campaign_to_fifty_scripted_numbers(world):
             assert contacts[phone].outcome == "busy" and contacts[phone].attempts == 1
         if n % 5 == 4:
             assert contacts[phone].outcome == "no_answer"
-    figures = store.figures_since(campaign.campaign_id, OPEN_HOURS - timedelta(hours=1))
+    figures = store.figures_since(campaign.campaign_id, NOON_SF - timedelta(hours=1))
     assert figures["dials"] == 50 and figures["live_answers"] == len(people)
     assert figures["machine_answers"] == 10
     # the STOP reply reached the app: no campaign or callback calls or texts that number again

@@ -120,7 +120,7 @@ def test_an_agentless_survey_is_created_as_a_draft_with_the_defaults(client, clo
     assert "load_cursor" not in made and made["loaded"] == 0
     report = get(client, made["campaign_id"])
     assert report["progress"]["contacts"]["by_status"] == {
-        "waiting": 0, "dialing": 0, "calling": 0, "done": 0}
+        "waiting": 0, "in_progress": 0, "done": 0}
     assert report["progress"]["contacts"]["list_size"] == 3
     assert report["progress"]["live"]["abandon_rate"] == 0.0
     assert report["progress"]["pace"] is None and report["progress"]["segments"] is None
@@ -408,13 +408,14 @@ def test_the_report_gives_progress_and_live_figures_over_the_abandon_window(clie
     seed(campaign_id, "+14155554003", now, disposition="busy", attempts=3)
     seed(campaign_id, "+14155554004", now, disposition="busy", attempts=3)
     progress = get(client, campaign_id)["progress"]
-    assert progress["contacts"]["by_status"] == {"waiting": 1, "dialing": 0, "calling": 0,
-                                                 "done": 3}
+    assert progress["contacts"]["by_status"] == {"waiting": 1, "in_progress": 0, "done": 3}
     assert progress["contacts"]["by_disposition"] == {"answered": 1, "busy": 2}
     live = progress["live"]
     assert (live["dials"], live["live_answers"], live["abandoned"], live["machine_answers"]) \
         == (10, 4, 1, 1)
-    assert (live["abandon_rate"], live["answer_rate"], live["ringing"]) == (0.25, 0.4, 2)
+    # one abandoned of 4 live answers, plus AMD's estimated false verdicts (1 % of 1 machine)
+    assert (live["abandon_rate"], live["answer_rate"], live["ringing"]) == (0.2525, 0.4, 2)
+    assert live["estimated_amd_false_positives"] == 0.01
     assert live["window_hours"] == 24
     assert progress["pace"]["dial_level"] == 1.8 and progress["pace"]["mode"] == "predictive"
 
