@@ -462,6 +462,49 @@ def cmd_compliance_check(args) -> int:
         "GET", f"/compliance/check?{urlencode(query)}", base=args.api)))
 
 
+def cmd_campaigns_seats(args) -> int:
+    """``join``, ``leave``, ``seats``: agents on a campaign's open lines."""
+    import json
+    from urllib.parse import quote
+
+    def act() -> int:
+        base = f"/campaigns/{args.campaign_id}/seats"
+        if args.command == "seats":
+            return print_json(call_api("GET", base, base=args.api))
+        for agent_id in args.agent_id:
+            if args.command == "join":
+                answer = call_api("POST", base, json.dumps({"agent_id": agent_id}).encode(),
+                                  base=args.api, retries=0)
+            else:
+                answer = call_api("DELETE", f"{base}/{quote(agent_id)}", base=args.api)
+            print(f"{agent_id}: {answer.get('state', 'left')}")
+        return 0
+
+    return through_api(act)
+
+
+def cmd_agents_add(args) -> int:
+    """Create the agents of a JSON file (a list of ``POST /agents`` bodies); one that exists
+    already is left as it is."""
+    import json
+
+    agents = json.loads(Path(args.file).read_text(encoding="utf-8"))
+
+    def add() -> int:
+        for agent in agents:
+            try:
+                call_api("POST", "/agents", json.dumps(agent).encode(), base=args.api,
+                         retries=0)
+                print(f"{agent['agent_id']}: created")
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
+                print(f"{agent['agent_id']}: exists")
+        return 0
+
+    return through_api(add)
+
+
 def add_api_commands(sub) -> None:
     """``campaigns``, ``dnc`` and ``compliance``: the admin API's operations."""
     api_help = f"the API's base URL (default {LOCAL_API})"
@@ -505,6 +548,22 @@ def add_api_commands(sub) -> None:
     results.add_argument("-o", "--output", help="write to this file (default: stdout)")
     results.set_defaults(func=cmd_campaigns_results)
     parsers += [recycle, results]
+    for command, about in (("join", "agents join the campaign: each is called into their "
+                                    "own open line"),
+                           ("leave", "agents leave the campaign (their line is hung up)"),
+                           ("seats", "the campaign's agents: state, contact offered")):
+        seats = campaigns.add_parser(command, help=about)
+        seats.add_argument("campaign_id")
+        if command != "seats":
+            seats.add_argument("agent_id", nargs="+")
+        seats.set_defaults(func=cmd_campaigns_seats)
+        parsers.append(seats)
+    agents = sub.add_parser("agents", help="agents, through the API"
+                            ).add_subparsers(dest="command", required=True)
+    agents_add = agents.add_parser("add", help="create the agents of a JSON file")
+    agents_add.add_argument("file")
+    agents_add.set_defaults(func=cmd_agents_add)
+    parsers.append(agents_add)
 
     dnc = sub.add_parser("dnc", help="our do-not-call list, through the API"
                          ).add_subparsers(dest="command", required=True)

@@ -34,3 +34,15 @@ def test_the_example_list_imports_whole_and_every_number_has_an_answer_script():
     firsts = [script.split(",")[0] for script in scripts.values()]
     assert {"human", "machine", "busy", "no-answer"} <= set(firsts)
     assert sum("sms:STOP" in script for script in scripts.values()) == 1
+
+
+def test_the_predictive_example_list_has_scripts_and_agents_that_can_join():
+    parsed = parse_chunk(0, (EXAMPLES / "predictive-list.csv").read_bytes(), "US", ())
+    assert parsed.rejected == [] and len(parsed.rows) == 200
+    scripts = json.loads((EXAMPLES / "predictive-answers.json").read_text())
+    assert set(scripts) == {row.phone for row in parsed.rows}
+    talking = [s for s in scripts.values() if s.startswith("human,dial:completed:")]
+    assert 0.2 < len(talking) / len(scripts) < 0.4  # people leave the agent's room by themselves
+    agents = json.loads((EXAMPLES / "campaign-agents.json").read_text())
+    campaign = json.loads((EXAMPLES / "predictive-campaign.json").read_text())
+    assert all(campaign["queue_id"] in agent["queues"] for agent in agents)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 from pynamodb.exceptions import ScanError
 
@@ -88,7 +90,7 @@ REPORT = {
     "purpose": "informational", "status": "running", "caller_id": "+14155550100",
     "list_id": "cl_AAAAAAAAAAAAAAAA", "abandon_target": 0.03,
     "progress": {
-        "contacts": {"by_status": {"waiting": 40, "dialing": 1, "calling": 3, "done": 6},
+        "contacts": {"by_status": {"waiting": 40, "in_progress": 4, "done": 6},
                      "by_disposition": {"answered": 4, "busy": 2}, "loaded": 50,
                      "load_done": True, "list_size": 50, "list_status": "complete"},
         "live": {"since": "2026-10-24T15:00:00+00:00", "window_hours": 720, "dials": 20,
@@ -134,7 +136,7 @@ def test_campaigns_show_prints_the_progress(monkeypatch, capsys):
     assert manage.main(["campaigns", "show", "cmp_AAAAAAAAAAAAAAAA"]) == 0
     out = capsys.readouterr().out
     assert "predictive / informational, running" in out
-    assert "waiting 40  dialing 1  calling 3  done 6" in out
+    assert "waiting 40  in_progress 4  done 6" in out
     assert "answered 4  busy 2" in out
     assert "abandoned 1 (12.5% of live answers, target 3.0%)" in out
     assert "answer rate 40.0%" in out
@@ -254,3 +256,24 @@ def test_call_api_gives_bytes_or_json_and_names_the_apis_error():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_agents_join_and_leave_a_campaign_and_are_created_from_a_file(tmp_path, monkeypatch,
+                                                                      capsys):
+    seats = "/campaigns/cmp_AAAAAAAAAAAAAAAA/seats"
+    api = FakeApi({("POST", seats): {"state": "connecting"},
+                   ("DELETE", seats + "/ag-bo"): {"agent_id": "ag-bo"},
+                   ("GET", seats): {"seats": []},
+                   ("POST", "/agents"): [{"agent_id": "ag-1"}, manage.ApiError(409, {})]})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["campaigns", "join", "cmp_AAAAAAAAAAAAAAAA", "ag-al", "ag-bo"]) == 0
+    assert [json.loads(s["body"]) for s in api.sent] == [{"agent_id": "ag-al"},
+                                                          {"agent_id": "ag-bo"}]
+    assert all(s["retries"] == 0 for s in api.sent)  # a join places a call: never twice
+    assert manage.main(["campaigns", "leave", "cmp_AAAAAAAAAAAAAAAA", "ag-bo"]) == 0
+    assert manage.main(["campaigns", "seats", "cmp_AAAAAAAAAAAAAAAA"]) == 0
+    agents = tmp_path / "agents.json"
+    agents.write_text(json.dumps([{"agent_id": "ag-1"}, {"agent_id": "ag-2"}]))
+    assert manage.main(["agents", "add", str(agents)]) == 0
+    out = capsys.readouterr().out
+    assert "ag-al: connecting" in out and "ag-1: created" in out and "ag-2: exists" in out
