@@ -322,7 +322,7 @@ def test_a_person_with_no_free_agent_hears_the_abandon_message_and_counts(world)
     seats.ready = 0
     twiml = hook(client, call["url"], CallSid=call["sid"], To=phone, CallStatus="in-progress",
                  AnsweredBy="human")
-    assert "call us back" in twiml and "STOP" in twiml and "<Hangup" in twiml
+    assert "To reach us, call" in twiml and "STOP" in twiml and "<Hangup" in twiml
     hook(client, call["url"], CallSid=call["sid"], To=phone, CallStatus="in-progress",
          AnsweredBy="human")  # a retried answer webhook counts nothing more
     hook(client, call["status_callback"].split("#")[0], CallSid=call["sid"], To=phone,

@@ -61,7 +61,7 @@ def desk(client, clock):
 
 
 def new_campaign(kind=PROGRESSIVE, **fields) -> Campaign:
-    campaign = Campaign(campaign_id="cp" + uuid.uuid4().hex[:10], name="Renewals", kind=kind,
+    campaign = Campaign(campaign_id="cmp_" + uuid.uuid4().hex[:12], name="Renewals", kind=kind,
                         purpose=INFORMATIONAL, list_id="cl_" + "x" * 16, caller_id=CALLER_ID,
                         created_at=OPEN_HOURS, status=RUNNING, **fields)
     assert store.create(campaign)
