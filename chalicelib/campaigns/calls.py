@@ -44,6 +44,7 @@ from chalicelib.campaigns.contact import (
     DIALING,
     MESSAGE_LEFT,
     CampaignContact,
+    NextStep,
     after_attempt,
     phone_of,
 )
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 
 HUMAN = "human"
 PERSON_VERDICTS = ("human", "unknown", "")  # no verdict (AMD off or undecided): a person
+SETTLE_TRIES = 3  # a contact is written by the dialler and the answer too: read again on a race
 STATUS_OUTCOMES = {"busy": BUSY, "no-answer": NO_ANSWER, "failed": FAILED,
                    "canceled": NO_ANSWER}
 
@@ -171,17 +173,23 @@ class CampaignCalls:
     def _note(contact: CampaignContact, attempt: int | None, call_sid: str, outcome: str,
               now: datetime) -> None:
         """Remember how the call was answered (the final status reads it); a contact that
-        moved on, or a retried webhook, changes nothing."""
-        current = store.get_contact(contact.campaign_id, contact.phone)
-        if current is None or current.outcome == outcome and current.call_sid == call_sid:
-            return
-        if current.status == CALLING and current.call_sid == call_sid:
-            store.change_contact(current, now, status=CALLING, outcome=outcome)
-        elif current.status == DIALING and attempt is not None \
-                and current.attempts + 1 == attempt:
-            # answered before the dialler marked it calling (a fast answer)
-            store.change_contact(current, now, status=CALLING, outcome=outcome,
-                                 call_sid=call_sid, attempts=attempt, dial_by=None)
+        moved on, or a retried webhook, changes nothing. Read again when the dialler's own
+        write (the call placed) comes between."""
+        for _ in range(SETTLE_TRIES):
+            current = store.get_contact(contact.campaign_id, contact.phone)
+            if current is None or current.outcome == outcome and current.call_sid == call_sid:
+                return
+            if current.status == CALLING and current.call_sid == call_sid:
+                moved = store.change_contact(current, now, status=CALLING, outcome=outcome)
+            elif current.status == DIALING and attempt is not None \
+                    and current.attempts + 1 == attempt:
+                # answered before the dialler marked it calling (a fast answer)
+                moved = store.change_contact(current, now, status=CALLING, outcome=outcome,
+                                             call_sid=call_sid, attempts=attempt, dial_by=None)
+            else:
+                return
+            if moved is not None:
+                return
 
     # ---- ended -------------------------------------------------------------------------------
     def ended(self, campaign_id: str, contact_id: str, attempt: int,
@@ -195,6 +203,37 @@ class CampaignCalls:
         campaign, contact = self._find(campaign_id, contact_id)
         if campaign.kind == AGENTLESS or contact.outcome == HUMAN:
             self._voice().status(req)  # the IVR's call record, if the flow ran
+        for _ in range(SETTLE_TRIES):
+            settled = self._settle(campaign, contact, attempt, status, req, now)
+            if settled is not None:
+                break
+            # another write came between our read and ours (the dialler marking the call
+            # placed, the answer's note): read again, unless it was this outcome itself
+            _, contact = self._find(campaign_id, contact_id)
+        else:
+            return False
+        if not isinstance(settled, tuple):
+            return False
+        outcome, step = settled
+        if not claims.is_claimed(f"campaign-answer:{req.call_sid}") and \
+                claims.claim(f"campaign-answer:{req.call_sid}", now):
+            store.add_ringing(campaign_id, -1)  # never answered: it stopped ringing now
+        live = outcome in (ANSWERED, ABANDONED)
+        store.count(campaign_id, now, dials=1, live_answers=1 if live else 0)
+        if outcome in (MACHINE, MESSAGE_LEFT):
+            self.gate.contact_ended(contact.phone, attempt_key(contact, attempt), "voicemail")
+        if campaign.with_agents:  # frees the agent (a preview's, even when nobody answered)
+            self._seats().customer_left(campaign_id, req.call_sid, now)
+        log.info("campaign %s: %s attempt %d %s -> %s", campaign_id,
+                 mask_number(contact.phone), attempt, outcome,
+                 step.disposition or f"retry at {step.due_at}")
+        return True
+
+    def _settle(self, campaign: Campaign, contact: CampaignContact, attempt: int, status: str,
+                req: VoiceRequest, now: datetime) -> tuple[str, NextStep] | None | bool:
+        """Write the attempt's outcome on ``contact`` (as read): ``(outcome, next step)``;
+        False when the contact is not on this call (settled before: a retried webhook); None
+        when it changed since it was read."""
         if not self._on_this_call(contact, attempt, req.call_sid):
             return False
         outcome = self._outcome(contact, status, req)
@@ -210,21 +249,7 @@ class CampaignCalls:
                                      disposition=step.disposition, outcome=outcome,
                                      attempts=attempt, call_sid=req.call_sid, answers=answers,
                                      dial_by=None, history=history)
-        if moved is None:
-            return False  # a racing copy of this webhook settled it first
-        if not claims.is_claimed(f"campaign-answer:{req.call_sid}") and \
-                claims.claim(f"campaign-answer:{req.call_sid}", now):
-            store.add_ringing(campaign_id, -1)  # never answered: it stopped ringing now
-        live = outcome in (ANSWERED, ABANDONED)
-        store.count(campaign_id, now, dials=1, live_answers=1 if live else 0)
-        if outcome in (MACHINE, MESSAGE_LEFT):
-            self.gate.contact_ended(contact.phone, attempt_key(contact, attempt), "voicemail")
-        if campaign.with_agents:  # frees the agent (a preview's, even when nobody answered)
-            self._seats().customer_left(campaign_id, req.call_sid, now)
-        log.info("campaign %s: %s attempt %d %s -> %s", campaign_id,
-                 mask_number(contact.phone), attempt, outcome,
-                 step.disposition or f"retry at {step.due_at}")
-        return True
+        return None if moved is None else (outcome, step)
 
     @staticmethod
     def _on_this_call(contact: CampaignContact, attempt: int, call_sid: str) -> bool:

@@ -379,3 +379,31 @@ def test_a_campaign_past_its_end_completes(world):
     parts.campaigns.tick(seconds=2)
     assert store.get(campaign.campaign_id).status == "completed"
     assert edge.placed == []
+
+
+def test_a_final_status_racing_the_dialers_own_write_is_applied(world, monkeypatch):
+    """Twilio's status callback read the contact while the dialler was marking it called (a
+    busy line ends at once): the outcome is read again and applied, never lost."""
+    client, clock, edge, parts, _ = world
+    phone = numbers(1)[0]
+    campaign = make_campaign([phone])
+    loader.load_page(campaign, clock.now)
+    contact = store.get_contact(campaign.campaign_id, phone)
+    claimed = store.change_contact(contact, clock.now, status=DIALING,
+                                   dial_by=clock.now + timedelta(minutes=2))
+    sid = "CA" + uuid.uuid4().hex
+    original = store.change_contact
+    raced = []
+
+    def racing(current, now, **changes):
+        if changes.get("status") != CALLING and not raced:  # the status webhook's write...
+            raced.append(True)  # ...loses to the dialler, which wrote just before it
+            assert original(claimed, now, status=CALLING, attempts=1, call_sid=sid)
+        return original(current, now, **changes)
+
+    monkeypatch.setattr(store, "change_contact", racing)
+    base = f"{PUBLIC_BASE_URL}/twilio/campaigns/{campaign.campaign_id}/calls/{phone[1:]}/1"
+    hook(client, base + "/status", CallSid=sid, To=phone, CallStatus="busy")
+    settled = store.get_contact(campaign.campaign_id, phone)
+    assert raced and settled.status == WAITING and settled.outcome == "busy"
+    assert settled.attempts == 1
