@@ -89,7 +89,10 @@ def _answer(value: Any) -> str:
 
 
 def _attempt(entry: dict) -> str:
-    text = f"#{entry.get('attempt', '?')} {entry.get('outcome') or '?'} {entry.get('at') or ''}"
+    # an attempt's outcome, or an event of the contact's (``dialled``, a refusal's reason)
+    what = entry.get("outcome") or entry.get("event") or "?"
+    number = f"#{entry['attempt']} " if "attempt" in entry else ""
+    text = f"{number}{what} {entry.get('at') or ''}"
     duration = entry.get("duration")
     if isinstance(duration, int | float) and duration:
         text += f" ({duration:g} s)"

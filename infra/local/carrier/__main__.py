@@ -67,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--amd-false-positive-rate", type=float, default=0.0,
                          help="share of people AMD reports as machines (0-1)")
     serve_p.add_argument("--seed", type=int, default=0, help="seed for the AMD mistakes")
+    serve_p.add_argument("--live-seconds", type=float, default=4 * 3600,
+                         help="real seconds a live talk or an agent's open line waits "
+                              "(default 4 h)")
     call_p = sub.choices["call"]
     call_p.add_argument("--to", required=True)
     call_p.add_argument("--from", dest="from_", required=True)
@@ -170,6 +173,8 @@ def make_carrier(args: argparse.Namespace) -> Carrier:
 
 def serve(args: argparse.Namespace) -> int:
     carrier = make_carrier(args)
+    # a campaign's agents wait in their rooms for as long as a shift, not a test's two minutes
+    carrier.limits.live_seconds = args.live_seconds
     if args.answer_scripts:
         try:
             count = carrier.set_answer_scripts(load_answer_scripts(args.answer_scripts))
