@@ -14,10 +14,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.campaigns.seat import Seat
-from chalicelib.store.models import CampaignEntry, save_if_absent, update_if
+from chalicelib.store.models import CampaignEntry, delete_if, save_if_absent, update_if
 
 PREFIX = "seat#"
 # Twilio ends a call after 4 hours unless told otherwise (its TimeLimit): a seat untouched for
@@ -109,10 +109,4 @@ def remove_seat(campaign_id: str, agent_id: str, *, leg_sid: str | None = None) 
     condition = CampaignEntry.entry.exists()
     if leg_sid is not None:
         condition &= CampaignEntry.leg_sid == leg_sid
-    try:
-        item.delete(condition=condition)
-    except DeleteError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return delete_if(item, condition)

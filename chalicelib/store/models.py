@@ -21,7 +21,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import MetaProtocol, Model
 
@@ -826,6 +826,17 @@ def update_if(item: Model, actions: list, condition) -> bool:
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def delete_if(item: Model, condition) -> bool:
+    """Delete ``item`` only if ``condition`` holds; False when it did not (or it is gone)."""
+    try:
+        item.delete(condition=condition)
+    except DeleteError as exc:
         if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
             return False
         raise

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import Attribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -42,6 +42,7 @@ from chalicelib.store.models import (
     QueueEntry,
     QueueItem,
     QueueMember,
+    delete_if,
     save_if_absent,
     transaction_connection,
     update_if,
@@ -418,13 +419,7 @@ def remove_entry(queue_id: str, key: str, statuses: tuple[str, ...]) -> bool:
     """Take an entry out of the line if its status is one of ``statuses``; True for the one
     request that did it. The Enqueue action (``QueueResult=hangup``) and the final status
     callback race to free a caller's place: the winner alone counts the abandoned call."""
-    try:
-        QueueEntry(queue_id, key).delete(condition=QueueEntry.status.is_in(*statuses))
-    except DeleteError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
-    return True
+    return delete_if(QueueEntry(queue_id, key), QueueEntry.status.is_in(*statuses))
 
 
 def reserve(
