@@ -27,6 +27,7 @@ Returns the run's tallies (``make bench`` and the logs read them).
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -87,7 +88,8 @@ class CampaignRunner:
                  sleep: Callable[[float], None] = time.sleep):
         self.settings, self.clock, self.dialer = settings, clock, dialer
         self._texts, self._seats, self.sleep = texts, seats, sleep
-        self._shard = 0
+        # each container starts its reads at its own shard, so racing runs rarely contend
+        self._shard = random.randrange(store.DUE_SHARDS)
         self._pace_saved: dict[str, datetime] = {}
 
     def tick(self, seconds: float | None = None) -> dict:
@@ -211,13 +213,12 @@ class CampaignRunner:
             moved = store.change_contact(contact, now, status=DIALING, dial_by=dial_by)
             if moved is not None:
                 claimed.append(moved)
-            else:
-                log.info("campaign %s: %s claimed by another run", campaign.campaign_id,
-                         mask_number(contact.phone))
+            else:  # runs racing: normal, and the winner dials it
+                log.debug("campaign %s: %s claimed by another run", campaign.campaign_id,
+                          mask_number(contact.phone))
         return claimed
 
     def _next_shard(self) -> int:
-        # runs start their reads at different shards so racing runs rarely contend
         self._shard = (self._shard + 1) % store.DUE_SHARDS
         return self._shard
 
