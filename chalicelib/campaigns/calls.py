@@ -132,10 +132,23 @@ class CampaignCalls:
             return self._voice().answer_outbound(
                 req, campaign.flow_id or "", contact.language or campaign.language, customer)
         bridge = self._seats().bridge(campaign, contact, req.call_sid, now)
+        if first:  # after the bridge: the person's 2 s are spent on finding them an agent
+            self._time_the_answer(campaign_id, contact, now)
         if bridge is not None:
             self._note(contact, attempt, req.call_sid, HUMAN, now)
             return bridge
         return self._abandon(campaign, contact, attempt, req.call_sid, first, now)
+
+    @staticmethod
+    def _time_the_answer(campaign_id: str, contact: CampaignContact, now: datetime) -> None:
+        """Seconds from the dial to a person's answer, for the pacer (how long new calls ring
+        before agents are needed)."""
+        dialled = [entry["at"] for entry in contact.history if entry.get("event") == "dialled"]
+        if not dialled:
+            return  # answered before the dialler noted the dial: no time to measure
+        wait = (now - datetime.fromisoformat(dialled[-1])).total_seconds()
+        if 0 <= wait <= 600:
+            store.count(campaign_id, now, answer_wait_seconds=round(wait), answers_timed=1)
 
     def _machine(self, campaign: Campaign, contact: CampaignContact, req: VoiceRequest,
                  verdict: str, first: bool, now: datetime) -> str:
@@ -219,7 +232,10 @@ class CampaignCalls:
                 claims.claim(f"campaign-answer:{req.call_sid}", now):
             store.add_ringing(campaign_id, -1)  # never answered: it stopped ringing now
         live = outcome in (ANSWERED, ABANDONED)
-        store.count(campaign_id, now, dials=1, live_answers=1 if live else 0)
+        talked = campaign.with_agents and outcome == ANSWERED
+        store.count(campaign_id, now, dials=1, live_answers=1 if live else 0,
+                    talk_seconds=req.whole_number("CallDuration", 0) if talked else 0,
+                    talks=1 if talked else 0)
         if outcome in (MACHINE, MESSAGE_LEFT):
             self.gate.contact_ended(contact.phone, attempt_key(contact, attempt), "voicemail")
         if campaign.with_agents:  # frees the agent (a preview's, even when nobody answered)

@@ -94,6 +94,16 @@ class Seats:
         """Seats ready at ``now`` (a finished wrap-up counts): one Query."""
         return len(seat_rules.ready_seats(store.seats(campaign_id, now), now))
 
+    def occupancy(self, campaign_id: str, now: datetime) -> tuple[int, int]:
+        """``(ready, busy)`` at ``now``: seats ready, and seats talking or in a wrap-up still
+        running (they free up while new calls ring: the pacer's handle-time estimate). One
+        Query."""
+        seats = store.seats(campaign_id, now)
+        ready = seat_rules.ready_seats(seats, now)
+        busy = [seat for seat in seats if seat not in ready
+                and seat.state in (seat_rules.TALKING, seat_rules.WRAP_UP)]
+        return len(ready), len(busy)
+
     # ---- agents -------------------------------------------------------------------------------
     def join(self, campaign: Campaign, agent_id: str, now: datetime) -> dict:
         """Call agent ``agent_id`` onto ``campaign``'s open line: the seat, ``connecting``.

@@ -41,7 +41,9 @@ TOTALS = "totals"
 PACE = "pace"
 DUE_SHARDS = 8
 HOUR_FORMAT = "%Y-%m-%dT%H"
-FIGURES = ("dials", "live_answers", "abandoned", "machine_answers", "texts")
+FIGURES = ("dials", "live_answers", "abandoned", "machine_answers", "texts",
+           # the pacer's handle and answer times: sums, and how many calls they sum over
+           "talk_seconds", "talks", "answer_wait_seconds", "answers_timed")
 _DATES = ("created_at", "starts_at", "ends_at", "updated_at", "started_at", "ended_at",
           "load_lease_until")
 
@@ -141,7 +143,9 @@ def _add(campaign_id: str, entry: str, deltas: dict[str, int],
 
 def count(campaign_id: str, at: datetime, **figures: int) -> None:
     """Add to the hour of ``at`` (UTC): ``dials``, ``live_answers``, ``abandoned``,
-    ``machine_answers``, ``texts``. Kept 40 days (the longest window is 30)."""
+    ``machine_answers``, ``texts``; ``talk_seconds`` over ``talks`` (calls an agent took) and
+    ``answer_wait_seconds`` over ``answers_timed`` (dial to a person's answer). Kept 40 days
+    (the longest window is 30)."""
     unknown = set(figures) - set(FIGURES)
     if unknown:
         raise ValueError(f"unknown figures {sorted(unknown)}")

@@ -719,6 +719,10 @@ class CampaignEntry(_Base):
     machine_answers = NumberAttribute(null=True)
     ringing = NumberAttribute(null=True)
     texts = NumberAttribute(null=True)
+    talk_seconds = NumberAttribute(null=True)
+    talks = NumberAttribute(null=True)
+    answer_wait_seconds = NumberAttribute(null=True)
+    answers_timed = NumberAttribute(null=True)
     # a seat's
     state = UnicodeAttribute(null=True)
     leg_sid = UnicodeAttribute(null=True)

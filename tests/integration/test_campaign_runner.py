@@ -350,6 +350,8 @@ def test_an_answered_predictive_call_is_bridged_to_a_ready_agent(world):
          CallStatus="completed", CallDuration="95")
     assert seats.left == [call["sid"]]
     assert store.get_contact(campaign.campaign_id, phone).disposition == ANSWERED
+    figures = store.figures_since(campaign.campaign_id, NOW - timedelta(hours=1))
+    assert (figures["talk_seconds"], figures["talks"], figures["answers_timed"]) == (95, 1, 1)
     assert store.pace(campaign.campaign_id)["mode"] in ("progressive", "predictive")
 
 
