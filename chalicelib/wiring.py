@@ -23,6 +23,7 @@ from chalicelib.callbacks.dispatcher import CallbackDispatcher
 from chalicelib.callbacks.requests import cancel_open_for_number
 from chalicelib.campaigns.calls import CampaignCalls
 from chalicelib.campaigns.dialer import VoiceDialer
+from chalicelib.campaigns.recovery import Recovery
 from chalicelib.campaigns.runner import CampaignRunner
 from chalicelib.campaigns.seats import Seats
 from chalicelib.campaigns.texting import TextSender
@@ -137,6 +138,7 @@ class Root:
         """The every-minute ``run_campaigns`` job (``campaigns/runner.py``)."""
         return CampaignRunner(self.settings, self.clock, self.dialer,
                               texts=lambda: self.texts, seats=lambda: self.seats,
+                              recovery=Recovery(self.connector, lambda: self.campaign_calls),
                               sleep=self.sleep)
 
     @cached_property

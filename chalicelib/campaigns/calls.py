@@ -192,8 +192,9 @@ class CampaignCalls:
             current = store.get_contact(contact.campaign_id, contact.phone)
             if current is None or current.outcome == outcome and current.call_sid == call_sid:
                 return
-            if current.status == CALLING and current.call_sid == call_sid:
-                moved = store.change_contact(current, now, status=CALLING, outcome=outcome)
+            if current.status == CALLING and current.call_sid in (call_sid, None):
+                moved = store.change_contact(current, now, status=CALLING, outcome=outcome,
+                                             call_sid=call_sid)
             elif current.status == DIALING and attempt is not None \
                     and current.attempts + 1 == attempt:
                 # answered before the dialler marked it calling (a fast answer)
@@ -269,8 +270,8 @@ class CampaignCalls:
 
     @staticmethod
     def _on_this_call(contact: CampaignContact, attempt: int, call_sid: str) -> bool:
-        if contact.status == CALLING:
-            return contact.call_sid == call_sid and contact.attempts == attempt
+        if contact.status == CALLING:  # (no sid: a call the job adopted from a run that died)
+            return contact.call_sid in (call_sid, None) and contact.attempts == attempt
         # the final status can beat the dialler's own write (a call that failed at once)
         return contact.status == DIALING and contact.attempts + 1 == attempt
 

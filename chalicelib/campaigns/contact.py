@@ -2,7 +2,9 @@
 
 A contact moves ``waiting`` (in the due index, until ``due_at``) -> ``dialing`` (claimed by one
 job run, to be placed before ``dial_by``) -> ``calling`` (a call or text is out: ``call_sid``)
--> ``waiting`` again (a retry) or ``done`` with a ``disposition``. Every change is conditional
+-> ``waiting`` again (a retry) or ``done`` with a ``disposition``. Every contact not done stays
+in the due index (``looked_at_again``), so a claim left by a run that died, or a call whose
+final status was lost, is found again by the job without a Scan. Every change is conditional
 on ``version`` (``store.campaigns``), so ticks racing, Twilio's retried webhooks and a person
 pressing stop cannot dial one attempt twice or count one answer twice.
 
@@ -39,6 +41,27 @@ REPLIED = "replied"  # an SMS campaign's text got an answer
 # Amazon Connect's dial requests expire "a few minutes" after they are made: a request that
 # waited longer (a slow tick, Twilio backing off) is dropped, never dialled late.
 DIAL_EXPIRY = timedelta(minutes=2)
+# A claim still ``dialing`` this long after its expiry was left by a run that died (a Lambda
+# timeout): the job looks at it again. The margin is far above one REST request's 5 s, so the
+# run that claimed it has either dialled by then or can no longer.
+STALE_DIAL = timedelta(minutes=1)
+# A call still ``calling`` this long after it was placed lost its final status (Twilio gave up
+# retrying): the job asks Twilio how it ended. Twilio's calls last at most 4 hours.
+CALL_CHECK = timedelta(hours=4)
+
+
+def looked_at_again(status: str, now: datetime, dial_by: datetime | None = None,
+                    due_at: datetime | None = None) -> datetime | None:
+    """When the job reads a contact again (its place in the due index): ``waiting`` at
+    ``due_at`` (default now), ``dialing`` once its claim is stale, ``calling`` once its final
+    status is overdue; ``done``: never (None)."""
+    if status == WAITING:
+        return due_at or now
+    if status == DIALING:
+        return (dial_by or now) + STALE_DIAL
+    if status == CALLING:
+        return due_at or now + CALL_CHECK
+    return None
 
 
 @dataclass(frozen=True)

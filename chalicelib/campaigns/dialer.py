@@ -10,7 +10,9 @@ of Twilio's refusals means for the contact.
 3. a slot under the account's calls per second (``throttle.RateLimiter`` over a DynamoDB
    counter every Lambda shares) — Twilio queues calls beyond 1 CPS instead of refusing them,
    so pacing ourselves is what keeps a dial on time;
-4. the REST call, with answering-machine detection (``DetectMessageEnd`` when the campaign
+4. the dial key (``recovery.dial_key``), so a claim the job takes over from a run that seems
+   dead is never dialled by both;
+5. the REST call, with answering-machine detection (``DetectMessageEnd`` when the campaign
    leaves a message after the beep; asynchronous for an agentless campaign that hangs up on
    machines) and the campaign's ring time (15-60 s).
 
@@ -41,6 +43,7 @@ from chalicelib.campaigns.contact import (
     after_attempt,
 )
 from chalicelib.campaigns.policy import policy_of
+from chalicelib.campaigns.recovery import dial_key
 from chalicelib.campaigns.throttle import RateLimiter
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.compliance.rules import OPTED_OUT as GATE_OPTED_OUT
@@ -49,6 +52,7 @@ from chalicelib.consent import record_opt_out
 from chalicelib.logs import mask_number
 from chalicelib.settings import Settings
 from chalicelib.store import campaigns as store
+from chalicelib.store import claims
 from chalicelib.telephony.rest import Connector
 
 log = logging.getLogger(__name__)
@@ -110,6 +114,8 @@ class VoiceDialer:
         now = self.clock()
         if contact.dial_by is not None and now > contact.dial_by:
             return self._release(contact, now, now, EXPIRED)
+        if not claims.claim(dial_key(contact), now):
+            return EXPIRED  # the job took this claim over (the run was too slow): it decides
         base = self.settings.public_base_url
         # An agentless call that hangs up on machines need not keep a person waiting for the
         # verdict (about 1.2 s of silence after their hello): the flow starts at once and the

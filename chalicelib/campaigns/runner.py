@@ -17,6 +17,8 @@ One run (``tick``):
    - contacts are claimed from the sharded due index (``due_contacts``: one Query per shard,
      never a Scan), each by a version-conditional write (``waiting -> dialing``, with
      ``dial_by``), so runs racing claim a contact once;
+   - a contact found there still ``dialing`` or ``calling`` long after it should have moved
+     on (a run that died, a status that was lost) goes to ``recovery.py``;
    - each claimed contact is dialled (``VoiceDialer.place``: gate, calls-per-second slot, REST)
      or texted (``TextSender.send``), campaigns interleaved. A 20429 from Twilio ends the
      round's dialling; the contacts left are released.
@@ -49,6 +51,7 @@ from chalicelib.campaigns.campaign import (
     transition,
 )
 from chalicelib.campaigns.contact import (
+    CALLING,
     DIAL_EXPIRY,
     DIALING,
     DONE,
@@ -57,6 +60,7 @@ from chalicelib.campaigns.contact import (
 )
 from chalicelib.campaigns.dialer import BACKOFF, VoiceDialer
 from chalicelib.campaigns.pacer import Figures, pace
+from chalicelib.campaigns.recovery import Recovery
 from chalicelib.campaigns.throttle import share
 from chalicelib.logs import mask_number
 from chalicelib.settings import Settings
@@ -85,16 +89,17 @@ class CampaignRunner:
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime], dialer: VoiceDialer,
                  texts: Callable[[], TextSending], seats: Callable[[], SeatDesk],
-                 sleep: Callable[[float], None] = time.sleep):
+                 recovery: Recovery, sleep: Callable[[float], None] = time.sleep):
         self.settings, self.clock, self.dialer = settings, clock, dialer
-        self._texts, self._seats, self.sleep = texts, seats, sleep
+        self._texts, self._seats, self.recovery, self.sleep = texts, seats, recovery, sleep
+        self._tally: Counter[str] = Counter()
         # each container starts its reads at its own shard, so racing runs rarely contend
         self._shard = random.randrange(store.DUE_SHARDS)
         self._pace_saved: dict[str, datetime] = {}
 
     def tick(self, seconds: float | None = None) -> dict:
         """One run: lifecycle, then pacing rounds for ``seconds`` (default: the setting)."""
-        tally: Counter[str] = Counter()
+        tally = self._tally = Counter()
         start = self.clock()
         deadline = start + timedelta(seconds=seconds if seconds is not None
                                      else self.settings.campaign_tick_seconds)
@@ -210,6 +215,12 @@ class CampaignRunner:
         due, _ = store.due_contacts(campaign.campaign_id, now, wanted, self._next_shard())
         claimed = []
         for contact in due:
+            if contact.status == DIALING:  # a claim left by a run that died
+                self._tally[f"stale_{self.recovery.stale_claim(contact, now)}"] += 1
+                continue
+            if contact.status == CALLING:  # a call whose final status never came
+                self._tally[f"call_{self.recovery.overdue_call(campaign, contact, now)}"] += 1
+                continue
             moved = store.change_contact(contact, now, status=DIALING, dial_by=dial_by)
             if moved is not None:
                 claimed.append(moved)

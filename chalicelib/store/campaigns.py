@@ -5,8 +5,9 @@
   scheduled and running campaigns carry ``live``: the job finds them with one Query.
 - **Contacts** are copied from the contact list in pages (``load_contacts``), each written only
   if absent, so a page written twice (a retried job) never resets a contact that moved on.
-- **Only waiting contacts are in the due index**, spread over ``DUE_SHARDS`` partitions per
-  campaign: ``due_contacts`` is one Query per shard, never a Scan. ``change_contact`` is the one
+- **Contacts not done are in the due index** at the time the job should look at them again
+  (waiting: when due; dialing or calling: when overdue), spread over ``DUE_SHARDS`` partitions
+  per campaign: ``due_contacts`` is one Query per shard, never a Scan. ``change_contact`` is the one
   write that moves a contact; it is conditional on the status and version the caller read, so
   two job runs racing claim a contact once and a retried webhook applies its outcome once.
 - **Figures** are counters bumped with atomic ADDs: per UTC hour (``hour#...``: dials, live
@@ -26,7 +27,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.campaigns.campaign import LIVE, Campaign, RetryRule
-from chalicelib.campaigns.contact import DONE, WAITING, CampaignContact
+from chalicelib.campaigns.contact import DONE, WAITING, CampaignContact, looked_at_again
 from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import (
     CampaignContactItem,
@@ -291,16 +292,14 @@ _SETTABLE = ("attempts", "dial_by", "call_sid", "outcome", "disposition", "answe
 def change_contact(contact: CampaignContact, now: datetime, *, status: str,
                    **changes: Any) -> CampaignContact | None:
     """Move ``contact`` (as read) to ``status`` with ``changes`` if nobody changed it since:
-    the new contact, or None (someone else moved it first). A ``waiting`` contact is put in
-    the due index at ``due_at`` (default: now); any other status takes it out. The progress
-    totals follow."""
+    the new contact, or None (someone else moved it first). A contact not done stays in the
+    due index at ``contact.looked_at_again`` (``due_at``: a waiting contact's time, default
+    now, or a call's next check); a done one leaves it. The progress totals follow."""
     unknown = set(changes) - set(_SETTABLE)
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)} on a contact")
-    if status == WAITING:
-        changes.setdefault("due_at", now)
-    else:
-        changes["due_at"] = None
+    changes["due_at"] = looked_at_again(status, now, changes.get("dial_by", contact.dial_by),
+                                        changes.get("due_at"))
     new = replace(contact, status=status, version=contact.version + 1, updated_at=now,
                   **changes)
     actions = [CampaignContactItem.status.set(status),
@@ -315,7 +314,7 @@ def change_contact(contact: CampaignContact, now: datetime, *, status: str,
         actions.append(attribute.remove() if value is None else attribute.set(value))
     shard = CampaignContactItem.due_shard
     actions.append(shard.set(due_shard(contact.campaign_id, contact.phone))
-                   if status == WAITING else shard.remove())
+                   if status != DONE else shard.remove())
     ok = update_if(CampaignContactItem(contact.campaign_id, contact.phone), actions,
                    (CampaignContactItem.version == contact.version)
                    & (CampaignContactItem.status == contact.status))

@@ -409,3 +409,57 @@ def test_a_final_status_racing_the_dialers_own_write_is_applied(world, monkeypat
     settled = store.get_contact(campaign.campaign_id, phone)
     assert raced and settled.status == WAITING and settled.outcome == "busy"
     assert settled.attempts == 1
+
+
+def test_a_claim_left_by_a_run_that_died_is_taken_over_without_a_second_dial(world):
+    client, clock, edge, parts, _ = world
+    untouched, dialled = numbers(2)
+    campaign = make_campaign([untouched, dialled])
+    loader.load_page(campaign, clock.now)
+    claims_made = {}
+    for phone in (untouched, dialled):
+        contact = store.get_contact(campaign.campaign_id, phone)
+        claims_made[phone] = store.change_contact(contact, clock.now, status=DIALING,
+                                                  dial_by=clock.now + timedelta(minutes=2))
+    # the run that claimed ``dialled`` took its dial key and placed the call, then died
+    from chalicelib.campaigns.recovery import dial_key
+    from chalicelib.store import claims
+
+    assert claims.claim(dial_key(claims_made[dialled]), clock.now)
+    clock.now += timedelta(minutes=2, seconds=30)
+    parts.campaigns.tick(seconds=0)  # not yet stale: nothing happens to them
+    assert store.get_contact(campaign.campaign_id, untouched).status == DIALING
+    clock.now += timedelta(minutes=1)
+    result = parts.campaigns.tick(seconds=2)
+    assert result["stale_released"] == 1 and result["stale_adopted"] == 1
+    adopted = store.get_contact(campaign.campaign_id, dialled)
+    assert adopted.status == CALLING and adopted.attempts == 1 and adopted.call_sid is None
+    assert placed_to(edge, dialled) == []  # never dialled a second time
+    assert len(placed_to(edge, untouched)) == 1  # released, then dialled once
+    # the dead run's slow sibling can no longer dial the claim the job took over
+    assert parts.dialer.place(store.get(campaign.campaign_id), claims_made[untouched]) \
+        == "expired"
+    assert len(placed_to(edge, untouched)) == 1
+    # the adopted call's status still settles it, by its attempt number
+    base = f"{PUBLIC_BASE_URL}/twilio/campaigns/{campaign.campaign_id}/calls/{dialled[1:]}/1"
+    hook(client, base + "/status", CallSid="CA" + uuid.uuid4().hex, To=dialled,
+         CallStatus="no-answer")
+    assert store.get_contact(campaign.campaign_id, dialled).outcome == "no_answer"
+
+
+def test_a_call_whose_final_status_was_lost_is_asked_of_twilio(world):
+    client, clock, edge, parts, _ = world
+    live, ended, unknown = numbers(3)
+    campaign = make_campaign([live, ended, unknown])
+    parts.campaigns.tick(seconds=3)
+    sids = {phone: placed_to(edge, phone)[0]["sid"] for phone in (live, ended, unknown)}
+    edge.states[sids[live]] = ("in-progress", 0)
+    edge.states[sids[ended]] = ("busy", 0)
+    clock.now += timedelta(hours=4, minutes=1)
+    result = parts.campaigns.tick(seconds=4)  # a round reads as many as it may dial: 2
+    assert (result["call_still_live"], result["call_reconciled"], result["call_failed"]) \
+        == (1, 1, 1)
+    assert store.get_contact(campaign.campaign_id, live).status == CALLING
+    assert store.get_contact(campaign.campaign_id, ended).outcome == "busy"
+    failed = store.get_contact(campaign.campaign_id, unknown)
+    assert failed.status == WAITING and failed.outcome == "failed"
