@@ -104,8 +104,11 @@ def test_a_survey_campaign_to_fifty_scripted_numbers(world):
     assert parts.compliance.blocked(stop_phone, "voice")
     assert parts.compliance.blocked(stop_phone, "sms")
     again = campaign_for([stop_phone, phones[1]], flow_id="campaign_survey")
-    texts = campaign_for([stop_phone], kind=SMS_KIND, template="outage_notice")
+    texts = campaign_for([stop_phone, phones[5]], kind=SMS_KIND, template="outage_notice")
     run(parts, carrier, seconds=6)
+    sent = [m for m in carrier.messages if m["to"] == phones[5]]
+    assert len(sent) == 1 and sent[0]["from"] == CALLER_ID
+    assert store.get_contact(texts.campaign_id, phones[5]).disposition in ("sent", "delivered")
     assert [c.to for c in carrier.transcripts("outbound-api")].count(stop_phone) == 1
     assert store.get_contact(again.campaign_id, stop_phone).disposition == "opted_out"
     assert store.get_contact(texts.campaign_id, stop_phone).disposition == "opted_out"

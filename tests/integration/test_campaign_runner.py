@@ -23,6 +23,7 @@ from chalicelib.campaigns import loader
 from chalicelib.campaigns.campaign import (
     AGENTLESS,
     PREDICTIVE,
+    PROGRESSIVE,
     RUNNING,
     Campaign,
     transition,
@@ -463,3 +464,15 @@ def test_a_call_whose_final_status_was_lost_is_asked_of_twilio(world):
     assert store.get_contact(campaign.campaign_id, ended).outcome == "busy"
     failed = store.get_contact(campaign.campaign_id, unknown)
     assert failed.status == WAITING and failed.outcome == "failed"
+
+
+def test_a_progressive_campaign_dials_one_number_per_free_agent(world):
+    client, clock, edge, parts, seats = world
+    get_settings().outbound_cps = 20
+    campaign = make_campaign(numbers(10), kind=PROGRESSIVE)
+    seats.ready = 3
+    parts.campaigns.tick(seconds=0)
+    assert len(edge.placed) == 3  # three agents free, nothing ringing yet
+    parts.campaigns.tick(seconds=0)
+    assert len(edge.placed) == 3  # the three still ring: no agent is free for a fourth
+    assert store.pace(campaign.campaign_id)["mode"] == "progressive"
