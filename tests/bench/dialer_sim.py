@@ -18,6 +18,12 @@ abandoned in the last 72 hours, and the gate must skip them). Then:
   answering with an agent free talks for an exponential time of mean ``talk_seconds``, then the
   agent wraps up for uniform 0–10 s and is ready again.
 
+The pacer is also told what production would know about the agents not ready: how many are
+talking or wrapping up now, the mean handle time (talk + wrap-up) of the calls that finished in
+the last ``HANDLE_WINDOW_HOURS``, and the mean time from dial to a person's answer over the live
+answers in that window (both 0, unknown, until the first such call: the pacer then counts only
+the ready agents).
+
 Agents are interchangeable and all ready at the start; the pacing window is the whole run (a
 US campaign's 30 days, or its life if shorter) unless ``window_hours`` is given. The abandonment
 reported is (live drops + real false positives) / live answers, the same ratio the pacer measures:
@@ -72,6 +78,7 @@ RING_OUT = 25.0  # seconds an unanswered call rings
 ANSWER_AFTER = (5.0, 25.0)  # an answered call's ring, uniform
 WRAP_UP = (0.0, 10.0)  # after-call work, uniform
 ROLLING_HOURS = 1.0  # the rolling window whose worst abandonment is reported
+HANDLE_WINDOW_HOURS = 1.0  # the mean handle time and answer delay: finished calls this recent
 DO_NOT_CALL_SHARE = 0.02  # numbers on the do-not-call list
 RECENTLY_ABANDONED_SHARE = 0.01  # numbers we abandoned yesterday: held for 72 h
 
@@ -101,13 +108,14 @@ def simulate(agents: int, answer_rate: float = 0.3, talk_seconds: float = 120, h
     limiter = RateLimiter(cps, counter)
     machine_rate = machine_share * (1 - answer_rate)
     end = hours * 3600
-    events: list[tuple[float, int, int, str]] = []
+    events: list[tuple[float, int, int, str, float]] = []
     seq = 0
 
-    def schedule(at: float, kind: int, what: str = "") -> None:
+    def schedule(at: float, kind: int, what: str = "", since: float = 0.0) -> None:
+        """``since``: when a ring began (RING_END), when the person answered (TALK_END, READY)."""
         nonlocal seq
         seq += 1
-        heapq.heappush(events, (at, seq, kind, what))
+        heapq.heappush(events, (at, seq, kind, what, since))
 
     ready, ringing = agents, 0
     window: deque[tuple[float, str]] = deque()  # finished rings in the pacing window
@@ -118,8 +126,10 @@ def simulate(agents: int, answer_rate: float = 0.3, talk_seconds: float = 120, h
     levels: list[float] = []
     placed = {PREDICTIVE: 0, PROGRESSIVE: 0}
     per_second: dict[int, int] = {}
+    handles = _RecentMean(HANDLE_WINDOW_HOURS * 3600)  # talk + wrap-up of finished calls
+    answer_delays = _RecentMean(HANDLE_WINDOW_HOURS * 3600)  # dial -> a person's answer
 
-    def finish_ring(at: float, outcome: str) -> None:
+    def finish_ring(at: float, outcome: str, dialled: float) -> None:
         nonlocal ready, ringing, talking
         ringing -= 1
         total["dials"] += 1
@@ -128,11 +138,12 @@ def simulate(agents: int, answer_rate: float = 0.3, talk_seconds: float = 120, h
         if outcome == LIVE:
             total[LIVE] += 1
             minute[0] += 1
+            answer_delays.add(at, at - dialled)
             if ready:
                 ready -= 1
                 talk = rng.expovariate(1 / talk_seconds)
                 talking += max(0.0, min(at + talk, end) - at)
-                schedule(at + talk, TALK_END)
+                schedule(at + talk, TALK_END, since=at)
             else:
                 dropped = True
                 total["drops"] += 1
@@ -147,13 +158,14 @@ def simulate(agents: int, answer_rate: float = 0.3, talk_seconds: float = 120, h
     second = 0
     while second < end:
         while events and events[0][0] <= second:
-            at, _, kind, what = heapq.heappop(events)
+            at, _, kind, what, since = heapq.heappop(events)
             if kind == RING_END:
-                finish_ring(at, what)
+                finish_ring(at, what, since)
             elif kind == TALK_END:
-                schedule(at + rng.uniform(*WRAP_UP), READY)
+                schedule(at + rng.uniform(*WRAP_UP), READY, since=since)
             else:
                 ready += 1
+                handles.add(at, at - since)
         if window_hours is not None:
             _forget_before(window, seen, second - window_hours * 3600)
         machines = seen[MACHINE] + seen[FALSE_MACHINE]
@@ -162,7 +174,8 @@ def simulate(agents: int, answer_rate: float = 0.3, talk_seconds: float = 120, h
             dials=sum(seen[o] for o in (LIVE, MACHINE, FALSE_MACHINE, NO_ANSWER)),
             live_answers=seen[LIVE],
             abandoned=seen["drop"] + int(estimated_false_positives(machines, amd_accuracy) + 0.5),
-            machine_answers=machines)
+            machine_answers=machines, talking=agents - ready,
+            handle_seconds=handles.mean(second), answer_delay_seconds=answer_delays.mean(second))
         plan = pace(figures, target=target, predictive=mode == PREDICTIVE,
                     max_dial_level=max_dial_level)
         if ready:
@@ -183,7 +196,7 @@ def simulate(agents: int, answer_rate: float = 0.3, talk_seconds: float = 120, h
             else:
                 outcome = NO_ANSWER
             ring = RING_OUT if outcome == NO_ANSWER else rng.uniform(*ANSWER_AFTER)
-            schedule(second + ring, RING_END, outcome)
+            schedule(second + ring, RING_END, outcome, since=second)
         second += 1
 
     live = total[LIVE]
@@ -271,6 +284,27 @@ class _CallingList:
             yesterday = Contact(now - timedelta(days=1), VOICE, outcome="abandoned")
             return RecipientFacts(number, contacts=(yesterday,))
         return RecipientFacts(number)
+
+
+class _RecentMean:
+    """The mean of the values added in the last ``seconds`` (0 when there is none)."""
+
+    def __init__(self, seconds: float):
+        self._seconds = seconds
+        self._values: deque[tuple[float, float]] = deque()
+        self._sum = 0.0
+
+    def add(self, at: float, value: float) -> None:
+        self._values.append((at, value))
+        self._sum += value
+
+    def mean(self, now: float) -> float:
+        while self._values and self._values[0][0] < now - self._seconds:
+            self._sum -= self._values.popleft()[1]
+        if not self._values:
+            self._sum = 0.0
+            return 0.0
+        return max(0.0, self._sum / len(self._values))
 
 
 def _minute(by_minute: list[list[int]], at: float) -> list[int]:

@@ -15,7 +15,8 @@ a baseline taken in the same run, interleaved with it:
 * routing (``routing.py``), callbacks (``callbacks.py``: dispatched per tick with 10,000 pending,
   DynamoDB requests per dialled callback, Scans, duplicate dials in a race), the queue simulation
   against Erlang C (``queue_sim.py``), the calling-hours search (``contact_time.py``) and the
-  predictive pacer and CPS throttle on a simulated clock against Erlang B (``dialer_sim.py``).
+  predictive pacer and CPS throttle on a simulated clock against Erlang B (``dialer_sim.py``),
+  and one ``pacer.pace`` call's time for 50 and 200 agents.
 
 DynamoDB Local answers in 5–8 ms per request, so a step that must read and conditionally write the
 call record cannot come near 3× a handler that touches nothing. The script therefore also prints
@@ -241,7 +242,8 @@ def dialer_figures(hours: float = 8, seeds: int = 3) -> None:
     print(f"\nPredictive pacer (pacer.pace + throttle.RateLimiter + rules.decide), {hours:g} h"
           f" x {seeds} seeds per row:")
     print("answer rate 0.3 (of the rest 30 % machines, AMD 99 % accurate), talk 120 s"
-          " exponential, wrap-up 0-10 s, 10 CPS;")
+          " exponential, wrap-up 0-10 s, 10 CPS; the pacer counts the talking agents, with the"
+          " last hour's mean handle time and answer delay;")
     print("abandoned = live drops + AMD false positives, over live answers; oracle = Erlang B"
           " utilisation at the same abandonment.\n")
     print(f"{'N':>3} {'abandoned':>9} {'worst h':>7} {'utilisation':>11} {'oracle':>6}"
@@ -262,8 +264,11 @@ def dialer_figures(hours: float = 8, seeds: int = 3) -> None:
               f" {100 * oracle:>5.1f}% {100 * (busy - oracle):>+6.1f}"
               f" {100 * erlang_b_utilisation(agents, 0.03):>8.1f}% {level:>10.2f}"
               f" {100 * predictive:>9.0f}% {took:>5.1f}")
-    print("(worst h: the worst rolling hour of any seed; predictive: share of calls placed by"
-          " the predictive rule, the rest progressive)")
+    print("(worst h: the worst rolling hour of any seed; dial level: numbers ringing per ready"
+          " agent, over rounds with one ready, above the cap of 3 when talking agents about to"
+          " free up count; predictive: share of calls placed by the predictive rule, the rest"
+          " progressive)")
+    pace_timing()
 
     print("\nDial pacing: RateLimiter on one shared counter, dispatchers with an endless backlog,"
           " 10 simulated minutes\n")
@@ -271,6 +276,32 @@ def dialer_figures(hours: float = 8, seeds: int = 3) -> None:
     for cps in (1, 5, 10):
         r = simulate_cps(cps, minutes=10)
         print(f"{cps:>5g} {r['achieved']:>9.3f} {r['ratio']:>6.3f} {r['max_in_a_second']:>15}")
+
+
+def pace_timing(rounds: int = 2000) -> None:
+    """One ``pacer.pace`` call's time for a busy campaign of 50 and of 200 agents (a tenth of
+    them ready, the rest talking, as many numbers ringing as agents ready, a 30 % answer rate),
+    with and without the talking agents' figures."""
+    from chalicelib.campaigns.pacer import Figures, pace
+
+    print("\npacer.pace per call (a tenth of the agents ready, the rest talking; H 130 s, R 15 s,"
+          " p 0.3):")
+    for agents in (50, 200):
+        ready = agents // 10
+        known = Figures(ready_agents=ready, ringing=ready, dials=10_000, live_answers=3_000,
+                        abandoned=50, machine_answers=2_000, talking=agents - ready,
+                        handle_seconds=130.0, answer_delay_seconds=15.0)
+        unknown = Figures(ready_agents=ready, ringing=ready, dials=10_000, live_answers=3_000,
+                          abandoned=50, machine_answers=2_000)
+        timings = []
+        for figures in (known, unknown):
+            started = time.perf_counter()
+            for _ in range(rounds):
+                calls = pace(figures).calls
+            timings.append((1e6 * (time.perf_counter() - started) / rounds, calls))
+        (with_talking, calls), (ready_only, old_calls) = timings
+        print(f"  N = {agents:>3}: {with_talking:>5.0f} µs ({calls} calls); counting only the"
+              f" ready agents {ready_only:>5.0f} µs ({old_calls} calls)")
 
 
 if __name__ == "__main__":

@@ -127,3 +127,101 @@ def test_the_binary_search_finds_what_a_scan_upwards_finds():
 def test_a_ceiling_on_numbers():
     assert dial_level(10, 0.3, max_numbers=20) == 20
     assert dial_level(10, 0.3, max_numbers=5) == 10  # never fewer than one per agent
+
+
+# ---- agents about to free up: K = k + Binomial(talking, q) ---------------------------------------
+
+def _share_with_returns_by_comb(n, k, p, talking, q):
+    """E[(X − k − Y)+] / E[X], X ~ Bin(n, p), Y ~ Bin(talking, q), as a plain double sum."""
+    from math import comb
+
+    excess = sum(comb(n, x) * p ** x * (1 - p) ** (n - x)
+                 * comb(talking, y) * q ** y * (1 - q) ** (talking - y) * (x - k - y)
+                 for x in range(n + 1) for y in range(talking + 1) if x > k + y)
+    return excess / (n * p)
+
+
+@pytest.mark.parametrize(("n", "k", "p", "talking", "q"), [
+    (1, 0, 0.3, 1, 0.5), (4, 1, 0.3, 1, 0.11), (7, 3, 0.5, 2, 0.3), (12, 2, 0.3, 8, 0.109),
+    (26, 10, 0.3, 5, 0.2), (40, 9, 0.27, 30, 0.05), (60, 1, 0.05, 3, 0.9), (9, 0, 0.6, 12, 0.4),
+    (120, 15, 0.3, 60, 0.12),
+])
+def test_the_share_with_agents_freeing_up_agrees_with_the_brute_force_sum(n, k, p, talking, q):
+    share = expected_abandon_share(n, k, p, talking=talking, free_rate=q)
+    assert share == pytest.approx(_share_with_returns_by_comb(n, k, p, talking, q),
+                                  rel=1e-9, abs=1e-15)
+
+
+def test_the_share_with_agents_freeing_up_agrees_with_sampling():
+    rng = random.Random(11)
+    n, k, p, talking, q, rounds = 20, 3, 0.4, 12, 0.25, 40_000
+    abandoned = answered = 0
+    for _ in range(rounds):
+        x = sum(rng.random() < p for _ in range(n))
+        y = sum(rng.random() < q for _ in range(talking))
+        answered += x
+        abandoned += max(0, x - k - y)
+    assert abandoned / answered == pytest.approx(
+        expected_abandon_share(n, k, p, talking=talking, free_rate=q), abs=0.003)
+
+
+def test_without_agents_freeing_up_the_share_is_the_one_round_oracle():
+    for n, k, p in ((10, 5, 0.3), (26, 10, 0.3), (2, 1, 0.3)):
+        old = expected_abandon_share(n, k, p)
+        assert expected_abandon_share(n, k, p, talking=0, free_rate=0.4) == old
+        assert expected_abandon_share(n, k, p, talking=7, free_rate=0.0) == old
+        # everyone talking frees up for sure: that many more agents
+        assert expected_abandon_share(n, k, p, talking=3, free_rate=1.0) == pytest.approx(
+            expected_abandon_share(n, k + 3, p), rel=1e-9, abs=1e-15)
+    assert dial_level(10, 0.3, talking=0, free_rate=0.5) == dial_level(10, 0.3) == 26
+    assert dial_level(10, 0.3, talking=9, free_rate=0.0) == 26
+
+
+def test_agents_freeing_up_lower_the_share_and_raise_the_dial_level():
+    shares = [expected_abandon_share(26, 10, 0.3, talking=t, free_rate=0.11) for t in (0, 5, 20)]
+    assert shares[0] > shares[1] > shares[2] > 0
+    levels = [dial_level(10, 0.3, talking=t, free_rate=0.11) for t in range(0, 60, 5)]
+    assert levels == sorted(levels) and levels[0] == 26 and levels[-1] > 26
+    assert dial_level(10, 0.3, talking=20, free_rate=0.2) > dial_level(10, 0.3, talking=20,
+                                                                        free_rate=0.1)
+
+
+def test_nobody_ready_and_agents_freeing_up():
+    # the share is then positive from the first number: P(Y = 0) of one answer is lost
+    assert expected_abandon_share(1, 0, 0.3, talking=1, free_rate=0.25) == pytest.approx(0.75)
+    assert dial_level(0, 0.3, talking=2, free_rate=0.1) == 0  # 1 number: 81 % lost
+    assert dial_level(0, 0.3, talking=60, free_rate=0.5) > 0  # 30 agents expected
+
+
+def test_the_binary_search_with_agents_freeing_up_finds_what_a_scan_finds():
+    for k in (1, 2, 5, 12):
+        for talking in (1, 8, 30):
+            for p, q in ((0.3, 0.11), (0.17, 0.4), (0.62, 0.05)):
+                target = 0.03
+                limit = int(10 * (k + q * talking) + 1e-9)
+                n = k
+                while n < limit and expected_abandon_share(
+                        n + 1, k, p, talking=talking, free_rate=q) <= target:
+                    n += 1
+                assert dial_level(k, p, target, talking=talking, free_rate=q) == n
+
+
+def test_large_campaigns_with_agents_freeing_up_neither_overflow_nor_crawl():
+    import time
+
+    started = time.perf_counter()
+    for _ in range(20):
+        most = dial_level(20, 0.3, talking=180, free_rate=0.11)
+    assert (time.perf_counter() - started) / 20 < 0.05  # well under a millisecond, in fact
+    assert dial_level(20, 0.3) < most < 10 * (20 + 0.11 * 180)
+    # a 5 % answer rate: ten numbers per agent expected (20 + 19.8) is the limit that binds
+    assert dial_level(20, 0.05, talking=180, free_rate=0.11) == 398
+    assert expected_abandon_share(4000, 200, 0.05, talking=200, free_rate=0.5) < 1e-6
+
+
+def test_an_impossible_free_rate_is_refused():
+    for bad in (-0.1, 1.1):
+        with pytest.raises(ValueError):
+            expected_abandon_share(10, 2, 0.3, talking=3, free_rate=bad)
+        with pytest.raises(ValueError):
+            dial_level(10, 0.3, talking=3, free_rate=bad)

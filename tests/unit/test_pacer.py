@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from math import exp, floor
+
 import pytest
 
 from chalicelib.campaigns.pacer import (
     AMD_ACCURACY,
     DEFAULT_ABANDON_TARGET,
+    DEFAULT_ANSWER_DELAY_SECONDS,
     MIN_DIALS,
     PREDICTIVE,
     PROGRESSIVE,
     Figures,
     Pace,
     estimated_false_positives,
+    free_rate,
     pace,
 )
 from chalicelib.campaigns.pacing import dial_level, expected_abandon_share
@@ -168,6 +172,114 @@ def test_false_positive_estimate():
     for bad in ({"machine_answers": -1}, {"machine_answers": 5, "accuracy": 1.2}):
         with pytest.raises(ValueError):
             estimated_false_positives(**bad)
+
+
+# ---- agents about to free up ---------------------------------------------------------------------
+
+def busy(ready: int, talking: int, handle: float = 130.0, delay: float = 15.0, **rest) -> Figures:
+    return figures(ready, talking=talking, handle_seconds=handle, answer_delay_seconds=delay,
+                   **rest)
+
+
+def test_the_free_rate_is_memoryless_from_handle_time_and_answer_delay():
+    assert free_rate(130, 15) == pytest.approx(1 - exp(-15 / 130))
+    assert free_rate(130, 15) == pytest.approx(0.109, abs=0.0005)
+    assert free_rate(60, 30) == pytest.approx(1 - exp(-0.5))
+    assert free_rate(0, 15) == 0.0  # handle time unknown: nobody is counted on
+    assert free_rate(0, 0) == 0.0
+    assert DEFAULT_ANSWER_DELAY_SECONDS == 15.0
+    assert free_rate(130) == free_rate(130, 0) == free_rate(130, 15)  # delay unknown: 15 s
+    assert free_rate(1e-9, 15) == pytest.approx(1.0)
+    for bad in ((-1, 15), (130, -1), (float("inf"), 15), (130, float("nan"))):
+        with pytest.raises(ValueError):
+            free_rate(*bad)
+
+
+def test_the_new_figures_default_to_todays_plan():
+    plain = Figures(ready_agents=10, ringing=4, dials=980, live_answers=290, abandoned=3)
+    assert (plain.talking, plain.handle_seconds, plain.answer_delay_seconds) == (0, 0.0, 0.0)
+    today = pace(plain)
+    assert today == Pace(22, 2.6, PREDICTIVE, today.answer_rate, today.abandon_rate)  # 26 − 4
+    # no talking agent, or no handle time to judge them by: the same plan, whatever else is known
+    for same in (busy(10, 0, ringing=4, abandoned=3),
+                 busy(10, 15, handle=0.0, ringing=4, abandoned=3),
+                 busy(10, 15, handle=0.0, delay=0.0, ringing=4, abandoned=3)):
+        assert pace(same) == today
+    amd = {"dials": 2000, "live_answers": 400, "abandoned": 8, "machine_answers": 800}
+    assert pace(Figures(7, 2, **amd)) == pace(Figures(7, 2, **amd, talking=0,
+                                                      handle_seconds=130.0))
+
+
+def test_talking_agents_about_to_free_up_allow_more_calls():
+    calls = [pace(busy(10, talking)).calls for talking in (0, 5, 10, 20, 40)]
+    assert calls[0] == 26  # the one-round oracle
+    assert calls == sorted(calls) and calls[-1] > calls[0]
+    # shorter calls free agents sooner: more again
+    assert pace(busy(10, 20, handle=60)).calls > pace(busy(10, 20, handle=130)).calls
+    assert pace(busy(10, 20, delay=25)).calls > pace(busy(10, 20, delay=5)).calls
+
+
+def test_the_plan_is_the_largest_within_target_counting_agents_freeing_up():
+    result = pace(busy(10, 20))
+    q = free_rate(130, 15)
+    expected = 10 + q * 20
+    assert result.calls == dial_level(10, result.answer_rate, DEFAULT_ABANDON_TARGET,
+                                      max_numbers=floor(3.0 * expected + 1e-9), talking=20,
+                                      free_rate=q)
+    assert result.mode == PREDICTIVE
+    share = expected_abandon_share(result.calls, 10, result.answer_rate, talking=20, free_rate=q)
+    assert share <= DEFAULT_ABANDON_TARGET
+    over = expected_abandon_share(result.calls + 1, 10, result.answer_rate, talking=20,
+                                  free_rate=q)
+    assert over > DEFAULT_ABANDON_TARGET
+    assert result.dial_level == pytest.approx(result.calls / 10)  # per ready agent, as before
+
+
+def test_an_unknown_answer_delay_is_taken_as_fifteen_seconds():
+    assert pace(busy(10, 20, delay=0.0)) == pace(busy(10, 20, delay=15.0))
+
+
+def test_the_cap_counts_the_agents_expected():
+    sparse = {"dials": 1980, "live_answers": 90}  # 5 %: the cap binds, not the target
+    q = free_rate(130, 15)
+    result = pace(busy(10, 20, **sparse))
+    assert result.calls == floor(3.0 * (10 + 20 * q)) == 36
+    assert result.dial_level == 3.6  # per ready agent: over the cap, which counts 12.18 agents
+    # a level of 1 is one number per agent expected: the 2.18 about to free up count too
+    assert pace(busy(10, 20, **sparse), max_dial_level=1.0).calls == 12
+    assert pace(busy(10, 0, **sparse), max_dial_level=1.0).mode == PROGRESSIVE
+
+
+def test_small_teams_still_fall_back_to_progressive():
+    # one agent ready and one talking: n = 2 loses about 13 % (15 % without the second)
+    one = pace(busy(1, 1))
+    assert (one.calls, one.mode) == (1, PROGRESSIVE) == (pace(figures(1)).calls, PROGRESSIVE)
+    assert pace(busy(1, 1, ringing=1)).calls == 0
+    # two ready at p just over 0.3 cannot ring a third number; three talking tip it over
+    assert pace(busy(2, 0, live_answers=291)).mode == PROGRESSIVE
+    assert pace(busy(2, 3, live_answers=291)).mode == PREDICTIVE
+    # nobody ready: no call, however many are about to free up
+    nobody = pace(busy(0, 50, ringing=3))
+    assert (nobody.calls, nobody.mode, nobody.dial_level) == (0, PROGRESSIVE, 0.0)
+
+
+def test_agents_freeing_up_change_nothing_past_the_target_or_in_warm_up():
+    spent = pace(busy(10, 40, ringing=2, abandoned=9))  # 3.1 % measured
+    assert (spent.calls, spent.mode) == (8, PROGRESSIVE)
+    young = Figures(ready_agents=8, ringing=2, dials=MIN_DIALS - 1, live_answers=3, abandoned=0,
+                    talking=30, handle_seconds=130, answer_delay_seconds=15)
+    assert (pace(young).calls, pace(young).mode) == (6, PROGRESSIVE)
+    assert pace(busy(10, 40), predictive=False).calls == 10
+
+
+@pytest.mark.parametrize("bad", [
+    Figures(3, 0, 100, 30, 0, talking=-1), Figures(3, 0, 100, 30, 0, handle_seconds=-1.0),
+    Figures(3, 0, 100, 30, 0, answer_delay_seconds=-0.5),
+    Figures(3, 0, 100, 30, 0, talking=2, handle_seconds=float("nan")),
+])
+def test_impossible_talking_figures_are_refused(bad):
+    with pytest.raises(ValueError):
+        pace(bad)
 
 
 @pytest.mark.parametrize("bad", [
