@@ -10,9 +10,10 @@ One run (``tick``):
      new call after the round it was paused in;
    - each says how many contacts it wants now: an agentless campaign as many as its share of the
      calls per second allows, a progressive or predictive one what the pacer says
-     (``pacer.pace``: ready agents, calls ringing, the window's answers and abandons), a
-     preview campaign offers contacts to its free agents (``Seats.preview_round``), an SMS
-     campaign its share of the texts per second;
+     (``pacer.pace``: ready agents, agents talking who free up while new calls ring, judged
+     from the campaign's handle and answer times, calls ringing, the window's answers and
+     abandons), a preview campaign offers contacts to its free agents
+     (``Seats.preview_round``), an SMS campaign its share of the texts per second;
    - the account's calls (and texts) per second are shared by weight (``throttle.share``);
    - contacts are claimed from the sharded due index (``due_contacts``: one Query per shard,
      never a Scan), each by a version-conditional write (``waiting -> dialing``, with
@@ -77,7 +78,7 @@ class TextSending(Protocol):
 
 
 class SeatDesk(Protocol):
-    def ready_count(self, campaign_id: str, now: datetime) -> int: ...
+    def occupancy(self, campaign_id: str, now: datetime) -> tuple[int, int]: ...
 
     def preview_round(self, campaign: Campaign,
                       claim: Callable[[int], list[CampaignContact]], now: datetime) -> int: ...
@@ -190,11 +191,19 @@ class CampaignRunner:
             return capacity  # agentless calls and texts: as many as the rate allows
         window = now - timedelta(hours=campaign.abandon_window_hours)
         figures = store.figures_since(campaign.campaign_id, window)
+        ready, busy = self._seats().occupancy(campaign.campaign_id, now)
+        talks, timed = figures["talks"], figures["answers_timed"]
         decision = pace(
-            Figures(ready_agents=self._seats().ready_count(campaign.campaign_id, now),
-                    ringing=store.ringing(campaign.campaign_id), dials=figures["dials"],
-                    live_answers=figures["live_answers"], abandoned=figures["abandoned"],
-                    machine_answers=figures["machine_answers"]),
+            Figures(ready_agents=ready, ringing=store.ringing(campaign.campaign_id),
+                    dials=figures["dials"], live_answers=figures["live_answers"],
+                    abandoned=figures["abandoned"], machine_answers=figures["machine_answers"],
+                    # agents talking free up while new calls ring: the handle times say how
+                    # likely (pacer.free_rate)
+                    talking=busy,
+                    handle_seconds=(figures["talk_seconds"] / talks + campaign.wrap_up_seconds
+                                    if talks else 0.0),
+                    answer_delay_seconds=(figures["answer_wait_seconds"] / timed
+                                          if timed else 0.0)),
             target=campaign.abandon_target, predictive=campaign.kind == PREDICTIVE,
             max_dial_level=campaign.max_dial_level)
         saved = self._pace_saved.get(campaign.campaign_id)

@@ -67,6 +67,9 @@ class FakeSeats:
     def ready_count(self, campaign_id, now):
         return self.ready
 
+    def occupancy(self, campaign_id, now):
+        return self.ready, len(self.bridged) - len(self.left)
+
     def bridge(self, campaign, contact, call_sid, now):
         with self.lock:
             if self.ready <= 0:

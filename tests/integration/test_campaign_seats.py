@@ -210,6 +210,7 @@ def test_an_answered_customer_takes_the_longest_ready_seat_and_none_when_all_are
     assert desk.seats.bridge(campaign, one, sid, now) == twiml
     assert room_of(desk.seats.bridge(campaign, two, call_sid(), now)).endswith(second)
     assert desk.seats.ready_count(campaign.campaign_id, now) == 0
+    assert desk.seats.occupancy(campaign.campaign_id, now) == (0, 2)  # both talking
     assert desk.seats.bridge(campaign, new_contact(campaign, CALLING), call_sid(), now) is None
     shown = seat_of(desk, campaign, first)
     assert shown["state"] == "talking"
