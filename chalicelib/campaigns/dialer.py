@@ -4,6 +4,7 @@ of Twilio's refusals means for the contact.
 ``VoiceDialer.place`` takes a contact the runner has claimed (``dialing``, with ``dial_by``):
 
 1. past ``dial_by`` it is released, never dialled late (Amazon Connect's dial-request expiry);
+   the campaign's ``ContactCheck`` may end it (a bill paid meanwhile: ``checks.py``);
 2. the compliance gate admits the attempt (key ``campaign:<id>:<digits>:<attempt>``, so a
    retried run is one contact) or refuses it: for now (calling window, caps: the contact waits
    until ``next_allowed_at``) or for good (opted out, do-not-call, no consent: done);
@@ -32,6 +33,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chalicelib.campaigns.campaign import AGENTLESS, FAILED, HANG_UP, LEAVE_MESSAGE, Campaign
+from chalicelib.campaigns.checks import ContactCheck, KeepEveryone
 from chalicelib.campaigns.contact import (
     BLOCKED,
     CALLING,
@@ -65,8 +67,8 @@ BACK_OFF = timedelta(seconds=30)  # after 20429: the contact waits, the run stop
 RETRY_LATER = timedelta(seconds=60)  # after a 5xx or a network error
 
 # place() outcomes (the runner's tallies)
-PLACED, EXPIRED, DEFERRED, REFUSED, BACKOFF, ERROR, ENDED = (
-    "placed", "expired", "deferred", "refused", "backoff", "error", "ended")
+PLACED, EXPIRED, DEFERRED, REFUSED, BACKOFF, ERROR, ENDED, SKIPPED = (
+    "placed", "expired", "deferred", "refused", "backoff", "error", "ended", "skipped")
 
 
 def answer_url(base: str, contact: CampaignContact, attempt: int, step: str) -> str:
@@ -86,9 +88,11 @@ class VoiceDialer:
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime], connector: Connector,
                  gate: ComplianceGate, limiter: RateLimiter,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 check: ContactCheck | None = None):
         self.settings, self.clock, self.connector = settings, clock, connector
         self.gate, self.limiter, self.sleep = gate, limiter, sleep
+        self.check = check or KeepEveryone()
 
     def place(self, campaign: Campaign, contact: CampaignContact, *,
               agent_id: str | None = None) -> str:
@@ -98,6 +102,10 @@ class VoiceDialer:
         now = self.clock()
         if contact.dial_by is not None and now > contact.dial_by:
             return self._release(contact, now, now, EXPIRED)
+        verdict = self.check.before_contact(campaign, contact, now)
+        if verdict.skip:  # no longer wanted (a bill paid meanwhile): never dialled
+            self._end(contact, now, verdict.skip, "checked before the call")
+            return SKIPPED
         attempt = contact.attempts + 1
         decision = self.gate.admit(
             contact.phone, VOICE, campaign.purpose, key=attempt_key(contact, attempt),

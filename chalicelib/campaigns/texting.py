@@ -33,6 +33,7 @@ from jinja2 import TemplateError
 
 from chalicelib.campaigns import text_templates
 from chalicelib.campaigns.campaign import FAILED, SMS_KIND, Campaign
+from chalicelib.campaigns.checks import ContactCheck, KeepEveryone
 from chalicelib.campaigns.contact import (
     BLOCKED,
     DELIVERED,
@@ -185,8 +186,10 @@ class TextSender:
     """Texts campaign contacts through the compliance gate (``settings``: Twilio and the
     public URL; ``clock``: aware UTC now; ``gate``: the one gate)."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime], gate: ComplianceGate):
+    def __init__(self, settings: Settings, clock: Callable[[], datetime], gate: ComplianceGate,
+                 check: ContactCheck | None = None):
         self.settings, self.clock, self.gate = settings, clock, gate
+        self.check = check or KeepEveryone()
 
     def send(self, campaign: Campaign, contact: CampaignContact) -> str:
         """Text ``contact``, which the runner claimed (status ``dialing``, ``attempts`` not yet
@@ -200,6 +203,14 @@ class TextSender:
         if contact.dial_by is not None and now > contact.dial_by:
             store.change_contact(contact, now, status=WAITING, due_at=now, dial_by=None)
             return "expired"
+        verdict = self.check.before_contact(campaign, contact, now)
+        if verdict.skip:  # no longer wanted (a bill paid meanwhile): never texted
+            history = contact.history + ({"at": now.isoformat(), "event": verdict.skip},)
+            store.change_contact(contact, now, status=DONE, disposition=verdict.skip,
+                                 outcome=verdict.skip, dial_by=None, history=history)
+            return "skipped"
+        if verdict.attributes:  # fresh values for the template (the amount still due)
+            contact = replace(contact, attributes={**contact.attributes, **verdict.attributes})
         policy = policy_of(campaign)
         try:
             body = render_text(campaign, contact)

@@ -38,6 +38,7 @@ from chalicelib.campaigns.contact import (
     OPTED_OUT,
     WAITING,
 )
+from chalicelib.campaigns.checks import Verdict
 from chalicelib.campaigns.model import ContactList, ListRow
 from chalicelib.settings import get_settings
 from chalicelib.store import campaigns as store
@@ -479,3 +480,21 @@ def test_a_progressive_campaign_dials_one_number_per_free_agent(world):
     parts.campaigns.tick(seconds=0)
     assert len(edge.placed) == 3  # the three still ring: no agent is free for a fourth
     assert store.pace(campaign.campaign_id)["mode"] == "progressive"
+
+
+def test_a_contact_no_longer_wanted_is_ended_before_the_call(world):
+    """The campaign's check runs right before each dial (a bill paid while the run goes on)."""
+    client, clock, edge, parts, _ = world
+    paid, owing = numbers(2)
+    campaign = make_campaign([paid, owing])
+
+    class PaidMeanwhile:
+        def before_contact(self, campaign, contact, now):
+            return Verdict(skip="paid" if contact.phone == paid else None)
+
+    parts.dialer.check = PaidMeanwhile()
+    result = parts.campaigns.tick(seconds=3)
+    assert result["skipped"] == 1 and result["placed"] == 1
+    assert placed_to(edge, paid) == [] and len(placed_to(edge, owing)) == 1
+    ended = store.get_contact(campaign.campaign_id, paid)
+    assert ended.status == DONE and ended.disposition == "paid" and ended.attempts == 0

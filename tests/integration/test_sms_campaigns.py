@@ -324,3 +324,27 @@ def test_a_text_twilio_does_not_take_is_retried_under_the_failed_rule(client, cl
     # each attempt went under its own key; neither can go again
     assert [messages.get_message(replace(contact, attempts=n).attempt_key).status
             for n in (1, 2)] == ["failed", "failed"]
+
+
+def test_the_check_before_a_text_skips_or_refreshes_it(client, carrier, sender):
+    """Right before each text the campaign's check may end the contact (paid meanwhile) or give
+    fresh values for the template (a rescheduled appointment)."""
+    from chalicelib.campaigns.checks import Verdict
+
+    campaign = new_campaign()
+    skipped = claimed(campaign, name="Ada", attributes={"appointment": "Tue 1 Dec 10:00"})
+    fresh = claimed(campaign, name="Bo", attributes={"appointment": "Tue 1 Dec 10:00"})
+
+    class Check:
+        def before_contact(self, campaign, contact, now):
+            if contact.phone == skipped.phone:
+                return Verdict(skip="paid")
+            return Verdict(attributes={"appointment": "Wed 2 Dec 09:30"})
+
+    sender.check = Check()
+    assert sender.send(campaign, skipped) == "skipped"
+    assert texts_to(carrier, skipped.phone) == []
+    assert stored(skipped).disposition == "paid"
+    assert sender.send(campaign, fresh) == "sent"
+    [message] = texts_to(carrier, fresh.phone)
+    assert "Wed 2 Dec 09:30" in message["body"]
