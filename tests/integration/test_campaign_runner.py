@@ -28,6 +28,7 @@ from chalicelib.campaigns.campaign import (
     Campaign,
     transition,
 )
+from chalicelib.campaigns.checks import Verdict
 from chalicelib.campaigns.contact import (
     ABANDONED,
     ANSWERED,
@@ -38,7 +39,6 @@ from chalicelib.campaigns.contact import (
     OPTED_OUT,
     WAITING,
 )
-from chalicelib.campaigns.checks import Verdict
 from chalicelib.campaigns.model import ContactList, ListRow
 from chalicelib.settings import get_settings
 from chalicelib.store import campaigns as store
