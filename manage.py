@@ -132,8 +132,16 @@ def cmd_flows_bundle(args) -> int:
     if flows is None:
         return 1
     from chalicelib.ivr.bundle import write_bundle
+    from chalicelib.reminders.policy import bundle_policies
 
     for path in write_bundle(flows):
+        print(f"bundled {path.relative_to(ROOT)}")
+    try:
+        policies = bundle_policies()
+    except ValueError as exc:
+        print(f"flows/reminders/{exc}", file=sys.stderr)
+        return 1
+    for path in policies:
         print(f"bundled {path.relative_to(ROOT)}")
     return 0
 

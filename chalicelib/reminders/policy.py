@@ -30,6 +30,8 @@ NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 MAX_STEPS = 20
 MAX_DAYS = 366  # a step a year away from its due date is a mistake, not a policy
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "flows" / "reminders"
+# Chalice packages only chalicelib/: ``manage.py flows bundle`` copies the policies here
+BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,12 @@ def next_step(policy: ReminderPolicy, due_date: date, today: date,
     return latest
 
 
-def load_policies(directory: Path = POLICIES_DIR) -> dict[str, ReminderPolicy]:
-    """Every ``*.yaml`` policy of ``directory`` by id; ValueError naming the file and field."""
+def load_policies(directory: Path | None = None) -> dict[str, ReminderPolicy]:
+    """Every ``*.yaml`` policy of ``directory`` by id (default: ``flows/reminders`` in a
+    checkout, else the copies bundled into the package); ValueError naming the file and
+    field."""
+    if directory is None:
+        directory = POLICIES_DIR if POLICIES_DIR.is_dir() else BUNDLE_DIR
     policies: dict[str, ReminderPolicy] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
@@ -143,3 +149,20 @@ def load_policies(directory: Path = POLICIES_DIR) -> dict[str, ReminderPolicy]:
             raise ValueError(f"{path.name}: policy: must be '{path.stem}', its file's name")
         policies[policy.policy_id] = policy
     return policies
+
+
+def bundle_policies(source: Path = POLICIES_DIR, target: Path = BUNDLE_DIR) -> list[Path]:
+    """Check every policy of ``source`` and copy it into the package (``target``); stale
+    copies go. ValueError as ``load_policies``."""
+    load_policies(source)
+    target.mkdir(parents=True, exist_ok=True)
+    names = {path.name for path in source.glob("*.yaml")}
+    for stale in target.glob("*.yaml"):
+        if stale.name not in names:
+            stale.unlink()
+    written = []
+    for path in sorted(source.glob("*.yaml")):
+        copy = target / path.name
+        copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        written.append(copy)
+    return written

@@ -71,3 +71,15 @@ def test_an_account_loaded_late_gets_the_latest_step_only_and_never_goes_back():
 def test_a_bad_policy_names_its_field(data, field):
     with pytest.raises(ValueError, match=field.replace("[", r"\[").replace("]", r"\]")):
         parse_policy(data)
+
+
+def test_policies_are_bundled_into_the_package_and_read_from_there(tmp_path):
+    from chalicelib.reminders.policy import POLICIES_DIR, bundle_policies
+
+    (tmp_path / "old.yaml").write_text("stale")
+    written = bundle_policies(POLICIES_DIR, tmp_path)
+    assert [p.name for p in written] == ["standard.yaml"] and not (tmp_path / "old.yaml").exists()
+    assert load_policies(tmp_path)["standard"] == standard()
+    (tmp_path / "broken.yaml").write_text("policy: broken\npurpose: marketing\nsteps: []\n")
+    with pytest.raises(ValueError, match="broken.yaml: purpose"):
+        load_policies(tmp_path)
