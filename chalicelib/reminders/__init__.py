@@ -1,0 +1,1 @@
+"""Payment reminders: accounts, payments, reminder policies and runs."""
