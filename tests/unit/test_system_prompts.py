@@ -31,7 +31,8 @@ TYPICAL = {
     "due_date": datetime(2026, 11, 30).date(), "overdue": True, "contact_name": "Sam Lee",
 }
 OPTIONAL = ("customer_name", "caller_name", "hotline_name", "hours", "queue_position", "vip",
-            "callback", "voicemail", "media", "at", "minutes", "campaign", "callback_number", "holder", "overdue", "contact_name")
+            "callback", "voicemail", "media", "at", "minutes", "campaign", "callback_number",
+            "holder", "overdue", "contact_name")
 REASONS = ("voicemail", "after_hours", "abandoned")
 
 RUN_TOGETHER = re.compile(r"[a-z0-9][.!?;:][A-Z]")  # "press 1.To leave"
