@@ -9,6 +9,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, TemplateNotFound, select_autoescape
 
+from chalicelib.reminders.money import FILTERS
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DEFAULT_LANGUAGE = "en-US"
 
@@ -21,12 +23,14 @@ VOICES = {
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=select_autoescape(default=False),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(FILTERS)  # money, spoken_money, long_date
+    return env
 
 
 def render_prompt(name: str, language: str | None = None, **context) -> tuple[str, str, str]:

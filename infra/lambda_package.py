@@ -19,6 +19,11 @@ Switchboard and are dropped from the zip (figures from the 27.8 MB zip of twilio
   typing-extensions) — 3.1 MB of the zip, 11 MB unzipped. twilio requires them but imports
   them only in ``twilio.http.async_http_client``, which the app never uses
   (``chalicelib.telephony.rest`` builds the synchronous client).
+* **Babel's locale data, except the locales Switchboard speaks** — Babel ships one ``.dat`` per
+  CLDR locale (~1,150, 35 MB unzipped). ``chalicelib.reminders.money`` formats amounts and
+  dates only in the locales its ``locale_of`` answers (``KEEP_BABEL_LOCALES``: those and their
+  parent chains, which Babel merges on load); ``babel/global.dat`` (currencies, likely
+  subtags, parents) stays.
 
 It then adds the bytecode of the modules the app loads (:func:`precompile`): Lambda cannot
 write it to the read-only ``/var/task``, so without it each cold start compiles every module it
@@ -52,6 +57,13 @@ from packaging.requirements import Requirement
 # tests/integration/test_infra.py checks chalicelib and app.py name no other.
 KEEP_BOTOCORE_SERVICES = ("dynamodb", "ssm", "sts")
 BOTOCORE_DATA = "botocore/data/"
+
+# The Babel locales whose data stays: the locales chalicelib.reminders.money.locale_of answers
+# and every locale Babel loads under them (its parent chain: en_GB -> en_001 -> en -> root;
+# zh_Hans_CN -> zh_Hans -> zh -> root). tests/unit/test_lambda_package.py checks both.
+KEEP_BABEL_LOCALES = ("root", "en", "en_001", "en_US", "en_GB", "zh", "zh_Hans", "zh_Hans_CN")
+BABEL_DATA = "babel/locale-data/"
+BABEL_REASON = "Babel's locale data other than " + ", ".join(KEEP_BABEL_LOCALES)
 
 # Files dropped by path (a trailing slash drops a directory).
 DROP_PATHS = {
@@ -184,6 +196,10 @@ def plan(archive: zipfile.ZipFile) -> dict[str, str]:
             if "/" in rest and rest.split("/", 1)[0] not in KEEP_BOTOCORE_SERVICES:
                 goes[name] = BOTOCORE_REASON
             continue
+        if name.startswith(BABEL_DATA) and name.endswith(".dat"):
+            if name[len(BABEL_DATA):-len(".dat")] not in KEEP_BABEL_LOCALES:
+                goes[name] = BABEL_REASON
+            continue
         if name.endswith(".pyc") and not _is_our_bytecode(name, archive.read(name)[:8]):
             goes[name] = BYTECODE_REASON
             continue
@@ -277,6 +293,13 @@ import botocore.session
 assert Connection(region="us-east-1").client.meta.service_model.service_name == "dynamodb"
 for service in sys.argv[1:]:
     botocore.session.get_session().create_client(service, region_name="us-east-1")
+from datetime import date
+from chalicelib.reminders.money import format_amount, format_date, spoken_amount
+assert format_amount(4217, "USD", "en-US") == "$42.17", "babel en_US"
+assert format_amount(4217, "CNY", "zh-CN") == "\u00a542.17", "babel zh_Hans_CN"
+assert format_amount(4217, "USD", "en-GB") == "US$42.17", "babel en_GB"
+assert format_date(date(2026, 11, 30), "zh-CN") == "2026\u5e7411\u670830\u65e5", "babel zh dates"
+assert spoken_amount(4217, "USD", "zh-CN") == "42.17\u7f8e\u5143", "babel zh currency names"
 for gone in ("aiohttp", "phonenumbers.geocoder", "phonenumbers.carrier"):
     try:
         importlib.import_module(gone)

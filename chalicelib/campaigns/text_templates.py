@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.messaging import keywords
 from chalicelib.prompts import DEFAULT_LANGUAGE, TEMPLATES_DIR
+from chalicelib.reminders.money import FILTERS
 from chalicelib.text import fold
 
 CAMPAIGN_TEMPLATES = TEMPLATES_DIR / "campaigns"
@@ -46,13 +47,15 @@ class Attributes(dict):
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(CAMPAIGN_TEMPLATES)),
         autoescape=False,  # plain text, never HTML
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(FILTERS)  # money, spoken_money, long_date
+    return env
 
 
 def _folder(name: str) -> Path:

@@ -25,6 +25,7 @@ from jinja2 import ChainableUndefined, DictLoader, Template, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from chalicelib.ivr.model import Flow
+from chalicelib.reminders.money import FILTERS as MONEY_FILTERS
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def _environment(loader: DictLoader | None = None) -> SandboxedEnvironment:
     )
     env.filters["date"] = spoken_date
     env.filters["sha256"] = sha256_hex
+    env.filters.update(MONEY_FILTERS)  # money, spoken_money, long_date: a failure renders ""
     return env
 
 

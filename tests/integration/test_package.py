@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from infra.lambda_package import KEEP_BABEL_LOCALES
+
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1_000_000
 
@@ -45,7 +47,7 @@ def test_chalice_package_contains_flows_templates_and_dependencies(package):
     assert "chalicelib/callbacks/widget/widget.js" in names  # served by GET /callbacks/widget.js
     assert "chalicelib/callbacks/widget/preview.html" in names
     for package in ("twilio/", "pynamodb/", "botocore/", "jinja2/", "yaml/", "phonenumbers/",
-                    "tzdata/", "aws_lambda_powertools/"):
+                    "tzdata/", "aws_lambda_powertools/", "babel/"):
         assert any(n.startswith(package) for n in names), package
     assert "chalice/app.py" in names, "Chalice adds its own runtime"
     assert not any(n.startswith(("chalice/cli/", "pytest/", "cfnlint/", "flows/", "boto3/"))
@@ -65,6 +67,11 @@ def test_package_is_trimmed_precompiled_and_runs_alone(package):
                                  "aiohttp/", "aiohttp_retry/", "yarl/", "multidict/",
                                  "frozenlist/")) for n in names)
     assert "phonenumbers/tzdata/__init__.py" in names  # chalicelib.callbacks.timing reads it
+    # Babel's data for the locales Switchboard speaks (and their parents), no other
+    locales = {n.removeprefix("babel/locale-data/").removesuffix(".dat") for n in names
+               if n.startswith("babel/locale-data/") and n.endswith(".dat")}
+    assert locales == set(KEEP_BABEL_LOCALES)
+    assert "babel/global.dat" in names
     # The modules a cold start loads come compiled (Lambda cannot write bytecode)
     tag = sys.implementation.cache_tag
     for module in ("app", "chalicelib/ivr/service", "chalicelib/telephony/webhooks",

@@ -27,9 +27,12 @@ TYPICAL = {
     "at": datetime(2026, 11, 24, 16, 30, tzinfo=UTC).astimezone(ZoneInfo("America/New_York")),
     "minutes": 5, "reason": "voicemail", "campaign": "Acme Insurance",
     "callback_number": "+14155550100",
+    "holder": "Ada Lovelace", "amount_due": 4217, "currency": "USD",
+    "due_date": datetime(2026, 11, 30).date(), "overdue": True, "contact_name": "Sam Lee",
 }
 OPTIONAL = ("customer_name", "caller_name", "hotline_name", "hours", "queue_position", "vip",
-            "callback", "voicemail", "media", "at", "minutes", "campaign", "callback_number")
+            "callback", "voicemail", "media", "at", "minutes", "campaign", "callback_number",
+            "holder", "overdue", "contact_name")
 REASONS = ("voicemail", "after_hours", "abandoned")
 
 RUN_TOGETHER = re.compile(r"[a-z0-9][.!?;:][A-Z]")  # "press 1.To leave"
