@@ -1,6 +1,6 @@
 """The billing system's API: accounts (one by JSON, many by CSV chunks), an account's report,
 payments and their reversal. Admin routes: ``api_key_required=True`` like the other admin APIs
-(README: Payment reminders). The work is ``reminders.accounts_api``'s."""
+(README: Accounts and payments). The work is ``reminders.accounts_api``'s."""
 
 from __future__ import annotations
 
