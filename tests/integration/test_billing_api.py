@@ -262,3 +262,20 @@ def test_the_ivr_billing_flow_still_reads_the_balance_from_the_accounts_table(cl
     after = directory.lookup("accounts", DEMO_ACCOUNT)
     assert after is not None and after["balance_due"] == "32.17"
     assert after["pin_hash"] == before["pin_hash"]  # the billing write keeps the IVR's PIN
+
+
+def test_a_promise_to_pay_pauses_reminders_and_is_conditional_on_the_version(client):
+    from chalicelib.reminders.model import VersionConflict
+
+    post(client, "/accounts", account_body())
+    account = billing.get_account("ACC-1")
+    assert account is not None
+    promised = billing.set_promise("ACC-1", date(2026, 11, 30), account.version)
+    assert promised.promised_until == date(2026, 11, 30)
+    assert get_account(client, "ACC-1")["reminder_blocker"] == "promised"
+    with pytest.raises(VersionConflict):  # read before the promise: stale
+        billing.set_promise("ACC-1", None, account.version)
+    # a new bill from the billing system keeps our promise
+    post(client, "/accounts", account_body(source_version="v2", amount_due="130.00"))
+    report = get_account(client, "ACC-1")
+    assert (report["promised_until"], report["amount_due"]) == ("2026-11-30", "130.00")
