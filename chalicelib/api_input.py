@@ -42,6 +42,8 @@ PATH_PATTERNS = {
     "callback_id": r"cb_[A-Za-z0-9_-]{7,61}",  # callbacks.model.new_callback_id
     "list_id": r"cl_[A-Za-z0-9_-]{16}",  # campaigns.lists.new_list_id
     "campaign_id": r"cmp_[A-Za-z0-9_-]{8,40}",  # campaigns.admin.new_campaign_id
+    "account_id": ID_PATTERN,  # the billing system's (reminders.accounts_api)
+    "payment_id": ID_PATTERN,
     "hotline": NUMBER_PATTERN,
     "number": NUMBER_PATTERN,
 }

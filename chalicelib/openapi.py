@@ -35,6 +35,8 @@ from chalicelib.compliance.api import DNC_CHANNELS
 from chalicelib.compliance.rules import CHANNELS, PURPOSES
 from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
 from chalicelib.messaging.tickets import MAX_LIMIT
+from chalicelib.reminders.model import CURRENCY_EXPONENTS, PAYMENT_SOURCES
+from chalicelib.reminders.model import STATUSES as ACCOUNT_STATUSES
 from chalicelib.routing import admin
 from chalicelib.routing.model import AgentState, Strategy
 from chalicelib.settings import get_settings
@@ -43,7 +45,7 @@ from chalicelib.store.missed import STATUS_FILTERS
 openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
-                  "/dnc", "/consents", "/contact-lists", "/campaigns")
+                  "/dnc", "/consents", "/contact-lists", "/campaigns", "/accounts", "/payments")
 PUBLIC_PREFIXES = ("/callbacks",)
 
 
@@ -176,10 +178,10 @@ def document() -> dict:
         "tags": [{"name": "agents"}, {"name": "queues"}, {"name": "tickets"},
                  {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
                  {"name": "contact-lists"}, {"name": "campaigns"}, {"name": "campaign-seats"},
-                 {"name": "meta"}],
+                 {"name": "accounts"}, {"name": "payments"}, {"name": "meta"}],
         "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
                   **_compliance_paths(), **_contact_list_paths(), **_campaign_paths(),
-                  **_seat_paths(),
+                  **_seat_paths(), **_billing_paths(),
                   "/openapi.json": {"get": {
                       "tags": ["meta"], "summary": "This document", "security": [],
                       "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
@@ -209,6 +211,10 @@ def _parameters() -> dict:
         "list_id": path("list_id", "`cl_` and 96 random bits, URL-safe base64.", 19),
         "campaign_id": path("campaign_id", "`cmp_` and random URL-safe characters; any other "
                                            "form is unknown (404).", 44),
+        "account_id": path("account_id", "The billing system's account id; any other form is "
+                                         "unknown (404).", 64),
+        "payment_id": path("payment_id", "The payment's id as the billing system (or the IVR) "
+                                         "gave it.", 64),
         "number": path("number", "The caller's number as digits (a leading `+`, or `%2B`, is "
                                  "accepted).", 18),
         "origin": {"name": "Origin", "in": "header", "required": False,
@@ -996,4 +1002,113 @@ def _campaign_paths() -> dict:
                         "content": {"text/csv": {"schema": {"type": "string"}}}},
                 **_errors(404)},
             parameters=ident, tag="campaigns")},
+    }
+
+
+def _billing_paths() -> dict:
+    """Accounts and payments (``reminders.accounts_api``)."""
+    text, nullable = {"type": "string"}, {"type": "string", "nullable": True}
+    money = _string(20, pattern=r"^[0-9]+(\.[0-9]+)?$",
+                    description="A decimal string in the currency's major unit (`42.17`); "
+                                "never a JSON number.")
+    currency = {"type": "string", "enum": list(CURRENCY_EXPONENTS), "default": "USD"}
+    account: dict = {"type": "object", "properties": {
+        "account_id": text, "holder": text, "phones": {"type": "array", "items": text},
+        "language": text, "timezone": nullable, "currency": text, "amount_due": text,
+        "amount_due_minor": {"type": "integer"}, "due_date": nullable,
+        "status": {"type": "string", "enum": list(ACCOUNT_STATUSES)},
+        "promised_until": nullable,
+        "reminder_blocker": {"type": "string", "nullable": True, "description":
+                             "Why no reminder may go now (`paid`, `disputed`, `in_plan`, "
+                             "`written_off`, `promised`, `nothing_due`, `no_due_date`); "
+                             "null when one may."},
+        "version": {"type": "integer"}, "updated_at": nullable, "source_version": nullable}}
+    payment = {"type": "object", "properties": {
+        "payment_id": text, "account_id": text, "amount": text,
+        "amount_minor": {"type": "integer"}, "currency": text,
+        "source": {"type": "string", "enum": list(PAYMENT_SOURCES)}, "at": text,
+        "status": {"type": "string", "enum": ["applied", "reversed"]},
+        "confirmation": nullable, "card_last4": nullable, "reversed_at": nullable}}
+    report = {**account, "properties": {**account["properties"],
+                                        "payments": {"type": "array", "items": payment}}}
+    create = _object({
+        "account_id": _string(64, pattern=_pattern(ID_PATTERN)), "holder": _text(200),
+        "phones": {"type": "array", "minItems": 1, "maxItems": 5, "items": _string(32),
+                   "description": "E.164, the primary first"},
+        "language": _string(35), "timezone": _string(64), "currency": currency,
+        "amount_due": money, "due_date": _string(10, nullable=True, description="YYYY-MM-DD"),
+        "status": {"type": "string", "enum": list(ACCOUNT_STATUSES)},
+        "source_version": _text(128, "The billing system's id of this change: the same id "
+                                     "again changes nothing."),
+        "source_seq": _integer(0, 10**18 - 1, description="Grows with every change: an older "
+                                                           "change is ignored."),
+    }, ("account_id", "holder", "phones", "amount_due", "source_version"), closed=False)
+    pay = _object({
+        "payment_id": _string(64, pattern=_pattern(ID_PATTERN)),
+        "account_id": _string(64, pattern=_pattern(ID_PATTERN)),
+        "amount": money, "currency": currency,
+        "source": {"type": "string", "enum": ["billing", "agent"], "default": "billing"},
+        "at": {"type": "string", "format": "date-time"}, "confirmation": _string(64),
+    }, ("payment_id", "account_id", "amount", "currency"), closed=False)
+    saved = {"type": "object", "properties": {
+        "account": account, "outcome": {"type": "string",
+                                        "enum": ["created", "updated", "unchanged"]}}}
+    recorded = {"type": "object", "properties": {"payment": payment, "account": account,
+                                                 "applied": {"type": "boolean"}}}
+    reversed_ = {"type": "object", "properties": {
+        "payment": {**payment, "nullable": True}, "account": account,
+        "reversed": {"type": "boolean"}}}
+    row = {"type": "object", "properties": {
+        "line": {"type": "integer"}, "account_id": nullable,
+        "outcome": {"type": "string",
+                    "enum": ["created", "updated", "unchanged", "rejected"]},
+        "field": text, "error": text}}
+    imported = {"type": "object", "properties": {
+        "chunk": {"type": "integer"}, "last": {"type": "boolean"},
+        **{name: {"type": "integer"} for name in
+           ("received", "created", "updated", "unchanged", "rejected")},
+        "rows": {"type": "array", "items": row}}}
+    csv_body = {"required": True, "content": {"text/csv": {"schema": {
+        "type": "string", "description": "CSV, a header line first (in every chunk): the "
+                                          "fields of `POST /accounts` as columns (`phones` "
+                                          "separated by `;`, or `phone`); `source_version` "
+                                          "optional (default: the row's digest)."}}}}
+    return {
+        "/accounts": {"post": _admin(
+            "Create or update an account (idempotent by `source_version`)", {
+                "200": _json("Updated, or unchanged (the same change again, or an older "
+                             "`source_seq`)", saved),
+                "201": _json("Created", saved), **_errors(400, 409, 413, 415)},
+            body=_body(create), tag="accounts")},
+        "/accounts/import": {"post": _admin(
+            "Import one CSV chunk of accounts (at most 5 MB and 2,000 rows)", {
+                "200": _json("Each row's outcome and the counts", imported),
+                **_errors(400, 413, 415)},
+            parameters=[_query("chunk", _integer(0, 99_999), "The chunk's number, from 0.",
+                               True),
+                        _query("last", {"type": "string", "enum": ["true", "false"]},
+                               "`true` on the file's last chunk.")],
+            body=csv_body,
+            description="A bad row never stops the import: it is reported `rejected` with "
+                        "its `field` and `error`. Rows are idempotent: a chunk sent again "
+                        "reports them `unchanged`.", tag="accounts")},
+        "/accounts/{account_id}": {"get": _admin(
+            "The account: balance, status, why a reminder may not go now, payments",
+            {"200": _json("The account", report), **_errors(404)},
+            parameters=[_param("account_id")], tag="accounts")},
+        "/payments": {"post": _admin(
+            "Record a payment (idempotent by `payment_id`)", {
+                "201": _json("Applied: the account owes less", recorded),
+                "200": _json("This payment id was recorded before: `applied` false",
+                             recorded),
+                **_errors(400, 404, 409, 413, 415)},
+            body=_body(pay),
+            description="409: the payment id was recorded with another account, amount, "
+                        "currency or source. 400 `currency`: not the account's.",
+            tag="payments")},
+        "/payments/{payment_id}/reverse": {"post": _admin(
+            "Reverse a payment (refund, chargeback): the account is due again", {
+                "200": _json("`reversed` false: it was reversed before", reversed_),
+                **_errors(404, 409)},
+            parameters=[_param("payment_id")], tag="payments")},
     }

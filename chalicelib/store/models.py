@@ -201,19 +201,79 @@ class Customer(_Base):
     flags: ListAttribute[str] = ListAttribute(default=list)
 
 
+class AccountsByDue(GlobalSecondaryIndex):
+    """Sparse: accounts with something to pay and a due date, neither paid nor held (status
+    current or overdue), by due date, over ``store.billing.SHARDS`` shards: a segment ("overdue
+    more than N days", "due this week") is one Query per shard, never a Scan."""
+
+    class Meta:
+        index_name = "by_due"
+        projection = AllProjection()
+
+    due_bucket = UnicodeAttribute(hash_key=True)  # "open#0" .. "open#7"
+    due_date = UnicodeAttribute(range_key=True)
+
+
 class Account(_Base):
-    """Self-service data the IVR reads aloud (balance due, due date)."""
+    """A billing account (``store.billing``; ``reminders.model.BillingAccount``) and the
+    self-service data the IVR reads aloud: ``balance_due``/``due_date`` are kept in step with
+    ``amount_due`` by every write, so flows' ``lookup`` nodes read them as before."""
 
     class Meta(_Base.Meta):
         short_name = "accounts"
 
     account_id = UnicodeAttribute(hash_key=True)
-    name = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)  # the holder
     balance_due = UnicodeAttribute(null=True)  # decimal as text: never a float for money
     currency = UnicodeAttribute(default="USD")
     due_date = UnicodeAttribute(null=True)  # ISO date
     pin_hash = UnicodeAttribute(null=True)  # sha256 of "<account_id>:<pin>", never the PIN
-    phone = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # the primary of ``phones``
+    phones: ListAttribute[str] = ListAttribute(null=True)  # E.164, primary first
+    language = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    amount_due = NumberAttribute(null=True)  # minor units (cents, fen)
+    status = UnicodeAttribute(null=True)  # reminders.model.STATUSES
+    promised_until = UnicodeAttribute(null=True)  # ISO date: reminders paused until then
+    version = NumberAttribute(null=True)  # bumped by every write; writes are conditional on it
+    updated_at = UTCDateTimeAttribute(null=True)
+    source_version = UnicodeAttribute(null=True)  # the billing system's id of its last change
+    source_seq = NumberAttribute(null=True)  # its order, when the billing system gives one
+    due_bucket = UnicodeAttribute(null=True)  # set only while open (the sparse by_due index)
+
+    by_due = AccountsByDue()
+
+
+class PaymentsByAccount(GlobalSecondaryIndex):
+    """An account's payments, oldest first."""
+
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    at = UTCDateTimeAttribute(range_key=True)
+
+
+class PaymentItem(_Base):
+    """A payment (``reminders.model.Payment``) under the payer's own id: written only if absent,
+    in one transaction with the account's new balance (``store.billing``)."""
+
+    class Meta(_Base.Meta):
+        short_name = "payments"
+
+    payment_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    amount = NumberAttribute()  # minor units of ``currency``
+    currency = UnicodeAttribute()
+    source = UnicodeAttribute()  # pay | billing | agent
+    at = UTCDateTimeAttribute()
+    status = UnicodeAttribute(default="applied")  # applied | reversed
+    confirmation = UnicodeAttribute(null=True)
+    card_last4 = UnicodeAttribute(null=True)
+    reversed_at = UTCDateTimeAttribute(null=True)
+
+    by_account = PaymentsByAccount()
 
 
 class MessageBySid(GlobalSecondaryIndex):
@@ -788,6 +848,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Voicemail,
     Customer,
     Account,
+    PaymentItem,
     Message,
     OptOut,
     Ticket,

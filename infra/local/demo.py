@@ -1,4 +1,9 @@
-"""Load the demo: a hotline number, two customers, an account, and the flows in ``flows/``.
+"""Load the demo: a hotline number, two customers, a billing account, and the flows in ``flows/``.
+
+200 more billing accounts (half overdue, some in Chinese with CNY and +86 numbers, some paid)
+are in ``examples/accounts.csv``, loaded through the API as a billing system would:
+``curl -X POST 'localhost:8000/accounts/import?chunk=0&last=true' -H 'Content-Type: text/csv'
+--data-binary @infra/local/examples/accounts.csv``.
 
 Idempotent: run it as often as you like (``make run`` does, every time). Flows are published only
 when their content changed, so editing ``flows/`` and re-running gives a new version.
@@ -8,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from chalicelib.reminders.model import BillingAccount  # noqa: E402
 from chalicelib.routing.model import Agent, Endpoint, QueueConfig  # noqa: E402
-from chalicelib.store import routing  # noqa: E402
+from chalicelib.store import billing, routing  # noqa: E402
 from chalicelib.store.models import Account, Customer, Hotline  # noqa: E402
 
 DEMO_HOTLINE = "+14155550100"
@@ -64,11 +70,15 @@ def load_demo(flows_dir: Path = ROOT / "flows") -> list[str]:
     Customer(DEMO_VIP, name="Ada Lovelace", vip=True, language=None,
              account_id=DEMO_ACCOUNT, account_manager="ag-alice", flags=["vip"]).save()
     Customer(DEMO_CALLER, name="Grace Hopper", vip=False, language="zh-CN").save()
-    Account(DEMO_ACCOUNT, name="Ada Lovelace", balance_due="42.17", currency="USD",
-            due_date="2026-12-15", phone=DEMO_VIP,
-            pin_hash=hashlib.sha256(f"{DEMO_ACCOUNT}:{DEMO_PIN}".encode()).hexdigest()).save()
-
     now = datetime.now(UTC)
+    # the PIN is the IVR's, not the billing system's: saved first, then the billing data on it
+    Account(DEMO_ACCOUNT, name="Ada Lovelace", phone=DEMO_VIP,
+            pin_hash=hashlib.sha256(f"{DEMO_ACCOUNT}:{DEMO_PIN}".encode()).hexdigest()).save()
+    billing.upsert_account(BillingAccount(
+        DEMO_ACCOUNT, holder="Ada Lovelace", phones=(DEMO_VIP,), language="en-US",
+        timezone=DEMO_ZONE, currency="USD", amount_due=4217, due_date=date(2026, 12, 15)),
+        "demo-1", now=now)
+
     routing.save_queue(QueueConfig("support", "Support", max_size=25, service_level_seconds=20,
                                    timezone=DEMO_ZONE), now)
     for agent in DEMO_AGENTS:

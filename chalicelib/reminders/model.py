@@ -1,0 +1,158 @@
+"""Billing accounts and payments as the reminders see them, and the one rule of "stop when paid".
+
+Money is an ``int`` of the currency's minor units (cents; fen for CNY; yen for JPY, whose
+exponent is 0), never a float: ``parse_amount`` reads a decimal string ("42.17") into it and
+``format_amount`` writes it back with the currency's own number of places (ISO 4217).
+
+``reminder_blocker`` is the only place that decides whether a reminder may go to an account
+right now; every reminder re-reads the account and asks it just before each attempt.
+``status_after`` derives the status from the amount and the due date after any change (a
+payment, a reversal, a new bill). Plain Python: no storage, no framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+CURRENT, OVERDUE, PAID = "current", "overdue", "paid"
+DISPUTED, IN_PLAN, WRITTEN_OFF = "disputed", "in_plan", "written_off"
+STATUSES = (CURRENT, OVERDUE, PAID, DISPUTED, IN_PLAN, WRITTEN_OFF)
+# Set by people (the billing system, an agent), never derived from the amount: kept as they are.
+HELD = (DISPUTED, IN_PLAN, WRITTEN_OFF)
+
+# Why no reminder may go now (``reminder_blocker``), in the order they are checked.
+BLOCK_PAID, BLOCK_DISPUTED, BLOCK_IN_PLAN = "paid", "disputed", "in_plan"
+BLOCK_WRITTEN_OFF, BLOCK_PROMISED = "written_off", "promised"
+BLOCK_NOTHING_DUE, BLOCK_NO_DUE_DATE = "nothing_due", "no_due_date"
+
+PAYMENT_SOURCES = ("pay", "billing", "agent")  # <Pay> in a call, the billing system, an agent
+APPLIED, REVERSED = "applied", "reversed"
+
+# ISO 4217 minor-unit exponents of the currencies we take. Not here: not accepted.
+CURRENCY_EXPONENTS = {
+    "USD": 2, "CAD": 2, "EUR": 2, "GBP": 2, "CNY": 2, "HKD": 2, "SGD": 2, "AUD": 2,
+    "MXN": 2, "INR": 2, "CHF": 2, "TWD": 2, "JPY": 0, "KRW": 0,
+}
+
+
+class UnknownAccount(LookupError):
+    """No account with this id."""
+
+
+class UnknownPayment(LookupError):
+    """No payment with this id."""
+
+
+class PaymentMismatch(Exception):
+    """A payment id already recorded with a different account, amount, currency or source."""
+
+
+class CurrencyMismatch(ValueError):
+    """A payment in another currency than the account's."""
+
+
+class VersionConflict(Exception):
+    """The account changed since it was read (its ``version`` moved)."""
+
+
+@dataclass(frozen=True)
+class BillingAccount:
+    """A customer's account as the billing system gives it, plus our promise-to-pay pause.
+
+    ``phones``: E.164, the first is the primary. ``amount_due``: minor units; 0 or less is
+    nothing to pay (less: a credit). ``version`` counts our writes (every write is conditional
+    on it); ``source_version`` is the billing system's own id of the change last applied.
+    """
+
+    account_id: str
+    holder: str
+    phones: tuple[str, ...]
+    language: str = "en-US"
+    timezone: str | None = None
+    currency: str = "USD"
+    amount_due: int = 0
+    due_date: date | None = None
+    status: str = CURRENT
+    promised_until: date | None = None  # a promise to pay: reminders paused until (inclusive)
+    version: int = 1
+    updated_at: datetime | None = None
+    source_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money received for an account: ``amount`` in the account's currency, minor units.
+    ``payment_id`` is the payer's own id (Twilio's confirmation, the billing system's id):
+    the idempotency key. We never hold a card number: ``card_last4`` at most."""
+
+    payment_id: str
+    account_id: str
+    amount: int
+    currency: str
+    source: str  # "pay" | "billing" | "agent"
+    at: datetime
+    status: str = APPLIED  # applied | reversed
+    confirmation: str | None = None
+    card_last4: str | None = None
+    reversed_at: datetime | None = None
+
+
+def reminder_blocker(account: BillingAccount, today: date) -> str | None:
+    """Why no reminder may go to ``account`` on ``today`` (the account's local date), or None
+    when one may: ``paid``, ``disputed``, ``in_plan``, ``written_off``, ``promised`` (today is
+    on or before ``promised_until``), ``nothing_due`` (amount 0 or a credit), ``no_due_date``."""
+    held = {PAID: BLOCK_PAID, DISPUTED: BLOCK_DISPUTED, IN_PLAN: BLOCK_IN_PLAN,
+            WRITTEN_OFF: BLOCK_WRITTEN_OFF}
+    if account.status in held:
+        return held[account.status]
+    if account.promised_until is not None and today <= account.promised_until:
+        return BLOCK_PROMISED
+    if account.amount_due <= 0:
+        return BLOCK_NOTHING_DUE
+    if account.due_date is None:
+        return BLOCK_NO_DUE_DATE
+    return None
+
+
+def status_after(account: BillingAccount, amount_due: int, today: date) -> str:
+    """The status once ``account`` owes ``amount_due``: disputed, in a plan and written off are
+    kept (people set them); else paid at 0 or less, overdue past the due date, else current."""
+    if account.status in HELD:
+        return account.status
+    if amount_due <= 0:
+        return PAID
+    if account.due_date is not None and today > account.due_date:
+        return OVERDUE
+    return CURRENT
+
+
+def exponent(currency: str) -> int:
+    """The currency's number of decimal places; KeyError for one we do not take."""
+    return CURRENCY_EXPONENTS[currency]
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """``"42.17"`` in USD -> 4217. ValueError for anything but a plain decimal with at most the
+    currency's places (no sign, exponent, thousands separator), or over 10**12 minor units."""
+    places = exponent(currency)
+    cleaned = text.strip() if isinstance(text, str) else ""
+    if not cleaned or not all(ch.isdigit() and ch.isascii() or ch == "." for ch in cleaned):
+        raise ValueError("must be a decimal amount like 42.17")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("must be a decimal amount like 42.17") from None
+    minor = value.scaleb(places)
+    if minor != minor.to_integral_value():
+        raise ValueError(f"has more than {places} decimal places for {currency}")
+    if minor >= 10**12:
+        raise ValueError("is too large")
+    return int(minor)
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """4217 in USD -> ``"42.17"``; 500 in JPY -> ``"500"``; a credit keeps its ``-``."""
+    places = exponent(currency)
+    return f"{Decimal(minor).scaleb(-places):.{places}f}"
