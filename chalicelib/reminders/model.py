@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from chalicelib.reminders.money import minor_units, to_minor
 
 CURRENT, OVERDUE, PAID = "current", "overdue", "paid"
 DISPUTED, IN_PLAN, WRITTEN_OFF = "disputed", "in_plan", "written_off"
@@ -30,11 +32,11 @@ BLOCK_NOTHING_DUE, BLOCK_NO_DUE_DATE = "nothing_due", "no_due_date"
 PAYMENT_SOURCES = ("pay", "billing", "agent")  # <Pay> in a call, the billing system, an agent
 APPLIED, REVERSED = "applied", "reversed"
 
-# ISO 4217 minor-unit exponents of the currencies we take. Not here: not accepted.
-CURRENCY_EXPONENTS = {
-    "USD": 2, "CAD": 2, "EUR": 2, "GBP": 2, "CNY": 2, "HKD": 2, "SGD": 2, "AUD": 2,
-    "MXN": 2, "INR": 2, "CHF": 2, "TWD": 2, "JPY": 0, "KRW": 0,
-}
+# The currencies we take, with their ISO 4217 minor-unit exponents (Babel's currency data,
+# ``money.minor_units``: the one owner of that fact). Not here: not accepted.
+ACCEPTED_CURRENCIES = ("USD", "CAD", "EUR", "GBP", "CNY", "HKD", "SGD", "AUD", "MXN", "INR",
+                       "CHF", "TWD", "JPY", "KRW")
+CURRENCY_EXPONENTS = {currency: minor_units(currency) for currency in ACCEPTED_CURRENCIES}
 
 
 class UnknownAccount(LookupError):
@@ -134,22 +136,19 @@ def exponent(currency: str) -> int:
 
 
 def parse_amount(text: str, currency: str) -> int:
-    """``"42.17"`` in USD -> 4217. ValueError for anything but a plain decimal with at most the
-    currency's places (no sign, exponent, thousands separator), or over 10**12 minor units."""
-    places = exponent(currency)
-    cleaned = text.strip() if isinstance(text, str) else ""
-    if not cleaned or not all(ch.isdigit() and ch.isascii() or ch == "." for ch in cleaned):
+    """``"42.17"`` in USD -> 4217 (``money.to_minor``, for a currency we take). ValueError for
+    anything but a plain decimal with at most the currency's places, or over 10**12 minor
+    units; KeyError for a currency we do not take."""
+    exponent(currency)
+    if not isinstance(text, str) or not text.strip():
         raise ValueError("must be a decimal amount like 42.17")
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError("must be a decimal amount like 42.17") from None
-    minor = value.scaleb(places)
-    if minor != minor.to_integral_value():
-        raise ValueError(f"has more than {places} decimal places for {currency}")
+        minor = to_minor(text.strip(), currency)
+    except ValueError as exc:
+        raise ValueError(f"must be a decimal amount like 42.17 ({exc})") from None
     if minor >= 10**12:
         raise ValueError("is too large")
-    return int(minor)
+    return minor
 
 
 def format_amount(minor: int, currency: str) -> str:

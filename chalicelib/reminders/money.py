@@ -49,7 +49,7 @@ PRIMARY = {"en": "en_US", "zh": "zh_Hans_CN"}
 # A billing amount above this many minor units is a data error (10 trillion dollars), and stays
 # well inside DynamoDB's 38 digits and Decimal's default 28.
 MAX_MINOR = 10**15 - 1
-_PLAIN_AMOUNT = re.compile(r"\+?\d{1,16}(?:\.\d{1,16})?")
+_PLAIN_AMOUNT = re.compile(r"\+?[0-9]{1,16}(?:\.[0-9]{1,16})?")  # ASCII only: "٣" is a \d too
 
 # English unit names (one, many) for the major and minor unit; any other currency is spoken as
 # its decimal amount and CLDR's plural name ("42.17 euros" would be "42 euros and 17 cents").

@@ -147,3 +147,13 @@ def test_every_template_environment_has_the_filters():
 
     for env in (_environment(), text_templates._environment(), flow_templates._shared):
         assert {"money", "spoken_money", "long_date"} <= set(env.filters)
+
+
+def test_digits_of_other_scripts_are_not_amounts():
+    import pytest as _pytest
+
+    from chalicelib.reminders.money import to_minor as _to_minor
+
+    for text in ("\u0663", "4\u0662.17", "\uff14\uff12"):  # Arabic-Indic, full-width
+        with _pytest.raises(ValueError):
+            _to_minor(text, "USD")
