@@ -30,6 +30,7 @@ from chalicelib.campaigns.texting import TextSender
 from chalicelib.campaigns.throttle import RateLimiter
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
+from chalicelib.reminders.check import BillCheck
 from chalicelib.routing.agents import AGENT_RING_SECONDS
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.service import RoutingService
@@ -125,7 +126,7 @@ class Root:
         limiter = RateLimiter(self.settings.outbound_cps,
                               lambda second: bump_window("outbound-cps", second, self.clock()))
         return VoiceDialer(self.settings, self.clock, self.connector, self.compliance, limiter,
-                           sleep=self.sleep)
+                           sleep=self.sleep, check=BillCheck())
 
     @cached_property
     def campaign_calls(self) -> CampaignCalls:
@@ -149,7 +150,7 @@ class Root:
     @cached_property
     def texts(self) -> TextSender:
         """SMS campaigns' texts, and what comes back to them (``campaigns/texting.py``)."""
-        return TextSender(self.settings, self.clock, self.compliance)
+        return TextSender(self.settings, self.clock, self.compliance, check=BillCheck())
 
     @property
     def warm(self) -> WarmTransfers:

@@ -498,3 +498,40 @@ def test_a_contact_no_longer_wanted_is_ended_before_the_call(world):
     assert placed_to(edge, paid) == [] and len(placed_to(edge, owing)) == 1
     ended = store.get_contact(campaign.campaign_id, paid)
     assert ended.status == DONE and ended.disposition == "paid" and ended.attempts == 0
+
+
+def test_a_bill_paid_while_the_reminder_run_goes_on_gets_no_call(world):
+    """Stop when paid: a reminder campaign's contacts carry their account; a payment recorded
+    between the claim and the dial ends the contact as ``paid`` and nobody is called."""
+    from datetime import date
+
+    from chalicelib.reminders.model import BillingAccount, Payment
+    from chalicelib.store import billing
+
+    client, clock, edge, parts, _ = world
+    paid_phone, owing_phone = numbers(2)
+    ids = {}
+    for phone in (paid_phone, owing_phone):
+        ids[phone] = "ACC-" + uuid.uuid4().hex[:8]
+        billing.upsert_account(BillingAccount(
+            account_id=ids[phone], holder="Ada", phones=(phone,), amount_due=4217,
+            due_date=date(2026, 11, 20), timezone="America/Los_Angeles"), "v1", now=NOW)
+    list_id = "lst_" + uuid.uuid4().hex[:10]
+    contact_lists.create_list(ContactList(list_id, "bills", "US", NOW, "America/Los_Angeles"))
+    for line, phone in enumerate((paid_phone, owing_phone), start=2):
+        contact_lists.add_row(list_id, ListRow(phone=phone, chunk=0, line=line,
+                                               attributes={"account_id": ids[phone]}))
+    campaign = Campaign(campaign_id="cmp_" + uuid.uuid4().hex[:12], name="Bills",
+                        kind=AGENTLESS, purpose="collections", list_id=list_id,
+                        caller_id=CALLER_ID, created_at=NOW, flow_id="main",
+                        fallback_tz="America/Los_Angeles")
+    store.create(campaign)
+    store.save(transition(campaign, "start", NOW), campaign.version)
+    loader.load_page(store.get(campaign.campaign_id), clock.now)
+    billing.record_payment(Payment(payment_id="PAY-" + uuid.uuid4().hex[:8],
+                                   account_id=ids[paid_phone], amount=4217, currency="USD",
+                                   source="billing", at=clock.now))
+    result = parts.campaigns.tick(seconds=3)
+    assert result["skipped"] == 1 and result["placed"] == 1
+    assert placed_to(edge, paid_phone) == [] and len(placed_to(edge, owing_phone)) == 1
+    assert store.get_contact(campaign.campaign_id, paid_phone).disposition == "paid"
