@@ -27,9 +27,11 @@ TYPICAL = {
     "at": datetime(2026, 11, 24, 16, 30, tzinfo=UTC).astimezone(ZoneInfo("America/New_York")),
     "minutes": 5, "reason": "voicemail", "campaign": "Acme Insurance",
     "callback_number": "+14155550100",
+    "amount": "42.17", "currency": "USD", "confirmation": "ch_3NfA9x", "card_last4": "1111",
 }
 OPTIONAL = ("customer_name", "caller_name", "hotline_name", "hours", "queue_position", "vip",
-            "callback", "voicemail", "media", "at", "minutes", "campaign", "callback_number")
+            "callback", "voicemail", "media", "at", "minutes", "campaign", "callback_number",
+            "card_last4")
 REASONS = ("voicemail", "after_hours", "abandoned")
 
 RUN_TOGETHER = re.compile(r"[a-z0-9][.!?;:][A-Z]")  # "press 1.To leave"
