@@ -39,9 +39,9 @@ from chalicelib.ivr import templates
 from chalicelib.ivr.engine import BUILTIN_VARS, HOLD_VARS, OVERFLOW_VARS
 from chalicelib.ivr.loader import load_flows
 from chalicelib.ivr.model import (
+    PAY_VARS,
     CollectNode,
     Flow,
-    PAY_VARS,
     GotoNode,
     HangupNode,
     HoursNode,

@@ -10,11 +10,21 @@ import pytest
 
 from chalicelib.ivr import engine
 from chalicelib.ivr.lint import lint_flow
+from chalicelib.ivr.loader import load_flows
 from chalicelib.ivr.model import Flow, FlowError
 from chalicelib.ivr.service import format_amount
 from chalicelib.telephony import twiml
 from chalicelib.telephony import verbs as v
-from tests.unit.test_flow_engine import ACCOUNT, Call, flows  # noqa: F401 - a fixture
+from tests.unit.test_flow_engine import ACCOUNT, ROOT, Call
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict[str, Flow]:
+    """The flows in ``flows/``, as published (a version number)."""
+    loaded, errors = load_flows(ROOT / "flows")
+    assert errors == []
+    return {flow_id: replace(flow, version=7) for flow_id, flow in loaded.items()}
+
 
 VIP = {"name": "Ada Lovelace", "vip": True, "language": None, "account_id": ACCOUNT}
 SUCCESS = {"Result": "success", "PaymentConfirmationCode": "ch_abc123",
@@ -22,17 +32,17 @@ SUCCESS = {"Result": "success", "PaymentConfirmationCode": "ch_abc123",
            "PaymentToken": "tok_1"}
 
 
-def paying(flows) -> Call:
+def paying(shipped) -> Call:
     """A caller of pay_bill who heard the amount and pressed 1: now at the pay node."""
-    call = Call(flows, flow_id="pay_bill", customer=VIP)
+    call = Call(shipped, flow_id="pay_bill", customer=VIP)
     assert call.result.waiting_on == "offer_pay"
     call.press("1")
     assert call.result.waiting_on == "pay"
     return call
 
 
-def test_the_amount_due_is_offered_then_charged_with_the_card_prompt(flows):
-    call = Call(flows, flow_id="pay_bill", customer=VIP)
+def test_the_amount_due_is_offered_then_charged_with_the_card_prompt(shipped):
+    call = Call(shipped, flow_id="pay_bill", customer=VIP)
     (gather,) = call.result.verbs
     assert "$42.17" in gather.prompts[0].text and "press 1" in gather.prompts[0].text
     call.press("1")
@@ -44,8 +54,8 @@ def test_the_amount_due_is_offered_then_charged_with_the_card_prompt(flows):
     assert "card number" in pay.prompts[0].text
 
 
-def test_the_connector_default_comes_from_the_call_context(flows):
-    call = Call(flows, flow_id="pay_bill", customer=VIP)
+def test_the_connector_default_comes_from_the_call_context(shipped):
+    call = Call(shipped, flow_id="pay_bill", customer=VIP)
     call.ctx.pay_connector = "stripe_live"
     call.press("1")
     assert call.result.verbs[0].connector == "stripe_live"
@@ -67,8 +77,8 @@ def test_pay_renders_as_twilio_pay_with_a_step_action_and_a_card_number_prompt()
     assert prompt[0].tag == "Say" and prompt[0].text == "Enter your card"
 
 
-def test_success_records_the_payment_and_keeps_only_the_last_four_digits(flows):
-    call = paying(flows)
+def test_success_records_the_payment_and_keeps_only_the_last_four_digits(shipped):
+    call = paying(shipped)
     result = call.send(**SUCCESS)
     (taken,) = result.effects
     assert taken == v.PaymentTaken(account_id=ACCOUNT, amount=4217, currency="USD",
@@ -82,8 +92,8 @@ def test_success_records_the_payment_and_keeps_only_the_last_four_digits(flows):
     assert "ch_abc123" in result.verbs[0].text
 
 
-def test_even_an_unmasked_card_number_keeps_only_its_last_four(flows):
-    call = paying(flows)
+def test_even_an_unmasked_card_number_keeps_only_its_last_four(shipped):
+    call = paying(shipped)
     result = call.send(**{**SUCCESS, "PaymentCardNumber": "4242 4242 4242 4242"})
     assert result.effects[0].card_last4 == "4242"
     assert "4242 4242" not in str(call.state.vars)
@@ -98,45 +108,45 @@ def test_even_an_unmasked_card_number_keeps_only_its_last_four(flows):
     ("something-new", "pay_error"),
     ("", "pay_error"),
 ])
-def test_every_other_result_takes_its_branch_and_records_nothing(flows, result, first):
-    call = paying(flows)
+def test_every_other_result_takes_its_branch_and_records_nothing(shipped, result, first):
+    call = paying(shipped)
     step = call.send(Result=result, PaymentError="card-declined")
     assert step.visited[0] == first and step.effects == []
     assert "payment_confirmation" not in call.state.vars
 
 
-def test_a_decline_is_retried_once_then_an_agent(flows):
-    call = paying(flows)
+def test_a_decline_is_retried_once_then_an_agent(shipped):
+    call = paying(shipped)
     assert call.send(Result="too-many-failed-attempts").waiting_on == "pay_again"
     step = call.send(Result="too-many-failed-attempts")
     assert step.visited[:2] == ["pay_transfer", "to_agent"]
     assert isinstance(step.verbs[-1], v.Enqueue) and step.verbs[-1].queue == "support"
 
 
-def test_a_hang_up_ends_the_call_without_a_branch(flows):
-    call = paying(flows)
+def test_a_hang_up_ends_the_call_without_a_branch(shipped):
+    call = paying(shipped)
     step = call.send(Result="caller-hung-up")
     assert step.outcome == "hangup" and step.visited == [] and step.effects == []
 
 
-def test_nothing_to_charge_goes_to_the_error_branch_never_silence(flows):
-    call = Call(flows, flow_id="pay_bill", customer=VIP)
+def test_nothing_to_charge_goes_to_the_error_branch_never_silence(shipped):
+    call = Call(shipped, flow_id="pay_bill", customer=VIP)
     call.state.vars["balance_due"] = "0.00"  # as the look-up read it
     step = call.press("1")
     assert step.visited[:3] == ["pay", "pay_error", "to_agent"]
     assert not any(isinstance(verb, v.Pay) for verb in step.verbs)
 
 
-def test_an_unknown_customer_goes_to_an_agent(flows):
-    call = Call(flows, flow_id="pay_bill", customer=None)
+def test_an_unknown_customer_goes_to_an_agent(shipped):
+    call = Call(shipped, flow_id="pay_bill", customer=None)
     assert call.result.visited[:3] == ["find_account", "no_account", "to_agent"]
 
 
 @pytest.mark.parametrize(("amount", "currency", "expected"), [
     ("42.17", "USD", 4217), ("0.5", "EUR", 50), ("1200", "JPY", 1200), ("12", "cny", 1200),
 ])
-def test_minor_units(flows, amount, currency, expected):
-    call = Call(flows, flow_id="pay_bill", customer=VIP)
+def test_minor_units(shipped, amount, currency, expected):
+    call = Call(shipped, flow_id="pay_bill", customer=VIP)
     call.state.vars.update(balance_due=amount, currency=currency)  # as the look-up read them
     call.press("1")
     assert call.send(**SUCCESS).effects[0].amount == expected
@@ -145,8 +155,8 @@ def test_minor_units(flows, amount, currency, expected):
 
 
 @pytest.mark.parametrize("amount", ["-1", "abc", "1.234", "12.5 USD", "1e3", "0"])
-def test_an_amount_that_is_not_a_plain_positive_decimal_is_not_charged(flows, amount):
-    call = Call(flows, flow_id="pay_bill", customer=VIP)
+def test_an_amount_that_is_not_a_plain_positive_decimal_is_not_charged(shipped, amount):
+    call = Call(shipped, flow_id="pay_bill", customer=VIP)
     call.state.vars["balance_due"] = amount
     step = call.press("1")
     assert "pay_error" in step.visited and step.effects == []
