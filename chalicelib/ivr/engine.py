@@ -2,15 +2,15 @@
 
 Each public function answers one kind of Twilio webhook. ``start`` runs a new call from the
 flow's start node; ``resume`` takes Twilio's action request for the node that was waiting
-(Gather, Record, Enqueue, Dial) and decides where that input leads; ``hold`` answers a queue's
+(Gather, Record, Enqueue, Dial, Pay) and decides where that input leads; ``hold`` answers a queue's
 waitUrl. From there the engine runs every node that needs nothing from the caller (say, play,
 branch, hours, lookup, sms, goto), collecting verbs, until it reaches a node that waits for
 Twilio to call back or one that ends the call: one webhook, one ``StepResult``.
 
 The engine is pure. It reads the clock from ``CallContext.now``, changes only the ``CallState``
 it is given (the service persists it), reaches storage only through ``Ports``, and returns side
-effects (texts, voicemails) for the service to carry out once the step is saved. The same
-request replayed against the same state gives the same answer.
+effects (texts, voicemails, payments taken) for the service to carry out once the step is saved.
+The same request replayed against the same state gives the same answer.
 """
 
 from __future__ import annotations

@@ -273,6 +273,11 @@ class VoiceService:
         variables the final status dropped), but a recording it carries is kept: a caller who
         hangs up to end their message must not lose it."""
         log.info("call %s is over; step at %s not run", req.call_sid, node)
+        if req.params.get("Result") == "success" and req.params.get("PaymentConfirmationCode"):
+            # A <Pay> charge whose action came after the final status (the call's variables,
+            # which say what was charged, are gone): never silently lost, reconcile by code.
+            log.error("call %s: payment %s succeeded after the call ended; not recorded",
+                      req.call_sid, req.params["PaymentConfirmationCode"])
         recording_sid = req.params.get("RecordingSid", "")
         duration = req.whole_number("RecordingDuration", 0)
         if recording_sid.startswith("RE") and duration > 0:

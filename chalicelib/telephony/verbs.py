@@ -2,7 +2,7 @@
 
 The engine never builds TwiML or calls Twilio: it returns these verbs and effects, and
 ``chalicelib.telephony.twiml`` renders the verbs while ``chalicelib.ivr.service`` carries out the
-effects. Verbs that wait for the caller (Gather, Record, Dial, Enqueue) name the node whose
+effects. Verbs that wait for the caller (Gather, Record, Dial, Enqueue, Pay) name the node whose
 ``resume`` handles Twilio's next request; the renderer turns that into an action URL.
 """
 

@@ -174,3 +174,22 @@ def test_hanging_up_during_pay_takes_nothing(carrier, sink, pay_line):
     assert_clean(t)
     assert t.of_type("pay")[0]["result"] == "caller-hung-up"
     assert not sink.taken and not receipts(carrier)
+
+
+def test_a_payment_whose_result_comes_after_the_call_ended_is_logged_for_reconciliation(
+        client, sink, pay_line, caplog):
+    # Given a call at the pay node whose final status arrives before <Pay>'s action
+    sid = "CA" + "7b" * 16
+    call = {"CallSid": sid, "From": CUSTOMER, "To": pay_line}
+    signed_post(client, "/twilio/voice", call)
+    signed_post(client, "/twilio/voice/step/1/offer_pay", {**call, "Digits": "1"})
+    signed_post(client, "/twilio/voice/status",
+                {**call, "CallStatus": "completed", "CallDuration": "40", "SequenceNumber": "0"})
+    # When the success result comes in after all
+    answer = signed_post(client, "/twilio/voice/step/2/pay",
+                         {**call, "Result": "success", "PaymentConfirmationCode": "ch_late",
+                          "PaymentCardNumber": "xxxxxxxxxxxx4242"})
+    # Then nothing runs for a call nobody is on, but the charge is never silently lost
+    assert answer.status_code == 200 and b"<Hangup" in answer.body
+    assert not sink.taken
+    assert "payment ch_late succeeded after the call ended" in caplog.text
