@@ -71,6 +71,9 @@ class Settings:
     outbound_cps: float = 1.0
     outbound_texts_per_second: float = 1.0
     campaign_tick_seconds: float = 50.0  # how long one run_campaigns run paces (every minute)
+    # ``PAY_CONNECTOR``: the Twilio Pay Connector a flow's pay node uses when it names none
+    # (Twilio's own default name is "Default")
+    pay_connector: str = "Default"
     _secrets: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -164,6 +167,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         outbound_cps=_positive(env, "OUTBOUND_CPS", 1.0),
         outbound_texts_per_second=_positive(env, "OUTBOUND_TEXTS_PER_SECOND", 1.0),
         campaign_tick_seconds=_positive(env, "CAMPAIGN_TICK_SECONDS", 50.0),
+        pay_connector=(env.get("PAY_CONNECTOR") or "").strip() or Settings.pay_connector,
     )
 
 

@@ -2,15 +2,15 @@
 
 Each public function answers one kind of Twilio webhook. ``start`` runs a new call from the
 flow's start node; ``resume`` takes Twilio's action request for the node that was waiting
-(Gather, Record, Enqueue, Dial) and decides where that input leads; ``hold`` answers a queue's
+(Gather, Record, Enqueue, Dial, Pay) and decides where that input leads; ``hold`` answers a queue's
 waitUrl. From there the engine runs every node that needs nothing from the caller (say, play,
 branch, hours, lookup, sms, goto), collecting verbs, until it reaches a node that waits for
 Twilio to call back or one that ends the call: one webhook, one ``StepResult``.
 
 The engine is pure. It reads the clock from ``CallContext.now``, changes only the ``CallState``
 it is given (the service persists it), reaches storage only through ``Ports``, and returns side
-effects (texts, voicemails) for the service to carry out once the step is saved. The same
-request replayed against the same state gives the same answer.
+effects (texts, voicemails, payments taken) for the service to carry out once the step is saved.
+The same request replayed against the same state gives the same answer.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from chalicelib import text
@@ -29,6 +30,7 @@ from chalicelib.ivr.model import (
     HoursNode,
     MenuNode,
     Node,
+    PayNode,
     QueueNode,
 )
 from chalicelib.telephony import verbs as v
@@ -51,6 +53,20 @@ ROUTING_OVERFLOW = {"closed": "closed", "join-empty": "no_agents", "full": "full
 TWILIO_OVERFLOW = {"leave": "max_wait", "queue-full": "full"}
 TRANSFER_CONNECTED = {"completed", "answered"}
 GATHER_INPUT = {"dtmf": "dtmf", "speech": "speech", "both": "dtmf speech"}
+# Twilio <Pay>'s ``Result`` on the action request -> the pay node's branch; any other value
+# (payment-connector-error, validation-error, internal-error, new ones) is ``on_error``.
+PAY_RESULTS = {"success": "on_success", "too-many-failed-attempts": "on_declined",
+               "caller-interrupted-with-star": "on_star", "caller-hung-up": "on_hangup"}
+AMOUNT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")  # major units, at most two decimals
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+# ISO 4217 currencies with no minor unit (the rest we take have two: USD, CNY, EUR, GBP...)
+ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG"})
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """``amount`` in major units as an integer of the currency's minor units (42.17 USD ->
+    4217; 500 JPY -> 500)."""
+    return int(amount) if currency in ZERO_DECIMAL else int(amount * 100)
 
 
 class EngineError(Exception):
@@ -68,6 +84,7 @@ class CallContext:
     customer: dict | None = None  # {'name', 'vip', 'language', 'account_id', 'flags'}
     caller_country: str | None = None
     hold_music_url: str = ""
+    pay_connector: str = "Default"  # a pay node's Pay Connector when it names none
 
 
 @dataclass
@@ -406,6 +423,70 @@ class _Step:
         if node.on_fail:
             return node.on_fail
         self.end("hangup")  # busy, no-answer, failed, canceled
+
+    def _charge(self, node: PayNode) -> tuple[Decimal, str, str] | None:
+        """``(amount in major units, currency, account)`` the node charges, rendered from the
+        call's variables; None when any is unusable (no amount due, a bad currency)."""
+        context = self.context()
+        raw = templates.render_string(node.amount, context).strip()
+        currency = templates.render_string(node.currency, context).strip().upper()
+        account = templates.render_string(node.account, context).strip()
+        if not AMOUNT.match(raw) or not CURRENCY.match(currency) or not account:
+            return None
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            return None
+        if currency in ZERO_DECIMAL and amount != amount.to_integral_value():
+            return None  # no cents in yen
+        return (amount, currency, account) if amount > 0 else None
+
+    def _enter_pay(self, node_id, node):
+        charge = self._charge(node)
+        if charge is None:
+            return node.on_error  # nothing sensible to charge: a person or a retry, not silence
+        amount, currency, _ = charge
+        description = (templates.render_string(node.description, self.context()).strip()
+                       if node.description else None)
+        self.wait(node_id, v.Pay(
+            node=node_id,
+            charge_amount=f"{amount:.0f}" if currency in ZERO_DECIMAL else f"{amount:.2f}",
+            currency=currency.lower(),
+            connector=node.connector or self.ctx.pay_connector,
+            description=description or None,
+            prompts=tuple(self.say(node.prompt)),
+            timeout=node.timeout,
+            max_attempts=node.max_attempts,
+            security_code=node.security_code,
+            postal_code=node.postal_code,
+        ))
+
+    def _resume_pay(self, node_id, node, event):
+        branch = PAY_RESULTS.get(event.get("Result") or "", "on_error")
+        if branch == "on_hangup" and node.on_hangup is None:
+            return self.end("hangup")
+        if branch == "on_success":
+            charge = self._charge(node)
+            if charge is None:  # the variables changed under us: cannot say what was paid
+                raise EngineError(f"pay node '{node_id}' succeeded with no amount to record")
+            amount, currency, account = charge
+            last4 = _last4(event.get("PaymentCardNumber"))
+            confirmation = (event.get("PaymentConfirmationCode") or "").strip()
+            self.state.vars["payment_confirmation"] = confirmation
+            self.state.vars["payment_card_last4"] = last4
+            self.result.effects.append(v.PaymentTaken(
+                account_id=account, amount=minor_units(amount, currency), currency=currency,
+                confirmation=confirmation, card_last4=last4,
+                card_type=(event.get("PaymentCardType") or "").strip(),
+                call_sid=self.ctx.call_sid, node=node_id, language=self.language))
+        return getattr(node, branch)
+
+
+def _last4(masked: str | None) -> str:
+    """The last four digits of Twilio's masked card number ("xxxxxxxxxxxx1111"): never more,
+    whatever the connector sends."""
+    digits = "".join(ch for ch in (masked or "") if ch.isascii() and ch.isdigit())
+    return digits[-4:]
 
 
 def _is_open(node: HoursNode, now: datetime) -> bool:

@@ -39,14 +39,17 @@ from chalicelib.ivr import templates
 from chalicelib.ivr.engine import BUILTIN_VARS, HOLD_VARS, OVERFLOW_VARS
 from chalicelib.ivr.loader import load_flows
 from chalicelib.ivr.model import (
+    PAY_VARS,
     CollectNode,
     Flow,
     GotoNode,
+    HangupNode,
     HoursNode,
     LintError,
     LookupNode,
     MenuNode,
     Node,
+    PayNode,
     QueueNode,
     TransferNode,
 )
@@ -90,6 +93,7 @@ def lint_flow(flow: Flow, flows: Mapping[str, Flow | None] | None = None) -> lis
         _collects(flow),
         _hours(flow),
         _transfers(flow),
+        _pays(flow),
     )
     return list(dict.fromkeys(error for check in checks for error in check))
 
@@ -286,6 +290,9 @@ def _settings(flow: Flow) -> Iterator[tuple[str, tuple[str, ...], str]]:
             for key, option in node.options.items():
                 for variable in option.set:
                     yield node_id, ("options", key, "set", variable), variable
+        elif isinstance(node, PayNode):
+            for variable in PAY_VARS:
+                yield node_id, ("on_success",), variable
 
 
 def _set_vars(flow: Flow, others: list[Flow]) -> set[str]:
@@ -326,6 +333,8 @@ def _edge_sets(node: Node, path: tuple[str, ...]) -> frozenset[str]:
         return frozenset(node.options[path[1]].set) - {"language"}  # language is always set
     if isinstance(node, QueueNode) and path == ("on_overflow",):
         return frozenset(OVERFLOW_VARS)
+    if isinstance(node, PayNode) and path == ("on_success",):
+        return frozenset(PAY_VARS)
     return frozenset()
 
 
@@ -537,6 +546,62 @@ def _transfers(flow: Flow) -> Iterator[LintError]:
         if isinstance(node, TransferNode) and not _is_e164(node.to):
             message = f"'{node.to}' is not a valid E.164 number like +14155550100"
             yield flow.error(("nodes", node_id, "to"), message)
+
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+CONNECTOR = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _pays(flow: Flow) -> Iterator[LintError]:
+    """Pay nodes: values Twilio accepts, and a connector error that never leaves the caller in
+    silence (issue 11: "a <Pay> that fails at the connector sends the caller to a retry or an
+    agent")."""
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, PayNode):
+            continue
+        where = ("nodes", node_id)
+        if "{" not in node.currency and not CURRENCY.match(node.currency):
+            yield flow.error((*where, "currency"),
+                             f"'{node.currency}' is not an ISO 4217 currency code like USD")
+        if node.connector is not None and not CONNECTOR.match(node.connector):
+            yield flow.error((*where, "connector"),
+                             f"'{node.connector}' is not a Pay Connector name")
+        if not 1 <= node.max_attempts <= 3:
+            yield flow.error((*where, "max_attempts"), "max_attempts must be 1 to 3 (Twilio)")
+        if node.timeout < 1:
+            yield flow.error((*where, "timeout"), "timeout must be at least 1 second")
+        silent = _silent_path(flow, node.on_error)
+        if silent is not None:
+            yield flow.error(
+                (*where, "on_error"),
+                f"a connector error ends the call without a person or a retry: "
+                f"{' -> '.join([node_id, *silent])}; send it to a queue, a transfer, a menu "
+                "or the pay node again")
+
+
+def _silent_path(flow: Flow, start: str) -> list[str] | None:
+    """A way from ``start`` through nodes that run straight through (say, branch, sms...) to a
+    hangup, i.e. without reaching a node that waits for the caller or a goto; None if none."""
+    graph = _graph(flow)
+    before: dict[str, str | None] = {start: None}
+    todo = [start]
+    while todo:
+        node_id = todo.pop()
+        node = flow.nodes.get(node_id)
+        if node is None or node.waits or isinstance(node, GotoNode):
+            continue
+        if isinstance(node, HangupNode):
+            way: list[str] = []
+            at: str | None = node_id
+            while at is not None:
+                way.append(at)
+                at = before[at]
+            return way[::-1]
+        for target in graph[node_id]:
+            if target not in before:
+                before[target] = node_id
+                todo.append(target)
+    return None
 
 
 def _is_e164(number: str) -> bool:

@@ -271,6 +271,47 @@ class TransferNode(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PayNode(Node):
+    """Take a card payment with Twilio ``<Pay>`` and branch on its ``Result``.
+
+    ``amount``, ``currency``, ``account`` and ``description`` are inline templates
+    (``"{{ balance_due }}"``); the amount must render a positive decimal in major units with at
+    most two decimals, else the node goes to ``on_error``. ``connector`` names the Twilio Pay
+    Connector (default: the ``PAY_CONNECTOR`` setting). Branches, by Twilio's ``Result``:
+    ``success`` -> ``on_success`` (sets ``payment_confirmation`` and ``payment_card_last4``);
+    ``too-many-failed-attempts`` (declined, bad or no input after ``max_attempts``) ->
+    ``on_declined``; ``caller-interrupted-with-star`` -> ``on_star``; ``caller-hung-up`` ->
+    ``on_hangup`` (default: the call ends); ``payment-connector-error``, ``validation-error``
+    (a bad ``<Pay>`` attribute: retrying cannot help), ``internal-error`` and anything else ->
+    ``on_error``, which lint requires to reach a person or a retry, never silence.
+    """
+
+    kind = "pay"
+    waits = True
+    amount: str = _role("inline")
+    currency: str = _role("inline", "USD")
+    account: str = _role("inline")  # the account the payment is for (PaymentTaken.account_id)
+    description: str | None = _role("inline", None)
+    prompt: str = _template()  # asks for the card number (<Prompt for="payment-card-number">)
+    connector: str | None = None
+    timeout: int = 5  # seconds Twilio waits for each input
+    max_attempts: int = 1  # tries per input before Result=too-many-failed-attempts (1-3)
+    security_code: bool = True
+    postal_code: bool = False
+    on_success: str = _target()
+    on_declined: str = _target()
+    on_star: str = _target()
+    on_error: str = _target()
+    on_hangup: str | None = _target(None)
+
+    def may_end_call(self) -> bool:
+        return True  # the caller may hang up during the payment
+
+
+PAY_VARS = ("payment_confirmation", "payment_card_last4")  # set on a pay node's ``on_success``
+
+
+@dataclass(frozen=True, kw_only=True)
 class GotoNode(Node):
     kind = "goto"
     flow: str
@@ -302,6 +343,7 @@ NODE_KINDS: dict[str, type[Node]] = {
         SmsNode,
         QueueNode,
         TransferNode,
+        PayNode,
         GotoNode,
         HangupNode,
     )

@@ -27,10 +27,11 @@ from chalicelib.callbacks.missed import record_missed_call
 from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.calls.model import Call
 from chalicelib.compliance.gate import ComplianceGate
-from chalicelib.compliance.rules import SMS
+from chalicelib.compliance.rules import REQUESTED, SMS
 from chalicelib.ivr import engine
 from chalicelib.ivr.bundle import load_bundled
 from chalicelib.ivr.model import Flow
+from chalicelib.ivr.payments import LoggingPaymentSink, PaymentSink
 from chalicelib.logs import mask_number
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
@@ -142,8 +143,10 @@ class VoiceService:
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime],
                  routing: RoutingService, callbacks: CallbackDispatcher,
-                 gate: ComplianceGate, ports: StorePorts | None = None):
+                 gate: ComplianceGate, ports: StorePorts | None = None,
+                 payments: PaymentSink | None = None):
         self.settings = settings
+        self.payments: PaymentSink = payments or LoggingPaymentSink()
         self.clock = clock
         self.ports = ports or StorePorts(settings, gate)
         self.routing = routing
@@ -270,6 +273,11 @@ class VoiceService:
         variables the final status dropped), but a recording it carries is kept: a caller who
         hangs up to end their message must not lose it."""
         log.info("call %s is over; step at %s not run", req.call_sid, node)
+        if req.params.get("Result") == "success" and req.params.get("PaymentConfirmationCode"):
+            # A <Pay> charge whose action came after the final status (the call's variables,
+            # which say what was charged, are gone): never silently lost, reconcile by code.
+            log.error("call %s: payment %s succeeded after the call ended; not recorded",
+                      req.call_sid, req.params["PaymentConfirmationCode"])
         recording_sid = req.params.get("RecordingSid", "")
         duration = req.whole_number("RecordingDuration", 0)
         if recording_sid.startswith("RE") and duration > 0:
@@ -556,6 +564,7 @@ class VoiceService:
             customer=customer,
             caller_country=req.caller_country,
             hold_music_url=self.settings.hold_music_url,
+            pay_connector=self.settings.pay_connector,
         )
 
     @staticmethod
@@ -601,8 +610,38 @@ class VoiceService:
                 self._missed_call(record, "voicemail", effect.language)
             elif isinstance(effect, v.HoursClosed):
                 self._missed_call(record, "after_hours", effect.language)
+            elif isinstance(effect, v.PaymentTaken):
+                self._payment_taken(effect, record)
             else:
                 raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    def _payment_taken(self, effect: v.PaymentTaken, record: Call) -> None:
+        """Hand the payment to the sink, then text the receipt (once per pay node per call).
+        The money is taken whatever happens here: a sink failure is logged with the confirmation
+        code for reconciliation and must not cost the caller their TwiML or their receipt."""
+        try:
+            self.payments.payment_taken(effect, self.clock())
+        except Exception:  # noqa: BLE001 - the charge stands; the log is the trail
+            log.exception("call %s: payment %s (account %s) not recorded", record.call_sid,
+                          effect.confirmation, effect.account_id)
+        if not record.caller:
+            return
+        body, _, _ = render_prompt(
+            "payment_receipt", effect.language or record.language,
+            amount=format_amount(effect.amount, effect.currency), currency=effect.currency,
+            confirmation=effect.confirmation, card_last4=effect.card_last4)
+        send_sms(
+            key=f"{record.call_sid}:{effect.node}:receipt",
+            to=record.caller,
+            sender=record.hotline or "",
+            body=body,
+            template="payment_receipt",
+            call_sid=record.call_sid,
+            settings=self.settings,
+            now=self.clock(),
+            gate=self.gate,
+            purpose=REQUESTED,
+        )
 
     def _missed_call(self, record: Call, reason: str, language: str | None) -> None:
         """Record a missed call for the hotline's follow-up (``callbacks.missed``). Whatever goes
@@ -616,6 +655,14 @@ class VoiceService:
             )
         except Exception:  # noqa: BLE001 - a follow-up must never break the call
             log.exception("call %s: missed call (%s) not recorded", record.call_sid, reason)
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """Minor units as the decimal amount a receipt shows: 4217 USD -> "42.17", 500 JPY ->
+    "500"."""
+    if currency in engine.ZERO_DECIMAL:
+        return str(minor)
+    return f"{minor // 100}.{minor % 100:02d}"
 
 
 def _say(name: str, language: str | None) -> v.Say:

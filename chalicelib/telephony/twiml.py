@@ -112,6 +112,8 @@ def render(verbs: list, urls: VoiceUrls, step: int) -> str:
                 caller_id=verb.caller_id,
             )
             dial.number(verb.number)
+        elif isinstance(verb, v.Pay):
+            _pay(response, verb, urls.step(step, verb.node))
         elif isinstance(verb, v.Leave):
             response.leave()
         elif isinstance(verb, v.Hangup):
@@ -119,6 +121,29 @@ def render(verbs: list, urls: VoiceUrls, step: int) -> str:
         else:
             raise TypeError(f"cannot render {type(verb).__name__}")
     return str(response)
+
+
+def _pay(response: VoiceResponse, verb: v.Pay, action: str) -> None:
+    """``<Pay>`` (needs PCI mode on the Twilio account) with our card-number prompt; Twilio's
+    own prompts ask for the expiry date, security code and postal code."""
+    pay = response.pay(
+        input="dtmf",
+        action=action,
+        method="POST",
+        payment_connector=verb.connector,
+        charge_amount=verb.charge_amount,
+        currency=verb.currency,
+        description=verb.description,
+        payment_method="credit-card",
+        timeout=verb.timeout,
+        max_attempts=verb.max_attempts,
+        security_code=verb.security_code,
+        postal_code=verb.postal_code,
+    )
+    if verb.prompts:
+        prompt = pay.prompt(for_="payment-card-number")
+        for say in verb.prompts:
+            _prompt(prompt, say)
 
 
 def render_hold(verbs: list, offer: v.Say | None = None, choice_url: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 The engine never builds TwiML or calls Twilio: it returns these verbs and effects, and
 ``chalicelib.telephony.twiml`` renders the verbs while ``chalicelib.ivr.service`` carries out the
-effects. Verbs that wait for the caller (Gather, Record, Dial, Enqueue) name the node whose
+effects. Verbs that wait for the caller (Gather, Record, Dial, Enqueue, Pay) name the node whose
 ``resume`` handles Twilio's next request; the renderer turns that into an action URL.
 """
 
@@ -80,6 +80,25 @@ class Dial:
 
 
 @dataclass(frozen=True)
+class Pay:
+    """Take a card payment with Twilio ``<Pay>`` (PCI mode on the account: the card number goes
+    from the caller's keypad to the Pay Connector and never reaches us); Twilio posts
+    ``Result`` and the masked card to ``node``. ``charge_amount``: a decimal string in major
+    units ("42.17"), as Twilio's ``chargeAmount``; ``currency`` lowercase ISO 4217 ("usd")."""
+
+    node: str
+    charge_amount: str
+    currency: str
+    connector: str  # the Pay Connector's unique name on the Twilio account
+    description: str | None = None
+    prompts: tuple = ()  # Say / Play / Pause asking for the card number
+    timeout: int = 5
+    max_attempts: int = 1
+    security_code: bool = True
+    postal_code: bool = False
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
@@ -116,6 +135,24 @@ class HoursClosed:
     """The flow took the closed branch of *hours* node ``node``: the caller called after hours
     (recorded as a missed call)."""
 
+    node: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentTaken:
+    """A ``<Pay>`` charge succeeded at the connector. ``amount`` in minor units (cents) of
+    ``currency`` (uppercase ISO 4217); ``card_last4`` the only card digits we ever hold;
+    ``confirmation`` the connector's PaymentConfirmationCode, unique per charge: the key that
+    makes recording it idempotent. ``language``: the caller's, for the receipt."""
+
+    account_id: str
+    amount: int
+    currency: str
+    confirmation: str
+    card_last4: str
+    card_type: str
+    call_sid: str
     node: str
     language: str | None = None
 

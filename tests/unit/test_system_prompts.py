@@ -29,10 +29,11 @@ TYPICAL = {
     "callback_number": "+14155550100",
     "holder": "Ada Lovelace", "amount_due": 4217, "currency": "USD",
     "due_date": datetime(2026, 11, 30).date(), "overdue": True, "contact_name": "Sam Lee",
+    "amount": "42.17", "confirmation": "ch_3NfA9x", "card_last4": "1111",
 }
 OPTIONAL = ("customer_name", "caller_name", "hotline_name", "hours", "queue_position", "vip",
             "callback", "voicemail", "media", "at", "minutes", "campaign", "callback_number",
-            "holder", "overdue", "contact_name")
+            "holder", "overdue", "contact_name", "card_last4")
 REASONS = ("voicemail", "after_hours", "abandoned")
 
 RUN_TOGETHER = re.compile(r"[a-z0-9][.!?;:][A-Z]")  # "press 1.To leave"

@@ -48,12 +48,12 @@ XML_TYPES = ("text/xml", "application/xml")
 class Action:
     """One parsed caller-script step (see ``parse_action`` for the accepted spellings)."""
 
-    kind: str  # digits | speech | wait | hangup | record | dial | hold | answer | sms
+    kind: str  # digits | speech | wait | hangup | record | dial | hold | answer | sms | pay
     digits: str = ""
     text: str = ""
     seconds: float = 0.0
     key: str = ""  # record: the key that ended it, or "hangup"
-    outcome: str = ""  # dial: completed|busy|...; answer: human|machine|fax|unknown|busy|...
+    outcome: str = ""  # dial: completed|busy|...; answer: human|machine|...; pay: PAY_OUTCOMES
     raw: str = ""
 
 
@@ -62,6 +62,7 @@ _RECORD = re.compile(r"^record:(\d+(?:\.\d+)?)([0-9*#]|!)?(?::(.*))?$", re.S)
 DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
 ANSWERS = ("human", "answer", "machine", "fax", "unknown", "busy", "no-answer", "failed")
 NOT_ANSWERED = ("busy", "no-answer", "failed")
+PAY_OUTCOMES = ("success", "decline", "star", "hangup", "timeout", "error")
 OUT_OF_BAND = ("dial", "hold")  # consumed by the next Dial / Enqueue, skipped by input points
 
 
@@ -69,7 +70,8 @@ def parse_action(step: str) -> Action:
     """Parse one script step: ``"123#"``, ``"say:words"``, ``"wait"``, ``"hangup"``,
     ``"record:8"`` / ``"record:8#"`` / ``"record:8!"`` (caller hangs up) / ``"record:8:text"``,
     ``"dial:busy"`` / ``"dial:completed:45"`` / ``"dial:completed:live"`` (talk until hung up,
-    redirected or the conference ends), ``"hold:120"``, ``"sms:STOP"`` (a text this party sends
+    redirected or the conference ends), ``"hold:120"``, ``"pay:success"`` (or decline, star,
+    hangup, timeout, error: how the next ``<Pay>`` ends), ``"sms:STOP"`` (a text this party sends
     when the call ends) and, first in an answer script, ``"human"`` / ``"machine"`` /
     ``"fax"`` / ``"unknown"`` (AMD cannot tell) / ``"busy"`` / ``"no-answer"`` / ``"failed"``."""
     raw = step
@@ -86,6 +88,12 @@ def parse_action(step: str) -> Action:
         if not body:
             raise ValueError(f"empty text in script step {raw!r}")
         return Action("sms", text=body, raw=raw)
+    if low.startswith("pay:"):
+        outcome = low[4:].strip()
+        if outcome not in PAY_OUTCOMES:
+            raise ValueError(f"unknown pay outcome in script step {raw!r} "
+                             f"(expected one of: {', '.join(PAY_OUTCOMES)})")
+        return Action("pay", outcome=outcome, raw=raw)
     if low.startswith("hold:"):
         return Action("hold", seconds=float(low[5:]), raw=raw)
     if low.startswith("dial:"):
@@ -184,6 +192,9 @@ class ScriptInput:
 
     def dial(self, spec: dict[str, Any]) -> Action | None:
         return self._take_out_of_band("dial")
+
+    def pay(self, spec: dict[str, Any]) -> Action | None:
+        return self.next_input(spec)
 
     def hold(self, spec: dict[str, Any]) -> HoldPlan:
         step = self._take_out_of_band("hold")

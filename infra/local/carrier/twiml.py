@@ -10,6 +10,7 @@ continues with the next verb.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
@@ -36,7 +37,11 @@ if TYPE_CHECKING:
     from .session import Call
 
 VERBS = {"Say", "Play", "Pause", "Gather", "Redirect", "Record", "Hangup", "Reject", "Enqueue",
-         "Leave", "Dial", "Sms"}
+         "Leave", "Dial", "Sms", "Pay"}
+PAY_NOUNS = {"Prompt", "Parameter"}
+AMOUNT = re.compile(r"^\d+(\.\d{1,2})?$")
+# The emulated card: Visa's test number, of which Twilio shows only the last four digits.
+TEST_CARD = ("visa", "xxxxxxxxxxxx1111", "1230")
 GATHER_NESTED = {"Say", "Play", "Pause"}
 DIAL_NOUNS = {"Number", "Client", "Sip", "Queue", "Conference"}
 WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
@@ -58,6 +63,12 @@ def validate(root: Element) -> str | None:
             bad = [c.tag for c in verb if c.tag not in DIAL_NOUNS]
             if bad:
                 return f"<{bad[0]}> is not allowed in <Dial>"
+        if verb.tag == "Pay":
+            bad = [c.tag for c in verb if c.tag not in PAY_NOUNS]
+            bad += [g.tag for c in verb if c.tag == "Prompt" for g in c
+                    if g.tag not in GATHER_NESTED]
+            if bad:
+                return f"<{bad[0]}> is not allowed in <Pay>"
     return None
 
 
@@ -251,6 +262,91 @@ class Follower:
                       "TranscriptionType": "fast", "url": transcribe_cb}
             after.append(lambda p=params: call.notify(transcribe_cb, "POST", p, "transcription"))
         return after
+
+    # ---- payments --------------------------------------------------------------------------
+
+    def verb_pay(self, el: Element, doc: Document) -> Fetch | None:
+        """``<Pay>``: the caller's script step ``pay:<outcome>`` decides how it ends (a DTMF
+        step is taken as a card typed in: success); an exhausted script hangs up, as at a
+        Gather. Posts Twilio's action parameters (never a full card number) and, when given,
+        the statusCallback with the same result."""
+        call = self.call
+        action = self.resolve(doc, el.get("action")) or doc.url
+        method = (el.get("method") or "POST").upper()
+        timeout = number(el.get("timeout"), 5)
+        attempts = max(1, int(number(el.get("maxAttempts"), 1)))
+        amount = el.get("chargeAmount")
+        for prompt in el.findall("Prompt"):
+            if prompt.get("for") == "payment-card-number" and prompt.get("attempt") in (None, "1"):
+                for child in prompt:
+                    getattr(self, "verb_" + child.tag.lower())(child, doc)
+        spec = {"verb": "Pay", "chargeAmount": amount, "currency": el.get("currency", "usd"),
+                "paymentConnector": el.get("paymentConnector", "Default"), "timeout": timeout,
+                "maxAttempts": attempts, "input": ["dtmf"], "numDigits": 0, "finishOnKey": "#"}
+        source = getattr(call.input, "pay", None) or call.input.gather
+        step = source(spec)
+        outcome = self._pay_outcome(step)
+        if amount not in (None, "") and not (AMOUNT.match(amount) and float(amount) >= 0):
+            outcome = "invalid"  # Twilio refuses the verb's attributes: validation-error
+        params = self._pay_result(outcome, timeout, attempts)
+        call.emit("pay", outcome=outcome, result=params["Result"], action=action,
+                  charge_amount=amount, currency=spec["currency"],
+                  connector=spec["paymentConnector"])
+        status_cb = self.resolve(doc, el.get("statusCallback"))
+        after = []
+        if status_cb:
+            status = {"AccountSid": call.carrier.account_sid, "CallSid": call.sid,
+                      "Sid": make_sid("PK"), "For": "payment-card-number", **params}
+            cb_method = (el.get("statusCallbackMethod") or "POST").upper()
+            after.append(lambda: call.notify(status_cb, cb_method, status, "pay-status"))
+        if outcome == "hangup":
+            call.notify(action, method, {**call.voice_params("completed"), **params}, "pay")
+            for send in after:
+                send()
+            raise CallEnded("completed", by="caller")
+        return Fetch(action, method, params, kind="pay", after=after)
+
+    @staticmethod
+    def _pay_outcome(step: Action | None) -> str:
+        if step is None or step.kind == "hangup":
+            return "hangup"
+        if step.kind == "pay":
+            return step.outcome
+        if step.kind == "digits":
+            return "success" if step.digits.strip("#w") != "*" else "star"
+        return "timeout"  # silence, or a step that means nothing at a <Pay>
+
+    def _pay_result(self, outcome: str, timeout: float, attempts: int) -> dict[str, str]:
+        """Twilio's action parameters for each outcome (PaymentError: the last try's error)."""
+        card_type, masked, expiry = TEST_CARD
+        if outcome == "success":
+            self.call.advance(25.0)  # card, expiry, security code, then the connector
+            return {"Result": "success", "PaymentConfirmationCode": make_sid("ch_")[:27],
+                    "PaymentCardNumber": masked, "PaymentCardType": card_type,
+                    "ExpirationDate": expiry, "PaymentToken": make_sid("tok_")[:28],
+                    "PaymentMethod": "credit-card", "PaymentError": ""}
+        if outcome == "decline":
+            self.call.advance(25.0 * attempts)
+            return {"Result": "too-many-failed-attempts", "PaymentError": "card-declined",
+                    "PaymentCardNumber": masked, "PaymentCardType": card_type,
+                    "PaymentMethod": "credit-card"}
+        if outcome == "timeout":
+            self.call.advance(timeout * attempts)
+            return {"Result": "too-many-failed-attempts", "PaymentError": "timeout",
+                    "PaymentMethod": "credit-card"}
+        if outcome == "star":
+            self.call.advance(3.0)
+            return {"Result": "caller-interrupted-with-star", "PaymentMethod": "credit-card"}
+        if outcome == "hangup":
+            self.call.advance(3.0)
+            return {"Result": "caller-hung-up", "PaymentMethod": "credit-card"}
+        if outcome == "invalid":
+            return {"Result": "validation-error", "PaymentError": "invalid-charge-amount",
+                    "PaymentMethod": "credit-card"}
+        self.call.advance(25.0)
+        return {"Result": "payment-connector-error", "PaymentError": "connector-error",
+                "ConnectorError": "the payment gateway did not answer",
+                "PaymentMethod": "credit-card"}
 
     # ---- flow ----------------------------------------------------------------------------
 
