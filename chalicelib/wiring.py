@@ -31,6 +31,7 @@ from chalicelib.campaigns.throttle import RateLimiter
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
 from chalicelib.reminders.check import BillCheck
+from chalicelib.reminders.payment_sink import BillingPaymentSink
 from chalicelib.routing.agents import AGENT_RING_SECONDS
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.service import RoutingService
@@ -106,7 +107,8 @@ class Root:
     def voice(self) -> VoiceService:
         """The IVR: calls, flow steps, statuses, reconciliation (``ivr/service.py``)."""
         return VoiceService(self.settings, clock=self.clock, routing=self.routing,
-                            callbacks=self.callbacks, gate=self.compliance)
+                            callbacks=self.callbacks, gate=self.compliance,
+                            payments=BillingPaymentSink())
 
     @cached_property
     def cancel_callbacks(self) -> Callable[[str, datetime], int]:

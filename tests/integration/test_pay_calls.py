@@ -193,3 +193,28 @@ def test_a_payment_whose_result_comes_after_the_call_ended_is_logged_for_reconci
     assert answer.status_code == 200 and b"<Hangup" in answer.body
     assert not sink.taken
     assert "payment ch_late succeeded after the call ended" in caplog.text
+
+
+def test_a_bill_paid_in_the_call_lands_on_the_account_once(client, carrier, pay_line):
+    """The real sink: the account's amount due and status change at once (so no reminder goes
+    after it, reminders/check.py), and the payment is kept once under its confirmation code."""
+    from chalicelib.reminders.payment_sink import BillingPaymentSink
+    from chalicelib.store import billing
+    from chalicelib.wiring import root
+
+    root().voice.payments = BillingPaymentSink()
+    before = billing.get_account(ACCOUNT)
+    assert before is not None and before.amount_due == 4217
+    t = carrier.place_inbound_call(pay_line, CUSTOMER, ["1", "pay:success"])
+    assert_clean(t)
+    after = billing.get_account(ACCOUNT)
+    assert after.amount_due == 0 and after.status == "paid"
+    (payment,) = [p for p in billing.payments_for(ACCOUNT) if p.source == "pay"]
+    assert payment.amount == 4217 and payment.card_last4 == "1111"
+    # the connector's code is the payment's id: the same result recorded again changes nothing
+    again = BillingPaymentSink()
+    from chalicelib.telephony.verbs import PaymentTaken
+
+    again.payment_taken(PaymentTaken(ACCOUNT, 4217, "USD", payment.confirmation, "1111", "visa",
+                                     t.call_sid, "pay"), root().now())
+    assert billing.get_account(ACCOUNT).amount_due == 0
