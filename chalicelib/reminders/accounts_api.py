@@ -31,6 +31,7 @@ from datetime import date, datetime
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound, TooLarge
 from chalicelib.api_input import ID_PATTERN
+from chalicelib.campaigns.contact import CampaignContact
 from chalicelib.campaigns.list_rows import (
     LANGUAGE_TAG,
     MAX_CHUNK_BYTES,
@@ -56,7 +57,7 @@ from chalicelib.reminders.model import (
     parse_amount,
     reminder_blocker,
 )
-from chalicelib.store import billing
+from chalicelib.store import billing, campaigns
 
 MAX_PHONES = 5
 MAX_TEXT = 200
@@ -288,12 +289,22 @@ def payment_view(payment: Payment) -> dict:
 
 
 def account_report(account_id: str, now: datetime) -> dict:
-    """``GET /accounts/{id}``: the account, why a reminder may not go now, its payments."""
+    """``GET /accounts/{id}``: the account, why a reminder may not go now, its payments and
+    its reminders (every campaign contact made for it: calls and texts, how each ended)."""
     account = billing.get_account(account_id)
     if account is None:
         raise NotFound("account", account_id)
     return {**account_view(account, now),
-            "payments": [payment_view(p) for p in billing.payments_for(account_id)]}
+            "payments": [payment_view(p) for p in billing.payments_for(account_id)],
+            "reminders": [reminder_view(c) for c in campaigns.contacts_of_account(account_id)]}
+
+
+def reminder_view(contact: CampaignContact) -> dict:
+    """One reminder run's contact with this account: how it went, attempt by attempt."""
+    return {"campaign_id": contact.campaign_id, "phone_last4": contact.phone[-4:],
+            "status": contact.status, "attempts": contact.attempts,
+            "disposition": contact.disposition, "history": list(contact.history),
+            "updated_at": contact.updated_at.isoformat() if contact.updated_at else None}
 
 
 def _instant(body: Mapping, name: str, default: datetime) -> datetime:

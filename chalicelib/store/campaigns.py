@@ -239,7 +239,8 @@ def _item(contact: CampaignContact) -> CampaignContactItem:
         timezone=contact.timezone, attributes=contact.attributes or None,
         due_shard=due_shard(contact.campaign_id, contact.phone) if waiting else None,
         due_at=contact.due_at if waiting else None, disposition=contact.disposition,
-        updated_at=contact.updated_at)
+        updated_at=contact.updated_at,
+        account_id=(contact.attributes or {}).get("account_id") or None)
 
 
 def add_contact(contact: CampaignContact) -> bool:
@@ -266,6 +267,13 @@ def contacts(campaign_id: str) -> Iterator[CampaignContact]:
     """Every contact of the campaign, by number (one paged Query)."""
     for item in CampaignContactItem.query(campaign_id):
         yield _contact(item)
+
+
+def contacts_of_account(account_id: str, limit: int = 200) -> list[CampaignContact]:
+    """Every campaign contact made for billing account ``account_id`` (its reminders), by
+    the sparse ``by_account`` index: one Query."""
+    return [_contact(item) for item in CampaignContactItem.by_account.query(
+        account_id, limit=limit)]
 
 
 def due_contacts(campaign_id: str, now: datetime, limit: int,

@@ -807,6 +807,17 @@ class CampaignContactsDue(GlobalSecondaryIndex):
     due_at = UTCDateTimeAttribute(range_key=True)
 
 
+class CampaignContactsByAccount(GlobalSecondaryIndex):
+    """Sparse: the reminder contacts of one billing account, across campaigns (its reminder
+    history), without a Scan."""
+
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+
+
 class CampaignContactItem(_Base):
     """One contact of one campaign (``campaigns.contact``); every change is conditional on
     ``version`` (``store.campaigns``)."""
@@ -834,7 +845,10 @@ class CampaignContactItem(_Base):
     agent_id = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 
+    account_id = UnicodeAttribute(null=True)  # a reminder contact's bill (attributes too)
+
     due = CampaignContactsDue()
+    by_account = CampaignContactsByAccount()
 
 
 class _TableMeta(MetaProtocol, Protocol):

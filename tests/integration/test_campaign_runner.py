@@ -535,3 +535,9 @@ def test_a_bill_paid_while_the_reminder_run_goes_on_gets_no_call(world):
     assert result["skipped"] == 1 and result["placed"] == 1
     assert placed_to(edge, paid_phone) == [] and len(placed_to(edge, owing_phone)) == 1
     assert store.get_contact(campaign.campaign_id, paid_phone).disposition == "paid"
+    # the account's reminder history shows the run and why it ended
+    import json as _json
+
+    history = _json.loads(client.http.get(f"/accounts/{ids[paid_phone]}").body)["reminders"]
+    assert [(r["campaign_id"], r["disposition"]) for r in history] == [
+        (campaign.campaign_id, "paid")]
