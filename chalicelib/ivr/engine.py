@@ -9,7 +9,8 @@ Twilio to call back or one that ends the call: one webhook, one ``StepResult``.
 
 The engine is pure. It reads the clock from ``CallContext.now``, changes only the ``CallState``
 it is given (the service persists it), reaches storage only through ``Ports``, and returns side
-effects (texts, voicemails, payments taken, promises to pay) for the service to carry out once the step is saved.
+effects (texts, voicemails, payments taken, promises to pay) for the service to carry out once
+the step is saved.
 The same request replayed against the same state gives the same answer.
 """
 
