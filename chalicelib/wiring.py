@@ -32,6 +32,7 @@ from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
 from chalicelib.reminders.check import BillCheck
 from chalicelib.reminders.payment_sink import BillingPaymentSink
+from chalicelib.reminders.promise_sink import BillingPromiseSink
 from chalicelib.routing.agents import AGENT_RING_SECONDS
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.service import RoutingService
@@ -108,7 +109,7 @@ class Root:
         """The IVR: calls, flow steps, statuses, reconciliation (``ivr/service.py``)."""
         return VoiceService(self.settings, clock=self.clock, routing=self.routing,
                             callbacks=self.callbacks, gate=self.compliance,
-                            payments=BillingPaymentSink())
+                            payments=BillingPaymentSink(), promises=BillingPromiseSink())
 
     @cached_property
     def cancel_callbacks(self) -> Callable[[str, datetime], int]:

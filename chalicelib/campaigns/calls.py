@@ -179,7 +179,8 @@ class CampaignCalls:
     def _template_context(campaign: Campaign, contact: CampaignContact) -> dict:
         columns = {key: value for key, value in contact.attributes.items()
                    if key.isidentifier() and key not in ("name", "language")}
-        return {**columns, "campaign": campaign.name, "customer_name": contact.name,
+        return {**columns, "campaign": campaign.name, "company": campaign.name,
+                "customer_name": contact.name,
                 "callback_number": campaign.caller_id}
 
     @staticmethod

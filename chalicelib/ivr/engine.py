@@ -4,12 +4,13 @@ Each public function answers one kind of Twilio webhook. ``start`` runs a new ca
 flow's start node; ``resume`` takes Twilio's action request for the node that was waiting
 (Gather, Record, Enqueue, Dial, Pay) and decides where that input leads; ``hold`` answers a queue's
 waitUrl. From there the engine runs every node that needs nothing from the caller (say, play,
-branch, hours, lookup, sms, goto), collecting verbs, until it reaches a node that waits for
+branch, hours, lookup, sms, promise, goto), collecting verbs, until it reaches a node that waits for
 Twilio to call back or one that ends the call: one webhook, one ``StepResult``.
 
 The engine is pure. It reads the clock from ``CallContext.now``, changes only the ``CallState``
 it is given (the service persists it), reaches storage only through ``Ports``, and returns side
-effects (texts, voicemails, payments taken) for the service to carry out once the step is saved.
+effects (texts, voicemails, payments taken, promises to pay) for the service to carry out once
+the step is saved.
 The same request replayed against the same state gives the same answer.
 """
 
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib import text
 from chalicelib.hours.schedule import is_open
@@ -31,6 +33,7 @@ from chalicelib.ivr.model import (
     MenuNode,
     Node,
     PayNode,
+    PromiseNode,
     QueueNode,
 )
 from chalicelib.telephony import verbs as v
@@ -297,6 +300,21 @@ class _Step:
         self.result.effects.append(v.SendSms(self.ctx.caller, body, node.template, key))
         return node.next
 
+    def _enter_promise(self, node_id, node: PromiseNode):
+        context = self.context()
+        account = templates.render_string(node.account, context).strip()
+        raw = templates.render_string(node.days, context).strip()
+        if not account or not (raw.isascii() and raw.isdigit()) \
+                or not 1 <= int(raw) <= node.max_days:
+            return node.on_invalid
+        zone = templates.render_string(node.timezone, context).strip() if node.timezone else ""
+        until = _local_date(self.ctx.now, zone) + timedelta(days=int(raw))
+        self.state.vars["promised_until"] = until.isoformat()
+        self.result.effects.append(v.PromiseMade(
+            account_id=account, days=int(raw), until=until, call_sid=self.ctx.call_sid,
+            node=node_id))
+        return node.next
+
     def _enter_goto(self, node_id, node):
         target = self.ports.live_flow(node.flow)
         for name in self.flow.sensitive_vars - target.sensitive_vars:
@@ -487,6 +505,14 @@ def _last4(masked: str | None) -> str:
     whatever the connector sends."""
     digits = "".join(ch for ch in (masked or "") if ch.isascii() and ch.isdigit())
     return digits[-4:]
+
+
+def _local_date(now: datetime, zone: str):
+    """``now``'s date in IANA ``zone``; UTC's when the zone is blank or unknown."""
+    try:
+        return now.astimezone(ZoneInfo(zone)).date() if zone else now.date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return now.date()
 
 
 def _is_open(node: HoursNode, now: datetime) -> bool:

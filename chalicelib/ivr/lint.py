@@ -40,6 +40,7 @@ from chalicelib.ivr.engine import BUILTIN_VARS, HOLD_VARS, OVERFLOW_VARS
 from chalicelib.ivr.loader import load_flows
 from chalicelib.ivr.model import (
     PAY_VARS,
+    PROMISE_VARS,
     CollectNode,
     Flow,
     GotoNode,
@@ -50,6 +51,7 @@ from chalicelib.ivr.model import (
     MenuNode,
     Node,
     PayNode,
+    PromiseNode,
     QueueNode,
     TransferNode,
 )
@@ -94,6 +96,7 @@ def lint_flow(flow: Flow, flows: Mapping[str, Flow | None] | None = None) -> lis
         _hours(flow),
         _transfers(flow),
         _pays(flow),
+        _promises(flow),
     )
     return list(dict.fromkeys(error for check in checks for error in check))
 
@@ -293,6 +296,9 @@ def _settings(flow: Flow) -> Iterator[tuple[str, tuple[str, ...], str]]:
         elif isinstance(node, PayNode):
             for variable in PAY_VARS:
                 yield node_id, ("on_success",), variable
+        elif isinstance(node, PromiseNode):
+            for variable in PROMISE_VARS:
+                yield node_id, ("next",), variable
 
 
 def _set_vars(flow: Flow, others: list[Flow]) -> set[str]:
@@ -335,6 +341,8 @@ def _edge_sets(node: Node, path: tuple[str, ...]) -> frozenset[str]:
         return frozenset(OVERFLOW_VARS)
     if isinstance(node, PayNode) and path == ("on_success",):
         return frozenset(PAY_VARS)
+    if isinstance(node, PromiseNode) and path == ("next",):
+        return frozenset(PROMISE_VARS)
     return frozenset()
 
 
@@ -577,6 +585,24 @@ def _pays(flow: Flow) -> Iterator[LintError]:
                 f"a connector error ends the call without a person or a retry: "
                 f"{' -> '.join([node_id, *silent])}; send it to a queue, a transfer, a menu "
                 "or the pay node again")
+
+
+MAX_PROMISE_DAYS = 90  # a longer pause is a payment plan, agreed with a person
+
+
+def _promises(flow: Flow) -> Iterator[LintError]:
+    """Promise nodes: a pause of 1 to ``MAX_PROMISE_DAYS`` days, and an account to pause."""
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, PromiseNode):
+            continue
+        where = ("nodes", node_id)
+        if not 1 <= node.max_days <= MAX_PROMISE_DAYS:
+            yield flow.error((*where, "max_days"),
+                             f"max_days must be 1 to {MAX_PROMISE_DAYS} (longer: a payment plan)")
+        if not node.account.strip():
+            yield flow.error((*where, "account"), "account must name the account to pause")
+        if not node.days.strip():
+            yield flow.error((*where, "days"), "days must give the number of days promised")
 
 
 def _silent_path(flow: Flow, start: str) -> list[str] | None:

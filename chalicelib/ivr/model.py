@@ -312,6 +312,30 @@ PAY_VARS = ("payment_confirmation", "payment_card_last4")  # set on a pay node's
 
 
 @dataclass(frozen=True, kw_only=True)
+class PromiseNode(Node):
+    """Record a promise to pay: reminders to ``account`` pause until ``days`` days after the
+    holder's local today (issue 11: "press 2 to promise a payment date").
+
+    ``account``, ``days`` and ``timezone`` are inline templates (``"{{ promise_days }}"``;
+    ``timezone`` an IANA zone, blank or unknown: UTC). ``days`` must render a whole number from
+    1 to ``max_days``, else ``on_invalid`` (nothing is recorded). Otherwise the node hands a
+    ``PromiseMade`` effect to the service (its ``PromiseSink`` writes the account) and goes to
+    ``next`` with ``promised_until`` (ISO date) set for the thanks prompt.
+    """
+
+    kind = "promise"
+    account: str = _role("inline")
+    days: str = _role("inline")
+    timezone: str = _role("inline", "")
+    max_days: int = 30
+    next: str = _target()
+    on_invalid: str = _target()
+
+
+PROMISE_VARS = ("promised_until",)  # set on a promise node's ``next``
+
+
+@dataclass(frozen=True, kw_only=True)
 class GotoNode(Node):
     kind = "goto"
     flow: str
@@ -344,6 +368,7 @@ NODE_KINDS: dict[str, type[Node]] = {
         QueueNode,
         TransferNode,
         PayNode,
+        PromiseNode,
         GotoNode,
         HangupNode,
     )

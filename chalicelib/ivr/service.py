@@ -32,6 +32,7 @@ from chalicelib.ivr import engine
 from chalicelib.ivr.bundle import load_bundled
 from chalicelib.ivr.model import Flow
 from chalicelib.ivr.payments import LoggingPaymentSink, PaymentSink
+from chalicelib.ivr.promises import LoggingPromiseSink, PromiseSink
 from chalicelib.logs import mask_number
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
@@ -144,9 +145,10 @@ class VoiceService:
     def __init__(self, settings: Settings, clock: Callable[[], datetime],
                  routing: RoutingService, callbacks: CallbackDispatcher,
                  gate: ComplianceGate, ports: StorePorts | None = None,
-                 payments: PaymentSink | None = None):
+                 payments: PaymentSink | None = None, promises: PromiseSink | None = None):
         self.settings = settings
         self.payments: PaymentSink = payments or LoggingPaymentSink()
+        self.promises: PromiseSink = promises or LoggingPromiseSink()
         self.clock = clock
         self.ports = ports or StorePorts(settings, gate)
         self.routing = routing
@@ -612,6 +614,8 @@ class VoiceService:
                 self._missed_call(record, "after_hours", effect.language)
             elif isinstance(effect, v.PaymentTaken):
                 self._payment_taken(effect, record)
+            elif isinstance(effect, v.PromiseMade):
+                self._promise_made(effect, record)
             else:
                 raise TypeError(f"unknown effect {type(effect).__name__}")
 
@@ -642,6 +646,15 @@ class VoiceService:
             gate=self.gate,
             purpose=REQUESTED,
         )
+
+    def _promise_made(self, effect: v.PromiseMade, record: Call) -> None:
+        """Hand the promise to the sink. A failure is logged, never the caller's problem: the
+        worst case is one reminder too many, which the holder can answer with a new promise."""
+        try:
+            self.promises.promise_made(effect, self.clock())
+        except Exception:  # noqa: BLE001 - the call goes on; the log is the trail
+            log.exception("call %s: promise (account %s, %s days) not recorded",
+                          record.call_sid, effect.account_id, effect.days)
 
     def _missed_call(self, record: Call, reason: str, language: str | None) -> None:
         """Record a missed call for the hotline's follow-up (``callbacks.missed``). Whatever goes

@@ -9,6 +9,7 @@ effects. Verbs that wait for the caller (Gather, Record, Dial, Enqueue, Pay) nam
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,19 @@ class PaymentTaken:
     call_sid: str
     node: str
     language: str | None = None
+
+
+@dataclass(frozen=True)
+class PromiseMade:
+    """The account holder promised to pay within ``days`` days (1 to the node's ``max_days``)
+    of their local today; ``until`` is that date as the engine saw it (UTC now in the
+    account's zone). ``call_sid`` + ``node``: the idempotency key of the promise."""
+
+    account_id: str
+    days: int
+    until: date
+    call_sid: str
+    node: str
 
 
 @dataclass

@@ -26,7 +26,7 @@ def test_lint_cli_passes_on_the_shipped_flows(capsys):
     import manage
 
     assert manage.main(["flows", "lint"]) == 0
-    assert "billing, campaign_survey, main, pay_bill" in capsys.readouterr().out
+    assert "billing, campaign_survey, main, pay_bill, reminder_call" in capsys.readouterr().out
 
 
 def test_the_local_scheduler_runs_the_apps_reconciliation_against_dynamodb(carrier, clock):

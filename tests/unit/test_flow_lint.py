@@ -41,7 +41,7 @@ def test_shipped_flows_lint_clean():
 def test_shipped_flows_load_with_their_templates_in_every_language():
     flows, errors = load_flows(SHIPPED)
     assert errors == []
-    assert set(flows) == {"main", "billing", "campaign_survey", "pay_bill"}
+    assert set(flows) == {"main", "billing", "campaign_survey", "pay_bill", "reminder_call"}
     for flow in flows.values():
         assert flow.languages == ["en-US", "zh-CN"]
         for language in flow.languages:
