@@ -128,7 +128,8 @@ class CampaignCalls:
             return self._machine(campaign, contact, req, verdict, first, now)
         if campaign.kind == AGENTLESS:
             self._note(contact, attempt, req.call_sid, HUMAN, now)
-            customer = {"name": contact.name, **contact.attributes}
+            # what the flow may read of them: the list's columns, and who is calling
+            customer = {"name": contact.name, "company": campaign.name, **contact.attributes}
             return self._voice().answer_outbound(
                 req, campaign.flow_id or "", contact.language or campaign.language, customer)
         bridge = self._seats().bridge(campaign, contact, req.call_sid, now)
