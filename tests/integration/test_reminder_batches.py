@@ -200,3 +200,31 @@ def test_bad_bodies_are_refused_naming_the_field(client, change, field):
 def test_an_unknown_batch_is_404(client):
     assert client.http.get("/reminder-batches/cmp_nobody12345").status_code == 404
     assert client.http.get("/reminder-batches/nope/results").status_code == 404
+
+
+def test_a_voice_batch_leaves_the_limited_content_voicemail(world, client):
+    day = a_day()
+    ada = account(day)
+    status, body = post(client, "/reminder-batches", batch_body(
+        day, channel="voice", flow="campaign_survey", name="Acme Utilities"))
+    assert status == 400 and body["field"] == "template"  # a voice batch has a flow
+    status, body = post(client, "/reminder-batches", {
+        "segment": {"status": "overdue", "due_from": day.isoformat(),
+                    "due_to": day.isoformat()},
+        "channel": "voice", "flow": "campaign_survey", "name": "Acme Utilities",
+        "caller_id": HOTLINE})
+    assert status == 201, body
+    campaign = body["campaign"]
+    assert (campaign["kind"], campaign["flow_id"], campaign["machine"],
+            campaign["machine_template"], campaign["subject_attribute"]) == (
+        "agentless", "campaign_survey", "message", "reminder_voicemail", "account_id")
+
+    from chalicelib.campaigns.calls import CampaignCalls
+    from chalicelib.prompts import render_prompt
+
+    stored_campaign = store.get(body["batch_id"])
+    [contact] = store.contacts(body["batch_id"])
+    text, _, _ = render_prompt(campaign["machine_template"], contact.language,
+                               **CampaignCalls._template_context(stored_campaign, contact))
+    assert "call us back" in text and "4 1 5 5 5 5 0 1 0 0" in text
+    assert "42.17" not in text and ada.holder not in text  # Regulation F: limited content
