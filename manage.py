@@ -36,8 +36,8 @@ On the laptop (SWITCHBOARD_STAGE unset or ``local``) they talk to ``make run``'s
 at 127.0.0.1:8001 unless DYNAMODB_ENDPOINT says otherwise; for a deployed stage, export
 SWITCHBOARD_STAGE, TABLE_PREFIX and AWS credentials.
 
-``lists``, ``campaigns``, ``reminders``, ``dnc`` and ``compliance`` talk to the running stack's API instead:
-``make run``'s ``chalice local`` at http://127.0.0.1:8000 unless ``--api`` or
+``lists``, ``campaigns``, ``reminders``, ``dnc`` and ``compliance`` talk to the running stack's
+API instead: ``make run``'s ``chalice local`` at http://127.0.0.1:8000 unless ``--api`` or
 SWITCHBOARD_API_URL says otherwise (SWITCHBOARD_API_KEY is sent as ``x-api-key``, for a
 deployed stage).
 """

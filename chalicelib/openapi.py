@@ -1136,6 +1136,9 @@ def _reminder_paths() -> dict:
         "name": _text(200, "The campaign's name; for voice the business name the voicemail "
                            "says (required)."),
         "language": {"type": "string", "enum": list(campaign_input.LANGUAGES)},
+        "request_id": _string(64, pattern=_pattern(ID_PATTERN), description=(
+            "Your id of this request: sent again, it answers the batch made the first time "
+            "(200, `repeated`) and sends nothing more.")),
     }
     batch = _object({
         "segment": _object({
@@ -1171,6 +1174,7 @@ def _reminder_paths() -> dict:
                 "200": _json("Preview: nothing sent, nothing written", preview),
                 "201": _json("The batch is created and its campaign running or scheduled",
                              created), **_errors(400, 409, 413, 415)},
+            # 200 also answers the same `request_id` again (the batch made then)
             parameters=[_query("preview", {"type": "string", "enum": ["true", "false"]},
                                "`true`: count and sample only.")],
             body=_body(batch), tag="reminders",
@@ -1178,7 +1182,9 @@ def _reminder_paths() -> dict:
                         "more than 5,000 accounts (narrow the segment).")},
         "/reminders": {"post": _admin(
             "Remind one account now (or `at`): a one-account batch", {
-                "201": _json("The batch", created), **_errors(400, 404, 409, 413, 415)},
+                "201": _json("The batch", created),
+                "200": _json("The same `request_id` again: the batch made then", created),
+                **_errors(400, 404, 409, 413, 415)},
             body=_body(one), tag="reminders",
             description="409 names why the account may not be reminded now (`paid`, "
                         "`promised`, `no_due_date`, `no_phone`...).")},

@@ -36,10 +36,14 @@ def post_batch():
     def create():
         preview = _flag(query, "preview")
         body = batches.preview_or_send(json_object(request.raw_body), root().now(), preview)
-        outcome["created"] = "batch_id" in body
+        outcome["created"] = "batch_id" in body and not body.get("repeated")
         return body
 
-    answer = json_answer(create)
+    return _created(json_answer(create), outcome)
+
+
+def _created(answer, outcome: dict):
+    """201 for a batch made now; 200 for a preview or the same ``request_id`` again."""
     if outcome.get("created") and answer.status_code == 200:
         answer.status_code = 201
     return answer
@@ -48,7 +52,14 @@ def post_batch():
 @reminders_api.route("/reminders", methods=["POST"], api_key_required=True)
 def post_reminder():
     raw = reminders_api.current_request.raw_body
-    return json_answer(lambda: batches.remind_one(json_object(raw), root().now()), status=201)
+    outcome: dict = {}
+
+    def remind():
+        body = batches.remind_one(json_object(raw), root().now())
+        outcome["created"] = not body.get("repeated")
+        return body
+
+    return _created(json_answer(remind), outcome)
 
 
 @reminders_api.route("/reminder-batches/{batch_id}", methods=["GET"], api_key_required=True)

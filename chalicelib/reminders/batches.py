@@ -27,7 +27,9 @@ contacts are written inside the request, within API Gateway's 29 s), ``NotFound`
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -36,7 +38,7 @@ from itertools import islice
 from typing import Any
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound, TooLarge
-from chalicelib.api_input import query_time
+from chalicelib.api_input import ID_PATTERN, query_time
 from chalicelib.campaigns import admin
 from chalicelib.campaigns.campaign import AGENTLESS, SMS_KIND, Campaign, transition
 from chalicelib.campaigns.campaign_input import check_policy, parse_campaign
@@ -74,9 +76,10 @@ SAMPLES = 5
 MAX_DAYS = 3650
 NO_PHONE, DUPLICATE_PHONE = "no_phone", "duplicate_phone"
 FIELDS = frozenset({"segment", "channel", "template", "flow", "caller_id", "purpose",
-                    "starts_at", "preview", "name", "language"})
+                    "starts_at", "preview", "name", "language", "request_id"})
 ONE_FIELDS = frozenset({"account_id", "channel", "template", "flow", "caller_id", "at",
-                        "name", "language"})
+                        "name", "language", "request_id"})
+REQUEST_ID = re.compile(ID_PATTERN)
 RESULT_COLUMNS = ("account_id", "phone", "disposition", "attempts", "paid", "amount_paid",
                   "currency", "last_payment_at")
 # a placeholder that passes the campaign parser's list id check; replaced by ``batch:<id>``
@@ -226,11 +229,35 @@ def _sample(account: BillingAccount) -> dict:
 
 
 # ---- create ---------------------------------------------------------------------------------
+def _batch_id(body: dict) -> str | None:
+    """The batch id a caller's ``request_id`` names (the same id: the same batch, so a retried
+    request never texts anyone twice); None without one."""
+    request_id = body.get("request_id")
+    if request_id is None:
+        return None
+    if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
+        raise InvalidRequest("request_id", "must be your id of this request: letters, digits, "
+                                           "'_', '.', '-' (64 at most)")
+    digest = hashlib.sha256(request_id.encode()).hexdigest()
+    return admin.ID_PREFIX + digest[:24]
+
+
+def _again(batch_id: str | None) -> dict | None:
+    """The batch made before for the same ``request_id`` (its answer again), or None."""
+    before = store.get(batch_id) if batch_id else None
+    if before is None:
+        return None
+    if not before.list_id.startswith(LIST_PREFIX):
+        raise Conflict("request_id is taken by another campaign")
+    return {"batch_id": before.campaign_id, "accounts": before.loaded, "refused": {},
+            "campaign": admin.view(before), "repeated": True}
+
+
 def _create(fields: dict[str, Any], accounts: list[BillingAccount] | Iterator[BillingAccount],
-            now: datetime, preview: bool) -> dict:
+            now: datetime, preview: bool, batch_id: str | None = None) -> dict:
     """Preview (nothing written) or write the contacts, then the campaign, running (or
     scheduled for its ``starts_at``)."""
-    campaign_id = admin.new_campaign_id()
+    campaign_id = batch_id or admin.new_campaign_id()
     campaign = Campaign(campaign_id=campaign_id, created_at=now, updated_at=now,
                         **{**fields, "list_id": LIST_PREFIX + campaign_id})
     check_policy(campaign)
@@ -285,11 +312,15 @@ def preview_or_send(body: dict, now: datetime, preview_query: bool = False) -> d
     """``POST /reminder-batches``. Preview: ``{preview, accounts, refused: {reason: n},
     samples: [{account_id, holder, language, amount, due_date}] (first 5), channel,
     purpose}``, nothing written. Else: ``{batch_id, accounts, refused, campaign}``; 409 when
-    the segment reaches nobody."""
+    the segment reaches nobody. With the caller's ``request_id``, the same id again answers
+    the batch made the first time (``repeated: true``) and writes nothing."""
     segment, fields, preview = parse_request(body, now, preview_query)
+    batch_id = _batch_id(body)
+    if not preview and (again := _again(batch_id)) is not None:
+        return again
     accounts = billing.segment(segment.status, segment.due_from, segment.due_to,
                                today=now.date())
-    return _create(fields, accounts, now, preview)
+    return _create(fields, accounts, now, preview, batch_id)
 
 
 def remind_one(body: dict, now: datetime) -> dict:
@@ -311,13 +342,16 @@ def remind_one(body: dict, now: datetime) -> dict:
     purpose = "collections" if account is not None and account.status == OVERDUE \
         else "informational"
     fields = _campaign_fields(body, purpose=purpose, now=now, starts_at=at)
+    batch_id = _batch_id(body)
+    if (again := _again(batch_id)) is not None:
+        return again
     if account is None:
         raise NotFound("account", account_id)
     reason = reminder_blocker(account, billing.local_today(account, now)) or (
         NO_PHONE if not account.phones else None)
     if reason:
         raise Conflict(f"{reason}: account {account_id} may not be reminded now")
-    return _create(fields, [account], now, preview=False)
+    return _create(fields, [account], now, preview=False, batch_id=batch_id)
 
 
 # ---- results --------------------------------------------------------------------------------

@@ -228,3 +228,23 @@ def test_a_voice_batch_leaves_the_limited_content_voicemail(world, client):
                                **CampaignCalls._template_context(stored_campaign, contact))
     assert "call us back" in text and "4 1 5 5 5 5 0 1 0 0" in text
     assert "42.17" not in text and ada.holder not in text  # Regulation F: limited content
+
+
+def test_the_same_request_id_again_is_the_same_batch_and_texts_nobody_twice(world, client):
+    carrier, clock, parts = world
+    day = a_day()
+    ada = account(day)
+    body = batch_body(day, request_id="billing-run-" + uuid.uuid4().hex[:8])
+    status, first = post(client, "/reminder-batches", body)
+    assert status == 201, first
+    parts.campaigns.tick(seconds=10)
+    assert len([m for m in carrier.messages if m["to"] == ada.phones[0]]) == 1
+
+    status, again = post(client, "/reminder-batches", body)  # a retry of the same request
+
+    assert status == 200 and again["repeated"] is True
+    assert again["batch_id"] == first["batch_id"]
+    parts.campaigns.tick(seconds=10)
+    assert len([m for m in carrier.messages if m["to"] == ada.phones[0]]) == 1
+    contact = store.get_contact(first["batch_id"], ada.phones[0])
+    assert (contact.status, contact.attempts) == ("done", 1)
