@@ -181,7 +181,7 @@ def _campaign_fields(body: dict, *, purpose: str, now: datetime,
 
 
 def _renamed(exc: InvalidRequest) -> InvalidRequest:
-    names = {"flow_id": "flow", "starts_at": "starts_at"}
+    names = {"flow_id": "flow"}  # the batch says "flow"; the rest keep their names
     field = names.get(exc.field, exc.field)
     return InvalidRequest(field, str(exc).partition(": ")[2] or str(exc))
 
