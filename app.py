@@ -17,6 +17,7 @@ from chalicelib.ivr.routes import voice
 from chalicelib.messaging.routes import sms
 from chalicelib.messaging.ticket_routes import messaging_api
 from chalicelib.openapi import openapi_api
+from chalicelib.reminders.batch_routes import reminders_api
 from chalicelib.reminders.routes import billing_api
 from chalicelib.routing.routes import routing_api
 from chalicelib.routing.voice_routes import agent_voice
@@ -46,6 +47,7 @@ app.register_blueprint(campaign_voice)
 app.register_blueprint(campaign_seats_api)
 app.register_blueprint(campaigns_api)
 app.register_blueprint(billing_api)
+app.register_blueprint(reminders_api)
 
 
 @app.route("/", methods=["GET"])

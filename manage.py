@@ -19,6 +19,13 @@
                                                    contacts done with those dispositions wait again
     python manage.py campaigns results ID [-o FILE]
                                                    the results as CSV (stdout without -o)
+    python manage.py reminders preview|send --segment overdue [--days 30] --channel sms
+                     --template reminder_overdue --caller-id +1... [--flow F --name N]
+                                                   a reminder batch to a segment of accounts
+    python manage.py reminders batch ID [--paid-within-days 7]
+                                                   a batch's progress and who paid since
+    python manage.py reminders results ID [-o FILE]
+                                                   one row per account as CSV
     python manage.py dnc add NUMBER [--channel all] [--reason TEXT]
     python manage.py dnc remove NUMBER             our do-not-call list
     python manage.py compliance check NUMBER --channel voice [--purpose marketing]
@@ -29,8 +36,8 @@ On the laptop (SWITCHBOARD_STAGE unset or ``local``) they talk to ``make run``'s
 at 127.0.0.1:8001 unless DYNAMODB_ENDPOINT says otherwise; for a deployed stage, export
 SWITCHBOARD_STAGE, TABLE_PREFIX and AWS credentials.
 
-``lists``, ``campaigns``, ``dnc`` and ``compliance`` talk to the running stack's API instead:
-``make run``'s ``chalice local`` at http://127.0.0.1:8000 unless ``--api`` or
+``lists``, ``campaigns``, ``reminders``, ``dnc`` and ``compliance`` talk to the running stack's
+API instead: ``make run``'s ``chalice local`` at http://127.0.0.1:8000 unless ``--api`` or
 SWITCHBOARD_API_URL says otherwise (SWITCHBOARD_API_KEY is sent as ``x-api-key``, for a
 deployed stage).
 """
@@ -441,6 +448,94 @@ def cmd_campaigns_results(args) -> int:
     return through_api(download)
 
 
+REMINDER_FLAGS = {  # flag -> the body's field (reminders preview|send)
+    "channel": "channel", "template": "template", "flow": "flow", "caller_id": "caller_id",
+    "purpose": "purpose", "starts_at": "starts_at", "name": "name", "language": "language",
+}
+
+
+def reminder_batch_body(args) -> dict:
+    """``reminders preview|send``'s flags as a ``POST /reminder-batches`` body."""
+    segment: dict = {"status": args.segment}
+    if args.days is not None:
+        segment["overdue_more_than_days"] = args.days
+    if args.due_from:
+        segment["due_from"] = args.due_from
+    if args.due_to:
+        segment["due_to"] = args.due_to
+    body = {"segment": segment, **{field: getattr(args, flag)
+                                   for flag, field in REMINDER_FLAGS.items()
+                                   if getattr(args, flag) is not None}}
+    if args.command == "preview":
+        body["preview"] = True
+    return body
+
+
+def cmd_reminders_batch_create(args) -> int:
+    import json
+
+    body = json.dumps(reminder_batch_body(args)).encode()
+    return through_api(lambda: print_json(call_api(
+        "POST", "/reminder-batches", body, base=args.api, retries=0)))
+
+
+def cmd_reminders_batch(args) -> int:
+    return through_api(lambda: print_json(call_api(
+        "GET", f"/reminder-batches/{args.batch_id}?paid_within_days={args.paid_within_days}",
+        base=args.api)))
+
+
+def cmd_reminders_results(args) -> int:
+    def download() -> int:
+        data = call_api("GET", f"/reminder-batches/{args.batch_id}/results", base=args.api,
+                        raw=True)
+        if args.output:
+            Path(args.output).write_bytes(data)
+            rows = max(0, data.count(b"\r\n") - 1)
+            print(f"{args.output}: {rows} account(s)", file=sys.stderr)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        return 0
+
+    return through_api(download)
+
+
+def add_reminder_commands(sub) -> list:
+    """``reminders``: reminder batches (README: Payment reminders)."""
+    reminders = sub.add_parser("reminders", help="payment reminder batches through the API"
+                               ).add_subparsers(dest="command", required=True)
+    parsers = []
+    for command, about in (("preview", "count and sample the accounts a batch would reach "
+                                       "(sends nothing)"),
+                           ("send", "send a reminder batch (a campaign) to a segment")):
+        create = reminders.add_parser(command, help=about)
+        create.add_argument("--segment", required=True, choices=["overdue", "open", "current"])
+        create.add_argument("--days", type=int, help="overdue more than this many days")
+        create.add_argument("--due-from", help="YYYY-MM-DD")
+        create.add_argument("--due-to", help="YYYY-MM-DD")
+        create.add_argument("--channel", required=True, choices=["sms", "voice"])
+        create.add_argument("--template", help="sms: reminder_due, reminder_overdue, ...")
+        create.add_argument("--flow", help="voice: the flow (default reminder_call)")
+        create.add_argument("--caller-id", required=True, help="E.164, shown to the people")
+        create.add_argument("--purpose", choices=["collections", "informational"])
+        create.add_argument("--starts-at", help="ISO 8601 with offset")
+        create.add_argument("--name", help="the campaign's name (voice: the business name "
+                                           "the voicemail says)")
+        create.add_argument("--language", help="the campaign's language (en-US, zh-CN)")
+        create.set_defaults(func=cmd_reminders_batch_create)
+        parsers.append(create)
+    batch = reminders.add_parser("batch", help="a batch's progress and who paid since")
+    batch.add_argument("batch_id")
+    batch.add_argument("--paid-within-days", type=int, default=7)
+    batch.set_defaults(func=cmd_reminders_batch)
+    results = reminders.add_parser("results", help="one row per account as CSV")
+    results.add_argument("batch_id")
+    results.add_argument("-o", "--output", help="write to this file (default: stdout)")
+    results.set_defaults(func=cmd_reminders_results)
+    return [*parsers, batch, results]
+
+
 def cmd_dnc_add(args) -> int:
     import json
 
@@ -572,6 +667,7 @@ def add_api_commands(sub) -> None:
     agents_add.add_argument("file")
     agents_add.set_defaults(func=cmd_agents_add)
     parsers.append(agents_add)
+    parsers += add_reminder_commands(sub)
 
     dnc = sub.add_parser("dnc", help="our do-not-call list, through the API"
                          ).add_subparsers(dest="command", required=True)

@@ -45,7 +45,8 @@ from chalicelib.store.missed import STATUS_FILTERS
 openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
-                  "/dnc", "/consents", "/contact-lists", "/campaigns", "/accounts", "/payments")
+                  "/dnc", "/consents", "/contact-lists", "/campaigns", "/accounts", "/payments",
+                  "/reminder-batches", "/reminders")
 PUBLIC_PREFIXES = ("/callbacks",)
 
 
@@ -178,10 +179,11 @@ def document() -> dict:
         "tags": [{"name": "agents"}, {"name": "queues"}, {"name": "tickets"},
                  {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
                  {"name": "contact-lists"}, {"name": "campaigns"}, {"name": "campaign-seats"},
-                 {"name": "accounts"}, {"name": "payments"}, {"name": "meta"}],
+                 {"name": "accounts"}, {"name": "payments"}, {"name": "reminders"},
+                 {"name": "meta"}],
         "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
                   **_compliance_paths(), **_contact_list_paths(), **_campaign_paths(),
-                  **_seat_paths(), **_billing_paths(),
+                  **_seat_paths(), **_billing_paths(), **_reminder_paths(),
                   "/openapi.json": {"get": {
                       "tags": ["meta"], "summary": "This document", "security": [],
                       "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
@@ -213,6 +215,9 @@ def _parameters() -> dict:
                                            "form is unknown (404).", 44),
         "account_id": path("account_id", "The billing system's account id; any other form is "
                                          "unknown (404).", 64),
+        "batch_id": {**path("campaign_id", "The reminder batch's id: its campaign's (`cmp_` "
+                                           "...); any other form is unknown (404).", 44),
+                     "name": "batch_id"},
         "payment_id": path("payment_id", "The payment's id as the billing system (or the IVR) "
                                          "gave it.", 64),
         "number": path("number", "The caller's number as digits (a leading `+`, or `%2B`, is "
@@ -1111,4 +1116,89 @@ def _billing_paths() -> dict:
                 "200": _json("`reversed` false: it was reversed before", reversed_),
                 **_errors(404, 409)},
             parameters=[_param("payment_id")], tag="payments")},
+    }
+
+
+def _reminder_paths() -> dict:
+    """Reminder batches (``reminders.batches``)."""
+    text, day = {"type": "string"}, _string(10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                                             description="YYYY-MM-DD")
+    counts = {"type": "object", "additionalProperties": {"type": "integer"},
+              "description": "Accounts refused by reason: `no_phone`, `duplicate_phone`, "
+                             "`promised`, `disputed`, ..."}
+    how = {
+        "channel": {"type": "string", "enum": ["sms", "voice"]},
+        "template": _string(64, pattern=r"^[a-z][a-z0-9_]{0,63}$", description=(
+            "SMS: a folder under templates/campaigns/ (`reminder_due`, `reminder_overdue`)")),
+        "flow": _string(64, pattern=_pattern(ID_PATTERN), description=(
+            "Voice: a published or bundled flow (default `reminder_call`)")),
+        "caller_id": _string(16, description="E.164, shown to the people reached"),
+        "name": _text(200, "The campaign's name; for voice the business name the voicemail "
+                           "says (required)."),
+        "language": {"type": "string", "enum": list(campaign_input.LANGUAGES)},
+        "request_id": _string(64, pattern=_pattern(ID_PATTERN), description=(
+            "Your id of this request: sent again, it answers the batch made the first time "
+            "(200, `repeated`) and sends nothing more.")),
+    }
+    batch = _object({
+        "segment": _object({
+            "status": {"type": "string", "enum": ["overdue", "open", "current"]},
+            "overdue_more_than_days": _integer(0, 3650), "due_from": day, "due_to": day},
+            ("status",)),
+        **how,
+        "purpose": {"type": "string", "enum": ["collections", "informational"]},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "preview": {"type": "boolean"},
+    }, ("segment", "channel", "caller_id"))
+    one = _object({"account_id": _string(64, pattern=_pattern(ID_PATTERN)), **how,
+                   "at": {"type": "string", "format": "date-time"}},
+                  ("account_id", "channel", "caller_id"))
+    created = {"type": "object", "properties": {
+        "batch_id": text, "accounts": {"type": "integer"}, "refused": counts,
+        "campaign": {"type": "object"}}}
+    preview = {"type": "object", "properties": {
+        "preview": {"type": "boolean"}, "accounts": {"type": "integer"}, "refused": counts,
+        "samples": {"type": "array", "items": {"type": "object", "properties": {
+            "account_id": text, "holder": text, "language": text, "amount": text,
+            "due_date": text}}}}}
+    report = {"type": "object", "description": "The campaign's report (`GET /campaigns/{id}`) "
+                                               "with `batch_id` and `results`",
+              "properties": {"batch_id": text, "results": {"type": "object", "properties": {
+                  **{name: {"type": "integer"} for name in
+                     ("sent", "delivered", "answered", "opted_out")},
+                  "by_disposition": {"type": "object"}, "paid": {"type": "object"}}}}}
+    batch_id = _param("batch_id")
+    return {
+        "/reminder-batches": {"post": _admin(
+            "Preview or send reminders to a segment of accounts (a campaign)", {
+                "200": _json("Preview: nothing sent, nothing written", preview),
+                "201": _json("The batch is created and its campaign running or scheduled",
+                             created), **_errors(400, 409, 413, 415)},
+            # 200 also answers the same `request_id` again (the batch made then)
+            parameters=[_query("preview", {"type": "string", "enum": ["true", "false"]},
+                               "`true`: count and sample only.")],
+            body=_body(batch), tag="reminders",
+            description="409: the segment reaches no account that may be reminded now. 413: "
+                        "more than 5,000 accounts (narrow the segment).")},
+        "/reminders": {"post": _admin(
+            "Remind one account now (or `at`): a one-account batch", {
+                "201": _json("The batch", created),
+                "200": _json("The same `request_id` again: the batch made then", created),
+                **_errors(400, 404, 409, 413, 415)},
+            body=_body(one), tag="reminders",
+            description="409 names why the account may not be reminded now (`paid`, "
+                        "`promised`, `no_due_date`, `no_phone`...).")},
+        "/reminder-batches/{batch_id}": {"get": _admin(
+            "The batch's progress and results (texts, answers, opt-outs, paid since)", {
+                "200": _json("The batch", report), **_errors(400, 404)},
+            parameters=[batch_id, _query("paid_within_days", _integer(1, 365, 7),
+                                         "Count payments this many days from the start.")],
+            tag="reminders")},
+        "/reminder-batches/{batch_id}/results": {"get": _admin(
+            "The results as CSV: one row per account", {
+                "200": {"description": "account_id, phone, disposition, attempts, paid, "
+                                       "amount_paid, currency, last_payment_at",
+                        "content": {"text/csv": {"schema": {"type": "string"}}}},
+                **_errors(404)},
+            parameters=[batch_id], tag="reminders")},
     }

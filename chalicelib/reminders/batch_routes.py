@@ -1,0 +1,81 @@
+"""The reminder batches API: preview or send a batch to a segment of accounts, remind one
+account, a batch's progress and results, its results as CSV. Admin routes:
+``api_key_required=True`` like the other admin APIs (README: Payment reminders). The work is
+``reminders.batches``'s."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api_errors import InvalidRequest, json_answer
+from chalicelib.api_input import json_object, path_id, query_int
+from chalicelib.reminders import batches
+from chalicelib.wiring import root
+
+reminders_api = Blueprint(__name__)
+MAX_PAID_DAYS = 365
+
+
+def _batch_id(value: str) -> str:
+    return path_id(value, "campaign_id", "reminder batch")
+
+
+def _flag(query: dict, name: str) -> bool:
+    value = query.get(name, "false")
+    if value not in ("true", "false"):
+        raise InvalidRequest(name, "must be true or false")
+    return value == "true"
+
+
+@reminders_api.route("/reminder-batches", methods=["POST"], api_key_required=True)
+def post_batch():
+    request = reminders_api.current_request
+    query = dict(request.query_params or {})
+    outcome: dict = {}
+
+    def create():
+        preview = _flag(query, "preview")
+        body = batches.preview_or_send(json_object(request.raw_body), root().now(), preview)
+        outcome["created"] = "batch_id" in body and not body.get("repeated")
+        return body
+
+    return _created(json_answer(create), outcome)
+
+
+def _created(answer, outcome: dict):
+    """201 for a batch made now; 200 for a preview or the same ``request_id`` again."""
+    if outcome.get("created") and answer.status_code == 200:
+        answer.status_code = 201
+    return answer
+
+
+@reminders_api.route("/reminders", methods=["POST"], api_key_required=True)
+def post_reminder():
+    raw = reminders_api.current_request.raw_body
+    outcome: dict = {}
+
+    def remind():
+        body = batches.remind_one(json_object(raw), root().now())
+        outcome["created"] = not body.get("repeated")
+        return body
+
+    return _created(json_answer(remind), outcome)
+
+
+@reminders_api.route("/reminder-batches/{batch_id}", methods=["GET"], api_key_required=True)
+def batch_report(batch_id):
+    query = dict(reminders_api.current_request.query_params or {})
+    return json_answer(lambda: batches.batch_report(
+        _batch_id(batch_id), root().now(),
+        query_int(query, "paid_within_days", default=7, low=1, high=MAX_PAID_DAYS)))
+
+
+@reminders_api.route("/reminder-batches/{batch_id}/results", methods=["GET"],
+                     api_key_required=True)
+def batch_results(batch_id):
+    answer = json_answer(lambda: batches.results_csv(_batch_id(batch_id)))
+    if answer.status_code != 200:
+        return answer
+    return Response(body=answer.body, status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{batch_id}-results.csv"'})

@@ -1,0 +1,431 @@
+"""Reminder batches: a segment of billing accounts texted or called, as one campaign.
+
+A batch IS a campaign (``campaigns``): purpose ``collections`` for overdue bills, else
+``informational``; its contacts are written straight from the accounts segment
+(``store.billing.segment``: one Query per shard of the sparse ``by_due`` index), so it has no
+contact list: its ``list_id`` is ``batch:<campaign id>``, ``load_done`` is true from the start
+and ``loaded`` is the number of contacts. The campaign job runs it like any other, and the
+``reminders.check.BillCheck`` re-reads each account right before each attempt (a bill paid
+meanwhile ends the contact with disposition ``paid``; the text gets today's amount).
+
+- ``preview_or_send(body, now)``: ``POST /reminder-batches`` (``parse_request`` for the body);
+- ``remind_one(body, now)``: ``POST /reminders``, a one-account batch (409 when the account may
+  not be reminded now: ``model.reminder_blocker``'s reason);
+- ``batch_report(batch_id, now, paid_within_days)``: ``GET /reminder-batches/{id}``;
+- ``results_csv(batch_id)``: ``GET /reminder-batches/{id}/results``.
+
+Accounts the segment reaches but that get no reminder are counted by reason (``refused``):
+``no_phone``, ``duplicate_phone`` (a number already in the batch: one contact per number),
+and ``reminder_blocker``'s (``promised``, ...). Paid, held and dateless accounts are not in the
+segment's index at all, so a batch never reaches them (``POST /reminders`` names them).
+
+Errors: ``InvalidRequest`` naming the field (400), ``TooLarge`` over ``MAX_ACCOUNTS`` (413:
+contacts are written inside the request, within API Gateway's 29 s), ``NotFound`` (404),
+``Conflict`` (409).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from chalicelib.api_errors import Conflict, InvalidRequest, NotFound, TooLarge
+from chalicelib.api_input import ID_PATTERN, query_time
+from chalicelib.campaigns import admin
+from chalicelib.campaigns.campaign import AGENTLESS, SMS_KIND, Campaign, transition
+from chalicelib.campaigns.campaign_input import check_policy, parse_campaign
+from chalicelib.campaigns.contact import (
+    ANSWERED,
+    DELIVERED,
+    OPTED_OUT,
+    REPLIED,
+    SENT,
+    UNDELIVERED,
+    WAITING,
+    CampaignContact,
+)
+from chalicelib.reminders.model import (
+    APPLIED,
+    OVERDUE,
+    BillingAccount,
+    Payment,
+    reminder_blocker,
+)
+from chalicelib.reminders.model import format_amount as plain_amount
+from chalicelib.reminders.money import format_amount
+from chalicelib.store import billing
+from chalicelib.store import campaigns as store
+
+LIST_PREFIX = "batch:"
+SEGMENT_STATUSES = ("overdue", "open", "current")
+CHANNELS = ("sms", "voice")
+PURPOSES = ("collections", "informational")
+DEFAULT_FLOW = "reminder_call"
+VOICEMAIL = "reminder_voicemail"  # Regulation F's limited content: no amount, no debt
+MAX_ACCOUNTS = 5000  # contacts written in the request (25 a BatchWriteItem): a few seconds
+PAGE = 500
+SAMPLES = 5
+MAX_DAYS = 3650
+NO_PHONE, DUPLICATE_PHONE = "no_phone", "duplicate_phone"
+FIELDS = frozenset({"segment", "channel", "template", "flow", "caller_id", "purpose",
+                    "starts_at", "preview", "name", "language", "request_id"})
+ONE_FIELDS = frozenset({"account_id", "channel", "template", "flow", "caller_id", "at",
+                        "name", "language", "request_id"})
+REQUEST_ID = re.compile(ID_PATTERN)
+RESULT_COLUMNS = ("account_id", "phone", "disposition", "attempts", "paid", "amount_paid",
+                  "currency", "last_payment_at")
+# a placeholder that passes the campaign parser's list id check; replaced by ``batch:<id>``
+_PLACEHOLDER_LIST = "cl_" + "0" * 16
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Which open accounts: ``status`` (overdue, open, current), due between ``due_from`` and
+    ``due_to`` (inclusive, None: unbounded)."""
+
+    status: str
+    due_from: date | None = None
+    due_to: date | None = None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a segment gives: the contacts to write (one per number) and refusals by reason."""
+
+    contacts: list[CampaignContact]
+    accounts: list[BillingAccount]
+    refused: dict[str, int]
+
+
+# ---- input ----------------------------------------------------------------------------------
+def _date(raw: object, field: str) -> date | None:
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, str):
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidRequest(field, "must be a date like 2026-11-30") from None
+
+
+def parse_segment(raw: object, today: date) -> Segment:
+    """``{"status", "overdue_more_than_days"?, "due_from"?, "due_to"?}``: more than N days
+    overdue is ``due_date <= today - N - 1`` (``today``: UTC)."""
+    if not isinstance(raw, dict):
+        raise InvalidRequest("segment", "is required: {status, overdue_more_than_days?, "
+                                        "due_from?, due_to?}")
+    unknown = set(raw) - {"status", "overdue_more_than_days", "due_from", "due_to"}
+    if unknown:
+        raise InvalidRequest(f"segment.{sorted(unknown)[0]}", "is not a field of a segment")
+    status = raw.get("status")
+    if status not in SEGMENT_STATUSES:
+        raise InvalidRequest("segment.status", f"must be one of {', '.join(SEGMENT_STATUSES)}")
+    due_from = _date(raw.get("due_from"), "segment.due_from")
+    due_to = _date(raw.get("due_to"), "segment.due_to")
+    days = raw.get("overdue_more_than_days")
+    if days is not None:
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
+            raise InvalidRequest("segment.overdue_more_than_days",
+                                 f"must be a whole number from 0 to {MAX_DAYS}")
+        latest = today - timedelta(days=days + 1)
+        due_to = min(due_to, latest) if due_to else latest
+    if due_from and due_to and due_from > due_to:
+        raise InvalidRequest("segment.due_from", "must not be after due_to")
+    return Segment(str(status), due_from, due_to)
+
+
+def _campaign_fields(body: dict, *, purpose: str, now: datetime,
+                     starts_at: str | None) -> dict[str, Any]:
+    """The campaign's fields through the campaign parser (its errors renamed to ours)."""
+    channel = body.get("channel")
+    if channel not in CHANNELS:
+        raise InvalidRequest("channel", f"must be one of {', '.join(CHANNELS)}")
+    name = body.get("name")
+    if channel == "voice" and name is None:
+        # the voicemail says "this is <name>": a business name that does not say it collects
+        raise InvalidRequest("name", "is required for a voice batch: the business name the "
+                                     "voicemail says (no word of a debt or a bill)")
+    campaign: dict[str, Any] = {
+        "name": name if name is not None else "Payment reminders",
+        "purpose": purpose, "list_id": _PLACEHOLDER_LIST, "caller_id": body.get("caller_id"),
+        "language": body.get("language", "en-US"),
+    }
+    if starts_at is not None:
+        campaign["starts_at"] = starts_at
+    if channel == "sms":
+        if body.get("flow") is not None:
+            raise InvalidRequest("flow", "is only for voice batches")
+        campaign.update(kind=SMS_KIND, template=body.get("template"))
+    else:
+        if body.get("template") is not None:
+            raise InvalidRequest("template", "is only for SMS batches (a voice batch has a "
+                                             "flow)")
+        campaign.update(kind=AGENTLESS, flow_id=body.get("flow", DEFAULT_FLOW),
+                        machine="message", machine_template=VOICEMAIL)
+    if purpose == "collections":
+        campaign["subject_attribute"] = "account_id"  # the frequency caps count per debt
+    try:
+        fields, _ = parse_campaign(campaign, now)
+    except InvalidRequest as exc:
+        raise _renamed(exc) from None
+    return fields
+
+
+def _renamed(exc: InvalidRequest) -> InvalidRequest:
+    names = {"flow_id": "flow"}  # the batch says "flow"; the rest keep their names
+    field = names.get(exc.field, exc.field)
+    return InvalidRequest(field, str(exc).partition(": ")[2] or str(exc))
+
+
+# ---- reaching accounts ----------------------------------------------------------------------
+def _contact(campaign_id: str, account: BillingAccount, due_at: datetime,
+             now: datetime) -> CampaignContact:
+    return CampaignContact(
+        campaign_id=campaign_id, phone=account.phones[0], status=WAITING, name=account.holder,
+        language=account.language, timezone=account.timezone, due_at=due_at, updated_at=now,
+        attributes={"account_id": account.account_id, "holder": account.holder,
+                    "amount_due": str(account.amount_due), "currency": account.currency,
+                    "due_date": account.due_date.isoformat() if account.due_date else ""})
+
+
+def reach(accounts: Iterator[BillingAccount] | list[BillingAccount], campaign_id: str,
+          due_at: datetime, now: datetime) -> Reach:
+    """The contacts the accounts make (one per number, the first phone of each) and the
+    refusals by reason; TooLarge past ``MAX_ACCOUNTS`` contacts."""
+    contacts: list[CampaignContact] = []
+    kept: list[BillingAccount] = []
+    refused: Counter[str] = Counter()
+    phones: set[str] = set()
+    for account in accounts:
+        reason = (reminder_blocker(account, billing.local_today(account, now))
+                  or (NO_PHONE if not account.phones else None)
+                  or (DUPLICATE_PHONE if account.phones[0] in phones else None))
+        if reason:
+            refused[reason] += 1
+            continue
+        if len(contacts) >= MAX_ACCOUNTS:
+            raise TooLarge("segment", f"reaches more than {MAX_ACCOUNTS} accounts: narrow it "
+                                      "(due_from, due_to) and send several batches")
+        phones.add(account.phones[0])
+        kept.append(account)
+        contacts.append(_contact(campaign_id, account, due_at, now))
+    return Reach(contacts, kept, dict(refused))
+
+
+def _sample(account: BillingAccount) -> dict:
+    return {"account_id": account.account_id, "holder": account.holder,
+            "language": account.language,
+            "amount": format_amount(account.amount_due, account.currency, account.language),
+            "due_date": account.due_date.isoformat() if account.due_date else None}
+
+
+# ---- create ---------------------------------------------------------------------------------
+def _batch_id(body: dict) -> str | None:
+    """The batch id a caller's ``request_id`` names (the same id: the same batch, so a retried
+    request never texts anyone twice); None without one."""
+    request_id = body.get("request_id")
+    if request_id is None:
+        return None
+    if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
+        raise InvalidRequest("request_id", "must be your id of this request: letters, digits, "
+                                           "'_', '.', '-' (64 at most)")
+    digest = hashlib.sha256(request_id.encode()).hexdigest()
+    return admin.ID_PREFIX + digest[:24]
+
+
+def _again(batch_id: str | None) -> dict | None:
+    """The batch made before for the same ``request_id`` (its answer again), or None."""
+    before = store.get(batch_id) if batch_id else None
+    if before is None:
+        return None
+    if not before.list_id.startswith(LIST_PREFIX):
+        raise Conflict("request_id is taken by another campaign")
+    return {"batch_id": before.campaign_id, "accounts": before.loaded, "refused": {},
+            "campaign": admin.view(before), "repeated": True}
+
+
+def _create(fields: dict[str, Any], accounts: list[BillingAccount] | Iterator[BillingAccount],
+            now: datetime, preview: bool, batch_id: str | None = None) -> dict:
+    """Preview (nothing written) or write the contacts, then the campaign, running (or
+    scheduled for its ``starts_at``)."""
+    campaign_id = batch_id or admin.new_campaign_id()
+    campaign = Campaign(campaign_id=campaign_id, created_at=now, updated_at=now,
+                        **{**fields, "list_id": LIST_PREFIX + campaign_id})
+    check_policy(campaign)
+    try:
+        admin.check_references(campaign)
+    except InvalidRequest as exc:
+        raise _renamed(exc) from None
+    due_at = max(now, campaign.starts_at or now)
+    found = reach(accounts, campaign_id, due_at, now)
+    if preview:
+        return {"preview": True, "accounts": len(found.contacts), "refused": found.refused,
+                "samples": [_sample(a) for a in found.accounts[:SAMPLES]],
+                "channel": campaign.channel, "purpose": campaign.purpose}
+    if not found.contacts:
+        raise Conflict("the segment reaches no account that may be reminded now")
+    # contacts first: the campaign the job sees is complete (a crash leaves orphans, unread)
+    pages = iter(found.contacts)
+    while page := list(islice(pages, PAGE)):
+        store.add_contacts(page)
+    store.add_totals(campaign_id, {"status_waiting": len(found.contacts)})
+    started = transition(replace(campaign, loaded=len(found.contacts), load_done=True),
+                         "start", now)
+    if not store.create(started):
+        raise Conflict("a campaign with this id exists already; send the request again")
+    return {"batch_id": campaign_id, "accounts": len(found.contacts),
+            "refused": found.refused, "campaign": admin.view(started)}
+
+
+def parse_request(body: dict, now: datetime, preview_query: bool = False
+                  ) -> tuple[Segment, dict[str, Any], bool]:
+    """``POST /reminder-batches``'s body: the segment, the campaign's fields, and whether it is
+    a preview (``"preview": true`` or ``?preview=true``)."""
+    unknown = set(body) - FIELDS
+    if unknown:
+        raise InvalidRequest(sorted(unknown)[0], "is not a field of a reminder batch")
+    segment = parse_segment(body.get("segment"), now.date())
+    preview = body.get("preview", False)
+    if not isinstance(preview, bool):
+        raise InvalidRequest("preview", "must be true or false")
+    purpose = body.get("purpose", "collections" if segment.status == "overdue"
+                       else "informational")
+    if purpose not in PURPOSES:
+        raise InvalidRequest("purpose", f"must be one of {', '.join(PURPOSES)}")
+    starts_at = body.get("starts_at")
+    if starts_at is not None and not isinstance(starts_at, str):
+        raise InvalidRequest("starts_at", "must be an ISO 8601 time with its offset")
+    fields = _campaign_fields(body, purpose=str(purpose), now=now, starts_at=starts_at)
+    return segment, fields, preview or preview_query
+
+
+def preview_or_send(body: dict, now: datetime, preview_query: bool = False) -> dict:
+    """``POST /reminder-batches``. Preview: ``{preview, accounts, refused: {reason: n},
+    samples: [{account_id, holder, language, amount, due_date}] (first 5), channel,
+    purpose}``, nothing written. Else: ``{batch_id, accounts, refused, campaign}``; 409 when
+    the segment reaches nobody. With the caller's ``request_id``, the same id again answers
+    the batch made the first time (``repeated: true``) and writes nothing."""
+    segment, fields, preview = parse_request(body, now, preview_query)
+    batch_id = _batch_id(body)
+    if not preview and (again := _again(batch_id)) is not None:
+        return again
+    accounts = billing.segment(segment.status, segment.due_from, segment.due_to,
+                               today=now.date())
+    return _create(fields, accounts, now, preview, batch_id)
+
+
+def remind_one(body: dict, now: datetime) -> dict:
+    """``POST /reminders`` ``{account_id, channel, template | flow, caller_id, at?, name?}``:
+    a one-account batch, now or at ``at``. 404 for an unknown account; 409 naming the reason
+    when it may not be reminded now (paid, disputed, promised, no_due_date, no_phone...)."""
+    unknown = set(body) - ONE_FIELDS
+    if unknown:
+        raise InvalidRequest(sorted(unknown)[0], "is not a field of a reminder")
+    account_id = body.get("account_id")
+    if not isinstance(account_id, str) or not account_id.strip() or len(account_id) > 64:
+        raise InvalidRequest("account_id", "is required: the billing system's account id")
+    at = body.get("at")
+    if at is not None:
+        if not isinstance(at, str):
+            raise InvalidRequest("at", "must be an ISO 8601 time with its offset")
+        query_time({"at": at}, "at")
+    account = billing.get_account(account_id)
+    purpose = "collections" if account is not None and account.status == OVERDUE \
+        else "informational"
+    fields = _campaign_fields(body, purpose=purpose, now=now, starts_at=at)
+    batch_id = _batch_id(body)
+    if (again := _again(batch_id)) is not None:
+        return again
+    if account is None:
+        raise NotFound("account", account_id)
+    reason = reminder_blocker(account, billing.local_today(account, now)) or (
+        NO_PHONE if not account.phones else None)
+    if reason:
+        raise Conflict(f"{reason}: account {account_id} may not be reminded now")
+    return _create(fields, [account], now, preview=False, batch_id=batch_id)
+
+
+# ---- results --------------------------------------------------------------------------------
+def get_batch(batch_id: str) -> Campaign:
+    campaign = store.get(batch_id)
+    if campaign is None or not campaign.list_id.startswith(LIST_PREFIX):
+        raise NotFound("reminder batch", batch_id)
+    return campaign
+
+
+def _paid(payments: list[Payment], since: datetime, until: datetime | None) -> list[Payment]:
+    return [p for p in payments if p.status == APPLIED and p.at >= since
+            and (until is None or p.at < until)]
+
+
+def _since(campaign: Campaign) -> datetime:
+    return campaign.started_at or campaign.starts_at or campaign.created_at
+
+
+def batch_report(batch_id: str, now: datetime, paid_within_days: int = 7) -> dict:
+    """``GET /reminder-batches/{id}``: the campaign's report (``campaigns.admin.report``) and
+    ``results``: ``sent`` (texts out), ``delivered``, ``answered`` (a person answered, or
+    replied), ``opted_out``, ``by_disposition``, and ``paid``: accounts of the batch with a
+    payment (any source) from the batch's start to ``paid_within_days`` days after, their
+    count and the amount collected per currency (minor units and decimal text). One
+    payments Query per account."""
+    campaign = get_batch(batch_id)
+    report = admin.report(batch_id, now)
+    since = _since(campaign)
+    until = since + timedelta(days=paid_within_days)
+    dispositions: Counter[str] = Counter()
+    paid_accounts = 0
+    collected: Counter[str] = Counter()
+    for contact in store.contacts(batch_id):
+        if contact.disposition:
+            dispositions[contact.disposition] += 1
+        account_id = contact.attributes.get("account_id")
+        payments = _paid(billing.payments_for(account_id), since, until) if account_id else []
+        if payments:
+            paid_accounts += 1
+            for payment in payments:
+                collected[payment.currency] += payment.amount
+    results = {
+        "sent": sum(dispositions[d] for d in (SENT, DELIVERED, UNDELIVERED, REPLIED)),
+        "delivered": dispositions[DELIVERED] + dispositions[REPLIED],
+        "answered": dispositions[ANSWERED] + dispositions[REPLIED],
+        "opted_out": dispositions[OPTED_OUT],
+        "by_disposition": dict(sorted(dispositions.items())),
+        "paid": {"within_days": paid_within_days, "since": since.isoformat(),
+                 "accounts": paid_accounts,
+                 "amounts": {currency: {"minor": minor, "amount": plain_amount(minor, currency)}
+                             for currency, minor in sorted(collected.items())}},
+    }
+    return {**report, "batch_id": batch_id, "results": results}
+
+
+def results_csv(batch_id: str) -> str:
+    """``GET /reminder-batches/{id}/results``: one row per account (``RESULT_COLUMNS``); paid
+    = a payment since the batch started (any source), ``amount_paid`` their sum as decimal
+    text in ``currency``, ``last_payment_at`` ISO 8601."""
+    campaign = get_batch(batch_id)
+    since = _since(campaign)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(RESULT_COLUMNS)
+    for contact in store.contacts(batch_id):
+        account_id = contact.attributes.get("account_id", "")
+        payments = _paid(billing.payments_for(account_id), since, None) if account_id else []
+        currency = contact.attributes.get("currency", "")
+        amount = sum(p.amount for p in payments)
+        writer.writerow([
+            account_id, contact.phone, contact.disposition or contact.status, contact.attempts,
+            "yes" if payments else "no",
+            plain_amount(amount, payments[0].currency) if payments else "",
+            payments[0].currency if payments else currency,
+            max(p.at for p in payments).isoformat() if payments else ""])
+    return out.getvalue()

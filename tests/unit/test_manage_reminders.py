@@ -1,0 +1,60 @@
+"""``manage.py reminders``: reminder batches through the API (``call_api`` faked)."""
+
+from __future__ import annotations
+
+import json
+
+import manage
+from tests.unit.test_manage import FakeApi
+
+BATCH = "cmp_AAAAAAAAAAAAAAAA"
+
+
+def test_reminders_preview_sends_the_segment_as_a_preview(monkeypatch, capsys):
+    api = FakeApi({("POST", "/reminder-batches"): {"preview": True, "accounts": 3,
+                                                   "refused": {"promised": 1}}})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["reminders", "preview", "--segment", "overdue", "--days", "30",
+                        "--channel", "sms", "--template", "reminder_overdue",
+                        "--caller-id", "+14155550100"]) == 0
+    [sent] = api.sent
+    assert json.loads(sent["body"]) == {
+        "segment": {"status": "overdue", "overdue_more_than_days": 30}, "channel": "sms",
+        "template": "reminder_overdue", "caller_id": "+14155550100", "preview": True}
+    assert '"accounts": 3' in capsys.readouterr().out
+
+
+def test_reminders_send_is_sent_once(monkeypatch, capsys):
+    api = FakeApi({("POST", "/reminder-batches"): {"batch_id": BATCH, "accounts": 3}})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["reminders", "send", "--segment", "open", "--due-from", "2026-11-01",
+                        "--channel", "voice", "--name", "Acme", "--caller-id",
+                        "+14155550100"]) == 0
+    [sent] = api.sent
+    assert sent["retries"] == 0
+    body = json.loads(sent["body"])
+    assert body["segment"] == {"status": "open", "due_from": "2026-11-01"}
+    assert "preview" not in body and body["name"] == "Acme"
+
+
+def test_reminders_batch_and_results(monkeypatch, tmp_path, capsys):
+    csv = b"account_id,phone\r\nACC-1,+14155550123\r\n"
+    api = FakeApi({("GET", f"/reminder-batches/{BATCH}?paid_within_days=3"): {
+        "batch_id": BATCH, "results": {"paid": {"accounts": 1}}},
+        ("GET", f"/reminder-batches/{BATCH}/results"): csv})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["reminders", "batch", BATCH, "--paid-within-days", "3"]) == 0
+    assert '"accounts": 1' in capsys.readouterr().out
+    out = tmp_path / "r.csv"
+    assert manage.main(["reminders", "results", BATCH, "-o", str(out)]) == 0
+    assert out.read_bytes() == csv and api.sent[-1]["raw"] is True
+    assert "1 account(s)" in capsys.readouterr().err
+
+
+def test_reminders_refused_by_the_api_says_why(monkeypatch, capsys):
+    api = FakeApi({("POST", "/reminder-batches"): manage.ApiError(
+        400, {"error": "segment.status: must be one of overdue, open, current"})})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["reminders", "send", "--segment", "overdue", "--channel", "sms",
+                        "--caller-id", "+14155550100"]) == 1
+    assert "segment.status" in capsys.readouterr().err
