@@ -19,6 +19,7 @@ from chalicelib.messaging.ticket_routes import messaging_api
 from chalicelib.openapi import openapi_api
 from chalicelib.reminders.batch_routes import reminders_api
 from chalicelib.reminders.routes import billing_api
+from chalicelib.reminders.schedule import run_policies
 from chalicelib.routing.routes import routing_api
 from chalicelib.routing.voice_routes import agent_voice
 from chalicelib.settings import get_settings
@@ -81,3 +82,12 @@ def dispatch_callbacks(event):
 def run_campaigns(event):
     """Start due campaigns, copy their lists in, and pace their calls and texts (50 s)."""
     return root().campaigns.tick()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+@observability.job
+def run_reminders(event):
+    """Turn today's reminder-policy steps into batches (each once a day; the hourly runs after
+    the first find them made)."""
+    parts = root()
+    return run_policies(parts.now(), parts.settings.reminder_caller_id)

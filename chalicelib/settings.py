@@ -71,6 +71,7 @@ class Settings:
     outbound_cps: float = 1.0
     outbound_texts_per_second: float = 1.0
     campaign_tick_seconds: float = 50.0  # how long one run_campaigns run paces (every minute)
+    reminder_caller_id: str | None = None  # the number payment reminders come from (E.164)
     # ``PAY_CONNECTOR``: the Twilio Pay Connector a flow's pay node uses when it names none
     # (Twilio's own default name is "Default")
     pay_connector: str = "Default"
@@ -167,6 +168,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         outbound_cps=_positive(env, "OUTBOUND_CPS", 1.0),
         outbound_texts_per_second=_positive(env, "OUTBOUND_TEXTS_PER_SECOND", 1.0),
         campaign_tick_seconds=_positive(env, "CAMPAIGN_TICK_SECONDS", 50.0),
+        reminder_caller_id=(env.get("REMINDER_CALLER_ID")
+                            or env.get("CALLBACK_DEFAULT_HOTLINE") or None),
         pay_connector=(env.get("PAY_CONNECTOR") or "").strip() or Settings.pay_connector,
     )
 

@@ -32,7 +32,7 @@ def test_the_app_logs_through_the_root_and_times_requests_before_the_signature_c
     jobs = {source.name: source.handler_string for source in app.event_sources}
     assert jobs == {name: f"app.{name}"
                     for name in ("reconcile_calls", "sweep_queues", "dispatch_callbacks",
-                                 "run_campaigns")}
+                                 "run_campaigns", "run_reminders")}
 
 
 def test_an_answered_queued_call_counts_offered_and_answered(carrier, out):

@@ -46,7 +46,8 @@ def test_the_local_scheduler_runs_the_apps_reconciliation_against_dynamodb(carri
     ticks = [0.0]
     scheduler = LocalScheduler(app.app, clock=lambda: ticks[0])
     assert {job.name for job in scheduler.jobs} == {"reconcile_calls", "sweep_queues",
-                                                    "dispatch_callbacks", "run_campaigns"}
+                                                    "dispatch_callbacks", "run_campaigns",
+                                                    "run_reminders"}
     scheduler.jobs = [job for job in scheduler.jobs if job.name == "reconcile_calls"]
     # When the job falls due (5 minutes later) and runs as EventBridge would call it: Twilio
     # (the emulator) knows no such call

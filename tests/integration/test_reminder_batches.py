@@ -248,3 +248,28 @@ def test_the_same_request_id_again_is_the_same_batch_and_texts_nobody_twice(worl
     assert len([m for m in carrier.messages if m["to"] == ada.phones[0]]) == 1
     contact = store.get_contact(first["batch_id"], ada.phones[0])
     assert (contact.status, contact.attempts) == ("done", 1)
+
+
+def test_the_daily_job_turns_each_policy_step_into_one_batch(world, client):
+    """run_reminders: the accounts due in 3 days get the policy's first text, once however
+    often the job runs that day; an account due on another day is not reached."""
+    from chalicelib.reminders.policy import parse_policy
+    from chalicelib.reminders.schedule import run_policies
+
+    carrier, clock, parts = world
+    day = a_day()
+    clock.now = datetime.combine(day - timedelta(days=3), NOON_SF.timetz())
+    reached = account(day)
+    account(day + timedelta(days=1))
+    policy = parse_policy({"policy": "test", "name": "Acme Power", "purpose": "informational",
+                           "steps": [{"day": -3, "channel": "sms", "template": "reminder_due"},
+                                     {"day": 10, "channel": "agent", "queue": "support"}]})
+    first = run_policies(clock.now, HOTLINE, {"test": policy})
+    again = run_policies(clock.now, HOTLINE, {"test": policy})
+    assert first["test:-3"] == 1 and again["test:-3"] == 1
+    assert first["test:10"] == "agent steps are not run yet"
+    parts.campaigns.tick(seconds=6)
+    texts = [m for m in carrier.messages if m["to"] == reached.phones[0]]
+    assert len(texts) == 1 and "$42.17" in texts[0]["body"]
+    assert run_policies(clock.now, None, {"test": policy}) == {
+        "skipped": "no caller id: set REMINDER_CALLER_ID"}

@@ -28,7 +28,7 @@ def test_the_standard_policy_loads_in_day_order():
     assert policy.purpose == "collections"
     assert [(s.day, s.channel) for s in policy.steps] == [
         (-3, SMS), (0, VOICE), (3, SMS), (7, VOICE), (10, AGENT)]
-    assert policy.steps[0].template == "reminder_text_due"
+    assert policy.steps[0].template == "reminder_due"
     assert policy.steps[1].flow == "reminder_call" and policy.steps[4].queue == "support"
 
 

@@ -18,26 +18,8 @@ ACCOUNT = {
 }
 
 
-@pytest.mark.parametrize(("language", "currency", "expected"), [
-    ("en-US", "USD", ["Acme Power", "Ada Lovelace", "$987.65", "November 30, 2026",
-                      "+14155550100", "Reply STOP to stop these reminders."]),
-    ("zh-CN", "CNY", ["【Acme Power】", "Ada Lovelace", "¥987.65", "2026年11月30日",
-                      "+14155550100", "回复TD退订"]),
-])
-@pytest.mark.parametrize("name", ["reminder_text_due", "reminder_text_overdue"])
-def test_reminder_texts_say_amount_due_date_how_to_pay_and_how_to_stop(name, language, currency,
-                                                                       expected):
-    text, _, _ = render_prompt(name, language, **{**ACCOUNT, "currency": currency})
-    for part in expected:
-        assert part in text, (part, text)
-    stop = "Reply STOP" if language == "en-US" else "回复TD退订"
-    assert text.endswith(stop) or text.endswith(stop + " to stop these reminders.")
-
-
-def test_the_overdue_text_says_it_is_overdue():
-    assert "overdue" in render_prompt("reminder_text_overdue", "en-US", **ACCOUNT)[0]
-    assert "overdue" not in render_prompt("reminder_text_due", "en-US", **ACCOUNT)[0]
-    assert "已逾期" in render_prompt("reminder_text_overdue", "zh-CN", **ACCOUNT)[0]
+# The reminder texts are SMS campaign templates (templates/campaigns/reminder_due and
+# reminder_overdue): tests/integration/test_reminder_batches.py renders them in both languages.
 
 
 def test_the_call_greeting_speaks_the_amount_and_offers_pay_promise_and_agent():
