@@ -87,7 +87,9 @@ def test_a_preview_counts_refuses_with_reasons_and_writes_nothing(world, client)
     assert body["accounts"] == 2
     assert body["refused"] == {"promised": 1, "duplicate_phone": 1}
     by_id = {s["account_id"]: s for s in body["samples"]}
-    assert by_id[ready[0].account_id]["amount"] == "$42.17"
+    # one of the two accounts with ready[0]'s number is reached (one contact per number)
+    same_number = [by_id[a] for a in by_id if a != ready[1].account_id]
+    assert [s["amount"] for s in same_number] == ["$42.17"]
     assert by_id[ready[1].account_id]["amount"] == "¥128.00"
     assert by_id[ready[1].account_id]["due_date"] == day.isoformat()
     assert len(store.all_campaigns()) == before  # nothing written
