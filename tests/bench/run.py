@@ -146,6 +146,10 @@ def webhook_figures() -> None:
 
         campaigns_bench.tick_with_100k(counter)
         campaigns_bench.race()
+        from tests.bench import reminders as reminders_bench
+
+        reminders_bench.planning(counter)
+        reminders_bench.send_and_race(counter)
     finally:
         ddb.stop()
 
