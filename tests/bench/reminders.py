@@ -68,7 +68,8 @@ def planning(counter) -> None:
     day = date(2026, 9, 1) + timedelta(days=random.randrange(30))
     started = time.perf_counter()
     _seed(ACCOUNTS, day, run, random.randrange(10, 99))
-    print(f"reminders: seeded {ACCOUNTS:,} overdue accounts in {time.perf_counter() - started:.1f} s")
+    seeded = time.perf_counter() - started
+    print(f"reminders: seeded {ACCOUNTS:,} overdue accounts in {seeded:.1f} s")
     before, ops = counter.count, dict(counter.by_operation)
     started = time.perf_counter()
     found = sum(1 for _ in billing.segment("overdue", day, day, today=NOW.date()))
