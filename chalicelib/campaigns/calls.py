@@ -188,10 +188,11 @@ class CampaignCalls:
     def _note(contact: CampaignContact, attempt: int | None, call_sid: str, outcome: str,
               now: datetime) -> None:
         """Remember how the call was answered (the final status reads it); a contact that
-        moved on, or a retried webhook, changes nothing. Read again when the dialler's own
-        write (the call placed) comes between."""
+        moved on, or a retried webhook, changes nothing. ``contact`` is as the webhook read it
+        (no second read on the answer's path); read again only when the dialler's own write
+        (the call placed) came between."""
+        current: CampaignContact | None = contact
         for _ in range(SETTLE_TRIES):
-            current = store.get_contact(contact.campaign_id, contact.phone)
             if current is None or current.outcome == outcome and current.call_sid == call_sid:
                 return
             if current.status == CALLING and current.call_sid in (call_sid, None):
@@ -206,6 +207,7 @@ class CampaignCalls:
                 return
             if moved is not None:
                 return
+            current = store.get_contact(contact.campaign_id, contact.phone)
 
     # ---- ended -------------------------------------------------------------------------------
     def ended(self, campaign_id: str, contact_id: str, attempt: int,
@@ -231,8 +233,7 @@ class CampaignCalls:
         if not isinstance(settled, tuple):
             return False
         outcome, step = settled
-        if not claims.is_claimed(f"campaign-answer:{req.call_sid}") and \
-                claims.claim(f"campaign-answer:{req.call_sid}", now):
+        if claims.claim(f"campaign-answer:{req.call_sid}", now):
             store.add_ringing(campaign_id, -1)  # never answered: it stopped ringing now
         live = outcome in (ANSWERED, ABANDONED)
         talked = campaign.with_agents and outcome == ANSWERED
