@@ -432,20 +432,25 @@ def cmd_campaigns_recycle(args) -> int:
     return through_api(recycle)
 
 
-def cmd_campaigns_results(args) -> int:
+def download_csv(path: str, output: str | None, api: str | None, rows_are: str) -> int:
+    """GET a CSV from the API into ``output`` (saying how many ``rows_are``) or stdout."""
     def download() -> int:
-        data = call_api("GET", f"/campaigns/{args.campaign_id}/results", base=args.api,
-                        raw=True)
-        if args.output:
-            Path(args.output).write_bytes(data)
+        data = call_api("GET", path, base=api, raw=True)
+        if output:
+            Path(output).write_bytes(data)
             rows = max(0, data.count(b"\r\n") - 1)
-            print(f"{args.output}: {rows} contact(s)", file=sys.stderr)
+            print(f"{output}: {rows} {rows_are}", file=sys.stderr)
         else:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         return 0
 
     return through_api(download)
+
+
+def cmd_campaigns_results(args) -> int:
+    return download_csv(f"/campaigns/{args.campaign_id}/results", args.output, args.api,
+                        "contact(s)")
 
 
 REMINDER_FLAGS = {  # flag -> the body's field (reminders preview|send)
@@ -486,19 +491,8 @@ def cmd_reminders_batch(args) -> int:
 
 
 def cmd_reminders_results(args) -> int:
-    def download() -> int:
-        data = call_api("GET", f"/reminder-batches/{args.batch_id}/results", base=args.api,
-                        raw=True)
-        if args.output:
-            Path(args.output).write_bytes(data)
-            rows = max(0, data.count(b"\r\n") - 1)
-            print(f"{args.output}: {rows} account(s)", file=sys.stderr)
-        else:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        return 0
-
-    return through_api(download)
+    return download_csv(f"/reminder-batches/{args.batch_id}/results", args.output, args.api,
+                        "account(s)")
 
 
 def add_reminder_commands(sub) -> list:
