@@ -495,7 +495,9 @@ def _routing_paths() -> dict:
         "/agents/{agent_id}/context": {
             "get": op("The screen pop of the agent's current call", {
                 "200": _json("Caller, customer, IVR path, inputs (redacted), wait, previous "
-                             "contacts, transfers", {"type": "object"}),
+                             "contacts, transfers, and the billing account the customer "
+                             "names as it is now (balance, status, last payments; null "
+                             "without one)", {"type": "object"}),
                 **_errors(404)}, parameters=agent,
                 description="404 also when the agent has no current call."),
         },

@@ -30,6 +30,7 @@ from chalicelib.campaigns.texting import TextSender
 from chalicelib.campaigns.throttle import RateLimiter
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.ivr.service import VoiceService
+from chalicelib.reminders.accounts_api import account_on_screen
 from chalicelib.reminders.check import BillCheck
 from chalicelib.reminders.payment_sink import BillingPaymentSink
 from chalicelib.reminders.promise_sink import BillingPromiseSink
@@ -110,6 +111,12 @@ class Root:
         return VoiceService(self.settings, clock=self.clock, routing=self.routing,
                             callbacks=self.callbacks, gate=self.compliance,
                             payments=BillingPaymentSink(), promises=BillingPromiseSink())
+
+    @cached_property
+    def account_on_screen(self) -> Callable[[dict | None, datetime], dict | None]:
+        """``(customer, now) -> account view | None``: the billing account on an agent's
+        screen pop (``reminders/accounts_api.py``)."""
+        return account_on_screen
 
     @cached_property
     def cancel_callbacks(self) -> Callable[[str, datetime], int]:

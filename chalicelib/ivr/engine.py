@@ -459,11 +459,36 @@ class _Step:
             return None  # no cents in yen
         return (amount, currency, account) if amount > 0 else None
 
+    def _payee_ok(self, node: PayNode) -> bool:
+        """The node's currency and account render usable values (so a refused charge is the
+        amount's fault)."""
+        context = self.context()
+        currency = templates.render_string(node.currency, context).strip().upper()
+        return bool(CURRENCY.match(currency)
+                    and templates.render_string(node.account, context).strip())
+
+    def _within_limits(self, node: PayNode, amount: Decimal) -> bool:
+        """``amount`` is within the node's ``min_amount`` and ``max_amount`` (each rendered
+        from the call's variables; a limit that renders no amount refuses every charge)."""
+        context = self.context()
+        for raw, inside in ((node.min_amount, lambda limit: amount >= limit),
+                            (node.max_amount, lambda limit: amount <= limit)):
+            if raw is None:
+                continue
+            limit = templates.render_string(raw, context).strip()
+            if not AMOUNT.match(limit) or not inside(Decimal(limit)):
+                return False
+        return True
+
     def _enter_pay(self, node_id, node):
         charge = self._charge(node)
+        if charge is not None and not self._within_limits(node, charge[0]):
+            return node.on_invalid_amount or node.on_error
         if charge is None:
+            if node.on_invalid_amount and self._payee_ok(node):
+                return node.on_invalid_amount  # only the amount is wrong (the caller's entry)
             return node.on_error  # nothing sensible to charge: a person or a retry, not silence
-        amount, currency, _ = charge
+        amount, currency, account = charge
         description = (templates.render_string(node.description, self.context()).strip()
                        if node.description else None)
         self.wait(node_id, v.Pay(
@@ -477,6 +502,7 @@ class _Step:
             max_attempts=node.max_attempts,
             security_code=node.security_code,
             postal_code=node.postal_code,
+            account=account,
         ))
 
     def _resume_pay(self, node_id, node, event):
@@ -488,19 +514,19 @@ class _Step:
             if charge is None:  # the variables changed under us: cannot say what was paid
                 raise EngineError(f"pay node '{node_id}' succeeded with no amount to record")
             amount, currency, account = charge
-            last4 = _last4(event.get("PaymentCardNumber"))
+            card = last4(event.get("PaymentCardNumber"))
             confirmation = (event.get("PaymentConfirmationCode") or "").strip()
             self.state.vars["payment_confirmation"] = confirmation
-            self.state.vars["payment_card_last4"] = last4
+            self.state.vars["payment_card_last4"] = card
             self.result.effects.append(v.PaymentTaken(
                 account_id=account, amount=minor_units(amount, currency), currency=currency,
-                confirmation=confirmation, card_last4=last4,
+                confirmation=confirmation, card_last4=card,
                 card_type=(event.get("PaymentCardType") or "").strip(),
                 call_sid=self.ctx.call_sid, node=node_id, language=self.language))
         return getattr(node, branch)
 
 
-def _last4(masked: str | None) -> str:
+def last4(masked: str | None) -> str:
     """The last four digits of Twilio's masked card number ("xxxxxxxxxxxx1111"): never more,
     whatever the connector sends."""
     digits = "".join(ch for ch in (masked or "") if ch.isascii() and ch.isdigit())

@@ -284,6 +284,12 @@ class PayNode(Node):
     ``on_hangup`` (default: the call ends); ``payment-connector-error``, ``validation-error``
     (a bad ``<Pay>`` attribute: retrying cannot help), ``internal-error`` and anything else ->
     ``on_error``, which lint requires to reach a person or a retry, never silence.
+
+    An amount the caller chose (a ``collect`` node before this one) is held within
+    ``min_amount`` and ``max_amount`` (inline templates in major units, e.g. ``"1"`` and
+    ``"{{ balance_due }}"``): outside them, or not a usable amount at all, the node goes to
+    ``on_invalid_amount`` (default ``on_error``) before any ``<Pay>``, so nobody is charged more
+    than they owe.
     """
 
     kind = "pay"
@@ -303,6 +309,9 @@ class PayNode(Node):
     on_star: str = _target()
     on_error: str = _target()
     on_hangup: str | None = _target(None)
+    min_amount: str | None = _role("inline", None)
+    max_amount: str | None = _role("inline", None)
+    on_invalid_amount: str | None = _target(None)
 
     def may_end_call(self) -> bool:
         return True  # the caller may hang up during the payment

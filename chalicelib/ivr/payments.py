@@ -11,9 +11,13 @@ twice is a customer charged once and credited twice).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
+from chalicelib.calls.model import Call
+from chalicelib.ivr.engine import AMOUNT, CURRENCY, last4, minor_units
 from chalicelib.telephony.verbs import PaymentTaken
 
 log = logging.getLogger(__name__)
@@ -35,3 +39,23 @@ class LoggingPaymentSink:
         log.info("payment %s taken on call %s: account %s, %s %s minor units, card %s *%s",
                  effect.confirmation, effect.call_sid, effect.account_id, effect.currency,
                  effect.amount, effect.card_type or "?", effect.card_last4)
+
+
+def late_payment(params: Mapping[str, str], query: Mapping[str, str], record: Call,
+                 node: str) -> PaymentTaken | None:
+    """The ``PaymentTaken`` of a ``<Pay>`` success whose action arrived after the call's final
+    status: the charge (``account``, ``amount`` in major units, ``currency``) comes from the
+    action URL's query (``twiml.pay_action``; Twilio signs it), the card and code from
+    Twilio's ``params``. None when the query does not say a usable charge (an action URL made
+    before the query carried it)."""
+    account = (query.get("account") or "").strip()
+    raw = (query.get("amount") or "").strip()
+    currency = (query.get("currency") or "").strip().upper()
+    if not account or not AMOUNT.match(raw) or not CURRENCY.match(currency):
+        return None
+    return PaymentTaken(
+        account_id=account, amount=minor_units(Decimal(raw), currency), currency=currency,
+        confirmation=(params.get("PaymentConfirmationCode") or "").strip(),
+        card_last4=last4(params.get("PaymentCardNumber")),
+        card_type=(params.get("PaymentCardType") or "").strip(),
+        call_sid=record.call_sid, node=node, language=record.language)

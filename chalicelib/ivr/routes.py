@@ -58,7 +58,9 @@ def flow_step(step, node):
     number = whole_number(step)
     if number is None:
         return malformed(MalformedWebhook("step must be a number"))
-    return _answer_safely(lambda service, req: service.step(req, number, node))
+    # the query says what a <Pay> charges (twiml.pay_action); Twilio signed it with the URL
+    query = dict(voice.current_request.query_params or {})
+    return _answer_safely(lambda service, req: service.step(req, number, node, query))
 
 
 @voice.route("/twilio/voice/hold/{node}", methods=["POST"], content_types=FORM)

@@ -18,7 +18,7 @@ a caller never hears Twilio's "application error".
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -31,7 +31,7 @@ from chalicelib.compliance.rules import REQUESTED, SMS
 from chalicelib.ivr import engine
 from chalicelib.ivr.bundle import load_bundled
 from chalicelib.ivr.model import Flow
-from chalicelib.ivr.payments import LoggingPaymentSink, PaymentSink
+from chalicelib.ivr.payments import LoggingPaymentSink, PaymentSink, late_payment
 from chalicelib.ivr.promises import LoggingPromiseSink, PromiseSink
 from chalicelib.logs import mask_number
 from chalicelib.messaging.outbound import send_sms
@@ -223,13 +223,15 @@ class VoiceService:
         )
         return body
 
-    def step(self, req: VoiceRequest, step: int, node: str) -> str:
-        """Twilio's answer to a verb that waited (Gather, Record, Dial, Enqueue)."""
+    def step(self, req: VoiceRequest, step: int, node: str,
+             query: Mapping[str, str] | None = None) -> str:
+        """Twilio's answer to a verb that waited (Gather, Record, Dial, Enqueue, Pay);
+        ``query``: the action URL's query (what a ``<Pay>`` charged)."""
         record = calls.get_call(req.call_sid)
         if record is None:
             raise LookupError(f"no call record for {req.call_sid}")
         if calls.is_over(record):
-            return self._after_the_end(record, req, node)
+            return self._after_the_end(record, req, node, query or {})
         if record.step != step or record.node != node:
             return self._replay(record, req, step)
         queue_result = req.params.get("QueueResult")
@@ -269,17 +271,24 @@ class VoiceService:
         self._join_queue(result, record, state, req, queues)
         return body
 
-    def _after_the_end(self, record: Call, req: VoiceRequest, node: str) -> str:
+    def _after_the_end(self, record: Call, req: VoiceRequest, node: str,
+                       query: Mapping[str, str]) -> str:
         """A step request that arrives after the call's final status (Twilio reorders them):
         the flow does not go on (no line entry for a call nobody is on, no text built from the
         variables the final status dropped), but a recording it carries is kept: a caller who
         hangs up to end their message must not lose it."""
         log.info("call %s is over; step at %s not run", req.call_sid, node)
         if req.params.get("Result") == "success" and req.params.get("PaymentConfirmationCode"):
-            # A <Pay> charge whose action came after the final status (the call's variables,
-            # which say what was charged, are gone): never silently lost, reconcile by code.
-            log.error("call %s: payment %s succeeded after the call ended; not recorded",
-                      req.call_sid, req.params["PaymentConfirmationCode"])
+            # A <Pay> charge whose action came after the final status: the flow's variables
+            # are gone, but the signed action URL says what was charged. The money is taken:
+            # record it (idempotent by its code) and send the receipt.
+            taken = late_payment(req.params, query, record, node)
+            if taken is None:
+                log.error("call %s: payment %s succeeded after the call ended; its charge is "
+                          "unknown, not recorded", req.call_sid,
+                          req.params["PaymentConfirmationCode"])
+            else:
+                self._payment_taken(taken, record)
         recording_sid = req.params.get("RecordingSid", "")
         duration = req.whole_number("RecordingDuration", 0)
         if recording_sid.startswith("RE") and duration > 0:

@@ -288,6 +288,22 @@ def payment_view(payment: Payment) -> dict:
     return view
 
 
+POP_PAYMENTS = 3  # the agent's screen pop shows the last few; GET /accounts/{id} has all
+
+
+def account_on_screen(customer: dict | None, now: datetime) -> dict | None:
+    """The billing account a caller's customer record (or a reminder contact) names, read
+    now, for the agent's screen pop: ``account_view``'s shape plus ``payments``, newest first
+    (at most ``POP_PAYMENTS``); None when the record names none or it is unknown."""
+    account_id = (customer or {}).get("account_id")
+    account = billing.get_account(str(account_id)) if account_id else None
+    if account is None:
+        return None
+    payments = sorted(billing.payments_for(account.account_id), key=lambda p: p.at,
+                      reverse=True)[:POP_PAYMENTS]
+    return {**account_view(account, now), "payments": [payment_view(p) for p in payments]}
+
+
 def account_report(account_id: str, now: datetime) -> dict:
     """``GET /accounts/{id}``: the account, why a reminder may not go now, its payments and
     its reminders (every campaign contact made for it: calls and texts, how each ended)."""

@@ -19,11 +19,12 @@ CLDR name, "42.17美元", which Polly reads 四十二点一七美元. No thousan
 Chinese (Zhiyu would read the comma); English keeps them ("1,234,567 dollars").
 
 Jinja filters (``FILTERS``, registered in every template environment): ``money``,
-``spoken_money``, ``long_date``::
+``spoken_money``, ``long_date``, ``currency_name``::
 
     {{ amount_due | money(currency, language) }}        $42.17
     {{ amount_due | spoken_money(currency, language) }} 42 dollars and 17 cents
     {{ due_date | long_date(language) }}                November 30, 2026 (a date or ISO text)
+    {{ currency | currency_name(language) }}            US dollars
 """
 
 from __future__ import annotations
@@ -185,8 +186,14 @@ def _long_date_filter(day: date | str, language: str | None = None) -> str:
     return format_date(day, language, spoken=True)
 
 
+def _currency_name_filter(currency: str, language: str | None = None) -> str:
+    """The currency's plural name ("US dollars", "人民币"): "whole US dollars"."""
+    return get_currency_name(_currency(currency), count=2, locale=locale_of(language))
+
+
 FILTERS: dict[str, Any] = {
     "money": _money_filter,
+    "currency_name": _currency_name_filter,
     "spoken_money": _spoken_money_filter,
     "long_date": _long_date_filter,
 }

@@ -552,8 +552,14 @@ def previous_contacts(phone: str | None, current_call: str) -> list[dict]:
     return [c for c in contact.recent if c.get("call_sid") != current_call] if contact else []
 
 
-def agent_context(agent_id: str, now: datetime) -> dict:
-    """The screen pop: who is calling, what they did in the IVR, and how long they waited.
+AccountOnScreen = Callable[[dict | None, datetime], dict | None]
+
+
+def agent_context(agent_id: str, now: datetime,
+                  account_on_screen: AccountOnScreen | None = None) -> dict:
+    """The screen pop: who is calling, what they did in the IVR, and how long they waited;
+    ``account``: what ``account_on_screen(customer, now)`` says of the billing account the
+    customer record names (balance, status, last payments), None without one.
 
     The wait runs from joining the queue when the line entry is still there, else from the start
     of the call (which then includes the IVR).
@@ -586,7 +592,9 @@ def agent_context(agent_id: str, now: datetime) -> dict:
         "waited_seconds": _seconds_since(joined or record.started_at, now),
         "previous_contacts": previous_contacts(record.caller, call_sid),
         "transfers": list(record.transfers or []),
+        "account": account_on_screen(record.customer, now) if account_on_screen else None,
     }
+
 
 
 TRANSFER_KINDS = ("queue", "agent", "number")

@@ -101,7 +101,8 @@ def agent_history(agent_id):
 
 @routing_api.route("/agents/{agent_id}/context", methods=["GET"], api_key_required=True)
 def agent_context(agent_id):
-    return _answer(lambda admin: admin.agent_context(_agent(agent_id), _now()))
+    return _answer(lambda admin: admin.agent_context(_agent(agent_id), _now(),
+                                                     root().account_on_screen))
 
 
 @routing_api.route("/queues", methods=["POST"], api_key_required=True)

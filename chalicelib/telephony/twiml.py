@@ -10,6 +10,7 @@ retried request be recognised) and ``/twilio/voice/hold/{node}`` for queue hold 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
@@ -113,7 +114,7 @@ def render(verbs: list, urls: VoiceUrls, step: int) -> str:
             )
             dial.number(verb.number)
         elif isinstance(verb, v.Pay):
-            _pay(response, verb, urls.step(step, verb.node))
+            _pay(response, verb, pay_action(urls.step(step, verb.node), verb))
         elif isinstance(verb, v.Leave):
             response.leave()
         elif isinstance(verb, v.Hangup):
@@ -121,6 +122,17 @@ def render(verbs: list, urls: VoiceUrls, step: int) -> str:
         else:
             raise TypeError(f"cannot render {type(verb).__name__}")
     return str(response)
+
+
+def pay_action(step_url: str, verb: v.Pay) -> str:
+    """The ``<Pay>`` action URL: the step's, with what is charged (``account``, ``amount`` in
+    major units, ``currency``) in its query. Twilio signs the URL with its query, so a charge
+    whose result arrives after the call's final status (the flow's variables gone) can still
+    be recorded from it, trusted as much as the result itself."""
+    if not verb.account:
+        return step_url
+    return step_url + "?" + urlencode({"account": verb.account, "amount": verb.charge_amount,
+                                       "currency": verb.currency.upper()})
 
 
 def _pay(response: VoiceResponse, verb: v.Pay, action: str) -> None:

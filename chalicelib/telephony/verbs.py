@@ -97,6 +97,7 @@ class Pay:
     max_attempts: int = 1
     security_code: bool = True
     postal_code: bool = False
+    account: str = ""  # who the charge is for: carried in the action URL (see twiml._pay)
 
 
 @dataclass(frozen=True)

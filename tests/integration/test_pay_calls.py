@@ -8,12 +8,14 @@ import json
 import logging
 import re
 import xml.etree.ElementTree as ET
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
 from chalicelib.store import directory
 from chalicelib.store.models import CallRecord, Hotline
 from tests.integration.conftest import signed_post
+from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN
 
 CUSTOMER = "+14155550111"  # the demo's VIP: a customer whose account is on file
 ACCOUNT = "79927398713"
@@ -109,7 +111,11 @@ def test_a_retried_pay_webhook_records_the_payment_once(client, sink, pay_line, 
     assert signed_post(client, "/twilio/voice", call).status_code == 200
     answer = signed_post(client, "/twilio/voice/step/1/offer_pay", {**call, "Digits": "1"})
     pay = ET.fromstring(answer.body).find("Pay")
-    assert pay is not None and pay.get("action").endswith("/twilio/voice/step/2/pay")
+    assert pay is not None
+    action, _, query = pay.get("action").partition("?")
+    assert action.endswith("/twilio/voice/step/2/pay")
+    # the action URL says what is charged (Twilio signs it): a late result can be recorded
+    assert parse_qs(query) == {"account": [ACCOUNT], "amount": ["42.17"], "currency": ["USD"]}
     assert pay.get("chargeAmount") == "42.17" and pay.get("paymentConnector") == "Default"
     assert pay.find("Prompt").get("for") == "payment-card-number"
     # When Twilio posts the result twice (its retry after a slow answer)
@@ -179,23 +185,84 @@ def test_hanging_up_during_pay_takes_nothing(carrier, sink, pay_line):
     assert not sink.taken and not receipts(carrier)
 
 
-def test_a_payment_whose_result_comes_after_the_call_ended_is_logged_for_reconciliation(
-        client, sink, pay_line, caplog):
-    # Given a call at the pay node whose final status arrives before <Pay>'s action
-    sid = "CA" + "7b" * 16
+def _call_ended_at_the_pay_node(client, pay_line, sid: str) -> tuple[dict, str]:
+    """A call at the pay node whose final status arrived before <Pay>'s action: the call's
+    parameters and the path (with query) of the action URL."""
     call = {"CallSid": sid, "From": CUSTOMER, "To": pay_line}
     signed_post(client, "/twilio/voice", call)
-    signed_post(client, "/twilio/voice/step/1/offer_pay", {**call, "Digits": "1"})
+    answer = signed_post(client, "/twilio/voice/step/1/offer_pay", {**call, "Digits": "1"})
+    url = ET.fromstring(answer.body).find("Pay").get("action")
     signed_post(client, "/twilio/voice/status",
                 {**call, "CallStatus": "completed", "CallDuration": "40", "SequenceNumber": "0"})
-    # When the success result comes in after all
-    answer = signed_post(client, "/twilio/voice/step/2/pay",
+    assert url.startswith(PUBLIC_BASE_URL)
+    return call, url[len(PUBLIC_BASE_URL):]
+
+
+def test_a_payment_whose_result_comes_after_the_call_ended_is_recorded_and_receipted(
+        client, sink, pay_line, carrier):
+    # Given a call that ended while <Pay> was charging the card
+    call, action = _call_ended_at_the_pay_node(client, pay_line, "CA" + "7b" * 16)
+    # When the success result comes in after all, twice (Twilio's retry)
+    result = {**call, "Result": "success", "PaymentConfirmationCode": "ch_late",
+              "PaymentCardNumber": "xxxxxxxxxxxx4242", "PaymentCardType": "visa"}
+    answers = [signed_post(client, action, result) for _ in range(2)]
+    # Then nothing runs for a call nobody is on, but the money taken is recorded from the
+    # signed action URL (what was charged) and the result (the code, the card's last four)
+    assert [(a.status_code, b"<Hangup" in a.body) for a in answers] == [(200, True)] * 2
+    taken = sink.taken[0]
+    assert (taken.account_id, taken.amount, taken.currency) == (ACCOUNT, 4217, "USD")
+    assert (taken.confirmation, taken.card_last4, taken.node) == ("ch_late", "4242", "pay")
+    # the sink is handed it each time (it is idempotent by the code); one receipt goes
+    assert {t.confirmation for t in sink.taken} == {"ch_late"}
+    carrier.run_pending_if_deferred()
+    (receipt,) = receipts(carrier)
+    assert "$42.17" in receipt["body"] and "ch_late" in receipt["body"]
+
+
+def test_a_late_result_on_the_real_books_pays_the_account_once(client, pay_line, carrier):
+    from chalicelib.reminders.payment_sink import BillingPaymentSink
+    from chalicelib.store import billing
+    from chalicelib.wiring import root
+
+    root().voice.payments = BillingPaymentSink()
+    call, action = _call_ended_at_the_pay_node(client, pay_line, "CA" + "7c" * 16)
+    result = {**call, "Result": "success", "PaymentConfirmationCode": "ch_late2",
+              "PaymentCardNumber": "xxxxxxxxxxxx4242"}
+    for _ in range(2):
+        assert signed_post(client, action, result).status_code == 200
+    assert billing.get_account(ACCOUNT).amount_due == 0
+    assert [p.payment_id for p in billing.payments_for(ACCOUNT)] == ["pay-ch_late2"]
+
+
+def test_a_late_result_without_its_charge_is_logged_for_reconciliation(
+        client, sink, pay_line, caplog):
+    # Given an action URL that does not say the charge (made before it carried one)
+    call, action = _call_ended_at_the_pay_node(client, pay_line, "CA" + "7d" * 16)
+    answer = signed_post(client, action.partition("?")[0],
                          {**call, "Result": "success", "PaymentConfirmationCode": "ch_late",
                           "PaymentCardNumber": "xxxxxxxxxxxx4242"})
-    # Then nothing runs for a call nobody is on, but the charge is never silently lost
+    # Then nothing is recorded from a guess, and the code is logged for reconciling by hand
     assert answer.status_code == 200 and b"<Hangup" in answer.body
     assert not sink.taken
     assert "payment ch_late succeeded after the call ended" in caplog.text
+
+
+def test_a_forged_charge_in_the_action_url_is_refused(client, sink, pay_line):
+    # The query is part of what Twilio signs: a changed amount fails the signature
+    call, action = _call_ended_at_the_pay_node(client, pay_line, "CA" + "7e" * 16)
+    signed = signed_post(client, action, {**call, "Result": "success"})
+    assert signed.status_code == 200
+    from twilio.request_validator import RequestValidator
+
+    params = {"AccountSid": TEST_ACCOUNT, **call, "Result": "success",
+              "PaymentConfirmationCode": "ch_forged", "PaymentCardNumber": "xxxxxxxxxxxx4242"}
+    signature = RequestValidator(TEST_TOKEN).compute_signature(PUBLIC_BASE_URL + action, params)
+    forged = action.replace("amount=42.17", "amount=1.00")
+    answer = client.http.post(forged, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        body=urlencode(params))
+    assert answer.status_code == 403
+    assert not sink.taken
 
 
 def test_a_bill_paid_in_the_call_lands_on_the_account_once(client, carrier, pay_line):

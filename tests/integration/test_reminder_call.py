@@ -103,3 +103,29 @@ def test_zero_puts_the_holder_in_the_support_queue(carrier, reminder_line):
     assert path[path.index("account_menu") + 1:][:2] == ["pay_transfer", "to_agent"]
     # no agent is logged in: the support queue's overflow answers
     assert "no agents are available" in heard(t) and path[-1] == "agent_unavailable"
+
+
+def test_the_holder_pays_part_of_the_amount_due(carrier, reminder_line):
+    # Given the holder chooses to pay part (3) and enters 20 (whole dollars)
+    t = carrier.place_inbound_call(reminder_line, CUSTOMER, ["1", "3", "20#", "pay:success"])
+    assert_clean(t)
+    assert "whole US dollars, at most 42 dollars and 17 cents" in heard(t)
+    # Then <Pay> charges 20.00, and the account owes the rest: the next reminder says 22.17
+    (pay,) = t.of_type("pay")
+    assert pay["result"] == "success" and pay["charge_amount"] == "20.00"
+    account = billing.get_account(ACCOUNT)
+    assert account.amount_due == 2217 and account.status != PAID
+    assert "pay_part" in path_of(t.call_sid)
+
+
+def test_more_than_is_owed_is_never_charged(carrier, reminder_line):
+    # Given the holder enters 50 of a 42.17 balance, then hangs up at the menu
+    t = carrier.place_inbound_call(reminder_line, CUSTOMER, ["1", "3", "50#"])
+    assert_clean(t)
+    # Then no <Pay> at all: they hear the amount cannot be charged and the menu again
+    assert not t.of_type("pay")
+    assert "that amount cannot be charged" in heard(t)
+    path = path_of(t.call_sid)
+    assert path.index("pay_part") < path.index("amount_too_high") < len(path) - 1
+    assert path[path.index("amount_too_high") + 1] == "account_menu"
+    assert billing.get_account(ACCOUNT).amount_due == 4217

@@ -447,6 +447,31 @@ def test_the_screen_pop_shows_the_caller_their_ivr_path_and_their_wait(api, rout
     assert call(api, "get", f"/agents/{agent_id}/context")[1]["waited_seconds"] == 120
 
 
+def test_the_screen_pop_shows_the_account_as_it_is_now(api, routing):
+    """A reminder caller who pressed 0 (or a known customer): the agent sees the balance,
+    status and last payments read at the moment, not what the reminder said."""
+    from chalicelib.reminders.model import Payment
+    from chalicelib.store import billing
+
+    queue_id = new_queue(api)
+    agent_id = new_agent(api, queue_id)
+    caller = waiting(queue_id, NOW)
+    CallRecord(caller.call_sid, caller=CALLER, hotline="+14155550100", language="en-US",
+               customer={"name": "Ada Lovelace", "account_id": "79927398713",
+                         "amount_due": "4217"}, started_at=NOW, queue_id=queue_id).save()
+    on_call(agent_id, caller.call_sid)
+    billing.record_payment(Payment(payment_id="bill-77", account_id="79927398713",
+                                   amount=1000, currency="USD", source="billing", at=NOW))
+    account = call(api, "get", f"/agents/{agent_id}/context")[1]["account"]
+    assert (account["account_id"], account["amount_due"], account["currency"]) == (
+        "79927398713", "32.17", "USD")
+    assert [p["payment_id"] for p in account["payments"]] == ["bill-77"]
+    # a caller whose record names no account: no account on the screen
+    CallRecord(caller.call_sid, caller=CALLER, started_at=NOW, queue_id=queue_id,
+               customer={"name": "Someone"}).save()
+    assert call(api, "get", f"/agents/{agent_id}/context")[1]["account"] is None
+
+
 def test_the_screen_pop_is_404_without_a_current_call(api):
     agent_id = new_agent(api)
     assert call(api, "get", f"/agents/{agent_id}/context") == (

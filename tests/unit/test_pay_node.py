@@ -242,3 +242,22 @@ def test_the_pay_node_round_trips_through_its_document():
     again = Flow.from_document(flow.to_document())
     assert again.nodes["pay"] == flow.nodes["pay"]
     assert replace(again, templates={}).checksum != ""
+
+
+def test_without_its_own_branch_an_amount_out_of_limits_goes_to_on_error():
+    flow = pay_flow(max_amount="10")
+    node = flow.nodes["pay"]
+    assert node.on_invalid_amount is None and node.max_amount == "10"
+    assert lint_messages(flow) == []
+    again = Flow.from_document(flow.to_document())
+    assert again.nodes["pay"] == node
+
+
+def test_the_pay_action_url_carries_the_charge():
+    verb = v.Pay("pay", "42.17", "usd", "Default", account="acct 1/2")
+    body = twiml.render([verb], twiml.VoiceUrls("https://x.test"), step=3)
+    action = ET.fromstring(body).find("Pay").get("action")
+    assert action == ("https://x.test/twilio/voice/step/3/pay"
+                      "?account=acct+1%2F2&amount=42.17&currency=USD")
+    assert twiml.pay_action("https://x.test/s", v.Pay("pay", "1.00", "usd", "D")) == \
+        "https://x.test/s"  # no account: nothing to carry

@@ -178,3 +178,38 @@ def test_an_unknown_zone_counts_from_utc():
     call = run(promise_flow(timezone="Mars/Olympus"), "3")
     (effect,) = call.result.effects
     assert effect.until == date(2026, 3, 12) and effect.days == 3
+
+
+# ---- an amount the caller chose, within limits ----------------------------------------------
+
+def part_payer(shipped, balance: str = "42.17") -> Call:
+    """The holder of reminder_call at the 'how much' prompt (a balance of ``balance``)."""
+    call = reminder(shipped)
+    call.press("1")  # the holder
+    call.state.vars.update(balance_due=balance)
+    call.press("3")  # pay part of it
+    assert call.result.waiting_on == "ask_amount"
+    return call
+
+
+@pytest.mark.parametrize(("entered", "charged"), [("1", "1.00"), ("20", "20.00"),
+                                                   ("42", "42.00")])
+def test_a_part_payment_within_the_balance_is_charged(shipped, entered, charged):
+    call = part_payer(shipped)
+    (pay,) = call.press(entered).verbs
+    assert isinstance(pay, v.Pay) and pay.charge_amount == charged and pay.account == ACCOUNT
+    success = {"Result": "success", "PaymentConfirmationCode": "ch_1",
+               "PaymentCardNumber": "xxxxxxxxxxxx4242"}
+    assert call.send(**success).effects[0].amount == int(entered) * 100
+
+
+@pytest.mark.parametrize("entered", ["43", "9999999"])
+def test_more_than_the_balance_is_refused_before_any_pay(shipped, entered):
+    step = part_payer(shipped).press(entered)
+    assert not any(isinstance(verb, v.Pay) for verb in step.verbs)
+    assert "amount_too_high" in step.visited and step.waiting_on == "account_menu"
+
+
+def test_a_limit_that_renders_no_amount_refuses_every_charge(shipped):
+    step = part_payer(shipped, balance="").press("5")
+    assert "amount_too_high" in step.visited and step.effects == []
