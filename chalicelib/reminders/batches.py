@@ -20,8 +20,9 @@ and ``reminder_blocker``'s (``promised``, ...). Paid, held and dateless accounts
 segment's index at all, so a batch never reaches them (``POST /reminders`` names them).
 
 Errors: ``InvalidRequest`` naming the field (400), ``TooLarge`` over ``MAX_ACCOUNTS`` (413:
-contacts are written inside the request, within API Gateway's 29 s), ``NotFound`` (404),
-``Conflict`` (409).
+contacts are written inside the request, within API Gateway's 29 s; refused before anything is
+written), ``NotFound`` (404), ``Conflict`` (409). The hourly job (``schedule.py``, 15 minutes)
+makes batches of up to ``JOB_MAX_ACCOUNTS``, written page by page as the segment is read.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -71,6 +72,8 @@ PURPOSES = ("collections", "informational")
 DEFAULT_FLOW = "reminder_call"
 VOICEMAIL = "reminder_voicemail"  # Regulation F's limited content: no amount, no debt
 MAX_ACCOUNTS = 5000  # contacts written in the request (25 a BatchWriteItem): a few seconds
+# the hourly job has 15 minutes: 250,000 contacts are 10,000 BatchWriteItems (a minute or two)
+JOB_MAX_ACCOUNTS = 250_000
 PAGE = 500
 SAMPLES = 5
 MAX_DAYS = 3650
@@ -96,13 +99,14 @@ class Segment:
     due_to: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reach:
-    """What a segment gives: the contacts to write (one per number) and refusals by reason."""
+    """What a segment gives: how many contacts (one per number), the first ``SAMPLES``
+    accounts, and refusals by reason."""
 
-    contacts: list[CampaignContact]
-    accounts: list[BillingAccount]
-    refused: dict[str, int]
+    count: int = 0
+    samples: list[BillingAccount] = field(default_factory=list)
+    refused: Counter[str] = field(default_factory=Counter)
 
 
 # ---- input ----------------------------------------------------------------------------------
@@ -197,28 +201,32 @@ def _contact(campaign_id: str, account: BillingAccount, due_at: datetime,
                     "due_date": account.due_date.isoformat() if account.due_date else ""})
 
 
-def reach(accounts: Iterator[BillingAccount] | list[BillingAccount], campaign_id: str,
-          due_at: datetime, now: datetime) -> Reach:
-    """The contacts the accounts make (one per number, the first phone of each) and the
-    refusals by reason; TooLarge past ``MAX_ACCOUNTS`` contacts."""
-    contacts: list[CampaignContact] = []
-    kept: list[BillingAccount] = []
-    refused: Counter[str] = Counter()
-    phones: set[str] = set()
-    for account in accounts:
-        reason = (reminder_blocker(account, billing.local_today(account, now))
-                  or (NO_PHONE if not account.phones else None)
-                  or (DUPLICATE_PHONE if account.phones[0] in phones else None))
-        if reason:
-            refused[reason] += 1
-            continue
-        if len(contacts) >= MAX_ACCOUNTS:
-            raise TooLarge("segment", f"reaches more than {MAX_ACCOUNTS} accounts: narrow it "
-                                      "(due_from, due_to) and send several batches")
-        phones.add(account.phones[0])
-        kept.append(account)
-        contacts.append(_contact(campaign_id, account, due_at, now))
-    return Reach(contacts, kept, dict(refused))
+def reach(accounts: Iterable[BillingAccount], campaign_id: str, due_at: datetime,
+          now: datetime, limit: int = MAX_ACCOUNTS) -> tuple[Reach, Iterator[CampaignContact]]:
+    """The contacts the accounts make (one per number, the first phone of each), as a lazy
+    stream, and the ``Reach`` it fills as it is consumed (refusals by reason, samples).
+    TooLarge once more than ``limit`` contacts come. Nothing is held but the numbers seen."""
+    found = Reach()
+
+    def contacts() -> Iterator[CampaignContact]:
+        phones: set[str] = set()
+        for account in accounts:
+            reason = (reminder_blocker(account, billing.local_today(account, now))
+                      or (NO_PHONE if not account.phones else None)
+                      or (DUPLICATE_PHONE if account.phones[0] in phones else None))
+            if reason:
+                found.refused[reason] += 1
+                continue
+            if found.count >= limit:
+                raise TooLarge("segment", f"reaches more than {limit} accounts: narrow it "
+                                          "(due_from, due_to) and send several batches")
+            phones.add(account.phones[0])
+            found.count += 1
+            if len(found.samples) < SAMPLES:
+                found.samples.append(account)
+            yield _contact(campaign_id, account, due_at, now)
+
+    return found, contacts()
 
 
 def _sample(account: BillingAccount) -> dict:
@@ -253,10 +261,10 @@ def _again(batch_id: str | None) -> dict | None:
             "campaign": admin.view(before), "repeated": True}
 
 
-def _create(fields: dict[str, Any], accounts: list[BillingAccount] | Iterator[BillingAccount],
-            now: datetime, preview: bool, batch_id: str | None = None) -> dict:
-    """Preview (nothing written) or write the contacts, then the campaign, running (or
-    scheduled for its ``starts_at``)."""
+def _create(fields: dict[str, Any], accounts: Iterable[BillingAccount], now: datetime,
+            preview: bool, batch_id: str | None = None, limit: int = MAX_ACCOUNTS) -> dict:
+    """Preview (nothing written) or write the contacts, a page at a time as the segment is
+    read, then the campaign, running (or scheduled for its ``starts_at``)."""
     campaign_id = batch_id or admin.new_campaign_id()
     campaign = Campaign(campaign_id=campaign_id, created_at=now, updated_at=now,
                         **{**fields, "list_id": LIST_PREFIX + campaign_id})
@@ -266,24 +274,27 @@ def _create(fields: dict[str, Any], accounts: list[BillingAccount] | Iterator[Bi
     except InvalidRequest as exc:
         raise _renamed(exc) from None
     due_at = max(now, campaign.starts_at or now)
-    found = reach(accounts, campaign_id, due_at, now)
+    found, contacts = reach(accounts, campaign_id, due_at, now, limit)
     if preview:
-        return {"preview": True, "accounts": len(found.contacts), "refused": found.refused,
-                "samples": [_sample(a) for a in found.accounts[:SAMPLES]],
+        for _ in contacts:
+            pass
+        return {"preview": True, "accounts": found.count, "refused": dict(found.refused),
+                "samples": [_sample(a) for a in found.samples],
                 "channel": campaign.channel, "purpose": campaign.purpose}
-    if not found.contacts:
-        raise Conflict("the segment reaches no account that may be reminded now")
-    # contacts first: the campaign the job sees is complete (a crash leaves orphans, unread)
-    pages = iter(found.contacts)
-    while page := list(islice(pages, PAGE)):
+    if limit <= MAX_ACCOUNTS:
+        contacts = iter(list(contacts))  # a request: refused (413) before anything is written
+    # contacts first: the campaign the job sees is complete. A run that dies half-way leaves
+    # orphans nobody reads; run again (the same batch id), it writes them again, the same.
+    while page := list(islice(contacts, PAGE)):
         store.add_contacts(page)
-    store.add_totals(campaign_id, {"status_waiting": len(found.contacts)})
-    started = transition(replace(campaign, loaded=len(found.contacts), load_done=True),
-                         "start", now)
+    if not found.count:
+        raise Conflict("the segment reaches no account that may be reminded now")
+    store.set_totals(campaign_id, {"status_waiting": found.count})
+    started = transition(replace(campaign, loaded=found.count, load_done=True), "start", now)
     if not store.create(started):
         raise Conflict("a campaign with this id exists already; send the request again")
-    return {"batch_id": campaign_id, "accounts": len(found.contacts),
-            "refused": found.refused, "campaign": admin.view(started)}
+    return {"batch_id": campaign_id, "accounts": found.count,
+            "refused": dict(found.refused), "campaign": admin.view(started)}
 
 
 def parse_request(body: dict, now: datetime, preview_query: bool = False
@@ -308,19 +319,22 @@ def parse_request(body: dict, now: datetime, preview_query: bool = False
     return segment, fields, preview or preview_query
 
 
-def preview_or_send(body: dict, now: datetime, preview_query: bool = False) -> dict:
+def preview_or_send(body: dict, now: datetime, preview_query: bool = False,
+                    limit: int = MAX_ACCOUNTS) -> dict:
     """``POST /reminder-batches``. Preview: ``{preview, accounts, refused: {reason: n},
     samples: [{account_id, holder, language, amount, due_date}] (first 5), channel,
     purpose}``, nothing written. Else: ``{batch_id, accounts, refused, campaign}``; 409 when
     the segment reaches nobody. With the caller's ``request_id``, the same id again answers
-    the batch made the first time (``repeated: true``) and writes nothing."""
+    the batch made the first time (``repeated: true``) and writes nothing. ``limit``: the
+    most contacts (``MAX_ACCOUNTS`` inside an API request; the job passes
+    ``JOB_MAX_ACCOUNTS``)."""
     segment, fields, preview = parse_request(body, now, preview_query)
     batch_id = _batch_id(body)
     if not preview and (again := _again(batch_id)) is not None:
         return again
     accounts = billing.segment(segment.status, segment.due_from, segment.due_to,
                                today=now.date())
-    return _create(fields, accounts, now, preview, batch_id)
+    return _create(fields, accounts, now, preview, batch_id, limit)
 
 
 def remind_one(body: dict, now: datetime) -> dict:

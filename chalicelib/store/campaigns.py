@@ -201,6 +201,14 @@ def add_totals(campaign_id: str, deltas: dict[str, int]) -> None:
     _add(campaign_id, TOTALS, deltas)
 
 
+def set_totals(campaign_id: str, figures: dict[str, int]) -> None:
+    """Start the progress counters at ``figures`` (replacing any): a campaign written whole
+    before it exists (a reminder batch), so writing it again never counts twice."""
+    item: dict[str, Any] = {"campaign_id": {"S": campaign_id}, "entry": {"S": TOTALS}}
+    item.update({name: {"N": str(value)} for name, value in figures.items()})
+    shared_connection().dispatch("PutItem", {"TableName": _table(), "Item": item})
+
+
 def totals(campaign_id: str) -> dict[str, int]:
     """The progress counters: ``{"status_waiting": 12, "status_done": 5,
     "disposition_answered": 3, ...}`` (contacts loaded and neither waiting nor done are in

@@ -2,7 +2,8 @@
 Local, texts to an in-process carrier emulator).
 
 * planning over 100,000 accounts: the segment "overdue" read by its index (time, DynamoDB
-  requests, Queries, Scans: must be 0), and a batch of the most one request makes (5,000) sent;
+  requests, Queries, Scans: must be 0), then the daily job's batch of all of them written as
+  one campaign (time, requests by operation);
 * texts handed to the sender per second against the configured rate, over a simulated minute;
 * a race: payments posted from another thread while the job texts a 300-account batch:
   reminders sent although the last look at the account came after its payment must print 0;
@@ -82,6 +83,21 @@ def planning(counter) -> None:
     print(f"reminders: planning reads the 'overdue' segment of {found:,} accounts by index in "
           f"{elapsed:.1f} s: {requests} DynamoDB requests (Query {queries}), Scan {scans}   "
           f"(Scan must be 0)")
+    # the daily job's batch of the whole segment: read, checked, written as one campaign
+    body = {"segment": {"status": "overdue", "due_from": day.isoformat(),
+                        "due_to": day.isoformat()},
+            "channel": "sms", "template": "reminder_overdue", "caller_id": "+14155550100",
+            "request_id": f"bench-{run}"}
+    before, ops = counter.count, dict(counter.by_operation)
+    started = time.perf_counter()
+    made = batches.preview_or_send(body, NOW, limit=batches.JOB_MAX_ACCOUNTS)
+    elapsed = time.perf_counter() - started
+    by = {op: n - ops.get(op, 0) for op, n in counter.by_operation.items()
+          if n - ops.get(op, 0)}
+    print(f"reminders: the job's batch of {made['accounts']:,} accounts planned and written in "
+          f"{elapsed:.1f} s: {counter.count - before} DynamoDB requests "
+          f"({', '.join(f'{op} {n}' for op, n in sorted(by.items()))}), Scan "
+          f"{by.get('Scan', 0)}   (Scan must be 0)")
 
 
 def send_and_race(counter) -> None:

@@ -275,3 +275,43 @@ def test_the_daily_job_turns_each_policy_step_into_one_batch(world, client):
     assert len(texts) == 1 and "$42.17" in texts[0]["body"]
     assert run_policies(clock.now, None, {"test": policy}) == {
         "skipped": "no caller id: set REMINDER_CALLER_ID"}
+
+
+def test_a_request_past_its_limit_is_refused_before_anything_is_written(world):
+    from chalicelib.api_errors import TooLarge
+    from chalicelib.reminders import batches
+
+    day = a_day()
+    for _ in range(4):
+        account(day)
+    body = batch_body(day, request_id=f"too-big-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(TooLarge):
+        batches.preview_or_send(body, NOON_SF, limit=3)
+    batch_id = batches._batch_id(body)
+    assert store.get(batch_id) is None and list(store.contacts(batch_id)) == []
+
+
+def test_the_job_writes_a_batch_larger_than_a_request_may_page_by_page(world, monkeypatch):
+    """The job's batches may pass ``MAX_ACCOUNTS`` (a request's): contacts are written as the
+    segment is read, and a run that died before the campaign existed, run again, counts each
+    contact once."""
+    from chalicelib.reminders import batches
+
+    monkeypatch.setattr(batches, "MAX_ACCOUNTS", 2)
+    monkeypatch.setattr(batches, "PAGE", 2)
+    day = a_day()
+    ids = {account(day).account_id for _ in range(5)}
+    body = batch_body(day, request_id=f"big-{uuid.uuid4().hex[:8]}")
+    batch_id = batches._batch_id(body)
+    real_create = store.create
+    monkeypatch.setattr(store, "create", lambda campaign: (_ for _ in ()).throw(
+        TimeoutError("the run died")))
+    with pytest.raises(TimeoutError):
+        batches.preview_or_send(body, NOON_SF, limit=10)
+    assert store.get(batch_id) is None and len(list(store.contacts(batch_id))) == 5
+    monkeypatch.setattr(store, "create", real_create)
+    answer = batches.preview_or_send(body, NOON_SF, limit=10)
+    assert answer["batch_id"] == batch_id and answer["accounts"] == 5
+    assert {c.attributes["account_id"] for c in store.contacts(batch_id)} == ids
+    assert store.totals(batch_id) == {"status_waiting": 5}
+    assert store.get(batch_id).loaded == 5
