@@ -191,6 +191,17 @@ def test_one_reminder_and_its_refusals(world, client):
     ({"channel": "voice", "template": None, "name": "Acme", "flow": "no_such_flow"}, "flow"),
     ({"channel": "voice", "template": None}, "name"),
     ({"colour": "red"}, "colour"),
+    # agent batches: a queue that exists, a name, no flow or template
+    ({"channel": "agent", "template": None, "name": "Acme"}, "queue"),
+    ({"channel": "agent", "template": None, "name": "Acme", "queue": "no_such_queue"},
+     "queue"),
+    ({"channel": "agent", "template": None, "name": "Acme", "queue": "bad queue!"}, "queue"),
+    ({"channel": "agent", "template": None, "queue": "support"}, "name"),
+    ({"channel": "agent", "name": "Acme", "queue": "support"}, "template"),
+    ({"channel": "agent", "template": None, "name": "Acme", "queue": "support",
+      "flow": "reminder_call"}, "flow"),
+    ({"channel": "voice", "template": None, "name": "Acme", "queue": "support"}, "queue"),
+    ({"queue": "support"}, "queue"),
 ])
 def test_bad_bodies_are_refused_naming_the_field(client, change, field):
     body = {**batch_body(date(2025, 1, 1)), **change}
@@ -269,9 +280,55 @@ def test_the_daily_job_turns_each_policy_step_into_one_batch(world, client):
     first = run_policies(clock.now, HOTLINE, {"test": policy})
     again = run_policies(clock.now, HOTLINE, {"test": policy})
     assert first["test:-3"] == 1 and again["test:-3"] == 1
-    assert first["test:10"] == "agent steps are not run yet"
+    assert first["test:10"] == 0  # an agent step too: nobody was due 10 days ago
     parts.campaigns.tick(seconds=6)
     texts = [m for m in carrier.messages if m["to"] == reached.phones[0]]
     assert len(texts) == 1 and "$42.17" in texts[0]["body"]
     assert run_policies(clock.now, None, {"test": policy}) == {
         "skipped": "no caller id: set REMINDER_CALLER_ID"}
+
+
+def test_an_agent_step_hands_the_overdue_account_to_the_queue(world, client):
+    """run_reminders: the account 10 days overdue becomes a progressive campaign for the
+    step's queue (its agents join its seats), leaving the limited-content voicemail."""
+    from chalicelib.reminders.batch_input import batch_id
+    from chalicelib.reminders.policy import parse_policy
+    from chalicelib.reminders.schedule import run_policies
+
+    carrier, clock, parts = world
+    day = a_day()
+    clock.now = datetime.combine(day + timedelta(days=10), NOON_SF.timetz())
+    overdue = account(day, amount=9900)
+    policy = parse_policy({"policy": "agents", "name": "Acme Power", "purpose": "collections",
+                           "steps": [{"day": 10, "channel": "agent", "queue": "support"}]})
+
+    made = run_policies(clock.now, HOTLINE, {"agents": policy})
+
+    assert made == {"agents:10": 1}
+    campaign = store.get(batch_id({"request_id": f"agents.10.{clock.now.date()}"}))
+    assert campaign is not None
+    assert (campaign.kind, campaign.queue_id, campaign.status, campaign.purpose) == (
+        "progressive", "support", "running", "collections")
+    assert (campaign.machine, campaign.machine_template, campaign.name) == (
+        "message", "reminder_voicemail", "Acme Power")
+    [contact] = store.contacts(campaign.campaign_id)
+    assert (contact.phone, contact.attributes["account_id"], contact.attributes["amount_due"]
+            ) == (overdue.phones[0], overdue.account_id, "9900")
+    # a policy naming a queue nobody has: that step is refused, the job goes on
+    gone = parse_policy({"policy": "gone", "name": "Acme Power", "purpose": "collections",
+                         "steps": [{"day": 10, "channel": "agent", "queue": "no_such_queue"}]})
+    assert run_policies(clock.now, HOTLINE, {"gone": gone})["gone:10"].startswith("refused")
+
+
+def test_one_account_to_an_agent_queue(world, client):
+    ada = account(a_day())
+    status, body = post(client, "/reminders", {
+        "account_id": ada.account_id, "channel": "agent", "queue": "support",
+        "name": "Acme Power", "caller_id": HOTLINE})
+    assert status == 201, body
+    assert (body["campaign"]["kind"], body["campaign"]["queue_id"]) == ("progressive",
+                                                                        "support")
+    status, body = post(client, "/reminders", {
+        "account_id": ada.account_id, "channel": "agent", "queue": "no_such_queue",
+        "name": "Acme Power", "caller_id": HOTLINE})
+    assert (status, body.get("field")) == (400, "queue"), body
