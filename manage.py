@@ -21,6 +21,7 @@
                                                    the results as CSV (stdout without -o)
     python manage.py reminders preview|send --segment overdue [--days 30] --channel sms
                      --template reminder_overdue --caller-id +1... [--flow F --name N]
+                     (--channel agent --queue Q --name N: the queue's agents take the calls)
                                                    a reminder batch to a segment of accounts
     python manage.py reminders batch ID [--paid-within-days 7]
                                                    a batch's progress and who paid since
@@ -454,7 +455,8 @@ def cmd_campaigns_results(args) -> int:
 
 
 REMINDER_FLAGS = {  # flag -> the body's field (reminders preview|send)
-    "channel": "channel", "template": "template", "flow": "flow", "caller_id": "caller_id",
+    "channel": "channel", "template": "template", "flow": "flow", "queue": "queue",
+    "caller_id": "caller_id",
     "purpose": "purpose", "starts_at": "starts_at", "name": "name", "language": "language",
 }
 
@@ -508,14 +510,16 @@ def add_reminder_commands(sub) -> list:
         create.add_argument("--days", type=int, help="overdue more than this many days")
         create.add_argument("--due-from", help="YYYY-MM-DD")
         create.add_argument("--due-to", help="YYYY-MM-DD")
-        create.add_argument("--channel", required=True, choices=["sms", "voice"])
+        create.add_argument("--channel", required=True, choices=["sms", "voice", "agent"])
         create.add_argument("--template", help="sms: reminder_due, reminder_overdue, ...")
         create.add_argument("--flow", help="voice: the flow (default reminder_call)")
+        create.add_argument("--queue", help="agent: the queue whose agents take the calls "
+                                            "(they join with POST /campaigns/{id}/seats)")
         create.add_argument("--caller-id", required=True, help="E.164, shown to the people")
         create.add_argument("--purpose", choices=["collections", "informational"])
         create.add_argument("--starts-at", help="ISO 8601 with offset")
-        create.add_argument("--name", help="the campaign's name (voice: the business name "
-                                           "the voicemail says)")
+        create.add_argument("--name", help="the campaign's name (voice, agent: the business "
+                                           "name the voicemail says)")
         create.add_argument("--language", help="the campaign's language (en-US, zh-CN)")
         create.set_defaults(func=cmd_reminders_batch_create)
         parsers.append(create)

@@ -1129,14 +1129,19 @@ def _reminder_paths() -> dict:
               "description": "Accounts refused by reason: `no_phone`, `duplicate_phone`, "
                              "`promised`, `disputed`, ..."}
     how = {
-        "channel": {"type": "string", "enum": ["sms", "voice"]},
+        "channel": {"type": "string", "enum": ["sms", "voice", "agent"], "description": (
+            "`sms`: a text (`template`); `voice`: a call running `flow`; `agent`: a "
+            "progressive campaign for `queue`, whose agents join its open line "
+            "(`POST /campaigns/{id}/seats`) and take each answered customer")},
         "template": _string(64, pattern=r"^[a-z][a-z0-9_]{0,63}$", description=(
             "SMS: a folder under templates/campaigns/ (`reminder_due`, `reminder_overdue`)")),
         "flow": _string(64, pattern=_pattern(ID_PATTERN), description=(
             "Voice: a published or bundled flow (default `reminder_call`)")),
+        "queue": _string(64, pattern=_pattern(ID_PATTERN), description=(
+            "Agent (required): the queue whose agents take the calls; unknown: 400")),
         "caller_id": _string(16, description="E.164, shown to the people reached"),
-        "name": _text(200, "The campaign's name; for voice the business name the voicemail "
-                           "says (required)."),
+        "name": _text(200, "The campaign's name; for voice and agent the business name the "
+                           "voicemail says (required)."),
         "language": {"type": "string", "enum": list(campaign_input.LANGUAGES)},
         "request_id": _string(64, pattern=_pattern(ID_PATTERN), description=(
             "Your id of this request: sent again, it answers the batch made the first time "

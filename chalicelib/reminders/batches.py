@@ -1,4 +1,5 @@
-"""Reminder batches: a segment of billing accounts texted or called, as one campaign.
+"""Reminder batches: a segment of billing accounts texted, called or handed to agents, as one
+campaign.
 
 A batch IS a campaign (``campaigns``): purpose ``collections`` for overdue bills, else
 ``informational``; its contacts are written straight from the accounts segment
@@ -8,7 +9,8 @@ and ``loaded`` is the number of contacts. The campaign job runs it like any othe
 ``reminders.check.BillCheck`` re-reads each account right before each attempt (a bill paid
 meanwhile ends the contact with disposition ``paid``; the text gets today's amount).
 
-- ``preview_or_send(body, now)``: ``POST /reminder-batches`` (``parse_request`` for the body);
+- ``preview_or_send(body, now)``: ``POST /reminder-batches`` (``batch_input.parse_request``
+  reads the body: the channel sms, voice or agent decides the campaign's kind);
 - ``remind_one(body, now)``: ``POST /reminders``, a one-account batch (409 when the account may
   not be reminded now: ``model.reminder_blocker``'s reason);
 - ``batch_report(batch_id, now, paid_within_days)``: ``GET /reminder-batches/{id}``;
@@ -28,21 +30,19 @@ makes batches of up to ``JOB_MAX_ACCOUNTS``, written page by page as the segment
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound, TooLarge
-from chalicelib.api_input import ID_PATTERN, query_time
+from chalicelib.api_input import query_time
 from chalicelib.campaigns import admin
-from chalicelib.campaigns.campaign import AGENTLESS, SMS_KIND, Campaign, transition
-from chalicelib.campaigns.campaign_input import check_policy, parse_campaign
+from chalicelib.campaigns.campaign import Campaign, transition
+from chalicelib.campaigns.campaign_input import check_policy
 from chalicelib.campaigns.contact import (
     ANSWERED,
     DELIVERED,
@@ -52,6 +52,13 @@ from chalicelib.campaigns.contact import (
     UNDELIVERED,
     WAITING,
     CampaignContact,
+)
+from chalicelib.reminders.batch_input import (
+    ONE_FIELDS,
+    batch_id,
+    campaign_fields,
+    parse_request,
+    renamed,
 )
 from chalicelib.reminders.model import (
     APPLIED,
@@ -66,37 +73,14 @@ from chalicelib.store import billing
 from chalicelib.store import campaigns as store
 
 LIST_PREFIX = "batch:"
-SEGMENT_STATUSES = ("overdue", "open", "current")
-CHANNELS = ("sms", "voice")
-PURPOSES = ("collections", "informational")
-DEFAULT_FLOW = "reminder_call"
-VOICEMAIL = "reminder_voicemail"  # Regulation F's limited content: no amount, no debt
 MAX_ACCOUNTS = 5000  # contacts written in the request (25 a BatchWriteItem): a few seconds
 # the hourly job has 15 minutes: 250,000 contacts are 10,000 BatchWriteItems (a minute or two)
 JOB_MAX_ACCOUNTS = 250_000
 PAGE = 500
 SAMPLES = 5
-MAX_DAYS = 3650
 NO_PHONE, DUPLICATE_PHONE = "no_phone", "duplicate_phone"
-FIELDS = frozenset({"segment", "channel", "template", "flow", "caller_id", "purpose",
-                    "starts_at", "preview", "name", "language", "request_id"})
-ONE_FIELDS = frozenset({"account_id", "channel", "template", "flow", "caller_id", "at",
-                        "name", "language", "request_id"})
-REQUEST_ID = re.compile(ID_PATTERN)
 RESULT_COLUMNS = ("account_id", "phone", "disposition", "attempts", "paid", "amount_paid",
                   "currency", "last_payment_at")
-# a placeholder that passes the campaign parser's list id check; replaced by ``batch:<id>``
-_PLACEHOLDER_LIST = "cl_" + "0" * 16
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Which open accounts: ``status`` (overdue, open, current), due between ``due_from`` and
-    ``due_to`` (inclusive, None: unbounded)."""
-
-    status: str
-    due_from: date | None = None
-    due_to: date | None = None
 
 
 @dataclass
@@ -107,87 +91,6 @@ class Reach:
     count: int = 0
     samples: list[BillingAccount] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)
-
-
-# ---- input ----------------------------------------------------------------------------------
-def _date(raw: object, field: str) -> date | None:
-    if raw is None:
-        return None
-    try:
-        if not isinstance(raw, str):
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidRequest(field, "must be a date like 2026-11-30") from None
-
-
-def parse_segment(raw: object, today: date) -> Segment:
-    """``{"status", "overdue_more_than_days"?, "due_from"?, "due_to"?}``: more than N days
-    overdue is ``due_date <= today - N - 1`` (``today``: UTC)."""
-    if not isinstance(raw, dict):
-        raise InvalidRequest("segment", "is required: {status, overdue_more_than_days?, "
-                                        "due_from?, due_to?}")
-    unknown = set(raw) - {"status", "overdue_more_than_days", "due_from", "due_to"}
-    if unknown:
-        raise InvalidRequest(f"segment.{sorted(unknown)[0]}", "is not a field of a segment")
-    status = raw.get("status")
-    if status not in SEGMENT_STATUSES:
-        raise InvalidRequest("segment.status", f"must be one of {', '.join(SEGMENT_STATUSES)}")
-    due_from = _date(raw.get("due_from"), "segment.due_from")
-    due_to = _date(raw.get("due_to"), "segment.due_to")
-    days = raw.get("overdue_more_than_days")
-    if days is not None:
-        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
-            raise InvalidRequest("segment.overdue_more_than_days",
-                                 f"must be a whole number from 0 to {MAX_DAYS}")
-        latest = today - timedelta(days=days + 1)
-        due_to = min(due_to, latest) if due_to else latest
-    if due_from and due_to and due_from > due_to:
-        raise InvalidRequest("segment.due_from", "must not be after due_to")
-    return Segment(str(status), due_from, due_to)
-
-
-def _campaign_fields(body: dict, *, purpose: str, now: datetime,
-                     starts_at: str | None) -> dict[str, Any]:
-    """The campaign's fields through the campaign parser (its errors renamed to ours)."""
-    channel = body.get("channel")
-    if channel not in CHANNELS:
-        raise InvalidRequest("channel", f"must be one of {', '.join(CHANNELS)}")
-    name = body.get("name")
-    if channel == "voice" and name is None:
-        # the voicemail says "this is <name>": a business name that does not say it collects
-        raise InvalidRequest("name", "is required for a voice batch: the business name the "
-                                     "voicemail says (no word of a debt or a bill)")
-    campaign: dict[str, Any] = {
-        "name": name if name is not None else "Payment reminders",
-        "purpose": purpose, "list_id": _PLACEHOLDER_LIST, "caller_id": body.get("caller_id"),
-        "language": body.get("language", "en-US"),
-    }
-    if starts_at is not None:
-        campaign["starts_at"] = starts_at
-    if channel == "sms":
-        if body.get("flow") is not None:
-            raise InvalidRequest("flow", "is only for voice batches")
-        campaign.update(kind=SMS_KIND, template=body.get("template"))
-    else:
-        if body.get("template") is not None:
-            raise InvalidRequest("template", "is only for SMS batches (a voice batch has a "
-                                             "flow)")
-        campaign.update(kind=AGENTLESS, flow_id=body.get("flow", DEFAULT_FLOW),
-                        machine="message", machine_template=VOICEMAIL)
-    if purpose == "collections":
-        campaign["subject_attribute"] = "account_id"  # the frequency caps count per debt
-    try:
-        fields, _ = parse_campaign(campaign, now)
-    except InvalidRequest as exc:
-        raise _renamed(exc) from None
-    return fields
-
-
-def _renamed(exc: InvalidRequest) -> InvalidRequest:
-    names = {"flow_id": "flow"}  # the batch says "flow"; the rest keep their names
-    field = names.get(exc.field, exc.field)
-    return InvalidRequest(field, str(exc).partition(": ")[2] or str(exc))
 
 
 # ---- reaching accounts ----------------------------------------------------------------------
@@ -237,19 +140,6 @@ def _sample(account: BillingAccount) -> dict:
 
 
 # ---- create ---------------------------------------------------------------------------------
-def _batch_id(body: dict) -> str | None:
-    """The batch id a caller's ``request_id`` names (the same id: the same batch, so a retried
-    request never texts anyone twice); None without one."""
-    request_id = body.get("request_id")
-    if request_id is None:
-        return None
-    if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
-        raise InvalidRequest("request_id", "must be your id of this request: letters, digits, "
-                                           "'_', '.', '-' (64 at most)")
-    digest = hashlib.sha256(request_id.encode()).hexdigest()
-    return admin.ID_PREFIX + digest[:24]
-
-
 def _again(batch_id: str | None) -> dict | None:
     """The batch made before for the same ``request_id`` (its answer again), or None."""
     before = store.get(batch_id) if batch_id else None
@@ -272,7 +162,7 @@ def _create(fields: dict[str, Any], accounts: Iterable[BillingAccount], now: dat
     try:
         admin.check_references(campaign)
     except InvalidRequest as exc:
-        raise _renamed(exc) from None
+        raise renamed(exc) from None
     due_at = max(now, campaign.starts_at or now)
     found, contacts = reach(accounts, campaign_id, due_at, now, limit)
     if preview:
@@ -297,28 +187,6 @@ def _create(fields: dict[str, Any], accounts: Iterable[BillingAccount], now: dat
             "refused": dict(found.refused), "campaign": admin.view(started)}
 
 
-def parse_request(body: dict, now: datetime, preview_query: bool = False
-                  ) -> tuple[Segment, dict[str, Any], bool]:
-    """``POST /reminder-batches``'s body: the segment, the campaign's fields, and whether it is
-    a preview (``"preview": true`` or ``?preview=true``)."""
-    unknown = set(body) - FIELDS
-    if unknown:
-        raise InvalidRequest(sorted(unknown)[0], "is not a field of a reminder batch")
-    segment = parse_segment(body.get("segment"), now.date())
-    preview = body.get("preview", False)
-    if not isinstance(preview, bool):
-        raise InvalidRequest("preview", "must be true or false")
-    purpose = body.get("purpose", "collections" if segment.status == "overdue"
-                       else "informational")
-    if purpose not in PURPOSES:
-        raise InvalidRequest("purpose", f"must be one of {', '.join(PURPOSES)}")
-    starts_at = body.get("starts_at")
-    if starts_at is not None and not isinstance(starts_at, str):
-        raise InvalidRequest("starts_at", "must be an ISO 8601 time with its offset")
-    fields = _campaign_fields(body, purpose=str(purpose), now=now, starts_at=starts_at)
-    return segment, fields, preview or preview_query
-
-
 def preview_or_send(body: dict, now: datetime, preview_query: bool = False,
                     limit: int = MAX_ACCOUNTS) -> dict:
     """``POST /reminder-batches``. Preview: ``{preview, accounts, refused: {reason: n},
@@ -329,18 +197,19 @@ def preview_or_send(body: dict, now: datetime, preview_query: bool = False,
     most contacts (``MAX_ACCOUNTS`` inside an API request; the job passes
     ``JOB_MAX_ACCOUNTS``)."""
     segment, fields, preview = parse_request(body, now, preview_query)
-    batch_id = _batch_id(body)
-    if not preview and (again := _again(batch_id)) is not None:
+    wanted_id = batch_id(body)
+    if not preview and (again := _again(wanted_id)) is not None:
         return again
     accounts = billing.segment(segment.status, segment.due_from, segment.due_to,
                                today=now.date())
-    return _create(fields, accounts, now, preview, batch_id, limit)
+    return _create(fields, accounts, now, preview, wanted_id, limit)
 
 
 def remind_one(body: dict, now: datetime) -> dict:
-    """``POST /reminders`` ``{account_id, channel, template | flow, caller_id, at?, name?}``:
-    a one-account batch, now or at ``at``. 404 for an unknown account; 409 naming the reason
-    when it may not be reminded now (paid, disputed, promised, no_due_date, no_phone...)."""
+    """``POST /reminders`` ``{account_id, channel, template | flow | queue, caller_id, at?,
+    name?}``: a one-account batch, now or at ``at``. 404 for an unknown account; 409 naming
+    the reason when it may not be reminded now (paid, disputed, promised, no_due_date,
+    no_phone...)."""
     unknown = set(body) - ONE_FIELDS
     if unknown:
         raise InvalidRequest(sorted(unknown)[0], "is not a field of a reminder")
@@ -355,9 +224,9 @@ def remind_one(body: dict, now: datetime) -> dict:
     account = billing.get_account(account_id)
     purpose = "collections" if account is not None and account.status == OVERDUE \
         else "informational"
-    fields = _campaign_fields(body, purpose=purpose, now=now, starts_at=at)
-    batch_id = _batch_id(body)
-    if (again := _again(batch_id)) is not None:
+    fields = campaign_fields(body, purpose=purpose, now=now, starts_at=at)
+    wanted_id = batch_id(body)
+    if (again := _again(wanted_id)) is not None:
         return again
     if account is None:
         raise NotFound("account", account_id)
@@ -365,7 +234,7 @@ def remind_one(body: dict, now: datetime) -> dict:
         NO_PHONE if not account.phones else None)
     if reason:
         raise Conflict(f"{reason}: account {account_id} may not be reminded now")
-    return _create(fields, [account], now, preview=False, batch_id=batch_id)
+    return _create(fields, [account], now, preview=False, batch_id=wanted_id)
 
 
 # ---- results --------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ right before each attempt (``check.py``: paid meanwhile, no reminder).
 
 ``today`` is the UTC date: an account's own local day may differ by one near midnight, which
 moves a reminder by at most a day, never skips one (the batch is made once per UTC day).
-Agent steps (hand the account to a queue) are not run yet: they are reported as skipped.
+
+An ``agent`` step makes an agent batch: a progressive campaign for the step's ``queue``. The
+queue's agents join its open line (``POST /campaigns/{id}/seats``); the job dials one account
+per ready agent and bridges the customer who answers, the account on the agent's seat view.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from chalicelib.api_errors import Conflict
+from chalicelib.api_errors import Conflict, InvalidRequest, TooLarge
 from chalicelib.reminders import batches
 from chalicelib.reminders.policy import AGENT, SMS, ReminderPolicy, Step, load_policies
 
@@ -26,7 +29,8 @@ log = logging.getLogger(__name__)
 
 def run_policies(now: datetime, caller_id: str | None,
                  policies: dict[str, ReminderPolicy] | None = None) -> dict:
-    """Make today's batches for every policy step; ``{"<policy>:<day>": accounts | reason}``.
+    """Make today's batches for every policy step; ``{"<policy>:<day>": accounts | reason}``
+    (a step the batch API refuses, e.g. its queue unknown, is ``"refused: <why>"``).
     ``caller_id``: the number reminders come from (E.164); without one nothing is sent."""
     if not caller_id:
         return {"skipped": "no caller id: set REMINDER_CALLER_ID"}
@@ -35,9 +39,6 @@ def run_policies(now: datetime, caller_id: str | None,
     for policy in (policies if policies is not None else load_policies()).values():
         for step in policy.steps:
             key = f"{policy.policy_id}:{step.day}"
-            if step.channel == AGENT:
-                made[key] = "agent steps are not run yet"
-                continue
             due_on = today - timedelta(days=step.day)
             body = _batch_body(policy, step, due_on.isoformat(), caller_id,
                                f"{policy.policy_id}.{step.day}.{today.isoformat()}")
@@ -45,6 +46,11 @@ def run_policies(now: datetime, caller_id: str | None,
                 answer = batches.preview_or_send(body, now, limit=batches.JOB_MAX_ACCOUNTS)
             except Conflict:  # nobody is due on that day
                 made[key] = 0
+                continue
+            except (InvalidRequest, TooLarge) as exc:  # a deleted queue, a day past the cap:
+                # the other steps still run
+                log.warning("run_reminders: step %s refused: %s", key, exc)
+                made[key] = f"refused: {exc}"
                 continue
             made[key] = answer.get("accounts", 0)
     log.info("run_reminders: %s", made)
@@ -60,6 +66,8 @@ def _batch_body(policy: ReminderPolicy, step: Step, due_on: str, caller_id: str,
     }
     if step.channel == SMS:
         body["template"] = step.template
+    elif step.channel == AGENT:
+        body["queue"] = step.queue
     else:
         body["flow"] = step.flow
     return body

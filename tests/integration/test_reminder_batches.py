@@ -191,6 +191,17 @@ def test_one_reminder_and_its_refusals(world, client):
     ({"channel": "voice", "template": None, "name": "Acme", "flow": "no_such_flow"}, "flow"),
     ({"channel": "voice", "template": None}, "name"),
     ({"colour": "red"}, "colour"),
+    # agent batches: a queue that exists, a name, no flow or template
+    ({"channel": "agent", "template": None, "name": "Acme"}, "queue"),
+    ({"channel": "agent", "template": None, "name": "Acme", "queue": "no_such_queue"},
+     "queue"),
+    ({"channel": "agent", "template": None, "name": "Acme", "queue": "bad queue!"}, "queue"),
+    ({"channel": "agent", "template": None, "queue": "support"}, "name"),
+    ({"channel": "agent", "name": "Acme", "queue": "support"}, "template"),
+    ({"channel": "agent", "template": None, "name": "Acme", "queue": "support",
+      "flow": "reminder_call"}, "flow"),
+    ({"channel": "voice", "template": None, "name": "Acme", "queue": "support"}, "queue"),
+    ({"queue": "support"}, "queue"),
 ])
 def test_bad_bodies_are_refused_naming_the_field(client, change, field):
     body = {**batch_body(date(2025, 1, 1)), **change}
@@ -269,7 +280,7 @@ def test_the_daily_job_turns_each_policy_step_into_one_batch(world, client):
     first = run_policies(clock.now, HOTLINE, {"test": policy})
     again = run_policies(clock.now, HOTLINE, {"test": policy})
     assert first["test:-3"] == 1 and again["test:-3"] == 1
-    assert first["test:10"] == "agent steps are not run yet"
+    assert first["test:10"] == 0  # an agent step too: nobody was due 10 days ago
     parts.campaigns.tick(seconds=6)
     texts = [m for m in carrier.messages if m["to"] == reached.phones[0]]
     assert len(texts) == 1 and "$42.17" in texts[0]["body"]
@@ -279,7 +290,7 @@ def test_the_daily_job_turns_each_policy_step_into_one_batch(world, client):
 
 def test_a_request_past_its_limit_is_refused_before_anything_is_written(world):
     from chalicelib.api_errors import TooLarge
-    from chalicelib.reminders import batches
+    from chalicelib.reminders import batch_input, batches
 
     day = a_day()
     for _ in range(4):
@@ -287,7 +298,7 @@ def test_a_request_past_its_limit_is_refused_before_anything_is_written(world):
     body = batch_body(day, request_id=f"too-big-{uuid.uuid4().hex[:8]}")
     with pytest.raises(TooLarge):
         batches.preview_or_send(body, NOON_SF, limit=3)
-    batch_id = batches._batch_id(body)
+    batch_id = batch_input.batch_id(body)
     assert store.get(batch_id) is None and list(store.contacts(batch_id)) == []
 
 
@@ -295,14 +306,14 @@ def test_the_job_writes_a_batch_larger_than_a_request_may_page_by_page(world, mo
     """The job's batches may pass ``MAX_ACCOUNTS`` (a request's): contacts are written as the
     segment is read, and a run that died before the campaign existed, run again, counts each
     contact once."""
-    from chalicelib.reminders import batches
+    from chalicelib.reminders import batch_input, batches
 
     monkeypatch.setattr(batches, "MAX_ACCOUNTS", 2)
     monkeypatch.setattr(batches, "PAGE", 2)
     day = a_day()
     ids = {account(day).account_id for _ in range(5)}
     body = batch_body(day, request_id=f"big-{uuid.uuid4().hex[:8]}")
-    batch_id = batches._batch_id(body)
+    batch_id = batch_input.batch_id(body)
     real_create = store.create
     monkeypatch.setattr(store, "create", lambda campaign: (_ for _ in ()).throw(
         TimeoutError("the run died")))
@@ -315,3 +326,49 @@ def test_the_job_writes_a_batch_larger_than_a_request_may_page_by_page(world, mo
     assert {c.attributes["account_id"] for c in store.contacts(batch_id)} == ids
     assert store.totals(batch_id) == {"status_waiting": 5}
     assert store.get(batch_id).loaded == 5
+
+
+def test_an_agent_step_hands_the_overdue_account_to_the_queue(world, client):
+    """run_reminders: the account 10 days overdue becomes a progressive campaign for the
+    step's queue (its agents join its seats), leaving the limited-content voicemail."""
+    from chalicelib.reminders.batch_input import batch_id
+    from chalicelib.reminders.policy import parse_policy
+    from chalicelib.reminders.schedule import run_policies
+
+    carrier, clock, parts = world
+    day = a_day()
+    clock.now = datetime.combine(day + timedelta(days=10), NOON_SF.timetz())
+    overdue = account(day, amount=9900)
+    policy = parse_policy({"policy": "agents", "name": "Acme Power", "purpose": "collections",
+                           "steps": [{"day": 10, "channel": "agent", "queue": "support"}]})
+
+    made = run_policies(clock.now, HOTLINE, {"agents": policy})
+
+    assert made == {"agents:10": 1}
+    campaign = store.get(batch_id({"request_id": f"agents.10.{clock.now.date()}"}))
+    assert campaign is not None
+    assert (campaign.kind, campaign.queue_id, campaign.status, campaign.purpose) == (
+        "progressive", "support", "running", "collections")
+    assert (campaign.machine, campaign.machine_template, campaign.name) == (
+        "message", "reminder_voicemail", "Acme Power")
+    [contact] = store.contacts(campaign.campaign_id)
+    assert (contact.phone, contact.attributes["account_id"], contact.attributes["amount_due"]
+            ) == (overdue.phones[0], overdue.account_id, "9900")
+    # a policy naming a queue nobody has: that step is refused, the job goes on
+    gone = parse_policy({"policy": "gone", "name": "Acme Power", "purpose": "collections",
+                         "steps": [{"day": 10, "channel": "agent", "queue": "no_such_queue"}]})
+    assert run_policies(clock.now, HOTLINE, {"gone": gone})["gone:10"].startswith("refused")
+
+
+def test_one_account_to_an_agent_queue(world, client):
+    ada = account(a_day())
+    status, body = post(client, "/reminders", {
+        "account_id": ada.account_id, "channel": "agent", "queue": "support",
+        "name": "Acme Power", "caller_id": HOTLINE})
+    assert status == 201, body
+    assert (body["campaign"]["kind"], body["campaign"]["queue_id"]) == ("progressive",
+                                                                        "support")
+    status, body = post(client, "/reminders", {
+        "account_id": ada.account_id, "channel": "agent", "queue": "no_such_queue",
+        "name": "Acme Power", "caller_id": HOTLINE})
+    assert (status, body.get("field")) == (400, "queue"), body

@@ -37,6 +37,18 @@ def test_reminders_send_is_sent_once(monkeypatch, capsys):
     assert "preview" not in body and body["name"] == "Acme"
 
 
+def test_reminders_send_to_an_agent_queue(monkeypatch, capsys):
+    api = FakeApi({("POST", "/reminder-batches"): {"batch_id": BATCH, "accounts": 1}})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["reminders", "send", "--segment", "overdue", "--days", "9",
+                        "--channel", "agent", "--queue", "support", "--name", "Acme",
+                        "--caller-id", "+14155550100"]) == 0
+    [sent] = api.sent
+    body = json.loads(sent["body"])
+    assert (body["channel"], body["queue"], body["name"]) == ("agent", "support", "Acme")
+    assert "flow" not in body and "template" not in body
+
+
 def test_reminders_batch_and_results(monkeypatch, tmp_path, capsys):
     csv = b"account_id,phone\r\nACC-1,+14155550123\r\n"
     api = FakeApi({("GET", f"/reminder-batches/{BATCH}?paid_within_days=3"): {
