@@ -27,6 +27,10 @@
                                                    a batch's progress and who paid since
     python manage.py reminders results ID [-o FILE]
                                                    one row per account as CSV
+    python manage.py reminders remind ACCOUNT --channel sms --template T --caller-id +1...
+                                                   remind one account now (or --at)
+    python manage.py reminders policy standard [--from D --to D] [--csv [-o FILE]]
+                                                   what a policy's batches achieved, by step
     python manage.py dnc add NUMBER [--channel all] [--reason TEXT]
     python manage.py dnc remove NUMBER             our do-not-call list
     python manage.py compliance check NUMBER --channel voice [--purpose marketing]
@@ -497,6 +501,33 @@ def cmd_reminders_results(args) -> int:
                         "account(s)")
 
 
+def cmd_reminders_remind(args) -> int:
+    import json
+
+    body = {"account_id": args.account_id, "channel": args.channel,
+            "caller_id": args.caller_id}
+    for flag, field in (("template", "template"), ("flow", "flow"), ("queue", "queue"),
+                        ("name", "name"), ("at", "at"), ("language", "language")):
+        if getattr(args, flag) is not None:
+            body[field] = getattr(args, flag)
+    return through_api(lambda: print_json(call_api(
+        "POST", "/reminders", json.dumps(body).encode(), base=args.api, retries=0)))
+
+
+def cmd_reminders_policy(args) -> int:
+    from urllib.parse import urlencode
+
+    query = {key: value for key, value in (
+        ("from", args.from_), ("to", args.to), ("paid_within_days", args.paid_within_days))
+        if value is not None}
+    path = f"/reminder-policies/{args.policy_id}/results"
+    if args.csv:
+        return download_csv(f"{path}?{urlencode({**query, 'format': 'csv'})}", args.output,
+                            args.api, "batch(es)")
+    return through_api(lambda: print_json(call_api(
+        "GET", f"{path}?{urlencode(query)}" if query else path, base=args.api)))
+
+
 def add_reminder_commands(sub) -> list:
     """``reminders``: reminder batches (README: Payment reminders)."""
     reminders = sub.add_parser("reminders", help="payment reminder batches through the API"
@@ -531,7 +562,26 @@ def add_reminder_commands(sub) -> list:
     results.add_argument("batch_id")
     results.add_argument("-o", "--output", help="write to this file (default: stdout)")
     results.set_defaults(func=cmd_reminders_results)
-    return [*parsers, batch, results]
+    one = reminders.add_parser("remind", help="remind one account now (or --at)")
+    one.add_argument("account_id")
+    one.add_argument("--channel", required=True, choices=["sms", "voice", "agent"])
+    one.add_argument("--template", help="sms: reminder_due, reminder_overdue, ...")
+    one.add_argument("--flow", help="voice: the flow (default reminder_call)")
+    one.add_argument("--queue", help="agent: the queue whose agents take the call")
+    one.add_argument("--caller-id", required=True, help="E.164, shown to the person")
+    one.add_argument("--name", help="voice, agent: the business name the voicemail says")
+    one.add_argument("--at", help="ISO 8601 with offset (default: now)")
+    one.add_argument("--language", help="en-US, zh-CN")
+    one.set_defaults(func=cmd_reminders_remind)
+    policy = reminders.add_parser("policy", help="what a policy's batches achieved, by step")
+    policy.add_argument("policy_id")
+    policy.add_argument("--from", dest="from_", help="YYYY-MM-DD (default: 30 days ago)")
+    policy.add_argument("--to", help="YYYY-MM-DD (default: today)")
+    policy.add_argument("--paid-within-days", type=int)
+    policy.add_argument("--csv", action="store_true", help="a row per batch as CSV")
+    policy.add_argument("-o", "--output", help="with --csv: write to this file")
+    policy.set_defaults(func=cmd_reminders_policy)
+    return [*parsers, batch, results, one, policy]
 
 
 def cmd_dnc_add(args) -> int:

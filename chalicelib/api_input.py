@@ -22,7 +22,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.api_errors import InvalidRequest, NotFound, TooLarge
 
@@ -44,6 +44,7 @@ PATH_PATTERNS = {
     "campaign_id": r"cmp_[A-Za-z0-9_-]{8,40}",  # campaigns.admin.new_campaign_id
     "account_id": ID_PATTERN,  # the billing system's (reminders.accounts_api)
     "payment_id": ID_PATTERN,
+    "policy_id": r"[a-z][a-z0-9_]{0,63}",  # reminders.policy.NAME
     "hotline": NUMBER_PATTERN,
     "number": NUMBER_PATTERN,
 }
@@ -140,3 +141,28 @@ def query_time(query: Mapping[str, str] | None, name: str) -> datetime | None:
         raise InvalidRequest(name, "must be an ISO 8601 time with its offset, like "
                                    "2026-11-23T15:00:00Z")
     return at
+
+
+MAX_RANGE_DAYS = 366
+
+
+def query_dates(query: Mapping[str, str] | None, today: date, *, default_days: int = 30
+                ) -> tuple[date, date]:
+    """``from`` and ``to`` query dates (``2026-11-30``, inclusive); ``to`` defaults to
+    ``today``, ``from`` to ``default_days`` before ``to``. ``InvalidRequest`` naming the
+    parameter when it is not a date, ``from`` is after ``to``, or the range passes
+    ``MAX_RANGE_DAYS``."""
+    found: dict[str, date | None] = {}
+    for name in ("from", "to"):
+        text = ((query or {}).get(name) or "").strip()
+        try:
+            found[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            raise InvalidRequest(name, "must be a date like 2026-11-30") from None
+    until = found["to"] or today
+    since = found["from"] or until - timedelta(days=default_days)
+    if since > until:
+        raise InvalidRequest("from", "must not be after to")
+    if (until - since).days >= MAX_RANGE_DAYS:
+        raise InvalidRequest("from", f"a range of at most {MAX_RANGE_DAYS} days")
+    return since, until

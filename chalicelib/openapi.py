@@ -46,7 +46,7 @@ openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
                   "/dnc", "/consents", "/contact-lists", "/campaigns", "/accounts", "/payments",
-                  "/reminder-batches", "/reminders")
+                  "/reminder-batches", "/reminders", "/reminder-policies")
 PUBLIC_PREFIXES = ("/callbacks",)
 
 
@@ -220,6 +220,8 @@ def _parameters() -> dict:
                      "name": "batch_id"},
         "payment_id": path("payment_id", "The payment's id as the billing system (or the IVR) "
                                          "gave it.", 64),
+        "policy_id": path("policy_id", "A reminder policy's name (`flows/reminders/<name>.yaml`)"
+                                       "; any other form is unknown (404).", 64),
         "number": path("number", "The caller's number as digits (a leading `+`, or `%2B`, is "
                                  "accepted).", 18),
         "origin": {"name": "Origin", "in": "header", "required": False,
@@ -1208,4 +1210,28 @@ def _reminder_paths() -> dict:
                         "content": {"text/csv": {"schema": {"type": "string"}}}},
                 **_errors(404)},
             parameters=[batch_id], tag="reminders")},
+        "/reminder-policies": {"get": _admin(
+            "The reminder policies and their steps", {
+                "200": _json("Policies", {"type": "object", "properties": {
+                    "policies": {"type": "array", "items": {"type": "object"}}}})},
+            tag="reminders")},
+        "/reminder-policies/{policy_id}/results": {"get": _admin(
+            "What a policy's batches achieved: totals, per step, per batch", {
+                "200": {"description": "JSON: `{policy, name, purpose, from, to, "
+                                       "paid_within_days, totals, steps, batches}`, each with "
+                                       "accounts, sent, delivered, answered, opted_out, "
+                                       "paid_accounts, amounts; CSV: a row per batch",
+                        "content": {"application/json": {"schema": {"type": "object"}},
+                                    "text/csv": {"schema": {"type": "string"}}}},
+                **_errors(400, 404)},
+            parameters=[_param("policy_id"),
+                        _query("from", {"type": "string", "format": "date"},
+                               "First day (UTC) a batch was made; default 30 days before `to`."),
+                        _query("to", {"type": "string", "format": "date"},
+                               "Last day (inclusive); default today. At most 366 days."),
+                        _query("paid_within_days", _integer(1, 365, 7),
+                               "Count payments this many days from each batch's start."),
+                        _query("format", {"type": "string", "enum": ["json", "csv"]},
+                               "`csv`: a download, a row per batch.")],
+            tag="reminders")},
     }

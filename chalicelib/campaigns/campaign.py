@@ -132,6 +132,9 @@ class Campaign:
     fallback_tz: str = "UTC"
     compliance: dict = field(default_factory=dict)
     subject_attribute: str | None = None  # the list column naming a debt (collections)
+    # a reminder batch the hourly job made: its policy and step (days from the due date)
+    reminder_policy: str | None = None
+    reminder_step: int | None = None
     # the contact list copied into the campaign so far (``store.campaigns.load_contacts``)
     loaded: int = 0
     load_cursor: str | None = None

@@ -8,8 +8,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api_errors import InvalidRequest, json_answer
-from chalicelib.api_input import json_object, path_id, query_int
-from chalicelib.reminders import batches
+from chalicelib.api_input import json_object, path_id, query_dates, query_int
+from chalicelib.reminders import batches, results
 from chalicelib.wiring import root
 
 reminders_api = Blueprint(__name__)
@@ -42,6 +42,15 @@ def post_batch():
     return _created(json_answer(create), outcome)
 
 
+def _csv(answer, filename: str):
+    """A CSV download of a ``json_answer`` whose body is the CSV text (errors stay JSON)."""
+    if answer.status_code != 200:
+        return answer
+    return Response(body=answer.body, status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def _created(answer, outcome: dict):
     """201 for a batch made now; 200 for a preview or the same ``request_id`` again."""
     if outcome.get("created") and answer.status_code == 200:
@@ -65,7 +74,7 @@ def post_reminder():
 @reminders_api.route("/reminder-batches/{batch_id}", methods=["GET"], api_key_required=True)
 def batch_report(batch_id):
     query = dict(reminders_api.current_request.query_params or {})
-    return json_answer(lambda: batches.batch_report(
+    return json_answer(lambda: results.batch_report(
         _batch_id(batch_id), root().now(),
         query_int(query, "paid_within_days", default=7, low=1, high=MAX_PAID_DAYS)))
 
@@ -73,9 +82,31 @@ def batch_report(batch_id):
 @reminders_api.route("/reminder-batches/{batch_id}/results", methods=["GET"],
                      api_key_required=True)
 def batch_results(batch_id):
-    answer = json_answer(lambda: batches.results_csv(_batch_id(batch_id)))
-    if answer.status_code != 200:
-        return answer
-    return Response(body=answer.body, status_code=200, headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{batch_id}-results.csv"'})
+    answer = json_answer(lambda: results.results_csv(_batch_id(batch_id)))
+    return _csv(answer, f"{batch_id}-results.csv")
+
+
+@reminders_api.route("/reminder-policies", methods=["GET"], api_key_required=True)
+def list_policies():
+    return json_answer(lambda: {"policies": results.policies_view()})
+
+
+@reminders_api.route("/reminder-policies/{policy_id}/results", methods=["GET"],
+                     api_key_required=True)
+def policy_results(policy_id):
+    """``?from=&to=`` (dates, default the last 30 days), ``paid_within_days``,
+    ``format=json|csv``."""
+    query = dict(reminders_api.current_request.query_params or {})
+    fmt = query.get("format", "json")
+
+    def report():
+        if fmt not in ("json", "csv"):
+            raise InvalidRequest("format", "must be json or csv")
+        since, until = query_dates(query, root().now().date())
+        policy = path_id(policy_id, "policy_id", "reminder policy")
+        days = query_int(query, "paid_within_days", default=7, low=1, high=MAX_PAID_DAYS)
+        make = results.policy_csv if fmt == "csv" else results.policy_report
+        return make(policy, since, until, root().now(), days)
+
+    answer = json_answer(report)
+    return _csv(answer, f"{policy_id}-results.csv") if fmt == "csv" else answer

@@ -13,8 +13,7 @@ meanwhile ends the contact with disposition ``paid``; the text gets today's amou
   reads the body: the channel sms, voice or agent decides the campaign's kind);
 - ``remind_one(body, now)``: ``POST /reminders``, a one-account batch (409 when the account may
   not be reminded now: ``model.reminder_blocker``'s reason);
-- ``batch_report(batch_id, now, paid_within_days)``: ``GET /reminder-batches/{id}``;
-- ``results_csv(batch_id)``: ``GET /reminder-batches/{id}/results``.
+- the results of a batch, and of a policy's batches: ``reminders/results.py``.
 
 Accounts the segment reaches but that get no reminder are counted by reason (``refused``):
 ``no_phone``, ``duplicate_phone`` (a number already in the batch: one contact per number),
@@ -29,12 +28,10 @@ makes batches of up to ``JOB_MAX_ACCOUNTS``, written page by page as the segment
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -44,12 +41,6 @@ from chalicelib.campaigns import admin
 from chalicelib.campaigns.campaign import Campaign, transition
 from chalicelib.campaigns.campaign_input import check_policy
 from chalicelib.campaigns.contact import (
-    ANSWERED,
-    DELIVERED,
-    OPTED_OUT,
-    REPLIED,
-    SENT,
-    UNDELIVERED,
     WAITING,
     CampaignContact,
 )
@@ -61,13 +52,10 @@ from chalicelib.reminders.batch_input import (
     renamed,
 )
 from chalicelib.reminders.model import (
-    APPLIED,
     OVERDUE,
     BillingAccount,
-    Payment,
     reminder_blocker,
 )
-from chalicelib.reminders.model import format_amount as plain_amount
 from chalicelib.reminders.money import format_amount
 from chalicelib.store import billing
 from chalicelib.store import campaigns as store
@@ -79,8 +67,6 @@ JOB_MAX_ACCOUNTS = 250_000
 PAGE = 500
 SAMPLES = 5
 NO_PHONE, DUPLICATE_PHONE = "no_phone", "duplicate_phone"
-RESULT_COLUMNS = ("account_id", "phone", "disposition", "attempts", "paid", "amount_paid",
-                  "currency", "last_payment_at")
 
 
 @dataclass
@@ -152,12 +138,15 @@ def _again(batch_id: str | None) -> dict | None:
 
 
 def _create(fields: dict[str, Any], accounts: Iterable[BillingAccount], now: datetime,
-            preview: bool, batch_id: str | None = None, limit: int = MAX_ACCOUNTS) -> dict:
+            preview: bool, batch_id: str | None = None, limit: int = MAX_ACCOUNTS,
+            step: tuple[str, int] | None = None) -> dict:
     """Preview (nothing written) or write the contacts, a page at a time as the segment is
     read, then the campaign, running (or scheduled for its ``starts_at``)."""
     campaign_id = batch_id or admin.new_campaign_id()
     campaign = Campaign(campaign_id=campaign_id, created_at=now, updated_at=now,
-                        **{**fields, "list_id": LIST_PREFIX + campaign_id})
+                        **{**fields, "list_id": LIST_PREFIX + campaign_id},
+                        reminder_policy=step[0] if step else None,
+                        reminder_step=step[1] if step else None)
     check_policy(campaign)
     try:
         admin.check_references(campaign)
@@ -188,21 +177,21 @@ def _create(fields: dict[str, Any], accounts: Iterable[BillingAccount], now: dat
 
 
 def preview_or_send(body: dict, now: datetime, preview_query: bool = False,
-                    limit: int = MAX_ACCOUNTS) -> dict:
+                    limit: int = MAX_ACCOUNTS, step: tuple[str, int] | None = None) -> dict:
     """``POST /reminder-batches``. Preview: ``{preview, accounts, refused: {reason: n},
     samples: [{account_id, holder, language, amount, due_date}] (first 5), channel,
     purpose}``, nothing written. Else: ``{batch_id, accounts, refused, campaign}``; 409 when
     the segment reaches nobody. With the caller's ``request_id``, the same id again answers
     the batch made the first time (``repeated: true``) and writes nothing. ``limit``: the
     most contacts (``MAX_ACCOUNTS`` inside an API request; the job passes
-    ``JOB_MAX_ACCOUNTS``)."""
+    ``JOB_MAX_ACCOUNTS``); ``step``: the job's (policy id, step day) the batch is for."""
     segment, fields, preview = parse_request(body, now, preview_query)
     wanted_id = batch_id(body)
     if not preview and (again := _again(wanted_id)) is not None:
         return again
     accounts = billing.segment(segment.status, segment.due_from, segment.due_to,
                                today=now.date())
-    return _create(fields, accounts, now, preview, wanted_id, limit)
+    return _create(fields, accounts, now, preview, wanted_id, limit, step)
 
 
 def remind_one(body: dict, now: datetime) -> dict:
@@ -235,80 +224,3 @@ def remind_one(body: dict, now: datetime) -> dict:
     if reason:
         raise Conflict(f"{reason}: account {account_id} may not be reminded now")
     return _create(fields, [account], now, preview=False, batch_id=wanted_id)
-
-
-# ---- results --------------------------------------------------------------------------------
-def get_batch(batch_id: str) -> Campaign:
-    campaign = store.get(batch_id)
-    if campaign is None or not campaign.list_id.startswith(LIST_PREFIX):
-        raise NotFound("reminder batch", batch_id)
-    return campaign
-
-
-def _paid(payments: list[Payment], since: datetime, until: datetime | None) -> list[Payment]:
-    return [p for p in payments if p.status == APPLIED and p.at >= since
-            and (until is None or p.at < until)]
-
-
-def _since(campaign: Campaign) -> datetime:
-    return campaign.started_at or campaign.starts_at or campaign.created_at
-
-
-def batch_report(batch_id: str, now: datetime, paid_within_days: int = 7) -> dict:
-    """``GET /reminder-batches/{id}``: the campaign's report (``campaigns.admin.report``) and
-    ``results``: ``sent`` (texts out), ``delivered``, ``answered`` (a person answered, or
-    replied), ``opted_out``, ``by_disposition``, and ``paid``: accounts of the batch with a
-    payment (any source) from the batch's start to ``paid_within_days`` days after, their
-    count and the amount collected per currency (minor units and decimal text). One
-    payments Query per account."""
-    campaign = get_batch(batch_id)
-    report = admin.report(batch_id, now)
-    since = _since(campaign)
-    until = since + timedelta(days=paid_within_days)
-    dispositions: Counter[str] = Counter()
-    paid_accounts = 0
-    collected: Counter[str] = Counter()
-    for contact in store.contacts(batch_id):
-        if contact.disposition:
-            dispositions[contact.disposition] += 1
-        account_id = contact.attributes.get("account_id")
-        payments = _paid(billing.payments_for(account_id), since, until) if account_id else []
-        if payments:
-            paid_accounts += 1
-            for payment in payments:
-                collected[payment.currency] += payment.amount
-    results = {
-        "sent": sum(dispositions[d] for d in (SENT, DELIVERED, UNDELIVERED, REPLIED)),
-        "delivered": dispositions[DELIVERED] + dispositions[REPLIED],
-        "answered": dispositions[ANSWERED] + dispositions[REPLIED],
-        "opted_out": dispositions[OPTED_OUT],
-        "by_disposition": dict(sorted(dispositions.items())),
-        "paid": {"within_days": paid_within_days, "since": since.isoformat(),
-                 "accounts": paid_accounts,
-                 "amounts": {currency: {"minor": minor, "amount": plain_amount(minor, currency)}
-                             for currency, minor in sorted(collected.items())}},
-    }
-    return {**report, "batch_id": batch_id, "results": results}
-
-
-def results_csv(batch_id: str) -> str:
-    """``GET /reminder-batches/{id}/results``: one row per account (``RESULT_COLUMNS``); paid
-    = a payment since the batch started (any source), ``amount_paid`` their sum as decimal
-    text in ``currency``, ``last_payment_at`` ISO 8601."""
-    campaign = get_batch(batch_id)
-    since = _since(campaign)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(RESULT_COLUMNS)
-    for contact in store.contacts(batch_id):
-        account_id = contact.attributes.get("account_id", "")
-        payments = _paid(billing.payments_for(account_id), since, None) if account_id else []
-        currency = contact.attributes.get("currency", "")
-        amount = sum(p.amount for p in payments)
-        writer.writerow([
-            account_id, contact.phone, contact.disposition or contact.status, contact.attempts,
-            "yes" if payments else "no",
-            plain_amount(amount, payments[0].currency) if payments else "",
-            payments[0].currency if payments else currency,
-            max(p.at for p in payments).isoformat() if payments else ""])
-    return out.getvalue()

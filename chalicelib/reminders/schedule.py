@@ -43,7 +43,8 @@ def run_policies(now: datetime, caller_id: str | None,
             body = _batch_body(policy, step, due_on.isoformat(), caller_id,
                                f"{policy.policy_id}.{step.day}.{today.isoformat()}")
             try:
-                answer = batches.preview_or_send(body, now, limit=batches.JOB_MAX_ACCOUNTS)
+                answer = batches.preview_or_send(body, now, limit=batches.JOB_MAX_ACCOUNTS,
+                                                 step=(policy.policy_id, step.day))
             except Conflict:  # nobody is due on that day
                 made[key] = 0
                 continue

@@ -112,6 +112,18 @@ def live_campaigns() -> list[Campaign]:
     return [c for c in (get(cid) for cid in ids) if c is not None]
 
 
+def campaigns_created_between(start: datetime, end: datetime) -> list[Campaign]:
+    """Campaigns created from ``start`` (inclusive) to ``end`` (exclusive), oldest first: one
+    Query of the ``by_creation`` index (paged), then batched reads; no Scan."""
+    keys = [(item.campaign_id, CAMPAIGN) for item in CampaignEntry.by_creation.query(
+        CAMPAIGN, CampaignEntry.created_at.between(start, end - timedelta(microseconds=1)))]
+    found: dict[str, Campaign] = {}
+    for n in range(0, len(keys), 100):
+        found.update({item.campaign_id: _campaign(item)
+                      for item in CampaignEntry.batch_get(keys[n:n + 100])})
+    return [found[cid] for cid, _ in keys if cid in found]
+
+
 def all_campaigns(limit: int = 200) -> list[Campaign]:
     """The newest ``limit`` campaigns, newest first (the ``by_creation`` index, no Scan)."""
     keys = [(item.campaign_id, CAMPAIGN) for item in CampaignEntry.by_creation.query(

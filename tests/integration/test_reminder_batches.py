@@ -372,3 +372,58 @@ def test_one_account_to_an_agent_queue(world, client):
         "account_id": ada.account_id, "channel": "agent", "queue": "no_such_queue",
         "name": "Acme Power", "caller_id": HOTLINE})
     assert (status, body.get("field")) == (400, "queue"), body
+
+
+def test_a_policys_results_add_up_its_batches_step_by_step(world, client, monkeypatch):
+    """GET /reminder-policies/{id}/results: the batches the job made for the policy in the
+    range, per step and in all: texts sent, accounts that paid since and what they paid."""
+    from chalicelib.reminders import results
+    from chalicelib.reminders.policy import parse_policy
+    from chalicelib.reminders.schedule import run_policies
+
+    carrier, clock, parts = world
+    day = a_day()
+    policy = parse_policy({"policy": "acme", "name": "Acme Power", "purpose": "informational",
+                           "steps": [{"day": -3, "channel": "sms", "template": "reminder_due"},
+                                     {"day": 0, "channel": "sms", "template": "reminder_due"}]})
+    monkeypatch.setattr(results, "load_policies", lambda: {"acme": policy})
+    early, late = account(day), account(day - timedelta(days=3))
+    # three days before ``day``: ``early`` gets the first text and ``late`` the second
+    clock.now = datetime.combine(day - timedelta(days=3), NOON_SF.timetz())
+    made = run_policies(clock.now, HOTLINE, {"acme": policy})
+    assert (made["acme:-3"], made["acme:0"]) == (1, 1)
+    # a batch made by hand the same day is not the policy's
+    other_day = day - timedelta(days=5)
+    account(other_day)
+    assert post(client, "/reminder-batches", batch_body(other_day))[0] == 201
+    parts.campaigns.tick(seconds=6)
+    assert {m["to"] for m in carrier.messages} >= {early.phones[0], late.phones[0]}
+    clock.now += timedelta(days=1)
+    pay(late.account_id, 4217, clock.now)
+
+    made_on = clock.now.date() - timedelta(days=1)
+    query = f"from={made_on.isoformat()}&to={made_on.isoformat()}"
+    response = client.http.get(f"/reminder-policies/acme/results?{query}")
+    assert response.status_code == 200, response.body
+    report = json.loads(response.body)
+    assert (report["policy"], report["name"], len(report["batches"])) == ("acme", "Acme Power", 2)
+    steps = {step["day"]: step for step in report["steps"]}
+    assert (steps[-3]["accounts"], steps[-3]["sent"], steps[-3]["paid_accounts"]) == (1, 1, 0)
+    assert (steps[0]["accounts"], steps[0]["sent"], steps[0]["paid_accounts"]) == (1, 1, 1)
+    assert report["totals"]["amounts"] == {"USD": {"minor": 4217, "amount": "42.17"}}
+    assert report["totals"]["sent"] == 2 and report["totals"]["paid_accounts"] == 1
+
+    response = client.http.get(f"/reminder-policies/acme/results?{query}&format=csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.body.decode())))
+    assert sorted((r["step_day"], r["sent"], r["amounts_collected"]) for r in rows) == [
+        ("-3", "1", ""), ("0", "1", "USD 42.17")]
+    # another range: nothing; unknown policy: 404; a bad range: 400 naming it
+    response = client.http.get("/reminder-policies/acme/results?from=2020-01-01&to=2020-01-02")
+    assert json.loads(response.body)["batches"] == []
+    assert client.http.get("/reminder-policies/nope/results").status_code == 404
+    bad = client.http.get("/reminder-policies/acme/results?from=2026-02-30")
+    assert (bad.status_code, json.loads(bad.body)["field"]) == (400, "from")
+    listed = json.loads(client.http.get("/reminder-policies").body)["policies"]
+    assert listed[0]["steps"][0] == {"day": -3, "channel": "sms", "template": "reminder_due"}

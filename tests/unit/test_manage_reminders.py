@@ -70,3 +70,28 @@ def test_reminders_refused_by_the_api_says_why(monkeypatch, capsys):
     assert manage.main(["reminders", "send", "--segment", "overdue", "--channel", "sms",
                         "--caller-id", "+14155550100"]) == 1
     assert "segment.status" in capsys.readouterr().err
+
+
+def test_reminders_remind_one_account(monkeypatch, capsys):
+    api = FakeApi({("POST", "/reminders"): {"batch_id": BATCH, "accounts": 1}})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["reminders", "remind", "ACC-1", "--channel", "sms", "--template",
+                        "reminder_due", "--caller-id", "+14155550100"]) == 0
+    [sent] = api.sent
+    assert sent["retries"] == 0 and json.loads(sent["body"]) == {
+        "account_id": "ACC-1", "channel": "sms", "template": "reminder_due",
+        "caller_id": "+14155550100"}
+
+
+def test_reminders_policy_results_as_json_and_csv(monkeypatch, tmp_path, capsys):
+    path = "/reminder-policies/standard/results"
+    csv = b"batch_id,step_day\r\ncmp_1,-3\r\ncmp_2,0\r\n"
+    api = FakeApi({("GET", f"{path}?from=2026-11-01&to=2026-11-30"): {"totals": {"sent": 2}},
+                   ("GET", f"{path}?format=csv"): csv})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["reminders", "policy", "standard", "--from", "2026-11-01",
+                        "--to", "2026-11-30"]) == 0
+    assert '"sent": 2' in capsys.readouterr().out
+    out = tmp_path / "p.csv"
+    assert manage.main(["reminders", "policy", "standard", "--csv", "-o", str(out)]) == 0
+    assert out.read_bytes() == csv and "2 batch(es)" in capsys.readouterr().err
