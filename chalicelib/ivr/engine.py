@@ -518,6 +518,7 @@ class _Step:
             confirmation = (event.get("PaymentConfirmationCode") or "").strip()
             self.state.vars["payment_confirmation"] = confirmation
             self.state.vars["payment_card_last4"] = card
+            self.state.vars["payment_amount"] = minor_units(amount, currency)
             self.result.effects.append(v.PaymentTaken(
                 account_id=account, amount=minor_units(amount, currency), currency=currency,
                 confirmation=confirmation, card_last4=card,

@@ -278,7 +278,8 @@ class PayNode(Node):
     (``"{{ balance_due }}"``); the amount must render a positive decimal in major units with at
     most two decimals, else the node goes to ``on_error``. ``connector`` names the Twilio Pay
     Connector (default: the ``PAY_CONNECTOR`` setting). Branches, by Twilio's ``Result``:
-    ``success`` -> ``on_success`` (sets ``payment_confirmation`` and ``payment_card_last4``);
+    ``success`` -> ``on_success`` (sets ``payment_confirmation``, ``payment_card_last4`` and
+    ``payment_amount``, the amount charged in minor units);
     ``too-many-failed-attempts`` (declined, bad or no input after ``max_attempts``) ->
     ``on_declined``; ``caller-interrupted-with-star`` -> ``on_star``; ``caller-hung-up`` ->
     ``on_hangup`` (default: the call ends); ``payment-connector-error``, ``validation-error``
@@ -317,7 +318,8 @@ class PayNode(Node):
         return True  # the caller may hang up during the payment
 
 
-PAY_VARS = ("payment_confirmation", "payment_card_last4")  # set on a pay node's ``on_success``
+# set on a pay node's ``on_success``; ``payment_amount``: what was charged, minor units
+PAY_VARS = ("payment_confirmation", "payment_card_last4", "payment_amount")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -172,12 +172,23 @@ def _spoken_yuan(yuan: int, fen_total: int) -> str:
 
 # Jinja filters. Templates pass what a look-up or an account holds: an int of minor units, a
 # date or its ISO text.
+def _whole(minor: Any) -> Any:
+    """A template's amount as an int when it is one: a flow variable read back from storage
+    may be a Decimal, a look-up may give digits. Anything else is left for the formatter to
+    refuse."""
+    if isinstance(minor, Decimal) and minor == minor.to_integral_value():
+        return int(minor)
+    if isinstance(minor, str) and re.fullmatch(r"-?[0-9]{1,15}", minor):
+        return int(minor)
+    return minor
+
+
 def _money_filter(minor: int, currency: str, language: str | None = None) -> str:
-    return format_amount(minor, currency, language)
+    return format_amount(_whole(minor), currency, language)
 
 
 def _spoken_money_filter(minor: int, currency: str, language: str | None = None) -> str:
-    return spoken_amount(minor, currency, language)
+    return spoken_amount(_whole(minor), currency, language)
 
 
 def _long_date_filter(day: date | str, language: str | None = None) -> str:

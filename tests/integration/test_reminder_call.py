@@ -116,6 +116,8 @@ def test_the_holder_pays_part_of_the_amount_due(carrier, reminder_line):
     account = billing.get_account(ACCOUNT)
     assert account.amount_due == 2217 and account.status != PAID
     assert "pay_part" in path_of(t.call_sid)
+    # and the thanks says what was charged, not what was owed
+    assert "Your payment of 20 dollars was received" in heard(t)
 
 
 def test_more_than_is_owed_is_never_charged(carrier, reminder_line):

@@ -157,3 +157,19 @@ def test_digits_of_other_scripts_are_not_amounts():
     for text in ("\u0663", "4\u0662.17", "\uff14\uff12"):  # Arabic-Indic, full-width
         with _pytest.raises(ValueError):
             _to_minor(text, "USD")
+
+
+@pytest.mark.parametrize("minor", [4217, Decimal("4217"), "4217"])
+def test_the_template_filters_take_a_whole_number_read_back_from_storage(minor):
+    from chalicelib.reminders.money import FILTERS
+
+    assert FILTERS["money"](minor, "USD", "en-US") == "$42.17"
+    assert FILTERS["spoken_money"](minor, "USD", "en-US") == "42 dollars and 17 cents"
+
+
+@pytest.mark.parametrize("minor", [42.17, Decimal("42.17"), "42.17", None])
+def test_the_template_filters_refuse_what_is_not_a_whole_number(minor):
+    from chalicelib.reminders.money import FILTERS
+
+    with pytest.raises(ValueError, match="minor units"):
+        FILTERS["money"](minor, "USD", "en-US")
