@@ -31,6 +31,7 @@
                                                    remind one account now (or --at)
     python manage.py reminders policy standard [--from D --to D] [--csv [-o FILE]]
                                                    what a policy's batches achieved, by step
+    python manage.py jobs list | run NAME          a scheduled job now (run_reminders, ...)
     python manage.py dnc add NUMBER [--channel all] [--reason TEXT]
     python manage.py dnc remove NUMBER             our do-not-call list
     python manage.py compliance check NUMBER --channel voice [--purpose marketing]
@@ -744,6 +745,46 @@ def add_api_commands(sub) -> None:
         parser.add_argument("--api", help=api_help)
 
 
+def cmd_jobs(args) -> int:
+    """``jobs list`` / ``jobs run NAME``: a scheduled job of ``app.py`` run once, here, with the
+    settings ``make run`` gives its scheduler (what the developer exported wins)."""
+    import json
+
+    from infra.local.scheduler import discover_jobs, lambda_context, load_app, scheduled_event
+
+    if os.environ.get("SWITCHBOARD_STAGE", "local") == "local":
+        from infra.local.stack import local_environment
+
+        for key, value in local_environment().items():
+            os.environ.setdefault(key, value)
+    jobs = {job.name: job for job in discover_jobs(load_app(str(ROOT)))}
+    if args.command == "list":
+        for job in jobs.values():
+            print(f"{job.name:<24} {job.expression}")
+        return 0
+    job = jobs.get(args.name)
+    if job is None:
+        print(f"manage.py: no job {args.name!r}; one of {', '.join(jobs)}", file=sys.stderr)
+        return 1
+    import time
+
+    now = time.time()
+    result = job.handler(scheduled_event(job, now, "switchboard"),
+                         lambda_context("switchboard", job, 900))
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def add_job_commands(sub) -> None:
+    jobs = sub.add_parser("jobs", help="the scheduled jobs: list them, run one now"
+                          ).add_subparsers(dest="command", required=True)
+    jobs.add_parser("list", help="every scheduled job and its schedule").set_defaults(
+        func=cmd_jobs)
+    run = jobs.add_parser("run", help="run one job once, now (e.g. run_reminders)")
+    run.add_argument("name")
+    run.set_defaults(func=cmd_jobs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
@@ -796,6 +837,7 @@ def main(argv: list[str] | None = None) -> int:
                              help="rows per chunk at most (default 2000)")
     list_import.set_defaults(func=cmd_lists_import)
     add_api_commands(sub)
+    add_job_commands(sub)
 
     args = parser.parse_args(argv)
     settle_environment()

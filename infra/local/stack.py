@@ -129,7 +129,14 @@ def set_defaults(port: int, emulator: bool) -> dict[str, bool]:
         "ddb": "DYNAMODB_ENDPOINT" not in os.environ,
         "carrier": emulator and "TWILIO_API_BASE" not in os.environ,
     }
-    defaults = {
+    for key, value in local_environment(port).items():
+        os.environ.setdefault(key, value)
+    return start
+
+
+def local_environment(port: int = 8000) -> dict[str, str]:
+    """The settings ``make run`` gives the app and its jobs (``manage.py jobs run`` too)."""
+    return {
         "SWITCHBOARD_STAGE": "local",
         "TABLE_PREFIX": "switchboard-local-",
         "AWS_REGION": "us-east-1",
@@ -143,9 +150,6 @@ def set_defaults(port: int, emulator: bool) -> dict[str, bool]:
         "TWILIO_API_BASE": "http://127.0.0.1:8100",
         "CALLBACK_DEFAULT_HOTLINE": "+14155550100",  # the demo hotline calls web callbacks back
     }
-    for key, value in defaults.items():
-        os.environ.setdefault(key, value)
-    return start
 
 
 def run(port: int, emulator: bool) -> None:

@@ -56,3 +56,25 @@ def test_the_local_scheduler_runs_the_apps_reconciliation_against_dynamodb(carri
     # Then the stale call is closed and its live variables are gone
     record = calls.get_call(sid)
     assert record.outcome == "lost" and record.vars is None
+
+
+def test_manage_jobs_lists_the_schedule_and_runs_a_job_now(client, capsys, monkeypatch):
+    """``manage.py jobs run run_reminders``: the hourly job at once, on the same tables (a
+    developer need not wait an hour to see the reminder policies at work)."""
+    import json
+
+    import manage
+    from chalicelib.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "reminder_caller_id", "+14155550100")
+
+    assert manage.main(["jobs", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "run_reminders            rate(1 hour)" in listed and "run_campaigns" in listed
+    assert manage.main(["jobs", "run", "run_reminders"]) == 0
+    out = capsys.readouterr().out  # the job's own log lines come first (the app logs to stdout)
+    made = json.loads(out[out.index("{\n"):])
+    assert set(made) == {"standard:-3", "standard:0", "standard:3", "standard:7",
+                         "standard:10"}
+    assert manage.main(["jobs", "run", "no_such_job"]) == 1
+    assert "no job 'no_such_job'" in capsys.readouterr().err
