@@ -70,6 +70,9 @@ from chalicelib.store import campaigns as store
 log = logging.getLogger(__name__)
 
 ROUND_SECONDS = 2.0  # the pacer looks again this often: agents free up all the time
+# a campaign that found fewer due contacts than its share asks again after this (a retry that
+# falls due meanwhile waits at most this long)
+DRAINED_PAUSE = timedelta(seconds=10)
 PACE_SAVE_SECONDS = 15  # how often the pacer's decision is written for the report
 
 
@@ -97,6 +100,10 @@ class CampaignRunner:
         # each container starts its reads at its own shard, so racing runs rarely contend
         self._shard = random.randrange(store.DUE_SHARDS)
         self._pace_saved: dict[str, datetime] = {}
+        # campaigns whose last claim found fewer due contacts than it asked for: they stand
+        # aside until then, so their share of the rate goes to campaigns with people waiting
+        self._drained: dict[str, datetime] = {}
+        self._turn = 0
 
     def tick(self, seconds: float | None = None) -> dict:
         """One run: lifecycle, then pacing rounds for ``seconds`` (default: the setting)."""
@@ -163,13 +170,18 @@ class CampaignRunner:
         calls = ceil(self.settings.outbound_cps * ROUND_SECONDS)
         sms = ceil(self.settings.outbound_texts_per_second * ROUND_SECONDS)
         claimed: list[tuple[Campaign, CampaignContact]] = []
+        self._turn += 1
         for group, capacity in ((voice, calls), (texts, sms)):
-            demands = {c.campaign_id: self._demand(c, capacity, now) for c in group}
-            shares = share(capacity, demands, {c.campaign_id: c.weight for c in group})
+            demands = {c.campaign_id: (0 if self._drained.get(c.campaign_id, now) > now
+                                       else self._demand(c, capacity, now)) for c in group}
+            shares = share(capacity, demands, {c.campaign_id: c.weight for c in group},
+                           self._turn)
             for campaign in group:
                 wanted = shares.get(campaign.campaign_id, 0)
-                claimed += [(campaign, contact)
-                            for contact in self._claim(campaign, wanted, now=now)]
+                got = self._claim(campaign, wanted, now=now)
+                if len(got) < wanted:
+                    self._drained[campaign.campaign_id] = now + DRAINED_PAUSE
+                claimed += [(campaign, contact) for contact in got]
         tally["claimed"] += len(claimed)
         order = _interleaved(claimed)
         for index, (campaign, contact) in enumerate(order):

@@ -7,7 +7,9 @@ pieces keep us inside the limit ourselves:
 * ``share`` splits one second's capacity among the campaigns that want to dial, by weight (as
   Amazon Connect's campaigns share dialling capacity): weighted max-min fairness ("water
   filling"), so a campaign never gets more than it asked for and what it leaves goes to the
-  others, then whole calls by largest remainder. Deterministic: ties go by campaign name.
+  others, then whole calls by largest remainder. Deterministic: ties go by campaign name,
+  rotated by the caller's round number, so a tie (three campaigns sharing two texts) goes to
+  each in turn and none starves.
 * ``RateLimiter`` claims a slot from a counter every Lambda shares (a DynamoDB item per second in
   production, a dict in the simulation), so concurrent dispatchers together stay within the
   rate. The rate may be fractional: second s allows ``floor(rate·(s+1)) − floor(rate·s)``
@@ -27,12 +29,13 @@ Counter = Callable[[int], int]  # window start (epoch second) -> the count after
 
 
 def share(capacity: int, demands: Mapping[str, int],
-          weights: Mapping[str, float]) -> dict[str, int]:
+          weights: Mapping[str, float], turn: int = 0) -> dict[str, int]:
     """Weighted fair share of ``capacity`` dials among campaigns (``demands``: how many each
     wants now; ``weights``: its weight, 1.0 when missing). A campaign never gets more than it
     demands, what one leaves unused goes to the others, the sum never exceeds ``capacity``, and
     the same inputs always give the same answer. Every campaign in ``demands`` is in the result
-    (0 for no demand or weight 0). ValueError for a negative capacity, demand or weight."""
+    (0 for no demand or weight 0). ``turn`` (the round's number) rotates who wins a tie for
+    the last whole call. ValueError for a negative capacity, demand or weight."""
     if capacity < 0:
         raise ValueError("capacity must not be negative")
     for name, demand in demands.items():
@@ -51,8 +54,10 @@ def share(capacity: int, demands: Mapping[str, int],
     for name, amount in fair.items():
         granted[name] = floor(amount)
     left = capacity - sum(granted.values())
+    names = sorted(wanting)
+    place = {name: (n - turn) % len(names) for n, name in enumerate(names)}
     by_remainder = sorted((name for name in wanting if granted[name] < demands[name]),
-                          key=lambda name: (-(fair[name] - granted[name]), name))
+                          key=lambda name: (-(fair[name] - granted[name]), place[name]))
     for name in by_remainder[:left]:
         granted[name] += 1
     return granted

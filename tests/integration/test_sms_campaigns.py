@@ -348,3 +348,34 @@ def test_the_check_before_a_text_skips_or_refreshes_it(client, carrier, sender):
     assert sender.send(campaign, fresh) == "sent"
     [message] = texts_to(carrier, fresh.phone)
     assert "Wed 2 Dec 09:30" in message["body"]
+
+
+def test_campaigns_sharing_the_rate_all_get_their_turn(client, clock, carrier, monkeypatch):
+    """Three one-contact campaigns and a four-contact one share two texts a round: ties are
+    taken in turn and a campaign with nobody left steps aside, so every contact is texted
+    within the tick (three of them once starved behind the first two by name)."""
+    from chalicelib.settings import get_settings
+    from chalicelib.wiring import Root, install
+
+    monkeypatch.setattr(get_settings(), "outbound_texts_per_second", 1.0)
+    clock.now = OPEN_HOURS
+
+    def sleep(seconds):
+        clock.now += timedelta(seconds=seconds)
+
+    phones = []
+    for size in (1, 1, 1, 4):
+        campaign = new_campaign(load_done=True, loaded=size)
+        store.add_totals(campaign.campaign_id, {"status_waiting": size})
+        for _ in range(size):
+            contact = CampaignContact(campaign.campaign_id, number(), due_at=clock.now,
+                                      updated_at=clock.now)
+            assert store.add_contact(contact)
+            phones.append(contact.phone)
+    previous = install(Root(clock=clock, sleep=sleep))
+    try:
+        root().campaigns.tick(seconds=20)
+    finally:
+        install(previous)
+    assert {phone: len(texts_to(carrier, phone)) for phone in phones} == \
+        {phone: 1 for phone in phones}

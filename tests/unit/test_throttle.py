@@ -50,6 +50,20 @@ def test_whole_calls_by_largest_remainder_ties_by_name():
         {"a": 3, "b": 3, "c": 4}
 
 
+def test_a_tie_for_the_last_call_goes_to_each_in_turn():
+    """Three campaigns tied for two texts a round: rotated by the round's number, each gets
+    two texts in three rounds; by name alone, c would never get one."""
+    demands = {"a": 2, "b": 2, "c": 2}
+    assert share(2, demands, {}) == share(2, demands, {}, turn=0) == {"a": 1, "b": 1, "c": 0}
+    rounds = [share(2, demands, {}, turn=turn) for turn in range(3)]
+    assert {name: sum(r[name] for r in rounds) for name in demands} == {"a": 2, "b": 2, "c": 2}
+    assert all(sum(r.values()) == 2 for r in rounds)
+    # a larger remainder still wins, whatever the turn
+    weighted = {"a": 1, "b": 1, "c": 1.2}
+    assert {tuple(share(10, {"a": 9, "b": 9, "c": 9}, weighted, turn=t).values())
+            for t in range(3)} == {(3, 3, 4)}
+
+
 def test_no_demand_no_weight_no_capacity():
     assert share(10, {"a": 0, "b": 4}, {"a": 1, "b": 1}) == {"a": 0, "b": 4}
     assert share(10, {"a": 10, "b": 10}, {"a": 0, "b": 1}) == {"a": 0, "b": 10}
