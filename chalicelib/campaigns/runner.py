@@ -178,10 +178,8 @@ class CampaignRunner:
                            self._turn)
             for campaign in group:
                 wanted = shares.get(campaign.campaign_id, 0)
-                got = self._claim(campaign, wanted, now=now)
-                if len(got) < wanted:
-                    self._drained[campaign.campaign_id] = now + DRAINED_PAUSE
-                claimed += [(campaign, contact) for contact in got]
+                claimed += [(campaign, contact)
+                            for contact in self._claim(campaign, wanted, now=now)]
         tally["claimed"] += len(claimed)
         order = _interleaved(claimed)
         for index, (campaign, contact) in enumerate(order):
@@ -234,6 +232,8 @@ class CampaignRunner:
         dial_by = now + DIAL_EXPIRY + (timedelta(seconds=campaign.preview_seconds)
                                        if preview else timedelta())
         due, _ = store.due_contacts(campaign.campaign_id, now, wanted, self._next_shard())
+        if len(due) < wanted:  # nobody else is due now: its share goes to the others a while
+            self._drained[campaign.campaign_id] = now + DRAINED_PAUSE
         claimed = []
         for contact in due:
             if contact.status == DIALING:  # a claim left by a run that died
