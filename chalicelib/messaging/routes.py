@@ -47,5 +47,6 @@ def sms_status():
         log.exception("sms delivery status not stored")
         return unavailable("sms status")
     if outcome == "unknown-message":  # ours, not recorded yet: Twilio asks again shortly
-        return unavailable("sms status of a message not recorded yet")
+        return unavailable("sms status", "its message is not recorded yet: the send and "
+                                         "its status crossed")
     return xml(sms_reply())

@@ -39,10 +39,11 @@ def malformed(exc: MalformedWebhook) -> Response:
     return error(400, str(exc))
 
 
-def unavailable(what: str) -> Response:
-    """503 for a status-type webhook we could not store: Twilio retries it (the connection
-    overrides on the URLs we hand out, ``telephony.retries``); nothing it carries is lost."""
-    log.warning("%s not stored (storage unavailable); asking Twilio to retry", what)
+def unavailable(what: str, why: str = "storage unavailable") -> Response:
+    """503 for a status-type webhook we could not store (``why``: storage failed, or what it
+    updates is not recorded yet): Twilio retries it (the connection overrides on the URLs we
+    hand out, ``telephony.retries``); nothing it carries is lost."""
+    log.warning("%s not stored (%s); asking Twilio to retry", what, why)
     return Response(
         body=json.dumps({"error": "temporarily unavailable; retry"}),
         status_code=503,

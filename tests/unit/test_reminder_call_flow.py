@@ -65,6 +65,28 @@ def test_the_holder_hears_the_amount_and_due_date_spoken(shipped):
     assert "Acme Utilities" in text
 
 
+@pytest.mark.parametrize(("now", "said"), [
+    (datetime(2026, 6, 30, 15, 0, tzinfo=UTC), "is due on July 1, 2026."),
+    (datetime(2026, 7, 1, 15, 0, tzinfo=UTC), "is due on July 1, 2026."),
+    (datetime(2026, 7, 2, 15, 0, tzinfo=UTC),
+     "was due on July 1, 2026 and is now overdue."),
+])
+def test_a_past_due_date_is_said_as_overdue(shipped, now, said):
+    call = reminder(shipped, now=now)
+    call.press("1")
+    (text,) = spoken(call.result)
+    assert said in text
+
+
+def test_a_past_due_date_is_said_as_overdue_in_chinese(shipped):
+    call = reminder(shipped, now=datetime(2026, 7, 2, 15, 0, tzinfo=UTC),
+                    customer={**HOLDER, "language": "zh-CN"})
+    call.state.language = "zh-CN"
+    call.press("1")
+    (text,) = spoken(call.result)
+    assert "已于2026年7月1日到期，目前已逾期" in text
+
+
 def test_no_input_repeats_the_menu_once_then_goodbye(shipped):
     call = reminder(shipped)
     call.press("1")
