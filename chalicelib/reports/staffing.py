@@ -21,7 +21,7 @@ Units throughout: times in seconds, traffic in erlangs (arrival rate × AHT), sh
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chalicelib.routing.estimates import (
     erlang_b,
@@ -139,13 +139,31 @@ def erlang_a(traffic_erlangs: float, agents: int, aht_seconds: float, patience_s
 
     Raises ValueError for negative traffic or agents, or AHT, patience ≤ 0.
     """
+    figures, answered_waited = _erlang_a_without_asa(
+        traffic_erlangs, agents, aht_seconds, patience_seconds, answer_within_seconds)
+    if figures.wait_probability == 0 or answered_waited == 0:
+        return replace(figures, asa_seconds=0.0)
+    answered = 1 - figures.abandon_share
+    if answered <= 0:
+        return replace(figures, asa_seconds=math.inf)
+    mu, theta = 1 / aht_seconds, 1 / patience_seconds
+    x, a = traffic_erlangs * mu / theta, agents * mu / theta
+    waited = _mean_wait_if_answered(x, a, agents * mu, theta)
+    return replace(figures, asa_seconds=figures.wait_probability * answered_waited * waited
+                   / answered)
+
+
+def _erlang_a_without_asa(traffic_erlangs: float, agents: int, aht_seconds: float,
+                          patience_seconds: float,
+                          answer_within_seconds: float) -> tuple[ErlangA, float]:
+    """Erlang A without ASA (the costly part), and the share of waiting callers answered."""
     _validate(traffic_erlangs, agents, aht_seconds, patience_seconds)
     if answer_within_seconds < 0:
         raise ValueError("the answer threshold must be at least 0 seconds")
     if traffic_erlangs == 0:
-        return ErlangA(0.0, 1.0, 0.0, 0.0, 0.0)
+        return ErlangA(0.0, 1.0, 0.0, 0.0, 0.0), 0.0
     if agents == 0:
-        return ErlangA(1.0, 0.0, 1.0, 0.0, 0.0)
+        return ErlangA(1.0, 0.0, 1.0, 0.0, 0.0), 0.0
     mu = 1 / aht_seconds
     theta = 1 / patience_seconds
     lam = traffic_erlangs * mu
@@ -172,16 +190,14 @@ def erlang_a(traffic_erlangs: float, agents: int, aht_seconds: float, patience_s
     answered_waited = (a / x) * math.exp(log_ratio_all)
     service = (1 - wait) + wait * max(within_if_waited, 0.0)
     abandon = wait * abandon_if_waited
-    waited_answered = _mean_wait_if_answered(x, a, agents * mu, theta)
     answered = 1 - abandon
-    asa = wait * answered_waited * waited_answered / answered if answered > 0 else math.inf
     return ErlangA(
         wait_probability=wait,
         service_level=min(service, 1.0),
         abandon_share=abandon,
-        asa_seconds=asa,
+        asa_seconds=math.nan,
         occupancy=min(traffic_erlangs * answered / agents, 1.0),
-    )
+    ), answered_waited
 
 
 def _mean_wait_if_answered(x: float, a: float, service_rate: float, theta: float) -> float:
@@ -271,11 +287,13 @@ def agents_for(
     # Fewer than target·A agents cannot answer the target share: they answer at most N/A of calls.
     agents = max(math.ceil(target_sl * traffic - 1e-9), 1)
     while True:
-        figures = erlang_a(traffic, agents, aht_seconds, patience_seconds, answer_within_seconds)
+        figures, _ = _erlang_a_without_asa(traffic, agents, aht_seconds, patience_seconds,
+                                           answer_within_seconds)
         enough = figures.service_level >= target_sl
         if enough and (max_occupancy is None or figures.occupancy <= max_occupancy):
             break
         agents += 1
+    figures = erlang_a(traffic, agents, aht_seconds, patience_seconds, answer_within_seconds)
     return Staffing(
         traffic_erlangs=traffic,
         agents=agents,
