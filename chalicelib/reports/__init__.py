@@ -1,0 +1,1 @@
+"""Reports a contact-center manager runs the week on: figures, forecasts and staffing."""
