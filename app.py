@@ -20,6 +20,7 @@ from chalicelib.openapi import openapi_api
 from chalicelib.reminders.batch_routes import reminders_api
 from chalicelib.reminders.routes import billing_api
 from chalicelib.reminders.schedule import run_policies
+from chalicelib.reports.routes import reports_api
 from chalicelib.routing.routes import routing_api
 from chalicelib.routing.voice_routes import agent_voice
 from chalicelib.settings import get_settings
@@ -49,6 +50,7 @@ app.register_blueprint(campaign_seats_api)
 app.register_blueprint(campaigns_api)
 app.register_blueprint(billing_api)
 app.register_blueprint(reminders_api)
+app.register_blueprint(reports_api)
 
 
 @app.route("/", methods=["GET"])

@@ -32,6 +32,9 @@
     python manage.py reminders policy standard [--from D --to D] [--csv [-o FILE]]
                                                    what a policy's batches achieved, by step
     python manage.py jobs list | run NAME          a scheduled job now (run_reminders, ...)
+    python manage.py reports rebuild --from D --to D
+                                                   the rollups of those days again, from the facts
+    python manage.py reports export queues [--from D --to D --interval half-hour] [--csv -o F]
     python manage.py dnc add NUMBER [--channel all] [--reason TEXT]
     python manage.py dnc remove NUMBER             our do-not-call list
     python manage.py compliance check NUMBER --channel voice [--purpose marketing]
@@ -745,6 +748,57 @@ def add_api_commands(sub) -> None:
         parser.add_argument("--api", help=api_help)
 
 
+def cmd_reports_rebuild(args) -> int:
+    """Rewrite the rollups of local days FROM..TO from the stored facts (storage, in-process)."""
+    from datetime import date
+
+    from chalicelib.reports.rebuild import rebuild
+
+    try:
+        first, last = date.fromisoformat(args.from_), date.fromisoformat(args.to)
+        done = rebuild(first, last)
+    except ValueError as exc:
+        print(f"manage.py: {exc}", file=sys.stderr)
+        return 1
+    print(f"rebuilt {done['partitions']} rollup partition(s) of {first}..{last} from "
+          f"{done['facts']} fact(s)")
+    return 0
+
+
+def cmd_reports_export(args) -> int:
+    from urllib.parse import urlencode
+
+    query = {key: value for key, value in (
+        ("from", args.from_), ("to", args.to), ("interval", args.interval),
+        ("queue", args.queue)) if value}
+    path = f"/reports/{args.kind}"
+    if args.csv:
+        return download_csv(f"{path}?{urlencode({**query, 'format': 'csv'})}", args.output,
+                            args.api, "row(s)")
+    return through_api(lambda: print_json(call_api(
+        "GET", f"{path}?{urlencode(query)}" if query else path, base=args.api)))
+
+
+def add_report_commands(sub) -> None:
+    reports = sub.add_parser("reports", help="reports: rebuild the rollups, export a report"
+                             ).add_subparsers(dest="command", required=True)
+    rebuild = reports.add_parser("rebuild", help="rewrite the rollups of a date range from "
+                                                 "the stored facts")
+    rebuild.add_argument("--from", dest="from_", required=True, help="YYYY-MM-DD")
+    rebuild.add_argument("--to", required=True, help="YYYY-MM-DD")
+    rebuild.set_defaults(func=cmd_reports_rebuild)
+    export = reports.add_parser("export", help="a report through the API (JSON, or --csv)")
+    export.add_argument("kind", choices=["queues"])
+    export.add_argument("--from", dest="from_", help="YYYY-MM-DD (default: 30 days ago)")
+    export.add_argument("--to", help="YYYY-MM-DD (default: today)")
+    export.add_argument("--interval", choices=["day", "half-hour"])
+    export.add_argument("--queue")
+    export.add_argument("--csv", action="store_true")
+    export.add_argument("-o", "--output", help="with --csv: write to this file")
+    export.add_argument("--api", help=f"the API's base URL (default {LOCAL_API})")
+    export.set_defaults(func=cmd_reports_export)
+
+
 def cmd_jobs(args) -> int:
     """``jobs list`` / ``jobs run NAME``: a scheduled job of ``app.py`` run once, here, with the
     settings ``make run`` gives its scheduler (what the developer exported wins)."""
@@ -838,6 +892,7 @@ def main(argv: list[str] | None = None) -> int:
     list_import.set_defaults(func=cmd_lists_import)
     add_api_commands(sub)
     add_job_commands(sub)
+    add_report_commands(sub)
 
     args = parser.parse_args(argv)
     settle_environment()

@@ -46,7 +46,7 @@ openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
                   "/dnc", "/consents", "/contact-lists", "/campaigns", "/accounts", "/payments",
-                  "/reminder-batches", "/reminders", "/reminder-policies")
+                  "/reminder-batches", "/reminders", "/reminder-policies", "/reports")
 PUBLIC_PREFIXES = ("/callbacks",)
 
 
@@ -180,10 +180,11 @@ def document() -> dict:
                  {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
                  {"name": "contact-lists"}, {"name": "campaigns"}, {"name": "campaign-seats"},
                  {"name": "accounts"}, {"name": "payments"}, {"name": "reminders"},
-                 {"name": "meta"}],
+                 {"name": "reports"}, {"name": "meta"}],
         "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
                   **_compliance_paths(), **_contact_list_paths(), **_campaign_paths(),
                   **_seat_paths(), **_billing_paths(), **_reminder_paths(),
+                  **_report_paths(),
                   "/openapi.json": {"get": {
                       "tags": ["meta"], "summary": "This document", "security": [],
                       "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
@@ -1121,6 +1122,39 @@ def _billing_paths() -> dict:
                 **_errors(404, 409)},
             parameters=[_param("payment_id")], tag="payments")},
     }
+
+
+def _report_paths() -> dict:
+    figures = {name: {"type": "number", "nullable": True} for name in (
+        "offered", "answered", "abandoned", "service_level", "asa_seconds", "abandon_rate",
+        "average_abandon_wait_seconds", "abandoned_in_sl")}
+    row = {"type": "object", "properties": {
+        "queue_id": {"type": "string"}, "day": {"type": "string", "format": "date"},
+        "half_hour": {"type": "string", "description": "`HH:MM` local; `HH:MM+` in the hour "
+                                                      "a fall-back night repeats"},
+        **figures}}
+    report = {"type": "object", "properties": {
+        "kind": {"type": "string"}, "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"}, "interval": {"type": "string"},
+        "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row}}}
+    return {"/reports/queues": {"get": _admin(
+        "Queue figures by local day or half-hour, from the rollups", {
+            "200": {"description": "The report (JSON), or its rows as CSV (`format=csv`)",
+                    "content": {"application/json": {"schema": report},
+                                "text/csv": {"schema": {"type": "string"}}}},
+            **_errors(400, 404)},
+        parameters=[
+            _query("from", {"type": "string", "format": "date"},
+                   "First local day; default 30 days before `to`."),
+            _query("to", {"type": "string", "format": "date"}, "Last local day; default today."),
+            _query("interval", {"type": "string", "enum": ["day", "half-hour"]},
+                   "`day` (at most 366 days) or `half-hour` (at most 31)."),
+            _query("queue", {"type": "string"}, "One queue (404 if unknown); default all."),
+            _query("format", {"type": "string", "enum": ["json", "csv"]}, "`csv`: a download.")],
+        tag="reports",
+        description="Service level: answered within the queue's threshold over answered (as "
+                    "the board). Every day or half-hour of the range is a row, zeros where "
+                    "nothing happened.")}}
 
 
 def _reminder_paths() -> dict:

@@ -23,7 +23,7 @@ from chalicelib.calls.model import Call
 from chalicelib.hours.schedule import open_at
 from chalicelib.observability import metric
 from chalicelib.prompts import render_prompt
-from chalicelib.routing import agent_states, selection
+from chalicelib.routing import agent_states, queue_facts, selection
 from chalicelib.routing.agents import AGENT_RING_SECONDS, MAX_MISSES, AgentBook
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.estimates import estimated_wait
@@ -39,7 +39,7 @@ from chalicelib.routing.model import (
 from chalicelib.routing.ports import CallbackDesk
 from chalicelib.routing.urls import RoutingUrls
 from chalicelib.settings import Settings
-from chalicelib.store import calls, claims, routing
+from chalicelib.store import calls, claims, facts, routing
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.rest import CallGone, Connector
 from chalicelib.telephony.twiml import VoiceUrls
@@ -155,6 +155,7 @@ class RoutingService:
             self.callbacks.close_as_called_in(request, now)
         if created:
             routing.count_in_queue_day(queue, now, offered=1)
+            facts.record(queue_facts.offered(queue, key, now, record.hotline))
             metric("CallsOffered")
         return replace(record, queue_id=queue_id, queue_entry_key=key)
 
@@ -410,6 +411,8 @@ class RoutingService:
         if queue is not None:
             routing.count_in_queue_day(queue, now, answered=1,
                                        answered_in_sl=int(waited <= level), wait_seconds=waited)
+            facts.record(queue_facts.answered(queue, entry.entry_key, now, record.hotline,
+                                              agent_id, waited))
         if record.caller:
             routing.remember_contact(record.caller, {
                 "call_sid": call_sid, "at": now.isoformat(), "queue_id": queue_id,
@@ -510,6 +513,9 @@ class RoutingService:
         queue = routing.get_queue(entry.queue_id)
         if queue is not None:
             routing.count_in_queue_day(queue, now, abandoned=1)
+            waited = round((now - entry.joined_at).total_seconds())
+            facts.record(queue_facts.abandoned(queue, entry.entry_key, now, record.hotline,
+                                               waited))
         if record.caller:
             routing.remember_contact(record.caller, {
                 "call_sid": record.call_sid, "at": now.isoformat(), "queue_id": entry.queue_id,

@@ -855,6 +855,52 @@ class _TableMeta(MetaProtocol, Protocol):
     short_name: str  # the table's name after TABLE_PREFIX: every concrete model's Meta has one
 
 
+class FactsByDay(GlobalSecondaryIndex):
+    """Facts by UTC day and shard (``2026-11-30#3``): a rebuild reads a day's facts with one
+    Query per shard, never a Scan."""
+
+    class Meta:
+        index_name = "by_day"
+        projection = AllProjection()
+
+    day_shard = UnicodeAttribute(hash_key=True)
+    at = UTCDateTimeAttribute(range_key=True)
+
+
+class FactItem(_Base):
+    """One fact (``reports.facts.Fact``), written once under its own id. Its stream (new images)
+    carries each fact to the rollups (``store.rollups``)."""
+
+    class Meta(_Base.Meta):
+        short_name = "facts"
+        stream_view_type = "NEW_IMAGE"
+
+    fact_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    zone = UnicodeAttribute()
+    scopes = JSONAttribute()  # {"queue": "support", "agent": "a-7", ...}
+    figures = JSONAttribute()  # {"answered": 1, "wait_seconds": 12}: whole numbers
+    day_shard = UnicodeAttribute()
+    expires = TTLAttribute(null=True)
+
+    by_day = FactsByDay()
+
+
+class RollupItem(_Base):
+    """The sums of facts per scope and local day (``key`` ``queue#support#2026-11-30``; ``slot``
+    ``day`` or a half-hour ``HH:MM``), their counters as top-level numbers named like the facts'
+    values; and the marks of facts applied (``key`` ``applied#<fact id>``, ``slot``
+    ``applied``), so a fact delivered twice counts once."""
+
+    class Meta(_Base.Meta):
+        short_name = "rollups"
+
+    key = UnicodeAttribute(hash_key=True)
+    slot = UnicodeAttribute(range_key=True)
+    expires = TTLAttribute(null=True)  # marks only: the stream redelivers for 24 h at most
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     Hotline,
     FlowVersion,
@@ -882,6 +928,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ContactListEntry,
     CampaignEntry,
     CampaignContactItem,
+    FactItem,
+    RollupItem,
 )
 
 # Self-service sources a flow's *lookup* node may read, by the name used in flow files.

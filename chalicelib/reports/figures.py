@@ -1,0 +1,38 @@
+"""The figures of a report row, from the sums of facts (GLOSSARY.md names them).
+
+Pure arithmetic on one slot's rollup values (``chalicelib.facts`` and
+``routing.queue_facts`` name them): shares are 0..1 (None when there is nothing to divide by),
+times in seconds rounded to a tenth. Service level is answered within the queue's threshold over
+answered, as the live board counts it (``routing.admin``), so a report of today and the board
+agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+QUEUE_COLUMNS = ("offered", "answered", "abandoned", "service_level", "asa_seconds",
+                 "abandon_rate", "average_abandon_wait_seconds", "abandoned_in_sl")
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _mean(total: int, count: int) -> float | None:
+    return round(total / count, 1) if count else None
+
+
+def queue_figures(values: Mapping[str, int]) -> dict:
+    """``{offered, answered, abandoned, service_level, asa_seconds, abandon_rate,
+    average_abandon_wait_seconds, abandoned_in_sl}`` of one slot's sums (absent sums: 0)."""
+    get = values.get
+    offered, answered, abandoned = get("offered", 0), get("answered", 0), get("abandoned", 0)
+    return {
+        "offered": offered, "answered": answered, "abandoned": abandoned,
+        "service_level": _share(get("answered_in_sl", 0), answered),
+        "asa_seconds": _mean(get("wait_seconds", 0), answered),
+        "abandon_rate": _share(abandoned, offered),
+        "average_abandon_wait_seconds": _mean(get("abandon_wait_seconds", 0), abandoned),
+        "abandoned_in_sl": get("abandoned_in_sl", 0),
+    }

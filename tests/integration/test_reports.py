@@ -1,0 +1,143 @@
+"""Reports from facts: the queue's facts land once, the rollups add them up once however often
+the stream delivers them, a rebuild gives exactly the same rollups, and the report reads them
+by local day and half-hour (DST nights included). DynamoDB Local, the carrier emulator."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from chalicelib.facts import Fact
+from chalicelib.reports.rebuild import rebuild
+from chalicelib.routing import agent_states
+from chalicelib.routing.model import AgentState, QueueConfig
+from chalicelib.store import facts, rollups, routing
+from tests.integration.conftest import OPEN_HOURS
+from tests.integration.test_queue_calls import HOTLINE, TO_QUEUE, support_queue  # noqa: F401
+
+NY = "America/New_York"
+
+
+def stream_everything(first: date, last: date) -> int:
+    """What the stream consumer does, for every stored fact of those UTC days."""
+    return sum(rollups.apply_fact(fact) for fact in facts.facts_of_days(first, last))
+
+
+def get(client, path: str):
+    response = client.http.get(path)
+    body = response.body.decode() if isinstance(response.body, bytes) else response.body
+    return response.status_code, response.headers, body
+
+
+def test_calls_in_a_queue_become_one_report_however_often_the_stream_delivers(
+        carrier, client, support_queue):  # noqa: F811
+    day = OPEN_HOURS.date()
+    for caller in ("+14155550181", "+14155550182"):
+        t = carrier.place_inbound_call(HOTLINE, caller, TO_QUEUE)
+        assert not t.errors and t.of_type("dial")[-1]["bridged"], t.errors
+    for agent in support_queue:  # both on a break: the third caller waits, then hangs up
+        routing.change_agent_state(
+            agent_states.transition(routing.get_agent(agent.agent_id), AgentState.AWAY,
+                                    OPEN_HOURS, "break"), AgentState.WRAP_UP, OPEN_HOURS)
+    t = carrier.place_inbound_call(HOTLINE, "+14155550183", [*TO_QUEUE, "hangup"])
+    assert not t.errors, t.errors
+
+    # the stream delivers every fact, then again (a Lambda retry): the second time adds nothing
+    assert stream_everything(day - timedelta(days=1), day + timedelta(days=1)) == 6
+    assert stream_everything(day - timedelta(days=1), day + timedelta(days=1)) == 0
+    status, _, body = get(client, f"/reports/queues?from={day}&to={day}&queue=support")
+    assert status == 200, body
+    report = json.loads(body)
+    [row] = report["rows"]
+    assert (row["offered"], row["answered"], row["abandoned"]) == (3, 2, 1)
+    assert row["abandon_rate"] == round(1 / 3, 4) and row["service_level"] == 1.0
+    assert report["totals"][0]["offered"] == 3
+    # the hotline and each agent have their own rollups from the same facts
+    hotline = rollups.read_day(rollups.day_key("hotline", HOTLINE, day))["day"]
+    assert (hotline["offered"], hotline["answered"], hotline["abandoned"]) == (3, 2, 1)
+    for agent in support_queue:
+        served = rollups.read_day(rollups.day_key("agent", agent.agent_id, day))["day"]
+        assert served["answered"] == 1
+
+    # a rebuild of the day from the stored facts gives exactly the rollups the stream built
+    before = {key: rollups.read_day(key) for key in (
+        rollups.day_key("queue", "support", day), rollups.day_key("hotline", HOTLINE, day))}
+    assert rebuild(day, day)["facts"] == 6
+    assert {key: rollups.read_day(key) for key in before} == before
+
+    status, headers, body = get(client, f"/reports/queues?from={day}&to={day}&queue=support"
+                                        "&interval=half-hour&format=csv")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 48 and sum(int(r["offered"]) for r in rows) == 3
+
+
+def dst_fact(n: int, at: datetime, **values: int) -> Fact:
+    return Fact(f"test:dst:{n}:{at.isoformat()}", "queue_answered", at, NY,
+                {"queue": "dst_queue"}, values or {"offered": 1, "answered": 1})
+
+
+def test_a_fall_back_night_keeps_each_half_hour_apart(client):
+    routing.save_queue(QueueConfig("dst_queue", "DST", timezone=NY), OPEN_HOURS)
+    night = date(2026, 11, 1)
+    first, second = (datetime(2026, 11, 1, 5, 40, tzinfo=UTC),  # 01:40 EDT
+                     datetime(2026, 11, 1, 6, 40, tzinfo=UTC))  # 01:40 EST, an hour later
+    for n, at in enumerate((first, second, second + timedelta(minutes=5))):
+        assert facts.record(dst_fact(n, at))
+    assert not facts.record(dst_fact(0, first))  # the same fact again is not a second one
+    stream_everything(night - timedelta(days=1), night + timedelta(days=1))
+    status, _, body = get(client, "/reports/queues?from=2026-11-01&to=2026-11-01"
+                                  "&queue=dst_queue&interval=half-hour")
+    assert status == 200, body
+    rows = {r["half_hour"]: r for r in json.loads(body)["rows"]}
+    assert len(rows) == 50
+    assert (rows["01:30"]["offered"], rows["01:30+"]["offered"]) == (1, 2)
+    assert rebuild(night, night)["partitions"] == 1
+    again = json.loads(get(client, "/reports/queues?from=2026-11-01&to=2026-11-01"
+                                   "&queue=dst_queue&interval=half-hour")[2])
+    assert {r["half_hour"]: r for r in again["rows"]} == rows
+
+
+def test_eight_consumers_applying_one_fact_add_it_once():
+    fact = dst_fact(99, datetime(2026, 11, 30, 15, 0, tzinfo=UTC), answered=1, wait_seconds=7)
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def apply():
+        barrier.wait()
+        results.append(rollups.apply_fact(fact))
+
+    threads = [threading.Thread(target=apply) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+    day = rollups.read_day(rollups.day_key("queue", "dst_queue", date(2026, 11, 30)))
+    assert day["day"] == {"answered": 1, "wait_seconds": 7} and day["10:00"] == day["day"]
+
+
+@pytest.mark.parametrize(("query", "status", "field"), [
+    ("interval=hour", 400, "interval"), ("from=2026-11-30&to=2026-11-01", 400, "from"),
+    ("from=2026-01-01&to=2026-11-30&interval=half-hour", 400, "from"),
+    ("from=2026-13-01", 400, "from"), ("format=pdf", 400, "format"),
+    ("queue=nope", 404, None),
+])
+def test_bad_report_requests_are_refused_naming_the_parameter(client, query, status, field):
+    code, _, body = get(client, f"/reports/queues?{query}")
+    assert code == status, body
+    if field:
+        assert json.loads(body)["field"] == field
+
+
+def test_a_range_without_facts_is_a_report_of_zeros(client):
+    code, _, body = get(client, "/reports/queues?from=2020-02-01&to=2020-02-03&queue=support")
+    assert code == 200
+    rows = json.loads(body)["rows"]
+    assert [r["day"] for r in rows] == ["2020-02-01", "2020-02-02", "2020-02-03"]
+    assert all(r["offered"] == 0 and r["service_level"] is None for r in rows)
