@@ -20,6 +20,7 @@ from chalicelib.openapi import openapi_api
 from chalicelib.reminders.batch_routes import reminders_api
 from chalicelib.reminders.routes import billing_api
 from chalicelib.reminders.schedule import run_policies
+from chalicelib.reports.exports import XLSX_TYPE
 from chalicelib.reports.routes import reports_api
 from chalicelib.routing.routes import routing_api
 from chalicelib.routing.voice_routes import agent_voice
@@ -28,6 +29,7 @@ from chalicelib.telephony.webhooks import twilio_signature_guard
 from chalicelib.wiring import root
 
 app = Chalice(app_name="switchboard")
+app.api.binary_types.append(XLSX_TYPE)  # report workbooks (chalicelib/reports/exports.py)
 app.log.setLevel(logging.INFO)
 logging.getLogger("chalicelib").setLevel(logging.INFO)
 observability.setup_logging(app.log)  # JSON in Lambda, text locally: LOG_FORMAT

@@ -15,13 +15,12 @@ for an unknown queue; ``InvalidRequest`` for a range longer than the interval al
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import date, timedelta
 
 from chalicelib.api_errors import InvalidRequest, NotFound
 from chalicelib.facts import DAY, half_hours_of
+from chalicelib.reports import exports
 from chalicelib.reports.figures import QUEUE_COLUMNS, queue_figures
 from chalicelib.store import rollups
 from chalicelib.store import routing as queues_store
@@ -72,14 +71,20 @@ def queue_report(first: date, last: date, interval: str = "day",
             "interval": interval, "rows": rows, "totals": totals}
 
 
+def columns(report: dict) -> list[str]:
+    """The rows' columns: ``queue_id, day[, half_hour], <QUEUE_COLUMNS>``."""
+    return ["queue_id", "day"] + (["half_hour"] if report["interval"] == "half-hour"
+                                  else []) + list(QUEUE_COLUMNS)
+
+
 def as_csv(report: dict) -> str:
-    """The report's rows as CSV: ``queue_id, day[, half_hour], <QUEUE_COLUMNS>``; shares as
-    decimals (0.8125), blanks where there was nothing to divide."""
-    columns = ["queue_id", "day"] + (["half_hour"] if report["interval"] == "half-hour"
-                                     else []) + list(QUEUE_COLUMNS)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in report["rows"]:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-    return out.getvalue()
+    """The report's rows as CSV; shares as decimals (0.8125), blanks where there was nothing
+    to divide."""
+    return exports.csv_text(report["rows"], columns(report))
+
+
+def as_xlsx(report: dict) -> bytes:
+    """The report as a workbook: the rows, then the totals per queue."""
+    return exports.xlsx_bytes([
+        (f"queues by {report['interval']}", report["rows"], columns(report)),
+        ("totals", report["totals"], ["queue_id", *QUEUE_COLUMNS])])

@@ -1,6 +1,8 @@
 """The reports API (admin, ``api_key_required=True``): ``GET /reports/queues?from=&to=
-&interval=day|half-hour&queue=&format=json|csv``. The work is ``reports.queues``'s; dates are
-``query_dates``'s (default: the last 30 days)."""
+&interval=day|half-hour&queue=&format=json|csv|xlsx``. The work is ``reports.queues``'s; dates
+are ``query_dates``'s (default: the last 30 days). A workbook is binary: API Gateway returns it
+as such when the request's ``Accept`` names its type (``exports.XLSX_TYPE``, one of the app's
+``binary_types``, ``app.py``)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import InvalidRequest, json_answer
 from chalicelib.api_input import path_id, query_dates
-from chalicelib.reports import queues
+from chalicelib.reports import exports, queues
 from chalicelib.wiring import root
 
 reports_api = Blueprint(__name__)
-FORMATS = ("json", "csv")
+FORMATS = ("json", "csv", "xlsx")
+FILES = {"csv": ("text/csv; charset=utf-8", "csv"), "xlsx": (exports.XLSX_TYPE, "xlsx")}
 
 
 @reports_api.route("/reports/queues", methods=["GET"], api_key_required=True)
@@ -26,11 +29,19 @@ def queues_report():
         first, last = query_dates(query, root().now().date())
         queue = path_id(query["queue"], "queue_id", "queue") if query.get("queue") else None
         made = queues.queue_report(first, last, query.get("interval", "day"), queue)
-        return queues.as_csv(made) if fmt == "csv" else made
+        file["name"] = f"queues-{made['from']}-{made['to']}"
+        if fmt == "csv":
+            return queues.as_csv(made)
+        if fmt == "xlsx":
+            file["xlsx"] = queues.as_xlsx(made)
+            return ""
+        return made
 
+    file: dict = {}
     answer = json_answer(report)
-    if fmt != "csv" or answer.status_code != 200:
+    if fmt not in FILES or answer.status_code != 200:
         return answer
-    return Response(body=answer.body, status_code=200, headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": 'attachment; filename="queues-report.csv"'})
+    content_type, extension = FILES[fmt]
+    return Response(body=file.get("xlsx", answer.body), status_code=200, headers={
+        "Content-Type": content_type,
+        "Content-Disposition": f'attachment; filename="{file["name"]}.{extension}"'})

@@ -141,3 +141,46 @@ def test_a_range_without_facts_is_a_report_of_zeros(client):
     rows = json.loads(body)["rows"]
     assert [r["day"] for r in rows] == ["2020-02-01", "2020-02-02", "2020-02-03"]
     assert all(r["offered"] == 0 and r["service_level"] is None for r in rows)
+
+
+def sheet_rows(workbook: bytes, sheet: int = 1) -> list[list[str]]:
+    """A sheet's cells as text, row by row: the workbook's own XML (no reader library)."""
+    import re
+    import zipfile
+    from xml.etree import ElementTree
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(io.BytesIO(workbook)) as book:
+        strings = [t.text or "" for t in ElementTree.fromstring(
+            book.read("xl/sharedStrings.xml")).iterfind(".//m:t", ns)]
+        root = ElementTree.fromstring(book.read(f"xl/worksheets/sheet{sheet}.xml"))
+    rows = []
+    for row in root.iterfind(".//m:row", ns):
+        cells = {}
+        for cell in row.iterfind("m:c", ns):
+            column = re.match(r"[A-Z]+", cell.get("r")).group()
+            value = cell.findtext("m:v", default="", namespaces=ns)
+            cells[column] = strings[int(value)] if cell.get("t") == "s" else value
+        rows.append([cells.get(chr(65 + n), "") for n in range(max(len(cells), 1))])
+    return rows
+
+
+def test_the_report_downloads_as_a_workbook_with_the_same_numbers(client):
+    routing.save_queue(QueueConfig("dst_queue", "DST", timezone=NY), OPEN_HOURS)
+    at = datetime(2026, 11, 30, 15, 10, tzinfo=UTC)
+    for n in range(4):
+        facts.record(dst_fact(n, at, offered=1, answered=int(n < 3), answered_in_sl=int(n < 2)))
+    stream_everything(at.date() - timedelta(days=1), at.date() + timedelta(days=1))
+    from chalicelib.reports.exports import XLSX_TYPE
+
+    response = client.http.get("/reports/queues?from=2026-11-30&to=2026-11-30&queue=dst_queue"
+                               "&format=xlsx", headers={"Accept": XLSX_TYPE})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == XLSX_TYPE
+    assert 'filename="queues-2026-11-30-2026-11-30.xlsx"' in \
+        response.headers["Content-Disposition"]
+    header, row = sheet_rows(response.body)
+    assert header[:5] == ["queue_id", "day", "offered", "answered", "abandoned"]
+    assert row[:5] == ["dst_queue", "2026-11-30", "4", "3", "0"]
+    assert float(row[header.index("service_level")]) == round(2 / 3, 4)
+    assert sheet_rows(response.body, 2)[1][:3] == ["dst_queue", "4", "3"]
