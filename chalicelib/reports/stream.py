@@ -22,47 +22,63 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
 log = logging.getLogger(__name__)
-
-_typed = TypeDeserializer()
 
 
 def images(records: Iterable[dict]) -> list[dict]:
-    """The new images of the ``INSERT`` records, in order, as plain dicts: strings, whole
-    numbers as ``int`` (others stay ``Decimal``), maps, lists, sets, ``Binary``."""
-    return [
-        {name: _plain(_typed.deserialize(value))
-         for name, value in record["dynamodb"]["NewImage"].items()}
-        for record in records
-        if record.get("eventName") == "INSERT"
-    ]
+    """The new images of the ``INSERT`` records, in order, as plain dicts (``image``)."""
+    return [image(record) for record in records if record.get("eventName") == "INSERT"]
+
+
+def image(record: dict) -> dict:
+    """One record's new image as a plain dict: strings, whole numbers as ``int`` (others stay
+    ``Decimal``), ``bool``, ``None``, dicts, lists, sets, and binaries as given (base64 text in
+    Lambda's JSON, ``bytes`` from boto3). ValueError for a type DynamoDB does not have."""
+    return {name: _plain(value) for name, value in record["dynamodb"]["NewImage"].items()}
 
 
 def handle(records: Iterable[dict], apply: Callable[[dict], object]) -> dict[str, int]:
     """``apply(image)`` for each new fact in ``records``; returns ``{"applied": n, "failed":
-    m}``. ValueError from ``apply`` counts as failed (logged); anything else propagates, for
-    the batch to be retried (see the module's docstring)."""
+    m}``. A record that is no image, or that ``apply`` rejects with ValueError, counts as
+    failed (logged); anything else propagates, for the batch to be retried (see the module's
+    docstring)."""
     applied = failed = 0
-    for image in images(records):
+    for record in records:
+        if record.get("eventName") != "INSERT":
+            continue
         try:
-            apply(image)
+            apply(image(record))
         except ValueError as exc:
             failed += 1
-            log.warning("fact %s not counted: %s", image.get("fact_id", "?"), exc)
+            keys = record["dynamodb"].get("Keys", {})
+            log.warning("fact %s not counted: %s", keys or "?", exc)
         else:
             applied += 1
     return {"applied": applied, "failed": failed}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else value
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
+def _plain(typed: dict) -> Any:
+    """One attribute value as DynamoDB types it (``{"N": "12"}``) as plain Python. Written out
+    here rather than boto3's ``TypeDeserializer``: the Lambda package must import without boto3
+    (the runtime's is not bundled, README "The Lambda package")."""
+    (kind, value), = typed.items()
+    if kind in ("S", "B", "BOOL"):
+        return value
+    if kind == "N":
+        return _number(value)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {name: _plain(item) for name, item in value.items()}
+    if kind == "L":
         return [_plain(item) for item in value]
-    if isinstance(value, set):
-        return {_plain(item) for item in value}
-    return value
+    if kind in ("SS", "BS"):
+        return set(value)
+    if kind == "NS":
+        return {_number(item) for item in value}
+    raise ValueError(f"not a DynamoDB attribute type: {kind!r}")
+
+
+def _number(text: str) -> int | Decimal:
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else number

@@ -29,6 +29,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -171,6 +172,9 @@ class StreamPoller:
         for record in answer.get("Records", []):
             record.setdefault("eventSourceARN", self._stream_arn)  # Lambda's records carry it
             record.setdefault("awsRegion", self.region)
+            stamp = record["dynamodb"].get("ApproximateCreationDateTime")
+            if isinstance(stamp, datetime):  # boto3 parsed it; Lambda gives epoch seconds
+                record["dynamodb"]["ApproximateCreationDateTime"] = int(stamp.timestamp())
         return answer
 
     def _iterator(self, shard_id: str) -> str:
