@@ -85,14 +85,16 @@ class StreamPoller:
 
     def run_forever(self, stop: threading.Event) -> None:
         """Poll every ``interval`` seconds (``wait`` while the table is missing) until
-        ``stop`` is set; every ``wait`` seconds while the table is missing or the handler fails.
-        A poll that fails (DynamoDB Local restarting) is logged and retried."""
+        ``stop`` is set; every ``wait`` seconds while the table is missing, the handler fails or
+        a poll fails (DynamoDB Local restarting: logged, then retried)."""
         while not stop.is_set():
+            pause = self.interval
             try:
                 self.poll_once()
             except Exception:  # keep polling: the next round retries what failed
                 log.exception("%s: poll failed", self.table_name)
-            stop.wait(self.wait if self.waiting or self.failing else self.interval)
+                pause = self.wait
+            stop.wait(self.wait if self.waiting or self.failing else pause)
 
     def _latest_stream(self) -> str | None:
         try:
