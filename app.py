@@ -26,7 +26,7 @@ from chalicelib.routing.routes import routing_api
 from chalicelib.routing.voice_routes import agent_voice
 from chalicelib.settings import get_settings
 from chalicelib.telephony.webhooks import twilio_signature_guard
-from chalicelib.wiring import root
+from chalicelib.wiring import facts_stream_arn, root
 
 app = Chalice(app_name="switchboard")
 app.api.binary_types.append(XLSX_TYPE)  # report workbooks (chalicelib/reports/exports.py)
@@ -95,3 +95,14 @@ def run_reminders(event):
     the first find them made)."""
     parts = root()
     return run_policies(parts.now(), parts.settings.reminder_caller_id)
+
+
+if stream_arn := facts_stream_arn():  # set for `chalice deploy` (README, "Deploying to AWS")
+
+    @app.on_dynamodb_record(stream_arn=stream_arn, batch_size=100,
+                            starting_position="TRIM_HORIZON")
+    @observability.job
+    def apply_facts(event):
+        """Count a batch of new facts into the rollups (``reports/stream.py``: a malformed fact
+        is skipped, any other error retries the batch)."""
+        return root().apply_fact_records([record.to_dict() for record in event])

@@ -14,8 +14,9 @@ goes back to the real ones.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -34,6 +35,7 @@ from chalicelib.reminders.accounts_api import account_on_screen
 from chalicelib.reminders.check import BillCheck
 from chalicelib.reminders.payment_sink import BillingPaymentSink
 from chalicelib.reminders.promise_sink import BillingPromiseSink
+from chalicelib.reports import stream
 from chalicelib.routing.agents import AGENT_RING_SECONDS
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.service import RoutingService
@@ -166,6 +168,30 @@ class Root:
     def warm(self) -> WarmTransfers:
         """Warm transfers (``routing/consult.py``)."""
         return self.routing.warm
+
+    def apply_fact_records(self, records: list[dict]) -> dict[str, int]:
+        """One batch of the facts table's stream records (Lambda's dicts) into the rollups:
+        ``{"applied": n, "failed": m}``. A malformed fact is counted as failed; any other error
+        propagates so the batch is retried (``reports/stream.py``)."""
+        return stream.handle(records, self.apply_fact_image)
+
+    def apply_fact_image(self, image: dict) -> object:
+        """Count one fact, given as its stored item (plain dict), into the rollups, once."""
+        raise NotImplementedError("the lead wires store.rollups here")
+
+
+def facts_stream_arn(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The facts table's stream ARN that ``app.py`` registers ``apply_facts`` for, or None
+    (no stream handler). ``chalice deploy`` reads it from ``FACTS_STREAM_ARN`` (the data stack's
+    output ``FactsTableStreamArn``, README "Deploying to AWS"). Inside Lambda the decorator's ARN
+    is never read, but ``app.apply_facts`` must exist for Lambda to call it, and the deploy
+    shell's variable is not there: any non-empty placeholder registers it."""
+    arn = environ.get("FACTS_STREAM_ARN", "").strip()
+    if arn:
+        return arn
+    if environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return "arn:aws:dynamodb:::table/facts/stream/deployed"
+    return None
 
 
 _root: Root | None = None

@@ -1,9 +1,10 @@
 """The whole Switchboard stack on this machine: what ``make run`` executes.
 
 DynamoDB Local (:8001, data in ``.local/dynamodb``), the tables and demo data, ``chalice local``
-(:8000), the local scheduler and the carrier emulator (:8100). Every setting is a default that
-the developer's environment overrides; pointing ``DYNAMODB_ENDPOINT`` or ``TWILIO_API_BASE``
-somewhere yourself means that piece is not started here.
+(:8000), the local scheduler, the facts stream's consumer (``streams.py``) and the carrier
+emulator (:8100). Every setting is a default that the developer's environment overrides;
+pointing ``DYNAMODB_ENDPOINT`` or ``TWILIO_API_BASE`` somewhere yourself means that piece is not
+started here.
 
 Each child runs in its own process group with its output tagged (``[app] ...``), so Ctrl-C
 reaches only this script, which then stops every child in order. If any child dies on its own
@@ -192,6 +193,9 @@ def run(port: int, emulator: bool) -> None:
         # run_campaigns paces for 50 s of each minute (its Lambda gets 70 s: .chalice/config.json)
         stack.spawn("sched", [PY, "-m", "infra.local.scheduler", "--app-dir", ".",
                               "--timeout", "70"])
+        # the facts table's stream into the rollups, as Lambda's event source mapping in AWS
+        stack.spawn("streams", [PY, "-m", "infra.local.streams",
+                                "--table", env["TABLE_PREFIX"] + "facts"])
         stack.wait_until("chalice local", lambda: _answers(app_url + "/"), timeout=60)
 
         banner(app_url, start)
