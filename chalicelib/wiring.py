@@ -40,6 +40,7 @@ from chalicelib.routing.agents import AGENT_RING_SECONDS
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.service import RoutingService
 from chalicelib.settings import Settings, get_settings
+from chalicelib.store import facts, rollups
 from chalicelib.store.ratelimits import bump_window
 from chalicelib.telephony.rest import Connector, TwilioConnector
 
@@ -176,8 +177,9 @@ class Root:
         return stream.handle(records, self.apply_fact_image)
 
     def apply_fact_image(self, image: dict) -> object:
-        """Count one fact, given as its stored item (plain dict), into the rollups, once."""
-        raise NotImplementedError("the lead wires store.rollups here")
+        """Count one fact, given as its stored item (plain dict), into the rollups, once:
+        True when added now, False when it was already; ValueError when it is not a fact."""
+        return rollups.apply_fact(facts.from_image(image))
 
 
 def facts_stream_arn(environ: Mapping[str, str] = os.environ) -> str | None:

@@ -184,3 +184,30 @@ def test_the_report_downloads_as_a_workbook_with_the_same_numbers(client):
     assert row[:5] == ["dst_queue", "2026-11-30", "4", "3", "0"]
     assert float(row[header.index("service_level")]) == round(2 / 3, 4)
     assert sheet_rows(response.body, 2)[1][:3] == ["dst_queue", "4", "3"]
+
+
+def test_the_facts_stream_carries_each_fact_to_the_rollups_once(client, dynamodb_endpoint):
+    """The laptop's consumer: DynamoDB Local's stream of the facts table, polled like Lambda
+    reads it, into ``Root.apply_fact_records``; polling again adds nothing twice."""
+    from chalicelib.store.models import FactItem
+    from chalicelib.wiring import root
+    from infra.local.streams import StreamPoller
+
+    routing.save_queue(QueueConfig("dst_queue", "DST", timezone=NY), OPEN_HOURS)
+    at = datetime(2026, 11, 30, 16, 5, tzinfo=UTC)
+    poller = StreamPoller(dynamodb_endpoint, FactItem.Meta.table_name,
+                          root().apply_fact_records)
+    poller.poll_once()  # whatever earlier tests left in the stream
+    for n in range(3):
+        assert facts.record(dst_fact(100 + n, at, offered=1, answered=1))
+    assert poller.poll_once() >= 3
+    day = rollups.read_day(rollups.day_key("queue", "dst_queue", date(2026, 11, 30)))
+    assert day["day"] == {"offered": 3, "answered": 3} and day["11:00"] == day["day"]
+    # a batch handed over again (Lambda retries a batch) counts nothing twice
+    replayed = root().apply_fact_records([{"eventName": "INSERT", "dynamodb": {"NewImage": {
+        "fact_id": {"S": dst_fact(100, at).fact_id}, "kind": {"S": "queue_answered"},
+        "at": {"S": at.isoformat()}, "zone": {"S": NY}, "scopes": {"S": '{"queue": "dst_queue"}'},
+        "figures": {"S": '{"offered": 1, "answered": 1}'}}}}])
+    assert replayed == {"applied": 1, "failed": 0}
+    assert rollups.read_day(rollups.day_key("queue", "dst_queue", date(2026, 11, 30)))["day"] \
+        == {"offered": 3, "answered": 3}
