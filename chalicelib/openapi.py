@@ -1139,9 +1139,12 @@ def _report_paths() -> dict:
         "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row}}}
     return {"/reports/queues": {"get": _admin(
         "Queue figures by local day or half-hour, from the rollups", {
-            "200": {"description": "The report (JSON), or its rows as CSV (`format=csv`)",
+            "200": {"description": "The report (JSON), its rows as CSV (`format=csv`), or a "
+                                   "workbook (`format=xlsx`; send its type in `Accept`)",
                     "content": {"application/json": {"schema": report},
-                                "text/csv": {"schema": {"type": "string"}}}},
+                                "text/csv": {"schema": {"type": "string"}},
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml"
+                                ".sheet": {"schema": {"type": "string", "format": "binary"}}}},
             **_errors(400, 404)},
         parameters=[
             _query("from", {"type": "string", "format": "date"},
@@ -1150,7 +1153,8 @@ def _report_paths() -> dict:
             _query("interval", {"type": "string", "enum": ["day", "half-hour"]},
                    "`day` (at most 366 days) or `half-hour` (at most 31)."),
             _query("queue", {"type": "string"}, "One queue (404 if unknown); default all."),
-            _query("format", {"type": "string", "enum": ["json", "csv"]}, "`csv`: a download.")],
+            _query("format", {"type": "string", "enum": ["json", "csv", "xlsx"]},
+                   "`csv` or `xlsx`: a download.")],
         tag="reports",
         description="Service level: answered within the queue's threshold over answered (as "
                     "the board). Every day or half-hour of the range is a row, zeros where "
