@@ -1137,8 +1137,11 @@ def _report_paths() -> dict:
         "kind": {"type": "string"}, "from": {"type": "string", "format": "date"},
         "to": {"type": "string", "format": "date"}, "interval": {"type": "string"},
         "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row}}}
-    return {"/reports/queues": {"get": _admin(
-        "Queue figures by local day or half-hour, from the rollups", {
+    kind = {"name": "kind", "in": "path", "required": True,
+            "description": "The report: `queues` (more kinds to come).",
+            "schema": {"type": "string", "enum": ["queues"]}}
+    return {"/reports/{kind}": {"get": _admin(
+        "A report by local day or half-hour, from the rollups", {
             "200": {"description": "The report (JSON), its rows as CSV (`format=csv`), or a "
                                    "workbook (`format=xlsx`; send its type in `Accept`)",
                     "content": {"application/json": {"schema": report},
@@ -1147,6 +1150,7 @@ def _report_paths() -> dict:
                                 ".sheet": {"schema": {"type": "string", "format": "binary"}}}},
             **_errors(400, 404)},
         parameters=[
+            kind,
             _query("from", {"type": "string", "format": "date"},
                    "First local day; default 30 days before `to`."),
             _query("to", {"type": "string", "format": "date"}, "Last local day; default today."),

@@ -20,13 +20,14 @@ from datetime import date, timedelta
 
 from chalicelib.api_errors import InvalidRequest, NotFound
 from chalicelib.facts import DAY, half_hours_of
-from chalicelib.reports import exports
 from chalicelib.reports.figures import QUEUE_COLUMNS, queue_figures
 from chalicelib.store import rollups
 from chalicelib.store import routing as queues_store
 
+TARGET = "queue"  # the query parameter naming one queue
 INTERVALS = ("day", "half-hour")
 MAX_DAYS = {"day": 366, "half-hour": 31}
+TOTAL_COLUMNS = ["queue_id", *QUEUE_COLUMNS]
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -77,14 +78,4 @@ def columns(report: dict) -> list[str]:
                                   else []) + list(QUEUE_COLUMNS)
 
 
-def as_csv(report: dict) -> str:
-    """The report's rows as CSV; shares as decimals (0.8125), blanks where there was nothing
-    to divide."""
-    return exports.csv_text(report["rows"], columns(report))
-
-
-def as_xlsx(report: dict) -> bytes:
-    """The report as a workbook: the rows, then the totals per queue."""
-    return exports.xlsx_bytes([
-        (f"queues by {report['interval']}", report["rows"], columns(report)),
-        ("totals", report["totals"], ["queue_id", *QUEUE_COLUMNS])])
+report = queue_report  # the reports API's name for it (``reports.routes``)

@@ -1,44 +1,60 @@
-"""The reports API (admin, ``api_key_required=True``): ``GET /reports/queues?from=&to=
-&interval=day|half-hour&queue=&format=json|csv|xlsx``. The work is ``reports.queues``'s; dates
-are ``query_dates``'s (default: the last 30 days). A workbook is binary: API Gateway returns it
-as such when the request's ``Accept`` names its type (``exports.XLSX_TYPE``, one of the app's
-``binary_types``, ``app.py``)."""
+"""The reports API (admin, ``api_key_required=True``): ``GET /reports/{kind}?from=&to=
+&interval=day|half-hour&<target>=&format=json|csv|xlsx``, one kind per report module
+(``KINDS``), each answering ``report(first, last, interval, target) -> dict`` with ``rows`` and
+``totals``, ``columns(report)`` and ``TOTAL_COLUMNS``, and naming its ``TARGET`` parameter
+(``queue``, ``agent``, ``flow``...). Dates are ``query_dates``'s (default: the last 30 days). A
+workbook is binary: API Gateway returns it as such when the request's ``Accept`` names its type
+(``exports.XLSX_TYPE``, one of the app's ``binary_types``, ``app.py``)."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from chalice import Blueprint, Response
 
-from chalicelib.api_errors import InvalidRequest, json_answer
+from chalicelib.api_errors import InvalidRequest, NotFound, json_answer
 from chalicelib.api_input import path_id, query_dates
 from chalicelib.reports import exports, queues
 from chalicelib.wiring import root
 
 reports_api = Blueprint(__name__)
+KINDS: dict[str, ModuleType] = {"queues": queues}
 FORMATS = ("json", "csv", "xlsx")
 FILES = {"csv": ("text/csv; charset=utf-8", "csv"), "xlsx": (exports.XLSX_TYPE, "xlsx")}
 
 
-@reports_api.route("/reports/queues", methods=["GET"], api_key_required=True)
-def queues_report():
+def _kind(name: str) -> ModuleType:
+    module = KINDS.get(name)
+    if module is None:
+        raise NotFound("report", name)
+    return module
+
+
+@reports_api.route("/reports/{kind}", methods=["GET"], api_key_required=True)
+def report(kind):
     query = dict(reports_api.current_request.query_params or {})
     fmt = query.get("format", "json")
+    file: dict = {}
 
-    def report():
+    def make():
+        module = _kind(kind)
         if fmt not in FORMATS:
             raise InvalidRequest("format", f"must be one of {', '.join(FORMATS)}")
         first, last = query_dates(query, root().now().date())
-        queue = path_id(query["queue"], "queue_id", "queue") if query.get("queue") else None
-        made = queues.queue_report(first, last, query.get("interval", "day"), queue)
-        file["name"] = f"queues-{made['from']}-{made['to']}"
+        name = module.TARGET
+        target = path_id(query[name], f"{name}_id", name) if query.get(name) else None
+        made = module.report(first, last, query.get("interval", "day"), target)
+        file["name"] = f"{kind}-{made['from']}-{made['to']}"
         if fmt == "csv":
-            return queues.as_csv(made)
+            return exports.csv_text(made["rows"], module.columns(made))
         if fmt == "xlsx":
-            file["xlsx"] = queues.as_xlsx(made)
+            file["xlsx"] = exports.xlsx_bytes([
+                (f"{kind} by {made['interval']}", made["rows"], module.columns(made)),
+                ("totals", made["totals"], module.TOTAL_COLUMNS)])
             return ""
         return made
 
-    file: dict = {}
-    answer = json_answer(report)
+    answer = json_answer(make)
     if fmt not in FILES or answer.status_code != 200:
         return answer
     content_type, extension = FILES[fmt]
