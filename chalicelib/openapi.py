@@ -1138,8 +1138,11 @@ def _report_paths() -> dict:
         "to": {"type": "string", "format": "date"}, "interval": {"type": "string"},
         "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row}}}
     kind = {"name": "kind", "in": "path", "required": True,
-            "description": "The report: `queues` (more kinds to come).",
-            "schema": {"type": "string", "enum": ["queues"]}}
+            "description": "The report: `queues`; `staffing` (one `queue`, by half-hour, the "
+                           "week from `from` or next week; options `target_sl`, "
+                           "`answer_within`, `shrinkage`, `patience` (Erlang A), "
+                           "`max_occupancy`, `aht`, `weeks`).",
+            "schema": {"type": "string", "enum": ["queues", "staffing"]}}
     return {"/reports/{kind}": {"get": _admin(
         "A report by local day or half-hour, from the rollups", {
             "200": {"description": "The report (JSON), its rows as CSV (`format=csv`), or a "

@@ -14,11 +14,11 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import InvalidRequest, NotFound, json_answer
 from chalicelib.api_input import path_id, query_dates
-from chalicelib.reports import exports, queues
+from chalicelib.reports import exports, queues, staffing_report
 from chalicelib.wiring import root
 
 reports_api = Blueprint(__name__)
-KINDS: dict[str, ModuleType] = {"queues": queues}
+KINDS: dict[str, ModuleType] = {"queues": queues, "staffing": staffing_report}
 FORMATS = ("json", "csv", "xlsx")
 FILES = {"csv": ("text/csv; charset=utf-8", "csv"), "xlsx": (exports.XLSX_TYPE, "xlsx")}
 
@@ -40,10 +40,19 @@ def report(kind):
         module = _kind(kind)
         if fmt not in FORMATS:
             raise InvalidRequest("format", f"must be one of {', '.join(FORMATS)}")
-        first, last = query_dates(query, root().now().date())
+        today = root().now().date()
+        default_range = getattr(module, "default_range", None)
+        if default_range is not None and not query.get("to"):
+            start = query_dates({"from": query["from"], "to": query["from"]}, today)[0] \
+                if query.get("from") else None
+            first, last = default_range(today, start)
+        else:
+            first, last = query_dates(query, today)
         name = module.TARGET
         target = path_id(query[name], f"{name}_id", name) if query.get(name) else None
-        made = module.report(first, last, query.get("interval", "day"), target)
+        interval = query.get("interval", getattr(module, "DEFAULT_INTERVAL", "day"))
+        options = {"options": query} if getattr(module, "OPTIONS", False) else {}
+        made = module.report(first, last, interval, target, **options)
         file["name"] = f"{kind}-{made['from']}-{made['to']}"
         if fmt == "csv":
             return exports.csv_text(made["rows"], module.columns(made))

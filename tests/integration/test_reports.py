@@ -194,13 +194,20 @@ def test_the_facts_stream_carries_each_fact_to_the_rollups_once(client, dynamodb
     from chalicelib.wiring import root
     from infra.local.streams import StreamPoller
 
-    routing.save_queue(QueueConfig("dst_queue", "DST", timezone=NY), OPEN_HOURS)
+    import uuid
+
+    queue = f"stream_{uuid.uuid4().hex[:8]}"  # the stream still holds earlier tests' facts
     at = datetime(2026, 11, 30, 16, 5, tzinfo=UTC)
+
+    def fact(n: int) -> Fact:
+        return Fact(f"test:stream:{queue}:{n}", "queue_answered", at, NY, {"queue": queue},
+                    {"offered": 1, "answered": 1})
+
     poller = StreamPoller(dynamodb_endpoint, FactItem.Meta.table_name,
                           root().apply_fact_records)
     for n in range(3):
-        assert facts.record(dst_fact(100 + n, at, offered=1, answered=1))
-    key = rollups.day_key("queue", "dst_queue", date(2026, 11, 30))
+        assert facts.record(fact(n))
+    key = rollups.day_key("queue", queue, date(2026, 11, 30))
     for _ in range(100):  # the stream may hold earlier tests' records first, 100 a poll
         poller.poll_once()
         if rollups.read_day(key).get("day", {}).get("offered") == 3:
@@ -210,9 +217,46 @@ def test_the_facts_stream_carries_each_fact_to_the_rollups_once(client, dynamodb
     assert day["day"] == {"offered": 3, "answered": 3} and day["11:00"] == day["day"]
     # a batch handed over again (Lambda retries a batch) counts nothing twice
     replayed = root().apply_fact_records([{"eventName": "INSERT", "dynamodb": {"NewImage": {
-        "fact_id": {"S": dst_fact(100, at).fact_id}, "kind": {"S": "queue_answered"},
-        "at": {"S": at.isoformat()}, "zone": {"S": NY}, "scopes": {"S": '{"queue": "dst_queue"}'},
+        "fact_id": {"S": fact(0).fact_id}, "kind": {"S": "queue_answered"},
+        "at": {"S": at.isoformat()}, "zone": {"S": NY},
+        "scopes": {"S": json.dumps({"queue": queue})},
         "figures": {"S": '{"offered": 1, "answered": 1}'}}}}])
     assert replayed == {"applied": 1, "failed": 0}
-    assert rollups.read_day(rollups.day_key("queue", "dst_queue", date(2026, 11, 30)))["day"] \
-        == {"offered": 3, "answered": 3}
+    assert rollups.read_day(key)["day"] == {"offered": 3, "answered": 3}
+
+
+def test_staffing_next_week_from_the_queues_own_history(client):
+    """Four past Mondays with 100 calls at 10:00 (AHT 180 s): next Monday 10:00 needs 14 agents
+    for 80 % in 20 s (the classic Erlang C example), 20 rostered at 30 % shrinkage."""
+    routing.save_queue(QueueConfig("dst_queue", "DST", timezone=NY), OPEN_HOURS)
+    plan_from = date(2026, 12, 7)  # a Monday
+    for weeks_back in range(1, 5):
+        day = plan_from - timedelta(days=7 * weeks_back)
+        rollups.replace_day(rollups.day_key("queue", "dst_queue", day),
+                            {"day": {"offered": 100}, "10:00": {"offered": 100}})
+    code, _, body = get(client, "/reports/staffing?queue=dst_queue&from=2026-12-07&aht=180")
+    assert code == 200, body
+    report = json.loads(body)
+    assert (report["from"], report["to"], report["interval"]) == (
+        "2026-12-07", "2026-12-13", "half-hour")
+    assert report["assumptions"]["model"] == "Erlang C" and len(report["rows"]) == 7 * 48
+    ten = next(r for r in report["rows"] if (r["day"], r["half_hour"]) == ("2026-12-07", "10:00"))
+    assert (ten["forecast_offered"], ten["agents"], ten["scheduled_agents"]) == (100, 14, 20)
+    assert ten["service_level"] >= 0.8
+    quiet = next(r for r in report["rows"] if r["half_hour"] == "03:00")
+    assert quiet["agents"] == 0
+    assert report["totals"][0]["peak_agents"] == 14
+    # callers who hang up (Erlang A) need fewer agents for the same target, never more
+    erlang_a = json.loads(get(client, "/reports/staffing?queue=dst_queue&from=2026-12-07"
+                                      "&aht=180&patience=120")[2])
+    ten_a = next(r for r in erlang_a["rows"]
+                 if (r["day"], r["half_hour"]) == ("2026-12-07", "10:00"))
+    assert erlang_a["assumptions"]["model"] == "Erlang A" and ten_a["agents"] <= 14
+    assert ten_a["abandon_share"] is not None
+    # the queue is required; options out of range are refused by name
+    for query, field in (("", "queue"), ("queue=dst_queue&target_sl=2", "target_sl"),
+                         ("queue=dst_queue&interval=day", "interval")):
+        code, _, body = get(client, f"/reports/staffing?{query}")
+        assert (code, json.loads(body)["field"]) == (400, field)
+    code, _, _ = get(client, "/reports/staffing?queue=nope")
+    assert code == 404
