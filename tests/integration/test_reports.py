@@ -190,11 +190,11 @@ def test_the_report_downloads_as_a_workbook_with_the_same_numbers(client):
 def test_the_facts_stream_carries_each_fact_to_the_rollups_once(client, dynamodb_endpoint):
     """The laptop's consumer: DynamoDB Local's stream of the facts table, polled like Lambda
     reads it, into ``Root.apply_fact_records``; polling again adds nothing twice."""
+    import uuid
+
     from chalicelib.store.models import FactItem
     from chalicelib.wiring import root
     from infra.local.streams import StreamPoller
-
-    import uuid
 
     queue = f"stream_{uuid.uuid4().hex[:8]}"  # the stream still holds earlier tests' facts
     at = datetime(2026, 11, 30, 16, 5, tzinfo=UTC)
