@@ -41,7 +41,7 @@ def queue_report(first: date, last: date, interval: str = "day",
     if (last - first).days >= MAX_DAYS[interval]:
         raise InvalidRequest("from", f"a {interval} report covers at most "
                                      f"{MAX_DAYS[interval]} days")
-    queues = queues_store.list_queues()
+    queues = queues_store.queues()
     if queue_id is not None:
         queues = [q for q in queues if q.queue_id == queue_id]
         if not queues:

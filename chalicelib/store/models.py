@@ -432,6 +432,9 @@ class QueueItem(_Base):
     last_agent_id = UnicodeAttribute(null=True)
     handle_times = JSONAttribute(null=True)  # the last talk times (s), for estimated waits
     updated_at = UTCDateTimeAttribute(null=True)
+    # only on the item keyed ``store.routing.DIRECTORY``: every queue id, so reports list the
+    # queues with one read instead of a Scan
+    queue_ids = UnicodeSetAttribute(null=True)
 
 
 class QueueMember(_Base):

@@ -239,12 +239,29 @@ def config_from_dict(data: dict) -> QueueConfig:
     return QueueConfig(**data)
 
 
+DIRECTORY = "#directory"  # the queues table's one item that lists every queue id
+
+
 def save_queue(config: QueueConfig, now: datetime) -> None:
     """Write a queue's configuration; its routing data (round-robin pointer, handle times)
-    is left as it is."""
+    is left as it is. The queue's id joins the directory (``queues``)."""
     QueueItem(config.queue_id).update(
         actions=[QueueItem.config.set(config_to_dict(config)), QueueItem.updated_at.set(now)]
     )
+    QueueItem(DIRECTORY).update(actions=[QueueItem.queue_ids.add({config.queue_id})])
+
+
+def queues() -> list[QueueConfig]:
+    """All queues, by id, without a Scan: the directory's ids (one GetItem), then their
+    configurations (BatchGetItem). A table written before the directory existed is read by
+    ``list_queues`` instead."""
+    try:
+        ids = sorted(QueueItem.get(DIRECTORY).queue_ids or ())
+    except DoesNotExist:
+        return sorted(list_queues(), key=lambda config: config.queue_id)
+    found = {item.queue_id: config_from_dict(item.config)
+             for item in QueueItem.batch_get(ids) if item.config}
+    return [found[queue_id] for queue_id in ids if queue_id in found]
 
 
 def get_queue_routing(queue_id: str) -> QueueRouting | None:
@@ -269,7 +286,8 @@ def get_queue(queue_id: str) -> QueueConfig | None:
 
 def list_queues() -> list[QueueConfig]:
     """All queues: a small configuration table, read whole by the admin API and the board."""
-    return [config_from_dict(item.config) for item in QueueItem.scan()]
+    return [config_from_dict(item.config) for item in QueueItem.scan()
+            if item.queue_id != DIRECTORY]
 
 
 def round_robin_pointer(queue_id: str) -> str | None:
