@@ -19,6 +19,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.facts import Fact
+
 KINDS = ("web", "queue", "missed")
 
 SCHEDULED = "scheduled"
@@ -127,3 +129,21 @@ def due_shard(callback_id: str) -> str:
 
 def all_due_shards() -> list[str]:
     return [f"due#{n}" for n in range(DUE_SHARDS)]
+
+
+def request_fact(req: CallbackRequest, what: str, at: datetime, zone: str) -> Fact:
+    """The report fact of a request asked for (``what`` = ``requested``) or closed
+    (``completed``, ``failed``, ``cancelled``): counted for its queue and hotline in the queue's
+    local day (``zone``). Values: ``callbacks_requested`` and ``callbacks_<kind>`` (web, queue,
+    missed) when asked; ``callbacks_<status>``, ``callback_attempts`` and, when completed,
+    ``callback_wait_seconds`` (asked to closed) when closed. Its id is the request's and what
+    happened, so a retried close counts once."""
+    if what == "requested":
+        values = {"callbacks_requested": 1, f"callbacks_{req.kind}": 1}
+    else:
+        values = {f"callbacks_{what}": 1, "callback_attempts": req.attempts}
+        if what == COMPLETED:
+            values["callback_wait_seconds"] = max(0, round((at - req.requested_at)
+                                                           .total_seconds()))
+    return Fact(f"callback:{req.callback_id}:{what}", f"callback_{what}", at, zone,
+                {"queue": req.queue_id, "hotline": req.hotline}, values)

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 QUEUE_COLUMNS = ("offered", "answered", "abandoned", "service_level", "asa_seconds",
-                 "abandon_rate", "average_abandon_wait_seconds", "abandoned_in_sl")
+                 "abandon_rate", "average_abandon_wait_seconds", "abandoned_in_sl",
+                 "callbacks_requested", "callbacks_completed", "callbacks_failed",
+                 "callbacks_cancelled", "average_callback_wait_seconds")
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -24,8 +26,9 @@ def _mean(total: int, count: int) -> float | None:
 
 
 def queue_figures(values: Mapping[str, int]) -> dict:
-    """``{offered, answered, abandoned, service_level, asa_seconds, abandon_rate,
-    average_abandon_wait_seconds, abandoned_in_sl}`` of one slot's sums (absent sums: 0)."""
+    """``QUEUE_COLUMNS`` of one slot's sums (absent sums: 0): the queue's callers, and the
+    callbacks its callers asked for (requested, and how they closed: completed, failed,
+    cancelled; the mean time from asking to a completed callback, seconds)."""
     get = values.get
     offered, answered, abandoned = get("offered", 0), get("answered", 0), get("abandoned", 0)
     return {
@@ -35,4 +38,10 @@ def queue_figures(values: Mapping[str, int]) -> dict:
         "abandon_rate": _share(abandoned, offered),
         "average_abandon_wait_seconds": _mean(get("abandon_wait_seconds", 0), abandoned),
         "abandoned_in_sl": get("abandoned_in_sl", 0),
+        "callbacks_requested": get("callbacks_requested", 0),
+        "callbacks_completed": get("callbacks_completed", 0),
+        "callbacks_failed": get("callbacks_failed", 0),
+        "callbacks_cancelled": get("callbacks_cancelled", 0),
+        "average_callback_wait_seconds": _mean(get("callback_wait_seconds", 0),
+                                               get("callbacks_completed", 0)),
     }

@@ -43,10 +43,11 @@ from chalicelib.callbacks.model import (
     CallbackRequest,
     all_due_shards,
     due_shard,
+    request_fact,
 )
 from chalicelib.callbacks.numbers import number_region
 from chalicelib.routing.model import WaitingCaller
-from chalicelib.store import routing
+from chalicelib.store import facts, routing
 from chalicelib.store.models import (
     CallbackLock,
     QueueEntry,
@@ -129,6 +130,7 @@ def create_request(req: CallbackRequest, now: datetime) -> CallbackRequest:
                 tx.save(lock, condition=CallbackLock.lock_key.does_not_exist())
                 if entry is not None:
                     tx.save(entry, condition=QueueEntry.entry_key.does_not_exist())
+                tx.save(_fact(req, "requested", now))
             return req
         except TransactWriteError:
             holder = _lock_holder(lock.lock_key)
@@ -290,10 +292,14 @@ def transition(
         attribute = getattr(CallbackRequestItem, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
 
+    closed = _fact(replace(req, attempts=changes.get("attempts", req.attempts)),
+                   new_status, now) if closing and req is not None else None
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.update(CallbackRequestItem(callback_id), actions=actions,
                       condition=CallbackRequestItem.version == expected_version)
+            if closed is not None:
+                tx.save(closed)  # no condition: a close happens once (the version guards it)
             if closing:
                 assert req is not None  # read above whenever closing or leaving the line
                 tx.delete(CallbackLock(lock_key(req.queue_id, req.phone)),
@@ -308,6 +314,13 @@ def transition(
     except TransactWriteError:
         return False
     return True
+
+
+def _fact(req: CallbackRequest, what: str, now: datetime):
+    """The report's fact of what is happening to ``req`` (``callbacks.model.request_fact``),
+    in its queue's local day, to write in the same transaction as the change."""
+    queue = routing.get_queue(req.queue_id)
+    return facts.item(request_fact(req, what, now, queue.zone if queue else "UTC"))
 
 
 def queue_up(req: CallbackRequest, now: datetime, joined_at: datetime | None = None,

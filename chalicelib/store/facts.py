@@ -30,15 +30,21 @@ def day_shard(at: datetime, fact_id: str) -> str:
     return f"{at.astimezone(UTC).date().isoformat()}#{_shard(fact_id)}"
 
 
-def record(fact: Fact) -> bool:
-    """Write ``fact`` unless a fact with its id is there: True when written now. ValueError
-    for a fact that cannot be counted (``Fact.check``)."""
+def item(fact: Fact) -> FactItem:
+    """The stored form of ``fact``, for a caller that writes it inside its own transaction
+    (the change the fact is about and the fact land together, or neither). ValueError for a
+    fact that cannot be counted (``Fact.check``)."""
     fact.check()
-    item = FactItem(fact.fact_id, kind=fact.kind, at=fact.at.astimezone(UTC), zone=fact.zone,
+    return FactItem(fact.fact_id, kind=fact.kind, at=fact.at.astimezone(UTC), zone=fact.zone,
                     scopes=dict(fact.scopes), figures=dict(fact.values),
                     day_shard=day_shard(fact.at, fact.fact_id),
                     expires=fact.at + timedelta(days=RETENTION_DAYS))
-    return save_if_absent(item, FactItem.fact_id.does_not_exist())
+
+
+def record(fact: Fact) -> bool:
+    """Write ``fact`` unless a fact with its id is there: True when written now. ValueError
+    for a fact that cannot be counted (``Fact.check``)."""
+    return save_if_absent(item(fact), FactItem.fact_id.does_not_exist())
 
 
 def from_image(image: Mapping[str, Any]) -> Fact:

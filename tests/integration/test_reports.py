@@ -260,3 +260,26 @@ def test_staffing_next_week_from_the_queues_own_history(client):
         assert (code, json.loads(body)["field"]) == (400, field)
     code, _, _ = get(client, "/reports/staffing?queue=nope")
     assert code == 404
+
+
+def test_callbacks_asked_for_and_closed_are_in_the_queues_report(client):
+    """A request and its close land as facts in the same transactions as the changes: two
+    asked, one completed 15 min later, one cancelled; a close retried counts nothing twice."""
+    from chalicelib.callbacks import requests as callback_requests
+    from chalicelib.store import callbacks as callback_store
+
+    routing.save_queue(QueueConfig("cb_queue", "Callbacks", timezone=NY), OPEN_HOURS)
+    asked = [callback_requests.request_callback(
+        hotline=HOTLINE, queue_id="cb_queue", phone=phone, name="Ada", language="en-US",
+        kind="web", now=OPEN_HOURS) for phone in ("+16465550901", "+16465550902")]
+    done, dropped = (callback_store.get_request(callback_id) for callback_id, _ in asked)
+    later = OPEN_HOURS + timedelta(minutes=15)
+    assert callback_store.transition(done, done.version, "completed", later, attempts=1)
+    assert not callback_store.transition(done, done.version, "completed", later, attempts=1)
+    assert callback_store.cancel(dropped.callback_id, later)
+    day = OPEN_HOURS.date()
+    stream_everything(day - timedelta(days=1), day + timedelta(days=1))
+    [row] = json.loads(get(client, f"/reports/queues?from={day}&to={day}&queue=cb_queue")[2])[
+        "rows"]
+    assert (row["callbacks_requested"], row["callbacks_completed"], row["callbacks_cancelled"],
+            row["average_callback_wait_seconds"]) == (2, 1, 1, 900.0)

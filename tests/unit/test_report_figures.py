@@ -11,7 +11,10 @@ def test_queue_figures_from_the_sums():
                              "abandoned_in_sl": 1})
     assert figures == {"offered": 10, "answered": 8, "abandoned": 2, "service_level": 0.75,
                        "asa_seconds": 12.5, "abandon_rate": 0.2,
-                       "average_abandon_wait_seconds": 22.5, "abandoned_in_sl": 1}
+                       "average_abandon_wait_seconds": 22.5, "abandoned_in_sl": 1,
+                       "callbacks_requested": 0, "callbacks_completed": 0,
+                       "callbacks_failed": 0, "callbacks_cancelled": 0,
+                       "average_callback_wait_seconds": None}
     assert tuple(figures) == QUEUE_COLUMNS
 
 
@@ -19,4 +22,15 @@ def test_nothing_to_divide_is_none_not_zero():
     assert queue_figures({}) == {"offered": 0, "answered": 0, "abandoned": 0,
                                  "service_level": None, "asa_seconds": None,
                                  "abandon_rate": None, "average_abandon_wait_seconds": None,
-                                 "abandoned_in_sl": 0}
+                                 "abandoned_in_sl": 0, "callbacks_requested": 0,
+                                 "callbacks_completed": 0, "callbacks_failed": 0,
+                                 "callbacks_cancelled": 0,
+                                 "average_callback_wait_seconds": None}
+
+
+def test_callbacks_are_counted_with_the_mean_wait_of_the_completed():
+    figures = queue_figures({"callbacks_requested": 3, "callbacks_completed": 2,
+                             "callbacks_failed": 1, "callback_wait_seconds": 900})
+    assert (figures["callbacks_requested"], figures["callbacks_completed"],
+            figures["callbacks_failed"], figures["average_callback_wait_seconds"]) == \
+        (3, 2, 1, 450.0)
