@@ -28,7 +28,7 @@ from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.calls.model import Call
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.compliance.rules import REQUESTED, SMS
-from chalicelib.ivr import engine
+from chalicelib.ivr import call_facts, engine
 from chalicelib.ivr.bundle import load_bundled
 from chalicelib.ivr.model import Flow
 from chalicelib.ivr.payments import LoggingPaymentSink, PaymentSink, late_payment
@@ -38,7 +38,7 @@ from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
 from chalicelib.routing.service import QueueConfigs, RoutingService
 from chalicelib.settings import Settings
-from chalicelib.store import calls, directory, flows, voicemails
+from chalicelib.store import calls, directory, facts, flows, voicemails
 from chalicelib.telephony import twiml
 from chalicelib.telephony import verbs as v
 from chalicelib.telephony.twiml import VoiceUrls
@@ -357,11 +357,46 @@ class VoiceService:
             caller=req.caller or None,
         )
         log.info("call %s status %s (%s)", req.call_sid, status, "applied" if record else "stale")
+        if record is not None and status in calls.FINAL_STATUSES:
+            self._record_ivr_facts(record)
         if record is not None and status in calls.FINAL_STATUSES and (
             record.queue_id or record.agent_id
         ):
             self.routing.caller_gone(record)
         return record is not None
+
+    def _record_ivr_facts(self, record: Call) -> None:
+        """The call's IVR funnel facts (``call_facts``), once: only the first final status
+        applied gets here, and each fact is put-if-absent by an id derived from the CallSid.
+        A failure is logged, never answered: Twilio's retry would find the status applied."""
+        if record.flow_id is None or not record.path:
+            return  # a callback leg, or a call that ended before its first step
+        try:
+            for fact in call_facts.ivr_facts(record, self._flows_run(record)):
+                facts.record(fact)
+        except Exception:  # noqa: BLE001 - a report figure is never worth the call's webhook
+            log.exception("call %s: IVR facts not recorded", record.call_sid)
+
+    def _flows_run(self, record: Call) -> list[tuple[Flow, list[str]]]:
+        """The call's path cut into the flows it ran: from the hotline's entry flow (inbound),
+        else from the flow it ended in; the whole path in the flow it ended in when the walk
+        does not end there (the entry flow changed since, or a call we placed that went on)."""
+        ended_in = flows.get_version(*_pinned_flow(record))
+        hotline = directory.get_hotline(record.hotline) if record.hotline and \
+            record.direction == "inbound" else None
+        start = ended_in if hotline is None or hotline.entry_flow == ended_in.id \
+            else self.ports.live_flow(hotline.entry_flow)
+
+        def flow_of(flow_id: str) -> Flow:
+            return ended_in if flow_id == ended_in.id else self.ports.live_flow(flow_id)
+
+        try:
+            segments = call_facts.split_path(record.path, start, flow_of)
+        except (ValueError, LookupError):
+            segments = []
+        if not segments or segments[-1][0].id != ended_in.id:
+            return [(ended_in, list(record.path))]
+        return segments
 
     def transcription(self, params: FormParams) -> None:
         """Twilio's transcription of a voicemail, stored with the message (any arrival order);

@@ -125,3 +125,10 @@ def list_versions(flow_id: str) -> list[PublishedVersion]:
     return [PublishedVersion(flow_id=v.flow_id, version=int(v.version), checksum=v.checksum or "",
                              published_at=v.published_at, published_by=v.published_by)
             for v in FlowVersion.query(flow_id) if v.version != POINTER]
+
+
+def published_flows() -> list[tuple[str, int]]:
+    """Every published flow as ``(flow_id, live version)``, by id: the pointer items of a small
+    configuration table, read whole (a Scan of a few items, like the queues' list)."""
+    pointers = FlowVersion.scan(FlowVersion.version == POINTER)
+    return sorted((p.flow_id, int(p.live_version)) for p in pointers if p.live_version)

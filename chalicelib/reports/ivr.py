@@ -1,0 +1,125 @@
+"""The IVR report: calls per flow and how many the IVR handled alone (containment), by local
+day or half-hour, and each flow's funnel over the range: how many calls reached each node and
+how many left the IVR there. Read from the rollups of ``ivr_call`` facts (``ivr.call_facts``),
+never from calls.
+
+``report(first, last, interval, flow_id=None)`` answers ``GET /reports/ivr``:
+
+    {"kind": "ivr", "from": "2026-11-01", "to": "2026-11-30", "interval": "day",
+     "rows": [{"flow_id", "day", "half_hour"?, "calls", "contained", "containment"}],
+     "totals": [{"flow_id", "calls", "contained", "containment"}],
+     "funnel": [{"flow_id", "node", "reached", "left_here", "reached_share"}]}
+
+``containment`` and ``reached_share`` are shares 0..1 of the flow's calls (None without calls).
+A call that went from one flow to another (``goto``) is a call of both. The funnel lists the
+nodes of each flow's live version in the flow's own order; nodes counted that the live version
+no longer has follow, named by their value key. Days are each flow's own local days (the zone
+its facts carry: ``call_facts.flow_zone``). Every published flow (``store.flows``), or only
+``flow_id``: ``NotFound`` for one that is not published; ``InvalidRequest`` for an interval or a
+range the reports do not take. Cost: one Scan of the flows' pointers, one GetItem per flow; by
+day one BatchGetItem per 100 flow-days, by half-hour one Query per flow-day.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from chalicelib.api_errors import InvalidRequest, NotFound
+from chalicelib.facts import DAY, half_hours_of
+from chalicelib.ivr.call_facts import flow_zone, node_key
+from chalicelib.ivr.model import Flow
+from chalicelib.store import flows as flows_store
+from chalicelib.store import rollups
+
+TARGET = "flow"  # the query parameter naming one flow
+INTERVALS = ("day", "half-hour")
+MAX_DAYS = {"day": 366, "half-hour": 31}
+IVR_COLUMNS = ("calls", "contained", "containment")
+TOTAL_COLUMNS = ["flow_id", *IVR_COLUMNS]
+FUNNEL_COLUMNS = ["flow_id", "node", "reached", "left_here", "reached_share"]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def ivr_figures(values: Mapping[str, int]) -> dict:
+    """``{calls, contained, containment}`` of one slot's sums (absent sums: 0)."""
+    calls, contained = values.get("calls", 0), values.get("contained", 0)
+    return {"calls": calls, "contained": contained, "containment": _share(contained, calls)}
+
+
+def funnel(flow: Flow, summed: Mapping[str, int]) -> list[dict]:
+    """The flow's nodes in its order with ``reached``, ``left_here`` and ``reached_share`` from
+    the range's sums; then nodes counted that ``flow`` no longer has (named by their key)."""
+    calls = summed.get("calls", 0)
+    rows, known = [], set()
+    for node in flow.nodes:
+        key = node_key(node)
+        known.add(key)
+        rows.append(_funnel_row(flow.id, node, key, summed, calls))
+    gone = sorted({name.split("_", 1)[1] for name in summed
+                   if name.startswith(("reached_", "left_"))} - known)
+    rows += [_funnel_row(flow.id, key, key, summed, calls) for key in gone]
+    return rows
+
+
+def _funnel_row(flow_id: str, node: str, key: str, summed: Mapping[str, int],
+                calls: int) -> dict:
+    reached = summed.get("reached_" + key, 0)
+    return {"flow_id": flow_id, "node": node, "reached": reached,
+            "left_here": summed.get("left_" + key, 0), "reached_share": _share(reached, calls)}
+
+
+def _published(flow_id: str | None) -> list[Flow]:
+    published = flows_store.published_flows()
+    if flow_id is not None:
+        published = [(f, v) for f, v in published if f == flow_id]
+        if not published:
+            raise NotFound("flow", flow_id)
+    return [flows_store.get_version(f, v) for f, v in published]
+
+
+def ivr_report(first: date, last: date, interval: str = "day",
+               flow_id: str | None = None) -> dict:
+    if interval not in INTERVALS:
+        raise InvalidRequest("interval", f"must be one of {', '.join(INTERVALS)}")
+    if (last - first).days >= MAX_DAYS[interval]:
+        raise InvalidRequest("from", f"a {interval} report covers at most "
+                                     f"{MAX_DAYS[interval]} days")
+    flows = _published(flow_id)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    rows: list[dict] = []
+    totals: list[dict] = []
+    funnels: list[dict] = []
+    if interval == "day":
+        keys = {(f.id, d): rollups.day_key("flow", f.id, d) for f in flows for d in days}
+        found = rollups.read_days(keys.values())
+    for flow in flows:
+        summed: Counter[str] = Counter()
+        for day in days:
+            if interval == "day":
+                values = found.get(keys[(flow.id, day)], {})
+                rows.append({"flow_id": flow.id, "day": day.isoformat(), **ivr_figures(values)})
+                summed.update(values)
+                continue
+            slots = rollups.read_day(rollups.day_key("flow", flow.id, day))
+            summed.update(slots.get(DAY, {}))
+            for half in half_hours_of(day, flow_zone(flow)):
+                rows.append({"flow_id": flow.id, "day": day.isoformat(), "half_hour": half,
+                             **ivr_figures(slots.get(half, {}))})
+        totals.append({"flow_id": flow.id, **ivr_figures(summed)})
+        funnels += funnel(flow, summed)
+    return {"kind": "ivr", "from": first.isoformat(), "to": last.isoformat(),
+            "interval": interval, "rows": rows, "totals": totals, "funnel": funnels}
+
+
+def columns(report: dict) -> list[str]:
+    """The rows' columns: ``flow_id, day[, half_hour], calls, contained, containment``."""
+    return ["flow_id", "day"] + (["half_hour"] if report["interval"] == "half-hour"
+                                 else []) + list(IVR_COLUMNS)
+
+
+report = ivr_report  # the reports API's name for it (``reports.routes``)
