@@ -45,6 +45,7 @@ PATH_PATTERNS = {
     "account_id": ID_PATTERN,  # the billing system's (reminders.accounts_api)
     "payment_id": ID_PATTERN,
     "policy_id": r"[a-z][a-z0-9_]{0,63}",  # reminders.policy.NAME
+    "flow_id": ID_PATTERN,  # a flow's id (flows/<id>.yaml)
     "hotline": NUMBER_PATTERN,
     "number": NUMBER_PATTERN,
 }
