@@ -1138,13 +1138,15 @@ def _report_paths() -> dict:
         "to": {"type": "string", "format": "date"}, "interval": {"type": "string"},
         "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row}}}
     kind = {"name": "kind", "in": "path", "required": True,
-            "description": "The report: `queues` (per queue); `ivr` (per flow: calls, "
+            "description": "The report: `queues` (per queue); `agents` (per agent: handled, "
+                           "talk, hold, wrap-up, AHT, occupancy, utilisation, transfers, and "
+                           "a `ranking`); `ivr` (per flow: calls, "
                            "contained, containment, and a `funnel` per node: reached, "
                            "left_here, reached_share); `staffing` (one `queue`, by half-hour, "
                            "the week from `from` or next week; options `target_sl`, "
                            "`answer_within`, `shrinkage`, `patience` (Erlang A), "
                            "`max_occupancy`, `aht`, `weeks`).",
-            "schema": {"type": "string", "enum": ["queues", "ivr", "staffing"]}}
+            "schema": {"type": "string", "enum": ["queues", "agents", "ivr", "staffing"]}}
     return {"/reports/{kind}": {"get": _admin(
         "A report by local day or half-hour, from the rollups", {
             "200": {"description": "The report (JSON), its rows as CSV (`format=csv`), or a "
@@ -1163,6 +1165,7 @@ def _report_paths() -> dict:
                    "`day` (at most 366 days) or `half-hour` (at most 31)."),
             _query("queue", {"type": "string"}, "One queue (404 if unknown); default all."),
             _query("flow", {"type": "string"}, "`ivr`: one published flow (404 if not)."),
+            _query("agent", {"type": "string"}, "`agents`: one agent (404 if unknown)."),
             _query("format", {"type": "string", "enum": ["json", "csv", "xlsx"]},
                    "`csv` or `xlsx`: a download.")],
         tag="reports",

@@ -44,6 +44,9 @@ def transition(
 ) -> Agent:
     """Return a copy of ``agent`` in ``new_state`` from ``now``.
 
+    The copy remembers the stored state it leaves (``left_state``, ``left_since``): the
+    agent-time fact counts that state's time (``routing.agent_facts``).
+
     Becoming available starts the idle clock, except when a reservation falls through
     (reserved -> available): the agent did no work, so a caller hanging up while it rang does not
     cost them their place in the longest-idle line. ``record_miss`` does move them back.
@@ -58,8 +61,13 @@ def transition(
     idle_since = agent.idle_since
     if new_state is AVAILABLE and not (agent.state is RESERVED and idle_since is not None):
         idle_since = now
+    # A chain of moves in one write (record_miss: reserved -> available -> away) leaves the
+    # state that is stored, so the first move's left state is kept.
+    left_state, left_since = (agent.left_state, agent.left_since) if agent.left_state \
+        else (agent.state, agent.state_since)
     return dataclasses.replace(
-        agent, state=new_state, state_since=now, state_reason=reason, idle_since=idle_since
+        agent, state=new_state, state_since=now, state_reason=reason, idle_since=idle_since,
+        left_state=left_state, left_since=left_since,
     )
 
 

@@ -29,7 +29,7 @@ class AgentBook:
     @staticmethod
     def change(agent: Agent, expected: AgentState, now: datetime, **fields) -> bool:
         """Write ``agent`` (already moved by ``agent_states``) if it is still ``expected``;
-        ``fields``: ``current_call`` / ``reserved_call`` / ``call_sid`` as
+        ``fields``: ``current_call`` / ``reserved_call`` / ``call_sid`` / ``transferred`` as
         ``store.routing.change_agent_state`` takes them."""
         try:
             routing.change_agent_state(agent, expected, now, **fields)
@@ -55,13 +55,14 @@ class AgentBook:
         reserved = agent_states.transition(agent, AgentState.RESERVED, now, reason)
         return self.change(reserved, AgentState.AVAILABLE, now, reserved_call=call_sid)
 
-    def finish_call(self, agent_id: str, call_sid: str, now: datetime) -> bool:
-        """The agent's call ended: on to wrap-up (or straight back to available)."""
+    def finish_call(self, agent_id: str, call_sid: str, now: datetime,
+                    transferred: bool = False) -> bool:
+        """The agent's call ended (``transferred``: they handed it on): on to wrap-up."""
         agent = routing.get_agent(agent_id)
         if agent is None or agent.state is not AgentState.ON_CALL:
             return False  # already wrapped up: a duplicate or late callback
         return self.change(agent_states.after_call(agent, now), AgentState.ON_CALL, now,
-                           call_sid=call_sid)
+                           call_sid=call_sid, transferred=transferred)
 
     def miss(self, agent_id: str, now: datetime, max_misses: int = MAX_MISSES) -> bool:
         """A reserved agent let an offer ring out: count it (``max_misses`` in a row: away)."""

@@ -238,7 +238,7 @@ class WarmTransfers:
             consult["conference"], end_on_exit=True, action=None))
         if not first_leg_gone:
             self._hang_up_quietly(record.agent_leg_sid)
-        self.service.agents.finish_call(from_agent, record.call_sid, now)
+        self.service.agents.finish_call(from_agent, record.call_sid, now, transferred=True)
         log.info("call %s: warm transfer from %s completed", record.call_sid, from_agent)
 
     def _close(self, record: Call, consult: dict, expected, reason: str, now: datetime) -> bool:

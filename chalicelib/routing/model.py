@@ -75,6 +75,10 @@ class Agent:
     # as stored when read; written by ``store.routing.change_agent_state``'s own arguments
     reserved_call: str | None = None  # CallSid (or callback id) the agent is reserved for
     current_call: str | None = None  # CallSid of the call the agent is talking on
+    # on an unsaved copy made by ``agent_states.transition``: the stored state it leaves and
+    # since when (None on an agent as read), for the agent-time fact and the write's condition
+    left_state: AgentState | None = None
+    left_since: datetime | None = None
 
 
 def language_for(agent: Agent, preferred: str | None) -> str | None:

@@ -566,7 +566,7 @@ class RoutingService:
             self.connector.redirect(call_sid, self.urls.connect(queue_id, call_sid))
         else:
             raise TransferRefused(f"cannot transfer to a '{kind}'")
-        self.agents.finish_call(agent_id, call_sid, now)
+        self.agents.finish_call(agent_id, call_sid, now, transferred=True)
         calls.add_transfer(call_sid, {"at": now.isoformat(), "from_agent": agent_id,
                                       "to": kind, "target": target})
         log.info("call %s transferred by %s to %s %s", call_sid, agent_id, kind,

@@ -9,6 +9,7 @@ cancelled whole, so no agent ever holds two callers and no caller two agents.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,8 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.facts import Fact
+from chalicelib.routing import agent_facts
 from chalicelib.routing.model import (
     Agent,
     AgentState,
@@ -34,10 +37,12 @@ from chalicelib.routing.model import (
     business_day,
 )
 from chalicelib.store import claims
+from chalicelib.store import facts as facts_store
 from chalicelib.store.models import (
     AgentEvent,
     AgentItem,
     Contact,
+    FactItem,
     QueueDay,
     QueueEntry,
     QueueItem,
@@ -47,6 +52,8 @@ from chalicelib.store.models import (
     transaction_connection,
     update_if,
 )
+
+log = logging.getLogger(__name__)
 
 EVENT_RETENTION_DAYS = 400  # a year of history for reports, plus slack
 ENTRY_RETENTION_HOURS = 24  # a forgotten entry disappears by TTL (reads also check status)
@@ -152,9 +159,12 @@ def change_agent_state(
     current_call: str | None = None,
     call_sid: str | None = None,
     claim: str | None = None,
+    transferred: bool = False,
 ) -> None:
     """Write ``agent``'s new state (already decided by ``routing.agent_states``) if the stored
-    state is still ``expected``; record the change with its reason in the agent's history.
+    state is still ``expected`` (and still began at ``agent.left_since``); record the change
+    with its reason in the agent's history, and the time spent in the state left as a fact
+    (``routing.agent_facts``; ``transferred``: the call ended by a transfer).
 
     ``claim`` (a key derived from the Twilio request that asked, e.g. an SMS command's
     MessageSid) is taken in the same transaction: ``AlreadyClaimed`` if it was taken before,
@@ -173,19 +183,43 @@ def change_agent_state(
     actions += _set_or_remove(AgentItem.reserved_until, reserved_until)
     actions += _set_or_remove(AgentItem.current_call, current_call)
     condition = AgentItem.state.is_in(*[state.value for state in expected])
+    if agent.left_since is not None:
+        # the state left is the one read: a change decided on a stale read (the agent left and
+        # re-entered that state meanwhile) would count the wrong stretch of time
+        condition &= AgentItem.state_since == agent.left_since
     previous = ",".join(state.value for state in expected)
     event = _event(agent.agent_id, agent.state, previous, agent.state_reason,
                    call_sid or reserved_call or current_call, now)
+    fact = _fact_item(agent_facts.state_left(agent, now, transferred=transferred))
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.update(AgentItem(agent.agent_id), actions=actions, condition=condition)
             tx.save(event)
+            if fact is not None:
+                # Unconditional on purpose: the agent's condition (state and its start) lets
+                # one change of a state stretch commit, so the fact is written once with it,
+                # atomically; a put-if-absent here could only fail the state change. An
+                # identical overwrite (same stretch, same values) changes nothing, and the
+                # facts stream counts only INSERTs.
+                tx.save(fact)
             if claim:
                 claims.claim_in(tx, claim, now)
     except TransactWriteError as exc:
         if claim and claims.is_claimed(claim):
             raise claims.AlreadyClaimed(claim) from exc
         raise StateConflict(f"agent {agent.agent_id} is no longer {expected}") from exc
+
+
+def _fact_item(fact: Fact | None) -> FactItem | None:
+    """``fact`` as the facts table stores it (``store.facts.item``), or None for no fact or
+    one that cannot be counted: the state change must never fail for its fact."""
+    if fact is None:
+        return None
+    try:
+        return facts_store.item(fact)
+    except ValueError:
+        log.warning("agent fact %s cannot be counted; the state change goes ahead", fact.fact_id)
+        return None
 
 
 def _event(agent_id, state, previous, reason, call_sid, now) -> AgentEvent:
@@ -460,6 +494,9 @@ def reserve(
                 condition=(QueueEntry.status == "waiting"),
             )
             for agent in agents:
+                condition = AgentItem.state == AgentState.AVAILABLE.value
+                if agent.state_since is not None:  # the available stretch read (see above)
+                    condition &= AgentItem.state_since == agent.state_since
                 tx.update(
                     AgentItem(agent.agent_id),
                     actions=[
@@ -469,10 +506,15 @@ def reserve(
                         AgentItem.reserved_call.set(entry.call_sid),
                         AgentItem.reserved_until.set(until),
                     ],
-                    condition=(AgentItem.state == AgentState.AVAILABLE.value),
+                    condition=condition,
                 )
                 tx.save(_event(agent.agent_id, AgentState.RESERVED, AgentState.AVAILABLE,
                                f"reserved for {entry.call_sid}", entry.call_sid, now))
+                fact = _fact_item(agent_facts.time_in_state(
+                    agent.agent_id, agent.timezone, AgentState.AVAILABLE, agent.state_since,
+                    now))
+                if fact is not None:  # unconditional, as in change_agent_state
+                    tx.save(fact)
     except TransactWriteError:
         return False
     return True

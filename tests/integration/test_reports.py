@@ -50,12 +50,14 @@ def test_calls_in_a_queue_become_one_report_however_often_the_stream_delivers(
     assert not t.errors, t.errors
 
     # the stream delivers every fact, then again (a Lambda retry): the second time adds nothing.
-    # 6 queue facts, each call's IVR funnel fact (3 calls, flow main), and the callback the
-    # missed call (the abandon) asked for
+    # 6 queue facts, each call's IVR funnel fact (3 calls, flow main), the callback the
+    # missed call (the abandon) asked for, and each agent's time in available, reserved,
+    # on-call and wrap-up (8)
     kinds = Counter(f.kind for f in facts.facts_of_days(day - timedelta(days=1),
                                                           day + timedelta(days=1)))
     assert (kinds["queue_offered"], kinds["queue_answered"], kinds["queue_abandoned"],
-            kinds["ivr_call"], kinds["callback_requested"]) == (3, 2, 1, 3, 1)
+            kinds["ivr_call"], kinds["callback_requested"], kinds["agent_time"]) == \
+        (3, 2, 1, 3, 1, 8)
     stored = sum(kinds.values())
     assert stream_everything(day - timedelta(days=1), day + timedelta(days=1)) == stored
     assert stream_everything(day - timedelta(days=1), day + timedelta(days=1)) == 0
