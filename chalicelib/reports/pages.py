@@ -5,9 +5,10 @@ from the pinned npm package by ``make bundle``; never a CDN).
 The page carries no figures. Its script (``page/<kind>.js``, inlined) fetches the report's JSON
 from ``GET /reports/{kind}`` on the same origin, sending the API key the user types (kept in the
 tab's ``sessionStorage`` only), then draws the charts and tables; under ``chalice local`` no key
-is checked. Every text is in ``page/strings.json`` (``en``, ``zh``); numbers are formatted in the
-page by the browser for ``en-US`` or ``zh-CN``. Without the bundled library the page still
-shows the tables and says the charts are unavailable.
+is checked. Ticked "live", it asks again every 30 s and moves the charts in place. Every text is
+in ``page/strings.json`` (``en``, ``zh``); numbers are formatted in the page by the browser for
+``en-US`` or ``zh-CN``. Without the bundled library the page still shows the tables and says
+the charts are unavailable.
 
 ``render(kind, query) -> str`` raises ``NotFound`` for a kind without a page; query parameters
 (``from``, ``to``, ``interval``, ``queue``, ``lang``) that are not well formed are left out (the

@@ -1,6 +1,7 @@
 """The queues report page in headless Chromium, in English and Chinese: the page fetches the
 report's JSON, Chart.js (served by the app itself) draws a line, a bar and a pie chart from it,
-and the tables show the same figures. Facts are recorded and rolled up as the stream would."""
+and the tables show the same figures; ticked live, they move as calls land. Facts are recorded
+and rolled up as the stream would."""
 
 from __future__ import annotations
 
@@ -175,3 +176,25 @@ def test_without_the_bundled_library_the_tables_still_show(page, app_server, mon
     assert page.evaluate("typeof Chart") == "undefined"
     [total] = table(page, "totals")
     assert (total["offered"], total["answered"], total["abandoned"]) == ("6", "5", "1")
+
+
+def test_ticked_live_the_charts_move_as_calls_land(page, app_server):
+    # Given the page open, its clock Playwright's, with live refresh ticked
+    page.clock.install()
+    open_report(page, app_server, "en")
+    page.check("input[name=live]")
+    # When another call is answered on the 20th and 30 seconds pass
+    at = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+    for fact in (queue_facts.offered(QUEUE, "CAlive0001", at, HOTLINE),
+                 queue_facts.answered(QUEUE, "CAlive0001", at, HOTLINE, "ag-rpt", 3)):
+        facts.record(fact)
+        rollups.apply_fact(fact)
+    page.clock.run_for(31_000)
+    # Then the charts and the tables show it without a reload
+    page.wait_for_function("Chart.getChart(document.getElementById('outcome-chart'))"
+                           ".data.datasets[0].data[0] === 6")
+    page.wait_for_selector("body[data-state=ready]")
+    volume = chart_data(page, "volume-chart")
+    assert volume["datasets"][1]["data"] == [3, 2, 1]
+    [total] = table(page, "totals")
+    assert (total["offered"], total["answered"]) == ("7", "6")

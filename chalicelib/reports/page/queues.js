@@ -89,7 +89,11 @@
   }
 
   function draw(id, type, data, options) {
-    if (charts[id]) charts[id].destroy();
+    if (charts[id]) {  // redrawn in place: a refresh moves the lines rather than flashing
+      charts[id].data = data;
+      charts[id].update();
+      return;
+    }
     charts[id] = new Chart(document.getElementById(id), {type: type, data: data, options: Object.assign(
       {animation: false, responsive: true, maintainAspectRatio: false, locale: config.locale},
       options || {})});
@@ -150,7 +154,19 @@
       });
   }
 
+  var REFRESH_MS = 30000;
+  var timer = null;
+  function live() {  // asks again every 30 s while the box is ticked and the tab is seen
+    if (timer) clearInterval(timer);
+    timer = form.elements.live.checked ? setInterval(function () {
+      if (document.visibilityState !== "hidden" && document.body.dataset.state !== "loading") {
+        load();
+      }
+    }, REFRESH_MS) : null;
+  }
+
   form.elements.api_key.value = sessionStorage.getItem(KEY) || "";
   form.addEventListener("submit", function (event) { event.preventDefault(); load(); });
+  form.elements.live.addEventListener("change", live);
   load();
 })();
