@@ -19,7 +19,15 @@ $(NODE_STAMP): infra/local/package.json infra/local/package-lock.json
 	npm ci --prefix infra/local --no-audit --no-fund --loglevel=error
 	touch $@
 
-bundle: $(VENV_STAMP)
+# Chart.js (pinned in infra/local/package.json) ships inside the Lambda package: the report pages
+# load it from the API itself, never from a CDN. Its licence header stays; the source-map line goes
+# (the map is not shipped).
+CHART_JS := chalicelib/reports/static/chart.umd.js
+$(CHART_JS): $(NODE_STAMP)
+	mkdir -p $(@D)
+	grep -v '^//# sourceMappingURL=' infra/local/node_modules/chart.js/dist/chart.umd.js > $@
+
+bundle: $(VENV_STAMP) $(CHART_JS)
 	$(PY) manage.py flows bundle > /dev/null
 
 ## The whole stack on this machine: DynamoDB Local, tables, demo data, chalice local on :8000,
@@ -100,4 +108,4 @@ publish-flows: $(VENV_STAMP)
 	$(PY) manage.py flows publish
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache .mypy_cache .import_linter_cache chalicelib/ivr/bundled
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache .import_linter_cache chalicelib/ivr/bundled $(CHART_JS)

@@ -21,6 +21,7 @@ from chalicelib.reminders.batch_routes import reminders_api
 from chalicelib.reminders.routes import billing_api
 from chalicelib.reminders.schedule import run_policies
 from chalicelib.reports.exports import XLSX_TYPE
+from chalicelib.reports.page_routes import report_pages
 from chalicelib.reports.routes import reports_api
 from chalicelib.routing.routes import routing_api
 from chalicelib.routing.voice_routes import agent_voice
@@ -53,6 +54,7 @@ app.register_blueprint(campaigns_api)
 app.register_blueprint(billing_api)
 app.register_blueprint(reminders_api)
 app.register_blueprint(reports_api)
+app.register_blueprint(report_pages)
 
 
 @app.route("/", methods=["GET"])
