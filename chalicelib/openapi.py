@@ -1171,7 +1171,37 @@ def _report_paths() -> dict:
         tag="reports",
         description="Service level: answered within the queue's threshold over answered (as "
                     "the board). Every day or half-hour of the range is a row, zeros where "
-                    "nothing happened.")}}
+                    "nothing happened.")}, **_report_page_paths()}
+
+
+def _report_page_paths() -> dict:
+    """The report pages (``reports.page_routes``): HTML and the bundled Chart.js, no key."""
+    page_kind = {"name": "kind", "in": "path", "required": True,
+                 "description": "The report with a page: `queues`.",
+                 "schema": {"type": "string", "enum": ["queues"]}}
+    date_ = {"type": "string", "format": "date"}
+    return {
+        "/reports/{kind}/page": {"get": _operation("reports", "The report as charts", [], {
+            "200": {"description": "HTML holding no figures: its script fetches "
+                                   "`GET /reports/{kind}` with the API key typed into the page",
+                    "content": {"text/html": {"schema": {"type": "string"}}}},
+            **_errors(404)},
+            parameters=[
+                page_kind,
+                _query("from", date_, "First local day, passed on to the report."),
+                _query("to", date_, "Last local day, passed on to the report."),
+                _query("interval", {"type": "string", "enum": ["day", "half-hour"]},
+                       "Passed on to the report."),
+                _query("queue", {"type": "string"}, "One queue; default all."),
+                _query("lang", {"type": "string", "enum": ["en", "zh"]},
+                       "The page's language (default `en`); ill-formed parameters are "
+                       "left out.")])},
+        "/reports/static/chart.js": {"get": _operation("reports", "Chart.js, as bundled", [], {
+            "200": {"description": "JavaScript (cached a year; the page asks for `?v=<version>`)",
+                    "content": {"application/javascript": {"schema": {"type": "string"}}}},
+            "404": {"description": "Not bundled (`make bundle`)",
+                    "content": {"application/javascript": {"schema": {"type": "string"}}}}})},
+    }
 
 
 def _reminder_paths() -> dict:
