@@ -46,6 +46,7 @@ from chalicelib.callbacks.model import (
     request_fact,
 )
 from chalicelib.callbacks.numbers import number_region
+from chalicelib.facts import Fact
 from chalicelib.routing.model import WaitingCaller
 from chalicelib.store import facts, routing
 from chalicelib.store.models import (
@@ -130,7 +131,7 @@ def create_request(req: CallbackRequest, now: datetime) -> CallbackRequest:
                 tx.save(lock, condition=CallbackLock.lock_key.does_not_exist())
                 if entry is not None:
                     tx.save(entry, condition=QueueEntry.entry_key.does_not_exist())
-                tx.save(_fact(req, "requested", now))
+                facts.save_in(tx, _fact(req, "requested", now))
             return req
         except TransactWriteError:
             holder = _lock_holder(lock.lock_key)
@@ -299,7 +300,7 @@ def transition(
             tx.update(CallbackRequestItem(callback_id), actions=actions,
                       condition=CallbackRequestItem.version == expected_version)
             if closed is not None:
-                tx.save(closed)  # no condition: a close happens once (the version guards it)
+                facts.save_in(tx, closed)  # a close happens once: the version guards it
             if closing:
                 assert req is not None  # read above whenever closing or leaving the line
                 tx.delete(CallbackLock(lock_key(req.queue_id, req.phone)),
@@ -316,11 +317,11 @@ def transition(
     return True
 
 
-def _fact(req: CallbackRequest, what: str, now: datetime):
+def _fact(req: CallbackRequest, what: str, now: datetime) -> Fact:
     """The report's fact of what is happening to ``req`` (``callbacks.model.request_fact``),
     in its queue's local day, to write in the same transaction as the change."""
     queue = routing.get_queue(req.queue_id)
-    return facts.item(request_fact(req, what, now, queue.zone if queue else "UTC"))
+    return request_fact(req, what, now, queue.zone if queue else "UTC")
 
 
 def queue_up(req: CallbackRequest, now: datetime, joined_at: datetime | None = None,

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pynamodb.transactions import TransactWrite
+
 from chalicelib.facts import Fact
 from chalicelib.store.models import FactItem, save_if_absent
 
@@ -30,10 +32,15 @@ def day_shard(at: datetime, fact_id: str) -> str:
     return f"{at.astimezone(UTC).date().isoformat()}#{_shard(fact_id)}"
 
 
-def item(fact: Fact) -> FactItem:
-    """The stored form of ``fact``, for a caller that writes it inside its own transaction
-    (the change the fact is about and the fact land together, or neither). ValueError for a
+def save_in(tx: TransactWrite, fact: Fact) -> None:
+    """Add ``fact`` to the caller's transaction, so the change it is about and the fact land
+    together or neither. Unconditional: the caller's own condition lets its change happen
+    once, and an identical rewrite changes nothing (the stream ignores it). ValueError for a
     fact that cannot be counted (``Fact.check``)."""
+    tx.save(_item(fact))
+
+
+def _item(fact: Fact) -> FactItem:
     fact.check()
     return FactItem(fact.fact_id, kind=fact.kind, at=fact.at.astimezone(UTC), zone=fact.zone,
                     scopes=dict(fact.scopes), figures=dict(fact.values),
@@ -44,7 +51,7 @@ def item(fact: Fact) -> FactItem:
 def record(fact: Fact) -> bool:
     """Write ``fact`` unless a fact with its id is there: True when written now. ValueError
     for a fact that cannot be counted (``Fact.check``)."""
-    return save_if_absent(item(fact), FactItem.fact_id.does_not_exist())
+    return save_if_absent(_item(fact), FactItem.fact_id.does_not_exist())
 
 
 def from_image(image: Mapping[str, Any]) -> Fact:

@@ -42,7 +42,6 @@ from chalicelib.store.models import (
     AgentEvent,
     AgentItem,
     Contact,
-    FactItem,
     QueueDay,
     QueueEntry,
     QueueItem,
@@ -201,7 +200,7 @@ def change_agent_state(
                 # atomically; a put-if-absent here could only fail the state change. An
                 # identical overwrite (same stretch, same values) changes nothing, and the
                 # facts stream counts only INSERTs.
-                tx.save(fact)
+                facts_store.save_in(tx, fact)
             if claim:
                 claims.claim_in(tx, claim, now)
     except TransactWriteError as exc:
@@ -210,13 +209,13 @@ def change_agent_state(
         raise StateConflict(f"agent {agent.agent_id} is no longer {expected}") from exc
 
 
-def _fact_item(fact: Fact | None) -> FactItem | None:
-    """``fact`` as the facts table stores it (``store.facts.item``), or None for no fact or
-    one that cannot be counted: the state change must never fail for its fact."""
+def _fact_item(fact: Fact | None) -> Fact | None:
+    """``fact`` when it can be counted, else None (logged): the state change must never fail
+    for its fact."""
     if fact is None:
         return None
     try:
-        return facts_store.item(fact)
+        return fact.check()
     except ValueError:
         log.warning("agent fact %s cannot be counted; the state change goes ahead", fact.fact_id)
         return None
@@ -514,7 +513,7 @@ def reserve(
                     agent.agent_id, agent.timezone, AgentState.AVAILABLE, agent.state_since,
                     now))
                 if fact is not None:  # unconditional, as in change_agent_state
-                    tx.save(fact)
+                    facts_store.save_in(tx, fact)
     except TransactWriteError:
         return False
     return True
