@@ -48,6 +48,7 @@ PATH_PATTERNS = {
     "flow_id": ID_PATTERN,  # a flow's id (flows/<id>.yaml)
     "hotline": NUMBER_PATTERN,
     "number": NUMBER_PATTERN,
+    "channel_id": r"sms|voice",  # consent.CHANNELS (the opt-outs report's channel)
 }
 _PATH = {param: re.compile(pattern) for param, pattern in PATH_PATTERNS.items()}
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_QUERY_DIGITS}}}")

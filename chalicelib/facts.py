@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY = "day"  # the grain of a whole local day
-SCOPES = ("queue", "agent", "hotline", "flow", "campaign")
+SCOPES = ("queue", "agent", "hotline", "flow", "campaign", "channel")  # channel: sms, voice
 SLOT = re.compile(r"(day|[0-2][0-9]:[03]0\+?)")
 _VALUE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 

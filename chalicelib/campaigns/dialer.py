@@ -194,7 +194,7 @@ class VoiceDialer:
             self._end(contact, now, BLOCKED, f"twilio {code}")
             return ENDED
         if code == UNSUBSCRIBED:
-            record_opt_out(contact.phone, f"carrier:{code}", now)
+            record_opt_out(contact.phone, f"carrier:{code}", now, channel=VOICE)
             self._end(contact, now, OPTED_OUT, f"twilio {code}")
             return ENDED
         if isinstance(status, int) and 400 <= status < 500:

@@ -175,7 +175,8 @@ def _change_agent_state(agent: Agent, command: tuple[AgentState, str], now: date
 def _opt_out(sms: InboundSms, keyword: Keyword, language: str | None, now: datetime,
              cancel_callbacks: CancelCallbacks,
              campaign_texts: CampaignReplies | None) -> str | None:
-    if not record_opt_out(sms.sender, keyword.word, now, message_sid=sms.message_sid):
+    if not record_opt_out(sms.sender, keyword.word, now, message_sid=sms.message_sid,
+                          hotline=sms.hotline):
         log.info("sms %s: opt-out from %s is older than an opt-in in force; ignored",
                  sms.message_sid, mask_number(sms.sender))
         return None
@@ -191,7 +192,8 @@ def _opt_out(sms: InboundSms, keyword: Keyword, language: str | None, now: datet
 
 def _opt_in(sms: InboundSms, keyword: Keyword, language: str | None,
             now: datetime) -> str | None:
-    if not record_opt_in(sms.sender, keyword.word, now, message_sid=sms.message_sid):
+    if not record_opt_in(sms.sender, keyword.word, now, message_sid=sms.message_sid,
+                         hotline=sms.hotline):
         log.info("sms %s: opt-in from %s is older than an opt-out in force; ignored",
                  sms.message_sid, mask_number(sms.sender))
         return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -176,6 +176,20 @@ def figures_since(campaign_id: str, since: datetime) -> dict[str, int]:
         for name in FIGURES:
             totals[name] += int(getattr(item, name) or 0)
     return totals
+
+
+def figures_by_hour(campaign_id: str, start: datetime,
+                    end: datetime) -> dict[datetime, dict[str, int]]:
+    """The counters of each UTC hour from ``start`` (rounded down) to ``end`` (exclusive),
+    hours with none left out: ``{aware UTC hour start: {figure: n}}``; one Query (paged).
+    Hours older than 40 days are gone (``count``'s expiry)."""
+    low = "hour#" + start.astimezone(UTC).strftime(HOUR_FORMAT)
+    high = "hour#" + (end.astimezone(UTC) - timedelta(microseconds=1)).strftime(HOUR_FORMAT)
+    found: dict[datetime, dict[str, int]] = {}
+    for item in CampaignEntry.query(campaign_id, CampaignEntry.entry.between(low, high)):
+        hour = datetime.strptime(item.entry[len("hour#"):], HOUR_FORMAT).replace(tzinfo=UTC)
+        found[hour] = {name: int(getattr(item, name) or 0) for name in FIGURES}
+    return found
 
 
 def add_ringing(campaign_id: str, delta: int) -> None:
