@@ -1145,8 +1145,14 @@ def _report_paths() -> dict:
                            "left_here, reached_share); `staffing` (one `queue`, by half-hour, "
                            "the week from `from` or next week; options `target_sl`, "
                            "`answer_within`, `shrinkage`, `patience` (Erlang A), "
-                           "`max_occupancy`, `aht`, `weeks`).",
-            "schema": {"type": "string", "enum": ["queues", "agents", "ivr", "staffing"]}}
+                           "`max_occupancy`, `aht`, `weeks`); `campaigns` (per campaign and "
+                           "local day: dials, live_answers, abandoned, abandon_rate, "
+                           "machine_answers, texts, average_talk_seconds; totals with "
+                           "contacts by disposition and, for reminder batches, paid accounts "
+                           "and amounts; day only); `opt-outs` (per channel and UTC day: "
+                           "opt_outs, opt_ins, net; day only).",
+            "schema": {"type": "string", "enum": ["queues", "agents", "ivr", "staffing",
+                                                  "campaigns", "opt-outs"]}}
     return {"/reports/{kind}": {"get": _admin(
         "A report by local day or half-hour, from the rollups", {
             "200": {"description": "The report (JSON), its rows as CSV (`format=csv`), or a "
@@ -1166,6 +1172,9 @@ def _report_paths() -> dict:
             _query("queue", {"type": "string"}, "One queue (404 if unknown); default all."),
             _query("flow", {"type": "string"}, "`ivr`: one published flow (404 if not)."),
             _query("agent", {"type": "string"}, "`agents`: one agent (404 if unknown)."),
+            _query("campaign", {"type": "string"}, "`campaigns`: one campaign (404 if unknown)."),
+            _query("channel", {"type": "string", "enum": ["sms", "voice"]},
+                   "`opt-outs`: one channel."),
             _query("format", {"type": "string", "enum": ["json", "csv", "xlsx"]},
                    "`csv` or `xlsx`: a download.")],
         tag="reports",

@@ -14,12 +14,13 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import InvalidRequest, NotFound, json_answer
 from chalicelib.api_input import path_id, query_dates
-from chalicelib.reports import agents, exports, ivr, queues, staffing_report
+from chalicelib.reports import agents, campaigns, exports, ivr, opt_outs, queues, staffing_report
 from chalicelib.wiring import root
 
 reports_api = Blueprint(__name__)
 KINDS: dict[str, ModuleType] = {"queues": queues, "agents": agents, "ivr": ivr,
-                                 "staffing": staffing_report}
+                                 "staffing": staffing_report, "campaigns": campaigns,
+                                 "opt-outs": opt_outs}
 FORMATS = ("json", "csv", "xlsx")
 FILES = {"csv": ("text/csv; charset=utf-8", "csv"), "xlsx": (exports.XLSX_TYPE, "xlsx")}
 
