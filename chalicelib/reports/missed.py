@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from chalicelib.api_errors import InvalidRequest, NotFound
-from chalicelib.reports.repeat_arithmetic import days_between
+from chalicelib.reports.repeat_arithmetic import days_between, e164
 from chalicelib.store import directory, rollups
 
 TARGET = "hotline"  # the query parameter naming one hotline
@@ -50,6 +50,7 @@ def missed_figures(values: Mapping[str, int]) -> dict:
 def _hotlines(hotline: str | None) -> list[str]:
     if hotline is None:
         return [line.number for line in directory.list_hotlines()]
+    hotline = e164(hotline)
     if directory.get_hotline(hotline) is None:
         raise NotFound("hotline", hotline)
     return [hotline]

@@ -21,6 +21,15 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 
+def e164(number: str) -> str:
+    """A hotline named in a query as ``+14155550100``, ``%2B14155550100``, ``14155550100`` or
+    `` 14155550100`` (a ``+`` a query string decoded to a space): ``+14155550100``."""
+    text = number.strip()
+    for prefix in ("%2B", "%2b", "+"):
+        text = text.removeprefix(prefix)
+    return "+" + text
+
+
 def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 

@@ -30,7 +30,7 @@ from datetime import date
 from chalicelib.api_errors import InvalidRequest, NotFound
 from chalicelib.api_input import query_int
 from chalicelib.ivr.caller_facts import SHARDS, callers_id, number_of
-from chalicelib.reports.repeat_arithmetic import days_to_read, repeat_figures
+from chalicelib.reports.repeat_arithmetic import days_to_read, e164, repeat_figures
 from chalicelib.store import directory, rollups
 from chalicelib.store import routing as contacts
 
@@ -72,6 +72,7 @@ def repeat_callers_report(first: date, last: date, interval: str = "day",
         raise InvalidRequest("from", f"a repeat-callers report covers at most {MAX_DAYS} days")
     times = query_int(options, "times", default=3, low=2, high=1000)
     days = query_int(options, "days", default=7, low=1, high=MAX_WINDOW)
+    hotline = e164(hotline)
     if directory.get_hotline(hotline) is None:
         raise NotFound("hotline", hotline)
     counts = read_counts(hotline, days_to_read(first, last, days))

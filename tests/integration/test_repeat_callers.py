@@ -92,3 +92,6 @@ def test_the_hotline_is_required_and_must_exist(client):
         repeat_callers.report(day, day, "day", "+19995550100", options={})
     empty = repeat_callers.report(day, day, "day", HOTLINE, options={})
     assert empty["rows"] == [] and empty["totals"][0]["first_contact_resolution"] is None
+    # a query's "+" decodes to a space, and digits alone name the hotline too
+    assert repeat_callers.report(day, day, "day", " 14155550100", options={})["hotline"] == \
+        HOTLINE

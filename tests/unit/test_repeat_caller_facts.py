@@ -20,7 +20,12 @@ from chalicelib.ivr.caller_facts import (
     value_name,
 )
 from chalicelib.reports.missed import missed_figures
-from chalicelib.reports.repeat_arithmetic import days_to_read, most_in_window, repeat_figures
+from chalicelib.reports.repeat_arithmetic import (
+    days_to_read,
+    e164,
+    most_in_window,
+    repeat_figures,
+)
 
 AT = datetime(2026, 11, 23, 15, 10, tzinfo=UTC)
 HOTLINE, NUMBER = "+14155550100", "+14155550123"
@@ -109,3 +114,9 @@ def test_missed_figures(values, expected):
     figures = missed_figures(values)
     assert (figures["missed"], figures["abandoned"], figures["average_follow_up_seconds"]) == \
         expected
+
+
+@pytest.mark.parametrize("given", ["+14155550100", "%2B14155550100", "14155550100",
+                                   " 14155550100"])
+def test_a_hotline_in_a_query_is_read_as_e164(given):
+    assert e164(given) == "+14155550100"
