@@ -47,6 +47,7 @@ PATH_PATTERNS = {
     "policy_id": r"[a-z][a-z0-9_]{0,63}",  # reminders.policy.NAME
     "flow_id": ID_PATTERN,  # a flow's id (flows/<id>.yaml)
     "hotline": NUMBER_PATTERN,
+    "hotline_id": NUMBER_PATTERN,  # a report's ?hotline= (reports.routes)
     "number": NUMBER_PATTERN,
     "channel_id": r"sms|voice",  # consent.CHANNELS (the opt-outs report's channel)
 }

@@ -28,7 +28,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY = "day"  # the grain of a whole local day
-SCOPES = ("queue", "agent", "hotline", "flow", "campaign", "channel")  # channel: sms, voice
+# channel: sms or voice (opt-outs); callers: a hotline's calling numbers (repeat callers)
+SCOPES = ("queue", "agent", "hotline", "flow", "campaign", "channel", "callers")
+# scopes counted by day only: a ``callers`` partition holds one count per calling number
+# (``ivr.caller_facts``), and its half-hours would multiply that by 48 for no report
+DAY_ONLY_SCOPES = frozenset({"callers"})
 SLOT = re.compile(r"(day|[0-2][0-9]:[03]0\+?)")
 _VALUE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
@@ -95,12 +99,14 @@ def local_slot(at: datetime, zone: str) -> tuple[date, str]:
 
 
 def slots(fact: Fact) -> list[Slot]:
-    """Every slot the fact counts in: for each scope, its local day and its half-hour."""
+    """Every slot the fact counts in: for each scope, its local day and its half-hour (the day
+    only for ``DAY_ONLY_SCOPES``)."""
     day, half = local_slot(fact.at, fact.zone)
     found = []
     for scope, ident in sorted(fact.scopes.items()):
         found.append(Slot(scope, ident, day, DAY))
-        found.append(Slot(scope, ident, day, half))
+        if scope not in DAY_ONLY_SCOPES:
+            found.append(Slot(scope, ident, day, half))
     return found
 
 

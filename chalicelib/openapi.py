@@ -1150,9 +1150,14 @@ def _report_paths() -> dict:
                            "machine_answers, texts, average_talk_seconds; totals with "
                            "contacts by disposition and, for reminder batches, paid accounts "
                            "and amounts; day only); `opt-outs` (per channel and UTC day: "
-                           "opt_outs, opt_ins, net; day only).",
+                           "opt_outs, opt_ins, net; day only); `repeat-callers` (one "
+                           "`hotline`, required; numbers that called at least `times` times "
+                           "within `days` days, their last outcomes, first-contact "
+                           "resolution); `missed` (per hotline and day: missed by reason, "
+                           "followed_up, average_follow_up_seconds).",
             "schema": {"type": "string", "enum": ["queues", "agents", "ivr", "staffing",
-                                                  "campaigns", "opt-outs"]}}
+                                                  "campaigns", "opt-outs", "repeat-callers",
+                                                  "missed"]}}
     return {"/reports/{kind}": {"get": _admin(
         "A report by local day or half-hour, from the rollups", {
             "200": {"description": "The report (JSON), its rows as CSV (`format=csv`), or a "
@@ -1175,6 +1180,12 @@ def _report_paths() -> dict:
             _query("campaign", {"type": "string"}, "`campaigns`: one campaign (404 if unknown)."),
             _query("channel", {"type": "string", "enum": ["sms", "voice"]},
                    "`opt-outs`: one channel."),
+            _query("hotline", {"type": "string"}, "`repeat-callers` (required), `missed`: one "
+                   "hotline, E.164 (`%2B14155550100` or digits); 404 if unknown."),
+            _query("times", {"type": "integer", "minimum": 2, "maximum": 1000},
+                   "`repeat-callers`: N calls (default 3)."),
+            _query("days", {"type": "integer", "minimum": 1, "maximum": 31},
+                   "`repeat-callers`: within D days (default 7)."),
             _query("format", {"type": "string", "enum": ["json", "csv", "xlsx"]},
                    "`csv` or `xlsx`: a download.")],
         tag="reports",

@@ -30,22 +30,26 @@ Twilio's placeholder numbers) are not recorded at all.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.api_input import json_object, query_int, query_time
+from chalicelib.callbacks.missed_facts import follow_up_fact, missed_fact
 from chalicelib.callbacks.model import MissedCall
 from chalicelib.callbacks.numbers import NumberRefused, callable_caller, normalise_number
 from chalicelib.callbacks.requests import AlreadyInLine, request_callback
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.compliance.rules import VOICE
+from chalicelib.facts import Fact
 from chalicelib.logs import mask_number, ref
 from chalicelib.messaging.outbound import send_sms
 from chalicelib.prompts import render_prompt
 from chalicelib.settings import Settings
-from chalicelib.store import directory
+from chalicelib.store import directory, facts
 from chalicelib.store import missed as store
+from chalicelib.store.hotline_zone import hotline_zone
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +102,31 @@ def record_missed_call(
     log.info("missed call (%s) from %s to %s: %s miss %d", reason, mask_number(number),
              mask_number(line.number), "new" if merge.new_call else "same call,",
              merge.record.miss_count)
+    if merge.new_call:
+        _record_fact(lambda zone: missed_fact(merge.record, reason, call_sid, queue_id, now,
+                                              zone), line.number)
     if not merge.new_call or reason in NO_FOLLOW_UP:
         return
     language = language or merge.record.language or line.default_language
     callback_id = None
     if line.missed_call_callback:
         callback_id = _request_callback(line, number, language, queue_id, now, gate)
+    texted = False
     if line.missed_call_sms:
-        _send_text(line, number, reason, callback_id is not None, language, call_sid, now,
-                   settings, gate)
+        texted = _send_text(line, number, reason, callback_id is not None, language, call_sid,
+                            now, settings, gate)
+    if callback_id is not None or texted:
+        _record_fact(lambda zone: follow_up_fact(merge.record, now, zone), line.number)
+
+
+def _record_fact(build: Callable[[str], Fact], hotline: str) -> None:
+    """Record a fact (``missed_facts``) in the hotline's zone, right after the change it is
+    about: the merge is one UpdateItem and the follow-ups their own writes, so there is no
+    transaction to join. A failure is logged: a report figure is never worth the follow-up."""
+    try:
+        facts.record(build(hotline_zone(hotline)))
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.exception("missed call to %s: fact not recorded", mask_number(hotline))
 
 
 def _request_callback(line, number: str, language: str | None, queue_id: str | None,
@@ -148,12 +168,13 @@ def _request_callback(line, number: str, language: str | None, queue_id: str | N
 
 def _send_text(line, number: str, reason: str, callback: bool, language: str | None,
                call_sid: str | None, now: datetime, settings: Settings,
-               gate: ComplianceGate) -> None:
+               gate: ComplianceGate) -> bool:
+    """Text the caller if the window allows; True when a text went out."""
     window = timedelta(hours=int(line.missed_call_sms_window_hours or 0))
     if not store.claim_sms_window(line.number, number, now, window):
         log.info("missed call from %s: texted within the last %s, no text", mask_number(number),
                  window)
-        return
+        return False
     body, _, _ = render_prompt(TEMPLATE, language, hotline_name=line.name, callback=callback,
                                reason=reason)
     key = f"missed:{store.contact_key(line.number, number)}:{now:%Y%m%dT%H%M%S}"
@@ -161,6 +182,7 @@ def _send_text(line, number: str, reason: str, callback: bool, language: str | N
                    call_sid=call_sid, settings=settings, now=now, gate=gate)
     if sid:
         store.note_follow_up(line.number, number, sms_sid=sid, sms_sent_at=now)
+    return bool(sid)
 
 
 # ---- the admin API ---------------------------------------------------------------------------
@@ -208,6 +230,9 @@ def resolve_missed_call(hotline: str, number: str, raw_body: bytes | None, now: 
         raise Conflict(str(exc)) from exc
     if resolved is None:
         raise NotFound(f"no open missed call from {number} to {hotline}")
+    # after the transaction, not in it: a record followed up already has its fact, and a
+    # put-if-absent inside would cancel the resolve
+    _record_fact(lambda zone: follow_up_fact(resolved, now, zone), hotline)
     return view(resolved)
 
 

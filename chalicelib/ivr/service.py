@@ -28,7 +28,7 @@ from chalicelib.callbacks.numbers import callable_caller
 from chalicelib.calls.model import Call
 from chalicelib.compliance.gate import ComplianceGate
 from chalicelib.compliance.rules import REQUESTED, SMS
-from chalicelib.ivr import call_facts, engine
+from chalicelib.ivr import call_facts, caller_facts, engine
 from chalicelib.ivr.bundle import load_bundled
 from chalicelib.ivr.model import Flow
 from chalicelib.ivr.payments import LoggingPaymentSink, PaymentSink, late_payment
@@ -39,6 +39,7 @@ from chalicelib.prompts import render_prompt
 from chalicelib.routing.service import QueueConfigs, RoutingService
 from chalicelib.settings import Settings
 from chalicelib.store import calls, directory, facts, flows, voicemails
+from chalicelib.store.hotline_zone import hotline_zone
 from chalicelib.telephony import twiml
 from chalicelib.telephony import verbs as v
 from chalicelib.telephony.twiml import VoiceUrls
@@ -359,6 +360,7 @@ class VoiceService:
         log.info("call %s status %s (%s)", req.call_sid, status, "applied" if record else "stale")
         if record is not None and status in calls.FINAL_STATUSES:
             self._record_ivr_facts(record)
+            self._record_caller_fact(record)
         if record is not None and status in calls.FINAL_STATUSES and (
             record.queue_id or record.agent_id
         ):
@@ -376,6 +378,22 @@ class VoiceService:
                 facts.record(fact)
         except Exception:  # noqa: BLE001 - a report figure is never worth the call's webhook
             log.exception("call %s: IVR facts not recorded", record.call_sid)
+
+    def _record_caller_fact(self, record: Call) -> None:
+        """The ``caller`` fact of an inbound call (``caller_facts``), once, like the IVR facts:
+        only for a number we could call back. A failure is logged, never answered."""
+        if record.direction != "inbound" or not record.hotline or record.started_at is None:
+            return
+        try:
+            line = directory.get_hotline(record.hotline)
+            number = callable_caller(record.caller, line.default_region if line else "US")
+            if line is None or number is None:
+                return  # an unknown hotline, or an anonymous or client: caller
+            facts.record(caller_facts.caller_fact(record.call_sid, line.number, number,
+                                                  record.started_at,
+                                                  hotline_zone(line.number)))
+        except Exception:  # noqa: BLE001 - a report figure is never worth the call's webhook
+            log.exception("call %s: caller fact not recorded", record.call_sid)
 
     def _flows_run(self, record: Call) -> list[tuple[Flow, list[str]]]:
         """The call's path cut into the flows it ran: from the hotline's entry flow (inbound),

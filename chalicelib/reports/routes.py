@@ -14,13 +14,24 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import InvalidRequest, NotFound, json_answer
 from chalicelib.api_input import path_id, query_dates
-from chalicelib.reports import agents, campaigns, exports, ivr, opt_outs, queues, staffing_report
+from chalicelib.reports import (
+    agents,
+    campaigns,
+    exports,
+    ivr,
+    missed,
+    opt_outs,
+    queues,
+    repeat_callers,
+    staffing_report,
+)
 from chalicelib.wiring import root
 
 reports_api = Blueprint(__name__)
 KINDS: dict[str, ModuleType] = {"queues": queues, "agents": agents, "ivr": ivr,
                                  "staffing": staffing_report, "campaigns": campaigns,
-                                 "opt-outs": opt_outs}
+                                 "opt-outs": opt_outs, "repeat-callers": repeat_callers,
+                                 "missed": missed}
 FORMATS = ("json", "csv", "xlsx")
 FILES = {"csv": ("text/csv; charset=utf-8", "csv"), "xlsx": (exports.XLSX_TYPE, "xlsx")}
 

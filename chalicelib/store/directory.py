@@ -41,6 +41,12 @@ def get_hotline(number: str) -> Hotline | None:
     return hotline
 
 
+def list_hotlines() -> list[Hotline]:
+    """Every hotline, by number: one (paged) Scan of the hotlines table, which holds a handful
+    of items (one per number customers dial), so a Scan is the right read here."""
+    return sorted((_to_hotline(item) for item in HotlineItem.scan()), key=lambda h: h.number)
+
+
 def last_known_hotline(number: str) -> Hotline | None:
     """The cached hotline however old: only for choosing a fallback when storage is down."""
     cached = _hotlines.get(number)

@@ -293,3 +293,18 @@ def test_callbacks_asked_for_and_closed_are_in_the_queues_report(client):
         "rows"]
     assert (row["callbacks_requested"], row["callbacks_completed"], row["callbacks_cancelled"],
             row["average_callback_wait_seconds"]) == (2, 1, 1, 900.0)
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/reports/repeat-callers?hotline=%2B14155550100&times=2&days=3", 200),
+    ("/reports/repeat-callers?hotline=14155550100", 200),
+    ("/reports/repeat-callers", 400), ("/reports/repeat-callers?hotline=%2B19995550100", 404),
+    ("/reports/repeat-callers?hotline=%2B14155550100&times=1", 400),
+    ("/reports/missed", 200), ("/reports/missed?hotline=%2B14155550100&format=csv", 200),
+    ("/reports/campaigns", 200), ("/reports/opt-outs?channel=sms", 200),
+    ("/reports/opt-outs?channel=fax", 404), ("/reports/agents", 200), ("/reports/ivr", 200),
+    ("/reports/nope", 404),
+])
+def test_every_kind_answers_through_the_one_route(client, path, status):
+    code, _, body = get(client, path)
+    assert code == status, body
