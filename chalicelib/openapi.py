@@ -1186,8 +1186,8 @@ def _report_paths() -> dict:
                    "`repeat-callers`: N calls (default 3)."),
             _query("days", {"type": "integer", "minimum": 1, "maximum": 31},
                    "`repeat-callers`: within D days (default 7)."),
-            _query("format", {"type": "string", "enum": ["json", "csv", "xlsx"]},
-                   "`csv` or `xlsx`: a download.")],
+            _query("format", {"type": "string", "enum": ["json", "csv", "xlsx", "text"]},
+                   "`csv`, `xlsx` or `text` (aligned plain-text tables): a download.")],
         tag="reports",
         description="Service level: answered within the queue's threshold over answered (as "
                     "the board). Every day or half-hour of the range is a row, zeros where "

@@ -1,4 +1,4 @@
-"""Report rows as files: CSV text and Excel workbooks (XlsxWriter, in memory).
+"""Report rows as files: CSV, plain text and Excel workbooks (XlsxWriter, in memory).
 
 ``columns`` name the row keys in order; a share (a column named in ``SHARES``) is written as a
 number formatted as a percentage in Excel and as a plain decimal (0.8125) in CSV; a missing
@@ -25,6 +25,38 @@ def csv_text(rows: Sequence[dict], columns: Sequence[str]) -> str:
     for row in rows:
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
     return out.getvalue()
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None:
+        return "-"
+    if column in SHARES and isinstance(value, (int, float)):
+        return f"{value * 100:.1f}%"
+    return str(value)
+
+
+def _aligned(values: Sequence[str], widths: Sequence[int], numeric: Sequence[bool]) -> str:
+    return "  ".join(v.rjust(w) if right else v.ljust(w)
+                     for v, w, right in zip(values, widths, numeric, strict=True))
+
+
+def text_table(sections: Sequence[tuple[str, Sequence[dict], Sequence[str]]]) -> str:
+    """Aligned plain-text tables, one per ``(title, rows, columns)``: a title line, a header,
+    a rule and the rows, columns padded to their widest cell (numbers to the right), shares as
+    percentages, ``-`` for nothing to divide. For a terminal, an e-mail or a text message."""
+    blocks = []
+    for title, rows, columns in sections:
+        cells = [[_cell(c, row.get(c)) for c in columns] for row in rows]
+        widths = [max([len(c)] + [len(line[n]) for line in cells])
+                  for n, c in enumerate(columns)]
+        numeric = [all(isinstance(row.get(c), (int, float)) or row.get(c) is None
+                       for row in rows) and bool(rows) for c in columns]
+
+        out = [title, _aligned(list(columns), widths, numeric),
+               "  ".join("-" * w for w in widths)]
+        out += [_aligned(values, widths, numeric) for values in cells] or ["(no rows)"]
+        blocks.append("\n".join(text.rstrip() for text in out))
+    return "\n\n".join(blocks) + "\n"
 
 
 def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[dict], Sequence[str]]]) -> bytes:

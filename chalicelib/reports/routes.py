@@ -1,5 +1,5 @@
 """The reports API (admin, ``api_key_required=True``): ``GET /reports/{kind}?from=&to=
-&interval=day|half-hour&<target>=&format=json|csv|xlsx``, one kind per report module
+&interval=day|half-hour&<target>=&format=json|csv|xlsx|text``, one kind per report module
 (``KINDS``), each answering ``report(first, last, interval, target) -> dict`` with ``rows`` and
 ``totals``, ``columns(report)`` and ``TOTAL_COLUMNS``, and naming its ``TARGET`` parameter
 (``queue``, ``agent``, ``flow``...). Dates are ``query_dates``'s (default: the last 30 days). A
@@ -32,8 +32,9 @@ KINDS: dict[str, ModuleType] = {"queues": queues, "agents": agents, "ivr": ivr,
                                  "staffing": staffing_report, "campaigns": campaigns,
                                  "opt-outs": opt_outs, "repeat-callers": repeat_callers,
                                  "missed": missed}
-FORMATS = ("json", "csv", "xlsx")
-FILES = {"csv": ("text/csv; charset=utf-8", "csv"), "xlsx": (exports.XLSX_TYPE, "xlsx")}
+FORMATS = ("json", "csv", "xlsx", "text")
+FILES = {"csv": ("text/csv; charset=utf-8", "csv"), "xlsx": (exports.XLSX_TYPE, "xlsx"),
+         "text": ("text/plain; charset=utf-8", "txt")}
 
 
 def _kind(name: str) -> ModuleType:
@@ -69,6 +70,11 @@ def report(kind):
         file["name"] = f"{kind}-{made['from']}-{made['to']}"
         if fmt == "csv":
             return exports.csv_text(made["rows"], module.columns(made))
+        if fmt == "text":
+            return exports.text_table([
+                (f"{kind}, {made['from']} to {made['to']}, by {made['interval']}",
+                 made["rows"], module.columns(made)),
+                ("totals", made["totals"], module.TOTAL_COLUMNS)])
         if fmt == "xlsx":
             file["xlsx"] = exports.xlsx_bytes([
                 (f"{kind} by {made['interval']}", made["rows"], module.columns(made)),

@@ -308,3 +308,15 @@ def test_callbacks_asked_for_and_closed_are_in_the_queues_report(client):
 def test_every_kind_answers_through_the_one_route(client, path, status):
     code, _, body = get(client, path)
     assert code == status, body
+
+
+def test_a_report_as_plain_text(client):
+    code, headers, body = get(client, "/reports/queues?from=2026-11-30&to=2026-11-30"
+                                      "&queue=support&format=text")
+    assert code == 200 and headers["Content-Type"].startswith("text/plain")
+    assert 'filename="queues-2026-11-30-2026-11-30.txt"' in headers["Content-Disposition"]
+    lines = body.splitlines()
+    assert lines[0] == "queues, 2026-11-30 to 2026-11-30, by day"
+    assert lines[1].split()[:3] == ["queue_id", "day", "offered"]
+    assert lines[3].split()[:3] == ["support", "2026-11-30", "0"]
+    assert "totals" in lines

@@ -34,3 +34,23 @@ def test_callbacks_are_counted_with_the_mean_wait_of_the_completed():
     assert (figures["callbacks_requested"], figures["callbacks_completed"],
             figures["callbacks_failed"], figures["average_callback_wait_seconds"]) == \
         (3, 2, 1, 450.0)
+
+
+def test_a_report_as_aligned_plain_text():
+    from chalicelib.reports.exports import text_table
+
+    rows = [{"queue_id": "support", "offered": 12, "service_level": 0.8125},
+            {"queue_id": "vip", "offered": 3, "service_level": None}]
+    text = text_table([("queues, 2026-11-30", rows, ["queue_id", "offered", "service_level"]),
+                       ("totals", [], ["queue_id"])])
+    assert text == (
+        "queues, 2026-11-30\n"
+        "queue_id  offered  service_level\n"
+        "--------  -------  -------------\n"
+        "support        12          81.2%\n"
+        "vip             3              -\n"
+        "\n"
+        "totals\n"
+        "queue_id\n"
+        "--------\n"
+        "(no rows)\n")
