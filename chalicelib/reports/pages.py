@@ -11,8 +11,9 @@ in ``page/strings.json`` (``en``, ``zh``); numbers are formatted in the page by 
 the charts are unavailable.
 
 ``render(kind, query) -> str`` raises ``NotFound`` for a kind without a page; query parameters
-(``from``, ``to``, ``interval``, ``queue``, ``lang``) that are not well formed are left out (the
-report API would refuse them).
+that are not the kind's (``KIND_PARAMS``) or not well formed (``PARAMS``) are left out (the
+report API would refuse them). The page's form is ``page/<kind>_form.html``, its charts and
+tables ``page/<kind>_body.html``; the agents and staffing scripts share ``page/common.js``.
 """
 
 from __future__ import annotations
@@ -30,14 +31,25 @@ from chalicelib.api_input import ID_PATTERN
 
 PAGE_DIR = Path(__file__).parent / "page"
 CHART_JS = Path(__file__).parent / "static" / "chart.umd.js"
-PAGE_KINDS = {"queues": "queue"}  # kind -> the query parameter naming one scope
+PAGE_KINDS = {"queues": "queue", "agents": "agent", "staffing": "queue"}  # kind -> its target
 LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
 PARAMS = {
     "from": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "to": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "interval": re.compile(r"day|half-hour"),
     "queue": re.compile(ID_PATTERN),
+    "agent": re.compile(ID_PATTERN),
+    "target_sl": re.compile(r"0?\.\d{1,4}"),
+    "answer_within": re.compile(r"\d{1,4}(\.\d{1,2})?"),
+    "shrinkage": re.compile(r"0?\.\d{1,4}|0"),
+    "patience": re.compile(r"\d{1,5}(\.\d{1,2})?"),
 }
+KIND_PARAMS = {  # the query parameters each page takes (and passes on to its report)
+    "queues": ("from", "to", "interval", "queue"),
+    "agents": ("from", "to", "interval", "agent"),
+    "staffing": ("queue", "from", "target_sl", "answer_within", "shrinkage", "patience"),
+}
+SHARED_SCRIPT = {"agents": "common.js", "staffing": "common.js"}
 _VERSION = re.compile(rb"Chart\.js v([0-9][0-9A-Za-z.+-]{0,30})")
 
 
@@ -76,7 +88,7 @@ def render(kind: str, query: Mapping[str, str]) -> str:
         raise NotFound("report page", kind)
     lang = "zh" if query.get("lang") == "zh" else "en"
     params = {name: value for name, value in query.items()
-              if name in PARAMS and PARAMS[name].fullmatch(value or "")}
+              if name in KIND_PARAMS[kind] and PARAMS[name].fullmatch(value or "")}
     config = {"kind": kind, "target": PAGE_KINDS[kind], "params": params, "lang": lang,
               "locale": LANGUAGES[lang], "strings": strings()[lang]}
     return _environment().get_template("report.html").render(
@@ -87,7 +99,9 @@ def render(kind: str, query: Mapping[str, str]) -> str:
 @lru_cache(maxsize=4)
 def _script(kind: str) -> str:
     """The page's script, inlined as it is (not a template: ``{#`` is fine in JavaScript)."""
-    script = (PAGE_DIR / f"{kind}.js").read_text(encoding="utf-8")
+    parts = [SHARED_SCRIPT[kind]] if kind in SHARED_SCRIPT else []
+    script = "\n".join((PAGE_DIR / name).read_text(encoding="utf-8")
+                       for name in [*parts, f"{kind}.js"])
     if "</script" in script.lower():
         raise ValueError(f"page/{kind}.js: '</script' would end the inline script")
     return script

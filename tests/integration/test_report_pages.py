@@ -97,7 +97,7 @@ def test_ill_formed_parameters_are_left_out_of_the_page(client):
     assert settings["params"] == {"to": "2026-11-07"} and settings["lang"] == "en"
 
 
-@pytest.mark.parametrize("kind", ["nope", "staffing"])
+@pytest.mark.parametrize("kind", ["nope", "ivr"])
 def test_a_kind_without_a_page_is_404(client, kind):
     status, headers, body = get(client, f"/reports/{kind}/page")
     assert status == 404 and headers["Content-Type"] == "application/json"
@@ -134,3 +134,46 @@ def test_the_bundled_library_is_chart_js_4_with_its_licence():
     assert re.match(r"/\*!\n \* Chart\.js v4\.\d+\.\d+\n", library)
     assert "Released under the MIT License" in library[:300]
     assert "sourceMappingURL" not in library
+
+
+@pytest.mark.parametrize("lang, kind, query, title, canvases, words", [
+    ("en", "agents", "from=2026-11-01&to=2026-11-07&interval=day&agent=ag-1", "Agents report",
+     ["handled-chart", "time-chart", "occupancy-chart"], ["Handled", "Talk time (s)", "Occupancy"]),
+    ("zh", "agents", "from=2026-11-01&to=2026-11-07&interval=day&agent=ag-1", "坐席报表",
+     ["handled-chart", "time-chart", "occupancy-chart"], ["坐席", "已处理", "通话时长（秒）",
+                                                          "话后处理（秒）", "占用率"]),
+    ("en", "staffing", "queue=support&from=2026-12-07&target_sl=0.9&answer_within=30"
+     "&shrinkage=0.25&patience=120", "Staffing plan", ["forecast-chart", "staff-chart"],
+     ["Forecast calls", "Agents needed", "Agents scheduled"]),
+    ("zh", "staffing", "queue=support&from=2026-12-07&target_sl=0.9&answer_within=30"
+     "&shrinkage=0.25&patience=120", "排班预测", ["forecast-chart", "staff-chart"],
+     ["预测来电", "所需坐席", "排班坐席", "服务水平目标"]),
+])
+def test_the_agents_and_staffing_pages(client, lang, kind, query, title, canvases, words):
+    status, headers, html = get(client, f"/reports/{kind}/page?lang={lang}&{query}")
+    assert status == 200, html
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert f"<title>{title}</title>" in html
+    settings = config(html)
+    assert settings["kind"] == kind and settings["params"] == dict(
+        pair.split("=") for pair in query.split("&"))
+    for word in words:
+        assert word in settings["strings"].values()
+    for canvas in canvases:
+        assert f'id="{canvas}"' in html
+    assert "<td" not in html  # the script fills the tables
+    assert not re.search(r"https?:|//[a-z0-9]", html, re.I), "an absolute URL in the page"
+    for link in links(html):
+        assert not re.match(r"[a-z][a-z0-9+.-]*:|//", link, re.I), link
+
+
+@pytest.mark.parametrize("kind, query, kept", [
+    ("agents", "agent=%22%3E%3Cscript%3E&from=monday&interval=week&to=2026-11-07&queue=support",
+     {"to": "2026-11-07"}),
+    ("staffing", "queue=support&target_sl=80%25&answer_within=-1&shrinkage=lots&patience=1e9"
+     "&interval=day&to=2026-12-13&from=2026-12-07", {"queue": "support", "from": "2026-12-07"}),
+])
+def test_the_new_pages_drop_what_is_not_theirs_or_ill_formed(client, kind, query, kept):
+    status, _, html = get(client, f"/reports/{kind}/page?{query}")
+    assert status == 200 and "<script>alert" not in html and '"><script>' not in html
+    assert config(html)["params"] == kept

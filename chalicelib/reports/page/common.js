@@ -1,0 +1,125 @@
+// What the agents and staffing pages share (inlined before their own script): formatting,
+// tables, drawing a chart in place, fetching the report with the typed API key, live refresh.
+// reportPage({fields, show}) asks GET /reports/<kind>?<fields> and calls show(report, page).
+function reportPage(options) {
+  "use strict";
+  var config = JSON.parse(document.getElementById("config").textContent);
+  var t = config.strings;
+  var KEY = "switchboard.reports.apiKey";
+  var form = document.getElementById("query");
+  var status = document.getElementById("status");
+  var count = new Intl.NumberFormat(config.locale, {maximumFractionDigits: 0});
+  var decimal = new Intl.NumberFormat(config.locale, {maximumFractionDigits: 1});
+  var percent = new Intl.NumberFormat(config.locale, {style: "percent", maximumFractionDigits: 1});
+  var charts = {};
+  var SHARES = ["occupancy", "utilisation", "service_level", "abandon_share", "target_sl",
+                "shrinkage", "max_occupancy"];
+
+  function format(column, value) {
+    if (value === null || value === undefined) return t.none;
+    if (typeof value === "string") return value;
+    if (SHARES.indexOf(column) >= 0) return percent.format(value);
+    if (column.slice(-8) === "_seconds" || column === "forecast_offered") {
+      return decimal.format(value);
+    }
+    return count.format(value);
+  }
+
+  function when(row) {
+    return row.half_hour ? row.day + " " + row.half_hour : row.day;
+  }
+
+  // head: [{column, label, text?}]: text(row) for a cell shown as it is
+  function fill(table, head, rows) {
+    var thead = table.querySelector("thead"), tbody = table.querySelector("tbody");
+    thead.textContent = ""; tbody.textContent = "";
+    var tr = thead.insertRow();
+    head.forEach(function (h) { var th = document.createElement("th"); th.textContent = h.label;
+                                th.dataset.column = h.column; tr.appendChild(th); });
+    rows.forEach(function (row) {
+      var line = tbody.insertRow();
+      head.forEach(function (h) {
+        var cell = line.insertCell();
+        cell.dataset.column = h.column;
+        if (h.text) { cell.className = "text"; cell.textContent = h.text(row); }
+        else cell.textContent = format(h.column, row[h.column]);
+      });
+    });
+  }
+
+  function chartsAvailable() {
+    if (typeof Chart !== "undefined") return true;
+    if (!document.getElementById("charts-unavailable")) {
+      var note = document.createElement("p"); note.id = "charts-unavailable";
+      note.textContent = t.charts_unavailable; status.after(note);
+    }
+    return false;
+  }
+
+  function draw(id, type, data, chartOptions) {
+    if (charts[id]) {  // redrawn in place: a refresh moves the lines rather than flashing
+      charts[id].data = data;
+      charts[id].update();
+      return;
+    }
+    charts[id] = new Chart(document.getElementById(id), {type: type, data: data, options: Object.assign(
+      {animation: false, responsive: true, maintainAspectRatio: false, locale: config.locale},
+      chartOptions || {})});
+  }
+
+  var page = {config: config, t: t, format: format, when: when, fill: fill, draw: draw,
+              percent: percent, decimal: decimal};
+
+  function load() {
+    var query = new URLSearchParams();
+    options.fields.forEach(function (name) {
+      var value = form.elements[name].value;
+      if (value) query.set(name, value);
+    });
+    query.set("format", "json");
+    var key = form.elements.api_key.value;
+    if (key) sessionStorage.setItem(KEY, key);
+    var headers = {Accept: "application/json"};
+    if (key) headers["x-api-key"] = key;
+    document.body.dataset.state = "loading";
+    status.className = ""; status.textContent = t.loading;
+    return fetch("../" + config.kind + "?" + query.toString(),
+                 {headers: headers, credentials: "omit", cache: "no-store"})
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (response.status === 403 || response.status === 401) throw new Error(t.needs_key);
+          if (!response.ok) throw new Error(t.failed + " " + (body.error || response.status));
+          return body;
+        });
+      })
+      .then(function (report) {
+        document.getElementById("range").textContent =
+          t.range + ": " + report.from + " – " + report.to;
+        options.show(report, page, chartsAvailable());
+        status.textContent = "";
+        document.body.dataset.state = "ready";
+      })
+      .catch(function (error) {
+        status.className = "error"; status.textContent = error.message;
+        document.body.dataset.state = "failed";
+      });
+  }
+
+  var REFRESH_MS = 30000;
+  var timer = null;
+  function live() {  // asks again every 30 s while the box is ticked and the tab is seen
+    if (timer) clearInterval(timer);
+    timer = form.elements.live.checked ? setInterval(function () {
+      if (document.visibilityState !== "hidden" && document.body.dataset.state !== "loading") {
+        load();
+      }
+    }, REFRESH_MS) : null;
+  }
+
+  form.elements.api_key.value = sessionStorage.getItem(KEY) || "";
+  form.addEventListener("submit", function (event) { event.preventDefault(); load(); });
+  form.elements.live.addEventListener("change", live);
+  if (!options.waitFor || form.elements[options.waitFor].value) load();
+  else { status.textContent = t["needs_" + options.waitFor]; document.body.dataset.state = "idle"; }
+  return page;
+}
