@@ -1164,6 +1164,7 @@ def _report_paths() -> dict:
                                    "workbook (`format=xlsx`; send its type in `Accept`)",
                     "content": {"application/json": {"schema": report},
                                 "text/csv": {"schema": {"type": "string"}},
+                                "text/plain": {"schema": {"type": "string"}},
                                 "application/vnd.openxmlformats-officedocument.spreadsheetml"
                                 ".sheet": {"schema": {"type": "string", "format": "binary"}}}},
             **_errors(400, 404)},
@@ -1197,8 +1198,8 @@ def _report_paths() -> dict:
 def _report_page_paths() -> dict:
     """The report pages (``reports.page_routes``): HTML and the bundled Chart.js, no key."""
     page_kind = {"name": "kind", "in": "path", "required": True,
-                 "description": "The report with a page: `queues`.",
-                 "schema": {"type": "string", "enum": ["queues"]}}
+                 "description": "The report with a page: `queues`, `agents` or `staffing`.",
+                 "schema": {"type": "string", "enum": ["queues", "agents", "staffing"]}}
     date_ = {"type": "string", "format": "date"}
     return {
         "/reports/{kind}/page": {"get": _operation("reports", "The report as charts", [], {
@@ -1212,7 +1213,15 @@ def _report_page_paths() -> dict:
                 _query("to", date_, "Last local day, passed on to the report."),
                 _query("interval", {"type": "string", "enum": ["day", "half-hour"]},
                        "Passed on to the report."),
-                _query("queue", {"type": "string"}, "One queue; default all."),
+                _query("queue", {"type": "string"}, "queues: one queue (default all); "
+                       "staffing: the queue to plan (required)."),
+                _query("agent", {"type": "string"}, "agents: one agent; default all."),
+                _query("target_sl", {"type": "number"}, "staffing: service-level target "
+                       "(share)."),
+                _query("answer_within", {"type": "number"}, "staffing: seconds."),
+                _query("shrinkage", {"type": "number"}, "staffing: share."),
+                _query("patience", {"type": "number"}, "staffing: seconds (Erlang A); absent: "
+                       "Erlang C."),
                 _query("lang", {"type": "string", "enum": ["en", "zh"]},
                        "The page's language (default `en`); ill-formed parameters are "
                        "left out.")])},
