@@ -34,7 +34,8 @@
     python manage.py jobs list | run NAME          a scheduled job now (run_reminders, ...)
     python manage.py reports rebuild --from D --to D
                                                    the rollups of those days again, from the facts
-    python manage.py reports export queues [--from D --to D --interval half-hour] [--csv -o F]
+    python manage.py reports export KIND [--from D --to D --interval half-hour] [--queue Q]
+                     [--param hotline=+1415... ...] [--csv -o F]   a report (queues, agents, ...)
     python manage.py dnc add NUMBER [--channel all] [--reason TEXT]
     python manage.py dnc remove NUMBER             our do-not-call list
     python manage.py compliance check NUMBER --channel voice [--purpose marketing]
@@ -771,6 +772,12 @@ def cmd_reports_export(args) -> int:
     query = {key: value for key, value in (
         ("from", args.from_), ("to", args.to), ("interval", args.interval),
         ("queue", args.queue)) if value}
+    for pair in args.param or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            print(f"manage.py: --param {pair!r}: expected NAME=VALUE", file=sys.stderr)
+            return 1
+        query[key] = value
     path = f"/reports/{args.kind}"
     if args.csv:
         return download_csv(f"{path}?{urlencode({**query, 'format': 'csv'})}", args.output,
@@ -788,11 +795,15 @@ def add_report_commands(sub) -> None:
     rebuild.add_argument("--to", required=True, help="YYYY-MM-DD")
     rebuild.set_defaults(func=cmd_reports_rebuild)
     export = reports.add_parser("export", help="a report through the API (JSON, or --csv)")
-    export.add_argument("kind", choices=["queues"])
+    export.add_argument("kind", choices=["queues", "agents", "ivr", "staffing", "campaigns",
+                                         "opt-outs", "repeat-callers", "missed"])
     export.add_argument("--from", dest="from_", help="YYYY-MM-DD (default: 30 days ago)")
     export.add_argument("--to", help="YYYY-MM-DD (default: today)")
     export.add_argument("--interval", choices=["day", "half-hour"])
     export.add_argument("--queue")
+    export.add_argument("--param", action="append", metavar="NAME=VALUE",
+                        help="any other query parameter: agent=, flow=, hotline=, campaign=, "
+                             "channel=, times=, days=, target_sl=, ...")
     export.add_argument("--csv", action="store_true")
     export.add_argument("-o", "--output", help="with --csv: write to this file")
     export.add_argument("--api", help=f"the API's base URL (default {LOCAL_API})")

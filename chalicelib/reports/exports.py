@@ -14,7 +14,9 @@ from collections.abc import Sequence
 
 import xlsxwriter
 
-SHARES = frozenset({"service_level", "abandon_rate"})
+SHARES = frozenset({"service_level", "abandon_rate", "occupancy", "utilisation",
+                    "abandon_share", "containment", "reached_share",
+                    "first_contact_resolution"})
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -63,7 +63,10 @@ def report(kind):
         else:
             first, last = query_dates(query, today)
         name = module.TARGET
-        target = path_id(query[name], f"{name}_id", name) if query.get(name) else None
+        value = query.get(name) or ""
+        if value.startswith(" "):  # a "+" sent unencoded arrives as a space (+1415...)
+            value = "+" + value[1:]
+        target = path_id(value, f"{name}_id", name) if value else None
         interval = query.get("interval", getattr(module, "DEFAULT_INTERVAL", "day"))
         options = {"options": query} if getattr(module, "OPTIONS", False) else {}
         made = module.report(first, last, interval, target, **options)

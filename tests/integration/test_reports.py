@@ -298,6 +298,7 @@ def test_callbacks_asked_for_and_closed_are_in_the_queues_report(client):
 @pytest.mark.parametrize(("path", "status"), [
     ("/reports/repeat-callers?hotline=%2B14155550100&times=2&days=3", 200),
     ("/reports/repeat-callers?hotline=14155550100", 200),
+    ("/reports/repeat-callers?hotline=+14155550100", 200),  # "+" typed as is: a space
     ("/reports/repeat-callers", 400), ("/reports/repeat-callers?hotline=%2B19995550100", 404),
     ("/reports/repeat-callers?hotline=%2B14155550100&times=1", 400),
     ("/reports/missed", 200), ("/reports/missed?hotline=%2B14155550100&format=csv", 200),

@@ -54,3 +54,13 @@ def test_a_report_as_aligned_plain_text():
         "queue_id\n"
         "--------\n"
         "(no rows)\n")
+
+
+def test_every_share_is_a_percentage_in_text():
+    from chalicelib.reports.exports import SHARES, text_table
+
+    assert {"occupancy", "utilisation", "abandon_share", "containment",
+            "first_contact_resolution"} <= SHARES
+    text = text_table([("agents", [{"agent_id": "a", "occupancy": 0.8692}],
+                        ["agent_id", "occupancy"])])
+    assert "86.9%" in text
