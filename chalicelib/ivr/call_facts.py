@@ -32,10 +32,9 @@ import re
 from collections.abc import Callable
 
 from chalicelib.calls.model import Call
-from chalicelib.facts import Fact, zone_of
-from chalicelib.ivr.model import Flow, GotoNode, HoursNode
+from chalicelib.facts import Fact
+from chalicelib.ivr.model import Flow, GotoNode, flow_zone
 
-DEFAULT_ZONE = "UTC"
 KEY_LENGTH = 32  # 40 (a value name's limit) minus "reached_"
 _PLAIN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _OTHER = re.compile(r"[^a-z0-9_]")
@@ -61,19 +60,6 @@ def reached(node: str) -> str:
 
 def left(node: str) -> str:
     return "left_" + node_key(node)
-
-
-def flow_zone(flow: Flow) -> str:
-    """The zone a flow's facts count in: its first ``hours`` node's (a valid IANA zone), else
-    UTC."""
-    for node in flow.nodes.values():
-        if isinstance(node, HoursNode) and node.timezone:
-            try:
-                zone_of(node.timezone)
-            except ValueError:
-                continue  # a template or a typo: not a calendar to count in
-            return node.timezone
-    return DEFAULT_ZONE
 
 
 def is_contained(call: Call) -> bool:

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
+from chalicelib.facts import zone_of
+
 NODE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # node ids end up in webhook URLs
 TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # template names end up in file paths
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -624,3 +626,17 @@ class PublishedVersion:
     checksum: str
     published_at: datetime
     published_by: str | None = None
+
+
+def flow_zone(flow: Flow) -> str:
+    """The zone a flow's report facts count in (``chalicelib.facts``): its first ``hours``
+    node's, when that is a valid IANA zone, else UTC. One rule for a flow's own facts
+    (``ivr.call_facts``) and for a hotline's, by its entry flow (``store.hotline_zone``)."""
+    for node in flow.nodes.values():
+        if isinstance(node, HoursNode) and node.timezone:
+            try:
+                zone_of(node.timezone)
+            except ValueError:
+                continue  # a template or a typo: not a calendar to count in
+            return node.timezone
+    return "UTC"

@@ -17,24 +17,19 @@ where nothing happened. Cost as the queues report's. ``NotFound`` for an unknown
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 
-from chalicelib.api_errors import InvalidRequest, NotFound
-from chalicelib.facts import DAY, half_hours_of, zone_of
+from chalicelib.api_errors import NotFound
+from chalicelib.facts import zone_of
+from chalicelib.reports import grid
 from chalicelib.reports.agent_figures import AGENT_COLUMNS, agent_figures, ranking
 from chalicelib.routing.model import DEFAULT_ZONE, Agent
-from chalicelib.store import rollups
 from chalicelib.store import routing as agents_store
 
 TARGET = "agent"  # the query parameter naming one agent
 INTERVALS = ("day", "half-hour")
 MAX_DAYS = {"day": 366, "half-hour": 31}
 TOTAL_COLUMNS = ["agent_id", *AGENT_COLUMNS]
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _zone(agent: Agent) -> str:
@@ -47,11 +42,7 @@ def _zone(agent: Agent) -> str:
 
 def agent_report(first: date, last: date, interval: str = "day",
                  agent_id: str | None = None) -> dict:
-    if interval not in INTERVALS:
-        raise InvalidRequest("interval", f"must be one of {', '.join(INTERVALS)}")
-    if (last - first).days >= MAX_DAYS[interval]:
-        raise InvalidRequest("from", f"a {interval} report covers at most "
-                                     f"{MAX_DAYS[interval]} days")
+    days = grid.days_of(first, last, interval, MAX_DAYS)
     if agent_id is not None:
         agent = agents_store.get_agent(agent_id)
         if agent is None:
@@ -59,28 +50,9 @@ def agent_report(first: date, last: date, interval: str = "day",
         agents = [agent]
     else:
         agents = agents_store.list_agents()
-    days = _days(first, last)
-    rows: list[dict] = []
-    totals: list[dict] = []
-    if interval == "day":
-        keys = {(a.agent_id, d): rollups.day_key("agent", a.agent_id, d)
-                for a in agents for d in days}
-        found = rollups.read_days(keys.values())
-    for agent in sorted(agents, key=lambda a: a.agent_id):
-        summed: Counter[str] = Counter()
-        for day in days:
-            if interval == "day":
-                values = found.get(keys[(agent.agent_id, day)], {})
-                rows.append({"agent_id": agent.agent_id, "day": day.isoformat(),
-                             **agent_figures(values)})
-                summed.update(values)
-                continue
-            slots = rollups.read_day(rollups.day_key("agent", agent.agent_id, day))
-            summed.update(slots.get(DAY, {}))
-            for half in half_hours_of(day, _zone(agent)):
-                rows.append({"agent_id": agent.agent_id, "day": day.isoformat(),
-                             "half_hour": half, **agent_figures(slots.get(half, {}))})
-        totals.append({"agent_id": agent.agent_id, **agent_figures(summed)})
+    members = [(a.agent_id, _zone(a)) for a in sorted(agents, key=lambda a: a.agent_id)]
+    rows, summed = grid.scope_rows("agent", "agent_id", members, days, interval, agent_figures)
+    totals = [{"agent_id": ident, **agent_figures(summed[ident])} for ident, _ in members]
     return {"kind": "agents", "from": first.isoformat(), "to": last.isoformat(),
             "interval": interval, "rows": rows, "totals": totals,
             "ranking": ranking(totals)}

@@ -22,16 +22,14 @@ day one BatchGetItem per 100 flow-days, by half-hour one Query per flow-day.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 
-from chalicelib.api_errors import InvalidRequest, NotFound
-from chalicelib.facts import DAY, half_hours_of
-from chalicelib.ivr.call_facts import flow_zone, node_key
-from chalicelib.ivr.model import Flow
+from chalicelib.api_errors import NotFound
+from chalicelib.ivr.call_facts import node_key
+from chalicelib.ivr.model import Flow, flow_zone
+from chalicelib.reports import grid
 from chalicelib.store import flows as flows_store
-from chalicelib.store import rollups
 
 TARGET = "flow"  # the query parameter naming one flow
 INTERVALS = ("day", "half-hour")
@@ -84,34 +82,12 @@ def _published(flow_id: str | None) -> list[Flow]:
 
 def ivr_report(first: date, last: date, interval: str = "day",
                flow_id: str | None = None) -> dict:
-    if interval not in INTERVALS:
-        raise InvalidRequest("interval", f"must be one of {', '.join(INTERVALS)}")
-    if (last - first).days >= MAX_DAYS[interval]:
-        raise InvalidRequest("from", f"a {interval} report covers at most "
-                                     f"{MAX_DAYS[interval]} days")
+    days = grid.days_of(first, last, interval, MAX_DAYS)
     flows = _published(flow_id)
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    rows: list[dict] = []
-    totals: list[dict] = []
-    funnels: list[dict] = []
-    if interval == "day":
-        keys = {(f.id, d): rollups.day_key("flow", f.id, d) for f in flows for d in days}
-        found = rollups.read_days(keys.values())
-    for flow in flows:
-        summed: Counter[str] = Counter()
-        for day in days:
-            if interval == "day":
-                values = found.get(keys[(flow.id, day)], {})
-                rows.append({"flow_id": flow.id, "day": day.isoformat(), **ivr_figures(values)})
-                summed.update(values)
-                continue
-            slots = rollups.read_day(rollups.day_key("flow", flow.id, day))
-            summed.update(slots.get(DAY, {}))
-            for half in half_hours_of(day, flow_zone(flow)):
-                rows.append({"flow_id": flow.id, "day": day.isoformat(), "half_hour": half,
-                             **ivr_figures(slots.get(half, {}))})
-        totals.append({"flow_id": flow.id, **ivr_figures(summed)})
-        funnels += funnel(flow, summed)
+    members = [(flow.id, flow_zone(flow)) for flow in flows]
+    rows, summed = grid.scope_rows("flow", "flow_id", members, days, interval, ivr_figures)
+    totals = [{"flow_id": flow.id, **ivr_figures(summed[flow.id])} for flow in flows]
+    funnels = [step for flow in flows for step in funnel(flow, summed[flow.id])]
     return {"kind": "ivr", "from": first.isoformat(), "to": last.isoformat(),
             "interval": interval, "rows": rows, "totals": totals, "funnel": funnels}
 

@@ -15,13 +15,11 @@ for an unknown queue; ``InvalidRequest`` for a range longer than the interval al
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 
-from chalicelib.api_errors import InvalidRequest, NotFound
-from chalicelib.facts import DAY, half_hours_of
+from chalicelib.api_errors import NotFound
+from chalicelib.reports import grid
 from chalicelib.reports.figures import QUEUE_COLUMNS, queue_figures
-from chalicelib.store import rollups
 from chalicelib.store import routing as queues_store
 
 TARGET = "queue"  # the query parameter naming one queue
@@ -30,44 +28,17 @@ MAX_DAYS = {"day": 366, "half-hour": 31}
 TOTAL_COLUMNS = ["queue_id", *QUEUE_COLUMNS]
 
 
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
 def queue_report(first: date, last: date, interval: str = "day",
                  queue_id: str | None = None) -> dict:
-    if interval not in INTERVALS:
-        raise InvalidRequest("interval", f"must be one of {', '.join(INTERVALS)}")
-    if (last - first).days >= MAX_DAYS[interval]:
-        raise InvalidRequest("from", f"a {interval} report covers at most "
-                                     f"{MAX_DAYS[interval]} days")
+    days = grid.days_of(first, last, interval, MAX_DAYS)
     queues = queues_store.queues()
     if queue_id is not None:
         queues = [q for q in queues if q.queue_id == queue_id]
         if not queues:
             raise NotFound("queue", queue_id)
-    days = _days(first, last)
-    rows: list[dict] = []
-    totals: list[dict] = []
-    if interval == "day":
-        keys = {(q.queue_id, d): rollups.day_key("queue", q.queue_id, d)
-                for q in queues for d in days}
-        found = rollups.read_days(keys.values())
-    for queue in sorted(queues, key=lambda q: q.queue_id):
-        summed: Counter[str] = Counter()
-        for day in days:
-            if interval == "day":
-                values = found.get(keys[(queue.queue_id, day)], {})
-                rows.append({"queue_id": queue.queue_id, "day": day.isoformat(),
-                             **queue_figures(values)})
-                summed.update(values)
-                continue
-            slots = rollups.read_day(rollups.day_key("queue", queue.queue_id, day))
-            summed.update(slots.get(DAY, {}))
-            for half in half_hours_of(day, queue.zone):
-                rows.append({"queue_id": queue.queue_id, "day": day.isoformat(),
-                             "half_hour": half, **queue_figures(slots.get(half, {}))})
-        totals.append({"queue_id": queue.queue_id, **queue_figures(summed)})
+    members = [(q.queue_id, q.zone) for q in sorted(queues, key=lambda q: q.queue_id)]
+    rows, summed = grid.scope_rows("queue", "queue_id", members, days, interval, queue_figures)
+    totals = [{"queue_id": ident, **queue_figures(summed[ident])} for ident, _ in members]
     return {"kind": "queues", "from": first.isoformat(), "to": last.isoformat(),
             "interval": interval, "rows": rows, "totals": totals}
 

@@ -1,6 +1,6 @@
 """The time zone a hotline's facts count in (``chalicelib.facts``): hotlines carry no zone of
 their own, so it is the zone of the first ``hours`` node of the hotline's live entry flow (a
-valid IANA zone), else UTC; the same rule as ``ivr.call_facts.flow_zone`` for that flow. Used
+valid IANA zone), else UTC: ``ivr.model.flow_zone`` of that flow. Used
 for the facts scoped to a hotline alone (``callers`` and ``missed_call``, whose partitions have no
 flow to take a zone from), so every one of them lands on the same local calendar.
 
@@ -10,8 +10,7 @@ Cost: the hotline's GetItem (cached per Lambda, ``directory``) and the flow's li
 
 from __future__ import annotations
 
-from chalicelib.facts import zone_of
-from chalicelib.ivr.model import HoursNode
+from chalicelib.ivr.model import flow_zone
 from chalicelib.store import directory, flows
 
 DEFAULT_ZONE = "UTC"
@@ -28,11 +27,4 @@ def hotline_zone(number: str) -> str:
         flow = flows.get_live(line.entry_flow, FLOW_MAX_AGE)
     except LookupError:
         return DEFAULT_ZONE
-    for node in flow.nodes.values():
-        if isinstance(node, HoursNode) and node.timezone:
-            try:
-                zone_of(node.timezone)
-            except ValueError:
-                continue  # a template or a typo: not a calendar to count in
-            return node.timezone
-    return DEFAULT_ZONE
+    return flow_zone(flow)
