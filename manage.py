@@ -520,15 +520,21 @@ def cmd_reminders_remind(args) -> int:
 
 
 def cmd_reminders_policy(args) -> int:
-    from urllib.parse import urlencode
 
     query = {key: value for key, value in (
         ("from", args.from_), ("to", args.to), ("paid_within_days", args.paid_within_days))
         if value is not None}
-    path = f"/reminder-policies/{args.policy_id}/results"
+    return get_report(f"/reminder-policies/{args.policy_id}/results", query, args, "batch(es)")
+
+
+def get_report(path: str, query: dict, args, rows_are: str) -> int:
+    """GET a report through the API: its CSV into ``args.output`` (or stdout) with ``--csv``,
+    else its JSON printed."""
+    from urllib.parse import urlencode
+
     if args.csv:
         return download_csv(f"{path}?{urlencode({**query, 'format': 'csv'})}", args.output,
-                            args.api, "batch(es)")
+                            args.api, rows_are)
     return through_api(lambda: print_json(call_api(
         "GET", f"{path}?{urlencode(query)}" if query else path, base=args.api)))
 
@@ -767,7 +773,6 @@ def cmd_reports_rebuild(args) -> int:
 
 
 def cmd_reports_export(args) -> int:
-    from urllib.parse import urlencode
 
     query = {key: value for key, value in (
         ("from", args.from_), ("to", args.to), ("interval", args.interval),
@@ -778,12 +783,7 @@ def cmd_reports_export(args) -> int:
             print(f"manage.py: --param {pair!r}: expected NAME=VALUE", file=sys.stderr)
             return 1
         query[key] = value
-    path = f"/reports/{args.kind}"
-    if args.csv:
-        return download_csv(f"{path}?{urlencode({**query, 'format': 'csv'})}", args.output,
-                            args.api, "row(s)")
-    return through_api(lambda: print_json(call_api(
-        "GET", f"{path}?{urlencode(query)}" if query else path, base=args.api)))
+    return get_report(f"/reports/{args.kind}", query, args, "row(s)")
 
 
 def add_report_commands(sub) -> None:
