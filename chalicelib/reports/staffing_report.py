@@ -38,10 +38,18 @@ DEFAULT_AHT = 180.0
 
 
 def _number(options: Mapping[str, str], name: str, low: float, high: float,
-            default: float | None) -> float | None:
+            default: float) -> float:
+    """Option ``name`` as a number from ``low`` to ``high``; ``default`` when absent."""
+    found = _optional(options, name, low, high)
+    return default if found is None else found
+
+
+def _optional(options: Mapping[str, str], name: str, low: float,
+              high: float) -> float | None:
+    """Option ``name`` as a number from ``low`` to ``high``; None when absent."""
     text = (options.get(name) or "").strip()
     if not text:
-        return default
+        return None
     try:
         value = float(text)
     except ValueError:
@@ -76,17 +84,17 @@ def report(first: date, last: date, interval: str, target: str | None,
         raise InvalidRequest("queue", "is required: the queue to staff")
     if interval != "half-hour":
         raise InvalidRequest("interval", "staffing is planned by half-hour")
-    queue = queues_store.get_queue(target)
-    if queue is None:
+    found = queues_store.get_queue_routing(target)  # the config and handle times, one read
+    if found is None:
         raise NotFound("queue", target)
     target_sl = _number(options, "target_sl", 0.01, 0.99, DEFAULTS["target_sl"])
     within = _number(options, "answer_within", 0, 3600, DEFAULTS["answer_within"])
     shrinkage = _number(options, "shrinkage", 0, 0.9, DEFAULTS["shrinkage"])
-    patience = _number(options, "patience", 1, 86400, None)
-    max_occupancy = _number(options, "max_occupancy", 0.1, 1, None)
-    weeks = int(_number(options, "weeks", 1, 12, DEFAULTS["weeks"]) or 4)
-    samples = queues_store.recent_handle_times(queue.queue_id)
-    aht = _number(options, "aht", 1, 7200, None) or (fmean(samples) if samples else DEFAULT_AHT)
+    patience = _optional(options, "patience", 1, 86400)
+    max_occupancy = _optional(options, "max_occupancy", 0.1, 1)
+    weeks = int(_number(options, "weeks", 1, 12, DEFAULTS["weeks"]))
+    queue, samples = found.config, found.handle_times
+    aht = _optional(options, "aht", 1, 7200) or (fmean(samples) if samples else DEFAULT_AHT)
     days = (last - first).days + 1
     if days > 7:
         raise InvalidRequest("to", "staffing is planned a week at a time (7 days at most)")
@@ -95,7 +103,7 @@ def report(first: date, last: date, interval: str, target: str | None,
     intervals = [i for i in forecast_week(history, first, zone_of(queue.zone), weeks=weeks,
                                           default_aht_seconds=aht)
                  if i.start.date() <= last]
-    plan = staffing_plan(intervals, target_sl or 0.8, within or 0.0, shrinkage or 0.0, patience,
+    plan = staffing_plan(intervals, target_sl, within, shrinkage, patience,
                          max_occupancy=max_occupancy)
     rows: list[dict] = []
     for planned, staffed in plan:
