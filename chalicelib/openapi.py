@@ -404,6 +404,11 @@ def _schemas() -> dict:
             "target": _text(200, "A queue id, an agent id or an E.164 number."),
             "mode": {"type": "string", "enum": list(admin.TRANSFER_MODES), "default": "cold"},
         }, ("to", "target")),
+        "Hold": {"type": "object", "properties": {
+            "call_sid": {"type": "string"}, "hold": {"type": "string", "enum": ["on", "off"]},
+            "since": {"type": "string", "nullable": True,
+                      "description": "When the hold began (on)."},
+            "held_seconds": {"type": "integer", "description": "How long it lasted (off)."}}},
         "QueueInput": _object(queue, ("name",), description=(
             "Unknown fields are refused. `queue_id` is required on POST and must match the URL "
             "on PUT.")),
@@ -482,6 +487,17 @@ def _routing_paths() -> dict:
                 parameters=[*agent, {"name": "step", "in": "path", "required": True,
                                      "schema": {"type": "string",
                                                 "enum": ["complete", "cancel"]}}]),
+        },
+        "/agents/{agent_id}/hold": {
+            "post": op("Put the agent's caller on hold music", {
+                "200": _json("The hold", _ref("Hold")), **_errors(404, 409)},
+                parameters=agent,
+                description="Holding a held call answers the same; 409 when the agent is on "
+                            "no call or a warm transfer runs. The time held is reported "
+                            "(agents report, hold_seconds)."),
+            "delete": op("Bring the held caller back to the agent", {
+                "200": _json("The hold, over", _ref("Hold")), **_errors(404, 409)},
+                parameters=agent, description="409 when the agent's call is not on hold."),
         },
         "/agents/{agent_id}/history": {
             "get": op("The agent's state changes, newest first", {

@@ -49,7 +49,7 @@ class Call:
     queue_entry_key: str | None = None  # the caller's place in that line
     agent_id: str | None = None  # the agent who served (or is serving) the call
     agent_leg_sid: str | None = None  # CallSid of that agent's leg (for warm transfer)
-    consult_state: str | None = None  # dialing | talking while a warm transfer runs
+    consult_state: str | None = None  # dialing | talking (a warm transfer), or hold
     consult: dict[str, Any] | None = None  # {conference, from_agent, to, target, ..., leg}
     conference: str | None = None  # the room, once the call talks in a conference
     announced_at: int | None = None  # seconds waited at the last position announcement

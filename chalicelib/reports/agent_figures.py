@@ -4,8 +4,9 @@
 Pure arithmetic on one slot's rollup values: times in whole seconds (AHT a mean, rounded to a
 tenth), shares 0..1 rounded to 4 places, None when there is nothing to divide by.
 
-- AHT = (talk + hold + wrap-up) / handled; talk is the on-call time. There is no hold yet
-  (the app never puts a caller on hold), so ``hold_seconds`` is 0.
+- AHT = (talk + hold + wrap-up) / handled. The agent is on the call while the caller is held
+  (``routing/hold.py``, and the wait during a warm transfer's consultation), so hold is a part
+  of the on-call time: talk = on-call - hold.
 - Occupancy = (on-call + wrap-up) / (available + reserved + on-call + wrap-up): busy time over
   the time the agent could take calls (breaks left out).
 - Utilisation = (on-call + wrap-up) / logged in (breaks included).
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-AGENT_COLUMNS = ("handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "aht_seconds",
-                 "available_seconds", "reserved_seconds", "break_seconds", "logged_in_seconds",
-                 "occupancy", "utilisation", "transfers")
+AGENT_COLUMNS = ("handled", "talk_seconds", "hold_seconds", "holds", "wrap_up_seconds",
+                 "aht_seconds", "available_seconds", "reserved_seconds", "break_seconds",
+                 "logged_in_seconds", "occupancy", "utilisation", "transfers")
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -27,11 +28,15 @@ def _share(part: int, whole: int) -> float | None:
 def agent_figures(values: Mapping[str, int]) -> dict:
     """``{<AGENT_COLUMNS>}`` of one slot's sums (absent sums: 0)."""
     get = values.get
-    handled, talk, wrap = get("handled", 0), get("on_call_seconds", 0), get("wrap_up_seconds", 0)
+    handled, on_call, wrap = get("handled", 0), get("on_call_seconds", 0), \
+        get("wrap_up_seconds", 0)
+    # a hold still running when the day's on-call time was counted: never a negative talk
+    hold = min(get("hold_seconds", 0), on_call)
     available, reserved = get("available_seconds", 0), get("reserved_seconds", 0)
-    busy = talk + wrap
+    busy = on_call + wrap
     return {
-        "handled": handled, "talk_seconds": talk, "hold_seconds": 0, "wrap_up_seconds": wrap,
+        "handled": handled, "talk_seconds": on_call - hold, "hold_seconds": hold,
+        "holds": get("holds", 0), "wrap_up_seconds": wrap,
         "aht_seconds": round(busy / handled, 1) if handled else None,
         "available_seconds": available, "reserved_seconds": reserved,
         "break_seconds": get("away_seconds", 0),

@@ -625,3 +625,13 @@ def finish_warm_transfer(agent_id: str, step: str, service) -> dict:
             else service.warm.cancel(agent_id)
     except TransferRefused as exc:
         raise Conflict(str(exc)) from exc
+
+
+def hold_call(agent_id: str, on: bool, service) -> dict:
+    """Put the agent's caller on hold (``on``) or bring them back (``routing/hold.py``);
+    ``Conflict`` when the agent is on no call, a transfer runs, or nothing is held."""
+    _stored_agent(agent_id)
+    try:
+        return service.holds.hold(agent_id) if on else service.holds.resume(agent_id)
+    except TransferRefused as exc:
+        raise Conflict(str(exc)) from exc

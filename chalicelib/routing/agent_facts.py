@@ -16,6 +16,11 @@ handled contact too) and ``transfers: 1`` when the agent's call ended by a trans
 
 The id is ``agent:<agent_id>:<state_since ISO>:<state>``: the state left and when it began, so a
 retried or raced change of the same state records one fact.
+
+A caller put on hold (``routing/hold.py``, and the wait while their agent consults in a warm
+transfer) leaves a fact of kind ``agent_hold`` when the hold ends: ``hold_seconds`` and
+``holds: 1`` for the agent who held, id ``hold:<CallSid>:<hold start ISO>``. The agent is on a
+call throughout, so hold time is a part of ``on_call_seconds``: talk = on-call - hold.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from chalicelib.facts import Fact, zone_of
 from chalicelib.routing.model import DEFAULT_ZONE, Agent, AgentState
 
 KIND = "agent_time"
+HOLD_KIND = "agent_hold"
 
 
 def seconds_name(state: AgentState) -> str:
@@ -74,3 +80,12 @@ def state_left(agent: Agent, now: datetime, *, transferred: bool = False) -> Fac
         return None
     return time_in_state(agent.agent_id, agent.timezone, agent.left_state, agent.left_since,
                          now, transferred=transferred)
+
+
+def hold_time(agent_id: str, zone: str | None, call_sid: str, since: datetime,
+              ended_at: datetime) -> Fact:
+    """The fact of ``agent_id`` holding the caller of ``call_sid`` from ``since`` to
+    ``ended_at`` (whole seconds), counted in the agent's IANA ``zone`` when the hold ended."""
+    seconds = max(round((ended_at - since).total_seconds()), 0)
+    return Fact(f"hold:{call_sid}:{since.isoformat()}", HOLD_KIND, ended_at, _zone(zone),
+                {"agent": agent_id}, {"hold_seconds": seconds, "holds": 1})

@@ -4,8 +4,10 @@ Twilio bridges a caller and an agent with ``<Dial>``, which cannot take a third 
 transfer moves the conversation into a conference room named after the call:
 
 1. ``start``: the agent's leg is redirected into the room; the caller's ``<Dial>`` ends and its
-   action (``RoutingService.dialed_twiml``) puts the caller on hold music; the consulted party (an
-   agent, a free agent of a queue, or an outside number) is called into the room.
+   action (``RoutingService.dialed_twiml``) puts the caller on hold music (a call already in a
+   room: a fresh room, the caller redirected to the music, ``routing.hold.step_aside``); the
+   consulted party (an agent, a free agent of a queue, or an outside number) is called into the
+   room. The caller's wait on the music until the consultation ends is hold time.
 2. ``answered``: the consulted party picks up, hears who is being transferred, joins the room.
 3. ``complete``: the caller joins the room, the first agent's leg is hung up (wrap-up); the
    consulted party now owns the call and its context. ``cancel`` (or the consulted leg failing)
@@ -25,11 +27,11 @@ from datetime import datetime
 from chalicelib.calls.model import Call
 from chalicelib.prompts import render_prompt
 from chalicelib.routing.agents import MAX_MISSES
+from chalicelib.routing.hold import HOLD, record_hold, room_for, step_aside
 from chalicelib.routing.model import AgentState, TransferRefused, language_for
 from chalicelib.store import calls, routing
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.twiml_routing import (
-    conference_room,
     dial_address,
     render_conference,
     render_on_hold,
@@ -56,7 +58,7 @@ class WarmTransfers:
         if record.consult_state:
             raise TransferRefused("a warm transfer is already in progress on this call")
         target_agent, address = self._reserve_target(kind, target, agent_id, record, now)
-        consult = {"conference": conference_room(record.call_sid), "from_agent": agent_id,
+        consult = {"conference": room_for(record), "from_agent": agent_id,
                    "to": kind, "target": target, "target_agent": target_agent,
                    "started_at": now.isoformat(), "leg": None}
         if not calls.start_consult(record.call_sid, consult):
@@ -64,9 +66,7 @@ class WarmTransfers:
             raise TransferRefused("a warm transfer is already in progress on this call")
         connector, urls = self.service.connector, self.service.urls
         try:
-            connector.redirect_twiml(record.agent_leg_sid, render_conference(
-                consult["conference"], end_on_exit=False,
-                action=urls.conference_left(record.call_sid, agent_id)))
+            step_aside(self.service, record, agent_id, consult["conference"])
         except Exception:  # noqa: BLE001 - the agent leg is gone: the caller goes back in line
             log.exception("warm transfer of %s: agent leg unreachable", record.call_sid)
             self._close(record, consult, ("dialing",), "agent leg unreachable", now)
@@ -157,6 +157,10 @@ class WarmTransfers:
         if record is None:
             return voice_twiml.hangup()
         consult = record.consult or {}
+        if record.consult_state == HOLD:
+            if party == consult.get("from_agent"):
+                self.service.holds.agent_left(record)
+            return voice_twiml.hangup()
         if record.consult_state:
             if party == consult.get("from_agent"):
                 # the transferring agent hung up mid-consultation: an answered transfer
@@ -234,6 +238,7 @@ class WarmTransfers:
                                  agent_id=consult.get("target_agent"),
                                  agent_leg_sid=consult.get("leg"), new_agent=True):
             return  # already handed over (a retry, or the agent's hang-up raced the click)
+        record_hold(from_agent, record.call_sid, consult.get("started_at"), now)
         self._redirect_quietly(record.call_sid, render_conference(
             consult["conference"], end_on_exit=True, action=None))
         if not first_leg_gone:
@@ -245,8 +250,12 @@ class WarmTransfers:
         transfer = {"at": now.isoformat(), "from_agent": consult.get("from_agent"),
                     "to": consult.get("to"), "target": consult.get("target"), "mode": "warm",
                     "outcome": "cancelled", "reason": reason}
-        return calls.end_consult(record.call_sid, tuple(expected), transfer,
-                                 conference=consult.get("conference"))
+        if not calls.end_consult(record.call_sid, tuple(expected), transfer,
+                                 conference=consult.get("conference")):
+            return False
+        # the caller waited on music while their agent consulted: hold time
+        record_hold(consult.get("from_agent"), record.call_sid, consult.get("started_at"), now)
+        return True
 
     def _reserve_target(self, kind: str, target: str, agent_id: str, record: Call,
                         now: datetime) -> tuple[str | None, str]:

@@ -92,6 +92,14 @@ def finish_warm_transfer(agent_id, step):
                                                                root().routing))
 
 
+@routing_api.route("/agents/{agent_id}/hold", methods=["POST", "DELETE"],
+                   api_key_required=True)
+def hold_call(agent_id):
+    """POST puts the agent's caller on hold music; DELETE brings them back."""
+    on = routing_api.current_request.method == "POST"
+    return _answer(lambda admin: admin.hold_call(_agent(agent_id), on, root().routing))
+
+
 @routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)
 def agent_history(agent_id):
     query = routing_api.current_request.query_params

@@ -27,6 +27,7 @@ from chalicelib.routing import agent_states, queue_facts, selection
 from chalicelib.routing.agents import AGENT_RING_SECONDS, MAX_MISSES, AgentBook
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.estimates import estimated_wait
+from chalicelib.routing.hold import CallHold
 from chalicelib.routing.model import (
     Agent,
     AgentState,
@@ -91,6 +92,11 @@ class RoutingService:
     def warm(self) -> WarmTransfers:
         """Warm transfers (consult first, then hand over): ``routing/consult.py``."""
         return WarmTransfers(self)
+
+    @cached_property
+    def holds(self) -> CallHold:
+        """Hold and resume (the caller on music): ``routing/hold.py``."""
+        return CallHold(self)
 
     # ---- joining and waiting -------------------------------------------------------------
     def overflow_reason(self, queue_id: str, queues: QueueConfigs | None = None) -> str | None:
@@ -444,7 +450,7 @@ class RoutingService:
         status = params.get("DialCallStatus", "")
         record = calls.get_call(call_sid)
         if record is not None and record.consult_state:
-            return self.warm.on_hold_twiml()  # the agent stepped into a warm transfer
+            return self.warm.on_hold_twiml()  # the agent stepped aside: a hold or a consult
         if status in ("completed", "answered") and record is not None and record.agent_id:
             self.agents.finish_call(record.agent_id, call_sid, now)
             duration = whole_number(params.get("DialCallDuration"))
@@ -491,6 +497,7 @@ class RoutingService:
         """The caller's call ended: free what it held (an entry, a reservation, an agent)."""
         now = self.clock()
         self.warm.caller_gone(record)
+        self.holds.caller_gone(record)
         if record.queue_id and record.queue_entry_key:
             entry = routing.get_entry(record.queue_id, record.queue_entry_key)
             if entry is not None and entry.kind == "call" and entry.status != "callback":
@@ -550,7 +557,8 @@ class RoutingService:
         now = self.clock()
         record = self.current_call_of(agent_id)
         if record.consult_state:
-            raise TransferRefused("a warm transfer is in progress; complete or cancel it first")
+            raise TransferRefused("the caller is on hold or in a warm transfer; resume, "
+                                  "complete or cancel it first")
         call_sid = record.call_sid
         if kind == "number":
             body = render_dial_out(target, timeout=AGENT_RING_SECONDS * 2)

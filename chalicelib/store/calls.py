@@ -332,11 +332,12 @@ def add_transfer(call_sid: str, transfer: dict) -> None:
 CONSULTING = ("dialing", "talking")
 
 
-def start_consult(call_sid: str, consult: dict) -> bool:
-    """Open a consultation on the call unless one is already running (two clicks, two agents)."""
+def start_consult(call_sid: str, consult: dict, state: str = "dialing") -> bool:
+    """Open a consultation (``state`` "dialing") or a hold ("hold", ``routing/hold.py``) on
+    the call unless one is already running (two clicks, two agents, a hold and a transfer)."""
     return update_if(
         CallRecord(call_sid),
-        [CallRecord.consult_state.set("dialing"), CallRecord.consult.set(consult)],
+        [CallRecord.consult_state.set(state), CallRecord.consult.set(consult)],
         CallRecord.call_sid.exists() & CallRecord.consult_state.does_not_exist(),
     )
 
@@ -354,6 +355,15 @@ def set_consult_leg(call_sid: str, consult: dict) -> None:
     """Remember the consulted party's CallSid, if the consultation is still running."""
     update_if(CallRecord(call_sid), [CallRecord.consult.set(consult)],
               CallRecord.consult_state.is_in(*CONSULTING))
+
+
+def end_hold(call_sid: str, conference: str | None) -> bool:
+    """Close a hold exactly once (resumed, or either party gone): the call now lives in the
+    conference room ``conference`` (None: in no room, e.g. the caller is back in line)."""
+    actions = [CallRecord.consult_state.remove(), CallRecord.consult.remove(),
+               CallRecord.conference.set(conference) if conference
+               else CallRecord.conference.remove()]
+    return update_if(CallRecord(call_sid), actions, CallRecord.consult_state == "hold")
 
 
 def end_consult(call_sid: str, expected: tuple[str, ...], transfer: dict, *,

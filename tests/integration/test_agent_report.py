@@ -67,7 +67,7 @@ def test_a_shift_becomes_talk_wrap_up_break_occupancy_and_utilisation(api, routi
     [row] = report["rows"]
     assert row == {
         "agent_id": agent_id, "day": day.isoformat(), "handled": 1, "talk_seconds": 120,
-        "hold_seconds": 0, "wrap_up_seconds": 30, "aht_seconds": 150.0,
+        "hold_seconds": 0, "holds": 0, "wrap_up_seconds": 30, "aht_seconds": 150.0,
         "available_seconds": 600 + 100 + 40, "reserved_seconds": 10, "break_seconds": 300,
         "logged_in_seconds": 1200, "occupancy": round(150 / 900, 4),
         "utilisation": round(150 / 1200, 4), "transfers": 1}

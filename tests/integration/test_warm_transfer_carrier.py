@@ -65,10 +65,10 @@ def warm(client):
         return (response.status_code, response.body.decode("utf-8"),
                 response.headers.get("Content-Type", ""))
 
-    def admin_post(path: str, body: dict) -> tuple[int, dict]:
+    def admin_post(path: str, body: dict, method: str = "POST") -> tuple[int, dict]:
         with lock:
-            response = client.http.post(path, body=json.dumps(body),
-                                        headers={"Content-Type": "application/json"})
+            response = client.http.request(method, path, body=json.dumps(body).encode(),
+                                           headers={"Content-Type": "application/json"})
         return response.status_code, json.loads(response.body)
 
     carrier = Carrier(app_url=PUBLIC_BASE_URL, account_sid=TEST_ACCOUNT, auth_token=TEST_TOKEN,
@@ -94,10 +94,10 @@ def agent_state(agent_id: str) -> str:
     return AgentItem.get(agent_id, consistent_read=True).state
 
 
-def talking_to_first_agent(carrier, agents, caller: str):
+def talking_to_first_agent(carrier, agents, caller: str, script=CALLER_SCRIPT):
     """A caller reaches one agent through the demo queue; returns (call, events, A, B)."""
     events = Events()
-    call = carrier.start_inbound_call(HOTLINE, caller, CALLER_SCRIPT, on_event=events,
+    call = carrier.start_inbound_call(HOTLINE, caller, script, on_event=events,
                                       hold_pace=0.5)
     events.wait_for(lambda e: e["type"] == "bridge" and e.get("live"), "the agent bridge")
     record = CallRecord.get(call.sid, consistent_read=True)
@@ -191,3 +191,42 @@ def test_a_cancelled_warm_transfer_brings_the_caller_back_to_the_first_agent(
     assert heard_hold_music_before_the_room(call.transcript)
     assert agent_state(first.agent_id) == "wrap-up"
     assert agent_state(second.agent_id) in ("wrap-up", "available")
+
+
+def test_hold_and_resume_twice_on_live_legs(warm, support_queue):  # noqa: F811
+    carrier, admin_post = warm
+    # talk to the agent, wait in a room after the first resume, then 30 s after the second
+    script = [*TO_QUEUE, "dial:completed:live", "dial:completed:live", "dial:completed:30"]
+    call, events, first, _ = talking_to_first_agent(carrier, support_queue, "+14155550183",
+                                                    script)
+    music = get_settings().hold_music_url
+
+    def joins():
+        return [e for e in events.events if e["type"] == "conference" and e["action"] == "join"]
+
+    for n in (1, 2):
+        status, body = admin_post(f"/agents/{first.agent_id}/hold", {})
+        assert (status, body["hold"]) == (200, "on"), body
+        events.wait_for(lambda e, n=n: e["type"] == "play" and e.get("url") == music and
+                        len([x for x in events.events if x.get("url") == music]) >= n,
+                        f"hold music, hold {n}")
+        room = CallRecord.get(call.sid, consistent_read=True).consult["conference"]
+        # the caller never shares a room with the agent while held
+        carrier.rooms.wait_for(room, lambda members: {m.to for m in members} ==
+                               {first.endpoint.address}, WAIT)
+        status, body = admin_post(f"/agents/{first.agent_id}/hold", {}, method="DELETE")
+        assert (status, body["hold"]) == (200, "off"), body
+        events.wait_for(lambda e, n=n: len(joins()) >= n, f"back with the agent, {n}")
+        assert joins()[-1]["room"] == room
+        assert first.endpoint.address in {carrier.calls[sid].to
+                                          for sid in joins()[-1]["present"]}
+    assert joins()[0]["room"] == f"switchboard-{call.sid}"
+    assert joins()[1]["room"].startswith(f"switchboard-{call.sid}-")
+
+    assert call.done.wait(WAIT), call.transcript.events
+    assert carrier.wait_idle(WAIT)
+    for leg in carrier.transcripts():
+        assert not leg.errors and not leg.application_error, (leg.call_sid, leg.errors)
+    assert agent_state(first.agent_id) == "wrap-up"
+    record = CallRecord.get(call.sid, consistent_read=True)
+    assert record.consult_state is None and not record.transfers

@@ -72,10 +72,15 @@ def test_figures_split_handle_time_and_share_busy_time():
                              "available_seconds": 520, "reserved_seconds": 20,
                              "away_seconds": 100, "logged_in_seconds": 1000, "transfers": 1})
     assert figures == {
-        "handled": 2, "talk_seconds": 300, "hold_seconds": 0, "wrap_up_seconds": 60,
+        "handled": 2, "talk_seconds": 300, "hold_seconds": 0, "holds": 0, "wrap_up_seconds": 60,
         "aht_seconds": 180.0, "available_seconds": 520, "reserved_seconds": 20,
         "break_seconds": 100, "logged_in_seconds": 1000, "occupancy": 0.4,
         "utilisation": 0.36, "transfers": 1}
+    held = agent_figures({"handled": 2, "on_call_seconds": 300, "wrap_up_seconds": 60,
+                          "hold_seconds": 45, "holds": 2})
+    # hold is part of the on-call time: talk shrinks, AHT stays (talk + hold + wrap-up)
+    assert (held["talk_seconds"], held["hold_seconds"], held["holds"], held["aht_seconds"]) \
+        == (255, 45, 2, 180.0)
     empty = agent_figures({})
     assert (empty["aht_seconds"], empty["occupancy"], empty["utilisation"]) == (None, None, None)
 
@@ -87,3 +92,13 @@ def test_ranking_most_handled_first_then_shorter_aht():
               {"agent_id": "d", "handled": 7, "aht_seconds": 400.0}]
     assert [(r["rank"], r["agent_id"]) for r in ranking(totals)] == \
         [(1, "d"), (2, "a"), (3, "b"), (4, "c")]
+
+
+def test_a_hold_fact_counts_the_seconds_held_for_the_agent_who_held():
+    fact = agent_facts.hold_time("ag1", "America/New_York", "CA" + "1" * 32, T0,
+                                 T0 + timedelta(seconds=44.6))
+    fact.check()
+    assert (fact.kind, fact.scopes, fact.values) == (
+        "agent_hold", {"agent": "ag1"}, {"hold_seconds": 45, "holds": 1})
+    assert fact.fact_id == f"hold:CA{'1' * 32}:{T0.isoformat()}" and fact.at > T0
+    assert agent_facts.hold_time("ag1", "Not/AZone", "CA1", T0, T0).zone == "UTC"
