@@ -38,7 +38,7 @@ from chalicelib.messaging.tickets import MAX_LIMIT
 from chalicelib.reminders.model import CURRENCY_EXPONENTS, PAYMENT_SOURCES
 from chalicelib.reminders.model import STATUSES as ACCOUNT_STATUSES
 from chalicelib.routing import admin
-from chalicelib.routing.model import AgentState, Strategy
+from chalicelib.routing.model import DEFAULT_DISPOSITIONS, AgentState, Strategy
 from chalicelib.settings import get_settings
 from chalicelib.store.missed import STATUS_FILTERS
 
@@ -337,6 +337,10 @@ def _schemas() -> dict:
         "timezone": _string(64, nullable=True, description=(
             "IANA time zone of the queue's business day (today's figures); default: its "
             "hours' zone, else UTC.")),
+        "dispositions": {"type": "array", "minItems": 1, "maxItems": 30, "uniqueItems": True,
+                         "items": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,27}$"},
+                         "default": list(DEFAULT_DISPOSITIONS),
+                         "description": "The codes its agents choose from at wrap-up."},
     }
     board = {"type": "object", "properties": {
         "queue_id": {"type": "string"}, "name": {"type": "string"},
@@ -404,6 +408,15 @@ def _schemas() -> dict:
             "target": _text(200, "A queue id, an agent id or an E.164 number."),
             "mode": {"type": "string", "enum": list(admin.TRANSFER_MODES), "default": "cold"},
         }, ("to", "target")),
+        "DispositionInput": _object({
+            "code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,27}$"},
+            "call_sid": _text(64, "A call the agent handled (default: the current or last)."),
+            "note": _text(500),
+        }, ("code",)),
+        "Disposition": {"type": "object", "properties": {
+            "call_sid": {"type": "string"}, "agent_id": {"type": "string"},
+            "code": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+            "note": {"type": "string", "nullable": True}}},
         "Hold": {"type": "object", "properties": {
             "call_sid": {"type": "string"}, "hold": {"type": "string", "enum": ["on", "off"]},
             "since": {"type": "string", "nullable": True,
@@ -498,6 +511,17 @@ def _routing_paths() -> dict:
             "delete": op("Bring the held caller back to the agent", {
                 "200": _json("The hold, over", _ref("Hold")), **_errors(404, 409)},
                 parameters=agent, description="409 when the agent's call is not on hold."),
+        },
+        "/agents/{agent_id}/disposition": {
+            "post": op("Say what became of the agent's call (a disposition code)", {
+                "200": _json("The code as recorded", _ref("Disposition")),
+                **_errors(404), **written},
+                parameters=agent, body=_body(_ref("DispositionInput")),
+                description="Usually during wrap-up. The call: `call_sid`, else the agent's "
+                            "current call, else the last one they handled. The code must be "
+                            "one of the call's queue's `dispositions`. One code per agent and "
+                            "call: the same again answers the same, another is 409. Counted "
+                            "in the agents and queues reports (`disposition_<code>`)."),
         },
         "/agents/{agent_id}/history": {
             "get": op("The agent's state changes, newest first", {

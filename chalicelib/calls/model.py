@@ -56,6 +56,7 @@ class Call:
     callback_id: str | None = None  # the callback request a call we placed returns
     recording: dict[str, Any] | None = None  # {sid, status, url, duration, channels}
     transfers: list[dict[str, Any]] | None = None  # [{at, from_agent, to, target, ...}] in order
+    dispositions: list[dict[str, Any]] | None = None  # [{agent_id, code, at, note}] in order
     status_step: str | None = None  # a callback leg's status webhook (for reconciliation)
     reconciled_at: datetime | None = None  # when Twilio last said the call was still live
     expires: datetime | None = None  # when the record is deleted (retention)

@@ -10,15 +10,18 @@ tenth), shares 0..1 rounded to 4 places, None when there is nothing to divide by
 - Occupancy = (on-call + wrap-up) / (available + reserved + on-call + wrap-up): busy time over
   the time the agent could take calls (breaks left out).
 - Utilisation = (on-call + wrap-up) / logged in (breaks included).
+- Dispositions: the codes the agent gave their calls (``figures.disposition_counts``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from chalicelib.reports.figures import disposition_counts
+
 AGENT_COLUMNS = ("handled", "talk_seconds", "hold_seconds", "holds", "wrap_up_seconds",
                  "aht_seconds", "available_seconds", "reserved_seconds", "break_seconds",
-                 "logged_in_seconds", "occupancy", "utilisation", "transfers")
+                 "logged_in_seconds", "occupancy", "utilisation", "transfers", "dispositions")
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -44,6 +47,7 @@ def agent_figures(values: Mapping[str, int]) -> dict:
         "occupancy": _share(busy, available + reserved + busy),
         "utilisation": _share(busy, get("logged_in_seconds", 0)),
         "transfers": get("transfers", 0),
+        **disposition_counts(values),
     }
 
 

@@ -23,6 +23,7 @@ from chalicelib.api_errors import NotFound
 from chalicelib.facts import zone_of
 from chalicelib.reports import grid
 from chalicelib.reports.agent_figures import AGENT_COLUMNS, agent_figures, ranking
+from chalicelib.reports.figures import disposition_columns
 from chalicelib.routing.model import DEFAULT_ZONE, Agent
 from chalicelib.store import routing as agents_store
 
@@ -59,9 +60,15 @@ def agent_report(first: date, last: date, interval: str = "day",
 
 
 def columns(report: dict) -> list[str]:
-    """The rows' columns: ``agent_id, day[, half_hour], <AGENT_COLUMNS>``."""
-    return ["agent_id", "day"] + (["half_hour"] if report["interval"] == "half-hour"
-                                  else []) + list(AGENT_COLUMNS)
+    """The rows' columns: ``agent_id, day[, half_hour], <AGENT_COLUMNS>``, then a
+    ``disposition_<code>`` column for each code the report's calls were given."""
+    half = ["half_hour"] if report["interval"] == "half-hour" else []
+    return ["agent_id", "day", *half, *AGENT_COLUMNS, *disposition_columns(report["totals"])]
+
+
+def total_columns(report: dict) -> list[str]:
+    """The totals' columns: ``TOTAL_COLUMNS`` and the report's disposition codes."""
+    return TOTAL_COLUMNS + disposition_columns(report["totals"])
 
 
 report = agent_report  # the reports API's name for it (``reports.routes``)

@@ -9,12 +9,15 @@ agree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 QUEUE_COLUMNS = ("offered", "answered", "abandoned", "service_level", "asa_seconds",
                  "abandon_rate", "average_abandon_wait_seconds", "abandoned_in_sl",
                  "callbacks_requested", "callbacks_completed", "callbacks_failed",
-                 "callbacks_cancelled", "average_callback_wait_seconds")
+                 "callbacks_cancelled", "average_callback_wait_seconds", "dispositions")
+
+
+CODE_PREFIX = "disposition_"  # ``routing.wrap_up.value_name``
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -25,10 +28,23 @@ def _mean(total: int, count: int) -> float | None:
     return round(total / count, 1) if count else None
 
 
+def disposition_counts(values: Mapping[str, int]) -> dict:
+    """``{"dispositions": n, "disposition_<code>": n, ...}``: the codes agents set for the
+    slot's calls (``routing/wrap_up.py``), each code that occurred and their total."""
+    return {"dispositions": values.get("dispositions", 0),
+            **{name: n for name, n in sorted(values.items()) if name.startswith(CODE_PREFIX)}}
+
+
+def disposition_columns(rows: Iterable[Mapping]) -> list[str]:
+    """The ``disposition_<code>`` columns of a report: every code that occurred, sorted."""
+    return sorted({name for row in rows for name in row if name.startswith(CODE_PREFIX)})
+
+
 def queue_figures(values: Mapping[str, int]) -> dict:
-    """``QUEUE_COLUMNS`` of one slot's sums (absent sums: 0): the queue's callers, and the
+    """``QUEUE_COLUMNS`` of one slot's sums (absent sums: 0): the queue's callers, the
     callbacks its callers asked for (requested, and how they closed: completed, failed,
-    cancelled; the mean time from asking to a completed callback, seconds)."""
+    cancelled; the mean time from asking to a completed callback, seconds), and the codes its
+    agents gave its calls (``disposition_counts``)."""
     get = values.get
     offered, answered, abandoned = get("offered", 0), get("answered", 0), get("abandoned", 0)
     return {
@@ -44,4 +60,5 @@ def queue_figures(values: Mapping[str, int]) -> dict:
         "callbacks_cancelled": get("callbacks_cancelled", 0),
         "average_callback_wait_seconds": _mean(get("callback_wait_seconds", 0),
                                                get("callbacks_completed", 0)),
+        **disposition_counts(values),
     }

@@ -19,7 +19,7 @@ from datetime import date
 
 from chalicelib.api_errors import NotFound
 from chalicelib.reports import grid
-from chalicelib.reports.figures import QUEUE_COLUMNS, queue_figures
+from chalicelib.reports.figures import QUEUE_COLUMNS, disposition_columns, queue_figures
 from chalicelib.store import routing as queues_store
 
 TARGET = "queue"  # the query parameter naming one queue
@@ -44,9 +44,15 @@ def queue_report(first: date, last: date, interval: str = "day",
 
 
 def columns(report: dict) -> list[str]:
-    """The rows' columns: ``queue_id, day[, half_hour], <QUEUE_COLUMNS>``."""
-    return ["queue_id", "day"] + (["half_hour"] if report["interval"] == "half-hour"
-                                  else []) + list(QUEUE_COLUMNS)
+    """The rows' columns: ``queue_id, day[, half_hour], <QUEUE_COLUMNS>``, then a
+    ``disposition_<code>`` column for each code the report's calls were given."""
+    half = ["half_hour"] if report["interval"] == "half-hour" else []
+    return ["queue_id", "day", *half, *QUEUE_COLUMNS, *disposition_columns(report["totals"])]
+
+
+def total_columns(report: dict) -> list[str]:
+    """The totals' columns: ``TOTAL_COLUMNS`` and the report's disposition codes."""
+    return TOTAL_COLUMNS + disposition_columns(report["totals"])
 
 
 report = queue_report  # the reports API's name for it (``reports.routes``)

@@ -44,6 +44,13 @@ def _kind(name: str) -> ModuleType:
     return module
 
 
+def _total_columns(module: ModuleType, made: dict) -> list[str]:
+    """The totals' columns: the module's ``total_columns(report)`` where the columns depend on
+    the report (disposition codes), else its ``TOTAL_COLUMNS``."""
+    columns = getattr(module, "total_columns", None)
+    return columns(made) if columns is not None else list(module.TOTAL_COLUMNS)
+
+
 @reports_api.route("/reports/{kind}", methods=["GET"], api_key_required=True)
 def report(kind):
     query = dict(reports_api.current_request.query_params or {})
@@ -77,11 +84,11 @@ def report(kind):
             return exports.text_table([
                 (f"{kind}, {made['from']} to {made['to']}, by {made['interval']}",
                  made["rows"], module.columns(made)),
-                ("totals", made["totals"], module.TOTAL_COLUMNS)])
+                ("totals", made["totals"], _total_columns(module, made))])
         if fmt == "xlsx":
             file["xlsx"] = exports.xlsx_bytes([
                 (f"{kind} by {made['interval']}", made["rows"], module.columns(made)),
-                ("totals", made["totals"], module.TOTAL_COLUMNS)])
+                ("totals", made["totals"], _total_columns(module, made))])
             return ""
         return made
 

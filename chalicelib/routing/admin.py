@@ -27,7 +27,7 @@ from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.api_input import ID_PATTERN
 from chalicelib.hours.weekly import opening_minutes
 from chalicelib.logs import mask_text
-from chalicelib.routing import agent_states
+from chalicelib.routing import agent_states, wrap_up
 from chalicelib.routing.estimates import abandon_rate
 from chalicelib.routing.model import (
     Agent,
@@ -443,6 +443,7 @@ def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
                                   base.callback_strategy),
         callback_max_attempts=number("callback_max_attempts", 1, 10),
         timezone=_zone_name(body.get("timezone"), "timezone") or "",
+        dispositions=wrap_up.check_codes(body.get("dispositions", base.dispositions)),
     )
 
 
@@ -635,3 +636,15 @@ def hold_call(agent_id: str, on: bool, service) -> dict:
         return service.holds.hold(agent_id) if on else service.holds.resume(agent_id)
     except TransferRefused as exc:
         raise Conflict(str(exc)) from exc
+
+
+def set_disposition(agent_id: str, body: dict, now: datetime) -> dict:
+    """``{"code", "call_sid"?, "note"?}``: what became of the agent's call (``routing/wrap_up.py``
+    says which call and which codes)."""
+    _object(body, "body", frozenset({"code", "call_sid", "note"}))
+    code = _text(body, "code", required=True)
+    call_sid = _text(body, "call_sid")
+    if call_sid is not None:
+        call_sid = _identifier(call_sid, "call_sid")
+    return wrap_up.set_disposition(agent_id, code, call_sid,
+                                   _text(body, "note", max_length=500), now)

@@ -13,6 +13,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "UTC"  # a queue or agent that names no time zone
+# what an agent may say became of a call, unless its queue names its own codes
+DEFAULT_DISPOSITIONS = ("resolved", "follow_up", "escalated", "not_resolved", "wrong_number")
 
 
 def business_day(now: datetime, zone: str | None) -> str:
@@ -132,6 +134,8 @@ class QueueConfig:
     callback_strategy: str = "agent-first"  # or "customer-first" (calls the customer, then queues)
     callback_max_attempts: int = 3
     timezone: str = ""  # IANA zone of the queue's business day; "" = hours' zone, else UTC
+    # the disposition codes its agents choose from at wrap-up (``routing/wrap_up.py``)
+    dispositions: list[str] = field(default_factory=lambda: list(DEFAULT_DISPOSITIONS))
 
     @property
     def zone(self) -> str:

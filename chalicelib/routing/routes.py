@@ -100,6 +100,12 @@ def hold_call(agent_id):
     return _answer(lambda admin: admin.hold_call(_agent(agent_id), on, root().routing))
 
 
+@routing_api.route("/agents/{agent_id}/disposition", methods=["POST"], api_key_required=True)
+def set_disposition(agent_id):
+    """What became of the agent's call: ``{"code", "call_sid"?, "note"?}`` (wrap-up)."""
+    return _answer(lambda admin: admin.set_disposition(_agent(agent_id), _body(admin), _now()))
+
+
 @routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)
 def agent_history(agent_id):
     query = routing_api.current_request.query_params

@@ -19,11 +19,14 @@ import hashlib
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.calls.model import Call
-from chalicelib.store.models import CallRecord, update_if
+from chalicelib.facts import Fact
+from chalicelib.store import facts
+from chalicelib.store.models import CallRecord, transaction_connection, update_if
 
 OPEN_BUCKETS = 8  # shards of the sparse open-calls index, so no partition runs hot
 
@@ -326,6 +329,22 @@ def add_transfer(call_sid: str, transfer: dict) -> None:
     CallRecord(call_sid).update(
         actions=[CallRecord.transfers.set((CallRecord.transfers | []).append([transfer]))]
     )
+
+
+def add_disposition(call_sid: str, disposition: dict, new_facts: list[Fact]) -> bool:
+    """Append ``disposition`` to the call's and write ``new_facts`` (its report counts), all
+    or nothing, once: False when one of the facts is already there (the code was set before:
+    a retry, or a second code for the same call and agent)."""
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.update(CallRecord(call_sid), actions=[CallRecord.dispositions.set(
+                (CallRecord.dispositions | []).append([disposition]))],
+                condition=CallRecord.call_sid.exists())
+            for fact in new_facts:
+                facts.save_in(tx, fact, if_absent=True)
+    except TransactWriteError:
+        return False
+    return True
 
 
 # ---- warm transfer (consultation) -------------------------------------------------------------

@@ -32,12 +32,13 @@ def day_shard(at: datetime, fact_id: str) -> str:
     return f"{at.astimezone(UTC).date().isoformat()}#{_shard(fact_id)}"
 
 
-def save_in(tx: TransactWrite, fact: Fact) -> None:
+def save_in(tx: TransactWrite, fact: Fact, *, if_absent: bool = False) -> None:
     """Add ``fact`` to the caller's transaction, so the change it is about and the fact land
-    together or neither. Unconditional: the caller's own condition lets its change happen
-    once, and an identical rewrite changes nothing (the stream ignores it). ValueError for a
-    fact that cannot be counted (``Fact.check``)."""
-    tx.save(_item(fact))
+    together or neither. Unconditional unless ``if_absent`` (then a fact already there cancels
+    the transaction): the caller's own condition lets its change happen once, and an identical
+    rewrite changes nothing (the stream ignores it). ValueError for a fact that cannot be
+    counted (``Fact.check``)."""
+    tx.save(_item(fact), condition=FactItem.fact_id.does_not_exist() if if_absent else None)
 
 
 def _item(fact: Fact) -> FactItem:

@@ -140,7 +140,7 @@ class CallRecord(_Base):
     queue_entry_key = UnicodeAttribute(null=True)
     agent_id = UnicodeAttribute(null=True)  # the agent who served (or is serving) the call
     agent_leg_sid = UnicodeAttribute(null=True)  # CallSid of that agent's leg (for warm transfer)
-    consult_state = UnicodeAttribute(null=True)  # dialing | talking while a warm transfer runs
+    consult_state = UnicodeAttribute(null=True)  # dialing | talking (warm transfer), or hold
     consult = JSONAttribute(null=True)  # {conference, from_agent, to, target, target_agent, leg}
     conference = UnicodeAttribute(null=True)  # set once the call talks in a conference room
     announced_at = NumberAttribute(null=True)  # QueueTime of the last position announcement
@@ -148,6 +148,8 @@ class CallRecord(_Base):
     recording = JSONAttribute(null=True)  # {sid, status, url, duration, channels} if recorded
     # [{at, from_agent, to, target}] in order
     transfers: ListAttribute[dict[str, Any]] = ListAttribute(null=True)
+    # [{agent_id, code, at, note}]: what the agents who handled it said became of it
+    dispositions: ListAttribute[dict[str, Any]] = ListAttribute(null=True)
     status_step = UnicodeAttribute(null=True)  # a callback leg's status webhook (reconciliation)
     reconciled_at = UTCDateTimeAttribute(null=True)  # Twilio last said it was still live
     expires = TTLAttribute(null=True)

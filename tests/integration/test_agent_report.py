@@ -70,7 +70,7 @@ def test_a_shift_becomes_talk_wrap_up_break_occupancy_and_utilisation(api, routi
         "hold_seconds": 0, "holds": 0, "wrap_up_seconds": 30, "aht_seconds": 150.0,
         "available_seconds": 600 + 100 + 40, "reserved_seconds": 10, "break_seconds": 300,
         "logged_in_seconds": 1200, "occupancy": round(150 / 900, 4),
-        "utilisation": round(150 / 1200, 4), "transfers": 1}
+        "utilisation": round(150 / 1200, 4), "transfers": 1, "dispositions": 0}
     assert report["totals"] == [{k: v for k, v in row.items() if k != "day"}]
     assert report["ranking"] == [{"rank": 1, "agent_id": agent_id, "handled": 1,
                                   "aht_seconds": 150.0}]

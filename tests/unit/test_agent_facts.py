@@ -75,7 +75,7 @@ def test_figures_split_handle_time_and_share_busy_time():
         "handled": 2, "talk_seconds": 300, "hold_seconds": 0, "holds": 0, "wrap_up_seconds": 60,
         "aht_seconds": 180.0, "available_seconds": 520, "reserved_seconds": 20,
         "break_seconds": 100, "logged_in_seconds": 1000, "occupancy": 0.4,
-        "utilisation": 0.36, "transfers": 1}
+        "utilisation": 0.36, "transfers": 1, "dispositions": 0}
     held = agent_figures({"handled": 2, "on_call_seconds": 300, "wrap_up_seconds": 60,
                           "hold_seconds": 45, "holds": 2})
     # hold is part of the on-call time: talk shrinks, AHT stays (talk + hold + wrap-up)

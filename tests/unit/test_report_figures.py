@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.reports.figures import QUEUE_COLUMNS, queue_figures
+from chalicelib.reports.figures import QUEUE_COLUMNS, disposition_columns, queue_figures
 
 
 def test_queue_figures_from_the_sums():
@@ -14,7 +14,7 @@ def test_queue_figures_from_the_sums():
                        "average_abandon_wait_seconds": 22.5, "abandoned_in_sl": 1,
                        "callbacks_requested": 0, "callbacks_completed": 0,
                        "callbacks_failed": 0, "callbacks_cancelled": 0,
-                       "average_callback_wait_seconds": None}
+                       "average_callback_wait_seconds": None, "dispositions": 0}
     assert tuple(figures) == QUEUE_COLUMNS
 
 
@@ -25,7 +25,7 @@ def test_nothing_to_divide_is_none_not_zero():
                                  "abandoned_in_sl": 0, "callbacks_requested": 0,
                                  "callbacks_completed": 0, "callbacks_failed": 0,
                                  "callbacks_cancelled": 0,
-                                 "average_callback_wait_seconds": None}
+                                 "average_callback_wait_seconds": None, "dispositions": 0}
 
 
 def test_callbacks_are_counted_with_the_mean_wait_of_the_completed():
@@ -34,6 +34,15 @@ def test_callbacks_are_counted_with_the_mean_wait_of_the_completed():
     assert (figures["callbacks_requested"], figures["callbacks_completed"],
             figures["callbacks_failed"], figures["average_callback_wait_seconds"]) == \
         (3, 2, 1, 450.0)
+
+
+def test_disposition_codes_are_counted_each_in_a_column_of_its_own():
+    figures = queue_figures({"dispositions": 3, "disposition_resolved": 2,
+                             "disposition_escalated": 1, "offered": 3})
+    assert (figures["dispositions"], figures["disposition_resolved"],
+            figures["disposition_escalated"]) == (3, 2, 1)
+    assert disposition_columns([figures, {"disposition_paid": 1}, queue_figures({})]) == [
+        "disposition_escalated", "disposition_paid", "disposition_resolved"]
 
 
 def test_a_report_as_aligned_plain_text():
