@@ -1,6 +1,7 @@
 """The report pages, for people in a browser: ``GET /reports/{kind}/page?...&lang=en|zh`` for
-``queues``, ``agents`` and ``staffing`` (HTML; the query as ``pages.KIND_PARAMS``; 404 for a
-kind without a page) and ``GET /reports/static/chart.js``
+``queues``, ``agents``, ``staffing``, ``ivr``, ``campaigns``, ``opt-outs``, ``repeat-callers``
+and ``missed`` (``pages.PAGE_KINDS``; HTML; the query as ``pages.KIND_PARAMS``; 404 for a kind
+without a page) and ``GET /reports/static/chart.js``
 (the bundled Chart.js, cached for a year: the page asks for it with ``?v=<version>``).
 
 No API key on either: a browser cannot send one when it opens a page. They are safe without it

@@ -1,19 +1,32 @@
-"""The report pages: one HTML page per report kind (``PAGE_KINDS``), in English or Chinese, that
-draws the report as charts with Chart.js, bundled with the app (``static/chart.umd.js``, copied
-from the pinned npm package by ``make bundle``; never a CDN).
+"""The report pages: one HTML page per report kind (``PAGE_KINDS``: ``queues``, ``agents``,
+``staffing``, ``ivr``, ``campaigns``, ``opt-outs``, ``repeat-callers``, ``missed``), in English
+or Chinese, that draws the report as charts with Chart.js, bundled with the app
+(``static/chart.umd.js``, copied from the pinned npm package by ``make bundle``; never a CDN).
 
-The page carries no figures. Its script (``page/<kind>.js``, inlined) fetches the report's JSON
-from ``GET /reports/{kind}`` on the same origin, sending the API key the user types (kept in the
-tab's ``sessionStorage`` only), then draws the charts and tables; under ``chalice local`` no key
-is checked. Ticked "live", it asks again every 30 s and moves the charts in place. Every text is
-in ``page/strings.json`` (``en``, ``zh``); numbers are formatted in the page by the browser for
-``en-US`` or ``zh-CN``. Without the bundled library the page still shows the tables and says
-the charts are unavailable.
+The page carries no figures. Its script (``page/common.js`` then ``page/<kind>.js``, inlined)
+fetches the report's JSON from ``GET /reports/{kind}`` on the same origin, sending the API key
+the user types (kept in the tab's ``sessionStorage`` only), following the answer's ``next``
+pages when it has them (their ``rows``, ``totals`` and the kind's other lists put end to end),
+then draws the charts and tables; under ``chalice local`` no key is checked. Ticked "live", it
+asks again every 30 s and moves the charts in place. Every text is in ``page/strings.json``
+(``en``, ``zh``: the same keys); numbers are formatted in the page by the browser for ``en-US``
+or ``zh-CN``. Without the bundled library the page still shows the tables and says the charts
+are unavailable. An empty From or To is filled with the range the report answered.
+
+What each page draws: queues — calls over time (line), service level and abandon rate (bar),
+answered against abandoned (pie), callbacks per queue (bar); agents — handled (bar), time per
+state (stacked bar), occupancy (line); staffing — forecast calls (bar), agents needed and
+scheduled (line); ivr — each flow's funnel, reached and left per node (bar), contained against
+handed to a person (pie), calls over time (line); campaigns — dials, live answers and abandoned
+per campaign (bar), abandon rate by day (line); opt-outs — opt-outs by channel (pie), opt-outs
+and opt-ins by day (line); repeat-callers — calls of the top repeat numbers (bar), first-contact
+resolution (a figure); missed — missed and followed up by day (line), mean follow-up time per
+hotline (bar). Each has its tables.
 
 ``render(kind, query) -> str`` raises ``NotFound`` for a kind without a page; query parameters
 that are not the kind's (``KIND_PARAMS``) or not well formed (``PARAMS``) are left out (the
-report API would refuse them). The page's form is ``page/<kind>_form.html``, its charts and
-tables ``page/<kind>_body.html``; the agents and staffing scripts share ``page/common.js``.
+report API would refuse them); a hotline's ``+`` sent unencoded (a space) is put back. The
+page's form is ``page/<kind>_form.html``, its charts and tables ``page/<kind>_body.html``.
 """
 
 from __future__ import annotations
@@ -27,11 +40,13 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 
 from chalicelib.api_errors import NotFound
-from chalicelib.api_input import ID_PATTERN
+from chalicelib.api_input import ID_PATTERN, PATH_PATTERNS
 
 PAGE_DIR = Path(__file__).parent / "page"
 CHART_JS = Path(__file__).parent / "static" / "chart.umd.js"
-PAGE_KINDS = {"queues": "queue", "agents": "agent", "staffing": "queue"}  # kind -> its target
+PAGE_KINDS = {"queues": "queue", "agents": "agent", "staffing": "queue", "ivr": "flow",
+              "campaigns": "campaign", "opt-outs": "channel", "repeat-callers": "hotline",
+              "missed": "hotline"}  # kind -> its target (the report module's TARGET)
 LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
 PARAMS = {
     "from": re.compile(r"\d{4}-\d{2}-\d{2}"),
@@ -43,13 +58,24 @@ PARAMS = {
     "answer_within": re.compile(r"\d{1,4}(\.\d{1,2})?"),
     "shrinkage": re.compile(r"0?\.\d{1,4}|0"),
     "patience": re.compile(r"\d{1,5}(\.\d{1,2})?"),
+    "flow": re.compile(PATH_PATTERNS["flow_id"]),
+    "campaign": re.compile(PATH_PATTERNS["campaign_id"]),
+    "channel": re.compile(PATH_PATTERNS["channel_id"]),
+    "hotline": re.compile(r"[+ ]?[0-9]{3,15}"),  # E.164; a "+" typed unencoded arrives as " "
+    "times": re.compile(r"[0-9]{1,4}"),
+    "days": re.compile(r"[0-9]{1,2}"),
 }
 KIND_PARAMS = {  # the query parameters each page takes (and passes on to its report)
     "queues": ("from", "to", "interval", "queue"),
     "agents": ("from", "to", "interval", "agent"),
     "staffing": ("queue", "from", "target_sl", "answer_within", "shrinkage", "patience"),
+    "ivr": ("from", "to", "interval", "flow"),
+    "campaigns": ("from", "to", "campaign"),
+    "opt-outs": ("from", "to", "channel"),
+    "repeat-callers": ("hotline", "from", "to", "times", "days"),
+    "missed": ("from", "to", "hotline"),
 }
-SHARED_SCRIPT = {"agents": "common.js", "staffing": "common.js"}
+SHARED_SCRIPT = dict.fromkeys(PAGE_KINDS, "common.js")  # every page's script starts with it
 _VERSION = re.compile(rb"Chart\.js v([0-9][0-9A-Za-z.+-]{0,30})")
 
 
@@ -87,7 +113,8 @@ def render(kind: str, query: Mapping[str, str]) -> str:
     if kind not in PAGE_KINDS:
         raise NotFound("report page", kind)
     lang = "zh" if query.get("lang") == "zh" else "en"
-    params = {name: value for name, value in query.items()
+    params = {name: "+" + value[1:] if value.startswith(" ") else value
+              for name, value in query.items()
               if name in KIND_PARAMS[kind] and PARAMS[name].fullmatch(value or "")}
     config = {"kind": kind, "target": PAGE_KINDS[kind], "params": params, "lang": lang,
               "locale": LANGUAGES[lang], "strings": strings()[lang]}
@@ -96,7 +123,7 @@ def render(kind: str, query: Mapping[str, str]) -> str:
         config=config, chart_version=chart_version(), script=_script(kind))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=len(PAGE_KINDS))
 def _script(kind: str) -> str:
     """The page's script, inlined as it is (not a template: ``{#`` is fine in JavaScript)."""
     parts = [SHARED_SCRIPT[kind]] if kind in SHARED_SCRIPT else []

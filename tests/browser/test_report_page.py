@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.facts import Fact
 from chalicelib.routing import queue_facts
 from chalicelib.routing.model import QueueConfig
 from chalicelib.store import facts, rollups, routing
@@ -23,6 +24,8 @@ HOTLINE = "+14155550100"
 CALLS = [("2026-11-18", "answered", 10), ("2026-11-18", "answered", 12),
          ("2026-11-18", "answered", 60), ("2026-11-18", "abandoned", 5),
          ("2026-11-19", "answered", 5), ("2026-11-19", "answered", 8)]
+# callbacks the queue's callers asked for on the 18th: 3 asked, 2 completed, 1 failed
+CALLBACKS = [("requested", 3), ("completed", 2), ("failed", 1)]
 BLANK = "() => { const c = document.createElement('canvas'); c.width = %d; c.height = %d; " \
         "return c.toDataURL(); }"
 
@@ -40,6 +43,13 @@ def history(app_server):
             made.append(queue_facts.abandoned(QUEUE, key, at, HOTLINE, waited))
         for fact in made:  # what the stream consumer does with each recorded fact
             facts.record(fact)
+            rollups.apply_fact(fact)
+    asked = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
+    for what, times in CALLBACKS:  # as callbacks.model.request_fact makes them
+        for n in range(times):
+            fact = Fact(f"callback:cb_page{n}:{what}", f"callback_{what}", asked,
+                        QUEUE.timezone, {"queue": QUEUE.queue_id}, {f"callbacks_{what}": 1})
+            facts.record(fact.check())
             rollups.apply_fact(fact)
 
 
@@ -87,7 +97,7 @@ def test_the_queues_page_draws_the_report_in_english(page, app_server, tmp_path)
     # Given a queue's calls over three days; When its report page opens in English
     open_report(page, app_server, "en")
     # Then the three charts are drawn, from the report's figures
-    for canvas in ("volume-chart", "levels-chart", "outcome-chart"):
+    for canvas in ("volume-chart", "levels-chart", "outcome-chart", "callbacks-chart"):
         assert_drawn(page, canvas)
     volume = chart_data(page, "volume-chart")
     assert volume["type"] == "line" and volume["labels"] == [FIRST, "2026-11-19", LAST]
@@ -100,15 +110,22 @@ def test_the_queues_page_draws_the_report_in_english(page, app_server, tmp_path)
     outcome = chart_data(page, "outcome-chart")
     assert (outcome["type"], outcome["labels"], outcome["datasets"][0]["data"]) == \
         ("pie", ["Answered", "Abandoned"], [5, 1])
+    callbacks = chart_data(page, "callbacks-chart")
+    assert callbacks["type"] == "bar" and callbacks["labels"] == [QUEUE.queue_id]
+    assert [(d["label"], d["data"]) for d in callbacks["datasets"]] == [
+        ("Callbacks requested", [3]), ("Callbacks completed", [2]), ("Callbacks failed", [1])]
     # And the tables show the same numbers, formatted for en-US
     [total] = table(page, "totals")
     assert total == {"queue_id": QUEUE.queue_id, "offered": "6", "answered": "5",
                      "abandoned": "1", "service_level": "80%", "asa_seconds": "19",
-                     "abandon_rate": "16.7%", "average_abandon_wait_seconds": "5"}
+                     "abandon_rate": "16.7%", "average_abandon_wait_seconds": "5",
+                     "callbacks_requested": "3", "callbacks_completed": "2",
+                     "callbacks_failed": "1"}
     rows = table(page, "rows")
     assert [(r["when"], r["offered"], r["answered"], r["abandoned"]) for r in rows] == [
         (FIRST, "4", "3", "1"), ("2026-11-19", "2", "2", "0"), (LAST, "0", "0", "0")]
     assert rows[-1]["service_level"] == "—"
+    assert [r["callbacks_requested"] for r in rows] == ["3", "0", "0"]
     assert page.locator("h1").inner_text() == "Queues report"
     assert not page.locator("#charts-unavailable").count()
     screenshot(page, tmp_path, "queues-en")
@@ -116,9 +133,11 @@ def test_the_queues_page_draws_the_report_in_english(page, app_server, tmp_path)
 
 def test_the_queues_page_speaks_chinese(page, app_server, tmp_path):
     open_report(page, app_server, "zh")
-    for canvas in ("volume-chart", "levels-chart", "outcome-chart"):
+    for canvas in ("volume-chart", "levels-chart", "outcome-chart", "callbacks-chart"):
         assert_drawn(page, canvas)
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert [d["label"] for d in chart_data(page, "callbacks-chart")["datasets"]] == [
+        "回拨请求", "回拨完成", "回拨失败"]
     assert page.locator("h1").inner_text() == "队列报表"
     volume = chart_data(page, "volume-chart")
     assert [(d["label"], d["data"]) for d in volume["datasets"]] == [

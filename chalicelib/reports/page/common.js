@@ -1,6 +1,8 @@
-// What the agents and staffing pages share (inlined before their own script): formatting,
-// tables, drawing a chart in place, fetching the report with the typed API key, live refresh.
-// reportPage({fields, show}) asks GET /reports/<kind>?<fields> and calls show(report, page).
+// What every report page shares (inlined before its own script): formatting, tables, drawing a
+// chart in place, fetching the report with the typed API key (and its next pages), live refresh.
+// reportPage({fields, show, lists?, waitFor?}) asks GET /reports/<kind>?<fields>, follows the
+// answer's "next" pages putting their rows, totals and the kind's other lists end to end, and
+// calls show(report, page, drawable).
 function reportPage(options) {
   "use strict";
   var config = JSON.parse(document.getElementById("config").textContent);
@@ -13,7 +15,10 @@ function reportPage(options) {
   var percent = new Intl.NumberFormat(config.locale, {style: "percent", maximumFractionDigits: 1});
   var charts = {};
   var SHARES = ["occupancy", "utilisation", "service_level", "abandon_share", "target_sl",
-                "shrinkage", "max_occupancy"];
+                "shrinkage", "max_occupancy", "abandon_rate", "containment", "reached_share",
+                "first_contact_resolution"];
+  var LISTS = ["rows", "totals"].concat(options.lists || []);
+  var MAX_PAGES = 200;  // a report paginated further than this is refused, not drawn in part
 
   function format(column, value) {
     if (value === null || value === undefined) return t.none;
@@ -35,7 +40,8 @@ function reportPage(options) {
     thead.textContent = ""; tbody.textContent = "";
     var tr = thead.insertRow();
     head.forEach(function (h) { var th = document.createElement("th"); th.textContent = h.label;
-                                th.dataset.column = h.column; tr.appendChild(th); });
+                                th.dataset.column = h.column; if (h.text) th.className = "text";
+                                tr.appendChild(th); });
     rows.forEach(function (row) {
       var line = tbody.insertRow();
       head.forEach(function (h) {
@@ -67,8 +73,72 @@ function reportPage(options) {
       chartOptions || {})});
   }
 
+  // The figures of rows added up per label (label(row): a day, a flow...), labels in the order
+  // met: {labels: [...], sums: {label: {column: total}}}.
+  function sumBy(rows, label, columns) {
+    var labels = [], sums = {};
+    rows.forEach(function (row) {
+      var key = label(row);
+      if (!(key in sums)) {
+        labels.push(key); sums[key] = {};
+        columns.forEach(function (c) { sums[key][c] = 0; });
+      }
+      columns.forEach(function (c) { sums[key][c] += row[c] || 0; });
+    });
+    return {labels: labels, sums: sums};
+  }
+
+  function percentAxis() {  // a y axis of percentages, the data 0..100
+    return {y: {beginAtZero: true, max: 100, ticks: {callback: function (v) {
+      return percent.format(v / 100); }}}};
+  }
+
+  function hundredths(share) {  // a share 0..1 as a percentage to a tenth, for a chart
+    return share === null || share === undefined ? null : Math.round(share * 1000) / 10;
+  }
+
   var page = {config: config, t: t, format: format, when: when, fill: fill, draw: draw,
-              percent: percent, decimal: decimal};
+              percent: percent, decimal: decimal, count: count, sumBy: sumBy,
+              percentAxis: percentAxis, hundredths: hundredths};
+
+  function ask(url, headers) {
+    return fetch(url, {headers: headers, credentials: "omit", cache: "no-store"})
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (response.status === 403 || response.status === 401) throw new Error(t.needs_key);
+          if (!response.ok) throw new Error(t.failed + " " + (body.error || response.status));
+          return body;
+        });
+      });
+  }
+
+  // The report and its next pages, lists end to end. Only next's query is used: the API gives
+  // its own path, which lacks the stage prefix the page may be served under.
+  function askAll(query, headers) {
+    var base = "../" + config.kind, seen = {}, pages = 1;
+    function more(report, next) {
+      if (!next) { delete report.next; return report; }
+      var at = next.indexOf("?"), rest = at >= 0 ? next.slice(at) : "";
+      if (seen[rest] || ++pages > MAX_PAGES) throw new Error(t.failed + " next: " + next);
+      seen[rest] = true;
+      return ask(base + rest, headers).then(function (part) {
+        LISTS.forEach(function (name) {
+          if (Array.isArray(part[name])) report[name] = (report[name] || []).concat(part[name]);
+        });
+        return more(report, part.next);
+      });
+    }
+    return ask(base + "?" + query, headers).then(function (first) {
+      return more(first, first.next);
+    });
+  }
+
+  function fillRange(report) {  // a default range shows in the form as the dates it was
+    ["from", "to"].forEach(function (name) {
+      var input = form.elements[name];
+      if (input && !input.value && report[name]) input.value = report[name];
+    });
+  }
 
   function load() {
     var query = new URLSearchParams();
@@ -83,16 +153,9 @@ function reportPage(options) {
     if (key) headers["x-api-key"] = key;
     document.body.dataset.state = "loading";
     status.className = ""; status.textContent = t.loading;
-    return fetch("../" + config.kind + "?" + query.toString(),
-                 {headers: headers, credentials: "omit", cache: "no-store"})
-      .then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (body) {
-          if (response.status === 403 || response.status === 401) throw new Error(t.needs_key);
-          if (!response.ok) throw new Error(t.failed + " " + (body.error || response.status));
-          return body;
-        });
-      })
+    return askAll(query.toString(), headers)
       .then(function (report) {
+        fillRange(report);
         document.getElementById("range").textContent =
           t.range + ": " + report.from + " – " + report.to;
         options.show(report, page, chartsAvailable());
