@@ -1136,7 +1136,11 @@ def _report_paths() -> dict:
     report = {"type": "object", "properties": {
         "kind": {"type": "string"}, "from": {"type": "string", "format": "date"},
         "to": {"type": "string", "format": "date"}, "interval": {"type": "string"},
-        "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row}}}
+        "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row},
+        "next": {"type": "string", "nullable": True,
+                 "description": "The next page's path and query, relative to the API's base "
+                                "URL (`/reports/agents?...&cursor=...`); null on the last "
+                                "page and for the kinds that are one page"}}}
     kind = {"name": "kind", "in": "path", "required": True,
             "description": "The report: `queues` (per queue); `agents` (per agent: handled, "
                            "talk, hold, wrap-up, AHT, occupancy, utilisation, transfers, and "
@@ -1161,7 +1165,13 @@ def _report_paths() -> dict:
     return {"/reports/{kind}": {"get": _admin(
         "A report by local day or half-hour, from the rollups", {
             "200": {"description": "The report (JSON), its rows as CSV (`format=csv`), or a "
-                                   "workbook (`format=xlsx`; send its type in `Accept`)",
+                                   "workbook (`format=xlsx`; send its type in `Accept`): one "
+                                   "page of it",
+                    "headers": {"Link": {
+                        "description": "A file (CSV, text, XLSX) with a next page: "
+                                       "`<.../reports/{kind}?...&cursor=...>; rel=\"next\"`, "
+                                       "relative to the request's URL (JSON says it in `next`)",
+                        "schema": {"type": "string"}}},
                     "content": {"application/json": {"schema": report},
                                 "text/csv": {"schema": {"type": "string"}},
                                 "text/plain": {"schema": {"type": "string"}},
@@ -1188,11 +1198,24 @@ def _report_paths() -> dict:
             _query("days", {"type": "integer", "minimum": 1, "maximum": 31},
                    "`repeat-callers`: within D days (default 7)."),
             _query("format", {"type": "string", "enum": ["json", "csv", "xlsx", "text"]},
-                   "`csv`, `xlsx` or `text` (aligned plain-text tables): a download.")],
+                   "`csv`, `xlsx` or `text` (aligned plain-text tables): a download."),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 10000},
+                   "Rows a page holds at most (default 10000). `queues`, `agents`, `ivr`, "
+                   "`missed`, `campaigns`: a page holds whole members (a queue, agent, flow, "
+                   "hotline, campaign with all its rows and totals, by id; one member with "
+                   "more rows than `limit` is a page alone); `repeat-callers`: numbers in "
+                   "the report's order. The other kinds are one page."),
+            _query("cursor", {"type": "string", "maxLength": 1024},
+                   "Opaque: the next page, as `next` (or the `Link` header) gives it. Send it "
+                   "with the query it came with (`limit` and `format` may change): 400 "
+                   "naming `cursor` otherwise, or for a kind that is one page.")],
         tag="reports",
         description="Service level: answered within the queue's threshold over answered (as "
                     "the board). Every day or half-hour of the range is a row, zeros where "
-                    "nothing happened.")}, **_report_page_paths()}
+                    "nothing happened. Large reports come in pages (`limit`, `cursor`, "
+                    "`next`): `ranking` ranks the page's agents; every other total is one "
+                    "member's (`repeat-callers`: the hotline's, the same on every page).")},
+        **_report_page_paths()}
 
 
 def _report_page_paths() -> dict:
