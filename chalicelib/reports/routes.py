@@ -7,7 +7,8 @@ workbook is binary: API Gateway returns it as such when the request's ``Accept``
 (``exports.XLSX_TYPE``, one of the app's ``binary_types``, ``app.py``).
 
 Pages (``reports.cursors``): a report whose module is ``PAGED`` answers at most ``limit`` rows
-(whole members), with ``"next"``, the path and query of the next page (None on the last); a
+(whole members), with ``"next"``, the path and query of the next page (None on the last;
+it names the range the first page resolved, so a default ``to`` stays put past midnight); a
 file (CSV, text, XLSX) holds the same page and says the next in a ``Link: <...>; rel="next"``
 header (resolved against the request's own URL, stage prefix included). Other kinds are one
 page (``"next": null``); a ``cursor`` sent to them is refused (400 naming ``cursor``)."""
@@ -78,7 +79,9 @@ def report(kind):
         options: dict[str, object] = {}
         if getattr(module, "OPTIONS", False):
             options["options"] = query
-        page = cursors.request_page(kind, query)
+        # the range resolved: every page covers the first page's days, even past midnight
+        page = cursors.request_page(kind, {**query, "from": first.isoformat(),
+                                           "to": last.isoformat()})
         if getattr(module, "PAGED", False):
             options["page"] = page
         elif page.start is not None:

@@ -120,6 +120,10 @@ def test_a_cursor_is_refused_with_another_report_or_other_parameters(client):
         status, _, body = get(client, f"/reports/queues?{query}&limit={limit}")
         assert (status, json.loads(body)["field"]) == (400, "limit")
     assert json.loads(get(client, f"/reports/opt-outs?{query}")[2])["next"] is None
+    # without dates, the next page names the first page's range (the default: 30 days)
+    following = json.loads(get(client, "/reports/queues?limit=40")[2])["next"]
+    assert following.startswith("/reports/queues?limit=40&from=2026-10-24&to=2026-11-23&")
+    assert get(client, following)[0] == 200
 
 
 def test_a_csv_page_links_to_the_next_and_the_pages_make_the_whole_file(client):
