@@ -20,6 +20,7 @@ import manage
 from chalicelib.ivr.caller_facts import callers_id, shard, value_name
 from chalicelib.reports import repeat_callers
 from chalicelib.reports.cursors import Page
+from chalicelib.reports.exports import XLSX_TYPE
 from chalicelib.routing.model import Agent, Endpoint, QueueConfig
 from chalicelib.store import rollups
 from chalicelib.store import routing as routing_store
@@ -140,6 +141,13 @@ def test_a_csv_page_links_to_the_next_and_the_pages_make_the_whole_file(client):
         path = re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1) if link else None
     assert len(tables) > 2 and all(len(t) <= 7 for t in tables)  # a header and 2 queues
     assert all(t[0] == tables[0][0] for t in tables)
+    for fmt in ("text", "xlsx"):  # every file says its next page the same way
+        response = client.http.get(f"/reports/queues?from={FIRST}&to={LAST}&format={fmt}"
+                                   "&limit=6", headers={"Accept": XLSX_TYPE})
+        assert response.status_code == 200, response.body
+        link = response.headers["Link"]
+        assert re.fullmatch(rf'</reports/queues\?.*format={fmt}&limit=6&cursor=[\w-]+>; '
+                            r'rel="next"', link), link
     assert [tables[0][0], *(r for t in tables for r in t[1:])] == \
         list(csv.reader(io.StringIO(whole)))
 
