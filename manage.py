@@ -223,18 +223,24 @@ class ApiError(Exception):
         self.body = body
 
 
+def api_base(base: str | None = None) -> str:
+    """The API's base URL: ``base``, else ``$SWITCHBOARD_API_URL``, else ``LOCAL_API``."""
+    return (base or os.environ.get("SWITCHBOARD_API_URL") or LOCAL_API).rstrip("/")
+
+
 def call_api(method: str, path: str, body: bytes | None = None,
              content_type: str = "application/json", *, base: str | None = None,
-             retries: int = 3, raw: bool = False):
+             retries: int = 3, raw: bool = False, headers_out: dict | None = None):
     """One request to the stack's API; the JSON answer (``raw``: the body's bytes). A
     connection error or a 5xx is tried again ``retries`` times: pass 0 for a request that is
-    not idempotent (creating a campaign, a lifecycle change)."""
+    not idempotent (creating a campaign, a lifecycle change). ``headers_out``, when given,
+    receives the answer's headers."""
     import json
     import time
     import urllib.error
     import urllib.request
 
-    url = (base or os.environ.get("SWITCHBOARD_API_URL") or LOCAL_API).rstrip("/") + path
+    url = api_base(base) + path
     headers = {"Content-Type": content_type}
     if os.environ.get("SWITCHBOARD_API_KEY"):
         headers["x-api-key"] = os.environ["SWITCHBOARD_API_KEY"]
@@ -243,6 +249,8 @@ def call_api(method: str, path: str, body: bytes | None = None,
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
                 data = response.read()
+                if headers_out is not None:
+                    headers_out.update(response.headers.items())
                 return data if raw else json.loads(data or b"{}")
         except urllib.error.HTTPError as exc:
             answer = json.loads(exc.read() or b"{}") if exc.headers.get_content_type() == \
@@ -783,7 +791,86 @@ def cmd_reports_export(args) -> int:
             print(f"manage.py: --param {pair!r}: expected NAME=VALUE", file=sys.stderr)
             return 1
         query[key] = value
-    return get_report(f"/reports/{args.kind}", query, args, "row(s)")
+    return through_api(lambda: export_report(f"/reports/{args.kind}", query, args))
+
+
+def export_report(path: str, query: dict, args) -> int:
+    """Every page of a report (``GET /reports/{kind}`` pages: ``next`` in JSON, a ``Link``
+    header in CSV) as one file: the CSV's header once, or one JSON report whose ``rows`` are
+    every page's, whose other lists (``totals``, ``funnel``...) hold each item once, and whose
+    ``ranking`` ranks every agent's totals."""
+    from urllib.parse import urlencode
+
+    if not args.csv:
+        answer = call_api("GET", f"{path}?{urlencode(query)}" if query else path,
+                          base=args.api)
+        merged = dict(answer)
+        while answer.get("next"):
+            answer = call_api("GET", answer["next"], base=args.api)
+            merge_report_page(merged, answer)
+        return print_json(merged)
+    target: str | None = f"{path}?{urlencode({**query, 'format': 'csv'})}"
+    pages: list[bytes] = []
+    while target:
+        headers: dict = {}
+        pages.append(call_api("GET", target, base=args.api, raw=True, headers_out=headers))
+        target = next_link(headers, api_base(args.api) + target, api_base(args.api))
+    data, rows = join_csv_pages(pages)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"{args.output}: {rows} row(s) in {len(pages)} page(s)", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+def join_csv_pages(pages: list[bytes]) -> tuple[bytes, int]:
+    """One CSV of a report's CSV pages, and its row count. A page may have columns the others
+    lack (a disposition code only its agents gave): the header is every page's columns in the
+    order first seen, and a row leaves the ones its page lacks empty."""
+    import csv
+    import io
+
+    tables = [list(csv.DictReader(io.StringIO(page.decode("utf-8")))) for page in pages]
+    columns: list[str] = []
+    for page in pages:
+        header = next(csv.reader(io.StringIO(page.decode("utf-8"))), [])
+        columns += [name for name in header if name not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, restval="", lineterminator="\r\n")
+    writer.writeheader()
+    rows = [row for table in tables for row in table]
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8"), len(rows)
+
+
+def merge_report_page(merged: dict, page: dict) -> None:
+    """Add a report's next ``page`` to ``merged`` (see ``export_report``)."""
+    from chalicelib.reports.agent_figures import ranking
+
+    for name, value in page.items():
+        if name == "rows":
+            merged["rows"] = merged["rows"] + value
+        elif isinstance(value, list):
+            merged[name] = merged.get(name, []) + [item for item in value
+                                                   if item not in merged.get(name, [])]
+    if "ranking" in merged:
+        merged["ranking"] = ranking(merged["totals"])
+    merged["next"] = page.get("next")
+
+
+def next_link(headers: dict, url: str, base: str) -> str | None:
+    """The path (after ``base``) of a ``Link: <...>; rel="next"`` header answering ``url``."""
+    import re
+    from urllib.parse import urljoin
+
+    link = next((value for name, value in headers.items() if name.lower() == "link"), "")
+    found = re.match(r'\s*<([^>]*)>\s*;\s*rel="?next"?', link)
+    if not found:
+        return None
+    target = urljoin(url, found.group(1))
+    return target[len(base):] if target.startswith(base) else None
 
 
 def add_report_commands(sub) -> None:
@@ -794,7 +881,8 @@ def add_report_commands(sub) -> None:
     rebuild.add_argument("--from", dest="from_", required=True, help="YYYY-MM-DD")
     rebuild.add_argument("--to", required=True, help="YYYY-MM-DD")
     rebuild.set_defaults(func=cmd_reports_rebuild)
-    export = reports.add_parser("export", help="a report through the API (JSON, or --csv)")
+    export = reports.add_parser("export", help="a report through the API (JSON, or --csv), "
+                                                "every page of it in one file")
     export.add_argument("kind", choices=["queues", "agents", "ivr", "staffing", "campaigns",
                                          "opt-outs", "repeat-callers", "missed"])
     export.add_argument("--from", dest="from_", help="YYYY-MM-DD (default: 30 days ago)")

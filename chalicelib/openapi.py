@@ -37,6 +37,7 @@ from chalicelib.messaging.model import TICKET_STATUSES as STATUSES
 from chalicelib.messaging.tickets import MAX_LIMIT
 from chalicelib.reminders.model import CURRENCY_EXPONENTS, PAYMENT_SOURCES
 from chalicelib.reminders.model import STATUSES as ACCOUNT_STATUSES
+from chalicelib.reports.pages import PAGE_KINDS
 from chalicelib.routing import admin
 from chalicelib.routing.model import DEFAULT_DISPOSITIONS, AgentState, Strategy
 from chalicelib.settings import get_settings
@@ -1176,12 +1177,17 @@ def _report_paths() -> dict:
     report = {"type": "object", "properties": {
         "kind": {"type": "string"}, "from": {"type": "string", "format": "date"},
         "to": {"type": "string", "format": "date"}, "interval": {"type": "string"},
-        "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row}}}
+        "rows": {"type": "array", "items": row}, "totals": {"type": "array", "items": row},
+        "next": {"type": "string", "nullable": True,
+                 "description": "The next page's path and query, relative to the API's base "
+                                "URL (`/reports/agents?...&cursor=...`); null on the last "
+                                "page and for the kinds that are one page"}}}
     kind = {"name": "kind", "in": "path", "required": True,
-            "description": "The report: `queues` (per queue); `agents` (per agent: handled, "
-                           "talk, hold, wrap-up, AHT, occupancy, utilisation, transfers, and "
-                           "a `ranking`); `ivr` (per flow: calls, "
-                           "contained, containment, and a `funnel` per node: reached, "
+            "description": "The report: `queues` (per queue, with the disposition codes its "
+                           "calls were given: `disposition_<code>`); `agents` (per agent: "
+                           "handled, talk, hold, wrap-up, AHT, occupancy, utilisation, "
+                           "transfers, disposition codes, and a `ranking`); `ivr` (per "
+                           "flow: calls, contained, containment, and a `funnel` per node: reached, "
                            "left_here, reached_share); `staffing` (one `queue`, by half-hour, "
                            "the week from `from` or next week; options `target_sl`, "
                            "`answer_within`, `shrinkage`, `patience` (Erlang A), "
@@ -1201,7 +1207,13 @@ def _report_paths() -> dict:
     return {"/reports/{kind}": {"get": _admin(
         "A report by local day or half-hour, from the rollups", {
             "200": {"description": "The report (JSON), its rows as CSV (`format=csv`), or a "
-                                   "workbook (`format=xlsx`; send its type in `Accept`)",
+                                   "workbook (`format=xlsx`; send its type in `Accept`): one "
+                                   "page of it",
+                    "headers": {"Link": {
+                        "description": "A file (CSV, text, XLSX) with a next page: "
+                                       "`<.../reports/{kind}?...&cursor=...>; rel=\"next\"`, "
+                                       "relative to the request's URL (JSON says it in `next`)",
+                        "schema": {"type": "string"}}},
                     "content": {"application/json": {"schema": report},
                                 "text/csv": {"schema": {"type": "string"}},
                                 "text/plain": {"schema": {"type": "string"}},
@@ -1228,18 +1240,31 @@ def _report_paths() -> dict:
             _query("days", {"type": "integer", "minimum": 1, "maximum": 31},
                    "`repeat-callers`: within D days (default 7)."),
             _query("format", {"type": "string", "enum": ["json", "csv", "xlsx", "text"]},
-                   "`csv`, `xlsx` or `text` (aligned plain-text tables): a download.")],
+                   "`csv`, `xlsx` or `text` (aligned plain-text tables): a download."),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 10000},
+                   "Rows a page holds at most (default 10000). `queues`, `agents`, `ivr`, "
+                   "`missed`, `campaigns`: a page holds whole members (a queue, agent, flow, "
+                   "hotline, campaign with all its rows and totals, by id; one member with "
+                   "more rows than `limit` is a page alone); `repeat-callers`: numbers in "
+                   "the report's order. The other kinds are one page."),
+            _query("cursor", {"type": "string", "maxLength": 1024},
+                   "Opaque: the next page, as `next` (or the `Link` header) gives it. Send it "
+                   "with the query it came with (`limit` and `format` may change): 400 "
+                   "naming `cursor` otherwise, or for a kind that is one page.")],
         tag="reports",
         description="Service level: answered within the queue's threshold over answered (as "
                     "the board). Every day or half-hour of the range is a row, zeros where "
-                    "nothing happened.")}, **_report_page_paths()}
+                    "nothing happened. Large reports come in pages (`limit`, `cursor`, "
+                    "`next`): `ranking` ranks the page's agents; every other total is one "
+                    "member's (`repeat-callers`: the hotline's, the same on every page).")},
+        **_report_page_paths()}
 
 
 def _report_page_paths() -> dict:
     """The report pages (``reports.page_routes``): HTML and the bundled Chart.js, no key."""
     page_kind = {"name": "kind", "in": "path", "required": True,
-                 "description": "The report with a page: `queues`, `agents` or `staffing`.",
-                 "schema": {"type": "string", "enum": ["queues", "agents", "staffing"]}}
+                 "description": "The report with a page: every kind of `GET /reports/{kind}`.",
+                 "schema": {"type": "string", "enum": list(PAGE_KINDS)}}
     date_ = {"type": "string", "format": "date"}
     return {
         "/reports/{kind}/page": {"get": _operation("reports", "The report as charts", [], {
@@ -1256,6 +1281,16 @@ def _report_page_paths() -> dict:
                 _query("queue", {"type": "string"}, "queues: one queue (default all); "
                        "staffing: the queue to plan (required)."),
                 _query("agent", {"type": "string"}, "agents: one agent; default all."),
+                _query("flow", {"type": "string"}, "ivr: one flow; default all."),
+                _query("campaign", {"type": "string"}, "campaigns: one campaign."),
+                _query("channel", {"type": "string", "enum": ["sms", "voice"]},
+                       "opt-outs: one channel."),
+                _query("hotline", {"type": "string"}, "repeat-callers: the hotline (E.164, "
+                       "required); missed: one hotline."),
+                _query("times", {"type": "integer"}, "repeat-callers: N, calls at least "
+                       "(default 3)."),
+                _query("days", {"type": "integer"}, "repeat-callers: D, within days "
+                       "(default 7)."),
                 _query("target_sl", {"type": "number"}, "staffing: service-level target "
                        "(share)."),
                 _query("answer_within", {"type": "number"}, "staffing: seconds."),

@@ -2,12 +2,20 @@
 occupancy and utilisation per agent, by local day or half-hour, read from the rollups of
 agent-time facts (``routing.agent_facts``), with each agent's totals and a ranking.
 
-``agent_report(first, last, interval, agent_id=None)`` answers ``GET /reports/agents``:
+``agent_report(first, last, interval, agent_id=None, page=WHOLE)`` answers
+``GET /reports/agents``:
 
     {"kind": "agents", "from": "2026-11-01", "to": "2026-11-30", "interval": "day",
      "rows": [{"agent_id", "day", "half_hour"?, handled, talk_seconds, ...}],
      "totals": [{"agent_id", handled, talk_seconds, ...}],
-     "ranking": [{"rank", "agent_id", "handled", "aht_seconds"}]}
+     "ranking": [{"rank", "agent_id", "handled", "aht_seconds"}],
+     "next": "/reports/agents?...&cursor=..." or None}
+
+Paged by agent id (``reports.cursors``): a page holds whole agents, their rows and their totals
+(over the whole range), and reads only their rollups. The ranking is of the page's agents:
+ranking every agent would read every agent's rollups on every page; one page (the default
+limit holds 10,000 rows: 27 agents for a year by day, 333 for a month) ranks them all, and
+``manage.py reports export`` ranks the concatenated totals again.
 
 Days are each agent's own local days (``Agent.timezone``, else UTC); a state's time counts on
 the day and in the half-hour it ended. Every day (or half-hour) of the range is a row, zeros
@@ -23,11 +31,13 @@ from chalicelib.api_errors import NotFound
 from chalicelib.facts import zone_of
 from chalicelib.reports import grid
 from chalicelib.reports.agent_figures import AGENT_COLUMNS, agent_figures, ranking
+from chalicelib.reports.cursors import WHOLE, Page
 from chalicelib.reports.figures import disposition_columns
 from chalicelib.routing.model import DEFAULT_ZONE, Agent
 from chalicelib.store import routing as agents_store
 
 TARGET = "agent"  # the query parameter naming one agent
+PAGED = True  # report() takes page= (reports.cursors)
 INTERVALS = ("day", "half-hour")
 MAX_DAYS = {"day": 366, "half-hour": 31}
 TOTAL_COLUMNS = ["agent_id", *AGENT_COLUMNS]
@@ -42,7 +52,7 @@ def _zone(agent: Agent) -> str:
 
 
 def agent_report(first: date, last: date, interval: str = "day",
-                 agent_id: str | None = None) -> dict:
+                 agent_id: str | None = None, page: Page = WHOLE) -> dict:
     days = grid.days_of(first, last, interval, MAX_DAYS)
     if agent_id is not None:
         agent = agents_store.get_agent(agent_id)
@@ -51,12 +61,12 @@ def agent_report(first: date, last: date, interval: str = "day",
         agents = [agent]
     else:
         agents = agents_store.list_agents()
-    members = [(a.agent_id, _zone(a)) for a in sorted(agents, key=lambda a: a.agent_id)]
+    members, after = grid.paged([(a.agent_id, _zone(a)) for a in agents], days, interval, page)
     rows, summed = grid.scope_rows("agent", "agent_id", members, days, interval, agent_figures)
     totals = [{"agent_id": ident, **agent_figures(summed[ident])} for ident, _ in members]
     return {"kind": "agents", "from": first.isoformat(), "to": last.isoformat(),
             "interval": interval, "rows": rows, "totals": totals,
-            "ranking": ranking(totals)}
+            "ranking": ranking(totals), "next": page.next_path(after)}
 
 
 def columns(report: dict) -> list[str]:

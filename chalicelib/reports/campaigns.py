@@ -2,7 +2,7 @@
 attempts, people reached, abandoned calls and their share, answering machines, texts, talk time
 — with each campaign's contacts by disposition and, for reminder batches, what was paid after.
 
-``campaign_report(first, last, interval="day", campaign_id=None)`` answers
+``campaign_report(first, last, interval="day", campaign_id=None, page=WHOLE)`` answers
 ``GET /reports/campaigns``:
 
     {"kind": "campaigns", "from": "2026-11-01", "to": "2026-11-30", "interval": "day",
@@ -12,7 +12,7 @@ attempts, people reached, abandoned calls and their share, answering machines, t
                  "contacts_by_disposition": {"answered": 3, ...}, "contacts_done",
                  "paid_accounts", "amount_collected": {"USD": {"minor", "amount"}},
                  "amounts_collected": "USD 12.50"}],
-     "notes": ["..."]}
+     "notes": ["..."], "next": "/reports/campaigns?...&cursor=..." or None}
 
 **Sources, and why no new facts.** The campaign engine already keeps, per campaign and UTC
 hour, counters written once per call (``store.campaigns.count``): an attempt (``dials``,
@@ -37,6 +37,11 @@ it starts (``campaign_figures.by_local_day``). Only ``interval=day`` (the counte
 campaign made long ago may still be calling), minus drafts and those ended before the range.
 A campaign created earlier than the look-back and ended since is left out: name it to see it.
 Cost: two Queries of the campaigns index, then one Query and one GetItem per campaign.
+
+**Pages.** Rows grow with the campaigns (366 a campaign), so the report is paged by campaign id
+(``reports.cursors``): a page holds whole campaigns, their rows and totals (each campaign's;
+there is no total across campaigns) and reads only their counters. Whether payments are read
+(``MAX_TALLIED_BATCHES``) is decided on all the range's campaigns, the same on every page.
 """
 
 from __future__ import annotations
@@ -50,9 +55,11 @@ from chalicelib.facts import zone_of
 from chalicelib.reminders.batches import LIST_PREFIX
 from chalicelib.reminders.results import tally
 from chalicelib.reports.campaign_figures import CAMPAIGN_COLUMNS, by_local_day, campaign_figures
+from chalicelib.reports.cursors import WHOLE, Page
 from chalicelib.store import campaigns as store
 
 TARGET = "campaign"  # the query parameter naming one campaign
+PAGED = True  # report() takes page= (reports.cursors)
 INTERVALS = ("day",)
 MAX_DAYS = 366
 LOOKBACK_DAYS = 90
@@ -112,7 +119,7 @@ def _totals(campaign: Campaign, summed: Counter[str], paid: bool) -> dict:
 
 
 def campaign_report(first: date, last: date, interval: str = "day",
-                    campaign_id: str | None = None) -> dict:
+                    campaign_id: str | None = None, page: Page = WHOLE) -> dict:
     if interval not in INTERVALS:
         raise InvalidRequest("interval", "campaign counters are hourly: interval=day")
     if (last - first).days >= MAX_DAYS:
@@ -126,9 +133,10 @@ def campaign_report(first: date, last: date, interval: str = "day",
         notes.append(f"{batches} reminder batches: payments are read for at most "
                      f"{MAX_TALLIED_BATCHES}; name one (campaign=) to see what it collected")
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    mine, after = page.take(campaigns, key=lambda c: c.campaign_id, rows=lambda _: len(days))
     rows: list[dict] = []
     totals: list[dict] = []
-    for campaign in campaigns:
+    for campaign in mine:
         zone = _zone(campaign)
         hours = store.figures_by_hour(campaign.campaign_id, _midnight(first, zone),
                                       _midnight(last + timedelta(days=1), zone))
@@ -141,7 +149,8 @@ def campaign_report(first: date, last: date, interval: str = "day",
                          **campaign_figures(values)})
         totals.append(_totals(campaign, summed, paid))
     return {"kind": "campaigns", "from": first.isoformat(), "to": last.isoformat(),
-            "interval": interval, "rows": rows, "totals": totals, "notes": notes}
+            "interval": interval, "rows": rows, "totals": totals, "notes": notes,
+            "next": page.next_path(after)}
 
 
 def columns(report: dict) -> list[str]:

@@ -6,6 +6,8 @@ days, and a row per scope id and local day (or half-hour) read from the rollups.
 interval, figures)`` reads the rollups of each ``(id, zone)`` member — by day one BatchGetItem
 per 100 id-days, by half-hour one Query per id-day — and gives the rows (every day or half-hour
 of the zone's calendar a row, zeros where nothing happened) and each id's sums over the range.
+``paged(members, days, interval, page)`` picks a page of members (``reports.cursors``): whole
+members, by id, each ``row_count`` rows.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date, timedelta
 
 from chalicelib.api_errors import InvalidRequest
 from chalicelib.facts import DAY, half_hours_of
+from chalicelib.reports.cursors import Page
 from chalicelib.store import rollups
 
 MAX_DAYS = {"day": 366, "half-hour": 31}  # a half-hour report reads one Query per id-day
@@ -56,3 +59,17 @@ def scope_rows(scope: str, id_column: str, members: Sequence[tuple[str, str]],
             rows += [{id_column: ident, "day": day.isoformat(), "half_hour": half,
                       **figures(slots.get(half, {}))} for half in half_hours_of(day, zone)]
     return rows, summed
+
+
+def row_count(days: Sequence[date], interval: str, zone: str) -> int:
+    """How many rows a member in ``zone`` has: a day each, or each day's half-hours."""
+    if interval == DAY:
+        return len(days)
+    return sum(len(half_hours_of(day, zone)) for day in days)
+
+
+def paged(members: Sequence[tuple[str, str]], days: Sequence[date], interval: str,
+          page: Page) -> tuple[list[tuple[str, str]], str | None]:
+    """The ``(id, zone)`` members of ``page`` (by id) and the id the next page starts at."""
+    return page.take(members, key=lambda member: member[0],
+                     rows=lambda member: row_count(days, interval, member[1]))

@@ -3,12 +3,13 @@ day or half-hour, and each flow's funnel over the range: how many calls reached 
 how many left the IVR there. Read from the rollups of ``ivr_call`` facts (``ivr.call_facts``),
 never from calls.
 
-``report(first, last, interval, flow_id=None)`` answers ``GET /reports/ivr``:
+``report(first, last, interval, flow_id=None, page=WHOLE)`` answers ``GET /reports/ivr``:
 
     {"kind": "ivr", "from": "2026-11-01", "to": "2026-11-30", "interval": "day",
      "rows": [{"flow_id", "day", "half_hour"?, "calls", "contained", "containment"}],
      "totals": [{"flow_id", "calls", "contained", "containment"}],
-     "funnel": [{"flow_id", "node", "reached", "left_here", "reached_share"}]}
+     "funnel": [{"flow_id", "node", "reached", "left_here", "reached_share"}],
+     "next": "/reports/ivr?...&cursor=..." or None}
 
 ``containment`` and ``reached_share`` are shares 0..1 of the flow's calls (None without calls).
 A call that went from one flow to another (``goto``) is a call of both. The funnel lists the
@@ -17,7 +18,10 @@ no longer has follow, named by their value key. Days are each flow's own local d
 its facts carry: ``call_facts.flow_zone``). Every published flow (``store.flows``), or only
 ``flow_id``: ``NotFound`` for one that is not published; ``InvalidRequest`` for an interval or a
 range the reports do not take. Cost: one Scan of the flows' pointers, one GetItem per flow; by
-day one BatchGetItem per 100 flow-days, by half-hour one Query per flow-day.
+day one BatchGetItem per 100 flow-days, by half-hour one Query per flow-day. Paged by flow id
+(``reports.cursors``): a page holds whole flows (rows, totals and funnel: each flow's own) and
+reads only their rollups; every page reads every flow's pointer and live version (their zones
+decide how many half-hours they have).
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from chalicelib.api_errors import NotFound
 from chalicelib.ivr.call_facts import node_key
 from chalicelib.ivr.model import Flow, flow_zone
 from chalicelib.reports import grid
+from chalicelib.reports.cursors import WHOLE, Page
 from chalicelib.store import flows as flows_store
 
 TARGET = "flow"  # the query parameter naming one flow
+PAGED = True  # report() takes page= (reports.cursors)
 INTERVALS = ("day", "half-hour")
 MAX_DAYS = {"day": 366, "half-hour": 31}
 IVR_COLUMNS = ("calls", "contained", "containment")
@@ -81,15 +87,18 @@ def _published(flow_id: str | None) -> list[Flow]:
 
 
 def ivr_report(first: date, last: date, interval: str = "day",
-               flow_id: str | None = None) -> dict:
+               flow_id: str | None = None, page: Page = WHOLE) -> dict:
     days = grid.days_of(first, last, interval, MAX_DAYS)
-    flows = _published(flow_id)
-    members = [(flow.id, flow_zone(flow)) for flow in flows]
+    published = {flow.id: flow for flow in _published(flow_id)}
+    members, after = grid.paged([(flow.id, flow_zone(flow)) for flow in published.values()],
+                                days, interval, page)
+    flows = [published[ident] for ident, _ in members]
     rows, summed = grid.scope_rows("flow", "flow_id", members, days, interval, ivr_figures)
     totals = [{"flow_id": flow.id, **ivr_figures(summed[flow.id])} for flow in flows]
     funnels = [step for flow in flows for step in funnel(flow, summed[flow.id])]
     return {"kind": "ivr", "from": first.isoformat(), "to": last.isoformat(),
-            "interval": interval, "rows": rows, "totals": totals, "funnel": funnels}
+            "interval": interval, "rows": rows, "totals": totals, "funnel": funnels,
+            "next": page.next_path(after)}
 
 
 def columns(report: dict) -> list[str]:

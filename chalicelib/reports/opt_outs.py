@@ -5,14 +5,16 @@ the rollups of the consent gate's facts (``consent.opt_out_fact``).
 
     {"kind": "opt-outs", "from": "2026-11-01", "to": "2026-11-30", "interval": "day",
      "rows": [{"channel": "sms", "day": "2026-11-01", "opt_outs": 3, "opt_ins": 1, "net": 2}],
-     "totals": [{"channel": "sms", "opt_outs", "opt_ins", "net"}]}
+     "totals": [{"channel": "sms", "opt_outs", "opt_ins", "net"}], "next": None}
 
 Channels are ``consent.CHANNELS``: ``sms`` (STOP / START texts, a carrier refusing a text) and
 ``voice`` (a carrier refusing a call as unsubscribed). A STOP Twilio delivers twice counts once;
 a number texting STOP twice (two messages) counts twice: two requests. ``net`` = opt-outs −
 opt-ins. Days are UTC days (the facts carry no hotline's zone). Every day a row, zeros where
 nothing happened. Cost: one BatchGetItem per 100 channel-days. ``NotFound`` for an unknown
-channel; ``InvalidRequest`` for an interval other than ``day`` or a range over 366 days.
+channel; ``InvalidRequest`` for an interval other than ``day`` or a range over 366 days. One
+page always (``next`` None, as the paged reports' last page): two channels of at most 366 days
+are at most 732 rows.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def opt_out_report(first: date, last: date, interval: str = "day",
             rows.append({"channel": name, "day": day.isoformat(), **opt_out_figures(values)})
         totals.append({"channel": name, **opt_out_figures(summed)})
     return {"kind": "opt-outs", "from": first.isoformat(), "to": last.isoformat(),
-            "interval": interval, "rows": rows, "totals": totals}
+            "interval": interval, "rows": rows, "totals": totals, "next": None}
 
 
 def columns(report: dict) -> list[str]:

@@ -4,7 +4,14 @@
 ``totals``, ``columns(report)`` and ``TOTAL_COLUMNS``, and naming its ``TARGET`` parameter
 (``queue``, ``agent``, ``flow``...). Dates are ``query_dates``'s (default: the last 30 days). A
 workbook is binary: API Gateway returns it as such when the request's ``Accept`` names its type
-(``exports.XLSX_TYPE``, one of the app's ``binary_types``, ``app.py``)."""
+(``exports.XLSX_TYPE``, one of the app's ``binary_types``, ``app.py``).
+
+Pages (``reports.cursors``): a report whose module is ``PAGED`` answers at most ``limit`` rows
+(whole members), with ``"next"``, the path and query of the next page (None on the last;
+it names the range the first page resolved, so a default ``to`` stays put past midnight); a
+file (CSV, text, XLSX) holds the same page and says the next in a ``Link: <...>; rel="next"``
+header (resolved against the request's own URL, stage prefix included). Other kinds are one
+page (``"next": null``); a ``cursor`` sent to them is refused (400 naming ``cursor``)."""
 
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from chalicelib.api_input import path_id, query_dates
 from chalicelib.reports import (
     agents,
     campaigns,
+    cursors,
     exports,
     ivr,
     missed,
@@ -75,9 +83,19 @@ def report(kind):
             value = "+" + value[1:]
         target = path_id(value, f"{name}_id", name) if value else None
         interval = query.get("interval", getattr(module, "DEFAULT_INTERVAL", "day"))
-        options = {"options": query} if getattr(module, "OPTIONS", False) else {}
+        options: dict[str, object] = {}
+        if getattr(module, "OPTIONS", False):
+            options["options"] = query
+        # the range resolved: every page covers the first page's days, even past midnight
+        page = cursors.request_page(kind, {**query, "from": first.isoformat(),
+                                           "to": last.isoformat()})
+        if getattr(module, "PAGED", False):
+            options["page"] = page
+        elif page.start is not None:
+            raise InvalidRequest("cursor", f"a {kind} report is one page")
         made = module.report(first, last, interval, target, **options)
         file["name"] = f"{kind}-{made['from']}-{made['to']}"
+        file["next"] = made.get("next")
         if fmt == "csv":
             return exports.csv_text(made["rows"], module.columns(made))
         if fmt == "text":
@@ -96,6 +114,16 @@ def report(kind):
     if fmt not in FILES or answer.status_code != 200:
         return answer
     content_type, extension = FILES[fmt]
-    return Response(body=file.get("xlsx", answer.body), status_code=200, headers={
+    headers: dict[str, str | list[str]] = {
         "Content-Type": content_type,
-        "Content-Disposition": f'attachment; filename="{file["name"]}.{extension}"'})
+        "Content-Disposition": f'attachment; filename="{file["name"]}.{extension}"'}
+    if file["next"]:
+        headers["Link"] = f'<{_base_path(kind)}{file["next"]}>; rel="next"'
+    return Response(body=file.get("xlsx", answer.body), status_code=200, headers=headers)
+
+
+def _base_path(kind: str) -> str:
+    """What precedes ``/reports/{kind}`` in the path asked (API Gateway's stage: ``/api``)."""
+    asked = (reports_api.current_request.context or {}).get("path") or ""
+    route = f"/reports/{kind}"
+    return asked[:-len(route)] if asked.endswith(route) else ""

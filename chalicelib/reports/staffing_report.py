@@ -12,6 +12,8 @@ Options (query parameters, all optional): ``target_sl`` (share, default 0.8), ``
 (seconds, 20), ``shrinkage`` (share, 0.3), ``patience`` (seconds; absent: Erlang C),
 ``max_occupancy`` (share), ``aht`` (seconds), ``weeks`` (1–12, 4). ``InvalidRequest`` naming the
 option for anything out of range; ``NotFound`` for an unknown queue; ``queue`` is required.
+One page always (``next`` None, as the paged reports' last page): one queue, at most 7 days
+of at most 50 half-hours.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ def report(first: date, last: date, interval: str, target: str | None,
                             "shrinkage": shrinkage, "patience": patience,
                             "max_occupancy": max_occupancy, "aht_seconds": round(aht, 1),
                             "weeks": weeks, "model": "Erlang A" if patience else "Erlang C"},
-            "rows": rows, "totals": totals}
+            "rows": rows, "totals": totals, "next": None}
 
 
 def default_range(today: date, first: date | None = None) -> tuple[date, date]:

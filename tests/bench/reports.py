@@ -5,7 +5,9 @@
 * rebuilding a day: its facts read by index (no Scan) and its rollups rewritten, time per
   thousand facts;
 * report queries over a month of rollups for 20 queues: a month by day (all queues) and a day
-  by half-hour (all queues): DynamoDB requests and time per report, Scans (must be 0).
+  by half-hour (all queues): DynamoDB requests and time per report, Scans (must be 0);
+* a year by day for 200 agents through the API, in pages (``reports.cursors``): pages,
+  DynamoDB requests, time, the largest page's size.
 
 The month for the queries is seeded straight into the rollups (what a month of 500,000 calls
 leaves there: a partition per queue and day with its day and 48 half-hour slots), so the report
@@ -29,6 +31,7 @@ from chalicelib.store import routing as routing_store
 
 ZONE = "America/New_York"
 QUEUES = 20
+AGENTS = 200
 DAYS = 30
 CALLS_PER_MONTH = 500_000
 SAMPLE_CALLS = 2_000
@@ -119,3 +122,60 @@ def report_queries(counter) -> None:
         mine = [r for r in made["rows"] if r["queue_id"] in queue_ids]
         print(f"reports: {label}: {len(mine):,} rows in {took * 1000:.0f} ms, {requests} "
               f"DynamoDB requests ({ops}), Scan {ops.get('Scan', 0)}   (Scan must be 0)")
+    paged_year_of_agents(counter)
+
+
+def paged_year_of_agents(counter) -> None:
+    """A year by day for 200 agents (~73,000 rows, past Lambda's 6 MB answer in one body)
+    through ``GET /reports/agents``, page after page (``next``): pages, requests, time."""
+    import json
+
+    from chalice.test import Client
+
+    import app as app_module
+    from chalicelib.routing.model import Agent, Endpoint
+    from chalicelib.store.connection import shared_connection
+    from chalicelib.store.models import RollupItem
+
+    run = uuid.uuid4().hex[:6]
+    first = date(2023, 1, 1) + timedelta(days=random.randrange(300))
+    last = first + timedelta(days=365)
+    now = datetime.now(UTC)
+    agent_ids = [f"ya{run}{n:03d}" for n in range(AGENTS)]
+    for agent_id in agent_ids:
+        routing_store.save_agent_profile(Agent(agent_id, agent_id, Endpoint("client", agent_id),
+                                               timezone=ZONE), now)
+    table: str = RollupItem.Meta.table_name  # type: ignore[attr-defined]
+    puts = [{"PutRequest": {"Item": {
+        "key": {"S": rollups.day_key("agent", agent_id, first + timedelta(days=offset))},
+        "slot": {"S": "day"}, "handled": {"N": str(20 + offset % 7)},
+        "on_call_seconds": {"N": "5400"}, "wrap_up_seconds": {"N": "900"},
+        "available_seconds": {"N": "18000"}, "logged_in_seconds": {"N": "28800"}}}}
+        for agent_id in agent_ids for offset in range(366)]
+    for n in range(0, len(puts), 25):  # seeded as a rebuild would leave them, 25 a request
+        pending = puts[n:n + 25]
+        while pending:
+            answer = shared_connection().dispatch("BatchWriteItem",
+                                                  {"RequestItems": {table: pending}})
+            pending = answer.get("UnprocessedItems", {}).get(table, [])
+    before = (counter.count, dict(counter.by_operation))
+    pages = rows = biggest = size = 0
+    path: str | None = f"/reports/agents?from={first}&to={last}&interval=day"
+    started = time.perf_counter()
+    with Client(app_module.app) as client:
+        while path:
+            response = client.http.get(path)
+            assert response.status_code == 200, response.body
+            page = json.loads(response.body)
+            pages, rows = pages + 1, rows + len(page["rows"])
+            biggest, size = max(biggest, len(response.body)), size + len(response.body)
+            path = page["next"]
+    took = time.perf_counter() - started
+    requests, ops = _delta(counter, before)
+    agents = rows // 366
+    print(f"reports: a year by day for {agents} agents ({AGENTS} seeded), paged: {pages} pages "
+          f"of at most 10,000 rows, {rows:,} rows in {took:.1f} s ({took / pages:.2f} s a "
+          f"page), {requests} DynamoDB requests ({ops}; the Scans: the agents table, "
+          f"listed once a page), largest "
+          f"page {biggest / 1e6:.1f} MB, {size / 1e6:.1f} MB in all (one body would be past "
+          f"Lambda's 6 MB)")

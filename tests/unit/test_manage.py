@@ -74,7 +74,7 @@ class FakeApi:
         self.sent: list[dict] = []
 
     def __call__(self, method, path, body=None, content_type="application/json", *,
-                 base=None, retries=3, raw=False):
+                 base=None, retries=3, raw=False, headers_out=None):
         self.sent.append({"method": method, "path": path, "body": body, "retries": retries,
                           "raw": raw, "base": base})
         answer = self.answers[(method, path)]
@@ -82,6 +82,10 @@ class FakeApi:
             answer = answer.pop(0)
         if isinstance(answer, Exception):
             raise answer
+        if isinstance(answer, tuple):  # (body, headers)
+            answer, headers = answer
+            if headers_out is not None:
+                headers_out.update(headers)
         return answer
 
 
