@@ -17,7 +17,8 @@ from tests.browser.test_report_page import assert_drawn, chart_data, screenshot,
 
 DAY1, DAY2 = "2026-11-18", "2026-11-19"
 # (agent, state, seconds) left one after another on DAY1 from 14:00 UTC: ag-pg-a handles two
-# calls (talk 600 s, wrap-up 120 s), ag-pg-b one (talk 200 s, wrap-up 40 s).
+# calls (on a call 600 s, 90 s of it holding the caller; wrap-up 120 s), ag-pg-b one (talk
+# 200 s, wrap-up 40 s).
 TIMELINE = {
     "ag-pg-a": [(AgentState.AVAILABLE, 600), (AgentState.ON_CALL, 300), (AgentState.WRAP_UP, 60),
                 (AgentState.ON_CALL, 300), (AgentState.WRAP_UP, 60), (AgentState.AWAY, 300)],
@@ -41,6 +42,12 @@ def agent_time(app_server):
             facts.record(fact)
             rollups.apply_fact(fact)  # what the stream consumer does with each recorded fact
             since = left
+    # ag-pg-a held its first caller for 90 s of that call's 300 s
+    start = datetime.fromisoformat(f"{DAY1}T14:11:00").replace(tzinfo=UTC)
+    held = agent_facts.hold_time("ag-pg-a", "UTC", "CA" + "7" * 32, start,
+                                 start + timedelta(seconds=90))
+    facts.record(held)
+    rollups.apply_fact(held)
 
 
 @pytest.fixture
@@ -71,10 +78,10 @@ def test_the_agents_page_draws_handled_time_and_occupancy(page, app_server, agen
     time = chart_data(page, "time-chart")
     mine = [time["labels"].index("ag-pg-a"), time["labels"].index("ag-pg-b")]
     assert [(d["label"], [d["data"][i] for i in mine]) for d in time["datasets"]] == [
-        ("Talk time (s)", [600, 200]), ("Wrap-up (s)", [120, 40]),
+        ("Talk time (s)", [510, 200]), ("Hold (s)", [90, 0]), ("Wrap-up (s)", [120, 40]),
         ("Available (s)", [600, 760]), ("Break (s)", [300, 0])]
     occupancy = chart_data(page, "occupancy-chart")
-    # pooled: (600 + 120 + 200 + 40) / (960 + 600 + 760) on the 18th; nobody on the 19th
+    # pooled: (510 + 90 + 120 + 200 + 40) / (960 + 600 + 760) on the 18th; nobody on the 19th
     assert occupancy["type"] == "line" and occupancy["labels"] == [DAY1, DAY2]
     assert occupancy["datasets"][0]["data"] == [41.4, None]
     ranking = table(page, "ranking")
@@ -93,8 +100,8 @@ def test_the_agents_page_speaks_chinese(page, app_server, agent_time, tmp_path):
         assert_drawn(page, canvas)
     assert page.locator("h1").inner_text() == "坐席报表"
     time = chart_data(page, "time-chart")
-    assert [d["label"] for d in time["datasets"]] == ["通话时长（秒）", "话后处理（秒）",
-                                                      "空闲（秒）", "休息（秒）"]
+    assert [d["label"] for d in time["datasets"]] == ["通话时长（秒）", "保持（秒）",
+                                                      "话后处理（秒）", "空闲（秒）", "休息（秒）"]
     assert chart_data(page, "handled-chart")["datasets"][0]["label"] == "已处理"
     headers = page.locator("#ranking thead th").all_inner_texts()
     assert headers == ["排名", "坐席", "已处理", "平均处理时长（秒）"]

@@ -1,15 +1,17 @@
 // The agents report page: fetch GET /reports/agents, then draw handled calls per agent (in the
-// ranking's order), each agent's time stacked (talk, wrap-up, available, break), the team's
+// ranking's order), each agent's time stacked (talk, hold, wrap-up, available, break), the team's
 // occupancy per day (or half-hour: all agents' busy time over all their time able to take
 // calls, not a mean of shares), the ranking and the totals. No figure is in the page itself.
 (function () {
   "use strict";
-  var COLORS = {handled: "#3e7cb1", talk_seconds: "#3e7cb1", wrap_up_seconds: "#f59f00",
-                available_seconds: "#2f9e44", break_seconds: "#adb5bd", occupancy: "#7048e8"};
-  var TIMES = ["talk_seconds", "wrap_up_seconds", "available_seconds", "break_seconds"];
-  var FIGURES = ["handled", "talk_seconds", "wrap_up_seconds", "aht_seconds",
+  var COLORS = {handled: "#3e7cb1", talk_seconds: "#3e7cb1", hold_seconds: "#e8590c",
+                wrap_up_seconds: "#f59f00", available_seconds: "#2f9e44",
+                break_seconds: "#adb5bd", occupancy: "#7048e8"};
+  var TIMES = ["talk_seconds", "hold_seconds", "wrap_up_seconds", "available_seconds",
+               "break_seconds"];
+  var FIGURES = ["handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "aht_seconds",
                  "available_seconds", "break_seconds", "logged_in_seconds", "occupancy",
-                 "utilisation", "transfers"];
+                 "utilisation", "transfers", "dispositions"];
 
   function handled(report, t) {
     return {labels: report.ranking.map(function (r) { return r.agent_id; }),
@@ -26,12 +28,12 @@
   }
 
   function occupancy(report, t, when) {
-    // pooled over the agents shown: (talk + wrap-up) / (available + reserved + talk + wrap-up)
+    // pooled over the agents shown: busy (talk + hold + wrap-up) over busy + available + reserved
     var labels = [], sums = {};
     report.rows.forEach(function (row) {
       var label = when(row);
       if (!(label in sums)) { labels.push(label); sums[label] = {busy: 0, able: 0}; }
-      var busy = row.talk_seconds + row.wrap_up_seconds;
+      var busy = row.talk_seconds + (row.hold_seconds || 0) + row.wrap_up_seconds;
       sums[label].busy += busy;
       sums[label].able += busy + row.available_seconds + row.reserved_seconds;
     });
