@@ -15,7 +15,9 @@ from chalicelib.facts import DAY as DAY_SLOT
 from chalicelib.ivr.caller_facts import SHARDS, callers_id, shard
 from chalicelib.reports import repeat_callers
 from chalicelib.store import facts, rollups
+from chalicelib.store.models import CallRecord
 from tests.integration.conftest import OPEN_HOURS, signed_post
+from tests.integration.test_queue_calls import TO_QUEUE, support_queue  # noqa: F401
 
 HOTLINE = "+14155550100"
 REPEATER, ONCE, NEVER_SERVED = "+14155550191", "+14155550192", "+14155550193"
@@ -102,3 +104,24 @@ def test_the_hotline_is_required_and_must_exist(client):
     # a query's "+" decodes to a space, and digits alone name the hotline too
     assert repeat_callers.report(day, day, "day", " 14155550100", options={})["hotline"] == \
         HOTLINE
+
+
+def test_a_call_an_agent_answered_is_served_and_one_abandoned_in_the_queue_is_not(
+        carrier, support_queue):  # noqa: F811 - the fixture
+    answered = carrier.place_inbound_call(HOTLINE, "+14155550194", TO_QUEUE)
+    assert not answered.errors and answered.of_type("dial")[-1]["bridged"], answered.events
+    second = carrier.place_inbound_call(HOTLINE, "+14155550195", TO_QUEUE)
+    assert not second.errors, second.errors
+    # both agents are in wrap-up now: this caller waits, then hangs up in the queue
+    abandoned = carrier.place_inbound_call(HOTLINE, "+14155550196", [*TO_QUEUE, "hangup"])
+    assert not abandoned.errors, abandoned.errors
+
+    def values(t) -> dict:
+        fact = facts.get(f"call:{t.call_sid}:caller")
+        assert fact is not None
+        return dict(fact.values)
+
+    assert values(answered) == {"n_14155550194": 1, "s_14155550194": 1}
+    assert values(abandoned) == {"n_14155550196": 1}
+    record = CallRecord.get(abandoned.call_sid, consistent_read=True)
+    assert (record.queue_id, record.agent_id) == ("support", None)  # it did wait in the line
