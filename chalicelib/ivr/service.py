@@ -391,7 +391,8 @@ class VoiceService:
                 return  # an unknown hotline, or an anonymous or client: caller
             facts.record(caller_facts.caller_fact(record.call_sid, line.number, number,
                                                   record.started_at,
-                                                  hotline_zone(line.number)))
+                                                  hotline_zone(line.number),
+                                                  served=caller_facts.served(record)))
         except Exception:  # noqa: BLE001 - a report figure is never worth the call's webhook
             log.exception("call %s: caller fact not recorded", record.call_sid)
 

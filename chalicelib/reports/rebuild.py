@@ -7,6 +7,11 @@ the facts of the UTC days one before ``first`` to one after ``last`` are read (o
 and shard, ``store.facts``), and only the partitions whose local day is in the range are
 written. A scope-day with rollups but no stored facts (facts past their retention) is left as
 it is.
+
+Memory stays that of a few days whatever the range: the facts are read one UTC day at a time
+and only their sums are kept, and a local day's partitions are written (and dropped) as soon as
+no later UTC day can hold a fact of it (after UTC day ``d``, local day ``d - 1`` is complete).
+A month of issue 12's scale is about 3.4 million facts: too many to hold at once.
 """
 
 from __future__ import annotations
@@ -27,12 +32,27 @@ def rebuild(first: date, last: date) -> dict:
         raise ValueError("the range ends before it starts")
     if (last - first).days >= MAX_DAYS:
         raise ValueError(f"a rebuild covers at most {MAX_DAYS} days")
-    read = list(facts.facts_of_days(first - timedelta(days=1), last + timedelta(days=1)))
-    by_partition: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
-    for (key, slot), values in add_up(read).items():
-        day = date.fromisoformat(key.rsplit("#", 1)[1])
-        if first <= day <= last:
-            by_partition[key][slot] = values
-    for key, slots_values in by_partition.items():
+    read = written = 0
+    pending: dict[date, dict[str, dict[str, dict[str, int]]]] = defaultdict(dict)
+    day = first - timedelta(days=1)
+    while day <= last + timedelta(days=1):
+        todays = list(facts.facts_of_days(day, day))
+        read += len(todays)
+        for (key, slot), values in add_up(todays).items():
+            local = date.fromisoformat(key.rsplit("#", 1)[1])
+            if first <= local <= last:
+                summed = pending[local].setdefault(key, {}).setdefault(slot, {})
+                for name, value in values.items():
+                    summed[name] = summed.get(name, 0) + value
+        for complete in [d for d in pending if d < day]:
+            written += _write(pending.pop(complete))
+        day += timedelta(days=1)
+    for rest in pending.values():
+        written += _write(rest)
+    return {"facts": read, "partitions": written}
+
+
+def _write(partitions: dict[str, dict[str, dict[str, int]]]) -> int:
+    for key, slots_values in partitions.items():
         rollups.replace_day(key, slots_values)
-    return {"facts": len(read), "partitions": len(by_partition)}
+    return len(partitions)

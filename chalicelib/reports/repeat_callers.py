@@ -1,7 +1,8 @@
 """The repeat-callers report: numbers that called one hotline at least ``times`` (N) times within
 ``days`` (D) days, with their last outcomes, and the hotline's first-contact resolution. Read
-from the ``callers`` rollups (``ivr.caller_facts``: a count per number per local day), never
-from calls; the arithmetic and its exact definitions are ``reports.repeat_arithmetic``'s.
+from the ``callers`` rollups (``ivr.caller_facts``: calls and served calls per number per local
+day), never from calls; the arithmetic and its exact definitions are
+``reports.repeat_arithmetic``'s.
 
 ``report(first, last, interval, hotline, options=query, page=WHOLE)`` answers
 ``GET /reports/repeat-callers?hotline=+14155550100&from=&to=&times=3&days=7``:
@@ -11,7 +12,8 @@ from calls; the arithmetic and its exact definitions are ``reports.repeat_arithm
      "rows": [{"number": "+14155550123", "calls": 4, "most_in_window": 3,
                "first_day": "2026-11-02", "last_day": "2026-11-05", "last_outcome": "served",
                "last_outcomes": [{"call_sid", "at", "queue_id", "agent_id", "outcome"}]}],
-     "totals": [{"hotline", "callers", "calls", "repeat_callers", "first_contact_resolution"}],
+     "totals": [{"hotline", "callers", "calls", "repeat_callers", "served_callers",
+                 "first_contact_resolution"}],
      "next": "/reports/repeat-callers?...&cursor=..." or None}
 
 Numbers are shown in full (as ``GET /missed-calls`` shows them): a supervisor calls them back.
@@ -35,7 +37,7 @@ from datetime import date
 
 from chalicelib.api_errors import InvalidRequest, NotFound
 from chalicelib.api_input import query_int
-from chalicelib.ivr.caller_facts import SHARDS, callers_id, number_of
+from chalicelib.ivr.caller_facts import SHARDS, callers_id, number_of, served_number_of
 from chalicelib.reports.cursors import WHOLE, Page
 from chalicelib.reports.repeat_arithmetic import days_to_read, e164, repeat_figures
 from chalicelib.store import directory, rollups
@@ -49,20 +51,29 @@ MAX_WINDOW = 31
 OUTCOMES = 3
 MAX_CALLS = 9_999_999_999  # far over a number's calls in MAX_DAYS days
 COLUMNS = ["number", "calls", "most_in_window", "first_day", "last_day", "last_outcome"]
-TOTAL_COLUMNS = ["hotline", "callers", "calls", "repeat_callers", "first_contact_resolution"]
+TOTAL_COLUMNS = ["hotline", "callers", "calls", "repeat_callers", "served_callers",
+                 "first_contact_resolution"]
 
 
-def read_counts(hotline: str, days: list[date]) -> dict[str, dict[date, int]]:
-    """``{number: {day: calls}}`` of the hotline's ``callers`` rollups on ``days``."""
+Counts = dict[str, dict[date, int]]
+
+
+def read_counts(hotline: str, days: list[date]) -> tuple[Counts, Counts]:
+    """``({number: {day: calls}}, {number: {day: served calls}})`` of the hotline's ``callers``
+    rollups on ``days``."""
     keys = {rollups.day_key("callers", callers_id(hotline, k), day): day
             for day in days for k in range(SHARDS)}
-    counts: dict[str, dict[date, int]] = defaultdict(dict)
+    counts: Counts = defaultdict(dict)
+    served: Counts = defaultdict(dict)
     for key, values in rollups.read_days(keys).items():
         for name, calls in values.items():
             number = number_of(name)
+            into = counts
+            if number is None:
+                number, into = served_number_of(name), served
             if number is not None and calls:
-                counts[number][keys[key]] = counts[number].get(keys[key], 0) + calls
-    return counts
+                into[number][keys[key]] = into[number].get(keys[key], 0) + calls
+    return counts, served
 
 
 def row_key(row: dict) -> str:
@@ -91,8 +102,8 @@ def repeat_callers_report(first: date, last: date, interval: str = "day",
     hotline = e164(hotline)
     if directory.get_hotline(hotline) is None:
         raise NotFound("hotline", hotline)
-    counts = read_counts(hotline, days_to_read(first, last, days))
-    found, totals = repeat_figures(counts, first, last, times, days)
+    counts, served = read_counts(hotline, days_to_read(first, last, days))
+    found, totals = repeat_figures(counts, first, last, times, days, served=served)
     rows, after = page.take(found, key=row_key, rows=lambda _: 1)
     for row in rows:
         row["last_outcomes"] = last_outcomes(row["number"])

@@ -1,17 +1,26 @@
-"""Report figures for ``make bench`` (issue 12), against DynamoDB Local:
+"""Report figures for ``make bench`` (issue 12), against DynamoDB Local.
 
-* the stream consumer's cost per queued call: the facts a call leaves (offered, then answered
-  or abandoned) written and applied to the rollups, DynamoDB requests and write items per call;
-* rebuilding a day: its facts read by index (no Scan) and its rollups rewritten, time per
-  thousand facts;
-* report queries over a month of rollups for 20 queues: a month by day (all queues) and a day
-  by half-hour (all queues): DynamoDB requests and time per report, Scans (must be 0);
+Issue 12's scale: a month of 500,000 calls for 20 queues and 200 agents. One day at that density
+(``CALLS_PER_DAY``, about 16,700 calls) is built with the real emitters, every fact a queued
+call leaves: the IVR funnel fact (``ivr.call_facts``), the caller fact (``ivr.caller_facts``),
+the queue's offered and answered-or-abandoned facts (``routing.queue_facts``) and, for an
+answered call, its agent's available, on-call and wrap-up time (``routing.agent_facts``). Then:
+
+* the stream consumer's cost per call: the facts of ``SAMPLE_CALLS`` calls recorded one by one
+  (``store.facts.record``) and applied to the rollups (``store.rollups.apply_fact``): DynamoDB
+  requests, items written and time per call;
+* rebuilding the day (``reports.rebuild``) from all its facts (read by index, never a Scan):
+  time per call and the month extrapolated (30 such days); the rollups it leaves are checked
+  against the calls made;
+* the agents report for the 200 agents: a month by day (the rebuilt day and 29 days seeded
+  into the rollups) and the rebuilt day by half-hour: requests and time per report;
+* the queues report over a month seeded into the rollups for 20 queues (``report_queries``):
+  a month by day and a day by half-hour, requests and time per report, Scans;
 * a year by day for 200 agents through the API, in pages (``reports.cursors``): pages,
   DynamoDB requests, time, the largest page's size.
 
-The month for the queries is seeded straight into the rollups (what a month of 500,000 calls
-leaves there: a partition per queue and day with its day and 48 half-hour slots), so the report
-figures do not depend on how long seeding 1.5 million facts would take on the laptop.
+The rest of the day's facts are loaded in batches from a few threads
+(``store.facts.write_many``): loading is setup, not a figure.
 """
 
 from __future__ import annotations
@@ -19,22 +28,39 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from chalicelib.facts import half_hours_of
+from chalicelib.calls.model import Call
+from chalicelib.facts import DAY, Fact, half_hours_of, slots
+from chalicelib.ivr import call_facts, caller_facts
+from chalicelib.ivr.loader import load_flow_file
+from chalicelib.reports import agents as agents_report
 from chalicelib.reports import queues as queues_report
 from chalicelib.reports.rebuild import rebuild
-from chalicelib.routing import queue_facts
-from chalicelib.routing.model import QueueConfig
+from chalicelib.routing import agent_facts, queue_facts
+from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig
 from chalicelib.store import facts, rollups
 from chalicelib.store import routing as routing_store
 
+ROOT = Path(__file__).resolve().parents[2]
 ZONE = "America/New_York"
+HOTLINE = "+14155550100"
 QUEUES = 20
 AGENTS = 200
 DAYS = 30
 CALLS_PER_MONTH = 500_000
-SAMPLE_CALLS = 2_000
+CALLS_PER_DAY = CALLS_PER_MONTH // DAYS
+SAMPLE_CALLS = 1_000
+OPEN_HOURS = (7, 21)  # local: the calls of the day arrive between these hours
+ABANDON_EVERY = 10  # one call in ten hangs up in the queue
+PATH = ["known_language", "choose_language", "vip_check", "main_menu", "agent_hours",
+        "agent_queue"]
+THREADS = 16  # DynamoDB Local takes batches from several clients faster than from one
 
 
 def _delta(counter, before: tuple[int, dict]) -> tuple[int, dict]:
@@ -43,53 +69,182 @@ def _delta(counter, before: tuple[int, dict]) -> tuple[int, dict]:
                                    counter.by_operation.items() if n - ops.get(op, 0)}
 
 
-def consumer_and_rebuild(counter) -> None:
+def _mark(counter) -> tuple[int, dict]:
+    return counter.count, dict(counter.by_operation)
+
+
+@dataclass
+class SyntheticDay:
+    day: date
+    queues: list[QueueConfig]
+    agents: list[str]
+    calls: list[list[Fact]]  # each call's facts
+
+    @property
+    def facts(self) -> list[Fact]:
+        return [fact for call in self.calls for fact in call]
+
+
+def synthetic_day(day: date, run: str) -> SyntheticDay:
+    """``CALLS_PER_DAY`` queued calls on local ``day``, spread over ``OPEN_HOURS``, each
+    with every fact the app leaves for it (see the module's docstring)."""
+    rng = random.Random(day.toordinal())
+    flow = load_flow_file(ROOT / "flows/main.yaml", ROOT / "flows/templates")
+    queues = [QueueConfig(f"bq{run}{n:02d}", f"Bench {n}", timezone=ZONE) for n in range(QUEUES)]
+    agents = [f"ba{run}{n:03d}" for n in range(AGENTS)]
+    opens = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(ZONE)).replace(
+        hour=OPEN_HOURS[0]).astimezone(UTC)
+    spread = (OPEN_HOURS[1] - OPEN_HOURS[0]) * 3600
+    free_at = dict.fromkeys(agents, opens)  # when each agent last became available
+    callers = [f"+1415{n:07d}" for n in rng.sample(range(10_000_000), CALLS_PER_DAY * 3 // 4)]
+    calls: list[list[Fact]] = []
+    answered_calls = 0
+    for n in range(CALLS_PER_DAY):
+        at = opens + timedelta(seconds=n * spread // CALLS_PER_DAY)
+        sid = f"CA{run}{n:08d}"
+        queue = queues[n % QUEUES]
+        key = f"{at.isoformat()}#{sid}"
+        waited = rng.randrange(0, 90)
+        made = [queue_facts.offered(queue, key, at, HOTLINE)]
+        agent_id = None
+        if n % ABANDON_EVERY:
+            agent_id = agents[answered_calls % AGENTS]
+            answered_calls += 1
+            answer_at = at + timedelta(seconds=waited)
+            talked = answer_at + timedelta(seconds=rng.randrange(120, 360))
+            wrapped = talked + timedelta(seconds=rng.randrange(20, 60))
+            made.append(queue_facts.answered(queue, key, answer_at, HOTLINE, agent_id, waited))
+            for state, since, left in ((AgentState.AVAILABLE, free_at[agent_id], answer_at),
+                                       (AgentState.ON_CALL, answer_at, talked),
+                                       (AgentState.WRAP_UP, talked, wrapped)):
+                fact = agent_facts.time_in_state(agent_id, ZONE, state, since, left)
+                if fact is not None:
+                    made.append(fact)
+            free_at[agent_id] = wrapped
+        else:
+            made.append(queue_facts.abandoned(queue, key, at + timedelta(seconds=waited),
+                                              HOTLINE, waited))
+        number, dialled = rng.choice(callers), at - timedelta(seconds=40)
+        call = Call(sid, hotline=HOTLINE, caller=number, direction="inbound", flow_id=flow.id,
+                    path=list(PATH), started_at=dialled, queue_id=queue.queue_id,
+                    agent_id=agent_id, outcome="queue")
+        made += call_facts.ivr_facts(call, [(flow, list(PATH))])
+        made.append(caller_facts.caller_fact(sid, HOTLINE, number, dialled, ZONE,
+                                             served=caller_facts.served(call)))
+        calls.append(made)
+    return SyntheticDay(day, queues, agents, calls)
+
+
+def _in_threads(work: Callable[[Sequence], object], items: Sequence, chunk: int) -> None:
+    parts = [items[n:n + chunk] for n in range(0, len(items), chunk)]
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(work, parts))
+
+
+def consumer_and_rebuild(counter) -> SyntheticDay:
+    """The consumer's cost per call, then the day rebuilt; returns the day for
+    ``agent_queries``."""
     run = uuid.uuid4().hex[:6]
     day = date(2025, 3, 1) + timedelta(days=random.randrange(200))
-    queues = [QueueConfig(f"bq{run}{n:02d}", f"Bench {n}", timezone=ZONE)
-              for n in range(QUEUES)]
-    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=13)
-    made = []
-    for n in range(SAMPLE_CALLS):
-        queue = queues[n % QUEUES]
-        at = start + timedelta(seconds=n * 15)
-        key = f"{at.isoformat()}#CA{run}{n:06d}"
-        made.append(queue_facts.offered(queue, key, at, "+14155550100"))
-        waited = random.randrange(0, 120)
-        made.append(queue_facts.answered(queue, key, at + timedelta(seconds=waited),
-                                         "+14155550100", f"agent{n % 200}", waited)
-                    if n % 10 else queue_facts.abandoned(queue, key, at, "+14155550100",
-                                                         waited))
-    before = (counter.count, dict(counter.by_operation))
     started = time.perf_counter()
-    for fact in made:
+    built = synthetic_day(day, run)
+    every = built.facts
+    print(f"reports: one day at the month's density: {CALLS_PER_DAY:,} calls, {QUEUES} queues, "
+          f"{AGENTS} agents, {len(every):,} facts ({len(every) / CALLS_PER_DAY:.1f} a call: "
+          f"IVR, caller, queue, agent time), built in {time.perf_counter() - started:.1f} s")
+
+    sample = [fact for call in built.calls[:SAMPLE_CALLS] for fact in call]
+    before = _mark(counter)
+    started = time.perf_counter()
+    for fact in sample:
         facts.record(fact)
     recorded = time.perf_counter() - started
     requests, ops = _delta(counter, before)
-    print(f"reports: recording the facts of {SAMPLE_CALLS:,} queued calls: "
+    print(f"reports: recording the facts of {SAMPLE_CALLS:,} calls: "
           f"{requests / SAMPLE_CALLS:.1f} DynamoDB requests per call ({ops}), "
           f"{recorded / SAMPLE_CALLS * 1000:.1f} ms per call")
-    before = (counter.count, dict(counter.by_operation))
+    before = _mark(counter)
     started = time.perf_counter()
-    for fact in made:
+    for fact in sample:
         rollups.apply_fact(fact)
     applied = time.perf_counter() - started
     requests, ops = _delta(counter, before)
-    items = sum(1 + 2 * len(fact.scopes) for fact in made)
+    items = sum(1 + len(slots(fact)) for fact in sample)
     print(f"reports: the stream consumer: {requests / SAMPLE_CALLS:.1f} requests per call "
           f"({ops}), {items / SAMPLE_CALLS:.1f} items written per call in its transactions "
-          f"(a mark, then a day and a half-hour per scope), {applied / SAMPLE_CALLS * 1000:.1f} "
-          f"ms per call")
-    before = (counter.count, dict(counter.by_operation))
+          f"(a mark, then a day and a half-hour per scope; a day only for a caller), "
+          f"{applied / SAMPLE_CALLS * 1000:.1f} ms per call; a month's "
+          f"{CALLS_PER_MONTH:,} calls ~{applied / SAMPLE_CALLS * CALLS_PER_MONTH / 60:.0f} "
+          f"min of consumer time")
+
+    rest = every[len(sample):]
+    started = time.perf_counter()
+    _in_threads(facts.write_many, rest, 2_500)
+    print(f"reports: (setup) the other {len(rest):,} facts loaded in batches in "
+          f"{time.perf_counter() - started:.1f} s")
+
+    before = _mark(counter)
     started = time.perf_counter()
     done = rebuild(day, day)
     took = time.perf_counter() - started
     requests, ops = _delta(counter, before)
     print(f"reports: rebuilding the day from its {done['facts']:,} facts "
-          f"({done['partitions']} partitions): {took:.1f} s, {requests} requests ({ops}), "
-          f"Scan {ops.get('Scan', 0)}; at this pace a month of {CALLS_PER_MONTH:,} calls "
-          f"(~{CALLS_PER_MONTH * 2:,} facts) rebuilds in ~"
-          f"{took / max(done['facts'], 1) * CALLS_PER_MONTH * 2 / 60:.0f} min")
+          f"({done['partitions']:,} partitions): {took:.1f} s, {requests:,} requests ({ops}), "
+          f"Scan {ops.get('Scan', 0)}; {took / CALLS_PER_DAY * 1000:.2f} ms per call, so a "
+          f"month of {CALLS_PER_MONTH:,} calls rebuilds in ~{took * DAYS / 60:.0f} min")
+    _check(built)
+    return built
+
+
+def _check(built: SyntheticDay) -> None:
+    """The rebuilt rollups hold the day's calls: offered per queue, handled per agent."""
+    found = rollups.read_days(rollups.day_key("queue", q.queue_id, built.day)
+                              for q in built.queues)
+    offered = sum(values.get("offered", 0) for values in found.values())
+    agents = rollups.read_days(rollups.day_key("agent", a, built.day) for a in built.agents)
+    handled = sum(values.get("handled", 0) for values in agents.values())
+    answered = CALLS_PER_DAY - len(range(0, CALLS_PER_DAY, ABANDON_EVERY))
+    verdict = "as made" if (offered, handled) == (CALLS_PER_DAY, answered) else "WRONG"
+    print(f"reports: the rebuilt rollups: {offered:,} offered, {handled:,} handled by agents "
+          f"({verdict}: {CALLS_PER_DAY:,} and {answered:,} made)")
+
+
+def agent_queries(counter, built: SyntheticDay) -> None:
+    """The agents report for the day's 200 agents: a month by day (the rebuilt day first, 29
+    more seeded as day slots) and the rebuilt day by half-hour."""
+    now = datetime.now(UTC)
+    for agent_id in built.agents:
+        routing_store.save_agent_profile(
+            Agent(agent_id, agent_id, Endpoint("client", agent_id), timezone=ZONE), now)
+    per_day = CALLS_PER_DAY * 9 // 10 // AGENTS
+    values = {"handled": per_day, "on_call_seconds": per_day * 240,
+              "wrap_up_seconds": per_day * 40, "available_seconds": per_day * 200,
+              "logged_in_seconds": per_day * 480}
+
+    def seed(keys: Sequence[str]) -> None:
+        for key in keys:
+            rollups.replace_day(key, {DAY: values})
+
+    later = [rollups.day_key("agent", a, built.day + timedelta(days=n))
+             for a in built.agents for n in range(1, DAYS)]
+    started = time.perf_counter()
+    _in_threads(seed, later, 200)
+    print(f"reports: (setup) {len(later):,} agent-days seeded in "
+          f"{time.perf_counter() - started:.1f} s")
+    last = built.day + timedelta(days=DAYS - 1)
+    for label, args in ((f"a month by day, {AGENTS} agents", (built.day, last, "day")),
+                        (f"a day by half-hour, {AGENTS} agents", (built.day, built.day,
+                                                                   "half-hour"))):
+        before = _mark(counter)
+        started = time.perf_counter()
+        made = agents_report.agent_report(*args)
+        took = time.perf_counter() - started
+        requests, ops = _delta(counter, before)
+        mine = [r for r in made["rows"] if r["agent_id"] in set(built.agents)]
+        print(f"reports: agents, {label}: {len(mine):,} rows of the bench's agents "
+              f"({len(made['totals'])} agents in the table) in {took * 1000:.0f} ms, "
+              f"{requests} DynamoDB requests ({ops}), Scan {ops.get('Scan', 0)} (the agents "
+              f"table, read whole: the list of agents)")
 
 
 def report_queries(counter) -> None:

@@ -17,8 +17,10 @@ a baseline taken in the same run, interleaved with it:
   against Erlang C (``queue_sim.py``), the calling-hours search (``contact_time.py``) and the
   predictive pacer and CPS throttle on a simulated clock against Erlang B (``dialer_sim.py``),
   and one ``pacer.pace`` call's time for 50 and 200 agents; campaigns, reminders and reports
-  (``campaigns.py``, ``reminders.py``, ``reports.py``: the stream consumer's cost per call, a
-  rebuild, report queries over a month of 20 queues).
+  (``campaigns.py``, ``reminders.py``, ``reports.py``: one day at issue 12's density of
+  500,000 calls a month with every fact a call leaves: the stream consumer's cost per call, the
+  day rebuilt and the month extrapolated, the agents report for 200 agents and the queues
+  report over a month of 20 queues).
 
 DynamoDB Local answers in 5–8 ms per request, so a step that must read and conditionally write the
 call record cannot come near 3× a handler that touches nothing. The script therefore also prints
@@ -154,7 +156,8 @@ def webhook_figures() -> None:
         reminders_bench.send_and_race(counter)
         from tests.bench import reports as reports_bench
 
-        reports_bench.consumer_and_rebuild(counter)
+        day = reports_bench.consumer_and_rebuild(counter)
+        reports_bench.agent_queries(counter, day)
         reports_bench.report_queries(counter)
     finally:
         ddb.stop()

@@ -1,7 +1,8 @@
 """Repeat callers from real calls: the carrier places calls into the demo hotline on two days,
 each final status leaves one ``caller`` fact, the rollups add them up (what the stream does) and
 the repeat-callers report finds the number that called three times, with its last outcomes, and
-the hotline's first-contact resolution. A final status delivered again adds nothing."""
+the hotline's first-contact resolution over the callers that were served. A final status
+delivered again adds nothing."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from chalicelib.facts import DAY as DAY_SLOT
 from chalicelib.ivr.caller_facts import SHARDS, callers_id, shard
 from chalicelib.reports import repeat_callers
 from chalicelib.store import facts, rollups
+from chalicelib.store.models import CallRecord
 from tests.integration.conftest import OPEN_HOURS, signed_post
+from tests.integration.test_queue_calls import TO_QUEUE, support_queue  # noqa: F401
 
 HOTLINE = "+14155550100"
-REPEATER, ONCE = "+14155550191", "+14155550192"
-HANG_UP = ["1", "hangup"]  # English, then hangs up at the main menu
+REPEATER, ONCE, NEVER_SERVED = "+14155550191", "+14155550192", "+14155550193"
+HANG_UP = ["1", "hangup"]  # English, then hangs up at the main menu: not served
+# billing: the balance, then by text; the flow ends at its own hangup node: served
+SELF_SERVICE = ["1", "1", "79927398713#", "1234", "1"]
 
 
 def apply_stored(first, last) -> int:
@@ -27,8 +32,8 @@ def apply_stored(first, last) -> int:
                for f in facts.facts_of_days(first - timedelta(days=1), last + timedelta(days=1)))
 
 
-def call(carrier, clock, caller: str) -> str:
-    t = carrier.place_inbound_call(HOTLINE, caller, HANG_UP)
+def call(carrier, clock, caller: str, script: list[str] = HANG_UP) -> str:
+    t = carrier.place_inbound_call(HOTLINE, caller, script)
     assert not t.errors and not t.application_error, t.errors
     clock.now += timedelta(minutes=5)
     return t.call_sid
@@ -36,26 +41,30 @@ def call(carrier, clock, caller: str) -> str:
 
 def test_a_number_calling_three_times_in_two_days_is_a_repeat_caller(carrier, client, clock):
     day1 = clock.now.date()
-    sids = [call(carrier, clock, REPEATER), call(carrier, clock, REPEATER),
-            call(carrier, clock, ONCE)]
+    sids = [call(carrier, clock, REPEATER, SELF_SERVICE), call(carrier, clock, REPEATER),
+            call(carrier, clock, ONCE, SELF_SERVICE), call(carrier, clock, NEVER_SERVED)]
     clock.now += timedelta(days=1)
     day2 = clock.now.date()
     sids.append(call(carrier, clock, REPEATER))
-    assert apply_stored(day1, day2) == 4
+    assert apply_stored(day1, day2) == 5
 
     # the rollup: one day-only partition per shard and day, a count per number
     key = rollups.day_key("callers", callers_id(HOTLINE, shard(REPEATER)), day1)
     stored = rollups.read_day(key)
     assert set(stored) == {DAY_SLOT}  # no half-hours for a day-only scope
     assert stored[DAY_SLOT]["n_14155550191"] == 2
+    assert stored[DAY_SLOT]["s_14155550191"] == 1  # the self-service call, not the hang-up
     assert 0 <= shard(REPEATER) < SHARDS
 
     report = repeat_callers.report(day1, day2, "day", HOTLINE, options={})
     assert (report["times"], report["days"]) == (3, 7)
     assert [(r["number"], r["calls"], r["most_in_window"], r["first_day"], r["last_day"])
             for r in report["rows"]] == [(REPEATER, 3, 3, day1.isoformat(), day2.isoformat())]
-    assert report["totals"] == [{"hotline": HOTLINE, "callers": 2, "calls": 4,
-                                 "repeat_callers": 1, "first_contact_resolution": 0.5}]
+    # served first: the repeater (called again) and ONCE (resolved); the caller who only hung
+    # up in the menu is a caller, but had no first contact to resolve
+    assert report["totals"] == [{"hotline": HOTLINE, "callers": 3, "calls": 5,
+                                 "repeat_callers": 1, "served_callers": 2,
+                                 "first_contact_resolution": 0.5}]
     outcomes = report["rows"][0]["last_outcomes"]
     assert len(outcomes) <= 3
     assert report["rows"][0]["last_outcome"] == (outcomes[0]["outcome"] if outcomes else None)
@@ -77,7 +86,7 @@ def test_a_number_calling_three_times_in_two_days_is_a_repeat_caller(carrier, cl
     assert response.status_code == 200
     assert apply_stored(day1, day2) == 0
     assert repeat_callers.report(day1, day2, "day", HOTLINE, options={})["totals"][0][
-        "calls"] == 4
+        "calls"] == 5
 
 
 def test_the_hotline_is_required_and_must_exist(client):
@@ -95,3 +104,24 @@ def test_the_hotline_is_required_and_must_exist(client):
     # a query's "+" decodes to a space, and digits alone name the hotline too
     assert repeat_callers.report(day, day, "day", " 14155550100", options={})["hotline"] == \
         HOTLINE
+
+
+def test_a_call_an_agent_answered_is_served_and_one_abandoned_in_the_queue_is_not(
+        carrier, support_queue):  # noqa: F811 - the fixture
+    answered = carrier.place_inbound_call(HOTLINE, "+14155550194", TO_QUEUE)
+    assert not answered.errors and answered.of_type("dial")[-1]["bridged"], answered.events
+    second = carrier.place_inbound_call(HOTLINE, "+14155550195", TO_QUEUE)
+    assert not second.errors, second.errors
+    # both agents are in wrap-up now: this caller waits, then hangs up in the queue
+    abandoned = carrier.place_inbound_call(HOTLINE, "+14155550196", [*TO_QUEUE, "hangup"])
+    assert not abandoned.errors, abandoned.errors
+
+    def values(t) -> dict:
+        fact = facts.get(f"call:{t.call_sid}:caller")
+        assert fact is not None
+        return dict(fact.values)
+
+    assert values(answered) == {"n_14155550194": 1, "s_14155550194": 1}
+    assert values(abandoned) == {"n_14155550196": 1}
+    record = CallRecord.get(abandoned.call_sid, consistent_read=True)
+    assert (record.queue_id, record.agent_id) == ("support", None)  # it did wait in the line

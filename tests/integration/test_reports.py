@@ -114,6 +114,19 @@ def test_a_fall_back_night_keeps_each_half_hour_apart(client):
     assert {r["half_hour"]: r for r in again["rows"]} == rows
 
 
+def test_facts_written_in_bulk_are_the_day_a_rebuild_reads():
+    # the benchmark's loader: more than one batch, the same fact twice stays one fact
+    day = date(2026, 11, 30)
+    made = [dst_fact(200 + n, datetime(2026, 11, 30, 15, n % 60, tzinfo=UTC)) for n in range(30)]
+    assert facts.write_many(made) == 30
+    assert facts.write_many(made[:2]) == 2
+    stored = {f.fact_id: f for f in facts.facts_of_days(day, day)}
+    assert set(stored) == {f.fact_id for f in made}
+    assert stored[made[0].fact_id] == made[0]
+    assert rebuild(day, day)["facts"] == 30
+    assert rollups.read_day(rollups.day_key("queue", "dst_queue", day))["day"]["offered"] == 30
+
+
 def test_eight_consumers_applying_one_fact_add_it_once():
     fact = dst_fact(99, datetime(2026, 11, 30, 15, 0, tzinfo=UTC), answered=1, wait_seconds=7)
     results: list[bool] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -60,6 +61,38 @@ def test_new_records_are_handed_over_once_in_order(table, dynamodb_endpoint):
     put(client, name, "f4")
     assert poller.poll_once() == 1
     assert [image["fact_id"] for image in images(batches[-1])] == ["f4"]
+
+
+def test_a_stream_followed_before_its_first_record_takes_it_quietly(table, dynamodb_endpoint,
+                                                                      caplog):
+    # make run's case: the facts table is made, the demo data is written to other tables, the
+    # poller polls the empty shard, and the first fact lands later (DynamoDB Local then refuses
+    # the empty shard's iterator: its sequence numbers count the other tables' writes too)
+    client, name = table
+    other = f"{name}-other"
+    client.create_table(
+        TableName=other,
+        AttributeDefinitions=[{"AttributeName": "fact_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "fact_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    batches: list[list[dict]] = []
+    poller = StreamPoller(dynamodb_endpoint, name, batches.append)
+    caplog.set_level(logging.INFO, logger="infra.local.streams")
+    try:
+        put(client, other, "demo1", "demo2", "demo3")
+        assert poller.poll_once() == 0
+        assert poller.poll_once() == 0
+        put(client, name, "f1", "f2")
+    finally:
+        client.delete_table(TableName=other)
+
+    assert poller.poll_once() == 2  # at once, not after starting over
+    assert [image["fact_id"] for batch in batches for image in images(batch)] == ["f1", "f2"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    put(client, name, "f3")
+    assert poller.poll_once() == 1
+    assert [image["fact_id"] for image in images(batches[-1])] == ["f3"]
 
 
 def test_a_refused_batch_comes_again_until_accepted(table, dynamodb_endpoint):

@@ -10,12 +10,16 @@ import pytest
 
 from chalicelib.callbacks.missed_facts import follow_up_fact, missed_fact, record_id
 from chalicelib.callbacks.model import MissedCall
+from chalicelib.calls.model import Call
 from chalicelib.facts import DAY, Fact, add_up, slots
 from chalicelib.ivr.caller_facts import (
     SHARDS,
     caller_fact,
     callers_id,
     number_of,
+    served,
+    served_name,
+    served_number_of,
     shard,
     value_name,
 )
@@ -37,8 +41,12 @@ def day(n: int) -> date:
 
 
 def test_a_caller_fact_counts_the_number_in_its_shard_on_its_day_only():
-    fact = caller_fact("CA1", HOTLINE, NUMBER, AT, "America/New_York")
+    fact = caller_fact("CA1", HOTLINE, NUMBER, AT, "America/New_York", served=False)
     assert fact.fact_id == "call:CA1:caller" and fact.values == {"n_14155550123": 1}
+    assert caller_fact("CA1", HOTLINE, NUMBER, AT, "UTC", served=True).values == {
+        "n_14155550123": 1, "s_14155550123": 1}
+    assert served_name(NUMBER) == "s_14155550123" and served_number_of("s_14155550123") == NUMBER
+    assert number_of("s_14155550123") is None and served_number_of("n_14155550123") is None
     assert fact.scopes == {"callers": f"{HOTLINE}#{shard(NUMBER)}"}
     assert [(s.key, s.slot) for s in slots(fact)] == [
         (f"callers#{HOTLINE}#{shard(NUMBER)}#2026-11-23", DAY)]
@@ -67,6 +75,24 @@ def test_the_window_reaches_before_the_range_and_first_contact_after_it():
     assert most_in_window(counts, day(1), day(1), 2) == 1  # day -1 is out of the window
 
 
+@pytest.mark.parametrize("record, expected", [
+    (Call("CA1", agent_id="a-1", queue_id="support", outcome="queue"), True),  # answered
+    (Call("CA1", outcome="transfer"), True),  # put through to the operator
+    (Call("CA1", queue_id="support", outcome="transfer"), True),  # the queue's overflow number
+    (Call("CA1", outcome="hangup"), True),  # the flow said goodbye at a hangup node
+    (Call("CA1"), False),  # hung up in a menu: the flow never ended
+    (Call("CA1", queue_id="support", outcome="queue"), False),  # abandoned in the queue
+    (Call("CA1", queue_id="support"), False),  # hung up while waiting, before the flow heard
+    (Call("CA1", queue_id="support", outcome="hangup"), False),  # overflow, then no message
+    (Call("CA1", outcome="voicemail"), False),  # someone has to call back
+    (Call("CA1", outcome="callback"), False),
+    (Call("CA1", outcome="lost"), False),
+])
+def test_a_call_is_served_by_an_agent_a_transfer_or_the_flow_running_to_its_end(record,
+                                                                                 expected):
+    assert served(record) is expected
+
+
 def test_repeat_callers_and_first_contact_resolution_on_hand_made_counts():
     counts = {
         "+1001": {day(0): 2, day(1): 1},  # 3 in two days: a repeat caller, not resolved
@@ -75,14 +101,39 @@ def test_repeat_callers_and_first_contact_resolution_on_hand_made_counts():
         "+1004": {day(-3): 5},  # only before the range: not a caller of it
         "+1005": {day(-1): 2, day(1): 1},  # the window reaches back: 3 in 3 days
     }
-    rows, totals = repeat_figures(counts, day(0), day(1), 3, 7)
+    served = {"+1001": {day(0): 1}, "+1002": {day(0): 1}, "+1003": {day(1): 1, day(8): 1},
+              "+1004": {day(-3): 5}, "+1005": {day(-1): 2, day(1): 1}}
+    rows, totals = repeat_figures(counts, day(0), day(1), 3, 7, served=served)
     assert [(r["number"], r["calls"], r["most_in_window"], r["first_day"], r["last_day"])
             for r in rows] == [("+1001", 3, 3, "2026-11-23", "2026-11-24"),
                                ("+1005", 1, 3, "2026-11-24", "2026-11-24")]
-    assert totals == {"callers": 4, "calls": 6, "repeat_callers": 2,
+    assert totals == {"callers": 4, "calls": 6, "repeat_callers": 2, "served_callers": 4,
                       "first_contact_resolution": 0.75}
-    assert repeat_figures(counts, day(0), day(1), 3, 8)[1]["first_contact_resolution"] == 0.5
-    assert repeat_figures({}, day(0), day(1), 3, 7)[1]["first_contact_resolution"] is None
+    assert repeat_figures(counts, day(0), day(1), 3, 8, served=served)[1][
+        "first_contact_resolution"] == 0.5
+    assert repeat_figures({}, day(0), day(1), 3, 7, served={})[1][
+        "first_contact_resolution"] is None
+
+
+def test_a_caller_nobody_served_is_neither_resolved_nor_counted_in_first_contact():
+    counts = {
+        "+1001": {day(0): 1},  # served once, never again: resolved
+        "+1002": {day(0): 1},  # abandoned in the queue, never called again
+        "+1003": {day(0): 1},  # hung up in a menu, never called again
+        "+1004": {day(0): 1, day(1): 1},  # served, then called again: not resolved
+        "+1005": {day(1): 1},  # served nowhere but on another day: not on the first day
+    }
+    served = {"+1001": {day(0): 1}, "+1004": {day(0): 1, day(1): 1}, "+1005": {day(3): 1}}
+    totals = repeat_figures(counts, day(0), day(1), 3, 7, served=served)[1]
+    assert (totals["callers"], totals["calls"], totals["served_callers"]) == (5, 6, 2)
+    assert totals["first_contact_resolution"] == 0.5  # +1001 of +1001 and +1004
+    # nobody served: no first contact to resolve, not 100 %
+    unserved = repeat_figures({"+1002": {day(0): 1}}, day(0), day(1), 3, 7, served={})[1]
+    assert (unserved["callers"], unserved["first_contact_resolution"]) == (1, None)
+    # abandoned, then served the same day: served (the order in a day is not kept), not resolved
+    twice = repeat_figures({"+1006": {day(0): 2}}, day(0), day(0), 3, 7,
+                           served={"+1006": {day(0): 1}})[1]
+    assert (twice["served_callers"], twice["first_contact_resolution"]) == (1, 0.0)
 
 
 MISSED = MissedCall(hotline=HOTLINE, caller=NUMBER, status="open", miss_count=2, first_at=AT,
