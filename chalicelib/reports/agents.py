@@ -60,7 +60,7 @@ def agent_report(first: date, last: date, interval: str = "day",
             raise NotFound("agent", agent_id)
         agents = [agent]
     else:
-        agents = agents_store.list_agents()
+        agents = agents_store.agents()
     members, after = grid.paged([(a.agent_id, _zone(a)) for a in agents], days, interval, page)
     rows, summed = grid.scope_rows("agent", "agent_id", members, days, interval, agent_figures)
     totals = [{"agent_id": ident, **agent_figures(summed[ident])} for ident, _ in members]

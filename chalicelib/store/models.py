@@ -434,9 +434,13 @@ class QueueItem(_Base):
     last_agent_id = UnicodeAttribute(null=True)
     handle_times = JSONAttribute(null=True)  # the last talk times (s), for estimated waits
     updated_at = UTCDateTimeAttribute(null=True)
-    # only on the item keyed ``store.routing.DIRECTORY``: every queue id, so reports list the
-    # queues with one read instead of a Scan
+    # only on the item keyed ``store.routing.DIRECTORY``: every queue id and every agent id, so
+    # reports list them with one read instead of a Scan; the flags say a one-time Scan has put
+    # every id written before the directory existed into it
     queue_ids = UnicodeSetAttribute(null=True)
+    agent_ids = UnicodeSetAttribute(null=True)
+    queues_listed = BooleanAttribute(null=True)
+    agents_listed = BooleanAttribute(null=True)
 
 
 class QueueMember(_Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -135,6 +136,9 @@ def save_agent_profile(agent: Agent, now: datetime) -> None:
         AgentItem.calls_today.set(AgentItem.calls_today | 0),
         AgentItem.missed_in_row.set(AgentItem.missed_in_row | 0),
     ]
+    # into the directory (``agents``) first, outside the transaction (agents saved at once
+    # would conflict on the one item): an id whose agent write then fails is simply skipped
+    QueueItem(DIRECTORY).update(actions=[QueueItem.agent_ids.add({agent.agent_id})])
     with TransactWrite(connection=transaction_connection()) as tx:
         tx.update(AgentItem(agent.agent_id), actions=profile)
         for queue_id, tier in agent.queues.items():
@@ -284,17 +288,42 @@ def save_queue(config: QueueConfig, now: datetime) -> None:
     QueueItem(DIRECTORY).update(actions=[QueueItem.queue_ids.add({config.queue_id})])
 
 
-def queues() -> list[QueueConfig]:
-    """All queues, by id, without a Scan: the directory's ids (one GetItem), then their
-    configurations (BatchGetItem). A table written before the directory existed is read by
-    ``list_queues`` instead."""
+def _directory(ids_attribute, listed_attribute, scan: Callable[[], Iterable[str]]) -> list[str]:
+    """The ids the directory item holds in ``ids_attribute``, sorted: one GetItem. The first
+    read after the directory came in (``listed_attribute`` unset) Scans once and adds every
+    id found, so ids written before it are never missed; ids saved meanwhile are added by
+    their own writes (a set ADD: nothing is lost either way)."""
     try:
-        ids = sorted(QueueItem.get(DIRECTORY).queue_ids or ())
+        item: QueueItem | None = QueueItem.get(DIRECTORY, consistent_read=True)
     except DoesNotExist:
-        return sorted(list_queues(), key=lambda config: config.queue_id)
+        item = None
+    if item is not None and getattr(item, listed_attribute.attr_name):
+        return sorted(getattr(item, ids_attribute.attr_name) or ())
+    found = set(scan())
+    actions = [listed_attribute.set(True)]
+    if found:
+        actions.append(ids_attribute.add(found))
+    QueueItem(DIRECTORY).update(actions=actions)
+    return sorted(found | set(getattr(item, ids_attribute.attr_name) or () if item else ()))
+
+
+def queues() -> list[QueueConfig]:
+    """All queues, by id, without a Scan (but once: ``_directory``): the directory's ids (one
+    GetItem), then their configurations (BatchGetItem)."""
+    ids = _directory(QueueItem.queue_ids, QueueItem.queues_listed,
+                     lambda: (config.queue_id for config in list_queues()))
     found = {item.queue_id: config_from_dict(item.config)
              for item in QueueItem.batch_get(ids) if item.config}
     return [found[queue_id] for queue_id in ids if queue_id in found]
+
+
+def agents() -> list[Agent]:
+    """All agents, by id, without a Scan (but once: ``_directory``): the directory's ids (one
+    GetItem), then the agents (BatchGetItem, 100 a request)."""
+    ids = _directory(QueueItem.agent_ids, QueueItem.agents_listed,
+                     lambda: (item.agent_id for item in AgentItem.scan(
+                         attributes_to_get=["agent_id"])))
+    return sorted(get_agents(ids), key=lambda agent: agent.agent_id)
 
 
 def get_queue_routing(queue_id: str) -> QueueRouting | None:
