@@ -267,6 +267,7 @@ def report_queries(counter) -> None:
             slots["day"] = {name: sum(v[name] for v in slots.values())
                             for name in next(iter(slots.values()))}
             rollups.replace_day(rollups.day_key("queue", queue_id, day), slots)
+    routing_store.queues()  # the directory's one-time Scan (a table from before it) is setup
     for label, args in (("a month by day, 20 queues", (first, first + timedelta(DAYS - 1),
                                                         "day")),
                         ("a day by half-hour, 20 queues", (first, first, "half-hour"))):
