@@ -332,7 +332,6 @@ def paged_year_of_agents(counter) -> None:
     agents = rows // 366
     print(f"reports: a year by day for {agents} agents ({AGENTS} seeded), paged: {pages} pages "
           f"of at most 10,000 rows, {rows:,} rows in {took:.1f} s ({took / pages:.2f} s a "
-          f"page), {requests} DynamoDB requests ({ops}; the Scans: the agents table, "
-          f"listed once a page), largest "
-          f"page {biggest / 1e6:.1f} MB, {size / 1e6:.1f} MB in all (one body would be past "
-          f"Lambda's 6 MB)")
+          f"page), {requests} DynamoDB requests ({ops}), Scan {ops.get('Scan', 0)} (must be "
+          f"0: the agents come from the directory), largest page {biggest / 1e6:.1f} MB, "
+          f"{size / 1e6:.1f} MB in all (one body would be past Lambda's 6 MB)")
