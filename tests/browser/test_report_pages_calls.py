@@ -64,7 +64,8 @@ def ivr_calls(app_server):
 def repeat_calls(app_server):
     for number, days in CALLERS.items():
         for n, day in enumerate(days):
-            land(caller_fact(f"CArep{number[-3:]}{n}", HOTLINE, number, at(day, 15 + n), ZONE))
+            land(caller_fact(f"CArep{number[-3:]}{n}", HOTLINE, number, at(day, 15 + n), ZONE,
+                             served=True))
 
 
 @pytest.fixture
@@ -145,8 +146,8 @@ def test_the_repeat_callers_page_ranks_numbers_and_shows_fcr(page, app_server, r
     summary = dict(zip(page.locator("#summary dd").evaluate_all(
         "dds => dds.map(d => d.dataset.name)"), page.locator("#summary dd").all_inner_texts(),
         strict=True))
-    assert summary == {"callers": "3", "calls": "8", "repeat_callers": "2", "times": "3",
-                       "days": "7"}
+    assert summary == {"callers": "3", "calls": "8", "repeat_callers": "2",
+                       "served_callers": "3", "times": "3", "days": "7"}
     rows = table(page, "rows")
     assert [(r["number"], r["calls"], r["first_day"], r["last_day"], r["last_outcome"])
             for r in rows] == [("+14155550161", "4", DAY1, DAY2, "—"),

@@ -7,7 +7,7 @@
   var TOP = 10;
   var COLORS = {calls: "#3e7cb1", most_in_window: "#e8590c", resolved: "#2f9e44",
                 came_back: "#f59f00"};
-  var SUMMARY = ["callers", "calls", "repeat_callers", "times", "days"];
+  var SUMMARY = ["callers", "calls", "repeat_callers", "served_callers", "times", "days"];
 
   function top(report, page) {
     var rows = report.rows.slice(0, TOP);  // the report lists the most calls first
