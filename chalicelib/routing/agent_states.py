@@ -9,7 +9,7 @@ stores them (conditionally, so two webhooks cannot both reserve one agent).
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib.routing.model import Agent, AgentState, business_day
 from chalicelib.text import fold
@@ -107,6 +107,16 @@ def record_miss(agent: Agent, now: datetime, max_misses: int) -> Agent:
     if max_misses > 0 and missed >= max_misses:
         updated = transition(updated, AWAY, now, f"missed {missed} calls in a row")
     return updated
+
+
+def wrap_up_end(agent: Agent, now: datetime) -> datetime:
+    """When an agent in wrap-up is ready again: ``wrap_up_seconds`` after it began, or ``now``
+    if that is earlier (or the start is unknown). Whoever notices a finished wrap-up (a
+    dispatch round, the sweep) ends it at this moment, so the reports count the after-call work
+    the agent had, not how late it was noticed."""
+    if agent.state_since is None:
+        return now
+    return min(now, agent.state_since + timedelta(seconds=agent.wrap_up_seconds))
 
 
 def wrap_up_over(agent: Agent, now: datetime) -> bool:

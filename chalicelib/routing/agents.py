@@ -81,10 +81,12 @@ class AgentBook:
                            AgentState.RESERVED, now)
 
     def end_wrap_up(self, agent: Agent, now: datetime) -> bool:
-        """Wrap-up time is over: available again."""
+        """Wrap-up time is over: available again, from when it was over
+        (``agent_states.wrap_up_end``), however late this is noticed."""
+        at = agent_states.wrap_up_end(agent, now)
         return self.change(
-            agent_states.transition(agent, AgentState.AVAILABLE, now, "wrap-up over"),
-            AgentState.WRAP_UP, now)
+            agent_states.transition(agent, AgentState.AVAILABLE, at, "wrap-up over"),
+            AgentState.WRAP_UP, at)
 
     def undo_reservation(self, entry: LineEntry, agents: Iterable[Agent], now: datetime,
                          reason: str) -> None:

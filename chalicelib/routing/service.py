@@ -315,6 +315,7 @@ class RoutingService:
         if not waiting and agent_first:
             return 0, 0
         agents = agents if agents is not None else routing.queue_agents(queue_id)
+        agents = self._wrapped_up(queue_id, agents, now)
         made = healed = 0
         if not agent_first and any(e.kind == "callback" for e in line):
             dialled = self.callbacks.call_customers_first(queue, line, agents, now)
@@ -353,6 +354,17 @@ class RoutingService:
             log.info("call %s offered to %s in %s", entry.call_sid,
                      ",".join(a.agent_id for a in offer.agents), queue_id)
         return made, healed
+
+    def _wrapped_up(self, queue_id: str, agents: list[Agent], now: datetime) -> list[Agent]:
+        """``agents`` with every finished wrap-up ended now (read again if any was): a caller
+        waiting never waits for the minute's sweep to free an agent whose after-call work is
+        done."""
+        ended = [agent for agent in agents if agent_states.wrap_up_over(agent, now)]
+        if not ended:
+            return agents
+        for agent in ended:
+            self.agents.end_wrap_up(agent, now)
+        return routing.queue_agents(queue_id)
 
     def _drop_dead_entry(self, entry: LineEntry, agents, now: datetime) -> int:
         """The entry's call is over though no final status reached us (lost, or not yet

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -753,3 +754,26 @@ def test_twiml_without_a_charset_is_read_as_utf8_over_real_http():
         server.shutdown()
         server.server_close()
     assert transcript.said == ["谢谢您的来电"]
+
+
+def test_a_scripted_call_through_the_server_is_hung_up_by_ctrl_c(app, carrier, rest) -> None:
+    # a call that never ends by itself: the caller waits alone in a conference room
+    app.route("/twilio/voice", R("<Dial><Conference>alone</Conference></Dial>"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
+    cli = subprocess.Popen([sys.executable, "-m", "infra.local.carrier", "call",
+                            "--emulator", rest.url, "--to", HOTLINE, "--from", CALLER,
+                            "--script", ""], cwd=ROOT, env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: any(c.transcript.of_type("conference")
+                               for c in carrier.calls.values()))
+        [live] = carrier.calls.values()
+        assert not live.done.is_set()
+        cli.send_signal(signal.SIGINT)
+        out, err = cli.communicate(timeout=WAIT)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert live.done.wait(WAIT) and live.status == "completed"
+    assert f"call {live.sid} placed; Ctrl-C hangs it up" in err
+    assert live.sid in out or "completed" in out

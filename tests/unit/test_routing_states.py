@@ -164,6 +164,12 @@ def test_wrap_up_lasts_the_agents_wrap_up_seconds():
     assert not wrap_up_over(agent(S.AVAILABLE), at(1000))
 
 
+def test_a_wrap_up_noticed_late_ends_when_it_was_over():
+    a = after_call(agent(S.ON_CALL, wrap_up_seconds=30), at(0))
+    assert agent_states.wrap_up_end(a, at(75)) == at(30)  # the sweep came 45 s late
+    assert agent_states.wrap_up_end(a, at(10)) == at(10)  # ended early (by hand): now
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

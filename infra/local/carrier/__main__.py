@@ -329,9 +329,21 @@ def call_via_server(args: argparse.Namespace) -> int:
     if args.app_url and not args.voice_url:
         payload["voice_url"] = args.app_url.rstrip("/") + "/twilio/voice"
     if args.script is not None:
-        response = requests.post(base + "/inbound", json=payload, timeout=600)
+        # started at once and watched, so Ctrl-C can hang up a call a script keeps live
+        # (``dial:completed:live``) instead of leaving it on the emulator
+        response = requests.post(base + "/inbound", json={**payload, "async": True}, timeout=10)
         response.raise_for_status()
-        return report(response.json(), args, printed=False)
+        sid = response.json()["call_sid"]
+        print(f"call {sid} placed; Ctrl-C hangs it up", file=sys.stderr, flush=True)
+        try:
+            while not requests.get(f"{base}/calls/{sid}/poll", params={"since": 0},
+                                   timeout=10).json()["done"]:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            requests.post(f"{base}/calls/{sid}/hangup", timeout=10)
+            time.sleep(0.5)
+        return report(requests.get(f"{base}/calls/{sid}", timeout=10).json(), args,
+                      printed=False)
     payload["interactive"] = True
     sid = requests.post(base + "/inbound", json=payload, timeout=10).json()["call_sid"]
     seen, asked = 0, None
