@@ -32,7 +32,7 @@ from chalicelib.facts import zone_of
 from chalicelib.reports import grid
 from chalicelib.reports.agent_figures import AGENT_COLUMNS, agent_figures, ranking
 from chalicelib.reports.cursors import WHOLE, Page
-from chalicelib.reports.figures import disposition_columns
+from chalicelib.reports.figures import disposition_columns, every_code
 from chalicelib.routing.model import DEFAULT_ZONE, Agent
 from chalicelib.store import routing as agents_store
 
@@ -64,6 +64,7 @@ def agent_report(first: date, last: date, interval: str = "day",
     members, after = grid.paged([(a.agent_id, _zone(a)) for a in agents], days, interval, page)
     rows, summed = grid.scope_rows("agent", "agent_id", members, days, interval, agent_figures)
     totals = [{"agent_id": ident, **agent_figures(summed[ident])} for ident, _ in members]
+    every_code(rows, totals)
     return {"kind": "agents", "from": first.isoformat(), "to": last.isoformat(),
             "interval": interval, "rows": rows, "totals": totals,
             "ranking": ranking(totals), "next": page.next_path(after)}

@@ -35,6 +35,15 @@ def disposition_counts(values: Mapping[str, int]) -> dict:
             **{name: n for name, n in sorted(values.items()) if name.startswith(CODE_PREFIX)}}
 
 
+def every_code(rows: list[dict], totals: list[dict]) -> None:
+    """Give every row and total each ``disposition_<code>`` any of the totals has (0 where
+    that queue or agent had none), so tables and CSV columns line up."""
+    codes = disposition_columns(totals)
+    for row in [*rows, *totals]:
+        for code in codes:
+            row.setdefault(code, 0)
+
+
 def disposition_columns(rows: Iterable[Mapping]) -> list[str]:
     """The ``disposition_<code>`` columns of a report: every code that occurred, sorted."""
     return sorted({name for row in rows for name in row if name.startswith(CODE_PREFIX)})

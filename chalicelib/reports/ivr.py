@@ -55,12 +55,24 @@ def ivr_figures(values: Mapping[str, int]) -> dict:
     return {"calls": calls, "contained": contained, "containment": _share(contained, calls)}
 
 
+def call_order(flow: Flow) -> list[str]:
+    """The flow's node ids in the order callers meet them: breadth first from the start (a
+    stored flow's nodes come back sorted by name), then any node the start does not lead to."""
+    order = [flow.start] if flow.start in flow.nodes else []
+    for node_id in order:  # grows while it is read
+        for _, target in flow.nodes[node_id].references("target"):
+            if target in flow.nodes and target not in order:
+                order.append(target)
+    return order + [node_id for node_id in flow.nodes if node_id not in order]
+
+
 def funnel(flow: Flow, summed: Mapping[str, int]) -> list[dict]:
-    """The flow's nodes in its order with ``reached``, ``left_here`` and ``reached_share`` from
-    the range's sums; then nodes counted that ``flow`` no longer has (named by their key)."""
+    """The flow's nodes in the order callers meet them (``call_order``) with ``reached``,
+    ``left_here`` and ``reached_share`` from the range's sums; then nodes counted that
+    ``flow`` no longer has (named by their key)."""
     calls = summed.get("calls", 0)
     rows, known = [], set()
-    for node in flow.nodes:
+    for node in call_order(flow):
         key = node_key(node)
         known.add(key)
         rows.append(_funnel_row(flow.id, node, key, summed, calls))

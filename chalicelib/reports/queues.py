@@ -26,7 +26,7 @@ from datetime import date
 from chalicelib.api_errors import NotFound
 from chalicelib.reports import grid
 from chalicelib.reports.cursors import WHOLE, Page
-from chalicelib.reports.figures import QUEUE_COLUMNS, disposition_columns, queue_figures
+from chalicelib.reports.figures import QUEUE_COLUMNS, disposition_columns, every_code, queue_figures
 from chalicelib.store import routing as queues_store
 
 TARGET = "queue"  # the query parameter naming one queue
@@ -47,6 +47,7 @@ def queue_report(first: date, last: date, interval: str = "day",
     members, after = grid.paged([(q.queue_id, q.zone) for q in queues], days, interval, page)
     rows, summed = grid.scope_rows("queue", "queue_id", members, days, interval, queue_figures)
     totals = [{"queue_id": ident, **queue_figures(summed[ident])} for ident, _ in members]
+    every_code(rows, totals)
     return {"kind": "queues", "from": first.isoformat(), "to": last.isoformat(),
             "interval": interval, "rows": rows, "totals": totals,
             "next": page.next_path(after)}

@@ -119,8 +119,10 @@ def test_the_queues_page_draws_the_report_in_english(page, app_server, tmp_path)
     assert total == {"queue_id": QUEUE.queue_id, "offered": "6", "answered": "5",
                      "abandoned": "1", "service_level": "80%", "asa_seconds": "19",
                      "abandon_rate": "16.7%", "average_abandon_wait_seconds": "5",
-                     "callbacks_requested": "3", "callbacks_completed": "2",
-                     "callbacks_failed": "1"}
+                     "abandoned_in_sl": "1", "callbacks_requested": "3",
+                     "callbacks_completed": "2", "callbacks_failed": "1",
+                     "callbacks_cancelled": "0", "average_callback_wait_seconds": "0",
+                     "dispositions": "0"}
     rows = table(page, "rows")
     assert [(r["when"], r["offered"], r["answered"], r["abandoned"]) for r in rows] == [
         (FIRST, "4", "3", "1"), ("2026-11-19", "2", "2", "0"), (LAST, "0", "0", "0")]

@@ -15,6 +15,7 @@ from chalicelib.facts import Fact
 from chalicelib.ivr.call_facts import left, reached
 from chalicelib.ivr.caller_facts import caller_fact
 from chalicelib.ivr.model import flow_zone
+from chalicelib.reports.ivr import call_order
 from chalicelib.store import facts, flows, rollups
 from tests.browser.test_report_page import assert_drawn, chart_data, screenshot, table
 
@@ -87,8 +88,8 @@ def test_the_ivr_page_draws_the_funnel_and_containment(page, app_server, ivr_cal
     # Then the funnel, containment and calls charts are drawn from the report
     for canvas in ("funnel-chart", "contained-chart", "calls-chart"):
         assert_drawn(page, canvas)
-    funnel = chart_data(page, "funnel-chart")  # the nodes reached, in the flow's order
-    order = [node for node in flows.get_live("main", 0).nodes if node in REACHED]
+    funnel = chart_data(page, "funnel-chart")  # the nodes reached, in the order met
+    order = [node for node in call_order(flows.get_live("main", 0)) if node in REACHED]
     assert funnel["type"] == "bar" and funnel["labels"] == order and len(order) == 5
     assert [(d["label"], d["data"]) for d in funnel["datasets"]] == [
         ("Reached", [REACHED[node] for node in order]),

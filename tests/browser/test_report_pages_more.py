@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.routing import agent_facts
+from chalicelib.routing import agent_facts, wrap_up
 from chalicelib.routing.model import Agent, AgentState, Endpoint, QueueConfig
 from chalicelib.store import facts, rollups, routing
 from tests.browser.conftest import OPEN_HOURS
@@ -48,6 +48,11 @@ def agent_time(app_server):
                                  start + timedelta(seconds=90))
     facts.record(held)
     rollups.apply_fact(held)
+    # and coded it resolved at wrap-up
+    coded = wrap_up.disposition_facts("CA" + "7" * 32, routing.get_agent("ag-pg-a"), None,
+                                      "resolved", start + timedelta(seconds=400))[0]
+    facts.record(coded)
+    rollups.apply_fact(coded)
 
 
 @pytest.fixture
@@ -90,6 +95,9 @@ def test_the_agents_page_draws_handled_time_and_occupancy(page, app_server, agen
     totals = {r["agent_id"]: r for r in table(page, "totals")}
     assert (totals["ag-pg-a"]["occupancy"], totals["ag-pg-a"]["break_seconds"]) == \
         ("54.6%", "300")  # 720 / 1320
+    assert (totals["ag-pg-a"]["dispositions"], totals["ag-pg-a"]["disposition_resolved"],
+            totals["ag-pg-b"]["disposition_resolved"]) == ("1", "1", "0")
+    assert "Coded: resolved" in page.locator("#totals thead").inner_text()
     assert page.locator("h1").inner_text() == "Agents report"
     screenshot(page, tmp_path, "agents-en")
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from chalicelib.reports.figures import QUEUE_COLUMNS, disposition_columns, queue_figures
+from chalicelib.reports.figures import (
+    QUEUE_COLUMNS,
+    disposition_columns,
+    every_code,
+    queue_figures,
+)
 
 
 def test_queue_figures_from_the_sums():
@@ -43,6 +48,16 @@ def test_disposition_codes_are_counted_each_in_a_column_of_its_own():
             figures["disposition_escalated"]) == (3, 2, 1)
     assert disposition_columns([figures, {"disposition_paid": 1}, queue_figures({})]) == [
         "disposition_escalated", "disposition_paid", "disposition_resolved"]
+
+
+def test_every_row_and_total_gets_each_code_of_the_report():
+    rows = [{"queue_id": "a", "disposition_paid": 1}, {"queue_id": "b"}]
+    totals = [{"queue_id": "a", "disposition_paid": 1}, {"queue_id": "b",
+                                                         "disposition_resolved": 2}]
+    every_code(rows, totals)
+    assert rows == [{"queue_id": "a", "disposition_paid": 1, "disposition_resolved": 0},
+                    {"queue_id": "b", "disposition_paid": 0, "disposition_resolved": 0}]
+    assert totals[1] == {"queue_id": "b", "disposition_resolved": 2, "disposition_paid": 0}
 
 
 def test_a_report_as_aligned_plain_text():

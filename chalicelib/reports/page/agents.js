@@ -50,7 +50,7 @@
               [{column: "rank", label: t.rank}, agent, {column: "handled", label: t.handled},
                {column: "aht_seconds", label: t.aht_seconds}], report.ranking);
     page.fill(document.getElementById("totals"), [agent].concat(FIGURES.map(function (c) {
-      return {column: c, label: t[c]}; })), report.totals);
+      return {column: c, label: t[c]}; }), page.codeColumns(report.totals)), report.totals);
     if (!drawable) return;
     page.draw("handled-chart", "bar", handled(report, t),
               {scales: {y: {beginAtZero: true, ticks: {precision: 0}}}});

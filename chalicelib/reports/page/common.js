@@ -97,9 +97,20 @@ function reportPage(options) {
     return share === null || share === undefined ? null : Math.round(share * 1000) / 10;
   }
 
+  // the disposition codes the rows carry (disposition_<code>), as table columns, sorted
+  function codeColumns(rows) {
+    var seen = {};
+    rows.forEach(function (row) {
+      Object.keys(row).forEach(function (k) { if (k.indexOf("disposition_") === 0) seen[k] = 1; });
+    });
+    return Object.keys(seen).sort().map(function (k) {
+      return {column: k, label: t.code_prefix + k.slice("disposition_".length)};
+    });
+  }
+
   var page = {config: config, t: t, format: format, when: when, fill: fill, draw: draw,
               percent: percent, decimal: decimal, count: count, sumBy: sumBy,
-              percentAxis: percentAxis, hundredths: hundredths};
+              percentAxis: percentAxis, hundredths: hundredths, codeColumns: codeColumns};
 
   function ask(url, headers) {
     return fetch(url, {headers: headers, credentials: "omit", cache: "no-store"})

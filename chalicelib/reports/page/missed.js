@@ -14,7 +14,9 @@
     var summed = page.sumBy(report.rows, function (r) { return r.day; },
                             ["missed", "followed_up"]);
     return {labels: summed.labels, datasets: ["missed", "followed_up"].map(function (c) {
+      // dashed, so a line lying on the other (all followed up) still shows
       return {label: page.t[c], borderColor: COLORS[c], backgroundColor: COLORS[c], tension: 0.2,
+              borderDash: c === "followed_up" ? [6, 4] : [], borderWidth: c === "followed_up" ? 3 : 2,
               data: summed.labels.map(function (l) { return summed.sums[l][c]; })};
     })};
   }

@@ -11,13 +11,16 @@
   var CALLS = ["offered", "answered", "abandoned"];
   var CALLBACKS = ["callbacks_requested", "callbacks_completed", "callbacks_failed"];
   var FIGURES = ["offered", "answered", "abandoned", "service_level", "asa_seconds",
-                 "abandon_rate", "average_abandon_wait_seconds"].concat(CALLBACKS);
+                 "abandon_rate", "average_abandon_wait_seconds", "abandoned_in_sl"].concat(
+                 CALLBACKS, ["callbacks_cancelled", "average_callback_wait_seconds",
+                             "dispositions"]);
 
   function tables(report, page) {
     var t = page.t;
     var figures = FIGURES.map(function (c) { return {column: c, label: t[c]}; });
     var queue = {column: "queue_id", label: t.queue, text: function (r) { return r.queue_id; }};
-    page.fill(document.getElementById("totals"), [queue].concat(figures), report.totals);
+    page.fill(document.getElementById("totals"),
+              [queue].concat(figures, page.codeColumns(report.totals)), report.totals);
     page.fill(document.getElementById("rows"),
               [{column: "when", label: t.when, text: page.when}, queue].concat(figures),
               report.rows);
