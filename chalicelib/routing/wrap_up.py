@@ -23,7 +23,13 @@ from datetime import datetime
 
 from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.facts import Fact, zone_of
-from chalicelib.routing.model import DEFAULT_DISPOSITIONS, DEFAULT_ZONE, Agent, QueueConfig
+from chalicelib.routing.model import (
+    DEFAULT_DISPOSITIONS,
+    DEFAULT_ZONE,
+    Agent,
+    AgentState,
+    QueueConfig,
+)
 from chalicelib.store import calls
 from chalicelib.store import routing as store
 
@@ -82,9 +88,10 @@ def disposition_facts(call_sid: str, agent: Agent, queue: QueueConfig | None, co
 def _handled_call(agent: Agent, call_sid: str | None) -> str:
     """The call the agent means: named (and handled by them), current, or last handled."""
     recent = [agent.current_call] if agent.current_call else []
+    # calls taken or wrapped up, not merely offered (a reservation names its call too)
     recent += [event.call_sid for event in store.agent_history(agent.agent_id,
                                                                 limit=HISTORY_LOOKBACK)
-               if event.call_sid]
+               if event.call_sid and event.state in (AgentState.ON_CALL, AgentState.WRAP_UP)]
     if call_sid is None:
         if not recent:
             raise Conflict(f"agent {agent.agent_id} has handled no call lately; name call_sid")

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import threading
+from datetime import timedelta
 
 from chalicelib.api_errors import Conflict
 from chalicelib.routing import wrap_up
@@ -93,6 +94,23 @@ def test_after_the_call_the_code_goes_to_the_call_being_wrapped_up(setup):  # no
     assert (status, body["call_sid"]) == (200, sid)
     # no queue on this call: the default codes, and only the agent's count
     assert facts.get(f"disposition:{sid}:{first}:queue") is None
+
+
+
+def test_a_call_only_offered_to_the_agent_is_not_theirs_to_code(setup):  # noqa: F811
+    client, _, agents, sid, _ = setup
+    first = agents["first"].agent_id
+    book = root().routing.agents
+    book.finish_call(first, sid, OPEN_HOURS)
+    later = OPEN_HOURS + timedelta(minutes=5)
+    assert book.end_wrap_up(routing.get_agent(first), later)
+    offered = "CA" + "5" * 32
+    assert book.hold_for(routing.get_agent(first), offered, later, "offer")
+    # the default is still the call they handled, and the offered one is refused
+    status, body = post(client, f"/agents/{first}/disposition", {"code": "resolved"})
+    assert (status, body["call_sid"]) == (200, sid)
+    assert post(client, f"/agents/{first}/disposition", {"code": "resolved",
+                                                         "call_sid": offered})[0] == 409
 
 
 def test_two_codes_racing_for_one_call_leave_exactly_one(setup):  # noqa: F811
