@@ -232,6 +232,29 @@ def test_unregistered_identities_and_dial_steps_keep_the_scripted_behaviour(app,
     assert carrier.clients.state(DESK)["online"] is False
 
 
+def test_rest_calls_to_a_softphone_ring_it_too(app, carrier, desk) -> None:
+    """``Calls.json`` to ``client:ag-desk`` (a consult leg, an open line): the desk decides."""
+    assert desk("register")[0] == 200
+    seat = R("<Dial><Conference>seat-desk</Conference></Dial>")
+    rejected = carrier.create_outbound_call(LEG, HOTLINE, twiml=seat)
+    state = carrier.clients.wait_for(DESK, lambda s: s["incoming"], WAIT)
+    assert state["incoming"]["call_sid"] == rejected.sid
+    assert state["incoming"]["parent_call_sid"] is None
+    assert desk("reject")[0] == 200
+    assert rejected.done.wait(WAIT) and rejected.transcript.status == "busy"
+
+    answered = carrier.create_outbound_call(LEG, HOTLINE, twiml=seat)
+    carrier.clients.wait_for(DESK, lambda s: s["incoming"], WAIT)
+    assert desk("answer")[0] == 200
+    carrier.rooms.wait_for("seat-desk", lambda members: answered in members, WAIT)
+    assert desk("state")[1]["active"]["call_sid"] == answered.sid
+    assert desk("hangup")[0] == 200
+    assert answered.done.wait(WAIT)
+    assert (answered.transcript.status, answered.transcript.ended_by) == ("completed", "client")
+    assert client_actions(answered) == ["ringing", "answer", "hangup", "ended"]
+    assert carrier.clients.state(DESK)["active"] is None
+
+
 def test_control_api_routes_and_refusals(carrier) -> None:
     base = f"{carrier.emulator_url}/_emulator/clients"
     assert requests.post(f"{base}/ag%20desk", timeout=WAIT).json()["identity"] == "ag desk"

@@ -692,7 +692,8 @@ class Call:
         self.clock.advance(seconds)
 
     def _ring_outbound(self) -> None:
-        """Outbound legs: initiated, ringing, then the callee's answer script decides. With
+        """Outbound legs: initiated, ringing, then the callee's answer script decides (a
+        registered softphone's desk, see ``softphones.ring_alone``). With
         AMD the verdict is known before the TwiML is fetched (sync: the call waits for it) or
         falls due while the TwiML runs (async, ``post_amd_verdict``)."""
         self.status = "initiated"
@@ -700,10 +701,18 @@ class Call:
         self.status = "ringing"
         self.send_status("ringing", "ringing")
         disposition = self.input.answer()
+        softphone = self.carrier.clients.rings(self.to)
+        if softphone:  # a registered browser: the desk decides, in real time
+            from .softphones import ring_alone
+
+            disposition = ring_alone(self)
         if disposition in NOT_ANSWERED:
-            self.clock.advance({"busy": 3.0, "failed": 1.0}.get(disposition, self.ring_timeout))
+            if not softphone:
+                self.clock.advance({"busy": 3.0, "failed": 1.0}.get(disposition,
+                                                                    self.ring_timeout))
             raise CallEnded(disposition, by="callee", answered=False)
-        self.clock.advance(4.0)  # a few rings
+        if not softphone:
+            self.clock.advance(4.0)  # a few rings
         self.checkpoint()
         self.answer()
         verdict = None

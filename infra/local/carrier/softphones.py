@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .session import EndCall, Redirect
+from .session import CallEnded, EndCall, Redirect
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -52,12 +52,12 @@ class Invite:
 
     identity: str
     leg: Call
-    parent: Call
+    waiter: Call  # waits for the decision: the Dial's caller, or the REST-created leg itself
     group: RingGroup
     since: float  # wall clock, epoch seconds
 
     def to_dict(self) -> dict[str, Any]:
-        return {"call_sid": self.leg.sid, "parent_call_sid": self.parent.sid,
+        return {"call_sid": self.leg.sid, "parent_call_sid": self.leg.parent_sid,
                 "from": self.leg.from_, "to": self.leg.to, "since": round(self.since, 3)}
 
 
@@ -65,7 +65,7 @@ class Invite:
 class RingGroup:
     """The softphones one Dial rings at once: the first answer takes the call."""
 
-    parent: Call
+    waiter: Call
     invites: dict[str, Invite] = field(default_factory=dict)
     rejected: set[str] = field(default_factory=set)
     outcome: str | None = None  # answered | rejected | no-answer | canceled
@@ -139,7 +139,7 @@ class Softphones:
             self._active[identity] = invite
             self._record("answer", identity, invite)
             state = self._state(identity)
-        group.parent.post(Nudge(identity))
+        group.waiter.post(Nudge(identity))
         return state
 
     def reject(self, identity: str) -> dict[str, Any]:
@@ -155,7 +155,7 @@ class Softphones:
                 group.outcome = "rejected"
             self._record("reject", identity, invite)
             state = self._state(identity)
-        group.parent.post(Nudge(identity))
+        group.waiter.post(Nudge(identity))
         return state
 
     def hangup(self, identity: str) -> dict[str, Any]:
@@ -217,12 +217,13 @@ class Softphones:
         """Is ``target`` (a Dial target such as ``client:ag-1``) a registered softphone?"""
         return target.startswith(PREFIX) and self.online(target[len(PREFIX):])
 
-    def ring(self, parent: Call, legs: dict[str, Call]) -> RingGroup:
-        """Offer ``parent``'s Dial to each identity's softphone (``legs``: identity -> leg)."""
-        group = RingGroup(parent)
+    def ring(self, waiter: Call, legs: dict[str, Call]) -> RingGroup:
+        """Offer each identity's softphone its leg (``legs``: identity -> leg); ``waiter`` is
+        the call that waits for the decision (a Dial's caller, or a REST call itself)."""
+        group = RingGroup(waiter)
         with self._changed:
             for identity, leg in legs.items():
-                invite = Invite(identity, leg, parent, group, time.time())
+                invite = Invite(identity, leg, waiter, group, time.time())
                 group.invites[identity] = invite
                 busy = identity in self._incoming or identity not in self._online
                 if busy:  # one call at a time rings a device; a vanished device declines
@@ -282,9 +283,9 @@ class Softphones:
         """Keep an event (under the lock) and emit it on the ringing caller's transcript."""
         event = {"action": action, "identity": identity, **extra}
         if invite is not None:
-            event.update(call_sid=invite.leg.sid, parent_call_sid=invite.parent.sid)
-            if not invite.parent.done.is_set():
-                invite.parent.emit("client", **event)
+            event.update(call_sid=invite.leg.sid, parent_call_sid=invite.leg.parent_sid)
+            if not invite.waiter.done.is_set():
+                invite.waiter.emit("client", **event)
         self.events.append({"t": time.time(), **event})
         self._changed.notify_all()
 
@@ -308,9 +309,7 @@ def dial(follower: Follower, el: Element, nouns: list[Element], targets: list[st
         leg.status = "ringing"
     group = phones.ring(call, legs)
     started = time.monotonic()
-    limit = min(timeout / phones.pace if phones.pace > 0 else math.inf,
-                carrier.limits.live_seconds)
-    outcome = _await_decision(follower, el, doc, group, legs, started + limit)
+    outcome = _await_decision(follower, el, doc, group, legs, started + _limit(call, timeout))
     rang = min(timeout, (time.monotonic() - started) * phones.pace)
     call.advance(timeout if outcome == "no-answer" else rang)
     winner = group.winner if outcome == "answered" else None
@@ -360,3 +359,34 @@ def _end_losers(legs: dict[str, Call], group: RingGroup, winner: str | None) -> 
         status = ("busy" if identity in group.rejected else
                   "canceled" if group.outcome in ("canceled", "answered") else "no-answer")
         leg._finish(status, "softphone", callback=False)
+
+
+def ring_alone(call: Call) -> str:
+    """A REST-created call (``Calls.json``) to a registered softphone rings it (its ``Timeout``
+    at most) until the desk answers (returns ``human``), rejects (``busy``) or lets it ring out
+    (``no-answer``). A REST hang-up meanwhile cancels it (raises ``CallEnded``); a REST
+    redirect changes the TwiML it fetches once answered."""
+    phones = call.carrier.clients
+    group = phones.ring(call, {call.to[len(PREFIX):]: call})
+    started = time.monotonic()
+    deadline = started + _limit(call, call.ring_timeout)
+    while group.outcome is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            phones.settle(group, "no-answer")
+            break
+        message = call.wait_mail(remaining)
+        if isinstance(message, EndCall):
+            phones.settle(group, "canceled")
+            raise CallEnded(message.status, by=message.by, answered=False)
+        if isinstance(message, Redirect):
+            call.url, call.method, call.twiml = message.url, message.method, message.twiml
+    rang = min(call.ring_timeout, (time.monotonic() - started) * phones.pace)
+    call.clock.advance(call.ring_timeout if group.outcome == "no-answer" else rang)
+    return {"answered": "human", "rejected": "busy"}.get(group.outcome or "", "no-answer")
+
+
+def _limit(call: Call, timeout: float) -> float:
+    """Real seconds a ring of ``timeout`` virtual seconds may last."""
+    pace = call.carrier.clients.pace
+    return min(timeout / pace if pace > 0 else math.inf, call.carrier.limits.live_seconds)
