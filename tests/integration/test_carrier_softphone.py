@@ -195,6 +195,18 @@ def test_the_caller_hangs_up_during_the_talk(app, carrier, desk) -> None:
     assert [p["DialCallStatus"] for p in app.posts("/dialed")] == ["completed"]
 
 
+def test_a_softphone_on_a_call_declines_another(app, carrier, desk) -> None:
+    first, events, _ = ring(carrier, desk)
+    assert desk("answer")[0] == 200
+    events.wait_for(lambda e: e["type"] == "bridge" and e.get("live"), "the live bridge")
+    second = carrier.start_inbound_call(HOTLINE, "+14155550112")
+    assert second.done.wait(WAIT), second.transcript.events
+    assert second.transcript.said == ["busy"]
+    assert [e["action"] for e in second.transcript.of_type("client")] == ["busy"]
+    assert desk("hangup")[0] == 200
+    assert first.done.wait(WAIT) and first.transcript.said == ["completed"]
+
+
 def test_the_first_of_two_softphones_to_answer_takes_the_call(app, carrier) -> None:
     app.route("/twilio/voice", R('<Dial action="/api/dialed" timeout="20">'
                                  "<Client>ag-one</Client><Client>ag-two</Client></Dial>"))

@@ -225,8 +225,9 @@ class Softphones:
             for identity, leg in legs.items():
                 invite = Invite(identity, leg, waiter, group, time.time())
                 group.invites[identity] = invite
-                busy = identity in self._incoming or identity not in self._online
-                if busy:  # one call at a time rings a device; a vanished device declines
+                busy = (identity in self._incoming or identity in self._active
+                        or identity not in self._online)
+                if busy:  # one call at a time, as a Device that takes no call while busy
                     group.rejected.add(identity)
                     self._record("busy", identity, invite)
                 else:
