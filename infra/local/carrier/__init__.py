@@ -45,9 +45,10 @@ from .signing import (
     requests_transport,
     valid_number,
 )
+from .softphones import SoftphoneConflict, Softphones
 
 __all__ = ["Carrier", "CallTranscript", "CarrierError", "Limits", "ScriptInput",
-           "load_answer_scripts", "make_server", "queue_sid"]
+           "SoftphoneConflict", "Softphones", "load_answer_scripts", "make_server", "queue_sid"]
 
 log = logging.getLogger("switchboard.carrier")
 
@@ -216,6 +217,10 @@ class Carrier:
     tested (Twilio itself queues excess calls by default); ``amd_false_positive_rate`` (0-1)
     reports a person as a machine at that rate, drawn from ``random.Random(seed)`` so a run
     can be replayed. ``wall_clock`` (``time.time``) dates REST calls for ``stats()``.
+
+    Softphones: ``clients`` (``Softphones``) holds the registered client identities; a Dial to
+    one rings for real until the desk answers, rejects or the timeout passes
+    (``client_pace``: virtual seconds per real second of ringing).
     """
 
     def __init__(self, app_url: str = "http://127.0.0.1:8000", account_sid: str | None = None,
@@ -225,7 +230,7 @@ class Carrier:
                  hold_pace: float = 0.0, background: bool = True,
                  emulator_url: str | None = None, limits: Limits | None = None,
                  cps_limit: int | None = None, amd_false_positive_rate: float = 0.0,
-                 seed: int | None = 0) -> None:
+                 seed: int | None = 0, client_pace: float = 1.0) -> None:
         self.app_url = app_url.rstrip("/")
         self.account_sid = (account_sid or os.environ.get("TWILIO_ACCOUNT_SID")
                             or TEST_ACCOUNT_SID)
@@ -242,6 +247,7 @@ class Carrier:
         self.limits = limits or Limits()
         self.queues = Queues()
         self.rooms = Rooms()
+        self.clients = Softphones(client_pace)
         self.calls: dict[str, Call] = {}
         self.messages: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []  # failures outside calls (message callbacks)
@@ -602,7 +608,9 @@ class Carrier:
             self.calls[call.sid] = call
 
     def call_finished(self, call: Call) -> None:
-        """A leg ended (its final status callback sent): its party's scripted texts go out."""
+        """A leg ended (its final status callback sent): its party's scripted texts go out, a
+        softphone on it is free again."""
+        self.clients.leg_finished(call)
         self.send_scripted_texts(call)
 
     def _spawn(self, work: Callable[[], Any]) -> None:
@@ -669,7 +677,8 @@ class Carrier:
         return [c.transcript for c in calls if direction in (None, c.direction)]
 
     def reset(self) -> None:
-        """Forget calls, texts, queues, answer scripts and opt-outs (running calls end)."""
+        """Forget calls, texts, queues, answer scripts, opt-outs and softphones (running calls
+        end)."""
         with self._lock:
             for call in self.calls.values():
                 if not call.done.is_set():
@@ -688,6 +697,7 @@ class Carrier:
             self._pending.clear()
             self.queues = Queues()
             self.rooms = Rooms()
+        self.clients.reset()
 
 
 def make_server(carrier: Carrier, host: str = "127.0.0.1", port: int = 0):

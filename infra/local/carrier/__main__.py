@@ -67,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--amd-false-positive-rate", type=float, default=0.0,
                          help="share of people AMD reports as machines (0-1)")
     serve_p.add_argument("--seed", type=int, default=0, help="seed for the AMD mistakes")
+    serve_p.add_argument("--client-pace", type=float, default=1.0,
+                         help="virtual seconds per real second while a softphone (a registered "
+                              "client identity) rings or talks")
     serve_p.add_argument("--live-seconds", type=float, default=4 * 3600,
                          help="real seconds a live talk or an agent's open line waits "
                               "(default 4 h)")
@@ -160,6 +163,7 @@ def make_carrier(args: argparse.Namespace) -> Carrier:
                    cps_limit=getattr(args, "cps_limit", None),  # serve's campaign knobs
                    amd_false_positive_rate=getattr(args, "amd_false_positive_rate", 0.0),
                    seed=getattr(args, "seed", 0),
+                   client_pace=getattr(args, "client_pace", 1.0),
                    account_sid=os.environ.get("TWILIO_ACCOUNT_SID"),
                    auth_token=os.environ.get("TWILIO_AUTH_TOKEN"),
                    voice_url=args.voice_url, status_url=url_option(args.status_url),

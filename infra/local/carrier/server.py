@@ -16,7 +16,7 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import amd
 from .clock import rfc2822
@@ -330,6 +330,10 @@ def control(carrier: Carrier, r: Request) -> Reply:
         return 200, [summary(c) for c in list(carrier.calls.values())], {}
     if route[1].startswith("calls/"):
         return call_control(carrier, r, route[1][len("calls/"):], data)
+    if route == ("GET", "clients"):
+        return 200, carrier.clients.states(), {}
+    if route[1].startswith("clients/"):
+        return client_control(carrier, r, route[1][len("clients/"):])
     if route == ("GET", "messages"):
         return 200, list(carrier.messages), {}
     if route == ("GET", "errors"):
@@ -396,6 +400,35 @@ def call_control(carrier: Carrier, r: Request, rest: str, data: dict[str, Any]) 
         elif not call.done.is_set():
             carrier.end_call(sid)
         return 200, {"ok": True}, {}
+    return twilio_error(20404, f"no control route {r.method} {r.path}", 404)
+
+
+def client_control(carrier: Carrier, r: Request, rest: str) -> Reply:
+    """A softphone (``carrier.clients``): ``GET clients/{identity}`` (its state),
+    ``POST clients/{identity}`` (register) / ``DELETE`` (offline), ``POST
+    clients/{identity}/answer|reject|hangup`` (409 when there is nothing to do, e.g. the second
+    of two racing answers). ``POST clients/{identity}/calls`` (the desk dialling out) is 501."""
+    from .softphones import SoftphoneConflict
+
+    encoded, _, action = rest.partition("/")
+    identity, phones = unquote(encoded), carrier.clients
+    desk: dict[str, Any] = {"answer": phones.answer, "reject": phones.reject,
+                            "hangup": phones.hangup}
+    if not identity:
+        return twilio_error(20404, "no identity", 404)
+    try:
+        if not action and r.method == "GET":
+            return 200, phones.state(identity), {}
+        if not action and r.method == "POST":
+            return 200, phones.register(identity), {}
+        if not action and r.method == "DELETE":
+            return 200, phones.unregister(identity), {}
+        if r.method == "POST" and action in desk:
+            return 200, desk[action](identity), {}
+        if r.method == "POST" and action == "calls":
+            return 501, {"ok": False, "error": "softphones do not place calls yet"}, {}
+    except SoftphoneConflict as exc:
+        return 409, {"ok": False, "error": str(exc), **phones.state(identity)}, {}
     return twilio_error(20404, f"no control route {r.method} {r.path}", 404)
 
 

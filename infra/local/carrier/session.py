@@ -265,6 +265,7 @@ class Redirect:
 @dataclass
 class EndCall:
     status: str = "completed"
+    by: str = "api"  # who hung up: api (REST) | client (a softphone user)
 
 
 @dataclass
@@ -479,12 +480,27 @@ class Call:
     # ---- mailbox -------------------------------------------------------------------------
 
     def post(self, message: Any) -> None:
-        link = self.link
-        if link is not None and link._forward(self, message):
+        with self._mail_ready:  # the link is read under the lock ``link_to`` sets it under
+            link = self.link
+            if link is None:
+                self._mail.append(message)
+                self._mail_ready.notify_all()
+                return
+        if link._forward(self, message):
             return
         with self._mail_ready:
             self._mail.append(message)
             self._mail_ready.notify_all()
+
+    def link_to(self, parent: Call) -> None:
+        """Bridge this child leg into ``parent``'s thread: control already waiting here (a
+        softphone that hung up at once) goes to the parent too, none is lost in between."""
+        with self._mail_ready:
+            self.link = parent
+            pending = list(self._mail)
+            self._mail.clear()
+        for message in pending:
+            parent._forward(self, message)
 
     def _forward(self, leg: Call, message: Any) -> bool:
         """A bridged child leg has no thread of its own: its parent acts on its control."""
@@ -537,7 +553,8 @@ class Call:
     def obey(self, message: Any) -> None:
         """A REST hang-up or redirect ends what the call is doing (raises); else nothing."""
         if isinstance(message, EndCall):
-            raise CallEnded(message.status, by="api", answered=self.answered_at is not None)
+            raise CallEnded(message.status, by=message.by,
+                            answered=self.answered_at is not None)
         if isinstance(message, Redirect):
             raise Redirected(Fetch(message.url, message.method, kind="redirect",
                                    twiml=message.twiml), reason=message.reason)
@@ -675,7 +692,8 @@ class Call:
         self.clock.advance(seconds)
 
     def _ring_outbound(self) -> None:
-        """Outbound legs: initiated, ringing, then the callee's answer script decides. With
+        """Outbound legs: initiated, ringing, then the callee's answer script decides (a
+        registered softphone's desk, see ``softphones.ring_alone``). With
         AMD the verdict is known before the TwiML is fetched (sync: the call waits for it) or
         falls due while the TwiML runs (async, ``post_amd_verdict``)."""
         self.status = "initiated"
@@ -683,10 +701,18 @@ class Call:
         self.status = "ringing"
         self.send_status("ringing", "ringing")
         disposition = self.input.answer()
+        softphone = self.carrier.clients.rings(self.to)
+        if softphone:  # a registered browser: the desk decides, in real time
+            from .softphones import ring_alone
+
+            disposition = ring_alone(self)
         if disposition in NOT_ANSWERED:
-            self.clock.advance({"busy": 3.0, "failed": 1.0}.get(disposition, self.ring_timeout))
+            if not softphone:
+                self.clock.advance({"busy": 3.0, "failed": 1.0}.get(disposition,
+                                                                    self.ring_timeout))
             raise CallEnded(disposition, by="callee", answered=False)
-        self.clock.advance(4.0)  # a few rings
+        if not softphone:
+            self.clock.advance(4.0)  # a few rings
         self.checkpoint()
         self.answer()
         verdict = None

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 
+from . import softphones
 from .clock import DIGIT_SECONDS, speech_seconds
 from .session import (
     Action,
@@ -541,8 +543,17 @@ class Follower:
     def _dial_numbers(self, el, nouns, targets, doc, explicit: Action | None, timeout,
                       time_limit):
         """Ring every noun at once; the first to answer wins. The caller's ``dial:`` step
-        decides for all of them, else each callee's answer script (default: answers)."""
+        decides for all of them, else each callee's answer script (default: answers). With no
+        ``dial:`` step, registered softphones (``carrier.clients``) ring for real when no other
+        noun would answer (see ``softphones.dial``)."""
         call = self.call
+        if explicit is None:
+            phones = call.carrier.clients
+            live = [i for i, t in enumerate(targets) if phones.rings(t)]
+            others = [t for i, t in enumerate(targets) if i not in live]
+            if live and "completed" not in [call.carrier.answer_disposition(t) for t in others]:
+                return softphones.dial(self, el, [nouns[i] for i in live],
+                                       [targets[i] for i in live], doc, timeout, time_limit)
         if explicit is not None:
             outcomes = [explicit.outcome] * len(targets)
         else:
@@ -557,8 +568,19 @@ class Follower:
         noun, winner = nouns[index], targets[index]
         self.call.advance(4.0)
         child = call.carrier.child_leg(call, to=winner, caller_id=el.get("callerId"))
+        params, event = self.connect(el, doc, noun, child, talk_for, time_limit)
+        return params, {**event, "answered": winner}
+
+    def connect(self, el: Element, doc: Document, noun: Element, child: Call,
+                talk_for: float, time_limit: float,
+                pace: float = 0.0) -> tuple[dict[str, str], dict[str, Any]]:
+        """The answered leg ``child`` of a Dial: its noun's ``url`` whisper first, then the
+        talk (``talk_for`` virtual seconds, or live when infinite, ``pace`` as in
+        ``_live_bridge``). Returns the Dial action's parameters and the ``dial`` event's
+        fields."""
+        call = self.call
         params = {"DialCallSid": child.sid}
-        event: dict[str, Any] = {"dial_call_sid": child.sid, "answered": winner}
+        event: dict[str, Any] = {"dial_call_sid": child.sid}
         whisper = self.resolve(doc, noun.get("url"))
         if whisper:
             bridged = child.run_whisper(whisper, noun.get("method") or "POST")
@@ -569,8 +591,10 @@ class Follower:
                 params.update({"DialCallStatus": "no-answer", "DialBridged": "false"})
                 event.update({"outcome": "no-answer", "bridged": False})
                 return params, event
+        else:
+            child.answer()
         if math.isinf(talk_for):
-            talk, left = self._live_bridge(child, el, doc)
+            talk, left = self._live_bridge(child, el, doc, pace)
             event["child_left"] = left
         else:
             talk = int(min(talk_for, time_limit))
@@ -588,22 +612,32 @@ class Follower:
             event["recording_sid"] = sid
         return params, event
 
-    def _live_bridge(self, child: Call, el: Element, doc: Document) -> tuple[int, str]:
+    def _live_bridge(self, child: Call, el: Element, doc: Document,
+                     pace: float = 0.0) -> tuple[int, str]:
         """A ``dial:completed:live`` talk: the parties stay bridged (really waiting, on the
         parent's mailbox) until a REST request moves either leg. The child has no thread
         while bridged; its REST redirect or hang-up reaches the parent as ``LegControl``.
         A redirected child leaves the bridge and runs its new TwiML in a thread of its own;
-        the parent's Dial then ends ``completed`` (its action is requested). Returns the talk
-        time and how the child left."""
+        the parent's Dial then ends ``completed`` (its action is requested). ``pace`` > 0
+        (softphones): the talk lasts the real seconds waited times ``pace`` in virtual time,
+        else none. Returns the talk time and how the child left."""
         call = self.call
         start = self.clock.now
-        child.clock.now = max(child.clock.now, self.clock.now + self.clock.epoch
-                              - child.clock.epoch)
-        child.link = call
+
+        def catch_up() -> None:
+            child.clock.now = max(child.clock.now, self.clock.now + self.clock.epoch
+                                  - child.clock.epoch)
+
+        catch_up()
+        child.link_to(call)
         call.emit("bridge", with_call_sid=child.sid, live=True)
         try:
             while True:
+                waited = time.monotonic()
                 message = call.wait_mail(call.carrier.limits.live_seconds)
+                if pace > 0:
+                    self.call.advance((time.monotonic() - waited) * pace)
+                    catch_up()
                 if message is None:
                     call.error("live", "a live talk waited too long for an event", fatal=True)
                     child.finish_leg(0)
@@ -623,7 +657,7 @@ class Follower:
             call.carrier.continue_leg(child, Fetch(inner.url, inner.method, kind="redirect",
                                                    twiml=inner.twiml))
             return self.clock.elapsed(start), "redirected"
-        child._finish("completed", "api")
+        child._finish("completed", inner.by)
         return self.clock.elapsed(start), "hung-up"
 
     def _notify_dial_action(self, el: Element, doc: Document, start: float,
