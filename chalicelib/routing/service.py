@@ -476,7 +476,10 @@ class RoutingService:
         if entry is not None and entry.status == "reserved":
             queue = routing.get_queue(queue_id)
             for agent_id in entry.reserved_agents:
-                self.agents.miss(agent_id, now, queue.max_misses if queue else MAX_MISSES)
+                if status == "canceled":  # the caller hung up while it rang: nobody missed it
+                    self.agents.free(agent_id, now, "caller hung up")
+                else:
+                    self.agents.miss(agent_id, now, queue.max_misses if queue else MAX_MISSES)
             routing.release_entry(entry)
         return self.requeue_twiml(record)
 

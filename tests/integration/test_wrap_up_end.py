@@ -1,13 +1,16 @@
 """A finished wrap-up ends when a caller needs the agent, not at the next minute's sweep, and
-the reports count the wrap-up the agent had, however late it was noticed. DynamoDB Local;
-Twilio's edge faked."""
+the reports count the wrap-up the agent had, however late it was noticed; an offer the caller
+ended while it rang is no miss of the agent's. DynamoDB Local; Twilio's edge faked."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+import pytest
+
 from chalicelib.routing.model import AgentState, WaitingCaller
-from chalicelib.store import facts, routing
+from chalicelib.store import calls, facts, routing
 from chalicelib.wiring import Root, install
 from tests.integration.conftest import OPEN_HOURS
 from tests.integration.test_queue_calls import support_queue  # noqa: F401 - the fixture
@@ -49,3 +52,24 @@ def test_a_waiting_caller_gets_an_agent_whose_wrap_up_is_over(support_queue):  #
         fact = facts.get(f"agent:{agent.agent_id}:{ended_call.isoformat()}:wrap-up")
         assert fact is not None and fact.values["wrap_up_seconds"] == 30
         assert fact.at == ended_call + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(("status", "state", "misses"), [
+    ("canceled", "available", 0),  # the caller hung up while the agent's phone rang
+    ("no-answer", "available", 1),  # the agent let it ring out
+])
+def test_only_an_offer_the_agent_let_ring_out_is_a_miss(support_queue, status, state,  # noqa: F811
+                                                        misses):
+    ringing, _ = support_queue
+    sid = "CA" + uuid.uuid4().hex
+    step = calls.StepOutcome("main", 1, "en-US", "agent_queue", ["agent_queue"], {}, {}, {},
+                             "<Response/>", None)
+    calls.start_call(calls.NewCall(sid, "+14155550100", "+14155550197", "inbound", None, {}),
+                     step, now=OPEN_HOURS, retention_days=1)
+    key = routing.join_queue(WaitingCaller(sid, "support", "+14155550197", OPEN_HOURS))
+    assert calls.set_queue_entry(sid, "support", key)
+    assert routing.reserve(routing.get_entry("support", key), [ringing], OPEN_HOURS, 45)
+    service = Root(clock=lambda: OPEN_HOURS, connector=FakeTwilio()).routing
+    service.dialed_twiml("support", sid, {"DialCallStatus": status})
+    agent = routing.get_agent(ringing.agent_id)
+    assert (agent.state.value, agent.missed_in_row) == (state, misses)
