@@ -16,6 +16,7 @@ request: the public base URL.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 from chalice import Blueprint, Response
@@ -39,6 +40,8 @@ from chalicelib.reminders.model import CURRENCY_EXPONENTS, PAYMENT_SOURCES
 from chalicelib.reminders.model import STATUSES as ACCOUNT_STATUSES
 from chalicelib.reports.pages import PAGE_KINDS
 from chalicelib.routing import admin
+from chalicelib.routing.alerts import DEFAULT_ALERTS
+from chalicelib.routing.alerts import KINDS as ALERT_KINDS
 from chalicelib.routing.model import DEFAULT_DISPOSITIONS, AgentState, Strategy
 from chalicelib.settings import get_settings
 from chalicelib.store.missed import STATUS_FILTERS
@@ -338,6 +341,18 @@ def _schemas() -> dict:
         "timezone": _string(64, nullable=True, description=(
             "IANA time zone of the queue's business day (today's figures); default: its "
             "hours' zone, else UTC.")),
+        "alerts": _object({
+            "callers_waiting": _integer(0, 10000) | {"nullable": True},
+            "oldest_wait_seconds": _integer(0, 86400) | {"nullable": True},
+            "min_answered_today": _integer(0, 100000) | {"nullable": True},
+            "service_level_below": {"type": "number", "minimum": 0, "maximum": 1,
+                                    "nullable": True},
+            "abandon_rate_above": {"type": "number", "minimum": 0, "maximum": 1,
+                                   "nullable": True},
+            "seconds_in_state": _object({s.value: _integer(1, 86400) | {"nullable": True}
+                                         for s in AgentState}),
+        }, description="The wallboard's thresholds; each optional (default "
+                       f"{json.dumps(DEFAULT_ALERTS)}), null switches one off."),
         "dispositions": {"type": "array", "minItems": 1, "maxItems": 30, "uniqueItems": True,
                          "items": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,27}$"},
                          "default": list(DEFAULT_DISPOSITIONS),
@@ -356,6 +371,14 @@ def _schemas() -> dict:
         "service_level_today": {"type": "number", "nullable": True},
         "abandon_rate_today": {"type": "number", "nullable": True},
         "average_speed_of_answer_today": {"type": "number", "nullable": True},
+        "alerts": {"type": "array", "description": (
+            "The queue's thresholds crossed now, most urgent first: `oldest_wait_seconds`, "
+            "`callers_waiting`, `service_level_below`, `abandon_rate_above`, "
+            "`seconds_in_state` (with `agent_id` and `state`)."), "items": {
+            "type": "object", "properties": {
+                "alert": {"type": "string", "enum": list(ALERT_KINDS)},
+                "value": {"type": "number"}, "threshold": {"type": "number"},
+                "agent_id": {"type": "string"}, "state": {"type": "string"}}}},
     }}
     missed_call = {"type": "object", "properties": {
         "hotline": {"type": "string"}, "caller": {"type": "string"},

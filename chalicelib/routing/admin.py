@@ -27,7 +27,7 @@ from chalicelib.api_errors import Conflict, InvalidRequest, NotFound
 from chalicelib.api_input import ID_PATTERN
 from chalicelib.hours.weekly import opening_minutes
 from chalicelib.logs import mask_text
-from chalicelib.routing import agent_states, wrap_up
+from chalicelib.routing import agent_states, alerts, wrap_up
 from chalicelib.routing.estimates import abandon_rate
 from chalicelib.routing.model import (
     Agent,
@@ -444,7 +444,39 @@ def _queue_from_body(body: dict, queue_id: str) -> QueueConfig:
         callback_max_attempts=number("callback_max_attempts", 1, 10),
         timezone=_zone_name(body.get("timezone"), "timezone") or "",
         dispositions=wrap_up.check_codes(body.get("dispositions", base.dispositions)),
+        alerts=_alerts(body.get("alerts", {})),
     )
+
+
+ALERT_LIMITS = {"callers_waiting": (0, 10000), "oldest_wait_seconds": (0, 86400),
+                "min_answered_today": (0, 100000)}
+ALERT_SHARES = ("service_level_below", "abandon_rate_above")
+
+
+def _alerts(value) -> dict:
+    """A queue's wallboard thresholds (``routing/alerts.py``): each optional, null = off."""
+    body = _object(value, "alerts", frozenset({*ALERT_LIMITS, *ALERT_SHARES, "seconds_in_state"}))
+    found: dict = {}
+    for key, (low, high) in ALERT_LIMITS.items():
+        if key in body:
+            found[key] = None if body[key] is None else \
+                _integer(body[key], f"alerts.{key}", low, high)
+    for key in ALERT_SHARES:
+        if key in body:
+            share = body[key]
+            if share is not None and (isinstance(share, bool) or
+                                      not isinstance(share, (int, float)) or
+                                      not 0 <= share <= 1):
+                raise InvalidRequest(f"alerts.{key}", "must be a share from 0 to 1, or null")
+            found[key] = share
+    if "seconds_in_state" in body:
+        states = _object(body["seconds_in_state"], "alerts.seconds_in_state",
+                         frozenset(s.value for s in AgentState))
+        found["seconds_in_state"] = {
+            state: None if limit is None else
+            _integer(limit, f"alerts.seconds_in_state.{state}", 1, 86400)
+            for state, limit in states.items()}
+    return found
 
 
 def _stored_queue(queue_id: str) -> QueueConfig:
@@ -491,7 +523,7 @@ def queue_board(queue_id: str, now: datetime) -> dict:
 
 
 def board(now: datetime) -> dict:
-    queues = sorted(store.list_queues(), key=lambda config: config.queue_id)
+    queues = store.queues()  # by id, from the directory: no Scan
     return {"as_of": now.isoformat(), "queues": [_board(config, now) for config in queues]}
 
 
@@ -504,7 +536,7 @@ def _board(config: QueueConfig, now: datetime) -> dict:
     by_state = {state.value: 0 for state in AgentState}
     for agent in agents:
         by_state[agent.state.value] += 1
-    return {
+    found = {
         "queue_id": config.queue_id,
         "name": config.name,
         "as_of": now.isoformat(),
@@ -522,6 +554,8 @@ def _board(config: QueueConfig, now: datetime) -> dict:
         ],
         **_today(config, now),
     }
+    found["alerts"] = alerts.board_alerts(found, alerts.thresholds_of(config.alerts))
+    return found
 
 
 def _today(config: QueueConfig, now: datetime) -> dict:

@@ -136,6 +136,8 @@ class QueueConfig:
     timezone: str = ""  # IANA zone of the queue's business day; "" = hours' zone, else UTC
     # the disposition codes its agents choose from at wrap-up (``routing/wrap_up.py``)
     dispositions: list[str] = field(default_factory=lambda: list(DEFAULT_DISPOSITIONS))
+    # the wallboard's thresholds (``routing/alerts.py``): empty = the defaults
+    alerts: dict = field(default_factory=dict)
 
     @property
     def zone(self) -> str:

@@ -399,6 +399,42 @@ def test_the_board_counts_callers_and_agents_by_state(api, routing):
     assert board in everything["queues"]
 
 
+def test_the_board_raises_the_queues_alerts(api, routing):
+    # Given a queue that alerts after 60 s in line and 60 s away, and an agent away for lunch
+    queue_id = new_queue(api, alerts={"oldest_wait_seconds": 60,
+                                      "seconds_in_state": {"away": 60}})
+    agent_id = new_agent(api, queue_id)
+    set_state(api, agent_id, "available")
+    set_state(api, agent_id, "away", "lunch")
+    store.join_queue(waiting(queue_id, NOW))
+    # When the board is read 90 s later
+    routing.now = NOW + timedelta(seconds=90)
+    board = call(api, "get", f"/queues/{queue_id}/board")[1]
+    # Then both thresholds show, the longest wait first
+    assert board["alerts"] == [
+        {"alert": "oldest_wait_seconds", "value": 90, "threshold": 60},
+        {"alert": "seconds_in_state", "value": 90, "threshold": 60, "agent_id": agent_id,
+         "state": "away"}]
+    # and the queue keeps its thresholds (the rest are the defaults)
+    assert call(api, "get", f"/queues/{queue_id}")[1]["alerts"] == {
+        "oldest_wait_seconds": 60, "seconds_in_state": {"away": 60}}
+
+
+@pytest.mark.parametrize(("alerts", "field"), [
+    ([], "alerts"),
+    ({"loud": 1}, "alerts.loud"),
+    ({"oldest_wait_seconds": -1}, "alerts.oldest_wait_seconds"),
+    ({"service_level_below": 1.5}, "alerts.service_level_below"),
+    ({"abandon_rate_above": True}, "alerts.abandon_rate_above"),
+    ({"seconds_in_state": {"napping": 5}}, "alerts.seconds_in_state.napping"),
+    ({"seconds_in_state": {"away": 0}}, "alerts.seconds_in_state.away"),
+])
+def test_bad_alert_thresholds_are_refused(api, alerts, field):
+    status, body = call(api, "post", "/queues", {"queue_id": uid("q"), "name": "Support",
+                                                 "alerts": alerts})
+    assert (status, body.get("field")) == (400, field)
+
+
 def test_an_empty_queue_has_no_oldest_wait(api):
     queue_id = new_queue(api)
     board = call(api, "get", f"/queues/{queue_id}/board")[1]
