@@ -547,6 +547,22 @@ def _routing_paths() -> dict:
                             "call: the same again answers the same, another is 409. Counted "
                             "in the agents and queues reports (`disposition_<code>`)."),
         },
+        "/agents/{agent_id}/voice-token": {
+            "post": op("An access token for the agent's browser softphone", {
+                "200": _json("The token (a JWT for the Twilio Voice JavaScript SDK)", {
+                    "type": "object", "properties": {
+                        "agent_id": {"type": "string"}, "identity": {"type": "string"},
+                        "token": {"type": "string"},
+                        "expires_at": {"type": "string", "format": "date-time"},
+                        "ttl_seconds": {"type": "integer"},
+                        "outgoing": {"type": "boolean", "description": (
+                            "The token may place calls (a TwiML app is set).")}}}),
+                **_errors(404, 409)},
+                parameters=agent,
+                description="The agent's endpoint must be a `client` (409 otherwise, or when "
+                            "the stage has no API key to sign with). Valid an hour: ask "
+                            "again before `expires_at`."),
+        },
         "/agents/{agent_id}/history": {
             "get": op("The agent's state changes, newest first", {
                 "200": _json("History", {"type": "object", "properties": {

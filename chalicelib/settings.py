@@ -27,6 +27,9 @@ SSM_NAMES = {
     "TWILIO_ACCOUNT_SID": "twilio/account-sid",
     "TWILIO_AUTH_TOKEN": "twilio/auth-token",
     "PUBLIC_BASE_URL": "public-base-url",
+    # the API key that signs the browser softphone's access tokens (``telephony.access_tokens``)
+    "TWILIO_API_KEY_SID": "twilio/api-key-sid",
+    "TWILIO_API_KEY_SECRET": "twilio/api-key-secret",
 }
 
 
@@ -75,6 +78,9 @@ class Settings:
     # ``PAY_CONNECTOR``: the Twilio Pay Connector a flow's pay node uses when it names none
     # (Twilio's own default name is "Default")
     pay_connector: str = "Default"
+    # ``TWILIO_TWIML_APP_SID``: the TwiML app a browser softphone places calls through (AP...);
+    # unset, its tokens only receive calls
+    twiml_app_sid: str | None = None
     _secrets: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -106,6 +112,14 @@ class Settings:
     @property
     def twilio_auth_token(self) -> str:
         return self._secret("TWILIO_AUTH_TOKEN")
+
+    @property
+    def twilio_api_key_sid(self) -> str:
+        return self._secret("TWILIO_API_KEY_SID")
+
+    @property
+    def twilio_api_key_secret(self) -> str:
+        return self._secret("TWILIO_API_KEY_SECRET")
 
     @property
     def public_base_url(self) -> str:
@@ -171,6 +185,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         reminder_caller_id=(env.get("REMINDER_CALLER_ID")
                             or env.get("CALLBACK_DEFAULT_HOTLINE") or None),
         pay_connector=(env.get("PAY_CONNECTOR") or "").strip() or Settings.pay_connector,
+        twiml_app_sid=(env.get("TWILIO_TWIML_APP_SID") or "").strip() or None,
     )
 
 

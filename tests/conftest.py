@@ -25,7 +25,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import PUBLIC_BASE_URL, TEST_ACCOUNT, TEST_TOKEN  # noqa: E402
+from tests.support import (  # noqa: E402
+    PUBLIC_BASE_URL,
+    TEST_ACCOUNT,
+    TEST_API_KEY_SECRET,
+    TEST_API_KEY_SID,
+    TEST_TOKEN,
+)
 
 _traveller = None
 
@@ -118,6 +124,8 @@ def pytest_configure(config):
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "TWILIO_ACCOUNT_SID": TEST_ACCOUNT,
             "TWILIO_AUTH_TOKEN": TEST_TOKEN,
+            "TWILIO_API_KEY_SID": TEST_API_KEY_SID,
+            "TWILIO_API_KEY_SECRET": TEST_API_KEY_SECRET,
             "TWILIO_VALIDATE_SIGNATURES": "true",
         }
     )

@@ -106,6 +106,12 @@ def set_disposition(agent_id):
     return _answer(lambda admin: admin.set_disposition(_agent(agent_id), _body(admin), _now()))
 
 
+@routing_api.route("/agents/{agent_id}/voice-token", methods=["POST"], api_key_required=True)
+def voice_token(agent_id):
+    """An access token for the agent's browser softphone (Twilio Voice JavaScript SDK)."""
+    return _answer(lambda admin: admin.voice_token(_agent(agent_id), root().settings, _now()))
+
+
 @routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)
 def agent_history(agent_id):
     query = routing_api.current_request.query_params

@@ -32,6 +32,8 @@ PY = sys.executable
 # Only ever used against the local carrier emulator, which signs its webhooks with it.
 LOCAL_DEV_AUTH_TOKEN = "local-dev-only-twilio-token-not-a-secret"
 LOCAL_ACCOUNT_SID = "AC" + "deadbeef" * 4
+LOCAL_API_KEY_SID = "SK" + "deadbeef" * 4
+LOCAL_DEV_API_KEY_SECRET = "local-dev-only-api-key-secret-not-a-secret"
 
 
 class StackError(RuntimeError):
@@ -148,6 +150,9 @@ def local_environment(port: int = 8000) -> dict[str, str]:
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "TWILIO_ACCOUNT_SID": LOCAL_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": LOCAL_DEV_AUTH_TOKEN,
+        # signs the softphone's access tokens; the emulator's softphones need none
+        "TWILIO_API_KEY_SID": LOCAL_API_KEY_SID,
+        "TWILIO_API_KEY_SECRET": LOCAL_DEV_API_KEY_SECRET,
         "TWILIO_API_BASE": "http://127.0.0.1:8100",
         "CALLBACK_DEFAULT_HOTLINE": "+14155550100",  # the demo hotline calls web callbacks back
     }

@@ -520,7 +520,7 @@ def test_the_screen_pop_is_404_without_a_current_call(api):
 def test_every_admin_route_requires_an_api_key(app_module):
     routes = {path: methods for path, methods in app_module.app.routes.items()
               if path.startswith(("/agents", "/queues", "/board"))}
-    assert len(routes) == 13  # with hold and disposition
+    assert len(routes) == 14  # with hold, disposition and the voice token
     for methods in routes.values():
         for entry in methods.values():
             assert entry.api_key_required, (entry.path, entry.method)
@@ -546,3 +546,40 @@ def test_no_route_logs_a_phone_number(api, routing, caplog):
     assert "calling back" in caplog.text and "dispatch" in caplog.text  # we did log
     for number in ("4155550111", "4155550150", "4155550153", "4155550100", "1415555"):
         assert number not in caplog.text
+
+
+# ---- the softphone's token ------------------------------------------------------------------
+
+
+def test_a_softphone_agent_gets_a_voice_token_a_phone_agent_does_not(api, routing):
+    import jwt
+
+    from tests.support import TEST_API_KEY_SECRET, TEST_API_KEY_SID
+
+    desk = new_agent(api, endpoint={"kind": "client", "address": "ag_desk_7"})
+    status, body = call(api, "post", f"/agents/{desk}/voice-token")
+    assert status == 200, body
+    assert (body["identity"], body["ttl_seconds"], body["outgoing"]) == ("ag_desk_7", 3600,
+                                                                         False)
+    assert body["expires_at"] == (NOW + timedelta(hours=1)).isoformat()
+    claims = jwt.decode(body["token"], TEST_API_KEY_SECRET, algorithms=["HS256"],
+                        options={"verify_exp": False, "verify_nbf": False})
+    assert claims["iss"] == TEST_API_KEY_SID and claims["grants"]["identity"] == "ag_desk_7"
+    phone = new_agent(api)
+    status, refused = call(api, "post", f"/agents/{phone}/voice-token")
+    assert status == 409 and "softphone" in refused["error"]
+    assert call(api, "post", "/agents/nobody/voice-token")[0] == 404
+
+
+def test_a_stage_without_an_api_key_says_so(api, routing, monkeypatch):
+    from chalicelib.settings import load_settings
+    from chalicelib.wiring import Root, install
+
+    monkeypatch.delenv("TWILIO_API_KEY_SECRET")
+    previous = install(Root(clock=routing.clock, routing=routing, settings=load_settings()))
+    try:
+        desk = new_agent(api, endpoint={"kind": "client", "address": "ag_desk_8"})
+        status, refused = call(api, "post", f"/agents/{desk}/voice-token")
+    finally:
+        install(previous)
+    assert status == 409 and "TWILIO_API_KEY_SECRET" in refused["error"]
