@@ -40,13 +40,10 @@ from chalicelib.routing.model import (
     TransferRefused,
     business_day,
 )
-from chalicelib.settings import ConfigError
 from chalicelib.store import routing as store
 from chalicelib.store.calls import get_call
-from chalicelib.telephony import access_tokens
 
 log = logging.getLogger(__name__)
-VOICE_TOKEN_SECONDS = 3600  # the desk asks again before it runs out
 
 _ID = re.compile(ID_PATTERN)  # the form the API's paths accept too (api_input.path_id)
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
@@ -686,24 +683,3 @@ def set_disposition(agent_id: str, body: dict, now: datetime) -> dict:
     return wrap_up.set_disposition(agent_id, code, call_sid,
                                    _text(body, "note", max_length=500), now)
 
-
-def voice_token(agent_id: str, settings, now: datetime) -> dict:
-    """An access token for the agent's browser softphone (``telephony.access_tokens``):
-    ``{"agent_id", "identity", "token", "expires_at", "ttl_seconds", "outgoing"}``.
-    ``Conflict`` when the agent's endpoint is not a ``client`` (a phone rings by itself) or
-    the stage has no API key to sign with (``TWILIO_API_KEY_SID``/``_SECRET``)."""
-    agent = _stored_agent(agent_id)
-    if agent.endpoint.kind != "client":
-        raise Conflict(f"agent {agent_id} takes calls on a {agent.endpoint.kind}, not a "
-                       "softphone: set the endpoint to {\"kind\": \"client\"} first")
-    try:
-        key = access_tokens.SigningKey(settings.twilio_account_sid, settings.twilio_api_key_sid,
-                                       settings.twilio_api_key_secret)
-    except ConfigError as exc:  # a stage set up before softphones: say what is missing
-        raise Conflict(f"softphones are not set up on this stage: {exc}") from None
-    token, expires = access_tokens.voice_token(key, agent.endpoint.address, now,
-                                               VOICE_TOKEN_SECONDS, settings.twiml_app_sid)
-    log.info("voice token for agent %s until %s", agent_id, expires.isoformat())
-    return {"agent_id": agent_id, "identity": agent.endpoint.address, "token": token,
-            "expires_at": expires.isoformat(), "ttl_seconds": VOICE_TOKEN_SECONDS,
-            "outgoing": settings.twiml_app_sid is not None}

@@ -21,7 +21,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
 from chalicelib.api_input import json_object, path_id, query_int
-from chalicelib.routing import admin
+from chalicelib.routing import admin, softphone
 from chalicelib.wiring import root
 
 routing_api = Blueprint(__name__)
@@ -109,7 +109,7 @@ def set_disposition(agent_id):
 @routing_api.route("/agents/{agent_id}/voice-token", methods=["POST"], api_key_required=True)
 def voice_token(agent_id):
     """An access token for the agent's browser softphone (Twilio Voice JavaScript SDK)."""
-    return _answer(lambda admin: admin.voice_token(_agent(agent_id), root().settings, _now()))
+    return _answer(lambda _: softphone.voice_token(_agent(agent_id), root().settings, _now()))
 
 
 @routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)
