@@ -174,12 +174,12 @@ class Root:
         """One batch of the facts table's stream records (Lambda's dicts) into the rollups:
         ``{"applied": n, "failed": m}``. A malformed fact is counted as failed; any other error
         propagates so the batch is retried (``reports/stream.py``)."""
-        return stream.handle(records, self.apply_fact_image)
+        return stream.handle(records, facts.from_image, self.apply_facts)
 
-    def apply_fact_image(self, image: dict) -> object:
-        """Count one fact, given as its stored item (plain dict), into the rollups, once:
-        True when added now, False when it was already; ValueError when it is not a fact."""
-        return rollups.apply_fact(facts.from_image(image))
+    def apply_facts(self, found: list) -> int:
+        """Count a batch of facts into the rollups, each once (``store.rollups.apply_facts``):
+        how many were added now."""
+        return rollups.apply_facts(found)
 
 
 def facts_stream_arn(environ: Mapping[str, str] = os.environ) -> str | None:

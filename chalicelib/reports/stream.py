@@ -7,12 +7,12 @@ count and are skipped. A record is the dict Lambda hands an ``on_dynamodb_record
 
     {"eventName": "INSERT", "dynamodb": {"NewImage": {"fact_id": {"S": "..."}, ...}}, ...}
 
-**Errors and retries.** ``handle`` gives each image to ``apply``. A fact ``apply`` rejects with
-``ValueError`` is malformed and will never count: it is logged and counted as failed, and the
-batch goes on (retrying it would block the shard for good). Any other exception (storage down,
-throttled) propagates, so Lambda retries the whole batch, or the local poller hands it over
-again; ``apply`` is idempotent per fact, so the facts of a retried batch that counted the first
-time count nothing the second.
+**Errors and retries.** ``handle`` reads each image into a fact with ``read``, then gives the
+batch's facts to ``apply_all``. A fact ``read`` rejects with ``ValueError`` is malformed and will
+never count: it is logged and counted as failed, and the batch goes on (retrying it would block
+the shard for good). Any other exception (storage down, throttled) propagates, so Lambda retries
+the whole batch, or the local poller hands it over again; applying is idempotent per fact, so
+the facts of a retried batch that counted the first time count nothing the second.
 """
 
 from __future__ import annotations
@@ -37,24 +37,27 @@ def image(record: dict) -> dict:
     return {name: _plain(value) for name, value in record["dynamodb"]["NewImage"].items()}
 
 
-def handle(records: Iterable[dict], apply: Callable[[dict], object]) -> dict[str, int]:
-    """``apply(image)`` for each new fact in ``records``; returns ``{"applied": n, "failed":
-    m}``. A record that is no image, or that ``apply`` rejects with ValueError, counts as
-    failed (logged); anything else propagates, for the batch to be retried (see the module's
-    docstring)."""
-    applied = failed = 0
+def handle(records: Iterable[dict], read: Callable[[dict], Any],
+           apply_all: Callable[[list], object]) -> dict[str, int]:
+    """``read(image)`` each new fact in ``records``, then ``apply_all`` the facts read, at
+    once (one stream batch: a few transactions rather than one a fact, ``store.rollups``);
+    returns ``{"applied": n, "failed": m}``. A record that is no image, or that ``read``
+    rejects with ValueError, counts as failed (logged); anything else propagates, for the
+    batch to be retried (see the module's docstring)."""
+    read_ok: list = []
+    failed = 0
     for record in records:
         if record.get("eventName") != "INSERT":
             continue
         try:
-            apply(image(record))
+            read_ok.append(read(image(record)))
         except ValueError as exc:
             failed += 1
             keys = record["dynamodb"].get("Keys", {})
             log.warning("fact %s not counted: %s", keys or "?", exc)
-        else:
-            applied += 1
-    return {"applied": applied, "failed": failed}
+    if read_ok:
+        apply_all(read_ok)
+    return {"applied": len(read_ok), "failed": failed}
 
 
 def _plain(typed: dict) -> Any:

@@ -3,9 +3,10 @@
 ``apply_fact(fact)`` adds one fact to every slot it counts in, in one transaction with a mark
 ``applied#<fact id>`` written only if absent: a fact the stream delivers twice (Lambda retries
 a batch; the laptop's poller too) is added once, and a transaction that loses a race with its
-twin adds nothing. ``replace_day`` writes what a rebuild computed (``reports.rebuild``).
-Numbers are top-level attributes named like the facts' values, added with ``ADD`` (no
-read-then-write).
+twin adds nothing. ``apply_facts(facts)`` does the same for a stream batch with a transaction
+per group of facts, their sums merged per rollup item. ``replace_day`` writes what a rebuild
+computed (``reports.rebuild``). Numbers are top-level attributes named like the facts' values,
+added with ``ADD`` (no read-then-write).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from chalicelib.store.models import RollupItem
 
 MARK = "applied"
 MARK_DAYS = 3  # longer than a stream keeps records (24 h) and Lambda retries them
+MAX_ITEMS = 100  # what one TransactWriteItems may hold
 _KEYS = ("key", "slot", "expires")
 
 
@@ -40,27 +42,74 @@ def _add(key: str, slot: str, values: Mapping[str, int]) -> dict:
         "ExpressionAttributeNames": names, "ExpressionAttributeValues": numbers}}
 
 
-def apply_fact(fact: Fact, now: datetime | None = None) -> bool:
-    """Add ``fact`` to its rollups once: True when added now, False when it was already (or a
-    twin won the race). A fact without values or scopes only leaves its mark."""
-    now = now or fact.at
-    values = dict(fact.values)  # zeros too: a rebuild writes them, and the two must agree
-    mark = {"Put": {
+def _mark(fact: Fact, now: datetime | None) -> dict:
+    expires = (now or fact.at) + timedelta(days=MARK_DAYS)
+    return {"Put": {
         "TableName": _table(),
         "Item": {"key": {"S": f"{MARK}#{fact.fact_id}"}, "slot": {"S": MARK},
-                 "expires": {"N": str(int((now + timedelta(days=MARK_DAYS)).timestamp()))}},
+                 "expires": {"N": str(int(expires.timestamp()))}},
         "ConditionExpression": "attribute_not_exists(#k)",
         "ExpressionAttributeNames": {"#k": "key"}}}
-    items = [mark] + ([_add(slot.key, slot.slot, values) for slot in slots(fact)]
-                      if values else [])
+
+
+def _slot_keys(fact: Fact) -> list[tuple[str, str]]:
+    """The rollup items ``fact`` adds to; none for a fact without values (its mark only)."""
+    return [(slot.key, slot.slot) for slot in slots(fact)] if fact.values else []
+
+
+def _transact(items: list[dict]) -> bool:
+    """Write ``items`` at once: False when a mark was there (a condition failed), the
+    transaction's other failures raised."""
     try:
         shared_connection().dispatch("TransactWriteItems", {"TransactItems": items})
     except VerboseClientError as exc:
-        reasons = exc.cancellation_reasons
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-            return False  # the mark is there: applied before (or by the twin that won)
+        reasons = exc.cancellation_reasons or []
+        if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+            return False  # a mark is there: applied before (or by the twin that won)
         raise
     return True
+
+
+def apply_fact(fact: Fact, now: datetime | None = None) -> bool:
+    """Add ``fact`` to its rollups once: True when added now, False when it was already (or a
+    twin won the race). A fact without values or scopes only leaves its mark."""
+    values = dict(fact.values)  # zeros too: a rebuild writes them, and the two must agree
+    return _transact([_mark(fact, now)] +
+                     [_add(key, slot, values) for key, slot in _slot_keys(fact)])
+
+
+def apply_facts(facts: Iterable[Fact], now: datetime | None = None) -> int:
+    """Add a batch of facts (a stream batch) to their rollups, each once; returns how many
+    were added now. Facts go in groups of up to ``MAX_ITEMS`` transaction items: each fact's
+    mark, and one ADD per rollup item with the group's sums for it, so facts sharing a queue's
+    day and half-hour cost one write between them. A group where some mark is already there
+    (a redelivered batch) is applied again fact by fact (``apply_fact``), so the new facts in
+    it still count and the old ones do not."""
+    groups: list[list[Fact]] = [[]]
+    items: set[tuple[str, str]] = set()
+    for fact in {fact.fact_id: fact for fact in facts}.values():  # one mark per id
+        wanted = set(_slot_keys(fact)) - items
+        if groups[-1] and len(groups[-1]) + 1 + len(items) + len(wanted) > MAX_ITEMS:
+            groups.append([])
+            items, wanted = set(), set(_slot_keys(fact))
+        groups[-1].append(fact)
+        items |= wanted
+    return sum(_apply_group(group, now) for group in groups if group)
+
+
+def _apply_group(group: list[Fact], now: datetime | None) -> int:
+    if len(group) == 1:
+        return int(apply_fact(group[0], now))
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    for fact in group:
+        for item in _slot_keys(fact):
+            into = sums.setdefault(item, {})
+            for name, value in fact.values.items():
+                into[name] = into.get(name, 0) + value
+    if _transact([_mark(fact, now) for fact in group] +
+                 [_add(key, slot, values) for (key, slot), values in sums.items()]):
+        return len(group)
+    return sum(apply_fact(fact, now) for fact in group)
 
 
 def _numbers(item: Mapping[str, Any]) -> dict[str, int]:

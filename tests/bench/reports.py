@@ -7,8 +7,10 @@ the queue's offered and answered-or-abandoned facts (``routing.queue_facts``) an
 answered call, its agent's available, on-call and wrap-up time (``routing.agent_facts``). Then:
 
 * the stream consumer's cost per call: the facts of ``SAMPLE_CALLS`` calls recorded one by one
-  (``store.facts.record``) and applied to the rollups (``store.rollups.apply_fact``): DynamoDB
-  requests, items written and time per call;
+  (``store.facts.record``) and applied to the rollups, half a transaction per fact
+  (``store.rollups.apply_fact``, the baseline) and half in stream batches of 100
+  (``store.rollups.apply_facts``, what the Lambda does): DynamoDB requests and time per call,
+  and the ratio;
 * rebuilding the day (``reports.rebuild``) from all its facts (read by index, never a Scan):
   time per call and the month extrapolated (30 such days); the rollups it leaves are checked
   against the calls made;
@@ -36,7 +38,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from chalicelib.calls.model import Call
-from chalicelib.facts import DAY, Fact, half_hours_of, slots
+from chalicelib.facts import DAY, Fact, half_hours_of
 from chalicelib.ivr import call_facts, caller_facts
 from chalicelib.ivr.loader import load_flow_file
 from chalicelib.reports import agents as agents_report
@@ -55,6 +57,7 @@ AGENTS = 200
 DAYS = 30
 CALLS_PER_MONTH = 500_000
 CALLS_PER_DAY = CALLS_PER_MONTH // DAYS
+STREAM_BATCH = 100  # the facts stream's batch size (app.py, ``apply_facts``)
 SAMPLE_CALLS = 1_000
 OPEN_HOURS = (7, 21)  # local: the calls of the day arrive between these hours
 ABANDON_EVERY = 10  # one call in ten hangs up in the queue
@@ -163,19 +166,31 @@ def consumer_and_rebuild(counter) -> SyntheticDay:
     print(f"reports: recording the facts of {SAMPLE_CALLS:,} calls: "
           f"{requests / SAMPLE_CALLS:.1f} DynamoDB requests per call ({ops}), "
           f"{recorded / SAMPLE_CALLS * 1000:.1f} ms per call")
-    before = _mark(counter)
-    started = time.perf_counter()
-    for fact in sample:
-        rollups.apply_fact(fact)
-    applied = time.perf_counter() - started
-    requests, ops = _delta(counter, before)
-    items = sum(1 + len(slots(fact)) for fact in sample)
-    print(f"reports: the stream consumer: {requests / SAMPLE_CALLS:.1f} requests per call "
-          f"({ops}), {items / SAMPLE_CALLS:.1f} items written per call in its transactions "
-          f"(a mark, then a day and a half-hour per scope; a day only for a caller), "
-          f"{applied / SAMPLE_CALLS * 1000:.1f} ms per call; a month's "
-          f"{CALLS_PER_MONTH:,} calls ~{applied / SAMPLE_CALLS * CALLS_PER_MONTH / 60:.0f} "
-          f"min of consumer time")
+    # the same consumer two ways on two halves of the sample: a transaction per fact (the
+    # baseline), and a stream batch of 100 records at a time (what the Lambda is handed)
+    half = SAMPLE_CALLS // 2
+    ways = {"a transaction per fact": [fact for call in built.calls[:half] for fact in call],
+            f"batches of {STREAM_BATCH} facts": [fact for call in built.calls[half:SAMPLE_CALLS]
+                                                 for fact in call]}
+    spent: dict[str, float] = {}
+    for way, part in ways.items():
+        before = _mark(counter)
+        started = time.perf_counter()
+        if way.startswith("batches"):
+            for n in range(0, len(part), STREAM_BATCH):
+                rollups.apply_facts(part[n:n + STREAM_BATCH])
+        else:
+            for fact in part:
+                rollups.apply_fact(fact)
+        applied = spent[way] = time.perf_counter() - started
+        requests, ops = _delta(counter, before)
+        print(f"reports: the stream consumer, {way}: {requests / half:.2f} requests per call "
+              f"({ops}), {applied / half * 1000:.1f} ms per call; a month's "
+              f"{CALLS_PER_MONTH:,} calls ~{applied / half * CALLS_PER_MONTH / 60:.0f} min of "
+              f"consumer time")
+    baseline, batched = spent.values()
+    print(f"reports: the stream consumer in batches takes {batched / baseline:.2f}x the time "
+          f"of a transaction per fact")
 
     rest = every[len(sample):]
     started = time.perf_counter()

@@ -44,62 +44,72 @@ def test_modify_and_remove_carry_nothing_to_count():
     assert images([]) == []
 
 
-def test_handle_applies_each_fact_and_counts():
-    seen = []
+def fact_id(image: dict) -> str:
+    return image["fact_id"]
+
+
+def test_handle_reads_each_fact_and_applies_the_batch_at_once():
+    batches = []
     counts = handle([record("INSERT", "f1"), record("MODIFY", "f0"), record("INSERT", "f2")],
-                    lambda image: seen.append(image["fact_id"]))
-    assert seen == ["f1", "f2"]
+                    fact_id, batches.append)
+    assert batches == [["f1", "f2"]]
     assert counts == {"applied": 2, "failed": 0}
+    assert handle([record("MODIFY", "f0")], fact_id, batches.append) == {"applied": 0,
+                                                                          "failed": 0}
+    assert len(batches) == 1  # nothing to apply: no call
 
 
 def test_a_malformed_fact_is_logged_counted_and_the_rest_go_on(caplog):
-    seen = []
+    batches = []
 
-    def apply(image):
+    def read(image):
         if image["fact_id"] == "bad":
             raise ValueError("values: 'x' must be a whole number")
-        seen.append(image["fact_id"])
+        return image["fact_id"]
 
     with caplog.at_level(logging.WARNING, logger="chalicelib.reports.stream"):
         counts = handle([record("INSERT", "f1"), record("INSERT", "bad"),
-                         record("INSERT", "f2")], apply)
+                         record("INSERT", "f2")], read, batches.append)
     assert counts == {"applied": 2, "failed": 1}
-    assert seen == ["f1", "f2"]
+    assert batches == [["f1", "f2"]]
     assert "bad" in caplog.text and "whole number" in caplog.text
 
 
 def test_a_record_that_is_no_image_is_counted_as_failed():
-    seen = []
+    batches = []
     counts = handle([record("INSERT", "f1", odd={"X": "?"}), record("INSERT", "f2")],
-                    lambda image: seen.append(image["fact_id"]))
+                    fact_id, batches.append)
     assert counts == {"applied": 1, "failed": 1}
-    assert seen == ["f2"]
+    assert batches == [["f2"]]
 
 
 def test_any_other_error_propagates_for_the_batch_to_be_retried():
-    seen = []
-
-    def apply(image):
-        seen.append(image["fact_id"])
+    def apply_all(found):
         raise ConnectionError("storage down")
 
     with pytest.raises(ConnectionError):
-        handle([record("INSERT", "f1"), record("INSERT", "f2")], apply)
-    assert seen == ["f1"]
+        handle([record("INSERT", "f1"), record("INSERT", "f2")], fact_id, apply_all)
 
 
-def test_the_root_hands_each_image_to_apply_fact_image():
+def test_the_root_hands_the_batchs_facts_to_apply_facts():
     class Counting(Root):
         def __init__(self):
             super().__init__()
-            self.images: list[dict] = []
+            self.batches: list[list] = []
 
-        def apply_fact_image(self, image):
-            self.images.append(image)
+        def apply_facts(self, found):
+            self.batches.append(found)
+            return len(found)
 
     parts = Counting()
-    assert parts.apply_fact_records([record("INSERT", "f1")]) == {"applied": 1, "failed": 0}
-    assert parts.images == [{"fact_id": "f1", "kind": "answered"}]
+    image = {"fact_id": {"S": "f1"}, "kind": {"S": "queue_offered"},
+             "at": {"S": "2026-11-30T15:00:00+00:00"}, "zone": {"S": "UTC"},
+             "scopes": {"M": {"queue": {"S": "support"}}},
+             "figures": {"M": {"offered": {"N": "1"}}}}
+    counts = parts.apply_fact_records([{"eventName": "INSERT", "dynamodb": {"NewImage": image}}])
+    assert counts == {"applied": 1, "failed": 0}
+    [[fact]] = parts.batches
+    assert (fact.fact_id, fact.values) == ("f1", {"offered": 1})
 
 
 def test_the_stream_handler_is_registered_only_with_a_stream_to_read():
