@@ -57,15 +57,18 @@ def _slot_keys(fact: Fact) -> list[tuple[str, str]]:
     return [(slot.key, slot.slot) for slot in slots(fact)] if fact.values else []
 
 
-def _transact(items: list[dict]) -> bool:
-    """Write ``items`` at once: False when a mark was there (a condition failed), the
-    transaction's other failures raised."""
+def _transact(items: list[dict], *, conflicts: bool = False) -> bool:
+    """Write ``items`` at once: False when a mark was there (a condition failed), and with
+    ``conflicts`` when another transaction held one of the items; the transaction's other
+    failures raised."""
     try:
         shared_connection().dispatch("TransactWriteItems", {"TransactItems": items})
     except VerboseClientError as exc:
-        reasons = exc.cancellation_reasons or []
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+        codes = {r.code for r in exc.cancellation_reasons or [] if r is not None}
+        if "ConditionalCheckFailed" in codes:
             return False  # a mark is there: applied before (or by the twin that won)
+        if conflicts and "TransactionConflict" in codes:
+            return False
         raise
     return True
 
@@ -84,7 +87,8 @@ def apply_facts(facts: Iterable[Fact], now: datetime | None = None) -> int:
     mark, and one ADD per rollup item with the group's sums for it, so facts sharing a queue's
     day and half-hour cost one write between them. A group where some mark is already there
     (a redelivered batch) is applied again fact by fact (``apply_fact``), so the new facts in
-    it still count and the old ones do not."""
+    it still count and the old ones do not; so is one that conflicts with another consumer's
+    transaction (a conflict there raises, for the batch to be retried)."""
     groups: list[list[Fact]] = [[]]
     items: set[tuple[str, str]] = set()
     for fact in {fact.fact_id: fact for fact in facts}.values():  # one mark per id
@@ -106,8 +110,11 @@ def _apply_group(group: list[Fact], now: datetime | None) -> int:
             into = sums.setdefault(item, {})
             for name, value in fact.values.items():
                 into[name] = into.get(name, 0) + value
+    # a group meeting a mark, or another consumer's transaction on a busy queue's items, goes
+    # again fact by fact: smaller transactions, each counted once
     if _transact([_mark(fact, now) for fact in group] +
-                 [_add(key, slot, values) for (key, slot), values in sums.items()]):
+                 [_add(key, slot, values) for (key, slot), values in sums.items()],
+                 conflicts=True):
         return len(group)
     return sum(apply_fact(fact, now) for fact in group)
 

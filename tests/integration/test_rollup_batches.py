@@ -76,3 +76,27 @@ def test_a_large_batch_is_split_under_the_transaction_limit(operations):
     assert sum(size for size in writes) == 150 + 2 * 150 + 2 * len(writes)
     assert day("queue", queue)["day"]["answered"] == 150
     assert rollups.apply_facts([]) == 0
+
+
+def test_a_group_that_meets_another_consumers_transaction_goes_fact_by_fact(monkeypatch):
+    from pynamodb.exceptions import CancellationReason, VerboseClientError
+
+    queue = f"bq{uuid.uuid4().hex[:8]}"
+    batch = facts_for(queue, 5)
+    original = Connection.dispatch
+    sizes: list[int] = []
+
+    def busy_once(conn, operation_name, operation_kwargs):
+        items = operation_kwargs.get("TransactItems", ())
+        sizes.append(len(items))
+        if len(sizes) == 1:  # the group's write meets another transaction on its items
+            raise VerboseClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}},
+                operation_name, cancellation_reasons=[CancellationReason("TransactionConflict")]
+                + [None] * (len(items) - 1))
+        return original(conn, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", busy_once)
+    assert rollups.apply_facts(batch) == 5
+    assert sizes == [9, 5, 5, 5, 5, 5]  # the group, then each fact: its mark and 4 items
+    assert day("queue", queue)["day"] == {"answered": 5, "wait_seconds": sum(range(5))}
