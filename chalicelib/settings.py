@@ -103,7 +103,10 @@ class Settings:
 
         client = boto3.client("ssm", region_name=self.aws_region)
         path = f"{self.ssm_prefix.rstrip('/')}/{SSM_NAMES[name]}"
-        return client.get_parameter(Name=path, WithDecryption=True)["Parameter"]["Value"]
+        try:
+            return client.get_parameter(Name=path, WithDecryption=True)["Parameter"]["Value"]
+        except client.exceptions.ParameterNotFound:
+            return None  # not set up on this stage: the caller's ConfigError names it
 
     @property
     def twilio_account_sid(self) -> str:

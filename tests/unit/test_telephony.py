@@ -150,6 +150,25 @@ def test_in_aws_secrets_come_from_ssm_once_and_the_environment_wins(monkeypatch)
     stub.assert_no_pending_responses()
 
 
+def test_a_parameter_a_stage_lacks_is_a_config_error_naming_it(monkeypatch):
+    import boto3
+    import pytest
+    from botocore.stub import Stubber
+
+    from chalicelib.settings import ConfigError
+
+    ssm = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="x",
+                       aws_secret_access_key="x")
+    stub = Stubber(ssm)
+    stub.add_client_error("get_parameter", service_error_code="ParameterNotFound")
+    stub.activate()
+    monkeypatch.setattr(boto3, "client", lambda *a, **k: ssm)
+    monkeypatch.delenv("TWILIO_API_KEY_SECRET", raising=False)
+    settings = load_settings({"SWITCHBOARD_STAGE": "prod", "SSM_PREFIX": "/switchboard/prod"})
+    with pytest.raises(ConfigError, match="TWILIO_API_KEY_SECRET"):
+        getattr(settings, "twilio_api_key_secret")  # noqa: B009 - the property reads SSM
+
+
 # ---- typed webhook requests ------------------------------------------------------------------
 
 
