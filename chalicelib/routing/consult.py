@@ -27,7 +27,14 @@ from datetime import datetime
 from chalicelib.calls.model import Call
 from chalicelib.prompts import render_prompt
 from chalicelib.routing.agents import MAX_MISSES
-from chalicelib.routing.hold import HOLD, record_hold, room_for, step_aside
+from chalicelib.routing.hold import (
+    HOLD,
+    hang_up_quietly,
+    record_hold,
+    redirect_quietly,
+    room_for,
+    step_aside,
+)
 from chalicelib.routing.model import AgentState, TransferRefused, language_for
 from chalicelib.store import calls, routing
 from chalicelib.telephony import twiml as voice_twiml
@@ -71,7 +78,8 @@ class WarmTransfers:
             log.exception("warm transfer of %s: agent leg unreachable", record.call_sid)
             self._close(record, consult, ("dialing",), "agent leg unreachable", now)
             self._release_target(target_agent, now, "transfer failed")
-            self._redirect_quietly(record.call_sid, self.service.requeue_twiml(record))
+            redirect_quietly(self.service.connector, record.call_sid,
+                             self.service.requeue_twiml(record))
             raise TransferRefused("the agent's leg could not be moved; "
                                   "the caller is back in line") from None
         try:
@@ -176,7 +184,8 @@ class WarmTransfers:
         if record.conference and party == owner and record.status not in calls.FINAL_STATUSES:
             # the conversation is over: let the caller go, the agent wraps up
             text, voice, language = render_prompt("call_ended_by_agent", record.language)
-            self._redirect_quietly(call_sid, voice_twiml.say(text, voice, language))
+            redirect_quietly(self.service.connector, call_sid,
+                             voice_twiml.say(text, voice, language))
             if record.agent_id:
                 self.service.agents.finish_call(record.agent_id, call_sid, now)
         return voice_twiml.hangup()
@@ -196,7 +205,7 @@ class WarmTransfers:
         if not self._close(record, consult, calls.CONSULTING, reason, now):
             return False  # someone else closed it first
         if hang_up_leg and consult.get("leg"):
-            self._hang_up_quietly(consult["leg"])
+            hang_up_quietly(self.service.connector, consult["leg"])
         target_agent = consult.get("target_agent")
         if target_agent:
             agent = routing.get_agent(target_agent)
@@ -210,9 +219,9 @@ class WarmTransfers:
             else:
                 self.service.agents.finish_call(target_agent, call_sid, now)
         if requeue:
-            self._redirect_quietly(call_sid, self.service.requeue_twiml(record))
+            redirect_quietly(self.service.connector, call_sid, self.service.requeue_twiml(record))
         else:
-            self._redirect_quietly(call_sid, render_conference(
+            redirect_quietly(self.service.connector, call_sid, render_conference(
                 consult["conference"], end_on_exit=True, action=None))
         log.info("call %s: warm transfer cancelled (%s)", call_sid, reason)
         return True
@@ -224,7 +233,7 @@ class WarmTransfers:
         consult = record.consult or {}
         if self.cancel_consult(record.call_sid, "caller hung up", requeue=True):
             # nobody is left to talk to: the first agent's leg ends too
-            self._hang_up_quietly(record.agent_leg_sid)
+            hang_up_quietly(self.service.connector, record.agent_leg_sid)
             log.info("call %s: caller left during a warm transfer from %s", record.call_sid,
                      consult.get("from_agent"))
 
@@ -239,10 +248,10 @@ class WarmTransfers:
                                  agent_leg_sid=consult.get("leg"), new_agent=True):
             return  # already handed over (a retry, or the agent's hang-up raced the click)
         record_hold(from_agent, record.call_sid, consult.get("started_at"), now)
-        self._redirect_quietly(record.call_sid, render_conference(
+        redirect_quietly(self.service.connector, record.call_sid, render_conference(
             consult["conference"], end_on_exit=True, action=None))
         if not first_leg_gone:
-            self._hang_up_quietly(record.agent_leg_sid)
+            hang_up_quietly(self.service.connector, record.agent_leg_sid)
         self.service.agents.finish_call(from_agent, record.call_sid, now, transferred=True)
         log.info("call %s: warm transfer from %s completed", record.call_sid, from_agent)
 
@@ -294,17 +303,3 @@ class WarmTransfers:
     def _release_target(self, agent_id: str | None, now: datetime, reason: str) -> None:
         if agent_id:
             self.service.agents.free(agent_id, now, reason)
-
-    def _redirect_quietly(self, call_sid: str, twiml: str) -> None:
-        try:
-            self.service.connector.redirect_twiml(call_sid, twiml)
-        except Exception:  # noqa: BLE001 - the call may have ended meanwhile
-            log.warning("could not redirect call %s", call_sid, exc_info=True)
-
-    def _hang_up_quietly(self, call_sid: str | None) -> None:
-        if not call_sid:
-            return
-        try:
-            self.service.connector.hangup(call_sid)
-        except Exception:  # noqa: BLE001 - already ended
-            log.info("leg %s already ended", call_sid)

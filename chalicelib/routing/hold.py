@@ -67,6 +67,24 @@ def record_hold(agent_id: str | None, call_sid: str, since: str | None, now: dat
         log.exception("call %s: hold time not recorded", call_sid)
 
 
+def redirect_quietly(connector, call_sid: str, twiml: str) -> None:
+    """Give the call ``twiml`` now; a call that ended meanwhile is only logged."""
+    try:
+        connector.redirect_twiml(call_sid, twiml)
+    except Exception:  # noqa: BLE001 - the call may have ended meanwhile
+        log.warning("could not redirect call %s", call_sid, exc_info=True)
+
+
+def hang_up_quietly(connector, call_sid: str | None) -> None:
+    """End the leg ``call_sid`` (None: nothing to end); one already over is only logged."""
+    if not call_sid:
+        return
+    try:
+        connector.hangup(call_sid)
+    except Exception:  # noqa: BLE001 - already ended
+        log.info("leg %s already ended", call_sid)
+
+
 class CallHold:
     """Hold and resume for one routing service (its clock, Twilio connector, settings)."""
 
@@ -109,8 +127,8 @@ class CallHold:
             raise TransferRefused("the call is not on hold")
         if not self._end(record, now):
             raise TransferRefused("the hold has just ended")
-        self._redirect(record.call_sid, render_conference(held["conference"], end_on_exit=True,
-                                                           action=None))
+        redirect_quietly(self.service.connector, record.call_sid,
+                         render_conference(held["conference"], end_on_exit=True, action=None))
         since = datetime.fromisoformat(held["started_at"])
         return {"call_sid": record.call_sid, "hold": "off",
                 "held_seconds": max(round((now - since).total_seconds()), 0)}
@@ -120,7 +138,7 @@ class CallHold:
         """The held caller hung up: the hold ends and the agent's leg (alone in the room) too;
         the routing service then wraps the agent up."""
         if record.consult_state == HOLD and self._end(record, self.service.clock()):
-            self._hang_up(record.agent_leg_sid)
+            hang_up_quietly(self.service.connector, record.agent_leg_sid)
 
     def agent_left(self, record: Call) -> None:
         """The holding agent's leg left the room (they hung up): the caller goes back to the
@@ -128,7 +146,8 @@ class CallHold:
         now = self.service.clock()
         held = record.consult or {}
         if self._end(record, now, in_room=False):  # back in line
-            self._redirect(record.call_sid, self.service.requeue_twiml(record))
+            redirect_quietly(self.service.connector, record.call_sid,
+                             self.service.requeue_twiml(record))
             self.service.agents.finish_call(held["from_agent"], record.call_sid, now)
 
     def _end(self, record: Call, now: datetime, *, in_room: bool = True) -> bool:
@@ -145,16 +164,3 @@ class CallHold:
     def _answer(self, record: Call, state: str) -> dict:
         return {"call_sid": record.call_sid, "hold": state,
                 "since": (record.consult or {}).get("started_at")}
-
-    def _redirect(self, call_sid: str, twiml: str) -> None:
-        try:
-            self.service.connector.redirect_twiml(call_sid, twiml)
-        except Exception:  # noqa: BLE001 - the call may have ended meanwhile
-            log.warning("could not redirect call %s", call_sid, exc_info=True)
-
-    def _hang_up(self, call_sid: str | None) -> None:
-        if call_sid:
-            try:
-                self.service.connector.hangup(call_sid)
-            except Exception:  # noqa: BLE001 - already ended
-                log.info("leg %s already ended", call_sid)
