@@ -116,6 +116,17 @@ def app_url():
         def log_message(self, format, *args):  # noqa: A002 - quiet: thousands of requests
             pass
 
+        def parse_request(self):
+            # API Gateway refuses a Content-Length that is not a number with 400 before the
+            # app sees it; Chalice's dev server would drop the connection instead
+            if not super().parse_request():
+                return False
+            length = self.headers.get("Content-Length")
+            if length is not None and not length.strip().isdigit():
+                self.send_error(400, "Content-Length must be a number")
+                return False
+            return True
+
     server = LocalDevServer(app.app, Config.create(chalice_stage="local", app_name="switchboard"),
                             "127.0.0.1", 0, handler_cls=Handler)
     host, port = server.server.server_address[:2]
@@ -149,3 +160,14 @@ def test_the_served_document_is_the_one_fuzzed(app_url, http):
 @schema.parametrize()
 def test_bad_input_is_never_a_server_error(case, app_url, http):
     case.call_and_validate(base_url=app_url, session=http, timeout=10, checks=CHECKS)
+
+
+def test_a_content_length_that_is_no_number_is_a_400_as_api_gateway_answers(app_url):
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(app_url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
+        conn.sendall(b"DELETE /dnc/0 HTTP/1.1\r\nHost: x\r\nContent-Length: >N\r\n\r\n")
+        answer = conn.recv(1024)
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400"), answer
