@@ -769,8 +769,11 @@ def test_a_scripted_call_through_the_server_is_hung_up_by_ctrl_c(app, carrier, r
                                for c in carrier.calls.values()))
         [live] = carrier.calls.values()
         assert not live.done.is_set()
+        assert cli.stderr is not None
+        said = cli.stderr.readline()  # the CLI now watches the call: Ctrl-C reaches it
         cli.send_signal(signal.SIGINT)
         out, err = cli.communicate(timeout=WAIT)
+        err = said + err
     finally:
         if cli.poll() is None:
             cli.kill()

@@ -338,8 +338,8 @@ def call_via_server(args: argparse.Namespace) -> int:
         response = requests.post(base + "/inbound", json={**payload, "async": True}, timeout=10)
         response.raise_for_status()
         sid = response.json()["call_sid"]
-        print(f"call {sid} placed; Ctrl-C hangs it up", file=sys.stderr, flush=True)
-        try:
+        try:  # said inside the try: once the line is out, Ctrl-C hangs the call up
+            print(f"call {sid} placed; Ctrl-C hangs it up", file=sys.stderr, flush=True)
             while not requests.get(f"{base}/calls/{sid}/poll", params={"since": 0},
                                    timeout=10).json()["done"]:
                 time.sleep(0.2)
