@@ -13,6 +13,7 @@ from chalicelib.campaigns.routes import contact_lists_api
 from chalicelib.campaigns.seat_routes import campaign_seats_api
 from chalicelib.campaigns.voice_routes import campaign_voice
 from chalicelib.compliance.routes import compliance_api
+from chalicelib.console.routes import console_api, sign_in_guard
 from chalicelib.ivr.routes import voice
 from chalicelib.messaging.routes import sms
 from chalicelib.messaging.ticket_routes import messaging_api
@@ -37,6 +38,7 @@ observability.setup_logging(app.log)  # JSON in Lambda, text locally: LOG_FORMAT
 
 app.register_middleware(observability.observe_request, "http")  # first: it times the guard too
 app.register_middleware(twilio_signature_guard, "http")
+app.register_middleware(sign_in_guard, "http")  # sign-in and roles: every admin route
 app.register_blueprint(voice)
 app.register_blueprint(routing_api)
 app.register_blueprint(agent_voice)
@@ -55,6 +57,7 @@ app.register_blueprint(billing_api)
 app.register_blueprint(reminders_api)
 app.register_blueprint(reports_api)
 app.register_blueprint(report_pages)
+app.register_blueprint(console_api)
 
 
 @app.route("/", methods=["GET"])

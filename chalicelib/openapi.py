@@ -50,8 +50,10 @@ openapi_api = Blueprint(__name__)
 
 ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "/compliance",
                   "/dnc", "/consents", "/contact-lists", "/campaigns", "/accounts", "/payments",
-                  "/reminder-batches", "/reminders", "/reminder-policies", "/reports")
+                  "/reminder-batches", "/reminders", "/reminder-policies", "/reports",
+                  "/console")
 PUBLIC_PREFIXES = ("/callbacks",)
+ADMIN_SECURITY = [{"bearer": []}, {"apiKey": []}]  # either one
 
 
 @openapi_api.route("/openapi.json", methods=["GET"])
@@ -131,7 +133,7 @@ def _query(name: str, schema: dict, description: str, required: bool = False) ->
 
 
 def _errors(*codes: int) -> dict:
-    names = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
+    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
              413: "TooLarge", 415: "UnsupportedMediaType"}
     return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
 
@@ -151,8 +153,10 @@ def _operation(tag: str, summary: str, security: list, responses: dict, *,
 
 
 def _admin(summary: str, responses: dict, *, tag: str, **details) -> dict:
-    """An admin operation: API key in AWS, 403 without it there."""
-    return _operation(tag, summary, [{"apiKey": []}], {**responses, **_errors(403)}, **details)
+    """An admin operation: a console session or an API key (either), 401 without one, 403
+    when the role may not (``console.access``)."""
+    return _operation(tag, summary, ADMIN_SECURITY, {**responses, **_errors(401, 403)},
+                      **details)
 
 
 def _public(summary: str, responses: dict, **details) -> dict:
@@ -173,9 +177,11 @@ def document() -> dict:
             "version": "1",
             "description": (
                 "The admin API (agents, queues, boards, tickets, missed calls) and the public "
-                "web-callback API. Admin routes need an API Gateway API key (`x-api-key`) in "
-                "AWS, where a usage plan may also throttle them (429); `chalice local` and the "
-                "test client check no key. Unknown or impossible ids answer 404, invalid "
+                "web-callback API. Admin routes need a console session (`Authorization: Bearer "
+                "<token>` from `POST /console/session`) or a machine client's API key "
+                "(`x-api-key`): 401 without either, 403 when the user's role may not (an agent "
+                "acts on their own desk, a supervisor on their queues). On a laptop (stages "
+                "`local`, `test`) a request with neither acts as an admin. Unknown or impossible ids answer 404, invalid "
                 "bodies and query parameters 400 naming the `field`, impossible state changes "
                 "409, admin bodies over 64 KB (CSV chunks: 5 MB) 413. Twilio's webhooks "
                 "(`/twilio/*`) are not described here."),
@@ -184,18 +190,22 @@ def document() -> dict:
                  {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
                  {"name": "contact-lists"}, {"name": "campaigns"}, {"name": "campaign-seats"},
                  {"name": "accounts"}, {"name": "payments"}, {"name": "reminders"},
-                 {"name": "reports"}, {"name": "meta"}],
+                 {"name": "reports"}, {"name": "console"}, {"name": "meta"}],
         "paths": {**_routing_paths(), **_ticket_paths(), **_missed_paths(), **_callback_paths(),
                   **_compliance_paths(), **_contact_list_paths(), **_campaign_paths(),
                   **_seat_paths(), **_billing_paths(), **_reminder_paths(),
-                  **_report_paths(),
+                  **_report_paths(), **_console_paths(),
                   "/openapi.json": {"get": {
                       "tags": ["meta"], "summary": "This document", "security": [],
                       "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})}}}},
         "components": {
-            "securitySchemes": {"apiKey": {
-                "type": "apiKey", "in": "header", "name": "x-api-key",
-                "description": "API Gateway API key of the stage's usage plan (AWS only)."}},
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key",
+                           "description": "A machine client's API key (`manage.py api-keys "
+                                          "new`); the stage keeps its SHA-256 only."},
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                           "description": "A console session: the stage's Cognito ID token "
+                                          "(a laptop's own, signed locally)."}},
             "parameters": _parameters(),
             "schemas": _schemas(),
             "responses": _responses(),
@@ -247,9 +257,11 @@ def _responses() -> dict:
                           error),
         "UnsupportedMediaType": _json("A Content-Type the route does not read (Chalice).",
                                       {"type": "object"}),
-        "Forbidden": _json("AWS only: no valid `x-api-key` (API Gateway answers before the "
-                           "app runs).", {"type": "object",
-                                          "properties": {"message": {"type": "string"}}}),
+        "Unauthorized": _json("No console session or API key, or one that is invalid or "
+                              "expired (`code`: `sign_in_required`, `session_expired`).",
+                              _ref("Refusal")),
+        "Forbidden": _json("The user's role may not do this (`code`: `forbidden`).",
+                           _ref("Refusal")),
         "CallbackError": _json("`{error, field, message}`: the `field` to point at and a "
                                "code (`invalid`, `missing`, `too_long`, `malformed`, "
                                "`too_large` for a body over 4 KB, ...).", _ref("CallbackError")),
@@ -412,6 +424,9 @@ def _schemas() -> dict:
     return {
         "Error": {"type": "object", "required": ["error"], "properties": {
             "error": {"type": "string"}, "field": {"type": "string"}}},
+        "Refusal": {"type": "object", "required": ["error", "code"], "properties": {
+            "error": {"type": "string"}, "code": {"type": "string", "enum": [
+                "sign_in_required", "session_expired", "forbidden", "bad_credentials"]}}},
         "CallbackError": {"type": "object", "required": ["error"], "properties": {
             "error": {"type": "string"}, "field": {"type": "string"},
             "message": {"type": "string"}, "id": {"type": "string"},
@@ -1458,4 +1473,52 @@ def _reminder_paths() -> dict:
                         _query("format", {"type": "string", "enum": ["json", "csv"]},
                                "`csv`: a download, a row per batch.")],
             tag="reminders")},
+    }
+
+
+def _console_paths() -> dict:
+    """Signing in, and the console's pages (``console.routes``)."""
+    html = {"content": {"text/html": {"schema": {"type": "string"}}}}
+    lang = _query("lang", {"type": "string", "enum": ["en", "zh"]},
+                  "The page's language; default: the browser's `Accept-Language`.")
+    user = {"type": "object", "properties": {
+        "username": {"type": "string"}, "name": {"type": "string"},
+        "role": {"type": "string", "enum": ["agent", "supervisor", "admin"]},
+        "agent_id": {"type": "string", "nullable": True},
+        "queues": {"type": "array", "items": {"type": "string"}}}}
+    credentials = {"type": "object", "required": ["username", "password"],
+                   "additionalProperties": False, "properties": {
+                       "username": _string(128), "password": _string(256)}}
+    return {
+        "/console/session": {
+            "post": _operation("console", "Sign in", [], {
+                "200": _json("The session: send `token` as `Authorization: Bearer`",
+                             {"type": "object", "properties": {
+                                 "token": {"type": "string"},
+                                 "expires_at": {"type": "integer",
+                                                "description": "Epoch seconds"},
+                                 "user": user}}),
+                "401": _json("Wrong user name or password (`code`: `bad_credentials`)",
+                             _ref("Refusal")),
+                **_errors(400, 413)},
+                body={"required": True, "content": {"application/json": {
+                    "schema": credentials}}}),
+            "get": _admin("Who the session is", {"200": _json("The user", {
+                "type": "object", "properties": {"user": user}})}, tag="console")},
+        "/console": {"get": _operation("console", "The sign-in page", [], {
+            "200": {"description": "HTML", **html}}, parameters=[lang])},
+        "/console/{page}": {"get": _operation("console", "A console page", [], {
+            "200": {"description": "HTML holding no data: its script signs in and reads the "
+                                   "admin API", **html},
+            **_errors(404)},
+            parameters=[{"name": "page", "in": "path", "required": True,
+                         "schema": {"type": "string", "enum": ["desk", "board", "campaigns"]}},
+                        lang])},
+        "/console/static/{name}": {"get": _operation("console", "A console script or style", [],
+            {"200": {"description": "JavaScript or CSS",
+                     "content": {"application/javascript": {"schema": {"type": "string"}},
+                                 "text/css": {"schema": {"type": "string"}}}},
+             **_errors(404)},
+            parameters=[{"name": "name", "in": "path", "required": True,
+                         "schema": {"type": "string", "maxLength": 64}}])},
     }

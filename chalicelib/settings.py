@@ -12,6 +12,7 @@ Nothing here logs a secret; ``describe()`` masks them for diagnostics.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -30,7 +31,17 @@ SSM_NAMES = {
     # the API key that signs the browser softphone's access tokens (``telephony.access_tokens``)
     "TWILIO_API_KEY_SID": "twilio/api-key-sid",
     "TWILIO_API_KEY_SECRET": "twilio/api-key-secret",
+    # console sign-in (``chalicelib.console``): the Cognito user pool and app client the data
+    # stack creates (it writes these two itself), and the machine clients' API keys, each
+    # ``name:sha256hex`` of its key, comma separated (``manage.py api-keys new``)
+    "COGNITO_USER_POOL_ID": "console/user-pool-id",
+    "COGNITO_CLIENT_ID": "console/client-id",
+    "API_KEY_HASHES": "console/api-key-hashes",
 }
+
+
+# ``chalice local`` under ``make run`` and the test suite: the stages that never run in AWS.
+LAPTOP_STAGES = ("local", "test")
 
 
 class ConfigError(RuntimeError):
@@ -81,6 +92,16 @@ class Settings:
     # ``TWILIO_TWIML_APP_SID``: the TwiML app a browser softphone places calls through (AP...);
     # unset, its tokens only receive calls
     twiml_app_sid: str | None = None
+    # ``ADMIN_API_OPEN``: the admin API answers requests with no session and no API key as an
+    # admin's. The laptop's default (``LAPTOP_STAGES``: ``chalice local`` and the tests, as
+    # before sign-in existed); any other stage refuses it.
+    admin_api_open: bool = True
+    # ``CONSOLE_SIGNING_KEY`` and ``CONSOLE_USERS`` (JSON: username -> {password (a
+    # ``console.sign_in.hash_password`` hash), role, name, agent_id, queues}): the laptop's own
+    # sign-in, with no Cognito. Only the ``LAPTOP_STAGES`` read them.
+    console_signing_key: str | None = None
+    console_users: dict = field(default_factory=dict, repr=False)
+    console_token_ttl_seconds: int = 3600  # a laptop session (Cognito's ID tokens: an hour)
     _secrets: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -123,6 +144,13 @@ class Settings:
     @property
     def twilio_api_key_secret(self) -> str:
         return self._secret("TWILIO_API_KEY_SECRET")
+
+    def optional(self, name: str) -> str | None:
+        """A secret or setting of :data:`SSM_NAMES` that a stage may lack: None when unset."""
+        try:
+            return self._secret(name)
+        except ConfigError:
+            return None
 
     @property
     def public_base_url(self) -> str:
@@ -189,7 +217,28 @@ def load_settings(environ: dict | None = None) -> Settings:
                             or env.get("CALLBACK_DEFAULT_HOTLINE") or None),
         pay_connector=(env.get("PAY_CONNECTOR") or "").strip() or Settings.pay_connector,
         twiml_app_sid=(env.get("TWILIO_TWIML_APP_SID") or "").strip() or None,
+        **_console(env, stage),
     )
+
+
+def _console(env, stage: str) -> dict:
+    """The console's sign-in settings: an open API and laptop users only on a stage that never
+    runs in AWS (``LAPTOP_STAGES``)."""
+    local = stage in LAPTOP_STAGES
+    open_api = _flag(env.get("ADMIN_API_OPEN"), local, "ADMIN_API_OPEN")
+    if open_api and not local:
+        log.error("ADMIN_API_OPEN=true is refused on stage %s; the admin API needs sign-in", stage)
+        open_api = False
+    users = {}
+    if local and env.get("CONSOLE_USERS"):
+        try:
+            users = json.loads(env["CONSOLE_USERS"])
+        except ValueError as exc:
+            raise ConfigError(f"CONSOLE_USERS is not JSON: {exc}") from None
+    return {"admin_api_open": open_api,
+            "console_signing_key": (env.get("CONSOLE_SIGNING_KEY") or None) if local else None,
+            "console_users": users,
+            "console_token_ttl_seconds": int(env.get("CONSOLE_TOKEN_TTL_SECONDS", "3600"))}
 
 
 def _positive(env, name: str, default: float) -> float:

@@ -30,6 +30,7 @@ from tests.support import (  # noqa: E402
     TEST_ACCOUNT,
     TEST_API_KEY_SECRET,
     TEST_API_KEY_SID,
+    TEST_CONSOLE_SIGNING_KEY,
     TEST_TOKEN,
 )
 
@@ -129,6 +130,9 @@ def pytest_configure(config):
             "TWILIO_VALIDATE_SIGNATURES": "true",
         }
     )
+    from infra.local.console_users import console_environment
+
+    os.environ.update(console_environment(TEST_CONSOLE_SIGNING_KEY))  # the demo's users
     os.environ.pop("TWILIO_API_BASE", None)
     os.environ.pop("SSM_PREFIX", None)
     os.environ.pop("FALLBACK_NUMBER", None)

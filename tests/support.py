@@ -7,6 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_TOKEN = "test-auth-token-not-a-secret"
 TEST_API_KEY_SID = "SK" + "ab" * 16
 TEST_API_KEY_SECRET = "test-api-key-secret-not-a-secret"
+TEST_CONSOLE_SIGNING_KEY = "test-console-signing-key-not-a-secret-0123456789"
 TEST_ACCOUNT = "AC" + "7e57" * 8
 PUBLIC_BASE_URL = "https://switchboard.test/api"  # a stage prefix, as behind API Gateway
 

@@ -1,7 +1,7 @@
 """The missed-calls admin API, as JSON: list a hotline's missed calls, show one number's, resolve.
 
-Like the routing admin API every route is ``api_key_required=True`` (API Gateway checks the
-``x-api-key`` before Lambda runs; ``chalice local`` and the test client check nothing). A record is
+Like the routing admin API every route is an admin route (``console.routes.sign_in_guard``).
+A record is
 addressed by the hotline and the caller's number, digits only (``/missed-calls/14155550100/
 8613800138000``; a leading ``+`` or ``%2B`` is accepted too), so ids are URL-safe and guessable
 only by someone who already holds the API key. Errors: 400 naming the ``field``, 404 (also for a
@@ -33,19 +33,18 @@ def _now():
     return root().now()
 
 
-@missed_api.route("/missed-calls", methods=["GET"], api_key_required=True)
+@missed_api.route("/missed-calls", methods=["GET"])
 def list_missed_calls():
     params = dict(missed_api.current_request.query_params or {})
     return _answer(lambda missed: missed.list_missed_calls(params))
 
 
-@missed_api.route("/missed-calls/{hotline}/{number}", methods=["GET"], api_key_required=True)
+@missed_api.route("/missed-calls/{hotline}/{number}", methods=["GET"])
 def get_missed_call(hotline, number):
     return _answer(lambda missed: missed.get_missed_call(*_numbers(hotline, number)))
 
 
-@missed_api.route("/missed-calls/{hotline}/{number}/resolve", methods=["POST"],
-                  api_key_required=True)
+@missed_api.route("/missed-calls/{hotline}/{number}/resolve", methods=["POST"])
 def resolve_missed_call(hotline, number):
     body = missed_api.current_request.raw_body
     return _answer(lambda missed: missed.resolve_missed_call(*_numbers(hotline, number), body,

@@ -1,7 +1,6 @@
 """The contact-list API: create a list, send its CSV in chunks, read its report, download the
-rows refused; and our internal do-not-call lists, imported the same way. Admin routes:
-``api_key_required=True`` like the other admin APIs (README: API
-keys; Contact lists)."""
+rows refused; and our internal do-not-call lists, imported the same way. Admin routes, signed
+in like the other admin APIs (README: Sign-in and API keys; Contact lists)."""
 
 from __future__ import annotations
 
@@ -20,19 +19,19 @@ def _list_id(value: str) -> str:
     return path_id(value, "list_id", "contact list")
 
 
-@contact_lists_api.route("/contact-lists", methods=["POST"], api_key_required=True)
+@contact_lists_api.route("/contact-lists", methods=["POST"])
 def create_contact_list():
     raw = contact_lists_api.current_request.raw_body
     return json_answer(lambda: lists.create_list(json_object(raw), root().now()), status=201)
 
 
-@contact_lists_api.route("/contact-lists/{list_id}", methods=["GET"], api_key_required=True)
+@contact_lists_api.route("/contact-lists/{list_id}", methods=["GET"])
 def contact_list_report(list_id):
     return json_answer(lambda: lists.report(_list_id(list_id)))
 
 
 @contact_lists_api.route("/contact-lists/{list_id}/rows", methods=["POST"],
-                         api_key_required=True, content_types=CSV_TYPES)
+                         content_types=CSV_TYPES)
 def add_contact_rows(list_id):
     request = contact_lists_api.current_request
     query = dict(request.query_params or {})
@@ -50,8 +49,7 @@ def add_contact_rows(list_id):
     return json_answer(add)
 
 
-@contact_lists_api.route("/contact-lists/{list_id}/rejected", methods=["GET"],
-                         api_key_required=True)
+@contact_lists_api.route("/contact-lists/{list_id}/rejected", methods=["GET"])
 def rejected_contact_rows(list_id):
     answer = json_answer(lambda: lists.rejected_csv(_list_id(list_id)))
     if answer.status_code != 200:
@@ -61,7 +59,7 @@ def rejected_contact_rows(list_id):
         "Content-Disposition": f'attachment; filename="{list_id}-rejected.csv"'})
 
 
-@contact_lists_api.route("/dnc/import", methods=["POST"], api_key_required=True,
+@contact_lists_api.route("/dnc/import", methods=["POST"],
                          content_types=CSV_TYPES)
 def import_do_not_call():
     request = contact_lists_api.current_request

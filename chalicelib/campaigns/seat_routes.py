@@ -1,8 +1,8 @@
 """Agents on an agent campaign (``campaigns/seats.py``): the admin API an agent's console uses,
 and the Twilio webhooks of the agent's own line.
 
-Admin (``api_key_required=True``): ``POST /campaigns/{id}/seats`` ``{agent_id}`` calls the agent
-onto the campaign's open line; ``GET`` the seats, or one; ``DELETE`` takes the agent off;
+Admin (signed in; an agent their own seat): ``POST /campaigns/{id}/seats`` ``{agent_id}`` calls
+the agent onto the campaign's open line; ``GET`` the seats, or one; ``DELETE`` takes the agent off;
 ``accept`` / ``skip`` answer a preview offer; ``disposition`` ``{disposition}`` ends a wrap-up.
 404 for an unknown campaign, agent or seat; 409 for a campaign without agents or a state the
 action does not fit.
@@ -57,8 +57,7 @@ def _field(name: str, pattern: str, form: str) -> str:
     return value
 
 
-@campaign_seats_api.route("/campaigns/{campaign_id}/seats", methods=["POST"],
-                          api_key_required=True)
+@campaign_seats_api.route("/campaigns/{campaign_id}/seats", methods=["POST"])
 def join_campaign(campaign_id):
     def join():
         campaign = _campaign(campaign_id)
@@ -68,8 +67,7 @@ def join_campaign(campaign_id):
     return json_answer(join, status=201)
 
 
-@campaign_seats_api.route("/campaigns/{campaign_id}/seats", methods=["GET"],
-                          api_key_required=True)
+@campaign_seats_api.route("/campaigns/{campaign_id}/seats", methods=["GET"])
 def campaign_seats(campaign_id):
     def seats():
         campaign = _campaign(campaign_id)
@@ -79,19 +77,19 @@ def campaign_seats(campaign_id):
     return json_answer(seats)
 
 
-@campaign_seats_api.route(SEAT, methods=["GET"], api_key_required=True)
+@campaign_seats_api.route(SEAT, methods=["GET"])
 def campaign_seat(campaign_id, agent_id):
     return json_answer(lambda: root().seats.seat(_campaign(campaign_id).campaign_id,
                                                  _agent_id(agent_id)))
 
 
-@campaign_seats_api.route(SEAT, methods=["DELETE"], api_key_required=True)
+@campaign_seats_api.route(SEAT, methods=["DELETE"])
 def leave_campaign(campaign_id, agent_id):
     return json_answer(lambda: root().seats.leave(_campaign(campaign_id).campaign_id,
                                                   _agent_id(agent_id), root().now()))
 
 
-@campaign_seats_api.route(SEAT + "/accept", methods=["POST"], api_key_required=True)
+@campaign_seats_api.route(SEAT + "/accept", methods=["POST"])
 def accept_offer(campaign_id, agent_id):
     def accept():
         campaign = _campaign(campaign_id)
@@ -106,13 +104,13 @@ def accept_offer(campaign_id, agent_id):
     return json_answer(accept)
 
 
-@campaign_seats_api.route(SEAT + "/skip", methods=["POST"], api_key_required=True)
+@campaign_seats_api.route(SEAT + "/skip", methods=["POST"])
 def skip_offer(campaign_id, agent_id):
     return json_answer(lambda: root().seats.skip(_campaign(campaign_id).campaign_id,
                                                  _agent_id(agent_id), root().now()))
 
 
-@campaign_seats_api.route(SEAT + "/disposition", methods=["POST"], api_key_required=True)
+@campaign_seats_api.route(SEAT + "/disposition", methods=["POST"])
 def post_disposition(campaign_id, agent_id):
     def disposition():
         campaign = _campaign(campaign_id)

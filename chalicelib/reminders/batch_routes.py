@@ -1,6 +1,6 @@
 """The reminder batches API: preview or send a batch to a segment of accounts, remind one
-account, a batch's progress and results, its results as CSV. Admin routes:
-``api_key_required=True`` like the other admin APIs (README: Payment reminders). The work is
+account, a batch's progress and results, its results as CSV. Admin routes,
+signed in like the other admin APIs (``console.routes``; README: Payment reminders). The work is
 ``reminders.batches``'s."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _flag(query: dict, name: str) -> bool:
     return value == "true"
 
 
-@reminders_api.route("/reminder-batches", methods=["POST"], api_key_required=True)
+@reminders_api.route("/reminder-batches", methods=["POST"])
 def post_batch():
     request = reminders_api.current_request
     query = dict(request.query_params or {})
@@ -58,7 +58,7 @@ def _created(answer, outcome: dict):
     return answer
 
 
-@reminders_api.route("/reminders", methods=["POST"], api_key_required=True)
+@reminders_api.route("/reminders", methods=["POST"])
 def post_reminder():
     raw = reminders_api.current_request.raw_body
     outcome: dict = {}
@@ -71,7 +71,7 @@ def post_reminder():
     return _created(json_answer(remind), outcome)
 
 
-@reminders_api.route("/reminder-batches/{batch_id}", methods=["GET"], api_key_required=True)
+@reminders_api.route("/reminder-batches/{batch_id}", methods=["GET"])
 def batch_report(batch_id):
     query = dict(reminders_api.current_request.query_params or {})
     return json_answer(lambda: results.batch_report(
@@ -79,20 +79,18 @@ def batch_report(batch_id):
         query_int(query, "paid_within_days", default=7, low=1, high=MAX_PAID_DAYS)))
 
 
-@reminders_api.route("/reminder-batches/{batch_id}/results", methods=["GET"],
-                     api_key_required=True)
+@reminders_api.route("/reminder-batches/{batch_id}/results", methods=["GET"])
 def batch_results(batch_id):
     answer = json_answer(lambda: results.results_csv(_batch_id(batch_id)))
     return _csv(answer, f"{batch_id}-results.csv")
 
 
-@reminders_api.route("/reminder-policies", methods=["GET"], api_key_required=True)
+@reminders_api.route("/reminder-policies", methods=["GET"])
 def list_policies():
     return json_answer(lambda: {"policies": results.policies_view()})
 
 
-@reminders_api.route("/reminder-policies/{policy_id}/results", methods=["GET"],
-                     api_key_required=True)
+@reminders_api.route("/reminder-policies/{policy_id}/results", methods=["GET"])
 def policy_results(policy_id):
     """``?from=&to=`` (dates, default the last 30 days), ``paid_within_days``,
     ``format=json|csv``."""

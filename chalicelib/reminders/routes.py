@@ -1,5 +1,5 @@
 """The billing system's API: accounts (one by JSON, many by CSV chunks), an account's report,
-payments and their reversal. Admin routes: ``api_key_required=True`` like the other admin APIs
+payments and their reversal. Admin routes, signed in like the other admin APIs
 (README: Accounts and payments). The work is ``reminders.accounts_api``'s."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def _created(answer, created: bool):
     return answer
 
 
-@billing_api.route("/accounts", methods=["POST"], api_key_required=True)
+@billing_api.route("/accounts", methods=["POST"])
 def save_account():
     raw = billing_api.current_request.raw_body
     outcome: dict = {}
@@ -34,7 +34,7 @@ def save_account():
     return _created(json_answer(save), outcome.get("created", False))
 
 
-@billing_api.route("/accounts/import", methods=["POST"], api_key_required=True,
+@billing_api.route("/accounts/import", methods=["POST"],
                    content_types=CSV_TYPES)
 def import_accounts():
     request = billing_api.current_request
@@ -53,13 +53,13 @@ def import_accounts():
     return json_answer(add)
 
 
-@billing_api.route("/accounts/{account_id}", methods=["GET"], api_key_required=True)
+@billing_api.route("/accounts/{account_id}", methods=["GET"])
 def account_report(account_id):
     return json_answer(lambda: accounts_api.account_report(
         path_id(account_id, "account_id", "account"), root().now()))
 
 
-@billing_api.route("/payments", methods=["POST"], api_key_required=True)
+@billing_api.route("/payments", methods=["POST"])
 def post_payment():
     raw = billing_api.current_request.raw_body
     outcome: dict = {}
@@ -71,7 +71,7 @@ def post_payment():
     return _created(json_answer(record), outcome.get("applied", False))
 
 
-@billing_api.route("/payments/{payment_id}/reverse", methods=["POST"], api_key_required=True)
+@billing_api.route("/payments/{payment_id}/reverse", methods=["POST"])
 def reverse_payment(payment_id):
     return json_answer(lambda: accounts_api.reverse(
         path_id(payment_id, "payment_id", "payment"), root().now()))

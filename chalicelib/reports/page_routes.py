@@ -5,9 +5,10 @@ without a page) and ``GET /reports/static/chart.js``
 (the bundled Chart.js, cached for a year: the page asks for it with ``?v=<version>``).
 
 No API key on either: a browser cannot send one when it opens a page. They are safe without it
-because they hold no figures: the page's own script fetches ``GET /reports/{kind}`` (admin,
-``api_key_required=True``) from the same origin with the key the user types into the page, which
-stays in that tab's ``sessionStorage``. What the pages are is in ``reports.pages``.
+because they hold no figures: the page's own script fetches ``GET /reports/{kind}`` (admin)
+from the same origin with the console session's bearer token (``/console`` signs in) or an API
+key the user types into the page, which stays in that tab's ``sessionStorage``.
+What the pages are is in ``reports.pages``.
 """
 
 from __future__ import annotations

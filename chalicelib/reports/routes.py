@@ -1,4 +1,4 @@
-"""The reports API (admin, ``api_key_required=True``): ``GET /reports/{kind}?from=&to=
+"""The reports API (admin: signed in): ``GET /reports/{kind}?from=&to=
 &interval=day|half-hour&<target>=&format=json|csv|xlsx|text``, one kind per report module
 (``KINDS``), each answering ``report(first, last, interval, target) -> dict`` with ``rows`` and
 ``totals``, ``columns(report)`` and ``TOTAL_COLUMNS``, and naming its ``TARGET`` parameter
@@ -59,7 +59,7 @@ def _total_columns(module: ModuleType, made: dict) -> list[str]:
     return columns(made) if columns is not None else list(module.TOTAL_COLUMNS)
 
 
-@reports_api.route("/reports/{kind}", methods=["GET"], api_key_required=True)
+@reports_api.route("/reports/{kind}", methods=["GET"])
 def report(kind):
     query = dict(reports_api.current_request.query_params or {})
     fmt = query.get("format", "json")

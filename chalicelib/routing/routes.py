@@ -1,9 +1,9 @@
 """The routing admin API: agents, queues, the wallboard and the agent's screen pop, as JSON.
 
-Every route is ``api_key_required=True``: deployed, API Gateway refuses a request without a valid
-``x-api-key`` header before Lambda runs. Chalice does not make the keys: create an API key and a
-usage plan for the stage in API Gateway and attach the key to it. ``chalice local`` and
-``chalice.test.Client`` check no key at all, so on a laptop and in tests this API is open.
+Every route is an admin route: ``console.routes.sign_in_guard`` lets through a console session
+(``Authorization: Bearer``) or a machine client's API key (``x-api-key``) whose role the route's
+rule allows (``console.access``: an agent their own desk, a supervisor their queues), before the
+handler runs. On a laptop (stage ``local``) a request with neither is an admin's, as before.
 
 Each route parses the request and calls one function of ``routing.admin``, whose errors become
 400 (``InvalidRequest``, with the ``field``), 404 (``NotFound``) and 409 (``Conflict``), each as
@@ -52,104 +52,102 @@ def _available(agent_id: str) -> None:
     root().routing.agent_became_available(agent_id)
 
 
-@routing_api.route("/agents", methods=["POST"], api_key_required=True)
+@routing_api.route("/agents", methods=["POST"])
 def create_agent():
     return _answer(lambda admin: admin.create_agent(_body(admin), _now()), status=201)
 
 
-@routing_api.route("/agents", methods=["GET"], api_key_required=True)
+@routing_api.route("/agents", methods=["GET"])
 def list_agents():
     return _answer(lambda admin: admin.list_agents(_now()))
 
 
-@routing_api.route("/agents/{agent_id}", methods=["GET"], api_key_required=True)
+@routing_api.route("/agents/{agent_id}", methods=["GET"])
 def get_agent(agent_id):
     return _answer(lambda admin: admin.get_agent(_agent(agent_id), _now()))
 
 
-@routing_api.route("/agents/{agent_id}", methods=["PUT"], api_key_required=True)
+@routing_api.route("/agents/{agent_id}", methods=["PUT"])
 def update_agent(agent_id):
     return _answer(lambda admin: admin.update_agent(_agent(agent_id), _body(admin), _now()))
 
 
-@routing_api.route("/agents/{agent_id}/state", methods=["POST"], api_key_required=True)
+@routing_api.route("/agents/{agent_id}/state", methods=["POST"])
 def change_agent_state(agent_id):
     return _answer(lambda admin: admin.change_state(_agent(agent_id), _body(admin), _now(),
                                                       _available))
 
 
-@routing_api.route("/agents/{agent_id}/transfer", methods=["POST"], api_key_required=True)
+@routing_api.route("/agents/{agent_id}/transfer", methods=["POST"])
 def transfer_call(agent_id):
     """Transfer the agent's caller: ``{"to": "queue"|"agent"|"number", "target": ...,
     "mode": "cold"|"warm"}``; a warm one is finished with ``.../transfer/complete|cancel``."""
     return _answer(lambda admin: admin.transfer(_agent(agent_id), _body(admin), root().routing))
 
 
-@routing_api.route("/agents/{agent_id}/transfer/{step}", methods=["POST"],
-                   api_key_required=True)
+@routing_api.route("/agents/{agent_id}/transfer/{step}", methods=["POST"])
 def finish_warm_transfer(agent_id, step):
     return _answer(lambda admin: admin.finish_warm_transfer(_agent(agent_id), step,
                                                                root().routing))
 
 
-@routing_api.route("/agents/{agent_id}/hold", methods=["POST", "DELETE"],
-                   api_key_required=True)
+@routing_api.route("/agents/{agent_id}/hold", methods=["POST", "DELETE"])
 def hold_call(agent_id):
     """POST puts the agent's caller on hold music; DELETE brings them back."""
     on = routing_api.current_request.method == "POST"
     return _answer(lambda admin: admin.hold_call(_agent(agent_id), on, root().routing))
 
 
-@routing_api.route("/agents/{agent_id}/disposition", methods=["POST"], api_key_required=True)
+@routing_api.route("/agents/{agent_id}/disposition", methods=["POST"])
 def set_disposition(agent_id):
     """What became of the agent's call: ``{"code", "call_sid"?, "note"?}`` (wrap-up)."""
     return _answer(lambda admin: admin.set_disposition(_agent(agent_id), _body(admin), _now()))
 
 
-@routing_api.route("/agents/{agent_id}/voice-token", methods=["POST"], api_key_required=True)
+@routing_api.route("/agents/{agent_id}/voice-token", methods=["POST"])
 def voice_token(agent_id):
     """An access token for the agent's browser softphone (Twilio Voice JavaScript SDK)."""
     return _answer(lambda _: softphone.voice_token(_agent(agent_id), root().settings, _now()))
 
 
-@routing_api.route("/agents/{agent_id}/history", methods=["GET"], api_key_required=True)
+@routing_api.route("/agents/{agent_id}/history", methods=["GET"])
 def agent_history(agent_id):
     query = routing_api.current_request.query_params
     return _answer(lambda admin: admin.agent_history(
         _agent(agent_id), query_int(query, "limit", default=50, low=1, high=500)))
 
 
-@routing_api.route("/agents/{agent_id}/context", methods=["GET"], api_key_required=True)
+@routing_api.route("/agents/{agent_id}/context", methods=["GET"])
 def agent_context(agent_id):
     return _answer(lambda admin: admin.agent_context(_agent(agent_id), _now(),
                                                      root().account_on_screen))
 
 
-@routing_api.route("/queues", methods=["POST"], api_key_required=True)
+@routing_api.route("/queues", methods=["POST"])
 def create_queue():
     return _answer(lambda admin: admin.create_queue(_body(admin), _now()), status=201)
 
 
-@routing_api.route("/queues", methods=["GET"], api_key_required=True)
+@routing_api.route("/queues", methods=["GET"])
 def list_queues():
     return _answer(lambda admin: admin.list_queues())
 
 
-@routing_api.route("/queues/{queue_id}", methods=["GET"], api_key_required=True)
+@routing_api.route("/queues/{queue_id}", methods=["GET"])
 def get_queue(queue_id):
     return _answer(lambda admin: admin.get_queue(_queue(queue_id)))
 
 
-@routing_api.route("/queues/{queue_id}", methods=["PUT"], api_key_required=True)
+@routing_api.route("/queues/{queue_id}", methods=["PUT"])
 def update_queue(queue_id):
     return _answer(lambda admin: admin.update_queue(_queue(queue_id), _body(admin), _now()))
 
 
-@routing_api.route("/queues/{queue_id}/board", methods=["GET"], api_key_required=True)
+@routing_api.route("/queues/{queue_id}/board", methods=["GET"])
 def queue_board(queue_id):
     return _answer(lambda admin: admin.queue_board(_queue(queue_id), _now()))
 
 
-@routing_api.route("/board", methods=["GET"], api_key_required=True)
+@routing_api.route("/board", methods=["GET"])
 def board():
     return _answer(lambda admin: admin.board(_now()))

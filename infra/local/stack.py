@@ -134,6 +134,10 @@ def set_defaults(port: int, emulator: bool) -> dict[str, bool]:
     }
     for key, value in local_environment(port).items():
         os.environ.setdefault(key, value)
+    from infra.local.console_users import console_environment
+
+    for key, value in console_environment().items():  # the console's demo users
+        os.environ.setdefault(key, value)
     return start
 
 
@@ -231,6 +235,8 @@ def banner(app_url: str, start: dict[str, bool]) -> None:
             f"  DynamoDB                    {env['DYNAMODB_ENDPOINT']}{note['ddb']}",
             f"  Twilio API (emulator)       {env['TWILIO_API_BASE']}{note['carrier']}",
             f"  Public base URL             {env['PUBLIC_BASE_URL']}",
+            f"  Console (sign in)           {app_url}/console   agent/agent, "
+            "supervisor/supervisor, admin/admin",
             f"  Stage / table prefix        {env['SWITCHBOARD_STAGE']} / {env['TABLE_PREFIX']}",
             f"  Twilio account / token      {_mask(env['TWILIO_ACCOUNT_SID'])} / "
             f"{_token_note(env['TWILIO_AUTH_TOKEN'])}",

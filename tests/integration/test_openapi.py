@@ -58,15 +58,19 @@ def test_path_parameters_are_the_routes_with_the_codes_patterns(served):
                     assert parameter["schema"]["pattern"] == f"^(?:{PATH_PATTERNS[name]})$"
 
 
-def test_admin_routes_need_an_api_key_in_aws_and_the_public_ones_none(app_module, served):
+def test_admin_routes_need_a_session_or_an_api_key_and_the_public_ones_neither(served):
+    from chalicelib.console.access import needs_principal
+
     for path, item in served["paths"].items():
         for method in set(item) & METHODS:
-            route = app_module.app.routes[path][method.upper()]
             security = item[method]["security"]
-            assert security == ([{"apiKey": []}] if route.api_key_required else []), path
-    assert served["components"]["securitySchemes"]["apiKey"] == {
-        "type": "apiKey", "in": "header", "name": "x-api-key",
-        "description": served["components"]["securitySchemes"]["apiKey"]["description"]}
+            admin = needs_principal(method.upper(), path)
+            assert security == ([{"bearer": []}, {"apiKey": []}] if admin else []), path
+            assert "401" in item[method]["responses"] or not admin, (method, path)
+    schemes = served["components"]["securitySchemes"]
+    assert {k: v for k, v in schemes["apiKey"].items() if k != "description"} == {
+        "type": "apiKey", "in": "header", "name": "x-api-key"}
+    assert schemes["bearer"]["scheme"] == "bearer"
 
 
 def test_the_document_is_valid_openapi(served):
