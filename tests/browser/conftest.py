@@ -197,3 +197,24 @@ def stranger_site(app_server):
     yield pages, url
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def sign_in(page, app_server):
+    """``sign_in(username, password=None, lang="en", then=None)``: signs in through the real
+    sign-in page (the demo users of infra/local/console_users.py; the password defaults to the
+    user name) and waits for the page it lands on (``then``: a console page to go to, e.g.
+    ``"desk"``); returns the Playwright page."""
+
+    def go(username: str, password: str | None = None, lang: str = "en",
+           then: str | None = None):
+        query = f"?lang={lang}" + (f"&next=/console/{then}" if then else "")
+        page.goto(f"{app_server}/console{query}")
+        page.fill("#sign-in input[name=username]", username)
+        page.fill("#sign-in input[name=password]", password or username)
+        page.click("#sign-in button[type=submit]")
+        page.wait_for_function("location.pathname !== '/console' && "
+                               "document.body.dataset.state !== 'starting'")
+        return page
+
+    return go
