@@ -53,7 +53,7 @@ ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "
                   "/reminder-batches", "/reminders", "/reminder-policies", "/reports",
                   "/console")
 PUBLIC_PREFIXES = ("/callbacks",)
-ADMIN_SECURITY = [{"bearer": []}, {"apiKey": []}]  # either one
+ADMIN_SECURITY: list[dict] = [{"bearer": []}, {"apiKey": []}]  # either one
 
 
 @openapi_api.route("/openapi.json", methods=["GET"])
@@ -133,8 +133,8 @@ def _query(name: str, schema: dict, description: str, required: bool = False) ->
 
 
 def _errors(*codes: int) -> dict:
-    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-             413: "TooLarge", 415: "UnsupportedMediaType"}
+    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+             409: "Conflict", 413: "TooLarge", 415: "UnsupportedMediaType"}
     return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
 
 
@@ -181,10 +181,10 @@ def document() -> dict:
                 "<token>` from `POST /console/session`) or a machine client's API key "
                 "(`x-api-key`): 401 without either, 403 when the user's role may not (an agent "
                 "acts on their own desk, a supervisor on their queues). On a laptop (stages "
-                "`local`, `test`) a request with neither acts as an admin. Unknown or impossible ids answer 404, invalid "
-                "bodies and query parameters 400 naming the `field`, impossible state changes "
-                "409, admin bodies over 64 KB (CSV chunks: 5 MB) 413. Twilio's webhooks "
-                "(`/twilio/*`) are not described here."),
+                "`local`, `test`) a request with neither acts as an admin. Unknown or "
+                "impossible ids answer 404, invalid bodies and query parameters 400 naming "
+                "the `field`, impossible state changes 409, admin bodies over 64 KB (CSV "
+                "chunks: 5 MB) 413. Twilio's webhooks (`/twilio/*`) are not described here."),
         },
         "tags": [{"name": "agents"}, {"name": "queues"}, {"name": "tickets"},
                  {"name": "missed-calls"}, {"name": "callbacks"}, {"name": "compliance"},
@@ -1497,6 +1497,8 @@ def _console_paths() -> dict:
                                  "token": {"type": "string"},
                                  "expires_at": {"type": "integer",
                                                 "description": "Epoch seconds"},
+                                 "expires_in": {"type": "integer",
+                                                "description": "Seconds from now"},
                                  "user": user}}),
                 "401": _json("Wrong user name or password (`code`: `bad_credentials`)",
                              _ref("Refusal")),

@@ -41,10 +41,11 @@ class Session:
     token: str
     expires_at: int
     principal: Principal
+    expires_in: int = 3600  # seconds from now: a browser's clock may be off, this is not
 
     def public(self) -> dict:
         return {"token": self.token, "expires_at": self.expires_at,
-                "user": self.principal.public()}
+                "expires_in": self.expires_in, "user": self.principal.public()}
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -98,7 +99,7 @@ class Authority:
                 principal = self.verifier.verify(token, now)
             except InvalidToken as exc:
                 raise BadCredentials(str(exc)) from None
-            return Session(token, int(now.timestamp()) + ttl, principal)
+            return Session(token, int(now.timestamp()) + ttl, principal, ttl)
         user = self.settings.console_users.get(username)
         if not self.local or not user or not _password_matches(password, user["password"]):
             raise BadCredentials("wrong user name or password")
@@ -108,7 +109,7 @@ class Authority:
         ttl = self.settings.console_token_ttl_seconds
         claims = claims_for(username, role, now, ttl, name=user.get("name", ""),
                             agent_id=user.get("agent_id"), queues=tuple(user.get("queues", ())))
-        return Session(self.local.issue(claims), int(claims["exp"]), principal_of(claims))
+        return Session(self.local.issue(claims), int(claims["exp"]), principal_of(claims), ttl)
 
     # --- every admin request -----------------------------------------------------------
     def authenticate(self, headers, now: datetime) -> Principal | None:

@@ -43,6 +43,7 @@ def test_signing_in_gives_a_session_with_the_users_role(client, clock):
     assert body["user"] == {"username": "agent", "name": "Alice", "role": "agent",
                             "agent_id": "ag-alice", "queues": ["support"]}
     assert body["expires_at"] == int(clock.now.timestamp()) + 3600
+    assert body["expires_in"] == 3600
     who = client.http.get("/console/session", headers={"Authorization": f"Bearer {body['token']}"})
     assert who.json_body["user"]["username"] == "agent"
 

@@ -25,8 +25,13 @@
   function stored() {
     try { return JSON.parse(localStorage.getItem(KEY) || "null"); } catch (e) { return null; }
   }
-  function save(session) { localStorage.setItem(KEY, JSON.stringify(session)); }
-  function expired(session) { return !session || session.expires_at * 1000 <= Date.now(); }
+  // ends_at: when the session ends by this browser's clock (expires_in from the answer), so a
+  // clock that is off does not end it early or late
+  function save(session) {
+    session.ends_at = Date.now() + session.expires_in * 1000;
+    localStorage.setItem(KEY, JSON.stringify(session));
+  }
+  function expired(session) { return !session || !session.ends_at || session.ends_at <= Date.now(); }
   function atLeast(user, role) { return ROLES.indexOf(user.role) >= ROLES.indexOf(role || "agent"); }
   function withLang(path) { return path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + lang; }
 
@@ -173,7 +178,7 @@
       return new Promise(function () {});
     }
     // a session ending while the page is open: ask before the next call fails
-    var left = session.expires_at * 1000 - Date.now();
+    var left = session.ends_at - Date.now();
     if (left < 2147483647) setTimeout(function () { if (expired(stored())) renew(); }, Math.max(0, left));
     document.body.dataset.session = "active";
     return Promise.resolve(session.user);

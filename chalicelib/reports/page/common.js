@@ -112,6 +112,15 @@ function reportPage(options) {
               percent: percent, decimal: decimal, count: count, sumBy: sumBy,
               percentAxis: percentAxis, hundredths: hundredths, codeColumns: codeColumns};
 
+  // The console's session (/console signs in; its session.js keeps it in localStorage), when
+  // this browser has one that has not ended: the report is asked for with its bearer token.
+  function consoleSession() {
+    try {
+      var session = JSON.parse(localStorage.getItem("switchboard.session") || "null");
+      return session && session.ends_at > Date.now() ? session : null;
+    } catch (e) { return null; }
+  }
+
   function ask(url, headers) {
     return fetch(url, {headers: headers, credentials: "omit", cache: "no-store"})
       .then(function (response) {
@@ -162,6 +171,8 @@ function reportPage(options) {
     if (key) sessionStorage.setItem(KEY, key);
     var headers = {Accept: "application/json"};
     if (key) headers["x-api-key"] = key;
+    var session = consoleSession();
+    if (session) headers.Authorization = "Bearer " + session.token;
     document.body.dataset.state = "loading";
     status.className = ""; status.textContent = t.loading;
     return askAll(query.toString(), headers)
