@@ -13,8 +13,17 @@ from twilio.rest import Client
 
 from chalicelib.telephony.rest import _redirecting_http_client
 from infra.local.carrier import Carrier, make_server
-from tests.integration.test_carrier import ACCOUNT, APP, CALLER, HOTLINE, TOKEN, WAIT, R, \
-    FakeApp, wait_until
+from tests.integration.test_carrier import (
+    ACCOUNT,
+    APP,
+    CALLER,
+    HOTLINE,
+    TOKEN,
+    WAIT,
+    FakeApp,
+    R,
+    wait_until,
+)
 
 ROOM = "switchboard-room-1"
 AGENT_NUMBER, SUPERVISOR = "+14155550122", "+14155550133"

@@ -4,13 +4,14 @@
 ``client:`` softphone that then really rings) from ``From``; answered, the leg runs
 ``<Dial><Conference>`` into the room with the given ``StartConferenceOnEnter``,
 ``EndConferenceOnExit`` and ``Beep``, and stays until the room ends, a REST hang-up or the
-participant being removed. A create by name makes the room if none runs (as Twilio creates the
-conference); otherwise the CF sid or name must be a running room (else 20404). ``Muted``, ``Coaching`` and
-``CallSidToCoach`` (required with ``Coaching=true``) are kept as the participant's flags (no
-media here: tests read them back) and changed by ``POST .../Participants/{CallSid}.json``;
-``GET`` reads one or all, ``DELETE`` removes one (its call ends). A participant whose call
-ended is gone (20404), as on Twilio. ``StatusCallback``/``StatusCallbackEvent``, ``Timeout``
-and ``Label`` behave as on ``Calls.json``; ``EarlyMedia`` is accepted and ignored.
+participant being removed. A create by name makes the room if none runs (as Twilio creates
+the conference); otherwise the CF sid or name must be a running room (else 20404). ``Muted``,
+``Coaching`` and ``CallSidToCoach`` (required with ``Coaching=true``) are kept as the
+participant's flags (no media here: tests read them back) and changed by ``POST
+.../Participants/{CallSid}.json``; ``GET`` reads one or all, ``DELETE`` removes one (its call
+ends). A participant whose call ended is gone (20404), as on Twilio. ``StatusCallback``,
+``StatusCallbackEvent``, ``Timeout`` and ``Label`` behave as on ``Calls.json``; ``EarlyMedia``
+is accepted and ignored.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The REST emulator: Twilio's API paths (calls, messages, queue members) on a local port, plus a
-small control API under ``/_emulator/`` for tests and humans.
+"""The REST emulator: Twilio's API paths (calls, messages, queue members, conference participants)
+on a local port, plus a small control API under ``/_emulator/`` for tests and humans.
 
 Shapes follow Twilio's JSON resources closely enough that the official ``twilio`` client parses
 them, and refusals carry Twilio's error codes (20003, 20404, 21211, 21610, ...), so the app's
