@@ -90,8 +90,9 @@ class CallMonitor:
         leg, conference_sid = self._call_supervisor(record, started)
         joined = {**started, "leg": leg, "conference_sid": conference_sid}
         if not calls.change_monitor(record.call_sid, started, joined):
-            hang_up_quietly(self.service.connector, leg)  # the call ended meanwhile
-            raise TransferRefused("the call has ended")
+            # the call ended, or the supervisor stopped, while their leg was being placed
+            hang_up_quietly(self.service.connector, leg)
+            raise TransferRefused("the call has ended or the monitoring was stopped meanwhile")
         log.info("call %s: %s monitors %s (%s)", record.call_sid, endpoint, agent_id, mode)
         return _answer(record, joined)
 
