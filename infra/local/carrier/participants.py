@@ -66,8 +66,9 @@ class Participants:
 
     def create(self, conference: str, r: Request) -> dict[str, Any]:
         room = self.room_of(conference, create=True)
-        muted, coaching = _flag(r.get("Muted")), _flag(r.get("Coaching"))
         coach = r.get("CallSidToCoach")
+        # Twilio: Coaching defaults to false unless CallSidToCoach is given
+        muted, coaching = _flag(r.get("Muted")), _flag(r.get("Coaching"), bool(coach))
         if coaching and not coach:
             raise ValueError("CallSidToCoach is required when Coaching is true")
         start, end = _flag(r.get("StartConferenceOnEnter"), True), \
@@ -77,15 +78,15 @@ class Participants:
                  f"beep={quoteattr(r.get('Beep') or 'true')}>{escape(room)}</Conference>"
                  "</Dial></Response>")
         sid = self.carrier.rooms.sid_of(room)
-        call = self.carrier.create_outbound_call(
-            to=r.get("To", "") or "", from_=r.get("From", "") or "", twiml=twiml,
-            status_callback=r.get("StatusCallback"),
-            status_callback_event=r.getall("StatusCallbackEvent"),
-            status_callback_method=r.get("StatusCallbackMethod") or "POST",
-            timeout=float(r.get("Timeout") or 60))
-        with self._lock:
+        with self._lock:  # a request about the new leg (its status callback's) waits for this
+            call = self.carrier.create_outbound_call(
+                to=r.get("To", "") or "", from_=r.get("From", "") or "", twiml=twiml,
+                status_callback=r.get("StatusCallback"),
+                status_callback_event=r.getall("StatusCallbackEvent"),
+                status_callback_method=r.get("StatusCallbackMethod") or "POST",
+                timeout=float(r.get("Timeout") or 60))
             self.flags[call.sid] = {"room": room, "conference_sid": sid, "muted": muted,
-                                    "coaching": coaching or bool(coach),
+                                    "coaching": coaching,
                                     "call_sid_to_coach": coach, "label": r.get("Label"),
                                     "start_conference_on_enter": start,
                                     "end_conference_on_exit": end}
@@ -130,7 +131,8 @@ class Participants:
 
         room = self.room_of(conference, create=False)
         call = self.carrier.calls.get(call_sid)
-        flags = self.flags.get(call_sid)
+        with self._lock:
+            flags = self.flags.get(call_sid)
         if call is None or flags is None or flags["room"] != room or call.done.is_set():
             raise CarrierError(20404, f"The requested resource Participants/{call_sid} was "
                                       "not found", 404)
