@@ -9,6 +9,7 @@ someone hangs up. Every wait is on an event or a condition, with a generous time
 from __future__ import annotations
 
 from chalicelib.store.models import CallRecord
+from tests.integration.test_carrier import wait_until
 from tests.integration.test_queue_calls import TO_QUEUE, support_queue  # noqa: F401
 from tests.integration.test_warm_transfer_carrier import (  # noqa: F401
     WAIT,
@@ -117,3 +118,31 @@ def test_the_supervisor_leaves_with_the_agent(warm, support_queue):  # noqa: F81
     assert agent_state(agent.agent_id) == "wrap-up"
     for t in carrier.transcripts():
         assert not t.errors, (t.call_sid, t.errors)
+
+
+def test_a_supervisor_on_a_softphone_hangs_up_and_the_agent_can_hold_again(
+    warm, support_queue  # noqa: F811
+):
+    carrier, admin_post = warm
+    call, _, agent, _ = talking_to_first_agent(carrier, support_queue, "+14155550194", SCRIPT)
+    carrier.clients.register("sup-desk")
+    status, body = admin_post(f"/agents/{agent.agent_id}/monitor",
+                              {"mode": "barge", "endpoint": "client:sup-desk"})
+    assert status == 200, body
+    carrier.clients.wait_for("sup-desk", lambda s: s["incoming"], timeout=WAIT)
+    carrier.clients.answer("sup-desk")
+    room = body["room"]
+    carrier.rooms.wait_for(room, lambda members: body["supervisor_leg"] in {
+        m.sid for m in members}, WAIT)
+    assert flags(carrier, carrier.calls[body["supervisor_leg"]]) == (False, False, None)
+
+    carrier.clients.hangup("sup-desk")  # the supervisor hangs up: the status callback says so
+    assert carrier.calls[body["supervisor_leg"]].done.wait(WAIT)
+    wait_until(lambda: CallRecord.get(call.sid, consistent_read=True).monitor is None)
+    assert {m.sid for m in carrier.rooms.present(room)} == {
+        call.sid, CallRecord.get(call.sid, consistent_read=True).agent_leg_sid}, \
+        "the caller and the agent talk on"
+    status, held = admin_post(f"/agents/{agent.agent_id}/hold", {})
+    assert status == 200 and held["hold"] == "on", held
+    carrier.end_call(call.sid)
+    assert call.done.wait(WAIT)
