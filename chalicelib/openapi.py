@@ -447,6 +447,28 @@ def _schemas() -> dict:
             "target": _text(200, "A queue id, an agent id or an E.164 number."),
             "mode": {"type": "string", "enum": list(admin.TRANSFER_MODES), "default": "cold"},
         }, ("to", "target")),
+        "MonitorInput": _object({
+            "mode": {"type": "string", "enum": ["listen", "whisper", "barge"], "description": (
+                "listen: muted; whisper: only the agent hears the supervisor (coaching); "
+                "barge: both hear them.")},
+            "endpoint": {"type": "string", "maxLength": 140,
+                         "pattern": r"^(client:[A-Za-z0-9_.@-]{1,128}|\+[1-9][0-9]{6,14})$",
+                         "description": "Where the supervisor hears the call: "
+                                        "`client:<identity>` (a browser softphone) or an E.164 "
+                                        "number."},
+        }, ("mode", "endpoint")),
+        "Monitor": {"type": "object", "properties": {
+            "call_sid": {"type": "string"}, "agent_id": {"type": "string"},
+            "mode": {"type": "string", "enum": ["listen", "whisper", "barge"]},
+            "endpoint": {"type": "string"},
+            "room": {"type": "string", "description": "The conference room the call talks in."},
+            "since": {"type": "string", "format": "date-time",
+                      "description": "When the monitor began."},
+            "supervisor_leg": {"type": "string", "nullable": True,
+                               "description": "CallSid of the supervisor's leg."}}},
+        "MonitorOver": {"type": "object", "properties": {
+            "call_sid": {"type": "string"},
+            "monitor": {"type": "object", "nullable": True, "description": "Always null."}}},
         "DispositionInput": _object({
             "code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,27}$"},
             "call_sid": _text(64, "A call the agent handled (default: the current or last)."),
@@ -550,6 +572,23 @@ def _routing_paths() -> dict:
             "delete": op("Bring the held caller back to the agent", {
                 "200": _json("The hold, over", _ref("Hold")), **_errors(404, 409)},
                 parameters=agent, description="409 when the agent's call is not on hold."),
+        },
+        "/agents/{agent_id}/monitor": {
+            "post": op("Listen to, whisper to or barge into the agent's call", {
+                "200": _json("The monitor", _ref("Monitor")), **written, **_errors(404)},
+                parameters=agent, body=_body(_ref("MonitorInput")),
+                description="A supervisor's: the `endpoint` is called into the call's "
+                            "conference room (a call still bridged to its agent is moved into "
+                            "one first). Posting again changes the mode; the same mode answers "
+                            "the same. One monitor per call: another endpoint is 409 naming who "
+                            "monitors. 409 when the agent is on no call, the call has ended, "
+                            "is on hold or in a transfer, or the supervisor cannot be called. "
+                            "While monitored, holds and transfers are 409."),
+            "delete": op("End the supervisor's leg on the agent's call", {
+                "200": _json("No monitor any more", _ref("MonitorOver")), **_errors(404, 409)},
+                parameters=agent,
+                description="Answers the same when nobody monitors; 409 when the agent is on "
+                            "no call."),
         },
         "/agents/{agent_id}/disposition": {
             "post": op("Say what became of the agent's call (a disposition code)", {

@@ -40,6 +40,7 @@ class FakeTwilio:
         self.unreachable = False
         self.fail_with: Exception | None = None
         self.fail_for: dict[str, Exception] = {}  # number -> what placing a call to it raises
+        self.participants: dict[str, dict] = {}  # conference participants we added
         self.lock = threading.Lock()
 
     def redirect(self, call_sid, url):
@@ -73,6 +74,27 @@ class FakeTwilio:
 
     def hangup(self, call_sid):
         self.hung_up.append(call_sid)
+
+    def add_participant(self, room, *, to, from_, muted, coach, status_callback, ring_seconds):
+        """A conference participant is called (``participants``: sid -> its flags)."""
+        if self.fail_with is not None:
+            raise self.fail_with
+        import uuid
+
+        sid = "CA" + uuid.uuid4().hex
+        with self.lock:
+            self.participants[sid] = {"room": room, "to": to, "from": from_, "muted": muted,
+                                      "coach": coach, "status_callback": status_callback,
+                                      "conference_sid": "CF" + uuid.uuid4().hex}
+        return sid, self.participants[sid]["conference_sid"]
+
+    def update_participant(self, conference_sid, call_sid, *, muted, coach):
+        if call_sid in self.gone:
+            from chalicelib.telephony.rest import CallGone
+
+            raise CallGone(call_sid)
+        assert self.participants[call_sid]["conference_sid"] == conference_sid
+        self.participants[call_sid].update(muted=muted, coach=coach)
 
     def call_state(self, call_sid):
         """What Twilio's Calls resource says: ``states[sid]`` or, unknown, None."""

@@ -52,6 +52,7 @@ class Call:
     consult_state: str | None = None  # dialing | talking (a warm transfer), or hold
     consult: dict[str, Any] | None = None  # {conference, from_agent, to, target, ..., leg}
     conference: str | None = None  # the room, once the call talks in a conference
+    monitor: dict[str, Any] | None = None  # a supervisor on the call (routing/monitor.py)
     announced_at: int | None = None  # seconds waited at the last position announcement
     callback_id: str | None = None  # the callback request a call we placed returns
     recording: dict[str, Any] | None = None  # {sid, status, url, duration, channels}

@@ -40,6 +40,7 @@ from chalicelib.routing.model import (
     TransferRefused,
     business_day,
 )
+from chalicelib.routing.monitor import MODES as MONITOR_MODES
 from chalicelib.store import routing as store
 from chalicelib.store.calls import get_call
 
@@ -668,6 +669,27 @@ def hold_call(agent_id: str, on: bool, service) -> dict:
     _stored_agent(agent_id)
     try:
         return service.holds.hold(agent_id) if on else service.holds.resume(agent_id)
+    except TransferRefused as exc:
+        raise Conflict(str(exc)) from exc
+
+
+def monitor_call(agent_id: str, body: dict | None, service) -> dict:
+    """``{"mode": "listen"|"whisper"|"barge", "endpoint": "client:<identity>"|"+E164"}`` starts
+    or changes a supervisor's monitor of the agent's call; ``body`` None ends it
+    (``routing/monitor.py``). ``Conflict`` when there is no live call or another monitors it."""
+    _stored_agent(agent_id)
+    try:
+        if body is None:
+            return service.monitors.stop(agent_id)
+        _object(body, "body", frozenset({"mode", "endpoint"}))
+        mode = _choice(body, "mode", MONITOR_MODES)
+        endpoint = _text(body, "endpoint", required=True, max_length=140)
+        if endpoint.startswith("client:"):
+            if not _CLIENT.fullmatch(endpoint[len("client:"):]):
+                raise InvalidRequest("endpoint", "must be client:<identity> or an E.164 number")
+        else:
+            _e164(endpoint, "endpoint")
+        return service.monitors.monitor(agent_id, mode, endpoint)
     except TransferRefused as exc:
         raise Conflict(str(exc)) from exc
 

@@ -29,6 +29,7 @@ from chalicelib.prompts import render_prompt
 from chalicelib.routing.agents import MAX_MISSES
 from chalicelib.routing.hold import (
     HOLD,
+    MONITORED,
     hang_up_quietly,
     record_hold,
     redirect_quietly,
@@ -64,6 +65,8 @@ class WarmTransfers:
             raise TransferRefused("this call's agent leg is unknown; use a cold transfer")
         if record.consult_state:
             raise TransferRefused("a warm transfer is already in progress on this call")
+        if record.monitor:
+            raise TransferRefused(MONITORED)
         target_agent, address = self._reserve_target(kind, target, agent_id, record, now)
         consult = {"conference": room_for(record), "from_agent": agent_id,
                    "to": kind, "target": target, "target_agent": target_agent,
@@ -181,6 +184,8 @@ class WarmTransfers:
                 self.cancel_consult(call_sid, "consulted party left", hang_up_leg=False)
             return voice_twiml.hangup()
         owner = record.agent_id or OUTSIDE
+        if party == owner:
+            self.service.monitors.call_over(record)  # the supervisor goes with the agent
         if record.conference and party == owner and record.status not in calls.FINAL_STATUSES:
             # the conversation is over: let the caller go, the agent wraps up
             text, voice, language = render_prompt("call_ended_by_agent", record.language)

@@ -35,6 +35,8 @@ from chalicelib.telephony.twiml_routing import (
 log = logging.getLogger(__name__)
 
 HOLD = "hold"  # the call record's consult_state while the caller is held
+# holds and transfers wait while a supervisor is on the call (routing/monitor.py)
+MONITORED = "a supervisor is monitoring this call; they must stop first"
 
 
 def room_for(record: Call) -> str:
@@ -94,11 +96,14 @@ class CallHold:
     def hold(self, agent_id: str) -> dict:
         """Put the agent's caller on hold: ``{"call_sid", "hold": "on", "since"}``. Holding a
         held call answers the same. ``TransferRefused`` when the agent is on no call, a warm
-        transfer runs, or the agent's leg is unknown or gone."""
+        transfer runs, a supervisor monitors the call, or the agent's leg is unknown or
+        gone."""
         now = self.service.clock()
         record = self.service.current_call_of(agent_id)
         if record.consult_state == HOLD:
             return self._answer(record, "on")
+        if record.monitor:
+            raise TransferRefused(MONITORED)
         if record.consult_state:
             raise TransferRefused("a warm transfer is in progress; complete or cancel it first")
         if not record.agent_leg_sid:

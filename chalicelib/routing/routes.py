@@ -98,6 +98,16 @@ def hold_call(agent_id):
     return _answer(lambda admin: admin.hold_call(_agent(agent_id), on, root().routing))
 
 
+@routing_api.route("/agents/{agent_id}/monitor", methods=["POST", "DELETE"])
+def monitor_call(agent_id):
+    """POST ``{"mode": "listen"|"whisper"|"barge", "endpoint"}`` puts a supervisor on the
+    agent's call (or changes the mode); DELETE ends the supervisor's leg."""
+    on = routing_api.current_request.method == "POST"
+    return _answer(lambda admin: admin.monitor_call(_agent(agent_id),
+                                                    _body(admin) if on else None,
+                                                    root().routing))
+
+
 @routing_api.route("/agents/{agent_id}/disposition", methods=["POST"])
 def set_disposition(agent_id):
     """What became of the agent's call: ``{"code", "call_sid"?, "note"?}`` (wrap-up)."""

@@ -27,7 +27,7 @@ from chalicelib.routing import agent_states, queue_facts, selection
 from chalicelib.routing.agents import AGENT_RING_SECONDS, MAX_MISSES, AgentBook
 from chalicelib.routing.consult import WarmTransfers
 from chalicelib.routing.estimates import estimated_wait
-from chalicelib.routing.hold import CallHold
+from chalicelib.routing.hold import MONITORED, CallHold
 from chalicelib.routing.model import (
     Agent,
     AgentState,
@@ -37,6 +37,7 @@ from chalicelib.routing.model import (
     WaitingCaller,
     language_for,
 )
+from chalicelib.routing.monitor import CallMonitor
 from chalicelib.routing.ports import CallbackDesk
 from chalicelib.routing.urls import RoutingUrls
 from chalicelib.settings import Settings
@@ -97,6 +98,11 @@ class RoutingService:
     def holds(self) -> CallHold:
         """Hold and resume (the caller on music): ``routing/hold.py``."""
         return CallHold(self)
+
+    @cached_property
+    def monitors(self) -> CallMonitor:
+        """Supervisors listening, whispering or barging in: ``routing/monitor.py``."""
+        return CallMonitor(self)
 
     # ---- joining and waiting -------------------------------------------------------------
     def overflow_reason(self, queue_id: str, queues: QueueConfigs | None = None) -> str | None:
@@ -461,6 +467,9 @@ class RoutingService:
         now = self.clock()
         status = params.get("DialCallStatus", "")
         record = calls.get_call(call_sid)
+        into_room = self.monitors.caller_twiml(record) if record is not None else None
+        if into_room:
+            return into_room  # a supervisor's monitor moved the agent into a room
         if record is not None and record.consult_state:
             return self.warm.on_hold_twiml()  # the agent stepped aside: a hold or a consult
         if status in ("completed", "answered") and record is not None and record.agent_id:
@@ -511,6 +520,7 @@ class RoutingService:
     def caller_gone(self, record: Call) -> None:
         """The caller's call ended: free what it held (an entry, a reservation, an agent)."""
         now = self.clock()
+        self.monitors.call_over(record)
         self.warm.caller_gone(record)
         self.holds.caller_gone(record)
         if record.queue_id and record.queue_entry_key:
@@ -574,6 +584,8 @@ class RoutingService:
         if record.consult_state:
             raise TransferRefused("the caller is on hold or in a warm transfer; resume, "
                                   "complete or cancel it first")
+        if record.monitor:
+            raise TransferRefused(MONITORED)
         call_sid = record.call_sid
         if kind == "number":
             body = render_dial_out(target, timeout=AGENT_RING_SECONDS * 2)

@@ -36,6 +36,9 @@ class RoutingUrls:
     def conference_left(self, call_sid: str, party: str) -> str:
         return f"{self.base}/twilio/voice/agent/consult/{call_sid}/left/{party}"
 
+    def monitor_status(self, call_sid: str) -> str:
+        return retried(f"{self.base}/twilio/voice/agent/monitor/{call_sid}/status")
+
     @property
     def recording_status(self) -> str:
         return retried(f"{self.base}/twilio/voice/recording")

@@ -91,6 +91,22 @@ def consulted_party_answered(call_sid):
         return xml(voice_twiml.hangup())
 
 
+@agent_voice.route("/twilio/voice/agent/monitor/{call_sid}/status", methods=["POST"],
+                   content_types=FORM)
+def supervisor_leg_status(call_sid):
+    """The status callback of a supervisor's leg (``routing/monitor.py``)."""
+    try:
+        req = _voice_request()
+    except MalformedWebhook as exc:
+        return malformed(exc)
+    try:
+        root().routing.monitors.leg_status(call_sid, req.params)
+    except Exception:  # noqa: BLE001 - Twilio retries a 503 (the status URL's overrides)
+        log.exception("monitor status for call %s not stored", call_sid)
+        return unavailable("monitor status")
+    return xml(voice_twiml.empty())
+
+
 @agent_voice.route("/twilio/voice/agent/consult/{call_sid}/status", methods=["POST"],
                    content_types=FORM)
 def consulted_leg_status(call_sid):

@@ -357,7 +357,8 @@ def start_consult(call_sid: str, consult: dict, state: str = "dialing") -> bool:
     return update_if(
         CallRecord(call_sid),
         [CallRecord.consult_state.set(state), CallRecord.consult.set(consult)],
-        CallRecord.call_sid.exists() & CallRecord.consult_state.does_not_exist(),
+        CallRecord.call_sid.exists() & CallRecord.consult_state.does_not_exist()
+        & CallRecord.monitor.does_not_exist(),
     )
 
 
@@ -406,3 +407,33 @@ def end_consult(call_sid: str, expected: tuple[str, ...], transfer: dict, *,
         actions.append(CallRecord.agent_leg_sid.set(agent_leg_sid) if agent_leg_sid
                        else CallRecord.agent_leg_sid.remove())
     return update_if(CallRecord(call_sid), actions, CallRecord.consult_state.is_in(*expected))
+
+
+# ---- a supervisor monitoring the call (routing/monitor.py) -------------------------------------
+def start_monitor(call_sid: str, monitor: dict, agent_id: str, conference: str | None) -> bool:
+    """Record ``monitor`` on a live call of ``agent_id`` that has none and is neither held nor
+    in a warm transfer (one conditional write: two supervisors, two clicks or a racing hold act
+    once); ``conference``: the room the call moves into (None: it already talks in one)."""
+    actions = [CallRecord.monitor.set(monitor)]
+    if conference:
+        actions.append(CallRecord.conference.set(conference))
+    return update_if(
+        CallRecord(call_sid), actions,
+        CallRecord.call_sid.exists() & _not_over() & (CallRecord.agent_id == agent_id)
+        & CallRecord.consult_state.does_not_exist() & CallRecord.monitor.does_not_exist())
+
+
+def change_monitor(call_sid: str, expected: dict, monitor: dict) -> bool:
+    """Replace the monitor ``expected`` (exactly as read) by ``monitor``; False when it changed
+    or ended meanwhile."""
+    return update_if(CallRecord(call_sid), [CallRecord.monitor.set(monitor)],
+                     CallRecord.monitor == expected)
+
+
+def end_monitor(call_sid: str, expected: dict, *, leave_room: bool = False) -> bool:
+    """Close the monitor ``expected`` (exactly as read) once; ``leave_room``: the call never
+    made it into the room (it stays a ``<Dial>`` bridge)."""
+    actions = [CallRecord.monitor.remove()]
+    if leave_room:
+        actions.append(CallRecord.conference.remove())
+    return update_if(CallRecord(call_sid), actions, CallRecord.monitor == expected)

@@ -143,6 +143,7 @@ class CallRecord(_Base):
     consult_state = UnicodeAttribute(null=True)  # dialing | talking (warm transfer), or hold
     consult = JSONAttribute(null=True)  # {conference, from_agent, to, target, target_agent, leg}
     conference = UnicodeAttribute(null=True)  # set once the call talks in a conference room
+    monitor = JSONAttribute(null=True)  # a supervisor listening in: {endpoint, mode, room, ...}
     announced_at = NumberAttribute(null=True)  # QueueTime of the last position announcement
     callback_id = UnicodeAttribute(null=True)  # an outbound call placed for a callback request
     recording = JSONAttribute(null=True)  # {sid, status, url, duration, channels} if recorded

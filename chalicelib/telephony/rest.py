@@ -100,6 +100,20 @@ class Connector(Protocol):
         call (the Calls resource, for reconciliation)."""
         ...
 
+    def add_participant(self, room: str, *, to: str, from_: str, muted: bool,
+                        coach: str | None, status_callback: str,
+                        ring_seconds: int) -> tuple[str, str]:
+        """Call ``to`` into the conference named ``room`` (created if none runs); ``coach``: the
+        CallSid this participant is heard by alone (coaching). Returns ``(participant CallSid,
+        ConferenceSid)``. Twilio's errors propagate."""
+        ...
+
+    def update_participant(self, conference_sid: str, call_sid: str, *, muted: bool,
+                           coach: str | None) -> None:
+        """Change a participant's ``muted`` and coaching (``coach``: the CallSid it coaches,
+        None: no coaching); ``CallGone`` when it is no longer in the conference."""
+        ...
+
 
 class TwilioConnector:
     """``Connector`` over Twilio's REST API (the Calls resource). ``ring_seconds``: how long an
@@ -139,6 +153,30 @@ class TwilioConnector:
 
     def hangup(self, call_sid: str) -> None:
         twilio_client(self.settings).calls(call_sid).update(status="completed")
+
+    def add_participant(self, room: str, *, to: str, from_: str, muted: bool,
+                        coach: str | None, status_callback: str,
+                        ring_seconds: int) -> tuple[str, str]:
+        coaching: dict = {"coaching": True, "call_sid_to_coach": coach} if coach else {}
+        participant = twilio_client(self.settings).conferences(room).participants.create(
+            from_=from_, to=to, muted=muted, early_media=True, beep="false",
+            start_conference_on_enter=True, end_conference_on_exit=False,
+            timeout=ring_seconds, status_callback=retried(status_callback),
+            status_callback_method="POST", status_callback_event=["completed"],
+            label="supervisor", **coaching)
+        return participant.call_sid, participant.conference_sid
+
+    def update_participant(self, conference_sid: str, call_sid: str, *, muted: bool,
+                           coach: str | None) -> None:
+        coaching: dict = {"coaching": True, "call_sid_to_coach": coach} if coach \
+            else {"coaching": False}
+        try:
+            twilio_client(self.settings).conferences(conference_sid).participants(
+                call_sid).update(muted=muted, **coaching)
+        except Exception as exc:
+            if call_gone(exc):
+                raise CallGone(call_sid) from None
+            raise
 
     def call_state(self, call_sid: str) -> tuple[str, int] | None:
         try:

@@ -23,6 +23,7 @@ from typing import Any
 
 from . import amd
 from .clock import rfc2822
+from .participants import Participants
 from .scripts import load_answer_scripts, normalize_scripts
 from .session import (
     NOT_ANSWERED,
@@ -154,6 +155,17 @@ class Rooms:
         self._changed = threading.Condition()
         self.members: dict[str, dict[Call, bool]] = {}  # room -> call -> endConferenceOnExit
         self.latest: dict[str, float] = {}
+        self.sids: dict[str, str] = {}  # room -> its ConferenceSid while it runs
+
+    def sid_of(self, name: str) -> str:
+        """The ConferenceSid of the room ``name`` (a new one if the room is not running)."""
+        with self._changed:
+            return self.sids.setdefault(name, make_sid("CF"))
+
+    def named(self, sid: str) -> str | None:
+        """The name of the running room whose ConferenceSid is ``sid``."""
+        with self._changed:
+            return next((name for name, known in self.sids.items() if known == sid), None)
 
     def _touch(self, name: str, call: Call) -> None:
         moment = call.clock.epoch + call.clock.now
@@ -163,6 +175,7 @@ class Rooms:
         """Enter ``name``; returns the SIDs of those already there."""
         with self._changed:
             members = self.members.setdefault(name, {})
+            self.sids.setdefault(name, make_sid("CF"))
             present = [c.sid for c in members]
             members[call] = end_on_exit
             self._touch(name, call)
@@ -184,6 +197,7 @@ class Rooms:
             latest = self.latest.get(name, 0.0) - call.clock.epoch
             if not members:
                 self.members.pop(name, None)
+                self.sids.pop(name, None)
             self._changed.notify_all()
         call.clock.now = max(call.clock.now, latest)
         for other in ended:
@@ -247,6 +261,7 @@ class Carrier:
         self.limits = limits or Limits()
         self.queues = Queues()
         self.rooms = Rooms()
+        self.participants = Participants(self)  # the rooms' REST participants (participants.py)
         self.clients = Softphones(client_pace)
         self.calls: dict[str, Call] = {}
         self.messages: list[dict[str, Any]] = []
@@ -697,6 +712,7 @@ class Carrier:
             self._pending.clear()
             self.queues = Queues()
             self.rooms = Rooms()
+            self.participants = Participants(self)
         self.clients.reset()
 
 

@@ -1,5 +1,5 @@
-"""The REST emulator: Twilio's API paths (calls, messages, queue members) on a local port, plus a
-small control API under ``/_emulator/`` for tests and humans.
+"""The REST emulator: Twilio's API paths (calls, messages, queue members, conference participants)
+on a local port, plus a small control API under ``/_emulator/`` for tests and humans.
 
 Shapes follow Twilio's JSON resources closely enough that the official ``twilio`` client parses
 them, and refusals carry Twilio's error codes (20003, 20404, 21211, 21610, ...), so the app's
@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import amd
 from .clock import rfc2822
+from .participants import conference_rest
 from .scripts import parse_text
 from .session import Action, HoldPlan, parse_reply
 from .signing import API_VERSION, mask_text
@@ -202,6 +203,9 @@ def queue_rest(carrier: Carrier, r: Request, rest_path: str) -> Reply:
         items = [member_resource(carrier, qm[1], c, i + 1, c.clock.elapsed(c.enqueued_at))
                  for i, c in enumerate(members)]
         return 200, page(carrier, "queue_members", f"Queues/{qm[1]}/Members", items), {}
+    reply = conference_rest(carrier, r, rest_path)
+    if reply is not None:
+        return reply
     raise CarrierError(20404, f"The requested resource {r.path} was not found", 404)
 
 
