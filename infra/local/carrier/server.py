@@ -472,13 +472,16 @@ class Handler(BaseHTTPRequestHandler):
             data, ctype = payload, headers.pop("Content-Type", "application/octet-stream")
         else:
             data, ctype = json.dumps(payload).encode(), "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # a browser gave up a long poll (tab closed)
+            self.close_connection = True
 
     do_GET = do_POST = do_DELETE = do_OPTIONS = _handle
 
