@@ -6,14 +6,29 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import requests
 
-from infra.local.carrier import Carrier
-from tests.integration.test_carrier import HOTLINE
-from tests.integration.test_carrier_softphone import (  # noqa: F401  (fixtures)
-    CALLER, DESK, WAIT, app, carrier)
+from infra.local.carrier import Carrier, make_server
+from tests.integration.test_carrier import ACCOUNT, APP, HOTLINE, TOKEN, FakeApp, R
+from tests.integration.test_carrier_softphone import CALLER, DESK, DIAL, WAIT
 
 CONSOLE = "http://127.0.0.1:8000"
+
+
+@pytest.fixture
+def carrier():
+    """The emulator behind a fake app whose hotline dials the desk's softphone."""
+    app = FakeApp()
+    app.route("/twilio/voice", R(DIAL.format(timeout=20)))
+    app.route("/whisper", R("<Say>A caller from the hotline</Say>"))
+    app.route("/dialed", lambda p: R(f"<Say>{p['DialCallStatus']}</Say>"))
+    carrier = Carrier(app_url=APP, account_sid=ACCOUNT, auth_token=TOKEN, transport=app)
+    server = make_server(carrier, "127.0.0.1", 0).start()
+    yield carrier
+    carrier.reset()
+    carrier.wait_idle(WAIT)
+    server.stop()
 
 
 def clients(carrier: Carrier) -> str:

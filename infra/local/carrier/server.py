@@ -480,7 +480,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # a browser gave up a long poll (tab closed)
+        except (BrokenPipeError, ConnectionResetError):  # a browser left a long poll (tab shut)
             self.close_connection = True
 
     do_GET = do_POST = do_DELETE = do_OPTIONS = _handle
