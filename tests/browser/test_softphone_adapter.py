@@ -218,3 +218,83 @@ def test_the_emulator_forgetting_the_desk_registers_it_again(page, site, emulato
     emulator.clients.reset()  # as an emulator restarted
     seen(page, "registered", 2)
     emulator.clients.wait_for(IDENTITY, lambda s: s["online"], WAIT)
+
+
+# A stand-in for the SDK's Device and Call (the real ones need Twilio's servers to ring): the
+# same method and event names, so the module's wiring to them is what is tried here.
+FAKE_SDK = """
+class Events { constructor() { this.h = {}; }
+  on(n, f) { (this.h[n] = this.h[n] || []).push(f); }
+  fire(n, v) { (this.h[n] || []).forEach((f) => f(v)); } }
+class FakeCall extends Events {
+  constructor(sid) { super(); this.muted = false;
+    this.parameters = {CallSid: sid, From: '+14155550100', To: 'client:ag_browser_desk'};
+    this.customParameters = new Map([['queue', 'support']]); }
+  accept() { this.fire('accept'); } reject() { this.fire('reject'); }
+  disconnect() { this.fire('disconnect'); } mute(on) { this.muted = on; } }
+class FakeDevice extends Events {
+  constructor(token, options) { super(); this.token = token; this.options = options;
+    window.device = this; }
+  register() { this.fire('registered'); return Promise.resolve(); }
+  updateToken(token) { this.token = token; } destroy() {} }
+window.Twilio = {Device: FakeDevice, FakeCall};
+"""
+TWILIO_DESK = """() => {
+  window.seen = [];
+  window.phone = Softphone.create({token: 'a-token', identity: 'ag_browser_desk',
+                                   edge: 'twilio'});
+  ['registered', 'incoming', 'accepted', 'disconnected', 'cancel', 'error', 'offline',
+   'online'].forEach((name) => phone.on(name, (value) => seen.push({name, value})));
+  return phone.register().then(() => true);
+}"""
+
+
+def twilio_desk(page, site):
+    page.goto(site)
+    page.add_script_tag(content=FAKE_SDK)
+    page.add_script_tag(content=SOFTPHONE_JS)
+    assert page.evaluate(TWILIO_DESK)
+    return page
+
+
+def test_the_twilio_side_rings_answers_mutes_and_hangs_up_through_the_device(page, site):
+    twilio_desk(page, site)
+    seen(page, "registered")
+    sounds = page.evaluate("Object.values(device.options.sounds)")
+    assert len(sounds) == 15 and all(s.startswith("data:audio/wav;base64,") for s in sounds), \
+        "every sound is made in the page: none is fetched from Twilio's CDN"
+    page.evaluate("window.call = new Twilio.FakeCall('CA1'); device.fire('incoming', call)")
+    [incoming] = seen(page, "incoming")
+    assert incoming == {"sid": "CA1", "from": "+14155550100", "to": "client:ag_browser_desk",
+                        "params": {"CallSid": "CA1", "From": "+14155550100",
+                                   "To": "client:ag_browser_desk", "queue": "support"}}
+    page.evaluate("phone.answer()")
+    assert seen(page, "accepted")[0]["sid"] == "CA1"
+    page.evaluate("phone.mute(true)")
+    assert page.evaluate("call.muted") is True
+    page.evaluate("phone.hangup()")
+    assert seen(page, "disconnected")[0]["sid"] == "CA1"
+    page.evaluate("phone.updateToken('a-new-token')")
+    assert page.evaluate("device.token") == "a-new-token"
+
+
+def test_on_twilio_a_tab_hears_that_another_answered(browser, site):
+    context = browser.new_context()
+    try:
+        first, second = (twilio_desk(context.new_page(), site) for _ in range(2))
+        for tab in (first, second):
+            tab.evaluate("window.call = new Twilio.FakeCall('CA2'); device.fire('incoming', call)")
+            seen(tab, "incoming")
+        first.evaluate("phone.answer()")
+        second.wait_for_function("phone.elsewhere === 'CA2'", timeout=WAIT * 1000)
+        second.evaluate("call.fire('cancel')")  # what Twilio tells the devices that lost
+        assert seen(second, "cancel")[0]["reason"] == "answered-elsewhere"
+        late = second.evaluate("phone.answer().then(() => 'answered', e => e.code)")
+        assert late == "answered-elsewhere"
+        # the network goes and comes back: the desk says so
+        context.set_offline(True)
+        seen(first, "offline")
+        context.set_offline(False)
+        seen(first, "online")
+    finally:
+        context.close()

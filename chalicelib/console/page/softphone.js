@@ -299,7 +299,6 @@
     sdkCall.on('accept', function () {
       self.ringing = null;
       self.call = {call: call, sdk: sdkCall};
-      if (self.channel) self.channel.postMessage({answered: call.sid});
       self.emit('accepted', call);
     });
     sdkCall.on('cancel', function () {
@@ -324,6 +323,8 @@
       return Promise.reject(failure(this.elsewhere ? 'answered-elsewhere' : 'nothing-ringing'));
     }
     var call = this.ringing.call;
+    // told before accepting: the other tabs' 'cancel' from Twilio comes after a round trip
+    if (this.channel) this.channel.postMessage({answered: call.sid});
     this.ringing.sdk.accept();
     return Promise.resolve(call);
   };
