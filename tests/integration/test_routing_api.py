@@ -521,7 +521,7 @@ def test_the_screen_pop_is_404_without_a_current_call(api):
 def test_every_admin_route_requires_an_api_key(app_module):
     routes = {path: methods for path, methods in app_module.app.routes.items()
               if path.startswith(("/agents", "/queues", "/board"))}
-    assert len(routes) == 14  # with hold, disposition and the voice token
+    assert len(routes) == 15  # with hold, disposition, the voice token and the day so far
     for methods in routes.values():
         for entry in methods.values():
             assert entry.api_key_required, (entry.path, entry.method)
