@@ -133,9 +133,13 @@ def test_a_rest_call_rings_the_page_which_answers_and_hangs_up(page, site, emula
     [incoming] = seen(page, "incoming")
     assert (incoming["sid"], incoming["from"], incoming["to"]) == (sid, HOTLINE,
                                                                    f"client:{IDENTITY}")
+    assert page.evaluate("phone.status().ringing.sid") == sid
     page.evaluate("phone.answer()")
     [accepted] = seen(page, "accepted")
     assert accepted["sid"] == sid
+    assert page.evaluate("phone.status()") == {"edge": "emulator", "online": True,
+                                               "ringing": None, "call": accepted,
+                                               "muted": False}
     emulator.rooms.wait_for("browser-desk", lambda members: emulator.calls[sid] in members, WAIT)
     page.evaluate("phone.hangup()")
     [ended] = seen(page, "disconnected")
@@ -272,6 +276,7 @@ def test_the_twilio_side_rings_answers_mutes_and_hangs_up_through_the_device(pag
     assert seen(page, "accepted")[0]["sid"] == "CA1"
     page.evaluate("phone.mute(true)")
     assert page.evaluate("call.muted") is True
+    assert page.evaluate("phone.status().call.sid") == "CA1"
     page.evaluate("phone.hangup()")
     assert seen(page, "disconnected")[0]["sid"] == "CA1"
     page.evaluate("phone.updateToken('a-new-token')")

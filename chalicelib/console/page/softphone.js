@@ -11,8 +11,11 @@
  * Events: registered, incoming(call), accepted(call), disconnected(call), cancel({call, reason}),
  * error({code, message}), offline, online, token-expiring. `cancel` ends a ring this tab did not
  * take: reason 'answered-elsewhere' (another tab of the agent took it), 'rejected' (this tab's
- * reject()) or 'ended' (the caller left, it rang out, or another tab declined it). Methods return promises; `answer()` rejects with
- * {code: 'answered-elsewhere' | 'nothing-ringing'} when the call is not this tab's to take.
+ * reject()) or 'ended' (the caller left, it rang out, or another tab declined it).
+ * Methods: register(), answer(), reject(), hangup(), destroy() return promises; answer() rejects
+ * with {code: 'answered-elsewhere' | 'nothing-ringing' | 'offline'} when the call is not this
+ * tab's to take; mute(bool), updateToken(token) (the emulator ignores both: no media, no
+ * token); status() -> {edge, online, ringing: call | null, call: call | null, muted}.
  * Plain script, no build: it defines window.Softphone. */
 (function (global) {
   'use strict';
@@ -206,6 +209,10 @@
   };
 
   EmulatorPhone.prototype.mute = function (on) { this.muted = !!on; };  // no media to silence
+  EmulatorPhone.prototype.status = function () {
+    return {edge: 'emulator', online: !this.offline, ringing: this.ringing, call: this.call,
+            muted: this.muted};
+  };
   EmulatorPhone.prototype.updateToken = function () {};  // the emulator asks for no token
 
   EmulatorPhone.prototype.destroy = function () {
@@ -338,6 +345,11 @@
     return Promise.resolve(null);
   };
   TwilioPhone.prototype.mute = function (on) { if (this.call) this.call.sdk.mute(!!on); };
+  TwilioPhone.prototype.status = function () {
+    return {edge: 'twilio', online: !this.offline, ringing: this.ringing && this.ringing.call,
+            call: this.call && this.call.call,
+            muted: !!(this.call && this.call.sdk.isMuted && this.call.sdk.isMuted())};
+  };
   TwilioPhone.prototype.updateToken = function (token) { this.device.updateToken(token); };
   TwilioPhone.prototype.destroy = function () {
     this.stopped = true;
