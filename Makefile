@@ -27,7 +27,15 @@ $(CHART_JS): $(NODE_STAMP)
 	mkdir -p $(@D)
 	grep -v '^//# sourceMappingURL=' infra/local/node_modules/chart.js/dist/chart.umd.js > $@
 
-bundle: $(VENV_STAMP) $(CHART_JS)
+# The Twilio Voice JavaScript SDK (pinned the same way) for the agent desk's softphone: the minified
+# build lacks the Apache-2.0 licence header the plain build opens with, so that header goes first.
+VOICE_SDK := chalicelib/console/static/voice-sdk.min.js
+VOICE_SDK_DIST := infra/local/node_modules/@twilio/voice-sdk/dist
+$(VOICE_SDK): $(NODE_STAMP)
+	mkdir -p $(@D)
+	{ sed -n '1,/\*\//p' $(VOICE_SDK_DIST)/twilio.js; cat $(VOICE_SDK_DIST)/twilio.min.js; } > $@
+
+bundle: $(VENV_STAMP) $(CHART_JS) $(VOICE_SDK)
 	$(PY) manage.py flows bundle > /dev/null
 
 ## The whole stack on this machine: DynamoDB Local, tables, demo data, chalice local on :8000,
@@ -108,4 +116,4 @@ publish-flows: $(VENV_STAMP)
 	$(PY) manage.py flows publish
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache .mypy_cache .import_linter_cache chalicelib/ivr/bundled $(CHART_JS)
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache .import_linter_cache chalicelib/ivr/bundled $(CHART_JS) $(VOICE_SDK)

@@ -43,7 +43,8 @@ MAX_DAYS = {"day": 366, "half-hour": 31}
 TOTAL_COLUMNS = ["agent_id", *AGENT_COLUMNS]
 
 
-def _zone(agent: Agent) -> str:
+def zone_of_agent(agent: Agent) -> str:
+    """The zone the agent's days are counted in: theirs, else (unset or unknown) UTC."""
     try:
         zone_of(agent.timezone or DEFAULT_ZONE)
     except ValueError:
@@ -61,7 +62,8 @@ def agent_report(first: date, last: date, interval: str = "day",
         agents = [agent]
     else:
         agents = agents_store.agents()
-    members, after = grid.paged([(a.agent_id, _zone(a)) for a in agents], days, interval, page)
+    members, after = grid.paged([(a.agent_id, zone_of_agent(a)) for a in agents], days,
+                                interval, page)
     rows, summed = grid.scope_rows("agent", "agent_id", members, days, interval, agent_figures)
     totals = [{"agent_id": ident, **agent_figures(summed[ident])} for ident, _ in members]
     every_code(rows, totals)

@@ -22,6 +22,7 @@ from chalice import Blueprint, Response
 from chalicelib.api_errors import InvalidRequest, NotFound, json_answer
 from chalicelib.api_input import path_id, query_dates
 from chalicelib.reports import (
+    agent_today,
     agents,
     campaigns,
     cursors,
@@ -120,6 +121,13 @@ def report(kind):
     if file["next"]:
         headers["Link"] = f'<{_base_path(kind)}{file["next"]}>; rel="next"'
     return Response(body=file.get("xlsx", answer.body), status_code=200, headers=headers)
+
+
+@reports_api.route("/agents/{agent_id}/today", methods=["GET"])
+def agent_day(agent_id):
+    """The agent's own figures so far today, in their zone (``reports.agent_today``)."""
+    return json_answer(lambda: agent_today.agent_today(path_id(agent_id, "agent_id", "agent"),
+                                                       root().now()))
 
 
 def _base_path(kind: str) -> str:

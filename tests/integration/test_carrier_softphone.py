@@ -72,11 +72,16 @@ def desk(request, carrier: Carrier) -> Desk:
     return Desk(carrier, carrier.emulator_url if request.param == "http" else None)
 
 
+def calls_of(state: dict) -> dict:
+    """A state without its bookkeeping (``version``, ``devices``): who is online, what rings."""
+    return {key: state[key] for key in ("identity", "online", "incoming", "active")}
+
+
 def ring(carrier: Carrier, desk: Desk, script=None):
     """Register the desk and place a call that rings it; returns (call, events, invite)."""
     status, state = desk("register")
-    assert status == 200 and state == {"identity": DESK, "online": True, "incoming": None,
-                                       "active": None}
+    assert status == 200 and calls_of(state) == {"identity": DESK, "online": True,
+                                                 "incoming": None, "active": None}
     events = Events()
     call = carrier.start_inbound_call(HOTLINE, CALLER, script, on_event=events)
     state = carrier.clients.wait_for(DESK, lambda s: s["incoming"], WAIT)
@@ -115,8 +120,9 @@ def test_answer_talk_live_then_the_softphone_hangs_up(app, carrier, desk) -> Non
     assert call.transcript.of_type("dial")[0]["duration"] == int(dialed["DialCallDuration"])
     assert call.transcript.said == ["completed"] and not call.transcript.errors
     assert leg.done.is_set() and leg.transcript.ended_by == "client"
-    assert desk("state") == (200, {"identity": DESK, "online": True, "incoming": None,
-                                   "active": None})
+    status, state = desk("state")
+    assert (status, calls_of(state)) == (200, {"identity": DESK, "online": True,
+                                               "incoming": None, "active": None})
     assert client_actions(call) == ["ringing", "answer", "hangup", "ended"]
     assert desk("hangup")[0] == 409, "nothing left to hang up"
 
@@ -270,7 +276,7 @@ def test_rest_calls_to_a_softphone_ring_it_too(app, carrier, desk) -> None:
 def test_control_api_routes_and_refusals(carrier) -> None:
     base = f"{carrier.emulator_url}/_emulator/clients"
     assert requests.post(f"{base}/ag%20desk", timeout=WAIT).json()["identity"] == "ag desk"
-    assert requests.get(base, timeout=WAIT).json() == [
+    assert [calls_of(s) for s in requests.get(base, timeout=WAIT).json()] == [
         {"identity": "ag desk", "online": True, "incoming": None, "active": None}]
     for action in ("answer", "reject", "hangup"):
         response = requests.post(f"{base}/ag%20desk/{action}", timeout=WAIT)

@@ -523,7 +523,7 @@ def test_every_routing_route_is_an_admin_route(app_module):
 
     routes = {path: methods for path, methods in app_module.app.routes.items()
               if path.startswith(("/agents", "/queues", "/board"))}
-    assert len(routes) == 15  # with hold, disposition, the voice token and monitor
+    assert len(routes) == 16  # with hold, disposition, the voice token, monitor, the day
     for path, methods in routes.items():
         for method in methods:
             assert needs_principal(method, path), (method, path)
@@ -564,6 +564,7 @@ def test_a_softphone_agent_gets_a_voice_token_a_phone_agent_does_not(api, routin
     assert status == 200, body
     assert (body["identity"], body["ttl_seconds"], body["outgoing"]) == ("ag_desk_7", 3600,
                                                                          False)
+    assert body["edge"] == "twilio" and "emulator_url" not in body
     assert body["expires_at"] == (NOW + timedelta(hours=1)).isoformat()
     claims = jwt.decode(body["token"], TEST_API_KEY_SECRET, algorithms=["HS256"],
                         options={"verify_exp": False, "verify_nbf": False})
@@ -589,3 +590,21 @@ def test_a_stage_without_an_api_key_says_so(api, routing, monkeypatch):
     finally:
         install(previous)
     assert status == 409 and "TWILIO_API_KEY_SECRET" in refused["error"]
+
+
+def test_on_a_laptop_the_token_names_the_emulator_the_browser_registers_with(api, routing,
+                                                                              monkeypatch):
+    from chalicelib.settings import load_settings
+    from chalicelib.wiring import Root, install
+
+    local = {name: value for name, value in os.environ.items() if name != "SSM_PREFIX"}
+    local["TWILIO_API_BASE"] = "http://127.0.0.1:8100/"
+    previous = install(Root(clock=routing.clock, routing=routing,
+                            settings=load_settings(local)))
+    try:
+        desk = new_agent(api, endpoint={"kind": "client", "address": "ag_desk_9"})
+        status, body = call(api, "post", f"/agents/{desk}/voice-token")
+    finally:
+        install(previous)
+    assert status == 200, body
+    assert (body["edge"], body["emulator_url"]) == ("emulator", "http://127.0.0.1:8100")

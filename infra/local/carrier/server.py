@@ -35,6 +35,12 @@ Reply = tuple[int, dict[str, Any] | list[Any] | bytes, dict[str, str]]
 
 ACCOUNT = re.compile(rf"^/{API_VERSION}/Accounts/(?P<account>[^/]+)(?P<rest>/.*)$")
 SILENT_MP3 = bytes.fromhex("fffb9064") + bytes(413)  # one silent MPEG frame, enough for players
+LONG_POLL_SECONDS = 25.0  # a softphone's long poll waits at most this long (under proxies' 30 s)
+# The console's pages (another origin: the API's port) call the softphone control API from the
+# browser. This is the local emulator, never exposed beyond the laptop, so any origin may.
+CORS = {"Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "600"}
 
 
 def twilio_error(code: int, message: str, status: int) -> Reply:
@@ -408,8 +414,11 @@ def call_control(carrier: Carrier, r: Request, rest: str, data: dict[str, Any]) 
 
 
 def client_control(carrier: Carrier, r: Request, rest: str) -> Reply:
-    """A softphone (``carrier.clients``): ``GET clients/{identity}`` (its state),
-    ``POST clients/{identity}`` (register) / ``DELETE`` (offline), ``POST
+    """A softphone (``carrier.clients``): ``GET clients/{identity}`` (its state; with
+    ``?version=N&wait=S`` a long poll: answered once the state's ``version`` is no longer N, or
+    after S seconds, at most ``LONG_POLL_SECONDS``), ``POST clients/{identity}`` (register;
+    ``?device=ID`` names one browser tab of several) / ``DELETE`` (offline; with ``?device=ID``
+    only that tab, while others remain), ``POST
     clients/{identity}/answer|reject|hangup`` (409 when there is nothing to do, e.g. the second
     of two racing answers). ``POST clients/{identity}/calls`` (the desk dialling out) is 501."""
     from .softphones import SoftphoneConflict
@@ -422,11 +431,13 @@ def client_control(carrier: Carrier, r: Request, rest: str) -> Reply:
         return twilio_error(20404, "no identity", 404)
     try:
         if not action and r.method == "GET":
-            return 200, phones.state(identity), {}
+            version = r.get("version")
+            wait = max(0.0, min(float(r.get("wait") or 0), LONG_POLL_SECONDS))
+            return 200, phones.watch(identity, int(version) if version else None, wait), {}
         if not action and r.method == "POST":
-            return 200, phones.register(identity), {}
+            return 200, phones.register(identity, r.get("device")), {}
         if not action and r.method == "DELETE":
-            return 200, phones.unregister(identity), {}
+            return 200, phones.unregister(identity, r.get("device")), {}
         if r.method == "POST" and action in desk:
             return 200, desk[action](identity), {}
         if r.method == "POST" and action == "calls":
@@ -453,21 +464,30 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status, payload, headers = dispatch(self.server.carrier, self.command, self.path,
-                                            dict(self.headers.items()), body)
+        control_api = self.path.startswith("/_emulator/")
+        if control_api and self.command == "OPTIONS":  # a browser's CORS preflight
+            status, payload, headers = 204, b"", {}
+        else:
+            status, payload, headers = dispatch(self.server.carrier, self.command, self.path,
+                                                dict(self.headers.items()), body)
+        if control_api:
+            headers = {**headers, **CORS}
         if isinstance(payload, bytes):
             data, ctype = payload, headers.pop("Content-Type", "application/octet-stream")
         else:
             data, ctype = json.dumps(payload).encode(), "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # a browser left a long poll (tab shut)
+            self.close_connection = True
 
-    do_GET = do_POST = do_DELETE = _handle
+    do_GET = do_POST = do_DELETE = do_OPTIONS = _handle
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), mask_text(format % args))

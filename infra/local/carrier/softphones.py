@@ -14,6 +14,7 @@ which every desk decision nudges. Media never flows: the tests stop at the SDK's
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -86,23 +87,37 @@ class Softphones:
         self.pace = pace
         self._changed = threading.Condition()
         self._online: set[str] = set()
+        self._devices: dict[str, set[str]] = {}  # identity -> registered devices (browser tabs)
+        self._versions: dict[str, int] = {}  # identity -> version of its state (see ``watch``)
+        self._counter = itertools.count(1)  # versions never repeat, not even after ``reset``
         self._incoming: dict[str, Invite] = {}
         self._active: dict[str, Invite] = {}
         self.events: list[dict[str, Any]] = []
 
     # ---- the desk's side -----------------------------------------------------------------
 
-    def register(self, identity: str) -> dict[str, Any]:
-        """The SDK's device registers: calls to ``client:identity`` ring it from now on."""
+    def register(self, identity: str, device: str | None = None) -> dict[str, Any]:
+        """The SDK's device registers: calls to ``client:identity`` ring it from now on.
+        ``device`` names one of several devices (browser tabs) of the identity: all ring
+        together, and the identity stays online until the last of them unregisters."""
         with self._changed:
             self._online.add(identity)
-            self._record("registered", identity)
+            if device:
+                self._devices.setdefault(identity, set()).add(device)
+            self._record("registered", identity, **({"device": device} if device else {}))
             return self._state(identity)
 
-    def unregister(self, identity: str) -> dict[str, Any]:
+    def unregister(self, identity: str, device: str | None = None) -> dict[str, Any]:
         """The device goes offline: an incoming invite is rejected, an active call hung up;
-        later Dials use the identity's answer script again."""
+        later Dials use the identity's answer script again. With ``device``, only that
+        device goes while others of the identity remain registered."""
         with self._changed:
+            others = self._devices.get(identity, set()) - {device}
+            if device and others:
+                self._devices[identity] = others
+                self._record("unregistered", identity, device=device)
+                return self._state(identity)
+            self._devices.pop(identity, None)
             self._online.discard(identity)
             self._record("unregistered", identity)
         try:
@@ -116,9 +131,20 @@ class Softphones:
             return identity in self._online
 
     def state(self, identity: str) -> dict[str, Any]:
-        """``{"identity", "online", "incoming": {call_sid, parent_call_sid, from, to, since} |
-        None, "active": {...} | None}`` (``call_sid`` is the softphone's own leg)."""
+        """``{"identity", "online", "devices", "version", "incoming": {call_sid,
+        parent_call_sid, from, to, since} | None, "active": {...} | None}`` (``call_sid`` is
+        the softphone's own leg; ``version`` changes with every change of this state)."""
         with self._changed:
+            return self._state(identity)
+
+    def watch(self, identity: str, version: int | None, timeout: float) -> dict[str, Any]:
+        """The state once its ``version`` differs from ``version`` (at once when it already
+        does, or ``version`` is None), or after ``timeout`` seconds unchanged: a browser's
+        long poll, which learns of a ring or its end without asking again and again."""
+        with self._changed:
+            if version is not None:
+                self._changed.wait_for(
+                    lambda: self._versions.get(identity, 0) != version, timeout)
             return self._state(identity)
 
     def states(self) -> list[dict[str, Any]]:
@@ -206,6 +232,8 @@ class Softphones:
     def reset(self) -> None:
         with self._changed:
             self._online.clear()
+            self._devices.clear()
+            self._versions.clear()
             self._incoming.clear()
             self._active.clear()
             self.events.clear()
@@ -271,6 +299,8 @@ class Softphones:
     def _state(self, identity: str) -> dict[str, Any]:
         incoming, active = self._incoming.get(identity), self._active.get(identity)
         return {"identity": identity, "online": identity in self._online,
+                "devices": len(self._devices.get(identity, ())),
+                "version": self._versions.get(identity, 0),
                 "incoming": incoming.to_dict() if incoming else None,
                 "active": active.to_dict() if active else None}
 
@@ -278,11 +308,14 @@ class Softphones:
         for identity, invite in group.invites.items():
             if self._incoming.get(identity) is invite:
                 del self._incoming[identity]
+                self._versions[identity] = next(self._counter)
+        self._changed.notify_all()
 
     def _record(self, action: str, identity: str, invite: Invite | None = None,
                 **extra: Any) -> None:
         """Keep an event (under the lock) and emit it on the ringing caller's transcript."""
         event = {"action": action, "identity": identity, **extra}
+        self._versions[identity] = next(self._counter)
         if invite is not None:
             event.update(call_sid=invite.leg.sid, parent_call_sid=invite.leg.parent_sid)
             if not invite.waiter.done.is_set():
