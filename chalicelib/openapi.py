@@ -610,7 +610,16 @@ def _routing_paths() -> dict:
                         "expires_at": {"type": "string", "format": "date-time"},
                         "ttl_seconds": {"type": "integer"},
                         "outgoing": {"type": "boolean", "description": (
-                            "The token may place calls (a TwiML app is set).")}}}),
+                            "The token may place calls (a TwiML app is set).")},
+                        "edge": {"type": "string", "enum": ["twilio", "emulator"],
+                                 "description": (
+                            "Where the browser's softphone registers: `twilio` (the Voice "
+                            "SDK's Twilio.Device) or `emulator` (the local carrier emulator "
+                            "stands in for Twilio: TWILIO_API_BASE is set and not on "
+                            "twilio.com).")},
+                        "emulator_url": {"type": "string", "description": (
+                            "With `edge` `emulator` only: the emulator's base URL; the "
+                            "softphone calls its `/_emulator/clients/{identity}` API.")}}}),
                 **_errors(404, 409)},
                 parameters=agent,
                 description="The agent's endpoint must be a `client` (409 otherwise, or when "
@@ -637,6 +646,31 @@ def _routing_paths() -> dict:
                              "without one)", {"type": "object"}),
                 **_errors(404)}, parameters=agent,
                 description="404 also when the agent has no current call."),
+        },
+        "/agents/{agent_id}/today": {
+            "get": op("The agent's own figures so far today", {
+                "200": _json("The agents report's totals for this agent and their local "
+                             "today", {"type": "object", "properties": {
+                                 "agent_id": {"type": "string"},
+                                 "day": {"type": "string", "format": "date"},
+                                 "timezone": {"type": "string"},
+                                 **{name: {"type": "integer"} for name in (
+                                     "handled", "talk_seconds", "hold_seconds", "holds",
+                                     "wrap_up_seconds", "available_seconds",
+                                     "reserved_seconds", "break_seconds",
+                                     "logged_in_seconds", "transfers", "dispositions")},
+                                 **{name: {"type": "number", "nullable": True} for name in (
+                                     "aht_seconds", "occupancy", "utilisation")},
+                                 "disposition_codes": {
+                                     "type": "object",
+                                     "additionalProperties": {"type": "integer"}}}}),
+                **_errors(404)}, parameters=agent,
+                description="The agents report (`GET /reports/agents`) of this one agent for "
+                            "today in their zone (`timezone`, else UTC), by day: its figures "
+                            "unchanged, the `disposition_<code>` counts as "
+                            "`disposition_codes`. Times in whole seconds; a state still "
+                            "running counts once it ends; `break_seconds` is break and away "
+                            "time."),
         },
         "/queues": {
             "post": op("Create a queue", {"201": queue_json, **written},
