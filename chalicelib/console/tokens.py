@@ -60,13 +60,17 @@ def claims_for(username: str, role: str, now: datetime, ttl_seconds: int, *, nam
 
 def _decode(token: str, key, algorithms: list[str], now: datetime, **options) -> dict:
     try:
-        # ``exp`` is checked against the app's clock (a simulated one in tests), not time.time
+        # ``exp`` and ``iat`` are checked against the app's clock (a simulated one in tests),
+        # not time.time
         claims = jwt.decode(token, key, algorithms=algorithms,
-                            options={"verify_exp": False, "require": ["exp"]}, **options)
+                            options={"verify_exp": False, "verify_iat": False,
+                                     "verify_nbf": False, "require": ["exp"]}, **options)
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"not a valid session token: {exc}") from None
     if int(claims["exp"]) + LEEWAY_SECONDS < now.timestamp():
         raise InvalidToken("the session has expired: sign in again", expired=True)
+    if int(claims.get("iat") or 0) - LEEWAY_SECONDS > now.timestamp():
+        raise InvalidToken("the session starts in the future: check the clocks")
     return claims
 
 

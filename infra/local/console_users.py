@@ -14,8 +14,8 @@ from chalicelib.console.sign_in import hash_password
 # username: (password, role, name, agent id, queues). The agents are the demo's two
 # (infra/local/demo.py); the supervisor oversees the demo's queue.
 DEMO_USERS = {
-    "agent": ("agent", "agent", "Alice Chen", "ag-alice", ("support",)),
-    "agent2": ("agent2", "agent", "Bob Li", "ag-bob", ("support",)),
+    "agent": ("agent", "agent", "Alice", "ag-alice", ("support",)),
+    "agent2": ("agent2", "agent", "Bo", "ag-bo", ("support",)),
     "supervisor": ("supervisor", "supervisor", "Sam Supervisor", None, ("support",)),
     "admin": ("admin", "admin", "Ada Admin", None, ()),
 }
