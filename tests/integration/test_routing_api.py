@@ -523,7 +523,7 @@ def test_every_routing_route_is_an_admin_route(app_module):
 
     routes = {path: methods for path, methods in app_module.app.routes.items()
               if path.startswith(("/agents", "/queues", "/board"))}
-    assert len(routes) == 14  # with hold, disposition and the voice token
+    assert len(routes) == 15  # with hold, disposition, the voice token and the desk's seats
     for path, methods in routes.items():
         for method in methods:
             assert needs_principal(method, path), (method, path)

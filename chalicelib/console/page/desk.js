@@ -60,9 +60,10 @@
     say(t.failed + ": " + ((error && error.message) || error), true);
   }
   function show(id, on) { $(id).hidden = !on; }
+  // softphone.js rejects answer() with code "answered-elsewhere" when another tab took the call
+  // (the emulator's second answer is a 409)
   function isConflict(error) {
-    var text = String((error && (error.message || error.code)) || error || "");
-    return !!error && (error.status === 409 || error.code === 409 || /409|another|conflict/i.test(text));
+    return !!error && (error.code === "answered-elsewhere" || error.status === 409 || error.code === 409);
   }
 
   // ---- state ------------------------------------------------------------------------------
@@ -179,7 +180,8 @@
     }
     if ((c.transfers || []).length) {
       item(pop, t.transfers, bullets(c.transfers, function (x) {
-        return typeof x === "object" ? pairs(x) : String(x);
+        if (typeof x !== "object") return String(x);
+        return [x.mode, x.to, x.target, x.outcome, x.at ? when(x.at) : null].filter(Boolean).join(" · ");
       }));
     }
   }
@@ -331,15 +333,20 @@
         drawControls();
         poll();
       });
-      phone.on("accepted", function () {
-        line.elsewhere = !line.answering;  // another tab of this agent took it
+      phone.on("accepted", function () {  // this tab's answer
+        line.elsewhere = false;
         line.active = true;
         line.incoming = null;
         line.answering = false;
-        if (line.elsewhere) say(t.answered_elsewhere);
         drawControls();
         poll();
       });
+      phone.on("cancel", function (event) {  // a ring this tab did not take
+        line.incoming = null;
+        line.answering = false;
+        if (event && event.reason === "answered-elsewhere") answeredElsewhere(); else drawControls();
+      });
+      phone.on("token-expiring", renewNow);
       phone.on("disconnected", function () {
         line.active = false;
         line.incoming = null;
@@ -354,8 +361,9 @@
           answeredElsewhere();
           return;
         }
-        say(t.phone_error + ": " + ((error && error.message) || error), true);
+        say(t.phone_error + ": " + ((error && (error.message || error.code)) || error), true);
       });
+      phone.on("registered", function () { line.status = "online"; phoneStatus(t.phone_online); drawControls(); });
       phone.on("offline", function () { line.status = "offline"; phoneStatus(t.phone_offline); drawControls(); });
       phone.on("online", function () { line.status = "online"; phoneStatus(t.phone_online); drawControls(); });
       Promise.resolve(phone.register()).then(function () {
@@ -369,14 +377,19 @@
     });
   }
 
+  var renewTimer = null;
   function renewLater(answer) {
     var seconds = Math.max(30, (answer.ttl_seconds || 3600) - RENEW_MARGIN_S);
-    setTimeout(function renew() {
-      Session.api("POST", base() + "/voice-token").then(function (fresh) {
-        if (phone) phone.updateToken(fresh.token);
-        renewLater(fresh);
-      }, function () { setTimeout(renew, 30000); });
-    }, seconds * 1000);
+    clearTimeout(renewTimer);
+    renewTimer = setTimeout(renewNow, seconds * 1000);
+  }
+
+  function renewNow() {
+    clearTimeout(renewTimer);
+    Session.api("POST", base() + "/voice-token").then(function (fresh) {
+      if (phone) phone.updateToken(fresh.token);
+      renewLater(fresh);
+    }, function () { renewTimer = setTimeout(renewNow, 30000); });
   }
 
   function answeredElsewhere() {
@@ -392,7 +405,10 @@
     line.answering = true;
     drawControls();
     Promise.resolve().then(function () { return phone.answer(); }).then(null, function (error) {
-      if (isConflict(error)) answeredElsewhere(); else { line.answering = false; failed(error); drawControls(); }
+      line.answering = false;
+      if (isConflict(error)) { answeredElsewhere(); return; }
+      if (error && error.code === "nothing-ringing") line.incoming = null; else failed(error);
+      drawControls();
     });
   }
 
@@ -562,6 +578,8 @@
       var kindChanged = !agent || agent.endpoint.kind !== answer.endpoint.kind;
       agent = answer;
       if (kindChanged) drawPhoneKind();
+      // the call another tab took is over
+      if (agent.state !== "reserved" && agent.state !== "on-call") line.elsewhere = false;
       if (CALL_STATES.indexOf(agent.state) >= 0) return loadContext();
       context = null;
     }).then(function () {
