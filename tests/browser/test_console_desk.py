@@ -197,3 +197,79 @@ def test_the_desk_sets_break_and_away_with_a_reason(desk):
     page.wait_for_function("document.getElementById('today').textContent.length > 0")
     # no campaign seat: said so
     assert page.text_content("#seats") == "You are not on a campaign."
+
+
+def test_the_desk_recovers_when_the_network_returns(desk, app_server):
+    # Given the desk, available
+    page = desk()
+    page.click("[data-set-state=available]")
+    desk_shows(page, "agentState", "available")
+    # When the network goes, the shell says so; meanwhile the agent is set away elsewhere
+    page.context.set_offline(True)
+    page.wait_for_selector("#network:not([hidden])", timeout=WAIT * 1000)
+    api(app_server, "POST", f"/agents/{ALICE}/state", {"state": "away", "reason": "meeting"})
+    # Then, back online, the desk carries on by itself and shows the state as it is now
+    page.context.set_offline(False)
+    desk_shows(page, "agentState", "away")
+    page.wait_for_selector("#network[hidden]", state="attached", timeout=WAIT * 1000)
+    assert page.text_content("#state") == "Away: meeting"
+
+
+def test_a_preview_offer_is_shown_and_skipped(desk, clock):
+    from chalicelib.campaigns.campaign import PREVIEW, RUNNING, Campaign
+    from chalicelib.campaigns.contact import DIALING, DONE, CampaignContact
+    from chalicelib.campaigns.seat import PREVIEWING, READY, Seat
+    from chalicelib.compliance.rules import INFORMATIONAL
+    from chalicelib.store import campaign_seats
+    from chalicelib.store import campaigns as store
+
+    # Given the agent seated on a running preview campaign with a contact offered
+    campaign = Campaign(campaign_id="cmp_desk_preview", name="Renewals", kind=PREVIEW,
+                        purpose=INFORMATIONAL, list_id="cl_" + "d" * 16, caller_id=HOTLINE,
+                        created_at=clock.now, status=RUNNING, queue_id="support")
+    assert store.create(campaign)
+    phone = "+14155550199"
+    assert store.add_contact(CampaignContact(campaign.campaign_id, phone, status=DIALING,
+                                             name="Grace", attributes={"plan": "gold"}))
+    seat = Seat(campaign.campaign_id, ALICE, READY, agent_name="Alice", since=clock.now)
+    assert campaign_seats.add_seat(seat, clock.now)
+    stored = campaign_seats.get_seat(campaign.campaign_id, ALICE, clock.now)
+    assert campaign_seats.change_seat(stored, clock.now, state=PREVIEWING, contact=phone,
+                                      until=clock.now.replace(hour=23))
+    # When the agent opens the desk, the offer shows with its contact (last digits only)
+    page = desk()
+    page.wait_for_selector("#seats [data-seat-action=skip]", timeout=WAIT * 1000)
+    offer = page.text_content("#seats")
+    assert "Renewals" in offer and "Grace" in offer and "0199" in offer
+    assert phone not in offer and "plan: gold" in offer
+    # and skipping it ends the contact as skipped
+    page.click("#seats [data-seat-action=skip]")
+    page.wait_for_function("document.getElementById('status').textContent === 'Skipped.'")
+    contact = store.get_contact(campaign.campaign_id, phone)
+    assert (contact.status, contact.disposition) == (DONE, "skipped")
+    page.wait_for_selector("#seats [data-seat-action]", state="detached", timeout=WAIT * 1000)
+
+
+def test_two_tabs_of_one_agent_never_both_answer(desk, app_server, live_carrier):
+    """Both tabs ring; the first to answer takes the call, the other says so."""
+    page = desk()
+    if not page.evaluate("typeof window.Softphone === 'object'"):
+        pytest.skip("TODO(lead): softphone.js is not on this branch yet")
+    softphone_agent(app_server, ALICE)
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_function("document.body.dataset.state === 'ready'")
+    for tab in (page, other):
+        desk_shows(tab, "phone", "online")
+    page.click("[data-set-state=available]")
+    call = live_carrier.start_inbound_call(HOTLINE, CALLER, TO_QUEUE, hold_pace=0.5)
+    for tab in (page, other):
+        desk_shows(tab, "phone", "ringing")
+    page.click("#answer")
+    desk_shows(page, "phone", "active")
+    desk_shows(other, "phone", "elsewhere")
+    assert other.text_content("#status") == "Answered in another tab."
+    assert other.is_hidden("#offer") and other.is_hidden("#end")
+    page.click("#end")
+    assert call.done.wait(WAIT), call.transcript.events
+    assert [e["action"] for e in call.transcript.of_type("client")].count("answer") == 1

@@ -523,7 +523,7 @@
     if (value === null || value === undefined) return "–";
     if (typeof value === "object") return pairs(value) || t.none;
     if (/seconds$/.test(key)) return duration(value);
-    if (key === "occupancy" && value <= 1) return Math.round(value * 100) + " %";
+    if ((key === "occupancy" || key === "utilisation") && value <= 1) return Math.round(value * 100) + " %";
     return String(value);
   }
 
