@@ -534,7 +534,10 @@
     var list = $("today");
     list.textContent = "";
     if (!answer) {
-      item(list, t.today, t.today_missing);
+      var missing = document.createElement("dd");
+      missing.className = "hint missing";
+      missing.textContent = t.today_missing;
+      list.appendChild(missing);
       return;
     }
     Object.keys(answer).forEach(function (name) {
