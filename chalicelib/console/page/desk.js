@@ -438,8 +438,13 @@
       startPhone();
       return;
     }
+    if (phone) {  // the endpoint moved off the browser: no softphone any more
+      try { phone.destroy(); } catch (e) { /* gone already */ }
+      phone = null;
+    }
     line.status = "none";
-    phoneStatus(fmt(t.phone_rings_phone, {address: agent.endpoint.address}));
+    phoneStatus(fmt(t.phone_rings_phone, {address: agent.endpoint.address}) +
+                (agent.state === "reserved" ? " " + t.phone_ringing : ""));
   }
 
   // ---- campaign seats ---------------------------------------------------------------------
@@ -580,7 +585,7 @@
     Session.api("GET", base()).then(function (answer) {
       var kindChanged = !agent || agent.endpoint.kind !== answer.endpoint.kind;
       agent = answer;
-      if (kindChanged) drawPhoneKind();
+      if (kindChanged || agent.endpoint.kind !== "client") drawPhoneKind();
       // the call another tab took is over
       if (agent.state !== "reserved" && agent.state !== "on-call") line.elsewhere = false;
       if (CALL_STATES.indexOf(agent.state) >= 0) return loadContext();
@@ -597,7 +602,7 @@
 
   function keys(event) {
     if (!event.altKey || event.ctrlKey || event.metaKey) return;
-    var action = {a: answer, h: function () { if (!$("hold").hidden) hold(); }, m: mute, e: hangup}[
+    var action = {a: answer, h: function () { if (!$("hold").hidden) hold(); }, m: mute, x: hangup}[
       (event.key || "").toLowerCase()];
     if (action) {
       event.preventDefault();
