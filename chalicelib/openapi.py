@@ -643,9 +643,13 @@ def _routing_paths() -> dict:
                 "200": _json("Caller, customer, IVR path, inputs (redacted), wait, previous "
                              "contacts, transfers, and the billing account the customer "
                              "names as it is now (balance, status, last payments; null "
-                             "without one)", {"type": "object"}),
+                             "without one); `consult_state` (`hold`, or `dialing`/`talking` "
+                             "in a warm transfer), `dispositions` (the codes the call's queue "
+                             "offers) and `disposition` (the code this agent gave, or null)",
+                             {"type": "object"}),
                 **_errors(404)}, parameters=agent,
-                description="404 also when the agent has no current call."),
+                description="In wrap-up: the call being wrapped up. 404 when the agent has "
+                            "no current call (nor one to wrap up)."),
         },
         "/agents/{agent_id}/today": {
             "get": op("The agent's own figures so far today", {
@@ -894,7 +898,8 @@ def _seat_paths() -> dict:
         "attributes": {"type": "object", "additionalProperties": {"type": "string"}}},
         "description": "The contact offered, being dialled, on the line or wrapped up."}
     timestamp = {"type": "string", "format": "date-time", "nullable": True}
-    seat = {"type": "object", "required": ["campaign_id", "agent_id", "state"], "properties": {
+    seat: dict = {
+        "type": "object", "required": ["campaign_id", "agent_id", "state"], "properties": {
         "campaign_id": {"type": "string"}, "agent_id": {"type": "string"},
         "name": {"type": "string", "nullable": True},
         "state": {"type": "string", "enum": [*SEAT_STATES, "left"]},
@@ -927,6 +932,20 @@ def _seat_paths() -> dict:
                     "campaign_id": {"type": "string"},
                     "seats": {"type": "array", "items": seat}}}),
                 **_errors(404, 409)}, parameters=campaign, description=not_agents),
+        },
+        "/agents/{agent_id}/seats": {
+            "get": op("The agent's own seats on live agent campaigns (their desk's offers)", {
+                "200": _json("Seats", {"type": "object", "properties": {
+                    "agent_id": {"type": "string"},
+                    "seats": {"type": "array", "items": seat | {"properties": {
+                        **seat["properties"],
+                        "campaign_name": {"type": "string"},
+                        "campaign_kind": {"type": "string", "description":
+                                          "`preview`: offers to accept or skip"},
+                        "preview_seconds": {"type": "integer"}}}}}}),
+                **_errors(404)}, parameters=[_param("agent_id")],
+                description="404 for an id no agent can have; an agent on no live campaign: "
+                            "`seats` is empty."),
         },
         "/campaigns/{campaign_id}/seats/{agent_id}": {
             "get": op("One agent's seat", {"200": seat_json, **_errors(404, 409)},

@@ -1,7 +1,8 @@
 """Agents on an agent campaign (``campaigns/seats.py``): the admin API an agent's console uses,
 and the Twilio webhooks of the agent's own line.
 
-Admin (signed in; an agent their own seat): ``POST /campaigns/{id}/seats`` ``{agent_id}`` calls
+Admin (signed in; an agent their own seat): ``GET /agents/{agent_id}/seats`` the agent's seats on
+live campaigns (their desk); ``POST /campaigns/{id}/seats`` ``{agent_id}`` calls
 the agent onto the campaign's open line; ``GET`` the seats, or one; ``DELETE`` takes the agent off;
 ``accept`` / ``skip`` answer a preview offer; ``disposition`` ``{disposition}`` ends a wrap-up.
 404 for an unknown campaign, agent or seat; 409 for a campaign without agents or a state the
@@ -75,6 +76,13 @@ def campaign_seats(campaign_id):
                 "seats": root().seats.seats(campaign.campaign_id)}
 
     return json_answer(seats)
+
+
+@campaign_seats_api.route("/agents/{agent_id}/seats", methods=["GET"])
+def agent_seats(agent_id):
+    """The agent's own seats on live agent campaigns (their desk's preview offers)."""
+    return json_answer(lambda: {"agent_id": _agent_id(agent_id),
+                                "seats": root().seats.agent_seats(_agent_id(agent_id))})
 
 
 @campaign_seats_api.route(SEAT, methods=["GET"])

@@ -86,6 +86,23 @@ class Seats:
         now = self.clock()
         return self._view(self._get(campaign_id, agent_id, now), now)
 
+    def agent_seats(self, agent_id: str) -> list[dict]:
+        """The agent's seats on live agent campaigns, each as ``seat`` answers plus
+        ``campaign_name``, ``campaign_kind`` (``preview`` offers contacts to accept or skip)
+        and ``preview_seconds``: what the agent's desk shows. One Query of the live
+        campaigns, then a read of each and of the agent's seat on it."""
+        now = self.clock()
+        found = []
+        for campaign in campaigns.live_campaigns():
+            if not campaign.with_agents:
+                continue
+            seat = store.get_seat(campaign.campaign_id, agent_id, now)
+            if seat is not None:
+                found.append({**self._view(seat, now), "campaign_name": campaign.name,
+                              "campaign_kind": campaign.kind,
+                              "preview_seconds": campaign.preview_seconds})
+        return found
+
     def seats(self, campaign_id: str) -> list[dict]:
         now = self.clock()
         return [self._view(s, now) for s in store.seats(campaign_id, now)]

@@ -54,6 +54,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", f"{_AGENT}/history"): AGENT_SELF,
     ("GET", f"{_AGENT}/context"): AGENT_SELF,
     ("GET", f"{_AGENT}/today"): AGENT_SELF,
+    ("GET", f"{_AGENT}/seats"): AGENT_SELF,
     ("GET", _SEAT): AGENT_SELF,
     ("DELETE", _SEAT): AGENT_SELF,
     ("POST", f"{_SEAT}/accept"): AGENT_SELF,

@@ -599,11 +599,19 @@ def agent_context(agent_id: str, now: datetime,
 
     The wait runs from joining the queue when the line entry is still there, else from the start
     of the call (which then includes the IVR).
+
+    In wrap-up the call is the one just handled (``wrap_up.last_handled_call``), so the desk
+    keeps the screen pop while the agent writes the note. For the wrap-up form the answer
+    carries ``dispositions`` (the codes the call's queue offers, ``wrap_up.codes_for``),
+    ``disposition`` (the code this agent gave the call, or None) and ``consult_state``
+    (``hold``, ``dialing`` or ``talking`` during a warm transfer, else None).
     """
     agent = store.get_agent(agent_id)
     if agent is None:
         raise NotFound("agent", agent_id)
     call_sid = agent.current_call or agent.reserved_call
+    if not call_sid and agent.state is AgentState.WRAP_UP:
+        call_sid = wrap_up.last_handled_call(agent)
     if not call_sid:
         raise NotFound("current call for agent", agent_id)
     record = get_call(call_sid)
@@ -612,6 +620,7 @@ def agent_context(agent_id: str, now: datetime,
     entry = (store.get_entry(record.queue_id, record.queue_entry_key)
              if record.queue_id and record.queue_entry_key else None)
     joined = entry.joined_at if entry else None
+    given = next((d for d in record.dispositions or [] if d.get("agent_id") == agent_id), None)
     return {
         "agent_id": agent_id,
         "agent_state": agent.state.value,
@@ -629,6 +638,9 @@ def agent_context(agent_id: str, now: datetime,
         "previous_contacts": previous_contacts(record.caller, call_sid),
         "transfers": list(record.transfers or []),
         "account": account_on_screen(record.customer, now) if account_on_screen else None,
+        "consult_state": record.consult_state,
+        "dispositions": wrap_up.codes_for(record.queue_id),
+        "disposition": given,
     }
 
 

@@ -85,6 +85,21 @@ def disposition_facts(call_sid: str, agent: Agent, queue: QueueConfig | None, co
     return found
 
 
+def codes_for(queue_id: str | None) -> list[str]:
+    """The codes an agent may give a call of ``queue_id`` (the defaults without a queue, or
+    for a queue since removed)."""
+    queue = store.get_queue(queue_id) if queue_id else None
+    return list(queue.dispositions) if queue is not None else list(DEFAULT_DISPOSITIONS)
+
+
+def last_handled_call(agent: Agent) -> str | None:
+    """The call an agent in wrap-up is wrapping up: their last taken one (None if none)."""
+    try:
+        return _handled_call(agent, None)
+    except Conflict:
+        return None
+
+
 def _handled_call(agent: Agent, call_sid: str | None) -> str:
     """The call the agent means: named (and handled by them), current, or last handled."""
     recent = [agent.current_call] if agent.current_call else []

@@ -523,7 +523,7 @@ def test_every_routing_route_is_an_admin_route(app_module):
 
     routes = {path: methods for path, methods in app_module.app.routes.items()
               if path.startswith(("/agents", "/queues", "/board"))}
-    assert len(routes) == 16  # with hold, disposition, the voice token, monitor, the day
+    assert len(routes) == 17  # hold, disposition, voice token, monitor, the day, the seats
     for path, methods in routes.items():
         for method in methods:
             assert needs_principal(method, path), (method, path)
