@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -276,9 +276,12 @@ def create_agent(body: dict, now: datetime) -> dict:
     return agent_json(_stored_agent(agent_id), now)
 
 
-def list_agents(now: datetime) -> dict:
+def list_agents(now: datetime, queues: Collection[str] | None = None) -> dict:
+    """Every agent, by id; with ``queues`` (a supervisor's), only those serving one of them."""
     # No store query lists every agent yet; the agents table is small and admin-only here.
     agents = sorted(store.list_agents(), key=lambda a: a.agent_id)
+    if queues is not None:
+        agents = [agent for agent in agents if set(agent.queues) & set(queues)]
     return {"agents": [agent_json(agent, now) for agent in agents]}
 
 
@@ -495,8 +498,11 @@ def create_queue(body: dict, now: datetime) -> dict:
     return store.config_to_dict(config)
 
 
-def list_queues() -> dict:
+def list_queues(visible: Collection[str] | None = None) -> dict:
+    """Every queue's configuration, by id; with ``visible`` (a supervisor's), only those."""
     queues = sorted(store.list_queues(), key=lambda config: config.queue_id)
+    if visible is not None:
+        queues = [config for config in queues if config.queue_id in visible]
     return {"queues": [store.config_to_dict(config) for config in queues]}
 
 
@@ -522,8 +528,12 @@ def queue_board(queue_id: str, now: datetime) -> dict:
     return _board(_stored_queue(queue_id), now)
 
 
-def board(now: datetime) -> dict:
+def board(now: datetime, visible: Collection[str] | None = None) -> dict:
+    """Every queue's board (``_board``), by id; with ``visible`` (a supervisor's queues), only
+    those: the others are not read at all."""
     queues = store.queues()  # by id, from the directory: no Scan
+    if visible is not None:
+        queues = [config for config in queues if config.queue_id in visible]
     return {"as_of": now.isoformat(), "queues": [_board(config, now) for config in queues]}
 
 
