@@ -138,16 +138,18 @@ def _measure(client, counter, units: ReadUnits, token: str) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(3):  # warm: imports, connections
         client.http.get("/board", headers=headers)
-    times, requests, ops, read_units = [], [], {}, []
+    times, requests, ops, read_units, waits = [], [], {}, [], []
     size = 0
     for _ in range(REQUESTS):
         count, by_op, before_units = counter.count, dict(counter.by_operation), units.units
+        waited = counter.seconds
         started = time.perf_counter()
         response = client.http.get("/board", headers=headers)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.body
         size = len(response.body)
         requests.append(counter.count - count)
+        waits.append((counter.seconds - waited) * 1000)
         read_units.append(units.units - before_units)
         for op, n in counter.by_operation.items():
             if n - by_op.get(op, 0):
@@ -156,6 +158,7 @@ def _measure(client, counter, units: ReadUnits, token: str) -> dict:
     return {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "requests": statistics.mean(requests),
             "ops": {op: n / REQUESTS for op, n in sorted(ops.items())},
             "units": statistics.mean(read_units), "bytes": size,
+            "waits": statistics.median(waits),
             "queues": len(board["queues"]),
             "agents": sum(len(queue["agents"]) for queue in board["queues"])}
 
@@ -215,7 +218,9 @@ def board_figures(counter) -> None:
             ops = ", ".join(f"{op} {n:.1f}" for op, n in figures["ops"].items())
             print(f"  supervisor of {label} ({figures['queues']} queues, {figures['agents']}"
                   f" agents on the board): p50 {figures['p50']:.1f} ms, p95"
-                  f" {figures['p95']:.1f} ms per board request; DynamoDB requests per board"
+                  f" {figures['p95']:.1f} ms per board request (waiting on DynamoDB Local"
+                  f" {figures['waits']:.1f} ms of it, summed over the board's threads);"
+                  " DynamoDB requests per board"
                   f" request {figures['requests']:.1f} ({ops}); ~{figures['units']:.1f} read"
                   f" units; {figures['bytes']:,} bytes")
             if username == "bench-all":

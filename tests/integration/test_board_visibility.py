@@ -80,3 +80,31 @@ def test_an_agent_may_not_read_the_board(app_module):
     with Client(app_module.app) as client:
         status, refused = call(client, "get", "/board", token=sign_in(client, "agent"))
         assert status == 403 and refused["code"] == "forbidden"
+
+
+def test_a_board_of_many_queues_reads_every_agent_once_and_says_the_same(app_module):
+    from datetime import UTC, datetime
+
+    from chalicelib.routing.admin import AGENTS_BY_QUEUE_UP_TO
+    from chalicelib.wiring import Root, install
+
+    previous = install(Root(clock=lambda: datetime(2026, 11, 23, 15, 0, tzinfo=UTC)))
+    try:
+        with Client(app_module.app) as client:
+            # Given more queues than a board reads agent by queue, one agent in two of them
+            made = [other_queue(client) for _ in range(AGENTS_BY_QUEUE_UP_TO + 1)]
+            (first, shared), (second, _) = made[0], made[1]
+            assert call(client, "put", f"/agents/{shared}", {
+                "agent_id": shared, "name": "Grace Hopper", "queues": {first: 1, second: 2},
+                "endpoint": {"kind": "phone", "address": "+14155550150"}})[0] == 200
+            # When the whole board is read
+            status, board = call(client, "get", "/board")
+            # Then each queue's part is what its own board says, the shared agent in both
+            assert status == 200 and len(board["queues"]) > AGENTS_BY_QUEUE_UP_TO
+            for part in board["queues"]:
+                assert call(client, "get", f"/queues/{part['queue_id']}/board") == (200, part)
+            parts = {part["queue_id"]: part for part in board["queues"]}
+            for queue_id in (first, second):
+                assert shared in {a["agent_id"] for a in parts[queue_id]["agents"]}
+    finally:
+        install(previous)
