@@ -183,7 +183,8 @@ def test_listen_whisper_barge_send_the_supervisors_phone(board):
     # With one, each button asks the API, and the number is remembered
     page.fill("#monitor-phone input", "+1 415 555 0199")
     page.click(f'{buttons} [data-mode="listen"]')
-    page.wait_for_function("document.querySelector('#message').textContent.includes('listen')")
+    page.wait_for_function("document.querySelector('#message').textContent"
+                           " === 'Calling you to listen on Alice\\'s call.'")
     assert sent == [("POST", {"mode": "listen", "endpoint": "+14155550199"})]
     page.click(f'{buttons} [data-mode="barge"]')
     page.wait_for_function("document.querySelector('#message').textContent"
@@ -222,8 +223,15 @@ def test_the_board_in_chinese(board):
 
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (1024, 768)])
-def test_the_board_fits_a_laptop_and_a_tablet(board, tmp_path, width, height):
+def test_the_board_fits_a_laptop_and_a_tablet(board, clock, tmp_path, width, height):
+    from chalicelib.routing import admin
+
+    admin.change_state(ALICE, {"state": "available"}, clock.now - timedelta(minutes=7),
+                       lambda _: None)
+    caller_waiting(clock, 75)
+    caller_waiting(clock, 20)
     page = board()
+    page.wait_for_selector(f'{SUPPORT} [data-figure="callers_waiting"] dd:text-is("2")')
     page.set_viewport_size({"width": width, "height": height})
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     shot = tmp_path / f"board-{width}x{height}.png"
