@@ -21,6 +21,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api_errors import json_answer
 from chalicelib.api_input import json_object, path_id, query_int
+from chalicelib.console.access import visible_queues
 from chalicelib.routing import admin, softphone
 from chalicelib.wiring import root
 
@@ -48,6 +49,11 @@ def _now():
     return root().now()
 
 
+def _visible() -> frozenset[str] | None:
+    """The queues the caller's answers are cut to (a supervisor's); None: all (admins)."""
+    return visible_queues((routing_api.current_request.context or {}).get("principal"))
+
+
 def _available(agent_id: str) -> None:
     root().routing.agent_became_available(agent_id)
 
@@ -59,7 +65,7 @@ def create_agent():
 
 @routing_api.route("/agents", methods=["GET"])
 def list_agents():
-    return _answer(lambda admin: admin.list_agents(_now()))
+    return _answer(lambda admin: admin.list_agents(_now(), _visible()))
 
 
 @routing_api.route("/agents/{agent_id}", methods=["GET"])
@@ -140,7 +146,7 @@ def create_queue():
 
 @routing_api.route("/queues", methods=["GET"])
 def list_queues():
-    return _answer(lambda admin: admin.list_queues())
+    return _answer(lambda admin: admin.list_queues(_visible()))
 
 
 @routing_api.route("/queues/{queue_id}", methods=["GET"])
@@ -160,4 +166,5 @@ def queue_board(queue_id):
 
 @routing_api.route("/board", methods=["GET"])
 def board():
-    return _answer(lambda admin: admin.board(_now()))
+    """Every queue's board; a supervisor's has only their queues."""
+    return _answer(lambda admin: admin.board(_now(), _visible()))

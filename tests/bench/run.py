@@ -20,7 +20,9 @@ a baseline taken in the same run, interleaved with it:
   (``campaigns.py``, ``reminders.py``, ``reports.py``: one day at issue 12's density of
   500,000 calls a month with every fact a call leaves: the stream consumer's cost per call, the
   day rebuilt and the month extrapolated, the agents report for 200 agents and the queues
-  report over a month of 20 queues).
+  report over a month of 20 queues); the supervisor's wallboard (``console.py``: ``GET /board``
+  at 20 queues and 200 agents, time and DynamoDB requests per board, and what polling it costs
+  per open board-hour next to an API Gateway WebSocket design).
 
 DynamoDB Local answers in 5–8 ms per request, so a step that must read and conditionally write the
 call record cannot come near 3× a handler that touches nothing. The script therefore also prints
@@ -159,6 +161,9 @@ def webhook_figures() -> None:
         day = reports_bench.consumer_and_rebuild(counter)
         reports_bench.agent_queries(counter, day)
         reports_bench.report_queries(counter)
+        from tests.bench import console as console_bench
+
+        console_bench.board_figures(counter)
     finally:
         ddb.stop()
 
