@@ -35,7 +35,9 @@ def manager(sign_in, at_open_hours):
     return page
 
 
-def upload(page, name: str = "Autumn survey") -> None:
+def upload(page, name: str = "Autumn survey", chunk_rows: int = 1000) -> None:
+    page.eval_on_selector("#upload", "(form, rows) => { form.dataset.chunkRows = rows; }",
+                          chunk_rows)
     page.fill("#upload input[name=name]", name)
     page.set_input_files("#upload input[name=file]", files=[{
         "name": "list.csv", "mimeType": "text/csv", "buffer": LIST_CSV}])
@@ -48,9 +50,12 @@ def figure(page, box: str, name: str) -> str:
 
 
 def test_an_upload_shows_its_progress_and_the_rejected_row(manager):
-    upload(manager)
+    upload(manager, chunk_rows=2)  # three rows: two chunks, each with the header line
 
     assert manager.inner_text("#upload-percent") == "100 %"
+    assert manager.inner_text("#upload-chunk") == "chunk 2 of 2"
+    assert figure(manager, "#list-figures", "chunks") == "2"
+    assert figure(manager, "#list-figures", "received") == "3"
     assert manager.eval_on_selector("#upload-bar", "bar => bar.value") == 100
     assert figure(manager, "#list-figures", "accepted") == "2"
     assert figure(manager, "#list-figures", "rejected") == "1"
@@ -59,6 +64,12 @@ def test_an_upload_shows_its_progress_and_the_rejected_row(manager):
     assert rows.count() == 1
     assert rows.first.locator("[data-reason]").inner_text() == "Not a valid phone number"
     assert "not a number" in rows.first.inner_text()
+    with manager.expect_download() as download:
+        manager.click("#rejected-download")
+    assert download.value.suggested_filename.endswith("-rejected.csv")
+    saved = download.value.path().read_text()
+    assert saved.startswith("reason,chunk,line,phone,name")
+    assert "invalid,0,3,not a number,Bob" in saved
     # the new list is offered to the campaign form
     assert manager.input_value("#campaign-form input[name=list_id]").startswith("cl_")
 
@@ -143,6 +154,18 @@ def test_a_reminder_batch_preview_counts_the_accounts(manager):
     assert "BR-0" in manager.inner_text("#preview-samples")
     assert manager.is_enabled("#batch-send")
 
+    manager.on("dialog", lambda dialog: dialog.accept())
+    manager.click("#batch-send")
+    manager.wait_for_selector("#batch-result:not([hidden])")
+    assert manager.inner_text("#batch-id").startswith("cmp_")
+    assert figure(manager, "#batch-figures", "accounts") == "2"
+    assert figure(manager, "#batch-figures", "waiting") == "2"
+    assert manager.inner_text("#batch-status") == "Running"
+    assert manager.is_disabled("#batch-send")  # sent: a new preview before another batch
+    batch_row = manager.locator("#campaign-table tr[data-campaign]")
+    batch_row.first.wait_for()
+    assert "reminder batch" in batch_row.first.inner_text()
+
 
 def test_an_agent_is_refused(sign_in, at_open_hours):
     page = sign_in("agent", then="campaigns")
@@ -162,10 +185,16 @@ def test_chinese_and_the_two_screen_sizes(sign_in, at_open_hours):
         assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-def test_the_keyboard_reaches_the_upload_and_the_forms(manager):
-    manager.focus("#upload input[name=name]")
-    manager.keyboard.type("Typed list")
-    for _ in range(3):
-        manager.keyboard.press("Tab")
-    focused = manager.evaluate("document.activeElement.name")
-    assert focused == "file"
+def test_a_campaign_is_created_and_started_from_the_keyboard(manager):
+    upload(manager)
+    manager.focus("#new-campaign summary")
+    manager.keyboard.press("Enter")  # opens the form
+    manager.keyboard.press("Tab")
+    assert manager.evaluate("document.activeElement.name") == "name"
+    manager.keyboard.type("Typed campaign")
+    manager.keyboard.press("Enter")  # submits the form
+    manager.wait_for_selector("#campaign-detail[data-status=draft]")
+    # the detail takes the focus on its first action
+    assert manager.evaluate("document.activeElement.dataset.action") == "start"
+    manager.keyboard.press("Enter")
+    manager.wait_for_selector("#campaign-detail[data-status=running]")
