@@ -198,3 +198,33 @@ def test_a_campaign_is_created_and_started_from_the_keyboard(manager):
     assert manager.evaluate("document.activeElement.dataset.action") == "start"
     manager.keyboard.press("Enter")
     manager.wait_for_selector("#campaign-detail[data-status=running]")
+
+
+def test_an_upload_cut_half_way_resumes_into_the_same_list(manager):
+    cut = []
+
+    def once(route):
+        if cut:
+            route.continue_()
+        else:
+            cut.append(route.request.url)
+            route.abort()
+
+    manager.route("**/rows?chunk=1*", once)
+    manager.eval_on_selector("#upload", "form => { form.dataset.chunkRows = 2; }")
+    manager.fill("#upload input[name=name]", "Cut list")
+    manager.set_input_files("#upload input[name=file]", files=[{
+        "name": "list.csv", "mimeType": "text/csv", "buffer": LIST_CSV}])
+    manager.click("#upload button[type=submit]")
+    error = manager.locator('#upload .error[data-for=""]')
+    manager.wait_for_function("document.querySelector('#upload .error[data-for=\"\"]')"
+                              ".textContent !== ''")
+    assert error.inner_text()
+    assert manager.is_hidden("#list-report")
+
+    manager.click("#upload button[type=submit]")  # the same file again
+    manager.wait_for_selector("#list-report:not([hidden])")
+    list_id = cut[0].split("/contact-lists/")[1].split("/")[0]
+    assert manager.inner_text("#list-report-id") == list_id
+    assert figure(manager, "#list-figures", "received") == "3"  # chunk 0 counted once
+    assert figure(manager, "#list-figures", "list_status") == "Complete"

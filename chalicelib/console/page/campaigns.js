@@ -25,6 +25,7 @@
   var pollTimer = null;
   var lastBatch = null;
   var lastList = null;
+  var unfinished = null;  // {key, listId}: an upload that failed half-way, resumed by the same file
 
   function $(selector, root) { return (root || document).querySelector(selector); }
   function el(tag, text, className) {
@@ -75,7 +76,9 @@
     var message = error.status === 409 ? t.conflict + ": " + error.message
       : error.status === 403 ? t.forbidden : error.message;
     if (target && target.closest("label") && !target.closest("label").hidden) {
-      target.textContent = message;
+      // next to its field the field's name is said already: "caller_id: is required" -> "is required"
+      target.textContent = field && message.indexOf(field + ": ") === 0
+        ? message.slice(field.length + 2) : message;
       var input = target.closest("label").querySelector("input, select");
       if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
     } else {
@@ -231,15 +234,20 @@
                 default_region: form.elements.default_region.value.trim().toUpperCase() || "US",
                 fallback_timezone: form.elements.fallback_timezone.value.trim() || "UTC"};
     var chunks, total, sent = 0;
+    var key = [file.name, file.size, file.lastModified, JSON.stringify(body)].join("|");
     file.text().then(function (text) {
       var most = Math.min(CHUNK_ROWS, Number(form.dataset.chunkRows) || CHUNK_ROWS);
       chunks = chunksOf(text, most);
       total = chunks.reduce(function (sum, c) { return sum + c.length; }, 0);
       $("#upload-progress").hidden = false;
       setProgress(0, total, 0, chunks.length);
+      // the same file again after a failure: into the same list (a chunk already in is
+      // answered from its record, so nothing counts twice)
+      if (unfinished && unfinished.key === key) return {list_id: unfinished.listId};
       return Session.api("POST", "/contact-lists", body);
     }).then(function (created) {
       var listId = created.list_id;
+      unfinished = {key: key, listId: listId};
       var step = Promise.resolve();
       chunks.forEach(function (bytes, n) {
         step = step.then(function () {
@@ -254,6 +262,7 @@
       setProgress(total, total, chunks.length, chunks.length);
       return showList(listId);
     }).then(function (report) {
+      unfinished = null;
       remember(report);
       form.elements.file.value = "";
       $("#campaign-form").elements.list_id.value = report.list_id;
@@ -481,7 +490,13 @@
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden && openCampaign) refreshDetail();
     else schedulePoll(false);
+    if (!document.hidden) loadCampaigns();
   });
+  // the table (other people's campaigns, the job's changes) every LIST_POLL_MS while visible
+  var LIST_POLL_MS = 30000;
+  setInterval(function () {
+    if (!document.hidden && document.body.dataset.state === "ready") loadCampaigns();
+  }, LIST_POLL_MS);
 
   function lifecycle(event) {
     var button = event.target.closest("[data-action]");
