@@ -228,3 +228,22 @@ def test_an_upload_cut_half_way_resumes_into_the_same_list(manager):
     assert manager.inner_text("#list-report-id") == list_id
     assert figure(manager, "#list-figures", "received") == "3"  # chunk 0 counted once
     assert figure(manager, "#list-figures", "list_status") == "Complete"
+
+
+def test_an_action_on_a_campaign_changed_meanwhile_says_why_not(manager):
+    from chalicelib.campaigns import admin
+
+    upload(manager)
+    manager.click("#new-campaign summary")
+    manager.fill("#campaign-form input[name=name]", "Changed meanwhile")
+    manager.check("#campaign-form input[name=start]")
+    manager.click("#campaign-form button[type=submit]")
+    manager.wait_for_selector("#campaign-detail[data-status=running]")
+    campaign_id = manager.inner_text("#detail-id").split(" · ")[0]
+    admin.change_status(campaign_id, "pause", OPEN_HOURS)  # another supervisor, meanwhile
+
+    # the page still offers Pause (until its next poll): pressed, the API answers 409
+    manager.evaluate("document.querySelector('#detail-actions [data-action=pause]').click()")
+    manager.wait_for_function("document.querySelector('#action-error').textContent !== ''")
+    assert manager.inner_text("#action-error").startswith("Not possible now: ")
+    manager.wait_for_selector("#campaign-detail[data-status=paused]")  # and shows it as it is

@@ -511,6 +511,7 @@
         return refreshDetail();
       }).catch(function (error) {
         $("#action-error").textContent = (error.status === 409 ? t.conflict + ": " : "") + error.message;
+        if (error.status === 409) return refreshDetail();  // show the campaign as it is now
       }).then(function () { button.disabled = false; });
   }
 
