@@ -178,7 +178,8 @@ def test_chinese_and_the_two_screen_sizes(sign_in, at_open_hours):
     page = sign_in("supervisor", lang="zh", then="campaigns")
     page.wait_for_selector("body[data-state=ready]")
     assert page.inner_text("#lists-title") == "联系人名单"
-    assert page.inner_text("#campaigns-title") == "外呼活动"
+    assert page.inner_text("#campaigns-title") == "全部活动"
+    assert page.inner_text("h1") == "外呼活动"
     assert "预览" in page.inner_text("#batch-preview")
     for width, height in ((1280, 800), (1024, 768)):
         page.set_viewport_size({"width": width, "height": height})
