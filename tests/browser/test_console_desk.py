@@ -6,9 +6,8 @@ The desk signs in as the demo agent (``agent`` -> ag-alice), goes available, tak
 screen pop shows the caller), holds and resumes it, consults the demo's second agent and
 completes the warm transfer, then wraps up with a disposition code that the call's record keeps.
 
-TODO(lead): until ``softphone.js`` lands the desk has no softphone, so the emulator's softphone
-is answered from Python (``carrier.clients.answer``); once the adapter is on main the test clicks
-the desk's Answer button instead (the branch below picks it when ``window.Softphone`` exists).
+The call is answered in the page: the desk's Answer button, through ``softphone.js`` and the
+emulator's softphone API (the real Voice SDK is loaded too; media is Twilio's and not tested).
 """
 
 from __future__ import annotations
@@ -89,12 +88,10 @@ def desk_shows(page, attribute: str, value: str) -> None:
 
 
 def answer(page, carrier, identity: str) -> None:
-    """The softphone answers: the desk's button when the adapter is loaded, else Python."""
+    """The desk's softphone answers: its Answer button, once it rings."""
     carrier.clients.wait_for(identity, lambda s: s["incoming"], WAIT)
-    if page.evaluate("typeof window.Softphone === 'object'"):
-        page.click("#answer")  # the desk's offer shows once its softphone rings
-    else:  # TODO(lead): softphone.js not on this branch yet
-        carrier.clients.answer(identity)
+    assert page.evaluate("typeof window.Softphone === 'object'"), "softphone.js is loaded"
+    page.click("#answer")  # the desk's offer shows once its softphone rings
 
 
 def test_an_agent_takes_holds_transfers_and_wraps_up_a_call(desk, app_server, live_carrier,
@@ -253,8 +250,7 @@ def test_a_preview_offer_is_shown_and_skipped(desk, clock):
 def test_two_tabs_of_one_agent_never_both_answer(desk, app_server, live_carrier):
     """Both tabs ring; the first to answer takes the call, the other says so."""
     page = desk()
-    if not page.evaluate("typeof window.Softphone === 'object'"):
-        pytest.skip("TODO(lead): softphone.js is not on this branch yet")
+    assert page.evaluate("typeof window.Softphone === 'object'")
     softphone_agent(app_server, ALICE)
     other = page.context.new_page()
     other.goto(page.url)
