@@ -40,6 +40,8 @@
     python manage.py dnc remove NUMBER             our do-not-call list
     python manage.py compliance check NUMBER --channel voice [--purpose marketing]
                                                    the compliance gate's decision for a contact now
+    python manage.py api-keys new NAME             a machine client's API key, and the line that
+                                                   lets it in (the stage's API_KEY_HASHES)
 
 Storage commands use the same settings as the app (TABLE_PREFIX, DYNAMODB_ENDPOINT, AWS_*).
 On the laptop (SWITCHBOARD_STAGE unset or ``local``) they talk to ``make run``'s DynamoDB Local
@@ -928,7 +930,30 @@ def cmd_jobs(args) -> int:
     return 0
 
 
+def cmd_api_keys_new(args) -> int:
+    """A new API key for a machine client: shown once; the stage keeps only its SHA-256."""
+    import re
+    import secrets
+
+    from chalicelib.console.sign_in import api_key_hash
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,40}", args.name):
+        print("manage.py: NAME is 1-41 lowercase letters, digits, - or _", file=sys.stderr)
+        return 2
+    key = "sbk_" + secrets.token_urlsafe(32)
+    entry = f"{args.name}:{api_key_hash(key)}"
+    print(f"API key for {args.name} (shown once; send it as x-api-key):\n  {key}\n"
+          f"Add this entry to the stage's API_KEY_HASHES (SSM <SSM_PREFIX>/console/"
+          f"api-key-hashes, entries comma separated):\n  {entry}")
+    return 0
+
+
 def add_job_commands(sub) -> None:
+    keys = sub.add_parser("api-keys", help="machine clients' API keys"
+                          ).add_subparsers(dest="command", required=True)
+    new_key = keys.add_parser("new", help="a new API key and its stage entry")
+    new_key.add_argument("name", help="who uses it (shown in logs as api-key:NAME)")
+    new_key.set_defaults(func=cmd_api_keys_new)
     jobs = sub.add_parser("jobs", help="the scheduled jobs: list them, run one now"
                           ).add_subparsers(dest="command", required=True)
     jobs.add_parser("list", help="every scheduled job and its schedule").set_defaults(

@@ -6,7 +6,8 @@ Switchboard and are dropped from the zip (figures from the 27.8 MB zip of twilio
 
 * **botocore's service models, except the services the app calls** — 15.6 MB of the zip (botocore
   ships one model per AWS service, ~450 of them, already gzip'd). The app calls DynamoDB
-  (PynamoDB) and SSM (the secrets, ``chalicelib.settings``); STS stays for the credential chain.
+  (PynamoDB), SSM (the secrets, ``chalicelib.settings``) and Cognito (console sign-in,
+  ``chalicelib.console.cognito``); STS stays for the credential chain.
   botocore itself stays, pinned by ``requirements.txt`` through PynamoDB, rather than coming from
   the Lambda runtime: PynamoDB calls botocore's private API (``_make_api_call``, the request
   signer), and the tests run against the pinned version, not whichever one the runtime ships.
@@ -55,7 +56,7 @@ from packaging.requirements import Requirement
 
 # The AWS services whose botocore models stay: every service the app makes a client for.
 # tests/integration/test_infra.py checks chalicelib and app.py name no other.
-KEEP_BOTOCORE_SERVICES = ("dynamodb", "ssm", "sts")
+KEEP_BOTOCORE_SERVICES = ("dynamodb", "ssm", "sts", "cognito-idp")
 BOTOCORE_DATA = "botocore/data/"
 
 # The Babel locales whose data stays: the locales chalicelib.reminders.money.locale_of answers

@@ -102,6 +102,8 @@ def test_ssm_parameters_are_the_non_secret_ones(template):
               if r["Type"] == "AWS::SSM::Parameter"]
     names = sorted(p["Name"]["Fn::Sub"] for p in params)
     assert names == [
+        "/switchboard/${Stage}/console/client-id",
+        "/switchboard/${Stage}/console/user-pool-id",
         "/switchboard/${Stage}/public-base-url",
         "/switchboard/${Stage}/twilio/account-sid",
     ]

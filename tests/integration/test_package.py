@@ -62,7 +62,7 @@ def test_package_is_trimmed_precompiled_and_runs_alone(package):
     # carrier data, twilio's asyncio stack
     services = {n.split("/")[2] for n in names if n.startswith("botocore/data/") and
                 n.count("/") > 2}
-    assert services == {"dynamodb", "ssm", "sts"}
+    assert services == {"dynamodb", "ssm", "sts", "cognito-idp"}
     assert not any(n.startswith(("phonenumbers/geodata/", "phonenumbers/carrierdata/",
                                  "aiohttp/", "aiohttp_retry/", "yarl/", "multidict/",
                                  "frozenlist/")) for n in names)

@@ -252,3 +252,16 @@ def test_with_a_user_pool_sign_in_goes_to_cognito(monkeypatch):
     assert session.principal.role == "supervisor" and asked == [("client-1", "sam")]
     with pytest.raises(BadCredentials):
         authority.sign_in("sam", "wrong", NOW)
+
+
+def test_a_new_api_key_is_shown_once_and_its_entry_lets_it_in(monkeypatch, capsys):
+    import manage
+
+    assert manage.main(["api-keys", "new", "crm"]) == 0
+    printed = capsys.readouterr().out.split()
+    key = next(word for word in printed if word.startswith("sbk_"))
+    entry = next(word for word in printed if word.startswith("crm:"))
+    assert entry == f"crm:{api_key_hash(key)}" and key not in entry
+    authority = Authority(_settings(monkeypatch, ADMIN_API_OPEN="false", API_KEY_HASHES=entry))
+    assert authority.authenticate({"x-api-key": key}, NOW).subject == "api-key:crm"
+    assert manage.main(["api-keys", "new", "Bad Name!"]) == 2
