@@ -10,8 +10,8 @@
   (``access.needs_principal``) needs a console session (``Authorization: Bearer``) or a machine
   client's API key (``x-api-key``), and passes its route's rule (``access.rule_for``): 401
   ``{"error", "code": "sign_in_required"|"session_expired"}`` or 403 ``{"error", "code":
-  "forbidden"}``. The principal is left in the request's ``context["principal"]`` for handlers
-  that cut answers to a supervisor's queues.
+  "forbidden"}``. The principal is left in the request's ``context["principal"]``, and the
+  queues a supervisor's answers are cut to in ``context["visible_queues"]`` (None: all).
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ def sign_in_guard(event, get_response):
         code = "forbidden" if exc.status == 403 else "sign_in_required"
         return _refuse(exc.status, str(exc), code)
     event.context["principal"] = principal
+    # what a supervisor's answers are cut to (None: everything), for the routes that list
+    event.context["visible_queues"] = access.visible_queues(principal)
     return get_response(event)
 
 
