@@ -53,6 +53,9 @@ ADMIN_PREFIXES = ("/agents", "/queues", "/board", "/tickets", "/missed-calls", "
                   "/reminder-batches", "/reminders", "/reminder-policies", "/reports",
                   "/console")
 PUBLIC_PREFIXES = ("/callbacks",)
+# what a list's answer holds for whom (console.access.visible_queues)
+CUT = ("A supervisor's answer holds only the queues they supervise (and the agents serving "
+       "them); an admin's, every one.")
 ADMIN_SECURITY: list[dict] = [{"bearer": []}, {"apiKey": []}]  # either one
 
 
@@ -531,7 +534,7 @@ def _routing_paths() -> dict:
             "post": op("Create an agent", {"201": agent_json, **written},
                        body=_body(_ref("AgentInput"))),
             "get": op("All agents", {"200": _json("Agents", {"type": "object", "properties": {
-                "agents": {"type": "array", "items": _ref("Agent")}}})}),
+                "agents": {"type": "array", "items": _ref("Agent")}}})}, description=CUT),
         },
         "/agents/{agent_id}": {
             "get": op("One agent", {"200": agent_json, **_errors(404)}, parameters=agent),
@@ -680,7 +683,8 @@ def _routing_paths() -> dict:
             "post": op("Create a queue", {"201": queue_json, **written},
                        body=_body(_ref("QueueInput")), tag="queues"),
             "get": op("All queues", {"200": _json("Queues", {"type": "object", "properties": {
-                "queues": {"type": "array", "items": _ref("Queue")}}})}, tag="queues"),
+                "queues": {"type": "array", "items": _ref("Queue")}}})}, tag="queues",
+                      description=CUT),
         },
         "/queues/{queue_id}": {
             "get": op("One queue", {"200": queue_json, **_errors(404)}, parameters=queue,
@@ -698,7 +702,8 @@ def _routing_paths() -> dict:
             "get": op("Every queue's board", {"200": _json("Boards", {
                 "type": "object", "properties": {
                     "as_of": {"type": "string", "format": "date-time"},
-                    "queues": {"type": "array", "items": _ref("Board")}}})}, tag="queues"),
+                    "queues": {"type": "array", "items": _ref("Board")}}})}, tag="queues",
+                description=CUT),
         },
     }
 
