@@ -40,6 +40,8 @@
     python manage.py dnc remove NUMBER             our do-not-call list
     python manage.py compliance check NUMBER --channel voice [--purpose marketing]
                                                    the compliance gate's decision for a contact now
+    python manage.py agents endpoint AGENT client|phone:+E164
+                                                   where an agent's calls ring (client: the desk)
     python manage.py api-keys new NAME             a machine client's API key, and the line that
                                                    lets it in (the stage's API_KEY_HASHES)
 
@@ -677,6 +679,35 @@ def cmd_agents_add(args) -> int:
     return through_api(add)
 
 
+# what a profile PUT takes back from a GET (the rest is live state)
+PROFILE_FIELDS = ("name", "endpoint", "skills", "queues", "languages", "regions",
+                  "wrap_up_seconds", "mobile", "timezone")
+
+
+def cmd_agents_endpoint(args) -> int:
+    """Where an agent's calls ring: ``client`` (their browser desk's softphone, identity = the
+    agent id unless given as ``client:IDENTITY``) or ``phone:+E164``."""
+    import json
+
+    kind, _, address = args.endpoint.partition(":")
+    if kind not in ("client", "phone", "sip") or (kind != "client" and not address):
+        print("manage.py: ENDPOINT is client, client:IDENTITY, phone:+E164 or sip:URI",
+              file=sys.stderr)
+        return 2
+
+    def change() -> int:
+        agent = call_api("GET", f"/agents/{args.agent_id}", base=args.api)
+        profile = {key: agent[key] for key in PROFILE_FIELDS if agent.get(key) is not None}
+        profile["endpoint"] = {"kind": kind, "address": address or args.agent_id}
+        changed = call_api("PUT", f"/agents/{args.agent_id}", json.dumps(profile).encode(),
+                           base=args.api, retries=0)
+        endpoint = changed["endpoint"]
+        print(f"{args.agent_id}: calls ring {endpoint['kind']}:{endpoint['address']}")
+        return 0
+
+    return through_api(change)
+
+
 def add_api_commands(sub) -> None:
     """``campaigns``, ``dnc`` and ``compliance``: the admin API's operations."""
     api_help = f"the API's base URL (default {LOCAL_API})"
@@ -736,6 +767,12 @@ def add_api_commands(sub) -> None:
     agents_add.add_argument("file")
     agents_add.set_defaults(func=cmd_agents_add)
     parsers.append(agents_add)
+    agents_endpoint = agents.add_parser(
+        "endpoint", help="where an agent's calls ring: client (the browser desk) or phone:+E164")
+    agents_endpoint.add_argument("agent_id")
+    agents_endpoint.add_argument("endpoint", help="client, client:IDENTITY, phone:+E164, sip:URI")
+    agents_endpoint.set_defaults(func=cmd_agents_endpoint)
+    parsers.append(agents_endpoint)
     parsers += add_reminder_commands(sub)
 
     dnc = sub.add_parser("dnc", help="our do-not-call list, through the API"

@@ -281,3 +281,23 @@ def test_agents_join_and_leave_a_campaign_and_are_created_from_a_file(tmp_path, 
     assert manage.main(["agents", "add", str(agents)]) == 0
     out = capsys.readouterr().out
     assert "ag-al: connecting" in out and "ag-1: created" in out and "ag-2: exists" in out
+
+
+def test_an_agents_calls_move_to_the_browser_desk_and_back(monkeypatch, capsys):
+    agent = {"agent_id": "ag-alice", "name": "Alice", "state": "offline", "calls_today": 3,
+             "endpoint": {"kind": "phone", "address": "+14155550161"},
+             "skills": {"billing": 7}, "queues": {"support": 1}, "languages": ["en-US"],
+             "regions": [], "wrap_up_seconds": 20, "mobile": None, "timezone": "UTC"}
+    api = FakeApi({("GET", "/agents/ag-alice"): agent,
+                   ("PUT", "/agents/ag-alice"): [
+                       {**agent, "endpoint": {"kind": "client", "address": "ag-alice"}},
+                       {**agent, "endpoint": {"kind": "phone", "address": "+14155550199"}}]})
+    monkeypatch.setattr(manage, "call_api", api)
+    assert manage.main(["agents", "endpoint", "ag-alice", "client"]) == 0
+    put = json.loads(api.sent[1]["body"])
+    assert put["endpoint"] == {"kind": "client", "address": "ag-alice"}
+    assert "state" not in put and "calls_today" not in put and "mobile" not in put
+    assert put["skills"] == {"billing": 7} and api.sent[1]["retries"] == 0
+    assert manage.main(["agents", "endpoint", "ag-alice", "phone:+14155550199"]) == 0
+    assert "calls ring client:ag-alice" in capsys.readouterr().out
+    assert manage.main(["agents", "endpoint", "ag-alice", "phone"]) == 2
