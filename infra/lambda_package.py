@@ -267,7 +267,7 @@ def describe(path: Path, top: int = 6) -> list[str]:
         unzipped[head] += info.file_size
     size = Path(path).stat().st_size
     total = sum(unzipped.values())
-    lines = [f"Lambda package {path}: {size / MB:.2f} MB zipped (target <= 15 MB),"
+    lines = [f"Lambda package {path}: {size / MB:.2f} MB zipped (target <= 20 MB),"
              f" {total / MB:.1f} MB unzipped, {len(infos)} files"]
     biggest = ", ".join(f"{name} {zipped[name] / MB:.2f} ({unzipped[name] / MB:.1f})"
                         for name, _ in zipped.most_common(top))

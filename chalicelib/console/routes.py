@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
 from chalicelib.api_errors import InvalidRequest, NotFound, json_answer
 from chalicelib.api_input import json_object
 from chalicelib.console import access, pages
-from chalicelib.console.cognito import password_sign_in
-from chalicelib.console.sign_in import Authority, BadCredentials
-from chalicelib.console.tokens import InvalidToken
 from chalicelib.wiring import root
+
+if TYPE_CHECKING:
+    from chalicelib.console.sign_in import Authority
 
 console_api = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -39,7 +40,12 @@ HTML: dict[str, str | list[str]] = {
 
 
 def authority() -> Authority:
-    """The stage's sign-in, made once per settings object (tests swap the settings)."""
+    """The stage's sign-in, made once per settings object (tests swap the settings). Loaded
+    with the first admin request: Twilio's webhooks never pay for PyJWT and cryptography at a
+    cold start."""
+    from chalicelib.console.cognito import password_sign_in
+    from chalicelib.console.sign_in import Authority
+
     global _authority
     settings = root().settings
     if _authority is None or _authority[0] is not settings:
@@ -71,6 +77,8 @@ def sign_in_guard(event, get_response):
     """HTTP middleware: sign-in and roles for every admin route (see the module's text)."""
     if not access.needs_principal(event.method, event.path):
         return get_response(event)
+    from chalicelib.console.tokens import InvalidToken
+
     try:
         principal = authority().authenticate(event.headers, root().now())
     except InvalidToken as exc:
@@ -104,6 +112,8 @@ def _text(body: dict, field: str, longest: int) -> str:
 
 @console_api.route("/console/session", methods=["POST"])
 def sign_in():
+    from chalicelib.console.sign_in import BadCredentials
+
     request = console_api.current_request
 
     def answer() -> dict:

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from chalicelib.api_errors import Conflict, NotFound
 from chalicelib.settings import ConfigError, Settings
 from chalicelib.store import routing as store
-from chalicelib.telephony import access_tokens
 
 log = logging.getLogger(__name__)
 VOICE_TOKEN_SECONDS = 3600  # the desk asks again before it runs out
@@ -46,6 +45,9 @@ def voice_token(agent_id: str, settings: Settings, now: datetime) -> dict:
     if agent.endpoint.kind != "client":
         raise Conflict(f"agent {agent_id} takes calls on a {agent.endpoint.kind}, not a "
                        "softphone: set the endpoint to {\"kind\": \"client\"} first")
+    # here, not at the top: PyJWT loads cryptography, which no webhook's cold start needs
+    from chalicelib.telephony import access_tokens
+
     try:
         key = access_tokens.SigningKey(settings.twilio_account_sid, settings.twilio_api_key_sid,
                                        settings.twilio_api_key_secret)

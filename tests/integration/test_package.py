@@ -80,4 +80,4 @@ def test_package_is_trimmed_precompiled_and_runs_alone(package):
         assert f"{head + '/' if head else ''}__pycache__/{tail}.{tag}.pyc" in names, module
     # and the build imported it alone, with those contents (`python -S`)
     assert "checked alone" in report and ": ok:" in report, report
-    assert zip_path.stat().st_size <= 15 * MB, report
+    assert zip_path.stat().st_size <= 20 * MB, report
