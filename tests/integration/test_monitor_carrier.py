@@ -139,8 +139,10 @@ def test_a_supervisor_on_a_softphone_hangs_up_and_the_agent_can_hold_again(
     carrier.clients.hangup("sup-desk")  # the supervisor hangs up: the status callback says so
     assert carrier.calls[body["supervisor_leg"]].done.wait(WAIT)
     wait_until(lambda: CallRecord.get(call.sid, consistent_read=True).monitor is None)
-    assert {m.sid for m in carrier.rooms.present(room)} == {
-        call.sid, CallRecord.get(call.sid, consistent_read=True).agent_leg_sid}, \
+    # the legs moved into the room by the monitor may still be on their way in: wait for them
+    talking = {call.sid, CallRecord.get(call.sid, consistent_read=True).agent_leg_sid}
+    carrier.rooms.wait_for(room, lambda members: {m.sid for m in members} == talking, WAIT)
+    assert {m.sid for m in carrier.rooms.present(room)} == talking, \
         "the caller and the agent talk on"
     status, held = admin_post(f"/agents/{agent.agent_id}/hold", {})
     assert status == 200 and held["hold"] == "on", held

@@ -575,13 +575,21 @@ def test_a_softphone_agent_gets_a_voice_token_a_phone_agent_does_not(api, routin
     assert call(api, "post", "/agents/nobody/voice-token")[0] == 404
 
 
+def laptop_environment() -> dict:
+    """The suite's own environment: the test client may have added a deployed stage's
+    variables (``SSM_PREFIX``, ``SWITCHBOARD_STAGE`` of .chalice/config.json's stage)."""
+    local = {name: value for name, value in os.environ.items() if name != "SSM_PREFIX"}
+    local["SWITCHBOARD_STAGE"] = "test"
+    return local
+
+
 def test_a_stage_without_an_api_key_says_so(api, routing, monkeypatch):
     from chalicelib.settings import load_settings
     from chalicelib.wiring import Root, install
 
     monkeypatch.delenv("TWILIO_API_KEY_SECRET")
     # a stage's own environment (the test client may add a deployed stage's SSM_PREFIX)
-    local = {name: value for name, value in os.environ.items() if name != "SSM_PREFIX"}
+    local = laptop_environment()
     previous = install(Root(clock=routing.clock, routing=routing,
                             settings=load_settings(local)))
     try:
@@ -597,7 +605,7 @@ def test_on_a_laptop_the_token_names_the_emulator_the_browser_registers_with(api
     from chalicelib.settings import load_settings
     from chalicelib.wiring import Root, install
 
-    local = {name: value for name, value in os.environ.items() if name != "SSM_PREFIX"}
+    local = laptop_environment()
     local["TWILIO_API_BASE"] = "http://127.0.0.1:8100/"
     previous = install(Root(clock=routing.clock, routing=routing,
                             settings=load_settings(local)))

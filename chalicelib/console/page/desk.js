@@ -50,10 +50,13 @@
     return isNaN(date) ? iso : date.toLocaleString(Session.locale, {dateStyle: "short", timeStyle: "short"});
   }
   function base() { return "/agents/" + encodeURIComponent(agentId); }
-  function say(text, bad) {
+  var sayTimer = null;
+  function say(text, bad) {  // a done action's line goes after a while; an error stays
     var status = $("status");
     status.textContent = text || "";
     status.classList.toggle("bad", !!bad);
+    clearTimeout(sayTimer);
+    if (text && !bad) sayTimer = setTimeout(function () { status.textContent = ""; }, 6000);
   }
   function failed(error) {
     if (error && error.status === 409 && line.answering) return;
@@ -243,6 +246,7 @@
       try { sessionStorage.setItem(WRAP_KEY(), JSON.stringify(wrap)); } catch (e) { /* private */ }
       say(fmt(t.disposition_saved, {code: answer.code}));
       drawWrap();
+      loadToday();  // "My day" counts the code now, not at its next 30 s read
     }, function (failure) { error.textContent = failure.message; });
   }
 

@@ -1,7 +1,8 @@
 /* The console's session: sign-in, the bearer token, the API, the network state. Every console
    page loads this first. window.Session:
-     require(role?) -> Promise<user>  signed in with at least `role` (agent < supervisor < admin),
-                                      else off to the sign-in page (and back after)
+     require(role?) -> Promise<user>  signed in with at least `role` (agent < supervisor < admin;
+                                      "agent": a user with an agent profile), else off to the
+                                      sign-in page (and back after)
      api(method, path, body?) -> Promise<JSON>  the admin API with the bearer token; a 401 asks
                                       the user to sign in again (a dialog: the page and its state
                                       stay) and retries; a failed GET is retried while offline;
@@ -151,7 +152,8 @@
     if (nav) {
       nav.hidden = false;
       Array.prototype.forEach.call(nav.querySelectorAll("a"), function (link) {
-        link.hidden = !atLeast(user, link.dataset.role);
+        // the desk is for whoever works as an agent (a supervisor may too, with a profile)
+        link.hidden = link.dataset.page === "desk" ? !user.agent_id : !atLeast(user, link.dataset.role);
         if (link.dataset.page === document.body.dataset.page) link.setAttribute("aria-current", "page");
       });
     }
@@ -171,7 +173,7 @@
       return new Promise(function () {});  // the page is going away
     }
     showChrome(session.user);
-    if (!atLeast(session.user, role)) {
+    if (!atLeast(session.user, role) || (role === "agent" && !session.user.agent_id)) {
       var main = document.getElementById("main");
       main.textContent = t.forbidden;
       document.body.dataset.state = "forbidden";

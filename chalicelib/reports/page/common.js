@@ -125,7 +125,8 @@ function reportPage(options) {
     return fetch(url, {headers: headers, credentials: "omit", cache: "no-store"})
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
-          if (response.status === 403 || response.status === 401) throw new Error(t.needs_key);
+          if (response.status === 401) throw new Error(t.needs_key);
+          if (response.status === 403) throw new Error(t.not_allowed);  // signed in, wrong role
           if (!response.ok) throw new Error(t.failed + " " + (body.error || response.status));
           return body;
         });

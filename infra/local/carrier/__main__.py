@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -332,6 +333,9 @@ def call_via_server(args: argparse.Namespace) -> int:
             payload[key] = url_option(getattr(args, key))
     if args.app_url and not args.voice_url:
         payload["voice_url"] = args.app_url.rstrip("/") + "/twilio/voice"
+    # Ctrl-C must reach us even when a shell started us in the background (which leaves
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.script is not None:
         # started at once and watched, so Ctrl-C can hang up a call a script keeps live
         # (``dial:completed:live``) instead of leaving it on the emulator
