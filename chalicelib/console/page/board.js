@@ -113,7 +113,10 @@
       row.dataset.state = agent.state;
       $(".agent-name", row).textContent = agent.name || agent.agent_id;
       $(".state", row).textContent = stateName(agent.state);
-      $(".reason", row).textContent = agent.state_reason ? "(" + agent.state_reason + ")" : "";
+      // a person's reason (away: "lunch"), not the system's call ids ("call CA…", "consult CA…")
+      var reason = agent.state_reason && !/\bCA[0-9a-f]{32}\b/.test(agent.state_reason) ?
+        agent.state_reason : "";
+      $(".reason", row).textContent = reason ? "(" + reason + ")" : "";
       $(".time", row).textContent = duration(agent.seconds_in_state);
       // only hand states can be set: a reserved agent is being connected (the API says 409)
       $('[data-action="state"]', row).disabled = agent.state === "reserved";
