@@ -94,8 +94,24 @@ def answer(page, carrier, identity: str) -> None:
     page.click("#answer")  # the desk's offer shows once its softphone rings
 
 
+def supervisor_board(browser, app_server: str):
+    """A second window: the supervisor signed in on the wallboard."""
+    board = browser.new_context(locale="en-US").new_page()
+    board.goto(f"{app_server}/console?next=/console/board")
+    board.fill("#sign-in input[name=username]", "supervisor")
+    board.fill("#sign-in input[name=password]", "supervisor")
+    board.click("#sign-in button[type=submit]")
+    board.wait_for_function("document.body.dataset.state === 'ready'", timeout=WAIT * 1000)
+    return board
+
+
+def board_shows(board, agent_id: str, state: str) -> None:
+    board.wait_for_selector(f'tr[data-agent="{agent_id}"][data-state="{state}"]',
+                            timeout=WAIT * 1000)
+
+
 def test_an_agent_takes_holds_transfers_and_wraps_up_a_call(desk, app_server, live_carrier,
-                                                            tmp_path):
+                                                            browser, tmp_path):
     from chalicelib.store.calls import get_call
 
     # Given the demo agent on a softphone, and a second agent to consult, also a softphone
@@ -122,6 +138,10 @@ def test_an_agent_takes_holds_transfers_and_wraps_up_a_call(desk, app_server, li
     page.wait_for_selector("#pop dd")
     pop = page.text_content("#pop")
     assert CALLER in pop and "support" in pop
+
+    # and the supervisor, in another window, sees it live on the wallboard (no reload)
+    board = supervisor_board(browser, app_server)
+    board_shows(board, ALICE, "on-call")
 
     # Hold and resume
     page.click("#hold")
@@ -157,6 +177,8 @@ def test_an_agent_takes_holds_transfers_and_wraps_up_a_call(desk, app_server, li
     given = [d for d in get_call(call.sid).dispositions or [] if d["agent_id"] == ALICE]
     assert [(d["code"], d["note"]) for d in given] == [("resolved", "moved to billing")]
     page.screenshot(path=str(tmp_path / "desk-1280x800.png"))
+    board_shows(board, second, "on-call")  # the call moved to the second agent, live
+    board.context.close()
 
     # The caller talks to the second agent now; they hang up and the call ends
     live_carrier.clients.hangup(second)
