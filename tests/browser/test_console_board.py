@@ -94,6 +94,7 @@ def test_a_state_changed_from_the_board_shows_without_a_reload(board, clock):
 
     admin.change_state(BOB, {"state": "available", "reason": "signed in by text"}, clock.now,
                        lambda _: None)
+    page.clock.fast_forward(5000)  # the next poll, now rather than in 5 s
     page.wait_for_function(f"document.querySelector('{row(page, BOB)} .state')"
                            ".textContent === 'Available'", timeout=POLL_WAIT)
     assert page.inner_text(f"{row(page, BOB)} .reason") == "(signed in by text)"
@@ -109,6 +110,7 @@ def test_a_waiting_caller_and_an_alert_appear_on_the_next_poll(board, clock):
     store.save_queue(dataclasses.replace(support, alerts={"callers_waiting": 0}), clock.now)
     # When a caller has been waiting 95 s
     caller_waiting(clock, 95)
+    page.clock.fast_forward(5000)  # the next poll
     # Then the board shows them waiting, the oldest wait, and the alert, without a reload
     waiting = f'{SUPPORT} [data-figure="callers_waiting"]'
     page.wait_for_function(f"document.querySelector('{waiting} dd').textContent === '1'",
@@ -136,6 +138,7 @@ def test_offline_shows_the_banner_and_the_board_recovers(board, clock):
     assert "stale" in page.get_attribute("body", "class")
     caller_waiting(clock, 10)  # happens while the browser is offline
     page.context.set_offline(False)
+    page.clock.fast_forward(30_000)  # the reads' retry (it backs off) and the next poll, now
     page.wait_for_selector("#network", state="hidden", timeout=30_000)
     page.wait_for_function(f"document.querySelector('{SUPPORT} [data-figure=callers_waiting] dd')"
                            ".textContent === '1'", timeout=POLL_WAIT)
@@ -173,6 +176,7 @@ def test_listen_whisper_barge_send_the_supervisors_phone(board):
                           body=json.dumps({"error": "the call has ended"}))
 
     page.route(f"**/agents/{ALICE}/monitor", monitor)
+    page.clock.fast_forward(5000)  # the next poll brings Alice's call
     buttons = f"{row(page, ALICE)} .monitor"
     page.wait_for_selector(buttons, state="visible", timeout=POLL_WAIT)
     assert page.locator(f"{row(page, BOB)} .monitor").is_hidden()
