@@ -33,6 +33,7 @@ TWILIO_PREFIX = "/twilio/"  # Twilio's webhooks: signed requests, checked by the
 # The checks, from the widest to the narrowest:
 SIGNED_IN = "signed-in"  # anyone signed in (``GET /console/session``: who am I)
 AGENT_SELF = "agent-self"  # the agent named in the path, a supervisor of their queues, an admin
+AGENT_OWN = "agent-own"  # the agent named in the path (or an admin): never on their behalf
 AGENT_SUPERVISOR = "agent-supervisor"  # a supervisor of the named agent's queues, an admin
 QUEUE_SUPERVISOR = "queue-supervisor"  # a supervisor of the named queue, an admin
 SUPERVISOR = "supervisor"  # any supervisor (answers are cut to their queues), an admin
@@ -50,7 +51,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", f"{_AGENT}/hold"): AGENT_SELF,
     ("DELETE", f"{_AGENT}/hold"): AGENT_SELF,
     ("POST", f"{_AGENT}/disposition"): AGENT_SELF,
-    ("POST", f"{_AGENT}/voice-token"): AGENT_SELF,
+    # a softphone token rings the agent's calls wherever it is used: theirs alone
+    ("POST", f"{_AGENT}/voice-token"): AGENT_OWN,
     ("GET", f"{_AGENT}/history"): AGENT_SELF,
     ("GET", f"{_AGENT}/context"): AGENT_SELF,
     ("GET", f"{_AGENT}/today"): AGENT_SELF,
@@ -144,8 +146,10 @@ def check(principal: Principal | None, rule: str, params: dict[str, str],
     if rule == ADMIN:
         raise Denied(403, "only an admin may do this")
     agent_id = params.get("agent_id")
-    if rule == AGENT_SELF and principal.agent_id and agent_id == principal.agent_id:
+    if rule in (AGENT_SELF, AGENT_OWN) and principal.agent_id and agent_id == principal.agent_id:
         return
+    if rule == AGENT_OWN:
+        raise Denied(403, "only the agent themself may do this")
     if principal.role != "supervisor":
         raise Denied(403, "an agent may act only on their own desk")
     if rule == SUPERVISOR:

@@ -76,6 +76,8 @@ def test_a_supervisor_acts_on_the_agents_and_queues_they_supervise():
     assert allowed(SUPERVISOR, "POST", "/agents/{agent_id}/monitor", agent_id="ag-bob")
     assert not allowed(SUPERVISOR, "POST", "/agents/{agent_id}/monitor", agent_id="ag-zed")
     assert not allowed(SUPERVISOR, "POST", "/agents/{agent_id}/state", agent_id="ag-unknown")
+    # but never takes an agent's softphone token: it would ring with the agent's calls
+    assert not allowed(SUPERVISOR, "POST", "/agents/{agent_id}/voice-token", agent_id="ag-bob")
     assert allowed(SUPERVISOR, "GET", "/queues/{queue_id}/board", queue_id="support")
     assert not allowed(SUPERVISOR, "GET", "/queues/{queue_id}/board", queue_id="sales")
     assert allowed(SUPERVISOR, "GET", "/board")
