@@ -291,3 +291,11 @@ def test_two_tabs_of_one_agent_never_both_answer(desk, app_server, live_carrier)
     page.click("#end")
     assert call.done.wait(WAIT), call.transcript.events
     assert [e["action"] for e in call.transcript.of_type("client")].count("answer") == 1
+    # a tab that closes, or reloads, leaves: the identity rings its open tabs only
+    assert live_carrier.clients.state(ALICE)["devices"] == 2
+    other.close()
+    live_carrier.clients.wait_for(ALICE, lambda state: state["devices"] == 1, WAIT)
+    page.reload()
+    page.wait_for_function("document.body.dataset.state === 'ready'")
+    desk_shows(page, "phone", "online")
+    assert live_carrier.clients.state(ALICE)["devices"] == 1

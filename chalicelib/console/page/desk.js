@@ -436,6 +436,12 @@
     Promise.resolve().then(function () { return phone.hangup(); }).then(function () { poll(); }, failed);
   }
 
+  // A closed or reloaded tab leaves: its device stops ringing (the emulator forgets it; the SDK
+  // unregisters). The DELETE is sent with keepalive, so it outlives the page.
+  window.addEventListener("pagehide", function () {
+    if (phone) { try { phone.destroy(); } catch (e) { /* the page is going anyway */ } }
+  });
+
   function drawPhoneKind() {
     if (!agent) return;
     if (agent.endpoint.kind === "client") {
