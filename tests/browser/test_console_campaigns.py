@@ -60,6 +60,8 @@ def test_an_upload_shows_its_progress_and_the_rejected_row(manager):
     assert figure(manager, "#list-figures", "accepted") == "2"
     assert figure(manager, "#list-figures", "rejected") == "1"
     assert figure(manager, "#list-figures", "list_status") == "Complete"
+    # the rejected rows are a read of their own, after the list's report
+    manager.wait_for_selector("#rejected-rows tbody tr")
     rows = manager.locator("#rejected-rows tbody tr")
     assert rows.count() == 1
     assert rows.first.locator("[data-reason]").inner_text() == "Not a valid phone number"
@@ -86,6 +88,7 @@ def test_a_campaign_from_the_form_starts_dials_pauses_and_stops(manager, clock, 
     manager.click("#campaign-form button[type=submit]")
     manager.wait_for_selector("#campaign-detail[data-status=draft]")
     assert manager.inner_text("#detail-name") == "Survey from the page"
+    manager.wait_for_selector("#campaign-table tr[data-campaign]")  # the list is read again
     assert manager.locator("#campaign-table tr[data-campaign]").count() == 1
 
     manager.click("#detail-actions [data-action=start]")
