@@ -285,8 +285,7 @@ def create_agent(body: dict, now: datetime) -> dict:
 
 def list_agents(now: datetime, queues: Collection[str] | None = None) -> dict:
     """Every agent, by id; with ``queues`` (a supervisor's), only those serving one of them."""
-    # No store query lists every agent yet; the agents table is small and admin-only here.
-    agents = sorted(store.list_agents(), key=lambda a: a.agent_id)
+    agents = store.agents()  # by id, from the directory: no Scan
     if queues is not None:
         agents = [agent for agent in agents if set(agent.queues) & set(queues)]
     return {"agents": [agent_json(agent, now) for agent in agents]}
@@ -507,7 +506,7 @@ def create_queue(body: dict, now: datetime) -> dict:
 
 def list_queues(visible: Collection[str] | None = None) -> dict:
     """Every queue's configuration, by id; with ``visible`` (a supervisor's), only those."""
-    queues = sorted(store.list_queues(), key=lambda config: config.queue_id)
+    queues = store.queues()  # by id, from the directory: no Scan
     if visible is not None:
         queues = [config for config in queues if config.queue_id in visible]
     return {"queues": [store.config_to_dict(config) for config in queues]}

@@ -147,11 +147,6 @@ def save_agent_profile(agent: Agent, now: datetime) -> None:
             tx.delete(QueueMember(queue_id, agent.agent_id))
 
 
-def list_agents() -> list[Agent]:
-    """Every agent: a small table read whole by the admin API."""
-    return [_to_agent(item) for item in AgentItem.scan()]
-
-
 def change_agent_state(
     agent: Agent,
     expected: AgentState | tuple[AgentState, ...],
