@@ -81,6 +81,7 @@ class Agent:
     # since when (None on an agent as read), for the agent-time fact and the write's condition
     left_state: AgentState | None = None
     left_since: datetime | None = None
+    profile_version: int = 0  # as read: a state change is counted in the queues it read
 
 
 def language_for(agent: Agent, preferred: str | None) -> str | None:
@@ -203,6 +204,28 @@ class QueueRouting:
     config: QueueConfig
     handle_times: tuple[float, ...] = ()
     last_agent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class QueuePresence:
+    """How many of a queue's agents are in each state now (``store.presence``): read in O(1)
+    whatever the queue's size, for admission, estimated waits and "is anyone free"."""
+
+    queue_id: str
+    counts: dict[AgentState, int]
+
+    def __getitem__(self, state: AgentState) -> int:
+        return max(0, self.counts.get(state, 0))
+
+    @property
+    def logged_in(self) -> int:
+        """Agents not logged out (away included): a queue with none overflows."""
+        return sum(self[state] for state in AgentState if state is not AgentState.OFFLINE)
+
+    @property
+    def staffed(self) -> int:
+        """Agents taking calls (neither logged out nor away): they share the line's wait."""
+        return self.logged_in - self[AgentState.AWAY]
 
 
 @dataclass(frozen=True)

@@ -139,19 +139,16 @@ def choose_offers(
 def overflow_action(
     queue: QueueConfig,
     waiting_count: int,
-    logged_in_agents: Iterable[Agent],
+    logged_in: int,
     oldest_wait_seconds: float | None,
 ) -> str | None:
     """Why the queue should overflow now, if it should; what the overflow does is not decided here.
 
-    "join-empty": nobody of the queue is logged in (any state but offline) and the queue says to
-    overflow rather than wait; "full": ``max_size`` callers wait; "max-wait": the oldest caller
-    has waited ``max_wait_seconds``.
+    ``logged_in``: the queue's agents in any state but offline (``QueuePresence.logged_in``).
+    "join-empty": none is logged in and the queue says to overflow rather than wait; "full":
+    ``max_size`` callers wait; "max-wait": the oldest caller has waited ``max_wait_seconds``.
     """
-    if queue.join_empty == "overflow" and not any(
-        agent.state is not AgentState.OFFLINE and queue.queue_id in agent.queues
-        for agent in logged_in_agents
-    ):
+    if queue.join_empty == "overflow" and logged_in <= 0:
         return "join-empty"
     if waiting_count >= queue.max_size:
         return "full"

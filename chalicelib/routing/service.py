@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -41,7 +42,7 @@ from chalicelib.routing.monitor import CallMonitor
 from chalicelib.routing.ports import CallbackDesk
 from chalicelib.routing.urls import RoutingUrls
 from chalicelib.settings import Settings
-from chalicelib.store import calls, claims, facts, routing
+from chalicelib.store import calls, claims, dispatch_lease, facts, routing
 from chalicelib.telephony import twiml as voice_twiml
 from chalicelib.telephony.rest import CallGone, Connector
 from chalicelib.telephony.twiml import VoiceUrls
@@ -51,6 +52,8 @@ from chalicelib.telephony.webhook_request import whole_number
 log = logging.getLogger(__name__)
 
 MAX_HEALING_ROUNDS = 5  # routing rounds in a row while dead entries keep turning up
+MAX_ASKED_ROUNDS = 5  # rounds one lease holder runs for requests that found the queue busy
+SWEEP_BUDGET_SECONDS = 10.0  # one sweep's work; the job's Lambda times out at 20 s
 
 
 class QueueConfigs:
@@ -113,9 +116,8 @@ class RoutingService:
             return None
         if not open_at(queue.hours, self.clock()):
             return "closed"
-        agents = routing.queue_agents(queue_id)
         line = routing.queue_entries(queue_id, limit=queue.max_size + 1)
-        logged_in = [a for a in agents if a.state is not AgentState.OFFLINE]
+        logged_in = routing.queue_presence(queue_id).logged_in
         return selection.overflow_action(queue, len(line), logged_in, 0)
 
     def join(
@@ -236,19 +238,34 @@ class RoutingService:
             return {"line": {}, "max_wait": None, "offers": self.hold_offers(None),
                     "announce_every": 0}
         queue = stored.config
-        agents = routing.queue_agents(queue.queue_id)
-        self.dispatch(queue.queue_id, queue=queue, agents=agents)
+        # a round only when one could offer: an agent is free, or a wrap-up may be over
+        # (dispatch and ending wrap-ups move no one in or out of ``staffed``)
+        agents = routing.queue_presence(queue.queue_id)
+        if agents[AgentState.AVAILABLE] > 0:
+            self.dispatch(queue.queue_id, queue=queue)
+        elif agents[AgentState.WRAP_UP] > 0:
+            self.end_due_wrap_ups(self.clock())
         line = {}
         if record.queue_entry_key:
             position = routing.position_in_line(queue.queue_id, record.queue_entry_key)
-            staffed = sum(a.state not in (AgentState.OFFLINE, AgentState.AWAY) for a in agents)
-            wait = estimated_wait(position, staffed, list(stored.handle_times))
+            wait = estimated_wait(position, agents.staffed, list(stored.handle_times))
             line = {"queue_position": position}
             if wait:  # 0: an agent is free ("shortly"); None: nobody staffed
                 line["estimated_wait_minutes"] = max(1, round(wait / 60))
         offers = {"callback": queue.offer_callback, "voicemail": queue.offer_voicemail}
         return {"line": line, "max_wait": queue.max_wait_seconds, "offers": offers,
                 "announce_every": queue.announce_every_seconds}
+
+    def end_due_wrap_ups(self, now: datetime, limit: int = 10) -> int:
+        """End the wrap-ups the sparse ``due`` index says are over (up to ``limit`` per shard),
+        whichever queues they serve, then dispatch those queues; how many ended."""
+        ended: list[Agent] = []
+        for agent in routing.get_agents(routing.due_agents(now, limit)):
+            if agent_states.wrap_up_over(agent, now) and self.agents.end_wrap_up(agent, now):
+                ended.append(agent)
+        for queue_id in sorted({queue_id for agent in ended for queue_id in agent.queues}):
+            self.dispatch(queue_id)
+        return len(ended)
 
     def hold_offers(self, queue_id: str | None) -> dict:
         """Which keys a waiting caller is offered: 1 = callback keeping the place, 2 = voicemail."""
@@ -296,6 +313,24 @@ class RoutingService:
         queue = queue or routing.get_queue(queue_id)
         if queue is None:
             return 0
+        token = dispatch_lease.take(queue_id, self.clock())
+        if token is None:
+            return 0  # the queue is being dispatched: its holder runs one more round for us
+        made, released = 0, False
+        try:
+            for _ in range(MAX_ASKED_ROUNDS):
+                made += self._rounds(queue_id, queue, agents)
+                agents = None
+                released = dispatch_lease.release(queue_id, token)
+                if released:
+                    break
+        finally:
+            if not released:
+                dispatch_lease.let_go(queue_id, token)
+        return made
+
+    def _rounds(self, queue_id: str, queue, agents=None) -> int:
+        """Routing rounds until no dead entry turns up (``dispatch``)."""
         made = 0
         for _ in range(MAX_HEALING_ROUNDS):
             offered, healed = self._round(queue_id, queue, agents)
@@ -629,31 +664,49 @@ class RoutingService:
         return queue_id
 
     # ---- the sweeper ----------------------------------------------------------------------
-    def sweep(self) -> dict:
-        """Repair what lost webhooks would strand, end finished wrap-ups, then dispatch."""
+    def sweep(self, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> dict:
+        """Repair what lost webhooks would strand and end finished wrap-ups, then dispatch the
+        queues that changed. Only what the sparse ``due`` indexes list is read (reservations
+        past their end, callbacks being dialled, wrap-ups over), never every queue or agent;
+        past ``budget_seconds`` (well inside the job's 20 s timeout) the rest stays due for the
+        next run. Returns ``{wrap_up_ended, reservations_expired, offered, left_due}``."""
         now = self.clock()
-        ended_wrap_up = expired = offered = 0
-        for queue in routing.list_queues():
-            agents = routing.queue_agents(queue.queue_id)
-            for agent in agents:
-                if agent_states.wrap_up_over(agent, now):
-                    ended_wrap_up += self.agents.end_wrap_up(agent, now)
-            for entry in routing.queue_entries(queue.queue_id):
-                if entry.status == "reserved" and entry.reserved_until and \
-                        entry.reserved_until < now:
-                    for agent_id in entry.reserved_agents:
-                        self.agents.miss(agent_id, now, queue.max_misses)
-                    expired += routing.release_entry(entry)
-                    if entry.kind == "callback":  # its request goes back in line too
-                        self.callbacks.repair(dataclasses.replace(entry, status="waiting"), now)
-                elif entry.kind == "callback" and entry.status == "dialing":
-                    self.callbacks.repair(entry, now)  # a customer call with no outcome
-            for agent in agents:
+        started = time.monotonic()
+        touched: set[str] = set()
+        expired = ended_wrap_up = left = 0
+        queues = QueueConfigs()
+        # line entries before agents: an offer that rang out is the ringing agent's miss,
+        # not a reservation that merely lapsed
+        for queue_id, key in routing.due_entries(now):
+            if time.monotonic() - started > budget_seconds:
+                left += 1
+                continue
+            entry = routing.get_entry(queue_id, key)
+            if entry is None:
+                continue  # gone since the index was written
+            touched.add(queue_id)
+            if entry.status == "reserved" and entry.reserved_until and \
+                    entry.reserved_until < now:
+                queue = queues.get(queue_id)
+                for agent_id in entry.reserved_agents:
+                    self.agents.miss(agent_id, now, queue.max_misses if queue else MAX_MISSES)
+                expired += routing.release_entry(entry)
+                if entry.kind == "callback":  # its request goes back in line too
+                    self.callbacks.repair(dataclasses.replace(entry, status="waiting"), now)
+            elif entry.kind == "callback" and entry.status == "dialing":
+                self.callbacks.repair(entry, now)  # a customer call with no outcome
+        for agent in routing.get_agents(routing.due_agents(now)):
+            if time.monotonic() - started > budget_seconds:
+                left += 1
+                continue
+            if agent_states.wrap_up_over(agent, now):
+                ended_wrap_up += self.agents.end_wrap_up(agent, now)
+            elif agent.state is AgentState.RESERVED and agent.reserved_until and \
+                    agent.reserved_until < now:
                 # a reservation whose entry went away (its request cancelled, its call over)
                 # would hold the agent for good: past its time the agent is free again
-                if agent.state is AgentState.RESERVED and agent.reserved_until and \
-                        agent.reserved_until < now:
-                    expired += self.agents.free(agent.agent_id, now, "reservation lapsed")
-            offered += self.dispatch(queue.queue_id)
+                expired += self.agents.free(agent.agent_id, now, "reservation lapsed")
+            touched.update(agent.queues)
+        offered = sum(self.dispatch(queue_id) for queue_id in sorted(touched))
         return {"wrap_up_ended": ended_wrap_up, "reservations_expired": expired,
-                "offered": offered}
+                "offered": offered, "left_due": left}

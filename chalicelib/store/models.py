@@ -378,6 +378,18 @@ class AgentByMobile(GlobalSecondaryIndex):
     mobile = UnicodeAttribute(hash_key=True)
 
 
+class AgentsDue(GlobalSecondaryIndex):
+    """Sparse: agents whose state ends by the clock (a reservation, a wrap-up), by when, over a
+    few shards: the sweeper reads what is due with one Query per shard, never every agent."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)  # "due#0" .. "due#3", derived from the id
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
 class AgentItem(_Base):
     """An agent: profile, skills, queues and the live state that routing reserves against."""
 
@@ -405,8 +417,14 @@ class AgentItem(_Base):
     reserved_until = UTCDateTimeAttribute(null=True)
     current_call = UnicodeAttribute(null=True)
     timezone = UnicodeAttribute(null=True)  # IANA zone of the agent's day (calls today)
+    # bumped by every profile save: a state change counts the agent in the queues it read
+    # (``store.presence``), so it must fail if the queues changed meanwhile
+    profile_version = NumberAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)  # set with due_at while reserved or in wrap-up
+    due_at = UTCDateTimeAttribute(null=True)
 
     by_mobile = AgentByMobile()
+    due = AgentsDue()
 
 
 class AgentEvent(_Base):
@@ -466,6 +484,18 @@ class EntriesByCaller(GlobalSecondaryIndex):
     line_caller = UnicodeAttribute(hash_key=True)
 
 
+class EntriesDue(GlobalSecondaryIndex):
+    """Sparse: line entries that need a look by a time (a reservation's end, a callback being
+    dialled or waiting for its calling window), over a few shards, for the sweeper."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)  # "due#0" .. "due#3", derived from the key
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
 class QueueEntry(_Base):
     """A caller waiting in a queue. The sort key orders the line: priority, then join time."""
 
@@ -490,8 +520,11 @@ class QueueEntry(_Base):
     reserved_until = UTCDateTimeAttribute(null=True)
     line_caller = UnicodeAttribute(null=True)  # "<queue>#<E.164>" on calls with a number
     expires = TTLAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)  # with due_at: see EntriesDue
+    due_at = UTCDateTimeAttribute(null=True)
 
     by_caller = EntriesByCaller()
+    due = EntriesDue()
 
 
 class Contact(_Base):
@@ -509,8 +542,9 @@ class Contact(_Base):
 
 
 class QueueDay(_Base):
-    """One queue's counters for one day (the queue's local day, ``QueueConfig.zone``), bumped
-    with atomic ADDs: the board's source for service level and abandon rate today."""
+    """A queue's counters, bumped with atomic ADDs. ``day`` names the item: an ISO date for the
+    queue's counts of that day (the queue's local day, ``QueueConfig.zone``: the board's
+    service level and abandon rate today); ``agents#<shard>`` for its live agent counts."""
 
     class Meta(_Base.Meta):
         short_name = "queue_stats"
@@ -523,6 +557,19 @@ class QueueDay(_Base):
     abandoned = NumberAttribute(default=0)
     wait_seconds = NumberAttribute(default=0)  # summed over answered calls, for ASA
     expires = TTLAttribute(null=True)
+    # the live agent counts, on items day="agents#<shard>" (``store.presence``): agents of the
+    # queue by state, each agent in one shard, moved in the transaction that moves the agent
+    available = NumberAttribute(null=True)
+    reserved = NumberAttribute(null=True)
+    on_call = NumberAttribute(null=True)
+    wrap_up = NumberAttribute(null=True)
+    away = NumberAttribute(null=True)
+    offline = NumberAttribute(null=True)
+    counted = BooleanAttribute(null=True)  # on "agents#0": the counts were taken from the agents
+    # on the item day="dispatch": who runs the queue's dispatch now (``store.dispatch_lease``)
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    lease_again = BooleanAttribute(null=True)  # another round was asked for meanwhile
 
 
 class CallbacksDue(GlobalSecondaryIndex):

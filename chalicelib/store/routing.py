@@ -10,9 +10,12 @@ cancelled whole, so no agent ever holds two callers and no caller two agents.
 from __future__ import annotations
 
 import logging
+import random
 import secrets
+import time
+import zlib
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import Attribute
@@ -32,12 +35,13 @@ from chalicelib.routing.model import (
     OverflowTier,
     QueueConfig,
     QueueDayFigures,
+    QueuePresence,
     QueueRouting,
     Strategy,
     WaitingCaller,
     business_day,
 )
-from chalicelib.store import claims
+from chalicelib.store import claims, presence
 from chalicelib.store import facts as facts_store
 from chalicelib.store.models import (
     AgentEvent,
@@ -67,6 +71,59 @@ def _conditional_failed(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
+CONFLICT_TRIES = 4  # a transaction cancelled only by another one in flight is tried again
+
+
+def _conflicted(exc: TransactWriteError) -> bool:
+    """Cancelled because another transaction held one of the items, with no condition failed:
+    nothing was wrong with this write, it met another on a shared counter."""
+    codes = {reason.code for reason in exc.cancellation_reasons or () if reason is not None}
+    return "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes
+
+
+def _transact(write: Callable[[TransactWrite], None]) -> None:
+    """Run ``write(tx)`` in one transaction, again after a short random pause when it only met
+    another transaction (``_conflicted``); a failed condition raises ``TransactWriteError`` at
+    once."""
+    for attempt in range(CONFLICT_TRIES):
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                write(tx)
+            return
+        except TransactWriteError as exc:
+            if attempt + 1 == CONFLICT_TRIES or not _conflicted(exc):
+                raise
+            time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+
+
+DUE_SHARDS = 4
+DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # due for every sweep, whatever its clock
+
+
+def due_shard(key: str) -> str:
+    """Which shard of a ``due`` index an item with this key is in: ``due#0`` .. ``due#3``."""
+    return f"due#{zlib.crc32(key.encode()) % DUE_SHARDS}"
+
+
+def agent_due_at(agent: Agent, reserved_until: datetime | None) -> datetime | None:
+    """When the agent's state ends by the clock, if it does: a reservation at its end, a
+    wrap-up after ``wrap_up_seconds`` (``agent_states.wrap_up_over``)."""
+    if agent.state is AgentState.RESERVED:
+        return reserved_until or agent.reserved_until
+    if agent.state is AgentState.WRAP_UP:
+        if agent.state_since is None:
+            return DUE_AT_ONCE
+        return agent.state_since + timedelta(seconds=agent.wrap_up_seconds)
+    return None
+
+
+def _due_actions(model, key: str, at: datetime | None) -> list[Action]:
+    """Into the sparse ``due`` index at ``at``, or out of it (None)."""
+    if at is None:
+        return [model.due_shard.remove(), model.due_at.remove()]
+    return [model.due_shard.set(due_shard(key)), model.due_at.set(at)]
+
+
 # ---- agents ---------------------------------------------------------------------------------
 
 
@@ -92,6 +149,7 @@ def _to_agent(item: AgentItem) -> Agent:
         timezone=item.timezone,
         reserved_call=item.reserved_call,
         current_call=item.current_call,
+        profile_version=int(item.profile_version or 0),
     )
 
 
@@ -116,9 +174,31 @@ def agent_by_mobile(mobile: str) -> Agent | None:
 
 def save_agent_profile(agent: Agent, now: datetime) -> None:
     """Create or update an agent's profile and queue memberships, never its live state: the
-    profile fields are written with an update, so a reservation made meanwhile stands."""
-    existing = _agent_item(agent.agent_id)
+    profile fields are written with an update, so a reservation made meanwhile stands. The
+    queues' agent counts (``store.presence``) take the agent in or out in the same transaction,
+    conditional on the state read: a state change meanwhile makes it read and try again."""
+    # into the directory (``agents``) first, outside the transaction (agents saved at once
+    # would conflict on the one item): an id whose agent write then fails is simply skipped
+    QueueItem(DIRECTORY).update(actions=[QueueItem.agent_ids.add({agent.agent_id})])
+    for attempt in range(CONFLICT_TRIES):
+        existing = _agent_item(agent.agent_id)
+
+        def write(tx: TransactWrite, read: AgentItem | None = existing) -> None:
+            _write_profile(tx, agent, read, now)
+
+        try:
+            _transact(write)
+            return
+        except TransactWriteError:
+            if attempt + 1 == CONFLICT_TRIES:
+                raise
+
+
+def _write_profile(tx: TransactWrite, agent: Agent, existing: AgentItem | None,
+                   now: datetime) -> None:
     old_queues = set(existing.queues or {}) if existing else set()
+    state = AgentState(existing.state) if existing else AgentState.OFFLINE
+    version = int(existing.profile_version or 0) if existing else 0
     profile = [
         AgentItem.name.set(agent.name),
         AgentItem.endpoint_kind.set(agent.endpoint.kind),
@@ -135,16 +215,28 @@ def save_agent_profile(agent: Agent, now: datetime) -> None:
         AgentItem.state_since.set(AgentItem.state_since | now),
         AgentItem.calls_today.set(AgentItem.calls_today | 0),
         AgentItem.missed_in_row.set(AgentItem.missed_in_row | 0),
+        AgentItem.profile_version.set(version + 1),
     ]
-    # into the directory (``agents``) first, outside the transaction (agents saved at once
-    # would conflict on the one item): an id whose agent write then fails is simply skipped
-    QueueItem(DIRECTORY).update(actions=[QueueItem.agent_ids.add({agent.agent_id})])
-    with TransactWrite(connection=transaction_connection()) as tx:
-        tx.update(AgentItem(agent.agent_id), actions=profile)
-        for queue_id, tier in agent.queues.items():
-            tx.save(QueueMember(queue_id, agent.agent_id, tier=tier))
-        for queue_id in old_queues - set(agent.queues):
-            tx.delete(QueueMember(queue_id, agent.agent_id))
+    if existing is None:
+        condition = AgentItem.agent_id.does_not_exist()
+    else:
+        condition = (AgentItem.state == state.value) & _version_is(version)
+    tx.update(AgentItem(agent.agent_id), actions=profile, condition=condition)
+    for queue_id, tier in agent.queues.items():
+        tx.save(QueueMember(queue_id, agent.agent_id, tier=tier))
+    for queue_id in old_queues - set(agent.queues):
+        tx.delete(QueueMember(queue_id, agent.agent_id))
+    presence.Moves() \
+        .move(agent.agent_id, set(agent.queues) - old_queues, None, state) \
+        .move(agent.agent_id, old_queues - set(agent.queues), state, None) \
+        .write_in(tx)
+
+
+def _version_is(version: int):
+    """The profile read is still the stored one (items from before versions have none)."""
+    if version:
+        return AgentItem.profile_version == version
+    return AgentItem.profile_version.does_not_exist() | (AgentItem.profile_version == 0)
 
 
 def change_agent_state(
@@ -168,6 +260,8 @@ def change_agent_state(
     MessageSid) is taken in the same transaction: ``AlreadyClaimed`` if it was taken before,
     ``StateConflict`` if the agent moved meanwhile."""
     expected = expected if isinstance(expected, tuple) else (expected,)
+    # the state left, exactly: the queues' counts move from it (``store.presence``)
+    left = agent.left_state or expected[0]
     actions: list[Action] = [
         AgentItem.state.set(agent.state.value),
         AgentItem.state_since.set(agent.state_since or now),
@@ -180,7 +274,12 @@ def change_agent_state(
     actions += _set_or_remove(AgentItem.reserved_call, reserved_call)
     actions += _set_or_remove(AgentItem.reserved_until, reserved_until)
     actions += _set_or_remove(AgentItem.current_call, current_call)
-    condition = AgentItem.state.is_in(*[state.value for state in expected])
+    actions += _due_actions(AgentItem, agent.agent_id, agent_due_at(agent, reserved_until))
+    condition = AgentItem.state == left.value
+    if agent.profile_version:
+        # counted in the queues read: a profile saved meanwhile (other queues) fails this
+        # write (an agent built rather than read knows no version, and is taken as it is)
+        condition &= AgentItem.profile_version == agent.profile_version
     if agent.left_since is not None:
         # the state left is the one read: a change decided on a stale read (the agent left and
         # re-entered that state meanwhile) would count the wrong stretch of time
@@ -189,19 +288,24 @@ def change_agent_state(
     event = _event(agent.agent_id, agent.state, previous, agent.state_reason,
                    call_sid or reserved_call or current_call, now)
     fact = _fact_item(agent_facts.state_left(agent, now, transferred=transferred))
+    moves = presence.Moves().move(agent.agent_id, agent.queues, left, agent.state)
+
+    def write(tx: TransactWrite) -> None:
+        tx.update(AgentItem(agent.agent_id), actions=actions, condition=condition)
+        tx.save(event)
+        if fact is not None:
+            # Unconditional on purpose: the agent's condition (state and its start) lets one
+            # change of a state stretch commit, so the fact is written once with it,
+            # atomically; a put-if-absent here could only fail the state change. An identical
+            # overwrite (same stretch, same values) changes nothing, and the facts stream
+            # counts only INSERTs.
+            facts_store.save_in(tx, fact)
+        moves.write_in(tx)
+        if claim:
+            claims.claim_in(tx, claim, now)
+
     try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.update(AgentItem(agent.agent_id), actions=actions, condition=condition)
-            tx.save(event)
-            if fact is not None:
-                # Unconditional on purpose: the agent's condition (state and its start) lets
-                # one change of a state stretch commit, so the fact is written once with it,
-                # atomically; a put-if-absent here could only fail the state change. An
-                # identical overwrite (same stretch, same values) changes nothing, and the
-                # facts stream counts only INSERTs.
-                facts_store.save_in(tx, fact)
-            if claim:
-                claims.claim_in(tx, claim, now)
+        _transact(write)
     except TransactWriteError as exc:
         if claim and claims.is_claimed(claim):
             raise claims.AlreadyClaimed(claim) from exc
@@ -370,6 +474,37 @@ def get_agents(agent_ids: list[str]) -> list[Agent]:
     return [_to_agent(item) for item in AgentItem.batch_get(agent_ids)]
 
 
+def queue_presence(queue_id: str) -> QueuePresence:
+    """How many of the queue's agents are in each state: one BatchGet of its counts
+    (``store.presence``), whatever the queue's size. The first read of a queue whose counts
+    were never taken (a queue from before them) takes them from its agents, once."""
+    found = presence.read(queue_id)
+    if found is not None:
+        return found
+    return presence.take(queue_id, {agent.agent_id: agent.state
+                                    for agent in queue_agents(queue_id)})
+
+
+def due_agents(now: datetime, limit: int = 200) -> list[str]:
+    """Ids of agents whose reservation or wrap-up ended by ``now`` (the sparse ``due`` index:
+    one Query per shard, only what is due). Eventually consistent: re-read before acting."""
+    found: list[str] = []
+    for shard in range(DUE_SHARDS):
+        found += [item.agent_id for item in AgentItem.due.query(
+            f"due#{shard}", AgentItem.due_at <= now, limit=limit)]
+    return found
+
+
+def due_entries(now: datetime, limit: int = 200) -> list[tuple[str, str]]:
+    """``(queue id, entry key)`` of line entries due a look by ``now``: reservations past their
+    end, callbacks being dialled (the sparse ``due`` index, as ``due_agents``)."""
+    found: list[tuple[str, str]] = []
+    for shard in range(DUE_SHARDS):
+        found += [(item.queue_id, item.entry_key) for item in QueueEntry.due.query(
+            f"due#{shard}", QueueEntry.due_at <= now, limit=limit)]
+    return found
+
+
 # ---- the waiting line ---------------------------------------------------------------------
 
 
@@ -505,39 +640,49 @@ def reserve(
     Returns False when another dispatcher got there first: nothing was written.
     """
     until = now + timedelta(seconds=hold_seconds)
-    try:
-        with TransactWrite(connection=transaction_connection()) as tx:
+    moves = presence.Moves()
+    for agent in agents:
+        moves.move(agent.agent_id, agent.queues, AgentState.AVAILABLE, AgentState.RESERVED)
+
+    def write(tx: TransactWrite) -> None:
+        tx.update(
+            QueueEntry(entry.queue_id, entry.entry_key),
+            actions=[
+                QueueEntry.status.set("reserved"),
+                QueueEntry.reserved_agents.set([agent.agent_id for agent in agents]),
+                QueueEntry.reserved_until.set(until),
+                *_due_actions(QueueEntry, entry.entry_key, until),
+            ],
+            condition=(QueueEntry.status == "waiting"),
+        )
+        for agent in agents:
+            condition = AgentItem.state == AgentState.AVAILABLE.value
+            if agent.profile_version:  # the queues counted are the ones read (as above)
+                condition &= AgentItem.profile_version == agent.profile_version
+            if agent.state_since is not None:  # the available stretch read (see above)
+                condition &= AgentItem.state_since == agent.state_since
             tx.update(
-                QueueEntry(entry.queue_id, entry.entry_key),
+                AgentItem(agent.agent_id),
                 actions=[
-                    QueueEntry.status.set("reserved"),
-                    QueueEntry.reserved_agents.set([agent.agent_id for agent in agents]),
-                    QueueEntry.reserved_until.set(until),
+                    AgentItem.state.set(AgentState.RESERVED.value),
+                    AgentItem.state_since.set(now),
+                    AgentItem.state_reason.set(f"reserved for {entry.call_sid}"),
+                    AgentItem.reserved_call.set(entry.call_sid),
+                    AgentItem.reserved_until.set(until),
+                    *_due_actions(AgentItem, agent.agent_id, until),
                 ],
-                condition=(QueueEntry.status == "waiting"),
+                condition=condition,
             )
-            for agent in agents:
-                condition = AgentItem.state == AgentState.AVAILABLE.value
-                if agent.state_since is not None:  # the available stretch read (see above)
-                    condition &= AgentItem.state_since == agent.state_since
-                tx.update(
-                    AgentItem(agent.agent_id),
-                    actions=[
-                        AgentItem.state.set(AgentState.RESERVED.value),
-                        AgentItem.state_since.set(now),
-                        AgentItem.state_reason.set(f"reserved for {entry.call_sid}"),
-                        AgentItem.reserved_call.set(entry.call_sid),
-                        AgentItem.reserved_until.set(until),
-                    ],
-                    condition=condition,
-                )
-                tx.save(_event(agent.agent_id, AgentState.RESERVED, AgentState.AVAILABLE,
-                               f"reserved for {entry.call_sid}", entry.call_sid, now))
-                fact = _fact_item(agent_facts.time_in_state(
-                    agent.agent_id, agent.timezone, AgentState.AVAILABLE, agent.state_since,
-                    now))
-                if fact is not None:  # unconditional, as in change_agent_state
-                    facts_store.save_in(tx, fact)
+            tx.save(_event(agent.agent_id, AgentState.RESERVED, AgentState.AVAILABLE,
+                           f"reserved for {entry.call_sid}", entry.call_sid, now))
+            fact = _fact_item(agent_facts.time_in_state(
+                agent.agent_id, agent.timezone, AgentState.AVAILABLE, agent.state_since, now))
+            if fact is not None:  # unconditional, as in change_agent_state
+                facts_store.save_in(tx, fact)
+        moves.write_in(tx)
+
+    try:
+        _transact(write)
     except TransactWriteError:
         return False
     return True
@@ -551,6 +696,7 @@ def release_entry(entry: LineEntry) -> bool:
             QueueEntry.status.set("waiting"),
             QueueEntry.reserved_agents.set([]),
             QueueEntry.reserved_until.remove(),
+            *_due_actions(QueueEntry, entry.entry_key, None),
         ],
         QueueEntry.status == "reserved",
     )
@@ -575,14 +721,25 @@ def add_handle_time(queue_id: str, seconds: int) -> None:
 def mark_entry(queue_id: str, key: str, status: str) -> bool:
     """Take a waiting entry out of dispatch with a reason (e.g. "voicemail": the caller chose
     to leave a message); False if it was no longer waiting."""
-    return update_if(QueueEntry(queue_id, key), [QueueEntry.status.set(status)],
+    return update_if(QueueEntry(queue_id, key),
+                     [QueueEntry.status.set(status), *_entry_due(key, status)],
                      QueueEntry.status == "waiting")
 
 
 def set_entry_status(queue_id: str, key: str, expected: str, status: str) -> bool:
     """Move an entry from ``expected`` to ``status`` (e.g. a claimed callback back to waiting)."""
-    return update_if(QueueEntry(queue_id, key), [QueueEntry.status.set(status)],
+    return update_if(QueueEntry(queue_id, key),
+                     [QueueEntry.status.set(status), *_entry_due(key, status)],
                      QueueEntry.status == expected)
+
+
+DIALING = "dialing"  # a callback entry whose customer is being called (``callbacks.model``)
+
+
+def _entry_due(key: str, status: str) -> list[Action]:
+    """A callback being dialled is due for the sweeper's look at once (a lost outcome is
+    repaired there); other statuses set here are not due."""
+    return _due_actions(QueueEntry, key, DUE_AT_ONCE if status == DIALING else None)
 
 
 # ---- what we remember of callers, and each queue's day ------------------------------------

@@ -257,6 +257,8 @@ def test_dynamodb_killed_mid_ivr_and_mid_queue_every_route_answers_then_queues_d
     assert voice.reconcile_calls()["settled"] >= 1
     assert calls.get_call(ivr_sid).status == "completed"
     service.sweep()
+    # (the sweep reads only what is due; the caller's next hold request finds the agent free)
+    answered(client, queued_sid, holding, "/twilio/voice/hold/agent_queue", QueueTime="700")
     assert queued_sid in edge.urls
     assert routing.get_agent("ag-alice").state is AgentState.RESERVED
     waiting = [e for e in routing.queue_entries(QUEUE) if e.kind == "call"]

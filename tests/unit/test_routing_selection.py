@@ -13,6 +13,7 @@ from chalicelib.routing.model import (
     Endpoint,
     OverflowTier,
     QueueConfig,
+    QueuePresence,
     Strategy,
     WaitingCaller,
 )
@@ -426,22 +427,29 @@ def test_never_twice_always_eligible_work_conserving_and_deterministic(strategy)
 
 def test_overflow_when_nobody_of_the_queue_is_logged_in():
     q = queue(join_empty="overflow")
-    nobody = [agent("off", state=S.OFFLINE), agent("sales", queues={"sales": 1})]
-    assert overflow_action(q, 0, nobody, None) == "join-empty"
-    assert overflow_action(q, 0, [], None) == "join-empty"
-    assert overflow_action(queue(join_empty="wait"), 0, nobody, None) is None
+    nobody = QueuePresence("support", {S.OFFLINE: 3})
+    assert overflow_action(q, 0, nobody.logged_in, None) == "join-empty"
+    assert overflow_action(q, 0, 0, None) == "join-empty"
+    assert overflow_action(queue(join_empty="wait"), 0, nobody.logged_in, None) is None
 
 
 @pytest.mark.parametrize("state", [S.AWAY, S.ON_CALL, S.WRAP_UP, S.RESERVED, S.AVAILABLE])
 def test_any_logged_in_state_keeps_the_queue_open(state):
-    assert overflow_action(queue(), 3, [agent("a", state=state)], 10) is None
+    presence = QueuePresence("support", {state: 1, S.OFFLINE: 4})
+    assert overflow_action(queue(), 3, presence.logged_in, 10) is None
+
+
+def test_presence_counts_staffed_agents_and_never_below_zero():
+    presence = QueuePresence("support", {S.AVAILABLE: 2, S.AWAY: 1, S.ON_CALL: 3,
+                                         S.OFFLINE: 5, S.RESERVED: -1})
+    assert (presence.logged_in, presence.staffed, presence[S.RESERVED]) == (6, 5, 0)
 
 
 def test_overflow_when_the_queue_is_full_or_the_wait_too_long():
     q = queue(max_size=5, max_wait_seconds=300)
-    staffed = [agent("a", state=S.ON_CALL)]
+    staffed = 1
     assert overflow_action(q, 4, staffed, 299) is None
     assert overflow_action(q, 5, staffed, 10) == "full"
     assert overflow_action(q, 1, staffed, 300) == "max-wait"
     assert overflow_action(q, 9, staffed, 999) == "full"
-    assert overflow_action(q, 9, [], 999) == "join-empty"
+    assert overflow_action(q, 9, 0, 999) == "join-empty"
