@@ -256,13 +256,10 @@ class RoutingService:
         return {"line": line, "max_wait": queue.max_wait_seconds, "offers": offers,
                 "announce_every": queue.announce_every_seconds}
 
-    def end_due_wrap_ups(self, now: datetime, limit: int = 10) -> int:
-        """End the wrap-ups the sparse ``due`` index says are over (up to ``limit`` per shard),
-        whichever queues they serve, then dispatch those queues; how many ended."""
-        ended: list[Agent] = []
-        for agent in routing.get_agents(routing.due_agents(now, limit)):
-            if agent_states.wrap_up_over(agent, now) and self.agents.end_wrap_up(agent, now):
-                ended.append(agent)
+    def end_due_wrap_ups(self, now: datetime) -> int:
+        """End the wrap-ups that are over (``_end_wrap_ups_due``), then dispatch the queues of
+        the agents freed; how many ended."""
+        ended = self._end_wrap_ups_due(now)
         for queue_id in sorted({queue_id for agent in ended for queue_id in agent.queues}):
             self.dispatch(queue_id)
         return len(ended)
@@ -300,11 +297,18 @@ class RoutingService:
         agent = routing.get_agent(agent_id)
         if agent is None:
             return 0
-        return sum(self.dispatch(queue_id) for queue_id in sorted(agent.queues))
+        return sum(self.dispatch(queue_id, free=(agent_id,)) for queue_id in sorted(agent.queues))
 
-    def dispatch(self, queue_id: str, queue=None, agents=None) -> int:
-        """Routing for ``queue_id``; return the number of reservations made. ``queue`` and
-        ``agents`` may be passed when the caller has just read them.
+    def dispatch(self, queue_id: str, queue=None, free: tuple[str, ...] = ()) -> int:
+        """Routing for ``queue_id``; return the number of reservations made. ``queue`` may be
+        passed when the caller has just read it; ``free``: agents the caller knows to have
+        just become available (the index of free agents may not show them yet).
+
+        A round runs only when the queue's counts say an offer is possible (an agent free, or
+        one in wrap-up that may be done), and only one dispatcher runs a queue at a time
+        (``store.dispatch_lease``): a request that finds it busy asks the holder for one more
+        round instead. A round reads the line, the queue's free agents and the waiting
+        callers' own agents, never all its agents.
 
         A line heals itself: an entry whose call turns out to be over (Twilio refuses to move
         it) is taken out and counted as abandoned, and the round runs again at once, so one
@@ -313,14 +317,17 @@ class RoutingService:
         queue = queue or routing.get_queue(queue_id)
         if queue is None:
             return 0
+        agents = routing.queue_presence(queue_id, consistent=True)
+        wrapping = agents[AgentState.WRAP_UP] > 0
+        if not free and agents[AgentState.AVAILABLE] <= 0 and not wrapping:
+            return 0
         token = dispatch_lease.take(queue_id, self.clock())
         if token is None:
             return 0  # the queue is being dispatched: its holder runs one more round for us
         made, released = 0, False
         try:
             for _ in range(MAX_ASKED_ROUNDS):
-                made += self._rounds(queue_id, queue, agents)
-                agents = None
+                made += self._rounds(queue_id, queue, free, wrapping)
                 released = dispatch_lease.release(queue_id, token)
                 if released:
                     break
@@ -329,18 +336,42 @@ class RoutingService:
                 dispatch_lease.let_go(queue_id, token)
         return made
 
-    def _rounds(self, queue_id: str, queue, agents=None) -> int:
+    def _rounds(self, queue_id: str, queue, free: tuple[str, ...], wrapping: bool) -> int:
         """Routing rounds until no dead entry turns up (``dispatch``)."""
         made = 0
         for _ in range(MAX_HEALING_ROUNDS):
-            offered, healed = self._round(queue_id, queue, agents)
+            offered, healed = self._round(queue_id, queue, free, wrapping)
             made += offered
             if not healed:
                 break
-            agents = None  # the freed agents are read again
         return made
 
-    def _round(self, queue_id: str, queue, agents=None) -> tuple[int, int]:
+    def _round_agents(self, queue_id: str, waiting: list[WaitingCaller], free: tuple[str, ...],
+                      wrapping: bool, now: datetime) -> list[Agent]:
+        """The agents a round chooses among: the queue's free ones, those just freed, the
+        waiting callers' own agents (a dedicated or sticky agent, in any state: selection may
+        hold a caller for them), and those whose wrap-up was over and is ended now (a waiting
+        caller never waits for the minute's sweep to free an agent whose after-call work is
+        done)."""
+        ids = set(routing.free_agents(queue_id)) | set(free)
+        ids |= {agent_id for caller in waiting
+                for agent_id in (caller.dedicated_agent, caller.sticky_agent) if agent_id}
+        if wrapping:
+            ids |= {agent.agent_id for agent in self._end_wrap_ups_due(now)
+                    if queue_id in agent.queues}
+        return routing.get_agents(sorted(ids))
+
+    def _end_wrap_ups_due(self, now: datetime, limit: int = 10) -> list[Agent]:
+        """End the wrap-ups the sparse ``due`` index says are over (up to ``limit`` a shard),
+        whichever queues they serve; the agents ended."""
+        ended: list[Agent] = []
+        for agent in routing.get_agents(routing.due_agents(now, limit)):
+            if agent_states.wrap_up_over(agent, now) and self.agents.end_wrap_up(agent, now):
+                ended.append(agent)
+        return ended
+
+    def _round(self, queue_id: str, queue, free: tuple[str, ...] = (),
+               wrapping: bool = False) -> tuple[int, int]:
         """One routing round: ``(reservations made, dead entries removed)``."""
         now = self.clock()
         line = routing.queue_entries(queue_id)
@@ -355,17 +386,16 @@ class RoutingService:
         ]
         if not waiting and agent_first:
             return 0, 0
-        agents = agents if agents is not None else routing.queue_agents(queue_id)
-        agents = self._wrapped_up(queue_id, agents, now)
+        agents = self._round_agents(queue_id, waiting, free, wrapping, now)
         made = healed = 0
         if not agent_first and any(e.kind == "callback" for e in line):
             dialled = self.callbacks.call_customers_first(queue, line, agents, now)
             made += dialled
             # each customer being called back keeps one free agent for when they answer
             held = dialled + sum(e.kind == "callback" and e.status == "dialing" for e in line)
-            free = sorted((a for a in agents if a.state is AgentState.AVAILABLE),
+            kept = sorted((a for a in agents if a.state is AgentState.AVAILABLE),
                           key=lambda a: (a.idle_since or now, a.agent_id))[:held]
-            agents = [a for a in agents if a not in free]
+            agents = [a for a in agents if a not in kept]
             if not waiting:
                 return made, 0
         pointer = routing.round_robin_pointer(queue_id) if queue.strategy is Strategy.ROUND_ROBIN \
@@ -395,17 +425,6 @@ class RoutingService:
             log.info("call %s offered to %s in %s", entry.call_sid,
                      ",".join(a.agent_id for a in offer.agents), queue_id)
         return made, healed
-
-    def _wrapped_up(self, queue_id: str, agents: list[Agent], now: datetime) -> list[Agent]:
-        """``agents`` with every finished wrap-up ended now (read again if any was): a caller
-        waiting never waits for the minute's sweep to free an agent whose after-call work is
-        done."""
-        ended = [agent for agent in agents if agent_states.wrap_up_over(agent, now)]
-        if not ended:
-            return agents
-        for agent in ended:
-            self.agents.end_wrap_up(agent, now)
-        return routing.queue_agents(queue_id)
 
     def _drop_dead_entry(self, entry: LineEntry, agents, now: datetime) -> int:
         """The entry's call is over though no final status reached us (lost, or not yet

@@ -462,8 +462,21 @@ class QueueItem(_Base):
     agents_listed = BooleanAttribute(null=True)
 
 
+class FreeMembers(GlobalSecondaryIndex):
+    """Sparse: a queue's members who are available now, by since when: dispatch reads the free
+    agents of a queue, not all of them."""
+
+    class Meta:
+        index_name = "free"
+        projection = KeysOnlyProjection()
+
+    queue_id = UnicodeAttribute(hash_key=True)
+    free_at = UTCDateTimeAttribute(range_key=True)
+
+
 class QueueMember(_Base):
-    """Which agents serve a queue, at which tier: lets dispatch fetch a queue's agents by key."""
+    """Which agents serve a queue, at which tier: lets dispatch fetch a queue's agents by key.
+    ``free_at`` is set while the agent is available, in the transaction that moves the agent."""
 
     class Meta(_Base.Meta):
         short_name = "queue_members"
@@ -471,6 +484,9 @@ class QueueMember(_Base):
     queue_id = UnicodeAttribute(hash_key=True)
     agent_id = UnicodeAttribute(range_key=True)
     tier = NumberAttribute(default=1)
+    free_at = UTCDateTimeAttribute(null=True)
+
+    free = FreeMembers()
 
 
 class EntriesByCaller(GlobalSecondaryIndex):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.routing.model import AgentState, QueuePresence
-from chalicelib.store.models import QueueDay, transaction_connection
+from chalicelib.store.models import QueueDay, QueueMember, transaction_connection
 
 SHARDS = 4  # items per queue; more shards, fewer transactions meeting on one item
 FIRST = "agents#0"  # the shard that also says the counts were taken (``counted``)
@@ -41,25 +42,38 @@ def shard_key(agent_id: str) -> str:
 
 class Moves:
     """Count changes to write together: one update per presence item, however many agents of
-    one transaction share it (a transaction may touch an item only once)."""
+    one transaction share it (a transaction may touch an item only once); and, for agents
+    becoming available or ceasing to be, their memberships' ``free_at`` (the sparse index of a
+    queue's free agents that dispatch reads)."""
 
     def __init__(self):
         self._deltas: dict[tuple[str, str], dict[AgentState, int]] = {}
+        self._free: dict[tuple[str, str], datetime | None] = {}
 
     def move(self, agent_id: str, queues: Iterable[str], before: AgentState | None,
-             after: AgentState | None) -> Moves:
+             after: AgentState | None, free_at: datetime | None = None) -> Moves:
         """``agent_id`` goes from ``before`` to ``after`` in each of ``queues`` (None: it joins
-        or leaves the queue)."""
+        or leaves the queue). ``free_at`` (since when an agent now available is free) also
+        marks the memberships; leave it None where the caller writes the memberships itself."""
         if before == after:
             return self
+        available = AgentState.AVAILABLE
         for queue_id in queues:
             deltas = self._deltas.setdefault((queue_id, shard_key(agent_id)), {})
             for state, step in ((before, -1), (after, 1)):
                 if state is not None:
                     deltas[state] = deltas.get(state, 0) + step
+            if after is available and free_at is not None:
+                self._free[(queue_id, agent_id)] = free_at
+            elif before is available and after is not None:
+                self._free[(queue_id, agent_id)] = None
         return self
 
     def write_in(self, tx: TransactWrite) -> None:
+        for (queue_id, agent_id), free_at in self._free.items():
+            action = QueueMember.free_at.set(free_at) if free_at is not None \
+                else QueueMember.free_at.remove()
+            tx.update(QueueMember(queue_id, agent_id), actions=[action])
         for (queue_id, key), deltas in self._deltas.items():
             actions: list[Action] = [_FIELD[state].add(step)
                                      for state, step in deltas.items() if step]
@@ -67,9 +81,10 @@ class Moves:
                 tx.update(QueueDay(queue_id, key), actions=actions)
 
 
-def read(queue_id: str) -> QueuePresence | None:
+def read(queue_id: str, consistent: bool = False) -> QueuePresence | None:
     """The queue's counts (one BatchGet of its shards), or None before they were first taken."""
-    items = list(QueueDay.batch_get([(queue_id, f"agents#{k}") for k in range(SHARDS)]))
+    items = list(QueueDay.batch_get([(queue_id, f"agents#{k}") for k in range(SHARDS)],
+                                    consistent_read=consistent))
     if not any(item.day == FIRST and item.counted for item in items):
         return None
     counts = {state: 0 for state in _FIELD}

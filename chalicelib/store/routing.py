@@ -222,8 +222,10 @@ def _write_profile(tx: TransactWrite, agent: Agent, existing: AgentItem | None,
     else:
         condition = (AgentItem.state == state.value) & _version_is(version)
     tx.update(AgentItem(agent.agent_id), actions=profile, condition=condition)
+    free_at = (existing.state_since or now) if state is AgentState.AVAILABLE and existing \
+        else None
     for queue_id, tier in agent.queues.items():
-        tx.save(QueueMember(queue_id, agent.agent_id, tier=tier))
+        tx.save(QueueMember(queue_id, agent.agent_id, tier=tier, free_at=free_at))
     for queue_id in old_queues - set(agent.queues):
         tx.delete(QueueMember(queue_id, agent.agent_id))
     presence.Moves() \
@@ -288,7 +290,8 @@ def change_agent_state(
     event = _event(agent.agent_id, agent.state, previous, agent.state_reason,
                    call_sid or reserved_call or current_call, now)
     fact = _fact_item(agent_facts.state_left(agent, now, transferred=transferred))
-    moves = presence.Moves().move(agent.agent_id, agent.queues, left, agent.state)
+    moves = presence.Moves().move(agent.agent_id, agent.queues, left, agent.state,
+                                  free_at=agent.state_since or now)
 
     def write(tx: TransactWrite) -> None:
         tx.update(AgentItem(agent.agent_id), actions=actions, condition=condition)
@@ -474,15 +477,28 @@ def get_agents(agent_ids: list[str]) -> list[Agent]:
     return [_to_agent(item) for item in AgentItem.batch_get(agent_ids)]
 
 
-def queue_presence(queue_id: str) -> QueuePresence:
+def queue_presence(queue_id: str, consistent: bool = False) -> QueuePresence:
     """How many of the queue's agents are in each state: one BatchGet of its counts
-    (``store.presence``), whatever the queue's size. The first read of a queue whose counts
-    were never taken (a queue from before them) takes them from its agents, once."""
-    found = presence.read(queue_id)
+    (``store.presence``; ``consistent``: strongly consistent reads, 1 read unit an item instead
+    of 0.5), whatever the queue's size. The first read of a queue whose counts were never taken
+    (a queue from before them) takes them from its agents, once."""
+    found = presence.read(queue_id, consistent)
     if found is not None:
         return found
-    return presence.take(queue_id, {agent.agent_id: agent.state
-                                    for agent in queue_agents(queue_id)})
+    agents = queue_agents(queue_id)
+    for agent in agents:  # and the free ones into the index dispatch reads (``free_agents``)
+        if agent.state is AgentState.AVAILABLE:
+            QueueMember(queue_id, agent.agent_id).update(
+                actions=[QueueMember.free_at.set(agent.state_since or DUE_AT_ONCE)])
+    return presence.take(queue_id, {agent.agent_id: agent.state for agent in agents})
+
+
+def free_agents(queue_id: str) -> list[str]:
+    """Ids of the queue's available agents (the sparse ``free`` index of its memberships, kept
+    in each agent change's transaction): dispatch reads these, not every agent. Eventually
+    consistent: an agent freed a moment ago may be missing, so a caller that knows of one
+    passes it along (``RoutingService.dispatch``)."""
+    return [item.agent_id for item in QueueMember.free.query(queue_id)]
 
 
 def due_agents(now: datetime, limit: int = 200) -> list[str]:
