@@ -433,7 +433,8 @@ class QueueItem(_Base):
     queue_id = UnicodeAttribute(hash_key=True)
     config = JSONAttribute()
     last_agent_id = UnicodeAttribute(null=True)
-    handle_times = JSONAttribute(null=True)  # the last talk times (s), for estimated waits
+    # the last talk times (s), written before store.queue_stats sampled them: a fallback only
+    handle_times = JSONAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     # only on the item keyed ``store.routing.DIRECTORY``: every queue id and every agent id, so
     # reports list them with one read instead of a Scan; the flags say a one-time Scan has put
@@ -510,7 +511,8 @@ class Contact(_Base):
 
 class QueueDay(_Base):
     """One queue's counters for one day (the queue's local day, ``QueueConfig.zone``), bumped
-    with atomic ADDs: the board's source for service level and abandon rate today."""
+    with atomic ADDs: the board's source for service level and abandon rate today. The table
+    also holds a queue's other hot items (see the comments at the end)."""
 
     class Meta(_Base.Meta):
         short_name = "queue_stats"
@@ -523,6 +525,21 @@ class QueueDay(_Base):
     abandoned = NumberAttribute(default=0)
     wait_seconds = NumberAttribute(default=0)  # summed over answered calls, for ASA
     expires = TTLAttribute(null=True)
+    # The counters above are on items day="<ISO day>" (before sharding) and "<ISO day>#<k>",
+    # k in 0..7 (store.queue_stats.count_in_queue_day). The slots below are only on items
+    # day="handle#<k>", k in 0..4: one handle-time sample (talk seconds) each, written by a
+    # SET of the whole attribute so the first write needs no existing item or map
+    # (store.queue_stats.add_handle_time).
+    handle_0 = NumberAttribute(null=True)
+    handle_1 = NumberAttribute(null=True)
+    handle_2 = NumberAttribute(null=True)
+    handle_3 = NumberAttribute(null=True)
+    handle_4 = NumberAttribute(null=True)
+    handle_5 = NumberAttribute(null=True)
+    handle_6 = NumberAttribute(null=True)
+    handle_7 = NumberAttribute(null=True)
+    handle_8 = NumberAttribute(null=True)
+    handle_9 = NumberAttribute(null=True)
 
 
 class CallbacksDue(GlobalSecondaryIndex):
