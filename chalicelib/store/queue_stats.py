@@ -4,7 +4,7 @@ several items so no single item takes more than a few hundred writes per second.
 - Day counters (offered, answered, answered within the service level, abandoned, summed wait):
   every call ADDs to one of ``DAY_SHARDS`` items ``day="<ISO day>#<k>"``, ``k`` a stable hash of
   the caller's line entry key. ``queue_day`` sums the shards, and the single item ``day="<ISO
-  day>"`` written before the counters were sharded, with one BatchGetItem.
+  day>"`` written before the counters were sharded.
 - Handle-time samples for estimated waits: ``HANDLE_SHARDS`` items ``day="handle#<k>"``, each
   with ``HANDLE_SLOTS`` slot attributes. A sample overwrites the slot a stable hash of its key
   picks (one UpdateItem, no read; a replay of the same sample lands on the same slot), so the
@@ -12,6 +12,11 @@ several items so no single item takes more than a few hundred writes per second.
 
 At 500 answered calls/s into one queue the day counters take ~1,000 ADDs/s in all (offered and
 answered), ~125/s per shard; the handle-time samples ~100 writes/s per shard.
+
+Both are read with one Query on the queue's partition (``begins_with`` on the sort key), not a
+BatchGetItem of every shard key: a Query is charged for the summed size of what it returns
+(0.5 read unit per 4 KB, eventually consistent) where a BatchGetItem is charged at least 0.5
+per key, so reading all shards costs what reading one did.
 """
 
 from __future__ import annotations
@@ -60,10 +65,10 @@ def count_in_queue_day(queue: QueueConfig, now: datetime, *, shard_key: str,
 
 def queue_day(queue_id: str, day: str) -> QueueDayFigures | None:
     """The queue's counters for ``day`` (ISO date in the queue's zone), or None before its
-    first call that day: the shards and the pre-sharding item summed (one BatchGetItem of
-    DAY_SHARDS + 1 keys, eventually consistent)."""
-    keys = [(queue_id, day)] + [(queue_id, f"{day}#{k}") for k in range(DAY_SHARDS)]
-    items = list(QueueDay.batch_get(keys))
+    first call that day: the shards and the pre-sharding item summed (one Query, eventually
+    consistent)."""
+    items = [item for item in QueueDay.query(queue_id, QueueDay.day.startswith(day))
+             if item.day == day or item.day.startswith(f"{day}#")]
     if not items:
         return None
     totals = {name: sum(int(getattr(item, name) or 0) for item in items) for name in COUNTERS}
@@ -83,10 +88,10 @@ def add_handle_time(queue_id: str, seconds: float, *, sample_key: str) -> None:
 
 
 def handle_samples(queue_id: str) -> list[float]:
-    """The queue's sampled talk times in seconds, in no order (one BatchGetItem of
-    HANDLE_SHARDS keys); [] before the first."""
-    keys = [(queue_id, f"handle#{k}") for k in range(HANDLE_SHARDS)]
-    return [value for item in QueueDay.batch_get(keys) for slot in range(HANDLE_SLOTS)
+    """The queue's sampled talk times in seconds, in no order (one Query of its HANDLE_SHARDS
+    items); [] before the first."""
+    items = QueueDay.query(queue_id, QueueDay.day.startswith("handle#"))
+    return [value for item in items for slot in range(HANDLE_SLOTS)
             if (value := getattr(item, f"handle_{slot}")) is not None]
 
 

@@ -327,7 +327,7 @@ def agents() -> list[Agent]:
 
 def get_queue_routing(queue_id: str) -> QueueRouting | None:
     """The queue's configuration and its routing data: two reads, the queue item (GetItem)
-    and its handle-time samples (BatchGetItem, ``queue_stats.handle_samples``; the list kept
+    and its handle-time samples (one Query, ``queue_stats.handle_samples``; the list kept
     on the queue item before them is the fallback)."""
     try:
         item = QueueItem.get(queue_id)

@@ -85,8 +85,10 @@ def test_the_day_sums_its_shards_and_the_item_written_before_sharding():
                                    wait_seconds=10)
     QueueDay(QUEUE.queue_id, "2026-11-24#0", offered=50).save()  # tomorrow: not today's
 
-    day = routing.queue_day(QUEUE.queue_id, DAY)
+    with dispatched() as seen:
+        day = routing.queue_day(QUEUE.queue_id, DAY)
 
+    assert seen == {"Query": 1}  # every shard and the old item, in one request
     assert (day.queue_id, day.day) == (QUEUE.queue_id, DAY)
     assert (day.offered, day.answered, day.answered_in_sl, day.abandoned, day.wait_seconds) == (
         10, 8, 4, 2, 130)
@@ -123,8 +125,10 @@ def test_fifty_samples_are_kept_and_the_estimate_follows_the_recent_calls():
     for key in keys[150:]:
         routing.add_handle_time(QUEUE.queue_id, 120, sample_key=key)
 
-    samples = routing.recent_handle_times(QUEUE.queue_id)
+    with dispatched() as seen:
+        samples = routing.recent_handle_times(QUEUE.queue_id)
 
+    assert seen == {"Query": 1}
     slots = queue_stats.HANDLE_SHARDS * queue_stats.HANDLE_SLOTS
     assert len(samples) == len({queue_stats.handle_slot(key) for key in keys}) == slots == 50
     assert samples.count(120) > 45  # the odd slot no short call hit keeps a long one
