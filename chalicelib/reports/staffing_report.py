@@ -86,7 +86,7 @@ def report(first: date, last: date, interval: str, target: str | None,
         raise InvalidRequest("queue", "is required: the queue to staff")
     if interval != "half-hour":
         raise InvalidRequest("interval", "staffing is planned by half-hour")
-    found = queues_store.get_queue_routing(target)  # the config and handle times, one read
+    found = queues_store.get_queue_routing(target)  # the config and handle times, two reads
     if found is None:
         raise NotFound("queue", target)
     target_sl = _number(options, "target_sl", 0.01, 0.99, DEFAULTS["target_sl"])

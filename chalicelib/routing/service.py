@@ -168,7 +168,7 @@ class RoutingService:
         if request is not None:
             self.callbacks.close_as_called_in(request, now)
         if created:
-            routing.count_in_queue_day(queue, now, offered=1)
+            routing.count_in_queue_day(queue, now, shard_key=key, offered=1)
             facts.record(queue_facts.offered(queue, key, now, record.hotline))
             metric("CallsOffered")
         return replace(record, queue_id=queue_id, queue_entry_key=key)
@@ -487,7 +487,7 @@ class RoutingService:
         level = queue.service_level_seconds if queue else 20
         metric("CallsAnswered")
         if queue is not None:
-            routing.count_in_queue_day(queue, now, answered=1,
+            routing.count_in_queue_day(queue, now, shard_key=entry.entry_key, answered=1,
                                        answered_in_sl=int(waited <= level), wait_seconds=waited)
             facts.record(queue_facts.answered(queue, entry.entry_key, now, record.hotline,
                                               agent_id, waited))
@@ -532,7 +532,7 @@ class RoutingService:
             # one talk-time sample per agent leg, however often Twilio replays this request
             leg = params.get("DialCallSid") or record.agent_leg_sid or record.agent_id
             if duration is not None and claims.claim(f"handle-time:{call_sid}:{leg}", now):
-                routing.add_handle_time(queue_id, duration)
+                routing.add_handle_time(queue_id, duration, sample_key=f"{call_sid}:{leg}")
             calls.set_outcome(call_sid, "agent")
             return voice_twiml.hangup()
         entry = routing.get_entry(queue_id, record.queue_entry_key) if record else None
@@ -598,7 +598,7 @@ class RoutingService:
         metric("CallsAbandoned")
         queue = routing.get_queue(entry.queue_id)
         if queue is not None:
-            routing.count_in_queue_day(queue, now, abandoned=1)
+            routing.count_in_queue_day(queue, now, shard_key=entry.entry_key, abandoned=1)
             waited = round((now - entry.joined_at).total_seconds())
             facts.record(queue_facts.abandoned(queue, entry.entry_key, now, record.hotline,
                                                waited))

@@ -451,7 +451,8 @@ class QueueItem(_Base):
     queue_id = UnicodeAttribute(hash_key=True)
     config = JSONAttribute()
     last_agent_id = UnicodeAttribute(null=True)
-    handle_times = JSONAttribute(null=True)  # the last talk times (s), for estimated waits
+    # the last talk times (s), written before store.queue_stats sampled them: a fallback only
+    handle_times = JSONAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     # only on the item keyed ``store.routing.DIRECTORY``: every queue id and every agent id, so
     # reports list them with one read instead of a Scan; the flags say a one-time Scan has put
@@ -558,9 +559,11 @@ class Contact(_Base):
 
 
 class QueueDay(_Base):
-    """A queue's counters, bumped with atomic ADDs. ``day`` names the item: an ISO date for the
-    queue's counts of that day (the queue's local day, ``QueueConfig.zone``: the board's
-    service level and abandon rate today); ``agents#<shard>`` for its live agent counts."""
+    """A queue's counters, bumped with atomic ADDs, in items of one partition (one Query reads
+    a kind of them whole). ``day`` names the item: ``<ISO day>#<k>`` for the queue's counts of
+    that day (its local day, ``QueueConfig.zone``: the board's service level and abandon rate
+    today), ``agents#<k>`` its live agent counts, ``handle#<k>`` its handle-time samples,
+    ``dispatch`` its dispatch lease (see the comments at the end)."""
 
     class Meta(_Base.Meta):
         short_name = "queue_stats"
@@ -586,6 +589,21 @@ class QueueDay(_Base):
     lease_owner = UnicodeAttribute(null=True)
     lease_until = UTCDateTimeAttribute(null=True)
     lease_again = BooleanAttribute(null=True)  # another round was asked for meanwhile
+    # The counters above are on items day="<ISO day>" (before sharding) and "<ISO day>#<k>",
+    # k in 0..7 (store.queue_stats.count_in_queue_day). The slots below are only on items
+    # day="handle#<k>", k in 0..4: one handle-time sample (talk seconds) each, written by a
+    # SET of the whole attribute so the first write needs no existing item or map
+    # (store.queue_stats.add_handle_time).
+    handle_0 = NumberAttribute(null=True)
+    handle_1 = NumberAttribute(null=True)
+    handle_2 = NumberAttribute(null=True)
+    handle_3 = NumberAttribute(null=True)
+    handle_4 = NumberAttribute(null=True)
+    handle_5 = NumberAttribute(null=True)
+    handle_6 = NumberAttribute(null=True)
+    handle_7 = NumberAttribute(null=True)
+    handle_8 = NumberAttribute(null=True)
+    handle_9 = NumberAttribute(null=True)
 
 
 class CallbacksDue(GlobalSecondaryIndex):

@@ -1,12 +1,13 @@
 """Each queue's live agent counts ("presence"): how many of its agents are available, reserved,
-on a call, in wrap-up, away or logged out, read with one BatchGet whatever the queue's size.
+on a call, in wrap-up, away or logged out, read with one Query whatever the queue's size.
 
-Admission, estimated waits and "is anyone free" read these instead of every agent of the queue.
-The counts live in ``queue_stats`` items ``agents#<shard>``. An agent is counted in one shard (a
-stable hash of its id), so agents changing state at once seldom touch the same item, and every
-write that moves an agent moves its counts in the same transaction (``Moves.write_in``): the
-counts never disagree with the agents. A queue's counts are taken from its agents once, the
-first time they are read (``store.routing.queue_presence``), which covers queues from before.
+Admission, estimated waits and "is anyone free" read these instead of every agent of the
+queue. The counts live in ``queue_stats`` items ``agents#<shard>`` of the queue's partition.
+An agent is counted in one shard (a stable hash of its id), so agents changing state at once
+seldom touch the same item, and every write that moves an agent moves its counts in the same
+transaction (``Moves.write_in``): the counts never disagree with the agents. A queue's counts
+are taken from its agents once, the first time they are read (``store.routing.queue_presence``),
+which covers queues from before.
 """
 
 from __future__ import annotations
@@ -82,9 +83,11 @@ class Moves:
 
 
 def read(queue_id: str, consistent: bool = False) -> QueuePresence | None:
-    """The queue's counts (one BatchGet of its shards), or None before they were first taken."""
-    items = list(QueueDay.batch_get([(queue_id, f"agents#{k}") for k in range(SHARDS)],
-                                    consistent_read=consistent))
+    """The queue's counts, or None before they were first taken: one Query of its shards (on
+    the queue's partition, charged by what it returns: 0.5 read unit eventually consistent, 1
+    strongly, for all of them)."""
+    items = list(QueueDay.query(queue_id, QueueDay.day.startswith("agents#"),
+                                consistent_read=consistent))
     if not any(item.day == FIRST and item.counted for item in items):
         return None
     counts = {state: 0 for state in _FIELD}

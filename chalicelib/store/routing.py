@@ -34,20 +34,17 @@ from chalicelib.routing.model import (
     LineEntry,
     OverflowTier,
     QueueConfig,
-    QueueDayFigures,
     QueuePresence,
     QueueRouting,
     Strategy,
     WaitingCaller,
-    business_day,
 )
-from chalicelib.store import claims, presence
+from chalicelib.store import claims, presence, queue_stats
 from chalicelib.store import facts as facts_store
 from chalicelib.store.models import (
     AgentEvent,
     AgentItem,
     Contact,
-    QueueDay,
     QueueEntry,
     QueueItem,
     QueueMember,
@@ -61,6 +58,13 @@ log = logging.getLogger(__name__)
 
 EVENT_RETENTION_DAYS = 400  # a year of history for reports, plus slack
 ENTRY_RETENTION_HOURS = 24  # a forgotten entry disappears by TTL (reads also check status)
+
+# a queue's hot counters (day figures, handle-time samples) live in store.queue_stats; routing
+# callers know them by these names
+count_in_queue_day = queue_stats.count_in_queue_day
+queue_day = queue_stats.queue_day
+add_handle_time = queue_stats.add_handle_time
+recent_handle_times = queue_stats.recent_handle_times
 
 
 class StateConflict(Exception):
@@ -429,14 +433,16 @@ def agents() -> list[Agent]:
 
 
 def get_queue_routing(queue_id: str) -> QueueRouting | None:
-    """The queue's configuration and its routing data (handle times) in one read."""
+    """The queue's configuration and its routing data: two reads, the queue item (GetItem)
+    and its handle-time samples (one Query, ``queue_stats.handle_samples``; the list kept
+    on the queue item before them is the fallback)."""
     try:
         item = QueueItem.get(queue_id)
     except DoesNotExist:
         return None
     return QueueRouting(
         config=config_from_dict(item.config),
-        handle_times=tuple(item.handle_times or ()),
+        handle_times=tuple(queue_stats.handle_samples(queue_id) or item.handle_times or ()),
         last_agent_id=item.last_agent_id,
     )
 
@@ -718,22 +724,6 @@ def release_entry(entry: LineEntry) -> bool:
     )
 
 
-HANDLE_TIMES_KEPT = 50
-
-
-def recent_handle_times(queue_id: str) -> list[float]:
-    try:
-        return list(QueueItem.get(queue_id).handle_times or [])
-    except DoesNotExist:
-        return []
-
-
-def add_handle_time(queue_id: str, seconds: int) -> None:
-    """Remember a talk time for estimated waits (a lost sample under a race is harmless)."""
-    times = recent_handle_times(queue_id)[-(HANDLE_TIMES_KEPT - 1):] + [seconds]
-    QueueItem(queue_id).update(actions=[QueueItem.handle_times.set(times)])
-
-
 def mark_entry(queue_id: str, key: str, status: str) -> bool:
     """Take a waiting entry out of dispatch with a reason (e.g. "voicemail": the caller chose
     to leave a message); False if it was no longer waiting."""
@@ -762,7 +752,6 @@ def _entry_due(key: str, status: str) -> list[Action]:
 
 CONTACTS_KEPT = 10
 CONTACT_RETENTION_DAYS = 400
-STATS_RETENTION_DAYS = 400
 
 
 def get_contact(phone: str) -> ContactHistory | None:
@@ -794,27 +783,3 @@ def remember_contact(phone: str, contact: dict, now: datetime) -> None:
     Contact(phone).update(actions=actions)
 
 
-def count_in_queue_day(queue: QueueConfig, now: datetime, **increments: int) -> None:
-    """Atomically add to the queue's counters for its local day, e.g. ``answered=1,
-    wait_seconds=35``."""
-    actions = [getattr(QueueDay, name).add(value) for name, value in increments.items() if value]
-    actions.append(QueueDay.expires.set(now + timedelta(days=STATS_RETENTION_DAYS)))
-    QueueDay(queue.queue_id, business_day(now, queue.zone)).update(actions=actions)
-
-
-def queue_day(queue_id: str, day: str) -> QueueDayFigures | None:
-    """The queue's counters for ``day`` (ISO date in the queue's zone), or None before its
-    first call that day."""
-    try:
-        item = QueueDay.get(queue_id, day)
-    except DoesNotExist:
-        return None
-    return QueueDayFigures(
-        queue_id=item.queue_id,
-        day=item.day,
-        offered=int(item.offered or 0),
-        answered=int(item.answered or 0),
-        answered_in_sl=int(item.answered_in_sl or 0),
-        abandoned=int(item.abandoned or 0),
-        wait_seconds=int(item.wait_seconds or 0),
-    )

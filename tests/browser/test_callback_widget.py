@@ -37,8 +37,8 @@ def queues(app_server):
         previous = agent.state
         agent.state = AgentState.WRAP_UP
         routing.change_agent_state(agent, previous, OPEN_HOURS)
-    for seconds in (180, 180, 180):
-        routing.add_handle_time(QUEUE, seconds)
+    for n, seconds in enumerate((180, 180, 180)):
+        routing.add_handle_time(QUEUE, seconds, sample_key=f"sample-{n}")
 
 
 @pytest.fixture(autouse=True)

@@ -45,8 +45,8 @@ def queues(demo):
     available = routing.get_agent("ag-cbapi")
     available.state = AgentState.AVAILABLE
     routing.change_agent_state(available, AgentState.OFFLINE, now)
-    for seconds in (120, 120, 120):
-        routing.add_handle_time(STAFFED_QUEUE, seconds)
+    for n, seconds in enumerate((120, 120, 120)):
+        routing.add_handle_time(STAFFED_QUEUE, seconds, sample_key=f"sample-{n}")
 
 
 @pytest.fixture
