@@ -2,7 +2,8 @@
 costs as agents, lines and queues grow, against DynamoDB Local.
 
 * per operation: DynamoDB requests, read and write units (DynamoDB Local's ``ConsumedCapacity``,
-  which PynamoDB asks for on every request) and the median time, for a join (admission check
+  which PynamoDB asks for on every request; DynamoDB Local counts a transaction's items once,
+  AWS bills them twice, so they are doubled here) and the median time, for a join (admission check
   plus ``join``) and a hold at 10 / 100 / 1,000 agents in the queue, all busy on calls or one
   of them free; ``position_in_line`` of the last caller of lines of 100 / 10,000 / 20,000;
   one ``dispatch`` (one caller, one free agent) at 10 / 100 / 1,000 agents; ``sweep`` over
@@ -83,6 +84,8 @@ class Meter:
             capacity = answer.get("ConsumedCapacity") or []
             units = sum(c.get("CapacityUnits", 0.0) for c in
                         (capacity if isinstance(capacity, list) else [capacity]))
+            if operation_name.startswith("Transact"):
+                units *= 2  # AWS bills transactional units twice; DynamoDB Local reports once
             with self.lock:
                 self.count += 1
                 self.committed += operation_name == "TransactWriteItems"
@@ -359,7 +362,8 @@ def figures(throughput: bool = False) -> None:
         return Root(clock=lambda: NOW, connector=RecordingConnector())
 
     print("\nScale (issue 14): DynamoDB Local; units = ConsumedCapacity as DynamoDB Local"
-          " reports it; failed conditional writes are billed by AWS but report no units here")
+          " reports it, transactions doubled as AWS bills them; failed conditional writes and"
+          " cancelled transactions are billed by AWS but report no units here")
     print(f"  {'operation':<38} {'requests':>8} {'read units':>10} {'write u.':>8}"
           f" {'median ms':>9}")
     try:
