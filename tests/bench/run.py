@@ -22,7 +22,9 @@ a baseline taken in the same run, interleaved with it:
   day rebuilt and the month extrapolated, the agents report for 200 agents and the queues
   report over a month of 20 queues); the supervisor's wallboard (``console.py``: ``GET /board``
   at 20 queues and 200 agents, time and DynamoDB requests per board, and what polling it costs
-  per open board-hour next to an API Gateway WebSocket design).
+  per open board-hour next to an API Gateway WebSocket design); scale (``scale.py``, issue 14:
+  DynamoDB requests, units and time per join, hold, position, dispatch and sweep as agents,
+  lines and queues grow, cancelled transactions under contention, AWS cost per queued call).
 
 DynamoDB Local answers in 5–8 ms per request, so a step that must read and conditionally write the
 call record cannot come near 3× a handler that touches nothing. The script therefore also prints
@@ -164,6 +166,9 @@ def webhook_figures() -> None:
         from tests.bench import console as console_bench
 
         console_bench.board_figures(counter)
+        from tests.bench import scale as scale_bench
+
+        scale_bench.figures()  # in tables of its own; routing decisions/s printed above
     finally:
         ddb.stop()
 
