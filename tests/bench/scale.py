@@ -200,6 +200,9 @@ def per_agents(results: Results, service) -> None:
         queue_id = f"a{size}"
         routing.save_queue(QueueConfig(queue_id, queue_id), NOW)
         agents = _staff(queue_id, size, AgentState.ON_CALL)
+        # since issue 14 a queue's agent counts are taken from its agents once, on the first
+        # read (an upgrade's cost, not a join's); before it there is nothing to warm
+        getattr(routing, "queue_presence", lambda _queue_id: None)(queue_id)
         pending = []
 
         def join(queue_id=queue_id, pending=pending):
