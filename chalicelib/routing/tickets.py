@@ -79,16 +79,19 @@ def contiguous_floor(band: Band) -> int:
 
 
 def compacted(band: Band, head_ticket: int | None = None) -> tuple[int, frozenset[int]] | None:
-    """The band after compaction, ``(new floor, departed numbers to drop)``, or None when the
-    floor would not move. ``head_ticket``: the smallest ticket still in line in this band (from
+    """The band after compaction, ``(new floor, departed numbers to drop)``, or None when there
+    is nothing to change. ``head_ticket``: the smallest ticket still in line in this band (from
     a read of the line's head), which also heals departures never recorded (a lost write, an
-    entry expired by TTL); without it, only the run of recorded departures moves the floor."""
+    entry expired by TTL); without it, only the run of recorded departures moves the floor.
+    Numbers at or under the floor (a departure recorded after the floor passed it) are
+    dropped too."""
     floor = contiguous_floor(band)
     if head_ticket is not None:
         floor = max(floor, head_ticket - 1)
-    if floor <= band.floor:
+    dropped = frozenset(g for g in band.gone if g <= floor)
+    if floor == band.floor and not dropped:
         return None
-    return floor, frozenset(g for g in band.gone if g <= floor)
+    return floor, dropped
 
 
 def needs_compaction(band: Band) -> bool:

@@ -87,8 +87,8 @@ def compact_band(queue_id: str, priority: int, head_ticket: int | None) -> bool:
     """Move the band's floor up to ``head_ticket - 1`` (the smallest ticket still in line in
     that band, read from the line's head; None: only what its own numbers prove) and drop the
     departed numbers at or below it. Heals departures never recorded (a lost write, an entry
-    expired by TTL). True if the floor moved; False when it could not move or another writer
-    moved it first (the next compaction sees the new floor)."""
+    expired by TTL). True if it wrote; False when nothing was to change or another writer
+    moved the floor first (the next compaction sees the new floor)."""
     found = [band for band in bands(queue_id, priority) if band.priority == priority]
     return bool(found) and _compact(queue_id, found[0], head_ticket)
 

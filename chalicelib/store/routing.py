@@ -511,8 +511,8 @@ def line_length(queue_id: str) -> int:
 def compact_line(queue_id: str, head: list[LineEntry]) -> int:
     """Heal the queue's bands from the head of its line just read (``queue_entries``, in key
     order): each band present moves its floor below its smallest ticket seen, which also
-    forgets departures never recorded (a lost write, an entry expired by TTL). A GetItem-sized
-    Query and a conditional write per band that moved; returns how many moved."""
+    forgets departures never recorded (a lost write, an entry expired by TTL). A Query of a
+    few small items and a conditional write per band that changed; returns how many changed."""
     smallest: dict[int, int] = {}
     for entry in head:
         if entry.ticket is not None:

@@ -50,6 +50,9 @@ def test_the_head_ticket_heals_departures_never_recorded():
     band = Band(priority=0, issued=9, floor=2, gone=frozenset({6}))  # 3, 4, 5 expired unseen
     assert compacted(band, head_ticket=7) == (6, frozenset({6}))
     assert compacted(band, head_ticket=3) is None  # the head is the next ticket: nothing moves
+    # a departure recorded after the floor passed it is only dropped
+    assert compacted(Band(priority=0, issued=9, floor=5, gone=frozenset({4, 7}))) == \
+        (5, frozenset({4}))
     assert not needs_compaction(band)
     assert needs_compaction(Band(priority=0, issued=200, gone=frozenset(range(100, 170))))
 
