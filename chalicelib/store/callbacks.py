@@ -293,7 +293,9 @@ def transition(
             return False
     entry = _line_entry(req, join_line_at, line.take_ticket(req.queue_id, 0)) \
         if req is not None and join_line_at is not None else None
-    # the place left: its ticket is recorded as gone in the same transaction
+    # the place left: its ticket is recorded as gone once the transaction committed (not in
+    # it: the band item is the queue's busiest, and a join's write to it would cancel the
+    # transaction); a crash in between is healed like an expired entry (``compact_line``)
     leaving = routing.get_entry(req.queue_id, req.entry_key) \
         if leave_line and req is not None and req.entry_key else None
 
@@ -339,12 +341,12 @@ def transition(
                 assert req is not None  # likewise
                 if req.entry_key:
                     tx.delete(QueueEntry(req.queue_id, req.entry_key))
-                if leaving is not None:
-                    line.ticket_gone_in(tx, leaving.queue_id, leaving.priority, leaving.ticket)
     except TransactWriteError:
         if entry is not None:
             line.ticket_gone(entry.queue_id, 0, entry.ticket)  # its place was never taken
         return False
+    if leaving is not None:
+        line.ticket_gone(leaving.queue_id, leaving.priority, leaving.ticket)
     return True
 
 

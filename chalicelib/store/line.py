@@ -13,7 +13,6 @@ import logging
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.routing import tickets
 from chalicelib.routing.tickets import Band
@@ -37,13 +36,6 @@ def ticket_gone(queue_id: str, priority: int, ticket: float | None) -> None:
     """Record that ``ticket`` has left the line (its entry deleted, or the ticket never used)."""
     if ticket is not None:
         _band_item(queue_id, priority).update(actions=[QueueDay.gone.add({int(ticket)})])
-
-
-def ticket_gone_in(tx: TransactWrite, queue_id: str, priority: int,
-                   ticket: float | None) -> None:
-    """``ticket_gone`` inside the transaction that deletes the entry."""
-    if ticket is not None:
-        tx.update(_band_item(queue_id, priority), actions=[QueueDay.gone.add({int(ticket)})])
 
 
 def bands(queue_id: str, down_to_priority: int = 0) -> list[Band]:
