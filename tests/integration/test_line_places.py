@@ -138,8 +138,10 @@ def test_concurrent_joins_and_departures_lose_no_ticket():
         by_tickets = 1 + sum(e.priority > entry.priority or (
             e.priority == entry.priority and e.ticket < entry.ticket) for e in line)
         assert routing.position_in_line(QUEUE, entry.entry_key) == by_tickets
-    # ... which is the true place but where two joins raced by a few milliseconds (their
-    # tickets then cross their join times)
-    wrong = misplaced()
-    assert all(abs(computed - true) <= threads for _, computed, true in wrong)
-    assert len(wrong) <= len(line) // 2
+    # ... which is the true place but where joins raced (a ticket taken after a later join's:
+    # the tickets then cross the join times); the place is off by the tickets crossing its own
+    for key, computed, true in misplaced():
+        entry = next(e for e in line if e.entry_key == key)
+        band = [e for e in line if e.priority == entry.priority]
+        crossing = sum((e.ticket < entry.ticket) != (e.entry_key < key) for e in band)
+        assert 0 < abs(computed - true) <= crossing
