@@ -86,6 +86,10 @@ def test_places_stay_true_through_a_busy_day_of_two_bands():
     kept = [e for e in the_line() if e.call_sid == callback_id]
     assert [e.ticket for e in kept] == [pressed.ticket]
     assert misplaced() == []
+    # ... and cancelled, its place (taken out in the request's own transaction) is gone too
+    assert requests.cancel_request(callback_id, NOW + timedelta(hours=2)) == "cancelled"
+    assert not [e for e in the_line() if e.call_sid == callback_id]
+    assert misplaced() == []
 
     # Entries expire by TTL with no departure recorded: the places behind them run ahead ...
     for entry in [e for e in the_line() if e.priority == 0][:3]:
