@@ -75,7 +75,8 @@ def reconcile_calls(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 @observability.job
 def sweep_queues(event):
-    """End finished wrap-ups, expire lost reservations, then dispatch every queue."""
+    """End finished wrap-ups and expire lost reservations (only what is due), then dispatch
+    the queues that changed."""
     return root().routing.sweep()
 
 

@@ -500,7 +500,7 @@ class CallbackDispatcher:
         return close_as_called_in(request, now)
 
     def keep_place(self, record, queue_id: str, language: str | None, name: str | None,
-                   joined_at: datetime) -> bool:
+                   joined_at: datetime, ticket: int | None = None) -> bool:
         """A queue-callback request for the caller, placed in line at ``joined_at``; False
         when the caller's number cannot be called back (anonymous, a client, a short code)."""
         phone = callable_caller(record.caller)
@@ -509,7 +509,7 @@ class CallbackDispatcher:
             return False
         request_callback(hotline=record.hotline, queue_id=queue_id, phone=phone, name=name,
                          language=language, kind="queue", now=self.service.clock(),
-                         joined_at=joined_at)
+                         joined_at=joined_at, ticket=ticket)
         return True
 
     def abandoned(self, record, entry: LineEntry, now: datetime) -> None:

@@ -85,6 +85,7 @@ def request_callback(
     preferred_at: datetime | None = None,
     joined_at: datetime | None = None,
     topic: str | None = None,
+    ticket: int | None = None,
 ) -> tuple[str, bool]:
     """Ask for a callback to ``phone`` (E.164, already checked) from ``queue_id``'s agents.
 
@@ -126,7 +127,7 @@ def request_callback(
         history=(store.outcome(where.status, now, f"requested ({kind})"),),
     )
     try:
-        req = store.create_request(req, now)
+        req = store.create_request(req, now, ticket=ticket)
     except store.AlreadyRequested as exc:
         log.info("callback for %s in %s already requested: %s", mask_number(phone), queue_id,
                  ref(exc.existing_id))

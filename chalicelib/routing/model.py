@@ -162,6 +162,9 @@ class WaitingCaller:
     dedicated_agent: str | None = None  # a VIP's account manager
     sticky_agent: str | None = None  # who served this caller last, if recent
     skills: dict[str, int] = field(default_factory=dict)  # extra needs of this caller
+    # the ticket of the place this caller takes over (a back-dated join: ``routing.tickets``);
+    # None takes the next ticket of the band
+    ticket: int | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ class LineEntry:
     reserved_until: datetime | None = None
     line_caller: str | None = None  # "<queue>#<E.164>" on calls with a number
     expires: datetime | None = None  # TTL: deletion lags, so readers check it
+    ticket: int | None = None  # its ticket in its priority band (``routing.tickets``)
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,10 @@ class CallbackDesk(Protocol):
         ...
 
     def keep_place(self, record: Call, queue_id: str, language: str | None, name: str | None,
-                   joined_at: datetime) -> bool:
+                   joined_at: datetime, ticket: int | None = None) -> bool:
         """A caller on hold asked to be called back: a queue-callback request keeps their
-        place (``joined_at``); False when the caller's number cannot be called."""
+        place (``joined_at``, and the line ticket of the call's entry, if it had one); False
+        when the caller's number cannot be called."""
         ...
 
     def abandoned(self, record: Call, entry: LineEntry, now: datetime) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -53,7 +54,8 @@ log = logging.getLogger(__name__)
 
 MAX_HEALING_ROUNDS = 5  # routing rounds in a row while dead entries keep turning up
 MAX_ASKED_ROUNDS = 5  # rounds one lease holder runs for requests that found the queue busy
-SWEEP_BUDGET_SECONDS = 10.0  # one sweep's work; the job's Lambda times out at 20 s
+SWEEP_BUDGET_SECONDS = 10.0
+LINE_HEALING_SHARE = 1 / 16  # rounds that also heal the line's ticket bands  # one sweep's work; the job's Lambda times out at 20 s
 
 
 class QueueConfigs:
@@ -116,9 +118,9 @@ class RoutingService:
             return None
         if not open_at(queue.hours, self.clock()):
             return "closed"
-        line = routing.queue_entries(queue_id, limit=queue.max_size + 1)
+        waiting = routing.line_length(queue_id)
         logged_in = routing.queue_presence(queue_id).logged_in
-        return selection.overflow_action(queue, len(line), logged_in, 0)
+        return selection.overflow_action(queue, waiting, logged_in, 0)
 
     def join(
         self,
@@ -147,25 +149,34 @@ class RoutingService:
         now = self.clock()
         request = self.callbacks.open_request_in(queue_id, record.caller)
         joined = min(now, request.joined_at) if request and request.joined_at else now
+        priority = queue.vip_priority if customer.get("vip") else 0
+        # taking the request's earlier place in line takes its ticket too (same band only)
+        kept = routing.get_entry(queue_id, request.entry_key) \
+            if request is not None and request.entry_key and joined < now else None
+        ticket = kept.ticket if kept is not None and kept.priority == priority else None
         caller = WaitingCaller(
             call_sid=record.call_sid,
             queue_id=queue_id,
             caller=record.caller or "",
             joined_at=joined,
-            priority=queue.vip_priority if customer.get("vip") else 0,
+            priority=priority,
             language=language,
             country=country,
             customer_name=customer.get("name"),
             vip=bool(customer.get("vip")),
             dedicated_agent=customer.get("account_manager"),
             sticky_agent=self._last_agent(record.caller, queue, now),
+            ticket=ticket,
         )
         key, created = routing.add_to_line(caller)
         if not calls.set_queue_entry(record.call_sid, queue_id, key):
-            routing.leave_queue(queue_id, key)
+            # the request keeps its place, and the ticket the call borrowed
+            routing.leave_queue(queue_id, key, ticket_handed_over=ticket is not None)
             log.info("call %s ended before it could join %s", record.call_sid, queue_id)
             return None
         if request is not None:
+            if ticket is not None and kept is not None:
+                routing.hand_over_ticket(queue_id, kept.entry_key)  # its leaving records none
             self.callbacks.close_as_called_in(request, now)
         if created:
             routing.count_in_queue_day(queue, now, shard_key=key, offered=1)
@@ -196,9 +207,10 @@ class RoutingService:
         self._queue_callback(record, queue_id, language, customer.get("name"), self.clock())
 
     def _queue_callback(self, record: Call, queue_id: str, language: str | None, name: str | None,
-                        joined_at: datetime) -> bool:
-        """Store a queue-callback request for the caller, placed in line at ``joined_at``."""
-        return self.callbacks.keep_place(record, queue_id, language, name, joined_at)
+                        joined_at: datetime, ticket: int | None = None) -> bool:
+        """Store a queue-callback request for the caller, placed in line at ``joined_at``
+        (with ``ticket``, the call's own, when it takes the call's place)."""
+        return self.callbacks.keep_place(record, queue_id, language, name, joined_at, ticket)
 
     def choose_voicemail(self, record: Call) -> bool:
         """The caller pressed 2 on hold: out of dispatch now; their leaving means voicemail."""
@@ -279,16 +291,20 @@ class RoutingService:
         entry = routing.get_entry(record.queue_id, record.queue_entry_key)
         if entry is None or not routing.mark_entry(entry.queue_id, entry.entry_key, "callback"):
             return False  # already reserved for an agent, or gone: the call goes on
+        # a callback waits in the normal band: it takes the call's ticket when of that band
+        ticket = entry.ticket if entry.priority <= 0 else None
         try:
             stored = self._queue_callback(record, entry.queue_id, record.language,
-                                          entry.customer_name, entry.joined_at)
+                                          entry.customer_name, entry.joined_at, ticket)
         except Exception:  # noqa: BLE001 - keep the caller in line rather than lose them
             log.exception("call %s: could not store the queue callback", record.call_sid)
             stored = False
         if not stored:
             routing.set_entry_status(entry.queue_id, entry.entry_key, "callback", "waiting")
             return False
-        routing.leave_queue(entry.queue_id, entry.entry_key)
+        # the request holds the call's ticket now (or recorded it gone, when one existed)
+        routing.leave_queue(entry.queue_id, entry.entry_key,
+                            ticket_handed_over=ticket is not None)
         return True
 
     # ---- dispatch -------------------------------------------------------------------------
@@ -375,6 +391,10 @@ class RoutingService:
         """One routing round: ``(reservations made, dead entries removed)``."""
         now = self.clock()
         line = routing.queue_entries(queue_id)
+        if line and random.random() < LINE_HEALING_SHARE:
+            # the ticket bands forget places left with no departure recorded (a lost write,
+            # an entry expired): now and then, from the head just read (one small Query)
+            routing.compact_line(queue_id, line)
         entries = {e.call_sid: e for e in line}
         agent_first = queue.callback_strategy != "customer-first"
         waiting = [

@@ -48,7 +48,7 @@ from chalicelib.callbacks.model import (
 from chalicelib.callbacks.numbers import number_region
 from chalicelib.facts import Fact
 from chalicelib.routing.model import WaitingCaller
-from chalicelib.store import facts, routing
+from chalicelib.store import facts, line, routing
 from chalicelib.store.models import (
     CallbackLock,
     QueueEntry,
@@ -88,9 +88,10 @@ def outcome(status: str, now: datetime, detail: str | None = None) -> dict:
 # ---- creating --------------------------------------------------------------------------------
 
 
-def _line_entry(req: CallbackRequest, joined_at: datetime, priority: int = 0) -> QueueEntry:
+def _line_entry(req: CallbackRequest, joined_at: datetime, ticket: int,
+                priority: int = 0) -> QueueEntry:
     """The request's place in its queue's line: ordered with the callers on hold by priority and
-    ``joined_at`` (a queue callback keeps the caller's original join time)."""
+    ``joined_at`` (a queue callback keeps the caller's original join time, and its ticket)."""
     waiting = WaitingCaller(call_sid=req.callback_id, queue_id=req.queue_id, caller=req.phone,
                             joined_at=joined_at, priority=priority)
     return QueueEntry(
@@ -105,21 +106,44 @@ def _line_entry(req: CallbackRequest, joined_at: datetime, priority: int = 0) ->
         country=number_region(req.phone),
         customer_name=req.name,
         expires=joined_at + timedelta(days=LINE_ENTRY_DAYS),
+        ticket=ticket,
     )
 
 
-def create_request(req: CallbackRequest, now: datetime) -> CallbackRequest:
+def create_request(req: CallbackRequest, now: datetime,
+                   ticket: int | None = None) -> CallbackRequest:
     """Store a new request (and its place in line at ``joined_at``, default now, for a
     ``queued`` one) with the open lock, in one transaction; the request as stored, or
     ``AlreadyRequested`` if the number has an open request in that queue.
 
     ``req`` comes fully built (id, status, times); this sets ``version`` and the due index.
+    ``ticket``: the line ticket of the call whose place a queued request takes (else it takes
+    the next one); a ticket it does not use is recorded as gone, but for a handed-over one
+    whose call keeps its place (the request could not be stored).
     """
     entry = None
+    handed_over = ticket is not None
     if req.status == QUEUED:
         joined = req.joined_at or now
-        entry = _line_entry(req, joined)
+        if ticket is None:
+            ticket = line.take_ticket(req.queue_id, 0)
+        entry = _line_entry(req, joined, ticket)
         req = replace(req, joined_at=joined, entry_key=entry.entry_key)
+    try:
+        stored = _create(req, entry, now)
+    except AlreadyRequested:
+        line.ticket_gone(req.queue_id, 0, ticket)  # the call leaves for the existing request
+        raise
+    except Exception:
+        if not handed_over:
+            line.ticket_gone(req.queue_id, 0, ticket)
+        raise
+    if entry is None:
+        line.ticket_gone(req.queue_id, 0, ticket)  # not in line: the call's place is left
+    return stored
+
+
+def _create(req: CallbackRequest, entry: QueueEntry | None, now: datetime) -> CallbackRequest:
     req = replace(req, version=1, updated_at=now, **_due_fields(req))
     item = _item(req)
     lock = CallbackLock(lock_key(req.queue_id, req.phone), callback_id=req.callback_id,
@@ -267,8 +291,13 @@ def transition(
         req = get_request(callback_id)
         if req is None:
             return False
-    entry = _line_entry(req, join_line_at) if req is not None and join_line_at is not None \
-        else None
+    entry = _line_entry(req, join_line_at, line.take_ticket(req.queue_id, 0)) \
+        if req is not None and join_line_at is not None else None
+    # the place left: its ticket is recorded as gone once the transaction committed (not in
+    # it: the band item is the queue's busiest, and a join's write to it would cancel the
+    # transaction); a crash in between is healed like an expired entry (``compact_line``)
+    leaving = routing.get_entry(req.queue_id, req.entry_key) \
+        if leave_line and req is not None and req.entry_key else None
 
     actions: list[Action] = [
         CallbackRequestItem.status.set(new_status),
@@ -313,7 +342,11 @@ def transition(
                 if req.entry_key:
                     tx.delete(QueueEntry(req.queue_id, req.entry_key))
     except TransactWriteError:
+        if entry is not None:
+            line.ticket_gone(entry.queue_id, 0, entry.ticket)  # its place was never taken
         return False
+    if leaving is not None:
+        line.ticket_gone(leaving.queue_id, leaving.priority, leaving.ticket)
     return True
 
 

@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -52,6 +53,16 @@ class _Base(Model):
                 pass  # another thread, or an earlier binding of this model, added it first
             table.connection = shared
         return table
+
+    @classmethod
+    def delete_returning_old(cls, hash_key: str, range_key: str | None = None,
+                             condition=None) -> Model | None:
+        """Delete the item with that key (if ``condition`` holds: else ``DeleteError``) and
+        return it as it was (DeleteItem with ReturnValues ALL_OLD); None when there was none."""
+        data = cls._get_connection().delete_item(hash_key, range_key, condition=condition,
+                                                 return_values="ALL_OLD")
+        old = data.get("Attributes")
+        return cls.from_raw_data(old) if old else None
 
 
 class Hotline(_Base):
@@ -539,6 +550,9 @@ class QueueEntry(_Base):
     expires = TTLAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)  # with due_at: see EntriesDue
     due_at = UTCDateTimeAttribute(null=True)
+    # the entry's ticket in its priority band (``routing.tickets``); None on entries written
+    # before tickets, whose place is counted instead
+    ticket = NumberAttribute(null=True)
 
     by_caller = EntriesByCaller()
     due = EntriesDue()
@@ -604,6 +618,11 @@ class QueueDay(_Base):
     handle_7 = NumberAttribute(null=True)
     handle_8 = NumberAttribute(null=True)
     handle_9 = NumberAttribute(null=True)
+    # Line band items (day "line#<999-priority>", ``routing.tickets``), never expiring: tickets
+    # handed out, every ticket up to ``floor`` has left the line, departed tickets above it.
+    issued = NumberAttribute(null=True)
+    floor = NumberAttribute(null=True)
+    gone = NumberSetAttribute(null=True)
 
 
 class CallbacksDue(GlobalSecondaryIndex):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import Attribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -39,7 +39,7 @@ from chalicelib.routing.model import (
     Strategy,
     WaitingCaller,
 )
-from chalicelib.store import claims, presence, queue_stats
+from chalicelib.store import claims, line, presence, queue_stats
 from chalicelib.store import facts as facts_store
 from chalicelib.store.models import (
     AgentEvent,
@@ -48,7 +48,6 @@ from chalicelib.store.models import (
     QueueEntry,
     QueueItem,
     QueueMember,
-    delete_if,
     save_if_absent,
     transaction_connection,
     update_if,
@@ -543,8 +542,15 @@ def join_queue(caller: WaitingCaller, kind: str = "call") -> str:
 
 def add_to_line(caller: WaitingCaller, kind: str = "call") -> tuple[str, bool]:
     """Put a caller in line; ``(entry key, True)`` if this put the entry there, ``(key, False)``
-    when it was there already (a retried join): only the first counts as an offered call."""
+    when it was there already (a retried join): only the first counts as an offered call.
+
+    The entry takes the next ticket of its priority band, or ``caller.ticket`` when it takes
+    over a place already in line (``routing.tickets``); a retried join's unused fresh ticket is
+    recorded as gone."""
     key = entry_key(caller)
+    ticket = caller.ticket
+    if ticket is None:
+        ticket = line.take_ticket(caller.queue_id, caller.priority)
     entry = QueueEntry(
         caller.queue_id,
         key,
@@ -561,8 +567,12 @@ def add_to_line(caller: WaitingCaller, kind: str = "call") -> tuple[str, bool]:
         sticky_agent=caller.sticky_agent,
         expires=caller.joined_at + timedelta(hours=ENTRY_RETENTION_HOURS),
         line_caller=line_caller(caller.queue_id, caller.caller) if kind == "call" else None,
+        ticket=ticket,
     )
-    return key, save_if_absent(entry, QueueEntry.entry_key.does_not_exist())
+    created = save_if_absent(entry, QueueEntry.entry_key.does_not_exist())
+    if not created and caller.ticket is None:
+        line.ticket_gone(caller.queue_id, caller.priority, ticket)
+    return key, created
 
 
 def line_caller(queue_id: str, number: str | None) -> str | None:
@@ -602,6 +612,7 @@ def _to_line_entry(item: QueueEntry) -> LineEntry:
         reserved_until=item.reserved_until,
         line_caller=item.line_caller,
         expires=item.expires,
+        ticket=int(item.ticket) if item.ticket is not None else None,
     )
 
 
@@ -638,20 +649,77 @@ def get_entry(queue_id: str | None, key: str | None) -> LineEntry | None:
 
 
 def position_in_line(queue_id: str, key: str) -> int:
-    """1 for the head of the line: callers ahead of this one, plus one."""
-    ahead = QueueEntry.count(queue_id, QueueEntry.entry_key < key, consistent_read=True)
-    return ahead + 1
+    """1 for the head of the line: callers ahead of this one, plus one. From the entry's ticket
+    and its queue's bands (a GetItem and one Query, whatever the line's length); an entry
+    without a ticket (written before tickets) or already gone is counted instead (a Query)."""
+    entry = get_entry(queue_id, key)
+    if entry is None or entry.ticket is None:
+        ahead = QueueEntry.count(queue_id, QueueEntry.entry_key < key, consistent_read=True)
+        return ahead + 1
+    return line.position(queue_id, entry.priority, entry.ticket)
 
 
-def leave_queue(queue_id: str, key: str) -> None:
-    QueueEntry(queue_id, key).delete()
+def line_length(queue_id: str) -> int:
+    """How many entries the queue's line holds (every status, as ``queue_entries`` lists
+    them), from its bands: one Query of a few small items."""
+    return line.length(queue_id)
+
+
+def compact_line(queue_id: str, head: list[LineEntry]) -> int:
+    """Heal the queue's bands from the head of its line just read (``queue_entries``, in key
+    order): each band present moves its floor below its smallest ticket seen, which also
+    forgets departures never recorded (a lost write, an entry expired by TTL). A Query of a
+    few small items and a conditional write per band that changed; returns how many changed."""
+    smallest: dict[int, int] = {}
+    for entry in head:
+        if entry.ticket is not None:
+            band = max(0, min(999, entry.priority))
+            smallest[band] = min(smallest.get(band, entry.ticket), entry.ticket)
+    return sum(line.compact_band(queue_id, band, ticket) for band, ticket in smallest.items())
+
+
+def compact_band(queue_id: str, priority: int, head_ticket: int | None) -> bool:
+    """``line.compact_band``: the band's floor moves to ``head_ticket - 1``."""
+    return line.compact_band(queue_id, priority, head_ticket)
+
+
+def leave_queue(queue_id: str, key: str, *, ticket_handed_over: bool = False) -> None:
+    """Take an entry out of the line, recording its ticket as gone (unless another entry now
+    holds it: ``ticket_handed_over``)."""
+    old = _delete_entry(queue_id, key, None)
+    if old is not None and not ticket_handed_over:
+        line.ticket_gone(queue_id, int(old.priority or 0), old.ticket)
 
 
 def remove_entry(queue_id: str, key: str, statuses: tuple[str, ...]) -> bool:
     """Take an entry out of the line if its status is one of ``statuses``; True for the one
     request that did it. The Enqueue action (``QueueResult=hangup``) and the final status
     callback race to free a caller's place: the winner alone counts the abandoned call."""
-    return delete_if(QueueEntry(queue_id, key), QueueEntry.status.is_in(*statuses))
+    old = _delete_entry(queue_id, key, QueueEntry.status.is_in(*statuses))
+    if old is None:
+        return False
+    line.ticket_gone(queue_id, int(old.priority or 0), old.ticket)
+    return True
+
+
+def _delete_entry(queue_id: str, key: str, condition) -> QueueEntry | None:
+    """Delete the entry (if ``condition`` holds) and return it as it was: None if it was not
+    there or the condition failed. A crash before its ticket is recorded as gone is healed by
+    ``compact_line``."""
+    try:
+        old = QueueEntry.delete_returning_old(queue_id, key, condition)
+    except DeleteError as exc:
+        if _conditional_failed(exc):
+            return None
+        raise
+    return old if isinstance(old, QueueEntry) else None
+
+
+def hand_over_ticket(queue_id: str, key: str) -> None:
+    """The entry's ticket now belongs to another entry (a call taking its callback request's
+    place): the entry keeps its place without it, so its leaving records nothing."""
+    update_if(QueueEntry(queue_id, key), [QueueEntry.ticket.remove()],
+              QueueEntry.entry_key.exists())
 
 
 def reserve(

@@ -63,11 +63,16 @@ def test_an_asap_request_takes_a_place_in_the_line():
 
 def test_a_queue_callback_keeps_the_callers_original_place():
     # Given a caller who joined at 10:00 and another who joined at 10:05
+    phone = fresh_number()
+    first_key = routing.join_queue(WaitingCaller("CAcbstorefirst", OPEN_QUEUE, phone, NOW))
     later = WaitingCaller("CAcbstorelater", OPEN_QUEUE, fresh_number(), NOW + timedelta(minutes=5))
     later_key = routing.join_queue(later)
-    # When the first one's queue callback is stored at 10:06 with the original join time
-    callback_id, _ = ask(fresh_number(), kind="queue", now=NOW + timedelta(minutes=6),
-                         joined_at=NOW)
+    # When the first one's queue callback is stored at 10:06 with the original join time (and
+    # the line ticket of the call's place), and the call leaves the line
+    first = routing.get_entry(OPEN_QUEUE, first_key)
+    callback_id, _ = ask(phone, kind="queue", now=NOW + timedelta(minutes=6),
+                         joined_at=NOW, ticket=first.ticket)
+    routing.leave_queue(OPEN_QUEUE, first_key, ticket_handed_over=True)
     req = store.get_request(callback_id)
     # Then it sorts ahead of the later caller
     assert req.entry_key < later_key

@@ -35,7 +35,8 @@ def test_the_line_is_ordered_by_priority_then_join_time_and_joins_are_idempotent
     queue_id = "q-" + uuid.uuid4().hex[:8]
     first, second, vip = (make_caller(queue_id, i) for i in range(3))
     vip.priority = 10
-    for caller in (second, first, vip, first):  # the repeated join keeps one place
+    # joined in time order (tickets follow it), the VIP last, then first's join retried
+    for caller in (first, second, vip, first):  # the repeated join keeps one place
         routing.join_queue(caller)
     line = routing.queue_entries(queue_id)
     assert [e.call_sid for e in line] == [vip.call_sid, first.call_sid, second.call_sid]

@@ -207,6 +207,7 @@ def test_a_customer_who_calls_in_replaces_their_callback_request_keeping_the_bet
     callback_id, _ = request_callback(hotline=HOTLINE, queue_id=QUEUE, phone=caller,
                                       name="Ada", language="en-US", kind="web", now=asked_at)
     other, _ = to_queue(client, new_caller())
+    kept = routing.get_entry(QUEUE, callbacks.get_request(callback_id).entry_key)
     # When the same customer calls in and reaches the same queue
     sid, twiml = to_queue(client, caller)
     assert twiml.find("Enqueue") is not None
@@ -217,6 +218,10 @@ def test_a_customer_who_calls_in_replaces_their_callback_request_keeping_the_bet
     line_now = routing.queue_entries(QUEUE)
     assert [e.call_sid for e in line_now] == [sid, other]
     assert line_now[0].joined_at == asked_at
+    # with the request's ticket too, so places are read from the band without a count
+    assert line_now[0].ticket == kept.ticket is not None
+    assert [routing.position_in_line(QUEUE, e.entry_key) for e in line_now] == [1, 2]
+    assert routing.line_length(QUEUE) == 2
     # and one free agent gets one offer for this person, not two
     available("ag-alice")
     available("ag-bo")
