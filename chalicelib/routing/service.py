@@ -54,8 +54,8 @@ log = logging.getLogger(__name__)
 
 MAX_HEALING_ROUNDS = 5  # routing rounds in a row while dead entries keep turning up
 MAX_ASKED_ROUNDS = 5  # rounds one lease holder runs for requests that found the queue busy
-SWEEP_BUDGET_SECONDS = 10.0
-LINE_HEALING_SHARE = 1 / 16  # rounds that also heal the line's ticket bands  # one sweep's work; the job's Lambda times out at 20 s
+SWEEP_BUDGET_SECONDS = 10.0  # one sweep's work; the job's Lambda times out at 20 s
+LINE_HEALING_SHARE = 1 / 16  # rounds that also heal the line's ticket bands
 
 
 class QueueConfigs:
