@@ -28,6 +28,10 @@ from chalicelib.routing.model import (
     WaitingCaller,
 )
 
+# One <Dial> rings at most ten <Number>s or <Client>s at once: ring-all rings the ten best-ranked
+# free agents (and its reservation stays one transaction of well under 100 items)
+RING_ALL_AT_MOST = 10
+
 # A personal agent in one of these states will be free soon, so holding the caller is worth it;
 # one who is away or offline will not, and the caller is routed normally at once.
 _WORKING = frozenset(
@@ -121,7 +125,7 @@ def choose_offers(
         if not pool:
             continue
         if queue.strategy is Strategy.RING_ALL:
-            ring = tuple(_ranked(queue, caller, pool, now))
+            ring = tuple(_ranked(queue, caller, pool, now)[:RING_ALL_AT_MOST])
             chosen[caller.call_sid] = ring
             used.update(a.agent_id for a in ring)
             break

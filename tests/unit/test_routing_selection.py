@@ -240,6 +240,13 @@ def test_ring_all_rings_every_eligible_agent_for_the_head_caller_only():
     assert pairs(choose_offers(q, line, agents, NOW)) == [("C1", ("a", "b"))]
 
 
+def test_ring_all_rings_at_most_ten_the_longest_idle_first():
+    q = queue(strategy=Strategy.RING_ALL)
+    agents = [agent(f"a{i:02d}", idle=i) for i in range(25)]
+    ((_, ring),) = pairs(choose_offers(q, [caller("C1", waited=5)], agents, NOW))
+    assert ring == tuple(f"a{i:02d}" for i in range(24, 14, -1))
+
+
 def test_ring_all_skips_a_head_caller_nobody_can_serve():
     q = queue(strategy=Strategy.RING_ALL)
     agents = [agent("en", languages=["en"]), agent("es", languages=["es"], skills={"vip": 1})]
