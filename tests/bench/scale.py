@@ -219,6 +219,12 @@ def per_agents(results: Results, service) -> None:
             print(f"  (!) admission said {answer[0]!r}, join {answer[1]}: not joined as meant")
         in_line = calls.get_call(answer[2])
         results.measure(f"hold, {size} agents all busy", lambda r=in_line: service.hold(r))
+        # a tenth of them in wrap-up (not over yet): a hold may look for wrap-ups that are over
+        wrapping = agents[: max(1, size // 10)]
+        _parallel(lambda agent_id: _set_state(agent_id, AgentState.WRAP_UP), wrapping)
+        results.measure(f"hold, {size} agents busy, 1/10 in wrap-up",
+                        lambda r=in_line: service.hold(r))
+        _parallel(lambda agent_id: _set_state(agent_id, AgentState.ON_CALL), wrapping)
 
         # one agent free: before each sample the same agent is free again (whatever the
         # previous sample made of it) and the line holds only the caller measured
