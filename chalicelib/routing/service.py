@@ -1,13 +1,15 @@
 """Dispatch: pair waiting callers with free agents and connect them through Twilio.
 
-A dispatch round for a queue reads the line (one Query) and the queue's agents (a Query and a
-BatchGet), lets the pure ``selection.choose_offers`` decide, then tries each offer as one
-DynamoDB transaction (``store.routing.reserve``). An offer that loses a race is simply dropped:
-the next round sees the new state. Each reservation that wins becomes one Twilio REST request
-that redirects the waiting call to TwiML dialling the agent with a whisper.
+A dispatch round for a queue reads the line (one Query) and the queue's free agents (the sparse
+``free`` index and a BatchGet), lets the pure ``selection.choose_offers`` decide, then tries each
+offer as one DynamoDB transaction (``store.routing.reserve``). An offer that loses a race is
+simply dropped: the next round sees the new state. Each reservation that wins becomes one Twilio
+REST request that redirects the waiting call to TwiML dialling the agent with a whisper.
 
-Rounds run when a caller joins, when an agent becomes available, and from the scheduled
-sweeper, which also expires reservations whose webhooks were lost.
+Rounds run when a caller joins, when an agent becomes available, when a hold request finds the
+queue's counts showing a free agent, and for the queues the scheduled sweeper repaired (it reads
+only what its ``due`` indexes list: reservations whose webhooks were lost, wrap-ups over). One
+dispatcher runs a queue at a time (``store.dispatch_lease``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ A reservation is a single DynamoDB transaction: the queue entry moves waiting â†
 offered agent available â†’ reserved, each conditional on its current state. Many Lambdas may
 dispatch the same queue at once; whichever transaction commits first wins and the others are
 cancelled whole, so no agent ever holds two callers and no caller two agents.
+
+Every write that moves an agent also moves, in the same transaction, the queue's agent counts
+(``store.presence``), the agent's memberships in the index of free agents, and the sparse
+``due`` attributes the sweeper reads (a reservation's end, a wrap-up's end).
 """
 
 from __future__ import annotations
