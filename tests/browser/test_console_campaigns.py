@@ -43,6 +43,10 @@ def upload(page, name: str = "Autumn survey", chunk_rows: int = 1000) -> None:
         "name": "list.csv", "mimeType": "text/csv", "buffer": LIST_CSV}])
     page.click("#upload button[type=submit]")
     page.wait_for_selector("#list-report:not([hidden])")
+    # the upload is over when the campaign form names the list (after the rejected rows are
+    # read): a campaign created before that would be sent without its list
+    page.wait_for_function("document.querySelector('#campaign-form').elements.list_id.value"
+                           " !== ''")
 
 
 def figure(page, box: str, name: str) -> str:
