@@ -13,16 +13,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import UpdateError
-
-from chalicelib.store.models import QueueDay
+from chalicelib.store.models import QueueDay, update_if
 
 ITEM = "dispatch"
 LEASE_SECONDS = 15  # longer than a round (reads, a few transactions, Twilio redirects)
 
 
-def _failed_condition(exc: UpdateError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+_FREE = [QueueDay.lease_owner.remove(), QueueDay.lease_until.remove(),
+         QueueDay.lease_again.remove()]
 
 
 def take(queue_id: str, now: datetime) -> str | None:
@@ -31,63 +29,36 @@ def take(queue_id: str, now: datetime) -> str | None:
     token = _grab(queue_id, now)
     if token is not None:
         return token
-    try:
-        QueueDay(queue_id, ITEM).update(actions=[QueueDay.lease_again.set(True)],
-                                        condition=QueueDay.lease_owner.exists())
+    if update_if(QueueDay(queue_id, ITEM), [QueueDay.lease_again.set(True)],
+                 QueueDay.lease_owner.exists()):
         return None
-    except UpdateError as exc:
-        if not _failed_condition(exc):
-            raise
     return _grab(queue_id, now)  # the holder let go between our two writes
 
 
 def _grab(queue_id: str, now: datetime) -> str | None:
     token = secrets.token_hex(8)
-    try:
-        QueueDay(queue_id, ITEM).update(
-            actions=[QueueDay.lease_owner.set(token),
-                     QueueDay.lease_until.set(now + timedelta(seconds=LEASE_SECONDS)),
-                     QueueDay.lease_again.set(False)],
-            condition=QueueDay.lease_owner.does_not_exist() | (QueueDay.lease_until < now))
-        return token
-    except UpdateError as exc:
-        if not _failed_condition(exc):
-            raise
-        return None
+    grabbed = update_if(
+        QueueDay(queue_id, ITEM),
+        [QueueDay.lease_owner.set(token),
+         QueueDay.lease_until.set(now + timedelta(seconds=LEASE_SECONDS)),
+         QueueDay.lease_again.set(False)],
+        QueueDay.lease_owner.does_not_exist() | (QueueDay.lease_until < now))
+    return token if grabbed else None
 
 
 def release(queue_id: str, token: str) -> bool:
     """Let go of the lease; False when another round was asked for meanwhile: the note is
     cleared and the holder keeps the lease for that round (True also when the lease was lost:
     its new holder runs the rounds)."""
-    try:
-        QueueDay(queue_id, ITEM).update(
-            actions=[QueueDay.lease_owner.remove(), QueueDay.lease_until.remove(),
-                     QueueDay.lease_again.remove()],
-            condition=(QueueDay.lease_owner == token)
-            & (QueueDay.lease_again.does_not_exist() | (QueueDay.lease_again == False)))  # noqa: E712
+    not_asked = QueueDay.lease_again.does_not_exist() | (QueueDay.lease_again == False)  # noqa: E712
+    if update_if(QueueDay(queue_id, ITEM), _FREE, (QueueDay.lease_owner == token) & not_asked):
         return True
-    except UpdateError as exc:
-        if not _failed_condition(exc):
-            raise
-    try:
-        QueueDay(queue_id, ITEM).update(actions=[QueueDay.lease_again.set(False)],
-                                        condition=QueueDay.lease_owner == token)
-    except UpdateError as exc:
-        if not _failed_condition(exc):
-            raise
-        return True  # no longer ours
-    return False
+    # asked for another round (or no longer ours: then its new holder runs the rounds)
+    return not update_if(QueueDay(queue_id, ITEM), [QueueDay.lease_again.set(False)],
+                         QueueDay.lease_owner == token)
 
 
 def let_go(queue_id: str, token: str) -> None:
     """Let go of the lease whatever was asked meanwhile (the holder stops: an error, or its
     rounds are used up; a request asked for later finds the queue free)."""
-    try:
-        QueueDay(queue_id, ITEM).update(
-            actions=[QueueDay.lease_owner.remove(), QueueDay.lease_until.remove(),
-                     QueueDay.lease_again.remove()],
-            condition=QueueDay.lease_owner == token)
-    except UpdateError as exc:
-        if not _failed_condition(exc):
-            raise
+    update_if(QueueDay(queue_id, ITEM), _FREE, QueueDay.lease_owner == token)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 
-from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.routing import tickets
 from chalicelib.routing.tickets import Band
-from chalicelib.store.models import QueueDay
+from chalicelib.store.models import QueueDay, update_if
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +95,4 @@ def _compact(queue_id: str, band: Band, head_ticket: int | None) -> bool:
     # departures recorded meanwhile are ADDs of other numbers: the DELETE leaves them; the floor
     # itself must still be the one read, or two compactions could move it back
     condition = QueueDay.floor == band.floor if band.floor else QueueDay.floor.does_not_exist()
-    try:
-        _band_item(queue_id, band.priority).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(_band_item(queue_id, band.priority), actions, condition)
