@@ -27,6 +27,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.callbacks.model import DIALING
 from chalicelib.facts import Fact
 from chalicelib.routing import agent_facts
 from chalicelib.routing.model import (
@@ -109,7 +110,11 @@ DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # due for every sweep, whatever 
 
 def due_shard(key: str) -> str:
     """Which shard of a ``due`` index an item with this key is in: ``due#0`` .. ``due#3``."""
-    return f"due#{zlib.crc32(key.encode()) % DUE_SHARDS}"
+    return due_shard_key(zlib.crc32(key.encode()) % DUE_SHARDS)
+
+
+def due_shard_key(shard: int) -> str:
+    return f"due#{shard}"
 
 
 def agent_due_at(agent: Agent, reserved_until: datetime | None) -> datetime | None:
@@ -513,21 +518,19 @@ def free_agents(queue_id: str) -> list[str]:
 def due_agents(now: datetime, limit: int = 200) -> list[str]:
     """Ids of agents whose reservation or wrap-up ended by ``now`` (the sparse ``due`` index:
     one Query per shard, only what is due). Eventually consistent: re-read before acting."""
-    found: list[str] = []
-    for shard in range(DUE_SHARDS):
-        found += [item.agent_id for item in AgentItem.due.query(
-            f"due#{shard}", AgentItem.due_at <= now, limit=limit)]
-    return found
+    return [item.agent_id for item in _due(AgentItem, now, limit)]
 
 
 def due_entries(now: datetime, limit: int = 200) -> list[tuple[str, str]]:
     """``(queue id, entry key)`` of line entries due a look by ``now``: reservations past their
     end, callbacks being dialled (the sparse ``due`` index, as ``due_agents``)."""
-    found: list[tuple[str, str]] = []
-    for shard in range(DUE_SHARDS):
-        found += [(item.queue_id, item.entry_key) for item in QueueEntry.due.query(
-            f"due#{shard}", QueueEntry.due_at <= now, limit=limit)]
-    return found
+    return [(item.queue_id, item.entry_key) for item in _due(QueueEntry, now, limit)]
+
+
+def _due(model, now: datetime, limit: int) -> list:
+    """The keys in ``model``'s ``due`` index due by ``now``: up to ``limit`` a shard."""
+    return [item for shard in range(DUE_SHARDS)
+            for item in model.due.query(due_shard_key(shard), model.due_at <= now, limit=limit)]
 
 
 # ---- the waiting line ---------------------------------------------------------------------
@@ -809,9 +812,6 @@ def set_entry_status(queue_id: str, key: str, expected: str, status: str) -> boo
     return update_if(QueueEntry(queue_id, key),
                      [QueueEntry.status.set(status), *_entry_due(key, status)],
                      QueueEntry.status == expected)
-
-
-DIALING = "dialing"  # a callback entry whose customer is being called (``callbacks.model``)
 
 
 def _entry_due(key: str, status: str) -> list[Action]:
