@@ -36,6 +36,7 @@ from chalicelib.routing.model import (
     Agent,
     AgentState,
     LineEntry,
+    QueuePresence,
     Strategy,
     TransferRefused,
     WaitingCaller,
@@ -256,7 +257,7 @@ class RoutingService:
         # (dispatch and ending wrap-ups move no one in or out of ``staffed``)
         agents = routing.queue_presence(queue.queue_id)
         if agents[AgentState.AVAILABLE] > 0:
-            self.dispatch(queue.queue_id, queue=queue)
+            self.dispatch(queue.queue_id, queue=queue, presence=agents)
         elif agents[AgentState.WRAP_UP] > 0:
             self.end_due_wrap_ups(self.clock())
         line = {}
@@ -317,10 +318,12 @@ class RoutingService:
             return 0
         return sum(self.dispatch(queue_id, free=(agent_id,)) for queue_id in sorted(agent.queues))
 
-    def dispatch(self, queue_id: str, queue=None, free: tuple[str, ...] = ()) -> int:
-        """Routing for ``queue_id``; return the number of reservations made. ``queue`` may be
-        passed when the caller has just read it; ``free``: agents the caller knows to have
-        just become available (the index of free agents may not show them yet).
+    def dispatch(self, queue_id: str, queue=None, free: tuple[str, ...] = (),
+                 presence: QueuePresence | None = None) -> int:
+        """Routing for ``queue_id``; return the number of reservations made. ``queue`` and the
+        queue's counts (``presence``) may be passed when the caller has just read them;
+        ``free``: agents the caller knows to have just become available (the index of free
+        agents may not show them yet).
 
         A round runs only when the queue's counts say an offer is possible (an agent free, or
         one in wrap-up that may be done), and only one dispatcher runs a queue at a time
@@ -335,7 +338,7 @@ class RoutingService:
         queue = queue or routing.get_queue(queue_id)
         if queue is None:
             return 0
-        agents = routing.queue_presence(queue_id, consistent=True)
+        agents = presence or routing.queue_presence(queue_id, consistent=True)
         wrapping = agents[AgentState.WRAP_UP] > 0
         if not free and agents[AgentState.AVAILABLE] <= 0 and not wrapping:
             return 0
