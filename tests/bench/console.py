@@ -229,20 +229,13 @@ def board_figures(counter) -> None:
 
 def main() -> None:
     """Alone: DynamoDB Local of its own, the tables, then the figures."""
-    import os
-
     from infra.local.dynamodb import DynamoDBLocal
+    from tests.bench.local_env import use_local_dynamodb
 
     ddb = DynamoDBLocal()
     ddb.start()
     try:
-        os.environ.update(
-            DYNAMODB_ENDPOINT=ddb.endpoint, AWS_ACCESS_KEY_ID="local",
-            AWS_SECRET_ACCESS_KEY="local", AWS_REGION="us-east-1",
-            PUBLIC_BASE_URL="https://bench.switchboard.test/api",
-            TWILIO_AUTH_TOKEN="bench-token-not-a-secret", TWILIO_ACCOUNT_SID="AC" + "0" * 32,
-            TABLE_PREFIX="bench-")
-        os.environ.pop("TWILIO_API_BASE", None)
+        use_local_dynamodb(ddb.endpoint)
         from chalicelib.store.tables import create_tables
         from tests.bench.run import DynamoCounter
 

@@ -47,8 +47,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-BASE = "https://bench.switchboard.test/api"
-TOKEN = "bench-token-not-a-secret"
+from tests.bench.local_env import BASE, TOKEN, use_local_dynamodb  # noqa: E402
+
 CALLS = int(os.environ.get("BENCH_CALLS", "150"))
 IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "12"))
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
@@ -134,12 +134,7 @@ def webhook_figures() -> None:
     ddb = DynamoDBLocal()
     ddb.start()
     try:
-        os.environ.update(
-            DYNAMODB_ENDPOINT=ddb.endpoint, AWS_ACCESS_KEY_ID="local",
-            AWS_SECRET_ACCESS_KEY="local", AWS_REGION="us-east-1", PUBLIC_BASE_URL=BASE,
-            TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID="AC" + "0" * 32, TABLE_PREFIX="bench-",
-        )
-        os.environ.pop("TWILIO_API_BASE", None)
+        use_local_dynamodb(ddb.endpoint)
         counter = _webhooks()
         cold_start_figures()
         from tests.bench import routing as routing_bench

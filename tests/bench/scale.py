@@ -402,17 +402,12 @@ def figures(throughput: bool = False) -> None:
 
 def main() -> None:
     from infra.local.dynamodb import DynamoDBLocal
+    from tests.bench.local_env import use_local_dynamodb
 
     ddb = DynamoDBLocal()
     ddb.start()
     try:
-        os.environ.update(
-            DYNAMODB_ENDPOINT=ddb.endpoint, AWS_ACCESS_KEY_ID="local",
-            AWS_SECRET_ACCESS_KEY="local", AWS_REGION="us-east-1",
-            PUBLIC_BASE_URL="https://bench.switchboard.test/api",
-            TWILIO_AUTH_TOKEN="bench-token-not-a-secret", TWILIO_ACCOUNT_SID="AC" + "0" * 32,
-        )
-        os.environ.pop("TWILIO_API_BASE", None)
+        use_local_dynamodb(ddb.endpoint, table_prefix=os.environ.get("TABLE_PREFIX"))
         started = time.perf_counter()
         figures(throughput=True)
         print(f"\n(scale figures took {time.perf_counter() - started:.0f} s)")
